@@ -1,0 +1,3 @@
+-- 0007 (progress): tables owned by package progress.
+-- Placeholder until that package lands; it fills this file in.
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;

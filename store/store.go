@@ -1,0 +1,142 @@
+// Package store is the one place that opens kawaraban's SQLite database.
+//
+// It sets the connection pragmas (WAL, foreign keys, busy timeout, immediate
+// write transactions), applies the numbered migrations embedded in the
+// binary, each in its own transaction, refuses a database whose schema is
+// newer than this binary knows, and takes online backups. It owns no domain
+// tables: each domain package owns its tables and its SQL, and its DDL lives
+// here in migrations/NNNN_<owner>.sql so that the order of all schema changes
+// is one list.
+//
+// Concurrency: one *sql.DB with a small pool. Readers run in parallel under
+// WAL; writers are serialised by SQLite itself. Every transaction begins
+// IMMEDIATE (the _txlock=immediate DSN option), so a writer takes the write
+// lock at BEGIN and waits up to the busy timeout for it instead of failing
+// with SQLITE_BUSY when a read transaction tries to upgrade. This is the
+// documented alternative to a single writer connection: it keeps reads
+// concurrent and never deadlocks.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+)
+
+// ErrSchemaTooNew reports a database written by a newer kawaraban.
+var ErrSchemaTooNew = errors.New("database schema is newer than this kawaraban")
+
+// Options tunes Open. The zero value is the production default.
+type Options struct {
+	// BusyTimeout is how long a statement waits for a lock (default 10s).
+	BusyTimeout time.Duration
+	// MaxOpenConns caps the pool (default 8).
+	MaxOpenConns int
+	// ReadOnly opens without migrating and without write access; used by
+	// commands that only read beside a running daemon.
+	ReadOnly bool
+}
+
+// Open opens (creating if needed) the database at path and migrates it to
+// the newest schema. A file that is not a SQLite database, or one whose
+// schema is newer than this binary knows, is refused and left untouched.
+func Open(ctx context.Context, path string, opt Options) (*sql.DB, error) {
+	if opt.BusyTimeout == 0 {
+		opt.BusyTimeout = 10 * time.Second
+	}
+	if opt.MaxOpenConns == 0 {
+		opt.MaxOpenConns = 8
+	}
+	if err := checkPath(path, opt.ReadOnly); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite3", dsn(path, opt))
+	if err != nil {
+		return nil, fmt.Errorf("opening database %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(opt.MaxOpenConns)
+	db.SetMaxIdleConns(opt.MaxOpenConns)
+	db.SetConnMaxIdleTime(0)
+	if err := probe(ctx, db, path); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if opt.ReadOnly {
+		if err := checkVersion(ctx, db, path); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return db, nil
+	}
+	if err := Migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrating database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func dsn(path string, opt Options) string {
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(opt.BusyTimeout.Milliseconds()))
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_txlock", "immediate")
+	if opt.ReadOnly {
+		q.Set("mode", "ro")
+	} else {
+		q.Set("_journal_mode", "WAL")
+	}
+	return "file:" + filepath.ToSlash(path) + "?" + q.Encode()
+}
+
+// checkPath gives a one-line error naming the path when the database cannot
+// be created or opened, before SQLite reports something vaguer.
+func checkPath(path string, readOnly bool) error {
+	st, err := os.Stat(path)
+	switch {
+	case err == nil && st.IsDir():
+		return fmt.Errorf("database %s: is a directory", path)
+	case err == nil:
+		return nil
+	case !errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("database %s: %w", path, err)
+	case readOnly:
+		return fmt.Errorf("database %s: does not exist", path)
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".kawaraban-write-check-*")
+	if err != nil {
+		return fmt.Errorf("database directory %s is not writable: %w", dir, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+// probe reads the schema once so that a corrupt or foreign file fails here
+// with its path, not later in some query.
+func probe(ctx context.Context, db *sql.DB, path string) error {
+	var n int
+	err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n)
+	if err != nil {
+		var se sqlite3.Error
+		if errors.As(err, &se) && (se.Code == sqlite3.ErrNotADB || se.Code == sqlite3.ErrCorrupt) {
+			return fmt.Errorf("database %s is not a SQLite database or is corrupt (left untouched): %w", path, err)
+		}
+		return fmt.Errorf("opening database %s: %w", path, err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers a query; /healthz uses it.
+func Ping(ctx context.Context, db *sql.DB) error {
+	var one int
+	return db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
