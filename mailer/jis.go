@@ -44,8 +44,13 @@ func toJIS(msg *Message) (*jisParts, error) {
 	return &j, nil
 }
 
+// jisCompat maps characters that Japanese text often carries in a Unicode
+// form the WHATWG JIS X 0208 table lacks to the form it has (JIS 0x213D is
+// EM DASH in JIS X 0208 but U+2015 in the table).
+var jisCompat = strings.NewReplacer("\u2014", "\u2015")
+
 func jisString(s string) (string, error) {
-	s = widenKana(s)
+	s = jisCompat.Replace(widenKana(s))
 	out, err := japanese.ISO2022JP.NewEncoder().String(s)
 	if err != nil {
 		return "", err

@@ -21,7 +21,6 @@ package mailer
 
 import (
 	"context"
-	"crypto"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -32,7 +31,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	gomail "github.com/wneessen/go-mail"
 
 	"kawaraban/token"
 )
@@ -137,7 +135,7 @@ type Mailer struct {
 	opt     Options
 	log     *slog.Logger
 	now     func() time.Time
-	dkim    *gomail.DKIMSigner
+	dkim    *dkimSigner
 	pool    *pool
 	limits  *limiter
 	metrics *metrics
@@ -183,7 +181,7 @@ func New(db *sql.DB, opt Options) (*Mailer, error) {
 	}
 	m := &Mailer{db: db, opt: opt, log: opt.Logger, now: opt.Now, states: map[int64]string{}}
 	if opt.DKIM != nil {
-		s, err := newDKIMSigner(opt.DKIM, opt.CFBLAddress != "")
+		s, err := newDKIMSigner(opt.DKIM)
 		if err != nil {
 			return nil, err
 		}
@@ -219,41 +217,9 @@ func checkRelay(r Relay) error {
 	return nil
 }
 
-func newDKIMSigner(d *DKIM, cfbl bool) (*gomail.DKIMSigner, error) {
-	if d.Domain == "" || d.Selector == "" {
-		return nil, errors.New("dkim: domain and selector are required")
-	}
-	key, err := gomail.PrivKeyFromPEM(d.KeyPEM)
-	if err != nil {
-		return nil, fmt.Errorf("dkim: reading key: %w", err)
-	}
-	if err := checkKey(key); err != nil {
-		return nil, err
-	}
-	s := gomail.NewDKIMSigner(d.Domain, d.Selector, key)
-	s.HeaderCanonicalization(gomail.CanonicalizationRelaxed)
-	s.BodyCanonicalization(gomail.CanonicalizationRelaxed)
-	h := []string{"From", "To", "Subject", "Date", "Message-ID", "MIME-Version",
-		"Content-Type", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post"}
-	if cfbl {
-		h = append(h, "CFBL-Address", "CFBL-Feedback-ID")
-	}
-	s.SignHeaders(h...)
-	return s, nil
-}
-
 // Close closes pooled SMTP connections.
 func (m *Mailer) Close() error {
 	m.pool.closeAll()
 	return nil
 }
 
-// keySize reports the bit size of RSA keys; see checkKey.
-type keySizer interface{ Size() int }
-
-func checkKey(k crypto.Signer) error {
-	if r, ok := k.(keySizer); ok && r.Size() < 256 {
-		return fmt.Errorf("dkim: RSA key of %d bits is too short (need 2048)", r.Size()*8)
-	}
-	return nil
-}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"mime"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,13 +115,75 @@ func (m *Mailer) write(buf *bytes.Buffer, msg *Message, j *jisParts) error {
 		g.SetGenHeader(gomail.Header(h[0]), h[1])
 	}
 	setBody(g, msg, j)
-	if m.dkim != nil {
-		g.SetDKIM(m.dkim)
-	}
 	if _, err := g.WriteTo(buf); err != nil {
 		return fmt.Errorf("writing message: %w", err)
 	}
+	orderHeaders(buf)
+	if j != nil && !j.longLine {
+		fix7bit(buf)
+	}
+	if m.dkim != nil {
+		return m.dkim.sign(buf)
+	}
 	return nil
+}
+
+// headerRank orders header fields: go-mail keeps some in a map, so its
+// order varies between runs; a fixed order keeps golden files stable and
+// puts what a reader looks for first.
+var headerRank = map[string]int{
+	"from": 1, "to": 2, "subject": 3, "date": 4, "message-id": 5,
+	"list-id": 10, "list-unsubscribe": 11, "list-unsubscribe-post": 12,
+	"precedence": 13, "auto-submitted": 14, "x-auto-response-suppress": 15,
+	"cfbl-address": 16, "cfbl-feedback-id": 17,
+	"mime-version": 90, "content-type": 91, "content-transfer-encoding": 92,
+}
+
+// orderHeaders sorts the top-level header fields of the message in buf by
+// headerRank, then by name; fields of the same name keep their order.
+func orderHeaders(buf *bytes.Buffer) {
+	b := buf.Bytes()
+	end := bytes.Index(b, []byte("\r\n\r\n"))
+	if end < 0 {
+		return
+	}
+	type field struct {
+		rank int
+		name string
+		raw  []byte
+	}
+	var fields []field
+	for start := 0; start < end+2; {
+		i := start
+		for {
+			j := bytes.Index(b[i:end+2], []byte("\r\n"))
+			i += j + 2
+			if i >= end+2 || (b[i] != ' ' && b[i] != '\t') {
+				break
+			}
+		}
+		raw := b[start:i]
+		name := strings.ToLower(string(raw[:max(bytes.IndexByte(raw, ':'), 0)]))
+		r, ok := headerRank[name]
+		if !ok {
+			r = 50
+		}
+		fields = append(fields, field{r, name, raw})
+		start = i
+	}
+	slices.SortStableFunc(fields, func(x, y field) int {
+		if x.rank != y.rank {
+			return x.rank - y.rank
+		}
+		return strings.Compare(x.name, y.name)
+	})
+	out := make([]byte, 0, len(b))
+	for _, f := range fields {
+		out = append(out, f.raw...)
+	}
+	out = append(out, b[end+2:]...)
+	buf.Reset()
+	buf.Write(out)
 }
 
 func (m *Mailer) setAddrs(g *gomail.Msg, msg *Message, j *jisParts) error {
@@ -163,7 +227,7 @@ func unquote(addr string) string {
 
 func (m *Mailer) setListHeaders(g *gomail.Msg, msg *Message) error {
 	if msg.ListID != "" {
-		g.SetGenHeaderPreformatted(gomail.Header("List-Id"), msg.ListID)
+		g.SetGenHeaderPreformatted(gomail.Header("List-Id"), encodeListID(msg.ListID))
 	}
 	switch {
 	case msg.UnsubscribeURL != "":
@@ -200,7 +264,9 @@ func setBody(g *gomail.Msg, msg *Message, j *jisParts) {
 	text := crlf(msg.Text)
 	switch {
 	case j != nil:
-		enc := gomail.EncodingUSASCII
+		// go-mail v0.8.1 writes "7bit" parts quoted-printable, escaping the
+		// ESC bytes; write them unencoded and relabel (fix7bit).
+		enc := gomail.NoEncoding
 		if j.longLine {
 			enc = gomail.EncodingB64
 		}
@@ -250,4 +316,32 @@ func newMessageID(domain string) string {
 		domain = "kawaraban.invalid"
 	}
 	return hex.EncodeToString(b[:]) + "@" + domain
+}
+
+// encodeListID RFC 2047-encodes the description phrase of a List-Id value
+// (RFC 2919 §3) when it is not ASCII; the <list-id> itself must be ASCII.
+func encodeListID(v string) string {
+	if isASCII(v) {
+		return v
+	}
+	i := strings.LastIndexByte(v, '<')
+	if i < 0 {
+		return mime.BEncoding.Encode("UTF-8", v)
+	}
+	phrase := strings.TrimSpace(v[:i])
+	return mime.BEncoding.Encode("UTF-8", phrase) + "\r\n " + v[i:]
+}
+
+var (
+	jis8bit = []byte("Content-Transfer-Encoding: 8bit\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n")
+	jis7bit = []byte("Content-Transfer-Encoding: 7bit\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n")
+)
+
+// fix7bit labels the ISO-2022-JP text part 7bit (RFC 1468): its bytes are
+// all 7-bit and its lines at most 998 octets.
+func fix7bit(buf *bytes.Buffer) {
+	b := buf.Bytes()
+	if i := bytes.Index(b, jis8bit); i >= 0 {
+		copy(b[i:], jis7bit)
+	}
 }
