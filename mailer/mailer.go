@@ -222,4 +222,3 @@ func (m *Mailer) Close() error {
 	m.pool.closeAll()
 	return nil
 }
-
