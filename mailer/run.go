@@ -46,6 +46,9 @@ func (m *Mailer) Run(ctx context.Context) error {
 	if m.opt.Renderer == nil {
 		return errors.New("mailer: Run needs Options.Renderer")
 	}
+	if len(m.pool.relays) == 0 {
+		return ErrNoRelay
+	}
 	if _, err := m.db.ExecContext(ctx, `UPDATE deliveries SET status = 'queued' WHERE status = 'sending'`); err != nil {
 		return fmt.Errorf("recovering claimed deliveries: %w", err)
 	}
