@@ -287,3 +287,27 @@ func TestRulesLatest(t *testing.T) {
 		t.Errorf("Japanese date %q", got)
 	}
 }
+
+// TestConcurrentRunsSendOnce: the daemon's job and `reminders run` at the
+// same moment send each reminder once between them.
+func TestConcurrentRunsSendOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.importFile(t, plan1471)
+	f.clk.Set(at(8))
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			_, err := f.s.RunReminders(context.Background(), at(8), false)
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ms := f.rec.take(); len(ms) != 4 {
+		t.Fatalf("%d mails from 4 concurrent runs, want 4: %v", len(ms), recipients(ms))
+	}
+}
