@@ -176,3 +176,23 @@ func FuzzImport(f *testing.F) {
 		}
 	})
 }
+
+func TestImportAliasesAndBureauList(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.importString(t, `bureaus:
+  - {id: somu, name_ja: 総務局, name_en: General Affairs Bureau}
+contacts:
+  - {bureau: somu, name_ja: 総務局, email: somu@city.example.jp}
+deadlines:
+  - {id: a, title_ja: 報告A, due: 2027-04-30, bureaus: &all [somu]}
+  - {id: b, title_ja: 報告B, due: 2027-05-31, bureaus: *all}
+`)
+	bs, err := f.s.Bureaus(context.Background())
+	if err != nil || len(bs) != 1 || bs[0].NameEn != "General Affairs Bureau" || bs[0].Email != "somu@city.example.jp" || bs[0].FeedURL == "" {
+		t.Fatalf("bureaus %+v %v", bs, err)
+	}
+	if n := f.count(t, `SELECT count(*) FROM deadline_bureaus`); n != 2 {
+		t.Fatalf("%d deadline bureaus", n)
+	}
+}

@@ -132,8 +132,17 @@ func parsePlan(r io.Reader) (*planFile, error) {
 
 func eachKey(m *yaml.Node, fn func(k string, kn, v *yaml.Node)) {
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		fn(m.Content[i].Value, m.Content[i], m.Content[i+1])
+		fn(m.Content[i].Value, m.Content[i], deref(m.Content[i+1]))
 	}
+}
+
+// deref follows YAML aliases (*name) to the anchored node, so a file may
+// share a bureau list between deadlines.
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; i < 16 && n.Kind == yaml.AliasNode && n.Alias != nil; i++ {
+		n = n.Alias
+	}
+	return n
 }
 
 func (p *planFile) eachItem(v *yaml.Node, key string, fn func(n *yaml.Node, key string)) {
@@ -146,6 +155,7 @@ func (p *planFile) eachItem(v *yaml.Node, key string, fn func(n *yaml.Node, key 
 	}
 	for i, n := range v.Content {
 		k := fmt.Sprintf("%s[%d]", key, i)
+		n = deref(n)
 		if n.Kind != yaml.MappingNode {
 			p.fail(n, k, "expected a mapping")
 			continue
@@ -352,6 +362,7 @@ func (p *planFile) deadline(n *yaml.Node, key string) {
 			}
 			d.bureaus = []string{}
 			for i, b := range v.Content {
+				b = deref(b)
 				d.bureaus = append(d.bureaus, p.slug(b, fmt.Sprintf("%s[%d]", kk, i)))
 				d.bureauLines = append(d.bureauLines, b.Line)
 			}
@@ -379,6 +390,7 @@ func (p *planFile) reminders(n *yaml.Node, key string) {
 			}
 			r.BeforeDays = []int{}
 			for i, e := range v.Content {
+				e = deref(e)
 				ek := fmt.Sprintf("%s[%d]", kk, i)
 				if d := p.integer(e, ek); d < 0 || d > 366 {
 					p.fail(e, ek, "must be between 0 and 366")

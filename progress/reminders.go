@@ -264,6 +264,11 @@ func (s *Store) buildReminder(ctx context.Context, c logRow, today Date) (Remind
 	if c.kind == "escalate" {
 		tmpl, m.ToName = "escalation", "計画の進捗管理担当"
 	} else {
+		// The address as it is now: a re-import may have changed it
+		// since the row was recorded.
+		if contact.email != "" {
+			m.To, r.To = contact.email, contact.email
+		}
 		m.ToName, m.Cc = contact.nameJa, contact.cc
 		if contact.person != "" {
 			m.ToName = contact.nameJa + " " + contact.person

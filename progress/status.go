@@ -181,3 +181,33 @@ func (s *Store) Measures(ctx context.Context) ([]Measure, error) {
 	}
 	return out, rows.Err()
 }
+
+// Bureau is a bureau and its contact, with its calendar feed address.
+type Bureau struct {
+	ID      string
+	NameJa  string
+	NameEn  string
+	Person  string
+	Email   string // empty: known from a plan's bureau list only, no reminders
+	Cc      string
+	FeedURL string // empty without a Signer
+}
+
+// Bureaus returns every known bureau in id order.
+func (s *Store) Bureaus(ctx context.Context) ([]Bureau, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT bureau, name_ja, name_en, person, email, cc FROM contacts ORDER BY bureau`)
+	if err != nil {
+		return nil, fmt.Errorf("loading bureaus: %w", err)
+	}
+	defer rows.Close()
+	var out []Bureau
+	for rows.Next() {
+		var b Bureau
+		if err := rows.Scan(&b.ID, &b.NameJa, &b.NameEn, &b.Person, &b.Email, &b.Cc); err != nil {
+			return nil, fmt.Errorf("loading bureaus: %w", err)
+		}
+		b.FeedURL = s.FeedURL(b.ID)
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}

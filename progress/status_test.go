@@ -115,3 +115,25 @@ func TestDeps(t *testing.T) {
 		}
 	}
 }
+
+func TestUnmarkSubmittedResumesReminders(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.importFile(t, plan1471)
+	ctx := context.Background()
+	if err := f.s.MarkSubmitted(ctx, "fy2026-status", "somu", "admin", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if ms := f.run(t, at(-7)); len(ms) != 1 {
+		t.Fatalf("with somu submitted: %v", recipients(ms))
+	}
+	if err := f.s.UnmarkSubmitted(ctx, "fy2026-status", "somu"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.UnmarkSubmitted(ctx, "fy2026-status", "somu"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second unmark: %v", err)
+	}
+	if ms := f.run(t, at(-6)); len(ms) != 1 || ms[0].To != "somu@city.example.jp" {
+		t.Fatalf("after unmark: %v", recipients(ms))
+	}
+}

@@ -152,3 +152,22 @@ func (s *Store) MarkSubmitted(ctx context.Context, deadlineID, bureau, how, acto
 	s.log.Info("report submitted", "deadline", deadlineID, "bureau", bureau, "how", how)
 	return nil
 }
+
+// UnmarkSubmitted removes bureau's submission for the deadline, for an
+// administrator correcting a mistake. Reminders resume with the next
+// occurrence of the rules; those already sent are not sent again.
+func (s *Store) UnmarkSubmitted(ctx context.Context, deadlineID, bureau string) error {
+	d, err := deadlineByKey(ctx, s.db, deadlineID)
+	if err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, `DELETE FROM submissions WHERE deadline = ? AND bureau = ?`, d.id, bureau)
+	if err != nil {
+		return fmt.Errorf("unmarking %s for %s: %w", bureau, deadlineID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("submission of %s for %s: %w", bureau, deadlineID, ErrNotFound)
+	}
+	s.log.Info("submission removed", "deadline", deadlineID, "bureau", bureau)
+	return nil
+}
