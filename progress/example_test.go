@@ -71,6 +71,6 @@ deadlines:
 	fmt.Println(err)
 	// Output:
 	// bad.yaml: refused, nothing imported (2 problems)
-	// bad.yaml:line 3: deadlines[0].due: date "2027-04-31" is not YYYY-MM-DD
-	// bad.yaml:line 4: deadlines[1].bureaus[0]: unknown bureau "kankyo" (not in contacts)
+	// bad.yaml: line 3: deadlines[0].due: date "2027-04-31" is not YYYY-MM-DD
+	// bad.yaml: line 4: deadlines[1].bureaus[0]: unknown bureau "kankyo" (not in contacts)
 }

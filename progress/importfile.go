@@ -34,7 +34,7 @@ func (e *FileError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: refused, nothing imported (%d problems)", e.Name, len(e.Problems))
 	for _, p := range e.Problems {
-		fmt.Fprintf(&b, "\n%s:%s", e.Name, p.Error())
+		fmt.Fprintf(&b, "\n%s: %s", e.Name, p.Error())
 	}
 	return b.String()
 }

@@ -41,9 +41,11 @@ func (s *Store) render(name string, data any) (subject, text string, err error) 
 	}
 	// A subject is one line (RFC 5322 section 2.2: no bare CR or LF in a
 	// header field body); a title from the file cannot break it.
-	subj := strings.Join(strings.Fields(sb.String()), " ")
-	return subj, tb.String(), nil
+	return oneLine(sb.String()), tb.String(), nil
 }
+
+// oneLine folds any whitespace run, newlines included, into one space.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // systemHeaders go on every reminder and digest besides Auto-Submitted:
 // they ask Exchange-style servers not to answer with out-of-office replies.

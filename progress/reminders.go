@@ -96,6 +96,9 @@ func (s *Store) RunReminders(ctx context.Context, now time.Time, dryRun bool) (R
 		}
 		rep.Reminders = append(rep.Reminders, r)
 	}
+	if !dryRun {
+		s.log.Info("reminder run", "today", rep.Today.String(), "sent", rep.Sent, "failed", rep.Failed)
+	}
 	return rep, nil
 }
 
@@ -274,6 +277,7 @@ func (s *Store) buildReminder(ctx context.Context, c logRow, today Date) (Remind
 			m.ToName = contact.nameJa + " " + contact.person
 		}
 	}
+	m.ToName = oneLine(m.ToName)
 	if m.Subject, m.Text, err = s.render(tmpl, data); err != nil {
 		return r, Mail{}, err
 	}
