@@ -54,6 +54,7 @@ func (s *Store) ICS(ctx context.Context, feedToken string) ([]byte, error) {
 	w.line("PRODID:-//kawaraban//progress//JA")
 	w.line("CALSCALE:GREGORIAN")
 	w.line("METHOD:PUBLISH")
+	w.line("REFRESH-INTERVAL;VALUE=DURATION:PT12H") // RFC 7986 section 5.7
 	w.line("X-WR-CALNAME:" + icsText("計画の進捗管理 提出期限（"+c.nameJa+"）"))
 	for _, e := range events {
 		s.writeEvent(&w, e, c, ps)

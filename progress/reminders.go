@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -216,6 +217,8 @@ func (s *Store) claim(ctx context.Context, tx *sql.Tx) ([]logRow, error) {
 		}
 		out = append(out, r)
 	}
+	// RETURNING gives no order: send in the order the rows were decided.
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
 	return out, rows.Err()
 }
 
