@@ -1,6 +1,11 @@
 module kawaraban
 
-go 1.26
+go 1.26.0
+
+require (
+	golang.org/x/net v0.62.0
+	golang.org/x/text v0.43.0
+)
 
 require (
 	github.com/aymerick/douceur v0.2.0 // indirect
@@ -20,8 +25,6 @@ require (
 	github.com/wneessen/go-mail v0.8.1 // indirect
 	github.com/yuin/goldmark v1.8.7 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
-	golang.org/x/net v0.62.0 // indirect
-	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
