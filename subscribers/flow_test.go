@@ -211,7 +211,7 @@ func TestNoEnumeration(t *testing.T) {
 	}{
 		{"new@example.jp", true},
 		{"pending@example.jp", true},
-		{"known@example.jp", false}, // nothing to confirm
+		{"known@example.jp", false},  // nothing to confirm
 		{"bounced@example.jp", true}, // confirming is the way back
 		{"blocked@example.jp", false},
 	}
