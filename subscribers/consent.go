@@ -5,7 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Consent event kinds.
@@ -91,6 +96,7 @@ func subscriberByEmail(ctx context.Context, q queryer, email string) (subscriber
 // was empty: an unauthenticated form must not rename someone.
 func (s *Store) ensureSubscriber(ctx context.Context, tx *sql.Tx, a Address, name, lang string) (subscriber, error) {
 	key := a.String()
+	name = cleanName(name)
 	sub, err := subscriberByEmail(ctx, tx, key)
 	if err == nil {
 		if sub.Name == "" && name != "" {
@@ -104,7 +110,7 @@ func (s *Store) ensureSubscriber(ctx context.Context, tx *sql.Tx, a Address, nam
 	if !errors.Is(err, ErrNotFound) {
 		return sub, err
 	}
-	if lang == "" {
+	if lang != "en" {
 		lang = "ja"
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO subscribers (email, name, lang, created) VALUES (?,?,?,?)`,
@@ -155,4 +161,25 @@ ON CONFLICT DO UPDATE SET status=?3, unsubscribed_at=?5`
 		return fmt.Errorf("setting subscription of %d to list %d %s: %w", subID, listID, status, err)
 	}
 	return nil
+}
+
+// maxNameRunes caps a subscriber's name.
+const maxNameRunes = 100
+
+// cleanName trims a name, applies NFC, drops control characters (a name
+// may end up in a mail header) and caps its length.
+func cleanName(name string) string {
+	name = norm.NFC.String(strings.TrimSpace(name))
+	var b strings.Builder
+	n := 0
+	for _, r := range name {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			continue
+		}
+		if n++; n > maxNameRunes {
+			break
+		}
+		b.WriteRune(r)
+	}
+	return strings.TrimSpace(b.String())
 }

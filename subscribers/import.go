@@ -258,7 +258,7 @@ func checkRow(rec []string, h header, l List) (importRow, string) {
 	if err := l.checkDomain(a); err != nil {
 		return importRow{}, fmt.Sprintf("list %s accepts only addresses at %s", l.Slug, strings.Join(l.AllowedDomains, ", "))
 	}
-	row := importRow{addr: a, name: cell(h.name)}
+	row := importRow{addr: a, name: cleanName(cell(h.name))}
 	for i, key := range h.attrs {
 		if v := cell(i); v != "" {
 			if row.attrs == nil {
