@@ -158,6 +158,8 @@ func checkLocalRune(r rune) error {
 		return addrErr("space", "the address contains a space", "メールアドレスに空白（スペース）が含まれています")
 	case r < 0x20 || r == 0x7f || unicode.IsControl(r) || r == utf8.RuneError:
 		return addrErr("control", "the address contains a control character", "メールアドレスに使えない文字が含まれています")
+	case r >= 0xff01 && r <= 0xff5e:
+		return addrErr("fullwidth", "the part before @ contains full-width characters; type it in half-width", "@より前の部分に全角文字が含まれています。半角で入力してください")
 	case r == '"' || r == '\\':
 		return addrErr("bad-char", "the part before @ contains a quotation mark or backslash", "@より前の部分に「\"」または「\\」が含まれています")
 	case r == '(' || r == ')' || r == '<' || r == '>' || r == ',' || r == ';' || r == ':' || r == '[' || r == ']' || r == '@':
@@ -283,4 +285,19 @@ func quote(local string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// SMTPAddress returns the SMTP form (see Address.SMTP) of an address that
+// is already normalised, such as Recipient.Email or Confirmation.To,
+// without parsing it again: the sending side calls it once per recipient.
+func SMTPAddress(normalised string) string {
+	i := strings.LastIndexByte(normalised, '@')
+	if i <= 0 || normalised[0] == '"' {
+		return normalised
+	}
+	local := normalised[:i]
+	if dotAtom(local) {
+		return normalised
+	}
+	return quote(local) + normalised[i:]
 }

@@ -36,6 +36,9 @@ func TestParseAddress(t *testing.T) {
 			if a.String() != c.str || a.SMTP() != c.smtp {
 				t.Fatalf("ParseAddress(%q) = %q / SMTP %q, want %q / %q", c.in, a.String(), a.SMTP(), c.str, c.smtp)
 			}
+			if got := SMTPAddress(a.String()); got != c.smtp {
+				t.Fatalf("SMTPAddress(%q) = %q, want %q", a.String(), got, c.smtp)
+			}
 			again, err := ParseAddress(a.String())
 			if err != nil || again != a {
 				t.Fatalf("String() %q does not re-parse: %v %v", a.String(), again, err)
@@ -56,6 +59,7 @@ func TestParseAddress(t *testing.T) {
 		{"space inside", "taro yamada@example.jp", "space"},
 		{"full-width space", "taro　@example.jp", "space"},
 		{"full-width at", "taro＠example.jp", "fullwidth-at"},
+		{"full-width letters", "ｔａｒｏ@example.jp", "fullwidth"},
 		{"no dot in domain", "taro@localhost", "no-dot"},
 		{"bad domain", "taro@exa_mple.jp", "bad-domain"},
 		{"domain trailing dot", "taro@example.jp.", "bad-domain"},
@@ -106,6 +110,9 @@ func FuzzParseAddress(f *testing.F) {
 		b, err := ParseAddress(a.String())
 		if err != nil || b != a {
 			t.Fatalf("%q: String() %q re-parses to %#v, %v", in, a.String(), b, err)
+		}
+		if SMTPAddress(a.String()) != a.SMTP() {
+			t.Fatalf("%q: SMTPAddress(%q) = %q, want %q", in, a.String(), SMTPAddress(a.String()), a.SMTP())
 		}
 		c, err := ParseAddress(a.SMTP())
 		if err != nil || c != a {
