@@ -487,3 +487,28 @@ func TestEachRecipientInTransaction(t *testing.T) {
 		t.Fatalf("fn error not returned: %v", err)
 	}
 }
+
+// TestConcurrentSubscribe: parallel requests for one new address create one
+// subscriber and stay within the daily mail limit.
+func TestConcurrentSubscribe(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	errs := make(chan error, 20)
+	for range 20 {
+		go func() {
+			errs <- f.s.Subscribe(f.ctx, SubscribeRequest{Email: "race@example.jp", Lists: []string{"kodomo"}})
+		}()
+	}
+	for range 20 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.rec.count(); n != 3 {
+		t.Fatalf("%d mails, want 3", n)
+	}
+	var n int
+	if err := f.s.db.QueryRow(`SELECT count(*) FROM subscribers`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d subscribers, %v", n, err)
+	}
+}
