@@ -301,3 +301,18 @@ func SMTPAddress(normalised string) string {
 	}
 	return quote(local) + normalised[i:]
 }
+
+// MaskEmail hides most of an address's local part for pages that a
+// forwarded link may show to someone else: "hanako@example.jp" becomes
+// "h*****@example.jp".
+func MaskEmail(email string) string {
+	i := strings.LastIndexByte(email, '@')
+	if i <= 0 {
+		return strings.Repeat("*", utf8.RuneCountInString(email))
+	}
+	local := []rune(strings.Trim(email[:i], `"`))
+	if len(local) == 0 {
+		return "*" + email[i:]
+	}
+	return string(local[0]) + strings.Repeat("*", max(len(local)-1, 3)) + email[i:]
+}

@@ -120,3 +120,18 @@ func FuzzParseAddress(f *testing.F) {
 		}
 	})
 }
+
+func TestMaskEmail(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"hanako@example.jp": "h*****@example.jp",
+		"ab@example.jp":     "a***@example.jp",
+		`"a b"@example.jp`:  "a***@example.jp",
+		"京都太郎@example.jp":   "京***@example.jp",
+		"not-an-address":    "**************",
+	} {
+		if got := MaskEmail(in); got != want {
+			t.Errorf("MaskEmail(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

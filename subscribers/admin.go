@@ -169,6 +169,9 @@ type DayCount struct {
 	// Day is midnight of the day in Options.Location.
 	Day             time.Time
 	OptIns, OptOuts int
+	// Subscribed is the number of confirmed subscriptions at the end of
+	// the day, estimated back from today's count and the consent log.
+	Subscribed int
 }
 
 // Growth returns the opt-ins and opt-outs of listID for each of the last
@@ -207,7 +210,19 @@ WHERE list_id = ? AND at_ms >= ? AND event IN ('opt-in', 'opt-out')`, listID, fi
 			out[i].OptOuts++
 		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("loading growth of list %d: %w", listID, err)
+	}
+	var n int
+	err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM subscriptions WHERE list_id = ? AND status = 'confirmed'`, listID).Scan(&n)
+	if err != nil {
+		return nil, fmt.Errorf("loading growth of list %d: %w", listID, err)
+	}
+	for i := len(out) - 1; i >= 0; i-- {
+		out[i].Subscribed = max(n, 0)
+		n -= out[i].OptIns - out[i].OptOuts
+	}
+	return out, nil
 }
 
 // ExpireUnconfirmed deletes subscriptions left unconfirmed for longer than

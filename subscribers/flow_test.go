@@ -45,7 +45,7 @@ func TestSubscribeConfirmUnsubscribePreferences(t *testing.T) {
 		t.Fatalf("UnsubscribeURL %q", u)
 	}
 	info, err := f.s.UnsubscribeInfo(f.ctx, utok)
-	if err != nil || !info.Subscribed || info.List.Slug != "kodomo" || info.Email != c.To {
+	if err != nil || !info.Subscribed || info.List.Slug != "kodomo" || info.Email != c.To || info.MaskedEmail != "u**********@docomo.ne.jp" {
 		t.Fatalf("UnsubscribeInfo = %+v, %v", info, err)
 	}
 	if got := f.recipients(t, "kodomo"); len(got) != 1 {
@@ -446,7 +446,8 @@ func TestStatsAndGrowth(t *testing.T) {
 	if err != nil || len(g) != 3 {
 		t.Fatal(g, err)
 	}
-	if g[1].OptIns != 1 || g[2].OptIns != 1 || g[2].OptOuts != 1 || g[0].OptIns != 0 {
+	if g[1].OptIns != 1 || g[2].OptIns != 1 || g[2].OptOuts != 1 || g[0].OptIns != 0 ||
+		g[0].Subscribed != 0 || g[1].Subscribed != 1 || g[2].Subscribed != 1 {
 		t.Fatalf("growth %+v", g)
 	}
 	rows, total, err := f.s.Search(f.ctx, SearchQuery{ListSlug: "kodomo", Text: "b@"})

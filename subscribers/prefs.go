@@ -10,7 +10,9 @@ import (
 type Prefs struct {
 	SubscriberID int64
 	Email, Name  string
-	Lang         string
+	// MaskedEmail is what the page should show (see MaskEmail).
+	MaskedEmail string
+	Lang        string
 	// Lists are every public list, and the internal lists the subscriber
 	// is on, each with the subscriber's state.
 	Lists []PrefList
@@ -56,7 +58,7 @@ func (s *Store) prefs(ctx context.Context, q queryer, id int64) (Prefs, error) {
 	if err != nil {
 		return Prefs{}, err
 	}
-	p := Prefs{SubscriberID: sub.ID, Email: sub.Email, Name: sub.Name, Lang: sub.Lang}
+	p := Prefs{SubscriberID: sub.ID, Email: sub.Email, MaskedEmail: MaskEmail(sub.Email), Name: sub.Name, Lang: sub.Lang}
 	for _, l := range lists {
 		st, _, err := subStatus(ctx, q, l.ID, sub.ID)
 		if err != nil {

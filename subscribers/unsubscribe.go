@@ -44,9 +44,10 @@ func (s *Store) PreferencesURL(subscriberID int64) string {
 // pressed.
 type UnsubscribeInfo struct {
 	SubscriberID int64
-	// Email is the subscriber's address; the page may mask part of it.
-	Email string
-	List  List
+	// Email is the subscriber's address; MaskedEmail is what a page
+	// should show (a forwarded link must not reveal the address).
+	Email, MaskedEmail string
+	List               List
 	// Subscribed is false when the address already left the list (or was
 	// never on it).
 	Subscribed bool
@@ -90,7 +91,7 @@ func (s *Store) UnsubscribeInfo(ctx context.Context, tok string) (UnsubscribeInf
 	if err != nil {
 		return UnsubscribeInfo{}, err
 	}
-	info.Email = sub.Email
+	info.Email, info.MaskedEmail = sub.Email, MaskEmail(sub.Email)
 	st, _, err := subStatus(ctx, s.db, listID, subID)
 	info.Subscribed = st == StatusConfirmed || st == StatusUnconfirmed
 	return info, err
