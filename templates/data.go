@@ -94,8 +94,8 @@ func sampleLayout() LayoutData {
 func sampleSystem() SystemData {
 	return SystemData{
 		List: sampleList(), Name: "見本 太郎", Email: "taro@example.jp",
-		ConfirmURL: "https://example.jp/confirm/SAMPLE",
-		ExpiresAt:  time.Date(2026, 4, 8, 9, 0, 0, 0, time.UTC),
+		ConfirmURL:     "https://example.jp/confirm/SAMPLE",
+		ExpiresAt:      time.Date(2026, 4, 8, 9, 0, 0, 0, time.UTC),
 		UnsubscribeURL: "https://example.jp/unsubscribe/SAMPLE", PreferencesURL: "https://example.jp/preferences/SAMPLE",
 		ArchiveURL: "https://example.jp/archive/sample", SubscribeURL: "https://example.jp/subscribe?list=sample",
 	}

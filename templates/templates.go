@@ -60,12 +60,16 @@ var (
 
 // TemplateError locates a template problem. Error() reads "file:line: msg".
 type TemplateError struct {
-	File string
-	Line int
-	Msg  string
+	File   string
+	Line   int
+	Column int // 0 when unknown
+	Msg    string
 }
 
 func (e *TemplateError) Error() string {
+	if e.Column > 0 {
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
+	}
 	if e.Line > 0 {
 		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
 	}
@@ -77,17 +81,18 @@ func (e *TemplateError) Unwrap() error { return ErrTemplate }
 
 // goTemplateErr matches the location in text/template and html/template
 // errors: "template: NAME:LINE:COL: msg" and "html/template:NAME:LINE:COL: msg".
-var goTemplateErr = regexp.MustCompile(`(?s)^(?:html/)?template: ?([^:]+):(\d+):(?:\d+:)?\s*(.*)$`)
+var goTemplateErr = regexp.MustCompile(`(?s)^(?:html/)?template: ?([^:]+):(\d+):(?:(\d+):)?\s*(.*)$`)
 
 // templateError turns a Go template error into a *TemplateError for file.
 func templateError(file string, err error) error {
 	if m := goTemplateErr.FindStringSubmatch(err.Error()); m != nil {
 		line, _ := strconv.Atoi(m[2])
-		msg := m[3]
+		col, _ := strconv.Atoi(m[3])
+		msg := m[4]
 		if m[1] != file {
 			msg = m[1] + ": " + msg
 		}
-		return &TemplateError{File: file, Line: line, Msg: msg}
+		return &TemplateError{File: file, Line: line, Column: col, Msg: msg}
 	}
 	return &TemplateError{File: file, Msg: err.Error()}
 }

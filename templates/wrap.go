@@ -71,8 +71,8 @@ const placeholderWidth = 8
 // wider than width gets a line of its own. ph is the placeholder prefix
 // (see Prepare), whose tokens count as placeholderWidth columns.
 func wrap(s string, width int, ph string) []string {
-	if width < 10 {
-		width = 10
+	if width < 4 {
+		width = 4
 	}
 	s = resolveSoftBreaks(s)
 	var out []string
