@@ -38,3 +38,44 @@ func BenchmarkPrepare(b *testing.B) {
 		}
 	}
 }
+
+// TestRenderAllocs guards the per-recipient cost: the mailer renders
+// thousands of messages a second.
+func TestRenderAllocs(t *testing.T) {
+	s := newSet(t)
+	in := goldenInput("utf-8")
+	in.Markdown = benchBody
+	p, err := s.Prepare(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := goldenRecipient("山田 花子")
+	if n := testing.AllocsPerRun(100, func() { p.Render(r) }); n > 6 {
+		t.Errorf("Render makes %.0f allocations, want at most 6", n)
+	}
+}
+
+func TestRenderConcurrent(t *testing.T) {
+	t.Parallel()
+	s := newSet(t)
+	p, err := s.Prepare(goldenInput("utf-8"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := p.Render(goldenRecipient("山田 花子"))
+	done := make(chan Parts)
+	for range 4 {
+		go func() {
+			var last Parts
+			for range 50 {
+				last, _ = p.Render(goldenRecipient("山田 花子"))
+			}
+			done <- last
+		}()
+	}
+	for range 4 {
+		if got := <-done; got != want {
+			t.Error("concurrent Render differs")
+		}
+	}
+}
