@@ -151,3 +151,25 @@ func FuzzPrepareRender(f *testing.F) {
 		}
 	})
 }
+
+func TestPublicHasNoPersonalData(t *testing.T) {
+	t.Parallel()
+	s := newSet(t)
+	in := goldenInput("utf-8")
+	p, err := s.Public(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Subject != "読者様へ 環境センターだより 12月号" {
+		t.Errorf("subject %q", p.Subject)
+	}
+	for _, part := range []string{p.Text, p.HTML} {
+		if !strings.Contains(part, "読者様") || strings.Contains(part, "Kwrbn") || strings.Contains(part, "unsubscribe") ||
+			strings.Contains(part, "{{") || strings.Contains(part, "<script") {
+			t.Errorf("public part:\n%s", part)
+		}
+	}
+	if !strings.Contains(p.HTML, "<h2>今月のお知らせ</h2>") || !strings.Contains(p.Text, "[1] https://www.city.kyoto.lg.jp/") {
+		t.Errorf("body missing:\n%s\n%s", p.HTML, p.Text)
+	}
+}
