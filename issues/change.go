@@ -56,8 +56,9 @@ func (s *Store) change(ctx context.Context, id int64, act Action, actor Actor, c
 	return is, nil
 }
 
-// Update replaces the subject, body and send time of a draft or scheduled
-// issue. The list and the approval requirement stay as created. An edit of
+// Update replaces the subject and body of a draft or scheduled issue, and
+// its send time when d.SendAt is set (nil keeps it, so a scheduled issue
+// stays due). The list and the approval requirement stay as created. An edit of
 // an approved issue voids the approval (recorded in the event's comment); a
 // scheduled issue that needed it goes back to draft.
 func (s *Store) Update(ctx context.Context, id int64, d Draft, actor Actor) (Issue, error) {
@@ -66,7 +67,10 @@ func (s *Store) Update(ctx context.Context, id int64, d Draft, actor Actor) (Iss
 		if err := d.Validate(); err != nil {
 			return fmt.Errorf("updating issue %d: %w", id, err)
 		}
-		is.Subject, is.BodyMarkdown, is.SendAt = d.Subject, d.BodyMarkdown, d.SendAt
+		is.Subject, is.BodyMarkdown = d.Subject, d.BodyMarkdown
+		if d.SendAt != nil {
+			is.SendAt = d.SendAt
+		}
 		is.ApprovedBy, is.ApprovedAt = "", nil
 		return nil
 	})

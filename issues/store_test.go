@@ -290,3 +290,29 @@ func TestListingAndArchive(t *testing.T) {
 		t.Fatalf("Archive page 2 = %+v", arch)
 	}
 }
+
+func TestUpdateScheduledKeepsSendAt(t *testing.T) {
+	t.Parallel()
+	s, c := newStore(t)
+	ctx := context.Background()
+	is, err := s.Create(ctx, Draft{ListID: 1, Subject: "s", BodyMarkdown: "b", Author: "ed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := c.Now().Add(time.Hour)
+	if _, err := s.Schedule(ctx, is.ID, at, editor); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Update(ctx, is.ID, Draft{Subject: "s2", BodyMarkdown: "b2"}, editor)
+	if err != nil || got.Status != StatusScheduled || got.SendAt == nil || !got.SendAt.Equal(at) {
+		t.Fatalf("Update = %+v, %v", got, err)
+	}
+	later := at.Add(time.Hour)
+	got, _ = s.Update(ctx, is.ID, Draft{Subject: "s3", BodyMarkdown: "b3", SendAt: &later}, editor)
+	if !got.SendAt.Equal(later) {
+		t.Fatalf("SendAt = %v, want %v", got.SendAt, later)
+	}
+	if due, _ := s.Due(ctx, at); len(due) != 0 {
+		t.Fatalf("moved issue still due at the old time: %+v", due)
+	}
+}
