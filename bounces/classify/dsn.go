@@ -201,7 +201,8 @@ func dsnRecipientReport(d dsnRecipient, human string) Recipient {
 	}
 	r := Recipient{Address: addr, Action: d.action, Diagnostic: d.diagnostic, RemoteMTA: d.remoteMTA}
 	switch d.action {
-	case "delivered", "relayed", "expanded":
+	case "delivered", "relayed", "expanded", "deliverable":
+		// "deliverable" is Postfix's address verification report (sendmail -bv).
 		r.Class, r.Reason = Delivered, ReasonDelivered
 		r.Status = d.status
 		if r.Status == "" {
@@ -209,18 +210,21 @@ func dsnRecipientReport(d dsnRecipient, human string) Recipient {
 		}
 		return r
 	}
-	status := d.status
-	if status == "" || strings.HasSuffix(status, ".0.0") {
-		if s := findStatus(d.diagnostic); s != "" && s[0] != '2' {
-			status = s
-		}
-	}
 	diag := d.diagnostic
+	context := textAround(human, addr)
 	if d.diagnostic == "" || reasonWords(d.diagnostic) == "" {
-		diag += "\n" + textAround(human, addr)
+		diag += "\n" + context
+	}
+	// The remote server's own code in Diagnostic-Code is more precise than
+	// the Status the reporting MTA derived (Amazon SES writes 5.1.0 for
+	// every remote refusal; Sendmail 4.4.7 for a 4.7.1 answer), unless it
+	// is the generic x.0.0.
+	status := d.status
+	if s := diagStatus(d.diagnostic); s != "" && s[0] != '2' && (status == "" || !strings.HasSuffix(s, ".0.0")) {
+		status = s
 	}
 	if status == "" {
-		status = findStatus(diag)
+		status = diagStatus(diag)
 		if status == "" || status[0] == '2' {
 			status = defaultStatus(diag, d.action == "delayed")
 		}
@@ -229,7 +233,7 @@ func dsnRecipientReport(d dsnRecipient, human string) Recipient {
 		status = "4" + status[1:]
 	}
 	r.Status = status
-	r.Reason = decideReason(diag, status)
+	r.Reason = decideReason(diag, status, smtpCommand(diag+"\n"+context))
 	if d.action == "delayed" && (r.Reason == ReasonOnHold || r.Reason == ReasonUndefined) {
 		r.Reason = ReasonExpired
 	}

@@ -56,7 +56,51 @@ func readMessage(raw []byte) (*parsed, error) {
 	p.from = firstAddress(p.fromName)
 	p.topType, _, _ = e.Header.ContentType()
 	p.walk(e, 0)
+	p.lenient(raw)
 	return p, nil
+}
+
+// lenient recovers from MIME structure go-message cannot read (seen in
+// Office 365 NDRs whose multipart/alternative header continues without
+// indentation): the body becomes the text, and delivery-status fields are
+// cut out of the raw bytes.
+func (p *parsed) lenient(raw []byte) {
+	if len(p.texts) > 0 || len(p.htmls) > 0 || len(p.dsn) > 0 || len(p.feedback) > 0 {
+		return
+	}
+	body := raw
+	if i := bytes.Index(body, []byte("\n\n")); i >= 0 {
+		body = body[i+2:]
+	} else if i := bytes.Index(body, []byte("\r\n\r\n")); i >= 0 {
+		body = body[i+4:]
+	}
+	text := strings.ReplaceAll(sniffDecode(body), "\r", "")
+	if !p.hasReport {
+		p.texts = append(p.texts, text)
+		return
+	}
+	var human, dsn strings.Builder
+	inDSN := false
+	for _, line := range strings.Split(text, "\n") {
+		l := strings.ToLower(line)
+		switch {
+		case strings.HasPrefix(l, "content-type: message/delivery-status"),
+			strings.HasPrefix(l, "content-type: message/global-delivery-status"):
+			inDSN = true
+			continue
+		case strings.HasPrefix(l, "--") || strings.HasPrefix(l, "content-type:"):
+			inDSN = false
+		}
+		if inDSN {
+			dsn.WriteString(line + "\n")
+		} else {
+			human.WriteString(line + "\n")
+		}
+	}
+	p.texts = append(p.texts, human.String())
+	if dsn.Len() > 0 {
+		p.dsn = append(p.dsn, dsn.String())
+	}
 }
 
 // walk collects the parts of e. It never descends into a returned

@@ -1,6 +1,9 @@
 package classify
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // Reason vocabulary. The names follow the sisimai bounce parser's reasons so
 // that results can be compared with it; the class of each is in classOf.
@@ -72,15 +75,21 @@ var softFirst = []phraseRule{
 		"account has been locked", "account is locked", "deactivated", "boite du destinataire archivee",
 		"this account has been", "mailbox unavailable or inactive", "mailbox has been blocked due to inactivity",
 		"disabled mailbox", "account is frozen", "該当アカウントは停止", "利用停止"}},
+	{ReasonMailerError, []string{"procmail:", "mailer error", "pipe to |", "command died with status", "unknown mailer"}},
+	{ReasonSpeeding, []string{"too many recipients this hour", "rate limit exceeded", "sending rate"}},
+	{ReasonRejected, []string{"you may not have permission to post", "メッセージを投稿する権限"}}, // Google Groups
 	{ReasonHasMoved, []string{"has been replaced by", "has moved", "has been moved", "no longer with", "forwarding address"}},
 	{ReasonNotAccept, []string{"does not accept mail", "does not accept any mail", "not accept any mail",
-		"null mx", "domain does not receive mail", "accepts no mail"}},
+		"null mx", "domain does not receive mail", "accepts no mail",
+		"indicated no smtp service",      // Exim, RFC 7505 null MX
+		"couldn't find a mail exchanger", // qmail (#5.4.4)
+	}},
 	{ReasonFiltered, []string{
 		"rejected by recipient", "refused by recipient", "blocked by recipient", "recipient rejected your message",
 		"user reject", "delivery not authorized", "message filtered", "filtered by recipient",
 		"this user doesn't accept", "rejected by user", "does not accept mail from", "not accepting mail from",
 		"recipient has blocked", "blocked by the recipient", "refused by the recipient",
-		"user has set", "受信拒否", "拒否設定", "指定拒否"}},
+		"user has set", "refused due to recipient", "受信拒否", "拒否設定", "指定拒否"}},
 }
 
 // hardRules are the phrases that mean the address itself is dead.
@@ -92,7 +101,7 @@ var hardRules = []phraseRule{
 		"no mx", "illegal host/domain", "domain is not", "domain isn't in my list", "no such host",
 		"unresolvable", "dns error: domain", "domain name lookup failed", "domain lookup failed",
 		"recipient domain not found", "invalid domain", "domain unknown", "unknown mail domain",
-		"host name not found"}},
+		"host name not found", "account or domain may not exist"}},
 	{ReasonUserUnknown, []string{
 		"user unknown", "unknown user", "no such user", "user not found", "recipient not found",
 		"recipientnotfound", "does not exist", "doesn't exist", "no mailbox", "mailbox not found",
@@ -102,13 +111,14 @@ var hardRules = []phraseRule{
 		"bad destination mailbox address", "addressee unknown", "not our customer", "is not a known user",
 		"no such person", "invalid address", "unknown or illegal alias", "not a valid mailbox",
 		"mailbox unavailable", "mailbox not available", "user doesn't have", "does not have an account",
-		"no account by that name", "no valid recipients", "address rejected", "recipient address rejected",
+		"no account by that name", "no valid recipients",
 		"invalid mailbox name", "mailbox name not allowed", "not listed in", "address does not exist",
 		"account does not exist", "this user doesn't have", "no user", "unknown account",
 		"user does not exist", "disabled or discontinued", "was not found", "unknown or invalid",
 		"address is not valid", "recipient is not valid", "no such local user", "destination addresses were unknown",
 		"mailbox unknown", "undeliverable address", "invalid recipient address", "recipient invalid",
 		"wasn't found", "could not be found", "not found at", "user invalid",
+		"recipient name is not recognized", "invalid final delivery userid",
 		"存在しない", "宛先不明", "ユーザが見つかりません", "アドレスが見つかりません", "该用户不存在"}},
 }
 
@@ -234,31 +244,170 @@ func classOf(reason, status string) Class {
 }
 
 // decideReason chooses the reason of one failed recipient from its
-// diagnostic text and status. Specific soft wording wins; then the
-// address-is-dead wording; then a status that names the address (x.1.1…)
-// over generic soft words such as "rejected"; then soft wording; then the
-// status alone.
-func decideReason(diag, status string) string {
-	d := strings.ToLower(diag)
+// diagnostic text, status and the SMTP command that was refused. Specific
+// soft wording wins; then replies recognised by their shape; then the
+// address-is-dead wording (corrected by status and command); then a status
+// that names the address (x.1.1…) over generic soft words such as
+// "rejected"; then soft wording; then the status alone.
+func decideReason(diag, status, cmd string) string {
+	d := strings.ToLower(stripAddresses(diag))
+	d = strings.ReplaceAll(d, "unknown address error", "") // Amazon SES's wrapper of every remote refusal
 	if r := matchRules(d, softFirst); r != "" {
 		return r
 	}
+	if r := hardFormats(d); r != "" {
+		return adjustForCommand(r, cmd)
+	}
 	if r := matchRules(d, hardRules); r != "" {
-		return r
+		if cmd != "RCPT" {
+			r = mailboxStatus(r, status)
+		}
+		return adjustForCommand(r, cmd)
 	}
 	if addressStatus(status) {
-		return reasonFromStatus(status)
+		return adjustForCommand(reasonFromStatus(status), cmd)
 	}
 	if r := matchRules(d, softRules); r != "" {
 		return r
 	}
 	if r := reasonFromStatus(status); r != "" {
-		return r
+		return adjustForCommand(r, cmd)
 	}
-	if diag == "" && status == "" {
+	if strings.TrimSpace(diag) == "" && status == "" {
 		return ReasonUndefined
 	}
 	return ReasonOnHold
+}
+
+// hardFormats recognises replies whose meaning comes from their shape
+// rather than a phrase:
+//   - "550 : User unknown" with an empty address is what au (KDDI, ezweb)
+//     answers after DATA for mail its user's filter refused;
+//   - 551 "User not local" (RFC 5321 section 3.4) means the user moved;
+//   - Postfix's bare "Recipient address rejected." and Exchange Online's
+//     "Recipient address rejected: Access denied" (directory-based edge
+//     blocking) refuse an unknown recipient;
+//   - Gmail reports every DNS lookup failure as "DNS Error: N DNS type …",
+//     transient ones too, so it is not proof that the domain is gone;
+//   - "host example.org not found" (DragonFly, Sendmail) is a dead domain.
+func hardFormats(d string) string {
+	switch {
+	case kddiFiltered.MatchString(d):
+		return ReasonFiltered
+	case strings.HasPrefix(strings.TrimSpace(d), "551 ") || strings.Contains(d, "\n551 ") || strings.Contains(d, " 551 5.1.6"):
+		return ReasonHasMoved
+	case strings.Contains(d, "recipient address rejected: access denied"),
+		strings.Contains(d, "recipient address rejected."), strings.Contains(d, "#5.1.0 address rejected"):
+		return ReasonUserUnknown
+	case gmailDNS.MatchString(d):
+		return ReasonNetworkError
+	case hostNotFound.MatchString(d):
+		return ReasonHostUnknown
+	}
+	return ""
+}
+
+var (
+	kddiFiltered = regexp.MustCompile(`(?m)(?:^|[;:]\s*)5\d\d : user unknown`)
+	gmailDNS     = regexp.MustCompile(`\bdns error: \d+ dns type`)
+	hostNotFound = regexp.MustCompile(`\bhost [a-z0-9.-]+\.[a-z]{2,} not found|\bdomain [a-z0-9.-]+\.[a-z]{2,} not found`)
+)
+
+// mailboxStatus corrects an address-is-dead reason by a status of the
+// sender or mailbox subject (RFC 3463 sections 3.2, 3.3): X.1.7/X.1.8 are
+// about our sender address ("Domain of sender address … does not exist"),
+// X.2.x say the mailbox exists (X.2.1 disabled), so the wording is a
+// filter's, not a dead address.
+func mailboxStatus(reason, status string) string {
+	if len(status) < 5 || reason == ReasonNotAccept {
+		return reason
+	}
+	switch {
+	case status[2:] == "1.7" || status[2:] == "1.8":
+		return ReasonRejected
+	case status[2:] == "2.1":
+		return ReasonSuspend
+	case strings.HasPrefix(status[2:], "2."):
+		return ReasonFiltered
+	}
+	return reason
+}
+
+// stripAddresses replaces addresses in a diagnostic so that local parts
+// such as "no-such-user@" do not read as words.
+func stripAddresses(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	return addrRe.ReplaceAllString(s, "<address>")
+}
+
+// smtpCommand finds the SMTP command a refusal answered, as MTAs report
+// it: Postfix "(in reply to RCPT TO command)", Exim "SMTP error from remote
+// mail server after RCPT TO:", Sendmail's transcript ">>> DATA", DragonFly
+// "did not like our RCPT TO:", m-FILTER "-------SMTP command\nDATA". It
+// returns "MAIL", "RCPT", "DATA" or "".
+func smtpCommand(text string) string {
+	l := strings.ToLower(text)
+	if strings.Contains(l, "in local recipient table") || strings.Contains(l, "in virtual mailbox table") ||
+		strings.Contains(l, "in relay recipient table") || strings.Contains(l, "in virtual alias table") {
+		// Postfix checks these tables at RCPT time, whatever a relay says.
+		return "RCPT"
+	}
+	if i := strings.LastIndex(l, ">>> "); i >= 0 {
+		// Sendmail: the last command sent before the refusal. With
+		// pipelining it sends DATA before reading the RCPT answers; its own
+		// "550 5.1.1 <addr>... User unknown" line or a "no valid
+		// recipients"/"Need RCPT" answer to DATA shows the refusal was the
+		// RCPT one.
+		c := commandWord(l[i+4:])
+		rest := l[i:]
+		if c == "DATA" && (strings.Contains(rest, "... ") || strings.Contains(rest, "no valid recipients") ||
+			strings.Contains(rest, "need rcpt") || strings.Contains(rest, "must precede data")) {
+			return "RCPT"
+		}
+		if c != "" {
+			return c
+		}
+	}
+	for _, m := range []string{"in reply to ", "after ", "did not like our ", "smtp command\n", "smtp command:"} {
+		if i := strings.Index(l, m); i >= 0 {
+			if c := commandWord(strings.TrimLeft(l[i+len(m):], " \t")); c != "" {
+				return c
+			}
+		}
+	}
+	return ""
+}
+
+func commandWord(s string) string {
+	s = strings.TrimPrefix(s, "final ")
+	s = strings.TrimPrefix(s, "end of ")
+	s = strings.TrimPrefix(s, "pipelined ")
+	switch {
+	case strings.HasPrefix(s, "mail from"):
+		return "MAIL"
+	case strings.HasPrefix(s, "rcpt to"), strings.HasPrefix(s, "rcpt command"):
+		return "RCPT"
+	case strings.HasPrefix(s, "data"):
+		return "DATA"
+	}
+	return ""
+}
+
+// adjustForCommand applies what the refused command says about an
+// address-is-dead answer: after DATA the recipient already passed RCPT, so
+// "user unknown" is the recipient's filter speaking (Japanese carriers
+// answer so to mail their users filter); after MAIL FROM the refusal is
+// about our sender, not the recipient.
+func adjustForCommand(reason, cmd string) string {
+	switch {
+	case cmd == "DATA" && reason == ReasonUserUnknown:
+		return ReasonFiltered
+	case cmd == "MAIL" && (reason == ReasonUserUnknown || reason == ReasonHostUnknown || reason == ReasonHasMoved):
+		return ReasonRejected
+	}
+	return reason
 }
 
 func matchRules(d string, rules []phraseRule) string {

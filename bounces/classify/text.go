@@ -48,6 +48,20 @@ func findStatus(s string) string {
 	return ""
 }
 
+// replyStatusRe matches an enhanced status right after an SMTP reply
+// code, as servers write it: "550 5.1.1", "550-5.7.1", "550-'5.7.1" (Amazon
+// SES quotes the remote answer).
+var replyStatusRe = regexp.MustCompile(`\b[245]\d\d[ -]['"]?([245]\.\d{1,3}\.\d{1,3})\b`)
+
+// diagStatus returns the status a server gave in a diagnostic: one that
+// follows a reply code, else any, else "".
+func diagStatus(s string) string {
+	if m := replyStatusRe.FindStringSubmatch(s); m != nil {
+		return m[1]
+	}
+	return findStatus(s)
+}
+
 // replyRe matches an SMTP reply code (RFC 5321 section 4.2) at the start of
 // a diagnostic or after a colon, e.g. "said: 550 …", "550-5.7.1 …".
 var replyRe = regexp.MustCompile(`(?:^|[\s:;(>\]])([245][0-5][0-9])(?:[ -]|$)`)
@@ -137,7 +151,7 @@ var systemLocalParts = map[string]bool{"mailer-daemon": true, "postmaster": true
 // every address in the explanation except sender-side ones and those
 // introduced as a sender ("MAIL FROM:<…>", "envelope-from").
 func textRecipients(explain string, exclude map[string]bool) []string {
-	var out []string
+	var out, echo []string
 	for _, m := range addrRe.FindAllStringIndex(explain, -1) {
 		a := strings.TrimLeft(explain[m[0]:m[1]], ".'=")
 		la := strings.ToLower(a)
@@ -150,7 +164,18 @@ func textRecipients(explain string, exclude map[string]bool) []string {
 			strings.Contains(before, "envelope") || strings.Contains(before, "return-path") {
 			continue
 		}
+		// Exchange 2003 and others echo the original's header ("Your
+		// message To: … Subject: …") above the failed recipients.
+		ls := strings.LastIndexByte(explain[:m[0]], '\n') + 1
+		line := strings.ToLower(strings.TrimSpace(explain[ls:m[0]]))
+		if strings.HasPrefix(line, "to:") || strings.HasPrefix(line, "cc:") || strings.HasPrefix(line, "subject:") {
+			echo = append(echo, a)
+			continue
+		}
 		out = append(out, a)
+	}
+	if len(out) == 0 {
+		out = echo
 	}
 	return dedupe(out)
 }
@@ -225,7 +250,7 @@ func textBounce(p *parsed, rep *Report) bool {
 	temporary := isTemporaryText(explain)
 	for _, a := range rcpts {
 		diag := textBetween(explain, a, lower)
-		if reasonWords(diag) == "" && findReplyCode(diag) == "" {
+		if reasonWords(diag) == "" && findReplyCode(diag) == "" && findStatus(diag) == "" {
 			diag = explain
 		}
 		rep.Recipients = append(rep.Recipients, textRecipient(a, diag, temporary))
@@ -237,11 +262,11 @@ func textBounce(p *parsed, rep *Report) bool {
 // textRecipient decides status, reason and class for one recipient of a
 // free-text bounce.
 func textRecipient(addr, diag string, temporary bool) Recipient {
-	status := findStatus(diag)
+	status := diagStatus(diag)
 	if status == "" || status[0] == '2' {
 		status = defaultStatus(diag, temporary)
 	}
-	reason := decideReason(diag, status)
+	reason := decideReason(diag, status, smtpCommand(diag))
 	return Recipient{
 		Address:    addr,
 		Status:     status,
