@@ -21,3 +21,16 @@ func TestDebugFile(t *testing.T) {
 	b, _ := json.MarshalIndent(rep, "", " ")
 	t.Log(string(b))
 }
+
+func TestDebugText(t *testing.T) {
+	f := os.Getenv("CLS_FILE")
+	if f == "" {
+		t.Skip()
+	}
+	raw, _ := os.ReadFile(f)
+	m, _ := readMessage(raw)
+	ex, orig := splitOriginal(m.bodyText())
+	rep := &Report{EnvelopeTo: envelopeTo(m)}
+	t.Logf("rcpts=%v ex=%v", textRecipients(ex, senderSide(m, rep)), senderSide(m, rep))
+	t.Logf("looks=%v subject=%q from=%q\nEXPLAIN:\n%s\nORIG:%.200s", looksLikeBounce(m), m.subject, m.fromName, ex, orig)
+}

@@ -37,6 +37,21 @@ func arfReport(p *parsed, rep *Report) {
 	}
 }
 
+// jmrpReport reads a Microsoft JMRP complaint (Hotmail/Outlook.com junk
+// mail reporting): no feedback-report part, only the reported message with
+// an X-HmXmrOriginalRecipient header naming the complaining recipient.
+func jmrpReport(p *parsed, rep *Report) bool {
+	if p.original == nil || p.original.Get("X-HmXmrOriginalRecipient") == "" {
+		return false
+	}
+	rep.Format = "arf"
+	rep.FeedbackType = "abuse"
+	for _, a := range findAddresses(p.original.Get("X-HmXmrOriginalRecipient")) {
+		rep.Recipients = append(rep.Recipients, Recipient{Address: a, Class: Complaint, Reason: ReasonFeedback, Action: "failed"})
+	}
+	return true
+}
+
 // autoReplySubject matches the subjects of vacation and out-of-office
 // replies from Exchange/Outlook ("Automatic reply:", "Out of Office:"),
 // Apple Mail, Gmail, Japanese clients (自動応答, 自動返信, 不在) and others.
@@ -71,7 +86,7 @@ func autoReply(p *parsed, rep *Report) {
 // from (RFC 3464 section 2 suggests MAILER-DAEMON/postmaster).
 var bounceSenders = []string{"mailer-daemon", "postmaster", "mail delivery", "mail administrator",
 	"mail-daemon", "maildaemon", "mailerdaemon", "system administrator", "mdaemon", "mail.delivery",
-	"mail_delivery", "delivery subsystem", "postoffice", "mailer@", "root@", "microsoftexchange",
+	"mail_delivery", "post_master", "delivery subsystem", "postoffice", "mailer@", "root@", "microsoftexchange",
 	"mail system", "smtp gateway", "mailadmin", "nobody@", "daemon@"}
 
 // bounceSubject matches bounce subjects of the MTAs covered here.
@@ -90,7 +105,25 @@ func looksLikeBounce(p *parsed) bool {
 			return true
 		}
 	}
-	return bounceSubject.MatchString(p.subject)
+	if bounceSubject.MatchString(p.subject) {
+		return true
+	}
+	// RFC 5321 section 4.5.5: a notification has a null reverse-path. RFC
+	// 3834 recommends the same for auto-replies, so those are excluded; a
+	// bounce with an unremarkable From and Subject (KDDI's "Mail") still
+	// states a failure in its text.
+	if strings.TrimSpace(p.header.Get("Return-Path")) == "<>" && !isAutoReply(p) {
+		return true
+	}
+	l := strings.ToLower(p.bodyText())
+	for _, w := range []string{"could not be delivered to", "was not delivered to", "wasn't able to deliver",
+		"permanent fatal errors", "did not reach the following recipient", "delivery to the following recipient",
+		"unable to deliver your message", "following address(es) failed"} {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // dedupe removes repeated addresses, ignoring case, keeping order.

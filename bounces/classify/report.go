@@ -25,6 +25,8 @@ func classifyMessage(p *parsed) *Report {
 	case len(p.feedback) > 0:
 		arfReport(p, rep)
 	case dsnReport(p, rep):
+	case sesReport(p, rep):
+	case jmrpReport(p, rep):
 	case isAutoReply(p) && !looksLikeBounce(p):
 		autoReply(p, rep)
 	case looksLikeBounce(p) && textBounce(p, rep):

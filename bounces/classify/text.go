@@ -76,21 +76,23 @@ func findReplyCode(s string) string {
 }
 
 // originalMarkers introduce the inline copy of the returned message in
-// free-text bounces: qmail and Yahoo ("--- Below this line is a copy of the
-// message."), Exim ("------ This is a copy of the message, including all the
-// headers. ------"), Gmail ("----- Original message -----"), Sendmail
-// ("----- Unsent message follows -----", "----- Original message follows"),
-// DragonFly ("Message headers follow."), OpenSMTPD ("Below is a copy of the
-// original message:"), Exchange ("Original message headers:") and
-// Japanese MTAs (元のメッセージ, 送信したメッセージ).
+// free-text bounces, matched at the start of a line once decoration
+// ("---", "***") is trimmed: qmail and Yahoo ("--- Below this line is a copy
+// of the message."), Exim ("------ This is a copy of the message, including
+// all the headers. ------"), Gmail ("----- Original message -----"),
+// Sendmail ("----- Unsent message follows -----"), DragonFly ("Message
+// headers follow.", "Original message follows."), OpenSMTPD ("Below is a
+// copy of the original message:"), Exchange ("Original message headers:")
+// and Japanese MTAs (元のメッセージ, 送信したメッセージ).
 var originalMarkers = []string{
 	"below this line is a copy of the message", "this is a copy of the message",
 	"this is a copy of the body of the message", "original message", "unsent message follows",
 	"message headers follow", "message header follows", "below is a copy of the original message",
 	"original message headers", "headers of the original message", "header of the original message",
-	"copy of your message", "returned message", "original mail", "text of the message follows",
-	"message text follows", "元のメッセージ", "送信したメッセージ", "元メール", "message header of the",
-	"your message reads", "undelivered message headers", "the message header is below",
+	"returned message", "original mail", "text of the message follows", "message text follows",
+	"元のメッセージ", "送信したメッセージ", "元メール", "your message reads", "undelivered message headers",
+	"included is a copy of the message header", "a copy of the original message", "the original message is",
+	"content-type: message/rfc822", "content-type: text/rfc822-headers",
 }
 
 // splitOriginal cuts a free-text bounce into the MTA's explanation and the
@@ -98,10 +100,10 @@ var originalMarkers = []string{
 func splitOriginal(body string) (explain, original string) {
 	off := 0
 	for _, line := range strings.SplitAfter(body, "\n") {
-		l := strings.ToLower(strings.TrimSpace(line))
+		l := strings.ToLower(strings.Trim(line, " \t\r\n-*=_>|["))
 		if len(l) > 0 && len(l) < 100 {
 			for _, m := range originalMarkers {
-				if strings.Contains(l, m) {
+				if strings.HasPrefix(l, m) && !strings.HasPrefix(l, "original message was received") {
 					return body[:off], body[off+len(line):]
 				}
 			}
@@ -130,7 +132,9 @@ func headerBlock(s string) *textproto.Header {
 // bounce's own sender and envelope, the original's sender fields.
 func senderSide(p *parsed, rep *Report) map[string]bool {
 	ex := map[string]bool{strings.ToLower(p.from): true}
-	for _, a := range rep.EnvelopeTo {
+	// The bounce's To is our return path. Delivered-To and X-Original-To
+	// are left out: a forwarding setup can make them the failed address.
+	for _, a := range allAddresses(decodeHeader(p.header.Get("To"))) {
 		ex[strings.ToLower(a)] = true
 	}
 	for _, k := range []string{"From", "Sender", "Return-Path", "Reply-To"} {
@@ -168,6 +172,10 @@ func textRecipients(explain string, exclude map[string]bool) []string {
 		// message To: … Subject: …") above the failed recipients.
 		ls := strings.LastIndexByte(explain[:m[0]], '\n') + 1
 		line := strings.ToLower(strings.TrimSpace(explain[ls:m[0]]))
+		if strings.HasPrefix(line, "message-id:") || strings.HasPrefix(line, "in-reply-to:") ||
+			strings.HasPrefix(line, "references:") || strings.HasSuffix(line, "<") && strings.Contains(line, "id") {
+			continue
+		}
 		if strings.HasPrefix(line, "to:") || strings.HasPrefix(line, "cc:") || strings.HasPrefix(line, "subject:") {
 			echo = append(echo, a)
 			continue
