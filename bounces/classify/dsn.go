@@ -64,7 +64,9 @@ func parseDSN(body string) []dsnRecipient {
 			}
 			cur.final = dsnAddress(v)
 		case "original-recipient":
-			if cur.original != "" || cur.final != "" && cur.action != "" {
+			// Original-Recipient normally precedes Final-Recipient (RFC 3464
+			// section 2.3); after a complete block it starts the next one.
+			if cur.original != "" || cur.final != "" && cur.status != "" {
 				flush()
 			}
 			cur.original = dsnAddress(v)
@@ -110,6 +112,11 @@ func dsnAddress(v string) string {
 		return as[0]
 	}
 	return a
+}
+
+// validAddress reports whether s is a whole address with a dotted domain.
+func validAddress(s string) bool {
+	return s != "" && addrRe.FindString(s) == s
 }
 
 var utf8Escape = regexp.MustCompile(`\\x\{([0-9A-Fa-f]{1,6})\}`)
@@ -172,8 +179,21 @@ func dsnReport(p *parsed, rep *Report) bool {
 	}
 	human := p.bodyText()
 	var failed, delivered []Recipient
+	others := make([]string, 0, len(recs))
 	for _, d := range recs {
-		r := dsnRecipientReport(d, human)
+		others = append(others, strings.ToLower(d.final))
+	}
+	if len(recs) == 1 && !validAddress(recs[0].final) && !validAddress(recs[0].original) {
+		// Sendmail sometimes truncates Final-Recipient to "@host"; the
+		// human-readable part still names the address.
+		explain, _ := splitOriginal(human)
+		if as := textRecipients(explain, senderSide(p, rep)); len(as) == 1 {
+			recs[0].final = as[0]
+			others[0] = strings.ToLower(as[0])
+		}
+	}
+	for _, d := range recs {
+		r := dsnRecipientReport(d, human, others)
 		if r.Class == Delivered {
 			delivered = append(delivered, r)
 		} else {
@@ -194,9 +214,12 @@ func dsnReport(p *parsed, rep *Report) bool {
 // Diagnostic-Code is missing or says nothing useful, the human-readable
 // part (RFC 3464 section 2: the first part of the report) around the
 // recipient's address is read as well.
-func dsnRecipientReport(d dsnRecipient, human string) Recipient {
+func dsnRecipientReport(d dsnRecipient, human string, others []string) Recipient {
+	// Final-Recipient sometimes holds a local path or source route
+	// (Exim, Sun Messaging Server); Original-Recipient then names the
+	// address the sender used.
 	addr := d.final
-	if addr == "" || !strings.Contains(addr, "@") && strings.Contains(d.original, "@") {
+	if !validAddress(addr) && validAddress(d.original) {
 		addr = d.original
 	}
 	r := Recipient{Address: addr, Action: d.action, Diagnostic: d.diagnostic, RemoteMTA: d.remoteMTA}
@@ -211,7 +234,7 @@ func dsnRecipientReport(d dsnRecipient, human string) Recipient {
 		return r
 	}
 	diag := d.diagnostic
-	context := textAround(human, addr)
+	context := textBetween(human, addr, others)
 	if d.diagnostic == "" || reasonWords(d.diagnostic) == "" {
 		diag += "\n" + context
 	}
@@ -222,6 +245,13 @@ func dsnRecipientReport(d dsnRecipient, human string) Recipient {
 	status := d.status
 	if s := diagStatus(d.diagnostic); s != "" && s[0] != '2' && (status == "" || !strings.HasSuffix(s, ".0.0")) {
 		status = s
+	}
+	if status == "" || strings.HasSuffix(status, ".0.0") {
+		// OpenSMTPD writes Status 5.0.0 and gives the remote answer only in
+		// the human-readable part.
+		if s := diagStatus(context); s != "" && (status == "" || s[0] == status[0]) && !strings.HasSuffix(s, ".0.0") {
+			status = s
+		}
 	}
 	if status == "" {
 		status = diagStatus(diag)

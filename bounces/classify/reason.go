@@ -255,6 +255,10 @@ func decideReason(diag, status, cmd string) string {
 	if r := matchRules(d, softFirst); r != "" {
 		return r
 	}
+	if strings.Contains(d, "delivery error: dd this user doesn't have") {
+		// Yahoo's answer (after DATA) for an account that does not exist.
+		return ReasonUserUnknown
+	}
 	if r := hardFormats(d); r != "" {
 		return adjustForCommand(r, cmd)
 	}

@@ -8,6 +8,7 @@ import (
 // sesNotification is the JSON body of an Amazon SES event notification
 // delivered by SNS e-mail ("AWS Notification Message").
 type sesNotification struct {
+	Message          string `json:"Message"` // SNS envelope
 	NotificationType string `json:"notificationType"`
 	EventType        string `json:"eventType"`
 	Bounce           struct {
@@ -49,9 +50,19 @@ func sesReport(p *parsed, rep *Report) bool {
 	if i := strings.Index(body, "\n--\n"); i > 0 {
 		body = body[:i]
 	}
+	// Mail gateways fold the long JSON line; JSON strings hold no newlines.
+	body = strings.ReplaceAll(body, "\n", "")
 	var n sesNotification
 	if err := json.NewDecoder(strings.NewReader(body)).Decode(&n); err != nil {
 		return false
+	}
+	env := n
+	if n.NotificationType == "" && n.EventType == "" && n.Message != "" {
+		// The SNS envelope carries the SES event as a JSON string.
+		n = sesNotification{}
+		if err := json.Unmarshal([]byte(env.Message), &n); err != nil {
+			return false
+		}
 	}
 	kind := n.NotificationType
 	if kind == "" {

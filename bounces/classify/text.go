@@ -12,7 +12,10 @@ import (
 // addrRe matches an e-mail address in free text. The local part allows the
 // legacy dotted forms of Japanese carriers ("a..b.@docomo.ne.jp") and UTF-8
 // (RFC 6531).
-var addrRe = regexp.MustCompile(`[\p{L}\p{N}.!#$%&'*+/=?^_{|}~-]+@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+[\p{L}\p{N}-]*[\p{L}]`)
+// A quoted local part ("a..b."@docomo.ne.jp) is kept with its quotes. The
+// top-level domain is ASCII so that text running on without a space (as in
+// CJK prose) is not swallowed.
+var addrRe = regexp.MustCompile(`(?:"[^"\s@]+"|[\p{L}\p{N}.!#$%&'*+/=?^_{|}~-]+)@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]+)\b`)
 
 // findAddresses returns every address in s, in order.
 func findAddresses(s string) []string {
@@ -232,13 +235,40 @@ func textBounce(p *parsed, rep *Report) bool {
 			rep.setOriginal(h)
 		}
 	}
-	var rcpts []string
-	// Exim and Gmail name the failed recipients in X-Failed-Recipients.
+	if strings.Contains(strings.ToLower(explain), "final-recipient:") {
+		// Amazon WorkMail and some gateways paste the delivery-status
+		// fields into the text ("Technical report:").
+		if recs := parseDSN(explain); len(recs) > 0 {
+			others := make([]string, 0, len(recs))
+			for _, d := range recs {
+				others = append(others, strings.ToLower(d.final))
+			}
+			for _, d := range recs {
+				rep.Recipients = append(rep.Recipients, dsnRecipientReport(d, explain, others))
+			}
+			rep.Format = textFormat(p, explain)
+			return true
+		}
+	}
+	// Exim and Gmail name the failed recipients in X-Failed-Recipients;
+	// the text names them too. Where both exist the text's addresses that
+	// the header confirms win; where they disagree (a rewritten address)
+	// the text's are the ones the diagnostics speak of.
+	var failed []string
 	for _, v := range p.header.Values("X-Failed-Recipients") {
-		rcpts = append(rcpts, findAddresses(v)...)
+		failed = append(failed, findAddresses(v)...)
+	}
+	inText := textRecipients(explain, senderSide(p, rep))
+	if len(inText) == 0 && len(failed) == 0 {
+		// Mail sent to oneself bounces to the failed address itself.
+		inText = textRecipients(explain, map[string]bool{strings.ToLower(p.from): true})
+	}
+	rcpts := intersect(inText, failed)
+	if len(rcpts) == 0 {
+		rcpts = inText
 	}
 	if len(rcpts) == 0 {
-		rcpts = textRecipients(explain, senderSide(p, rep))
+		rcpts = failed
 	}
 	if len(rcpts) == 0 {
 		// Carriers such as au (ezweb) and some Japanese MTAs do not repeat
@@ -265,6 +295,20 @@ func textBounce(p *parsed, rep *Report) bool {
 	}
 	rep.Format = textFormat(p, explain)
 	return true
+}
+
+// intersect returns the addresses of a that are also in b, ignoring case.
+func intersect(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		for _, y := range b {
+			if strings.EqualFold(x, y) {
+				out = append(out, x)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // textRecipient decides status, reason and class for one recipient of a
