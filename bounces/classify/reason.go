@@ -119,6 +119,8 @@ var hardRules = []phraseRule{
 		"mailbox unknown", "undeliverable address", "invalid recipient address", "recipient invalid",
 		"wasn't found", "could not be found", "not found at", "user invalid",
 		"recipient name is not recognized", "invalid final delivery userid",
+		"address not found", "address couldn't be found", // Gmail
+
 		"存在しない", "宛先不明", "ユーザが見つかりません", "アドレスが見つかりません", "该用户不存在"}},
 }
 
@@ -216,7 +218,8 @@ func addressStatus(status string) bool {
 		return false
 	}
 	switch status[2:] {
-	case "1.1", "1.2", "1.6", "1.10":
+	case "1.1", "1.2", "1.6", "1.10", "3.2":
+		// X.3.2: "System not accepting network messages".
 		return true
 	}
 	return false
@@ -293,7 +296,9 @@ func decideReason(diag, status, cmd string) string {
 //     blocking) refuse an unknown recipient;
 //   - Gmail reports every DNS lookup failure as "DNS Error: N DNS type …",
 //     transient ones too, so it is not proof that the domain is gone;
-//   - "host example.org not found" (DragonFly, Sendmail) is a dead domain.
+//   - "host example.org not found" (DragonFly, Sendmail) and "example.org
+//     does not exist" name a dead domain;
+//   - reply 521 (RFC 7504) says the host accepts no mail.
 func hardFormats(d string) string {
 	switch {
 	case kddiFiltered.MatchString(d):
@@ -307,6 +312,8 @@ func hardFormats(d string) string {
 		return ReasonNetworkError
 	case hostNotFound.MatchString(d):
 		return ReasonHostUnknown
+	case strings.HasPrefix(strings.TrimSpace(d), "521 ") || strings.Contains(d, " 521 5."):
+		return ReasonNotAccept
 	}
 	return ""
 }
@@ -314,7 +321,7 @@ func hardFormats(d string) string {
 var (
 	kddiFiltered = regexp.MustCompile(`(?m)(?:^|[;:]\s*)5\d\d : user unknown`)
 	gmailDNS     = regexp.MustCompile(`\bdns error: \d+ dns type`)
-	hostNotFound = regexp.MustCompile(`\bhost [a-z0-9.-]+\.[a-z]{2,} not found|\bdomain [a-z0-9.-]+\.[a-z]{2,} not found`)
+	hostNotFound = regexp.MustCompile(`\bhost [a-z0-9.-]+\.[a-z]{2,} not found|\bdomain [a-z0-9.-]+\.[a-z]{2,} not found|(?:^|[\s:])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,} does not exist`)
 )
 
 // mailboxStatus corrects an address-is-dead reason by a status of the
@@ -373,6 +380,13 @@ func smtpCommand(text string) string {
 		if c != "" {
 			return c
 		}
+	}
+	switch {
+	case strings.Contains(l, "[rcpt_to]"):
+		// Yahoo tags the refused command: "… User Unknown [RCPT_TO]".
+		return "RCPT"
+	case strings.Contains(l, "[mail_from]"):
+		return "MAIL"
 	}
 	for _, m := range []string{"in reply to ", "after ", "did not like our ", "smtp command\n", "smtp command:"} {
 		if i := strings.Index(l, m); i >= 0 {
