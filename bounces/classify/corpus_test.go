@@ -210,6 +210,12 @@ func TestCorpus(t *testing.T) {
 		{"status", s.pct(s.statusOK, s.statusRows), 96.5},
 		{"class", s.pct(s.classOK, s.rows), 95.5},
 	}
+	t.Run("line ends", func(t *testing.T) {
+		t.Parallel()
+		for _, sub := range []string{"bsd", "not"} {
+			checkLineEnds(t, filepath.Join(dir, "maildir", sub))
+		}
+	})
 	for _, f := range floors {
 		if f.got < f.want {
 			t.Errorf("%s accuracy %.1f%% below floor %.1f%%", f.name, f.got, f.want)

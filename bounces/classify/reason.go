@@ -319,7 +319,7 @@ func hardFormats(d string) string {
 }
 
 var (
-	kddiFiltered = regexp.MustCompile(`(?m)(?:^|[;:]\s*)5\d\d : user unknown`)
+	kddiFiltered = regexp.MustCompile(`(?m)(?:^|[;:>]\s*)5\d\d : user unknown`)
 	gmailDNS     = regexp.MustCompile(`\bdns error: \d+ dns type`)
 	hostNotFound = regexp.MustCompile(`\bhost [a-z0-9.-]+\.[a-z]{2,} not found|\bdomain [a-z0-9.-]+\.[a-z]{2,} not found|(?:^|[\s:])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,} does not exist`)
 )

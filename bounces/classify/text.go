@@ -95,7 +95,7 @@ var originalMarkers = []string{
 	"returned message", "original mail", "text of the message follows", "message text follows",
 	"元のメッセージ", "送信したメッセージ", "元メール", "your message reads", "undelivered message headers",
 	"included is a copy of the message header", "a copy of the original message", "the original message is",
-	"content-type: message/rfc822", "content-type: text/rfc822-headers",
+	"content-type: message/rfc822", "content-type: text/rfc822-headers", "bounced e-mail:", "bounced email:",
 }
 
 // splitOriginal cuts a free-text bounce into the MTA's explanation and the
@@ -120,6 +120,12 @@ func splitOriginal(body string) (explain, original string) {
 // blank lines), or nil.
 func headerBlock(s string) *textproto.Header {
 	s = strings.TrimLeft(s, " \t\n")
+	if strings.HasPrefix(s, "From ") {
+		// An mbox separator line (RFC 4155) before the header.
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			s = s[i+1:]
+		}
+	}
 	if i := strings.IndexByte(s, '\n'); i < 0 || !strings.Contains(s[:i], ":") {
 		return nil
 	}
