@@ -69,7 +69,7 @@ func Parse(raw []byte) (*Report, error) {
 	for _, k := range []string{"Delivered-To", "X-Original-To", "To"} {
 		for _, v := range h.Values(k) {
 			if a := bareAddr(v); a != "" {
-				r.EnvelopeTo = append(r.EnvelopeTo, a)
+				r.EnvelopeTo = append(r.EnvelopeTo, a) // lower-cased: a stand-in only
 			}
 		}
 	}
