@@ -2,6 +2,8 @@ package bounces
 
 import (
 	"context"
+	"io"
+	"strings"
 	"crypto/tls"
 	"database/sql"
 	"errors"
@@ -19,22 +21,12 @@ type Stats struct {
 	Fetched    int // messages fetched
 	Bounces    int // new bounces recorded
 	Duplicates int // messages recorded before (by Message-ID or UID), or already flagged
+	Retried    int // bounces recorded before whose effects failed then and succeeded now
 	Commands   int // inbound commands handled
 	NotOurs    int // mail left for staff
 	Suppressed int // bounces that suppressed or unsubscribed an address
 	Alerts     int // policy refusals alerted
 	Rescans    int // mailboxes rescanned after a UIDVALIDITY change
-}
-
-func (a *Stats) add(b Stats) {
-	a.Fetched += b.Fetched
-	a.Bounces += b.Bounces
-	a.Duplicates += b.Duplicates
-	a.Commands += b.Commands
-	a.NotOurs += b.NotOurs
-	a.Suppressed += b.Suppressed
-	a.Alerts += b.Alerts
-	a.Rescans += b.Rescans
 }
 
 // conn is one logged-in IMAP connection.
@@ -219,36 +211,32 @@ func canKeyword(perm []imap.Flag) bool {
 // batch fetches, ingests and disposes of one batch of messages, then stores
 // the last UID done. Work done before a failure is disposed of and kept.
 func (s *Service) batch(ctx context.Context, cn *conn, box string, validity uint32, uids []imap.UID, keyword bool, st *Stats) error {
-	body := &imap.FetchItemBodySection{Peek: true}
-	msgs, err := cn.c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{
-		UID: true, Flags: true, BodySection: []*imap.FetchItemBodySection{body},
-	}).Collect()
+	msgs, err := fetch(cn.c, uids)
 	if err != nil {
-		return fmt.Errorf("fetching messages: %w", err)
+		return err
 	}
-	slices.SortFunc(msgs, func(a, b *imapclient.FetchMessageBuffer) int { return int(a.UID) - int(b.UID) })
 	var ours, staff []imap.UID
 	var done uint32
 	var ingestErr error
 	for _, m := range msgs {
 		st.Fetched++
-		if slices.Contains(m.Flags, imap.Flag(ProcessedFlag)) {
+		if hasKeyword(m.flags, ProcessedFlag) {
 			st.Duplicates++
-			done = uint32(m.UID)
+			done = uint32(m.uid)
 			continue
 		}
-		k, err := s.ingest(ctx, source{mailbox: box, uidvalidity: validity, uid: uint32(m.UID)}, m.FindBodySection(body), st)
+		k, err := s.ingest(ctx, source{mailbox: box, uidvalidity: validity, uid: uint32(m.uid)}, m.body, st)
 		if err != nil {
-			ingestErr = fmt.Errorf("message uid %d: %w", m.UID, err)
+			ingestErr = fmt.Errorf("message uid %d: %w", m.uid, err)
 			break
 		}
 		switch k {
 		case kindNotOurs:
-			staff = append(staff, m.UID)
+			staff = append(staff, m.uid)
 		default:
-			ours = append(ours, m.UID)
+			ours = append(ours, m.uid)
 		}
-		done = uint32(m.UID)
+		done = uint32(m.uid)
 	}
 	if err := s.dispose(cn, ours, staff, keyword); err != nil {
 		return err
@@ -259,6 +247,68 @@ func (s *Service) batch(ctx context.Context, cn *conn, box string, validity uint
 		}
 	}
 	return ingestErr
+}
+
+// fetched is one message read by fetch.
+type fetched struct {
+	uid   imap.UID
+	flags []imap.Flag
+	body  []byte
+}
+
+// fetch reads the messages uids, in UID order, without setting \Seen. It
+// streams items rather than using Collect: after a connection breaks inside
+// a literal, go-imap v2.0.0-beta.8 reads the rest of the literal again from
+// the reader goroutine's buffer (a data race), so on such an error the
+// client is closed at once and abandoned.
+func fetch(c *imapclient.Client, uids []imap.UID) ([]fetched, error) {
+	cmd := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{
+		UID: true, Flags: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}},
+	})
+	out := make([]fetched, 0, len(uids))
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		var f fetched
+		for item := msg.Next(); item != nil; item = msg.Next() {
+			switch it := item.(type) {
+			case imapclient.FetchItemDataUID:
+				f.uid = it.UID
+			case imapclient.FetchItemDataFlags:
+				f.flags = it.Flags
+			case imapclient.FetchItemDataBodySection:
+				if it.Literal == nil {
+					continue
+				}
+				b, err := io.ReadAll(it.Literal)
+				if err == nil && int64(len(b)) != it.Literal.Size() {
+					err = io.ErrUnexpectedEOF // the connection ended inside the literal
+				}
+				if err != nil {
+					c.Close()
+					return nil, fmt.Errorf("fetching message body: %w", err)
+				}
+				f.body = b
+			}
+		}
+		if f.uid != 0 {
+			out = append(out, f)
+		}
+	}
+	if err := cmd.Close(); err != nil {
+		return nil, fmt.Errorf("fetching messages: %w", err)
+	}
+	slices.SortFunc(out, func(a, b fetched) int { return int(a.uid) - int(b.uid) })
+	return out, nil
+}
+
+// hasKeyword reports whether flags holds kw; keywords compare without
+// regard to case (RFC 9051 §2.3.2).
+func hasKeyword(flags []imap.Flag, kw string) bool {
+	for _, f := range flags {
+		if strings.EqualFold(string(f), kw) {
+			return true
+		}
+	}
+	return false
 }
 
 // dispose flags or moves our messages and moves mail that is not ours to

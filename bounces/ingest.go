@@ -58,9 +58,13 @@ func (s *Service) ingest(ctx context.Context, src source, raw []byte, st *Stats)
 	if err != nil {
 		return kindBounce, err
 	}
-	if r.duplicate {
+	switch {
+	case r.duplicate:
 		st.Duplicates++
-	} else {
+		return kindBounce, nil
+	case r.retried:
+		st.Retried++
+	default:
 		st.Bounces++
 	}
 	switch r.outcome {

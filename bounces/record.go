@@ -45,6 +45,7 @@ type event struct {
 type recorded struct {
 	id        int64
 	duplicate bool // seen before and its effects already applied
+	retried   bool // seen before, its effects applied now
 	outcome   string
 }
 
@@ -82,7 +83,7 @@ func (s *Service) record(ctx context.Context, ev *event) (recorded, error) {
 			r.duplicate = true
 			return r, nil
 		}
-		d = redecide(r.outcome, d.rule, ev)
+		d, r.retried = redecide(r.outcome, d.rule, ev), true
 	case errors.Is(err, sql.ErrNoRows):
 		if r.id, d, err = s.insert(ctx, tx, ev); err != nil {
 			return recorded{}, err
