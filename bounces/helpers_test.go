@@ -2,12 +2,12 @@ package bounces
 
 import (
 	"bytes"
-	"io"
-	"log"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"context"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -26,7 +26,6 @@ import (
 )
 
 const testDomain = "example.test"
-
 
 // mailServer is an in-memory IMAP server on loopback whose connections a
 // test can cut after a number of bytes sent to the client.

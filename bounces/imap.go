@@ -2,14 +2,14 @@ package bounces
 
 import (
 	"context"
-	"io"
-	"strings"
 	"crypto/tls"
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
