@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -235,12 +236,15 @@ func TestCommands(t *testing.T) {
 	ms.put(t, "INBOX", plainMail("u1@carol", "carol@home.test", UnsubscribeMailto(testDomain, "AbC-_9"), "unsubscribe", ""))
 	ms.put(t, "INBOX", plainMail("j3@robot", "robot@home.test", "kyoiku-join@"+testDomain, "Out of office",
 		"Auto-Submitted: auto-replied\r\n"))
+	// A DSN returned to a join address is a bounce, never a join.
+	ms.put(t, "INBOX", strings.Replace(dsnMail("b9@mx", 9, "5.1.1", "failed", "550 user unknown"),
+		"To: bounces+9@", "To: kyoiku-join@", 1))
 	st, err := s.PollOnce(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Commands != 4 || st.Duplicates != 1 {
-		t.Errorf("stats = %+v, want 4 commands and 1 duplicate", st)
+	if st.Commands != 4 || st.Duplicates != 1 || st.Bounces != 1 {
+		t.Errorf("stats = %+v, want 4 commands, 1 duplicate, 1 bounce", st)
 	}
 	wantJoins := []string{"alice@home.test|kyoiku|j1@alice", "bob@home.test|chonai|j2@bob"}
 	if fmt.Sprint(rec.joins) != fmt.Sprint(wantJoins) {

@@ -27,16 +27,19 @@ const (
 // message.
 func (s *Service) ingest(ctx context.Context, src source, raw []byte, st *Stats) (kind, error) {
 	rh := readRawHeader(raw)
-	if cmd, ok := s.commandFor(rh); ok {
+	rep, err := classify.Parse(raw)
+	if err != nil || rep == nil || !classValid(rep.Class) {
+		rep = &classify.Report{Class: classify.Other}
+	}
+	// A bounce of mail sent from a join address is a bounce, not a join:
+	// answering it would mail a confirmation to a MAILER-DAEMON.
+	isReport := rep.Class != classify.Other && rep.Class != classify.AutoReply
+	if cmd, ok := s.commandFor(rh); ok && !isReport {
 		cmd.src, cmd.messageID, cmd.from, cmd.automatic = src, rh.messageID, rh.from, rh.auto
 		if err := s.command(ctx, cmd, raw, st); err != nil {
 			return kindCommand, err
 		}
 		return kindCommand, nil
-	}
-	rep, err := classify.Parse(raw)
-	if err != nil || rep == nil || !classValid(rep.Class) {
-		rep = &classify.Report{Class: classify.Other}
 	}
 	ev := &event{src: src, received: s.opt.Now(), class: rep.Class, format: rep.Format,
 		feedbackType: rep.FeedbackType, raw: raw}
