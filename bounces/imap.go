@@ -387,7 +387,8 @@ func (s *Service) saveLastUID(ctx context.Context, box string, validity, last ui
 // Run polls until ctx ends: after each poll it waits for IDLE to report new
 // mail (when the server offers IDLE) or for IMAPOptions.PollInterval, and
 // reconnects with exponential backoff (1 s to 5 min) after a failure. It
-// logs out and returns nil when ctx ends. Use Run or PollOnce from a
+// logs out and returns nil when ctx ends. IDLE watches IMAPOptions.Mailbox;
+// a separate CommandMailbox is read at each poll. Use Run or PollOnce from a
 // scheduler, not both.
 func (s *Service) Run(ctx context.Context) error {
 	if s.opt.IMAP.Addr == "" {
