@@ -123,6 +123,9 @@ type IMAPOptions struct {
 	PollInterval time.Duration // default 1m; IDLE is used when offered
 	FetchBatch   int           // UIDs per FETCH, default 200
 	DialTimeout  time.Duration // default 30s
+	// MaxFetchBytes caps what is read of one message (default 2 MiB); the
+	// report parts of a bounce come before any large returned message.
+	MaxFetchBytes int
 }
 
 // ProcessedFlag is the IMAP keyword set on a processed message.
@@ -162,6 +165,9 @@ func (o *Options) defaults() {
 	}
 	if o.IMAP.FetchBatch <= 0 {
 		o.IMAP.FetchBatch = 200
+	}
+	if o.IMAP.MaxFetchBytes <= 0 {
+		o.IMAP.MaxFetchBytes = 2 << 20
 	}
 	if o.IMAP.DialTimeout <= 0 {
 		o.IMAP.DialTimeout = 30 * time.Second

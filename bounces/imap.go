@@ -211,7 +211,7 @@ func canKeyword(perm []imap.Flag) bool {
 // batch fetches, ingests and disposes of one batch of messages, then stores
 // the last UID done. Work done before a failure is disposed of and kept.
 func (s *Service) batch(ctx context.Context, cn *conn, box string, validity uint32, uids []imap.UID, keyword bool, st *Stats) error {
-	msgs, err := fetch(cn.c, uids)
+	msgs, err := fetch(cn.c, uids, int64(s.opt.IMAP.MaxFetchBytes))
 	if err != nil {
 		return err
 	}
@@ -256,14 +256,16 @@ type fetched struct {
 	body  []byte
 }
 
-// fetch reads the messages uids, in UID order, without setting \Seen. It
+// fetch reads the first maxBytes of the messages uids, in UID order,
+// without setting \Seen (BODY.PEEK, RFC 9051 §6.4.5). It
 // streams items rather than using Collect: after a connection breaks inside
 // a literal, go-imap v2.0.0-beta.8 reads the rest of the literal again from
 // the reader goroutine's buffer (a data race), so on such an error the
 // client is closed at once and abandoned.
-func fetch(c *imapclient.Client, uids []imap.UID) ([]fetched, error) {
+func fetch(c *imapclient.Client, uids []imap.UID, maxBytes int64) ([]fetched, error) {
 	cmd := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{
-		UID: true, Flags: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}},
+		UID: true, Flags: true,
+		BodySection: []*imap.FetchItemBodySection{{Peek: true, Partial: &imap.SectionPartial{Size: maxBytes}}},
 	})
 	out := make([]fetched, 0, len(uids))
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
