@@ -123,6 +123,9 @@ type IMAPOptions struct {
 	PollInterval time.Duration // default 1m; IDLE is used when offered
 	FetchBatch   int           // UIDs per FETCH, default 200
 	DialTimeout  time.Duration // default 30s
+	// RetryMin and RetryMax bound the reconnect backoff of Run (defaults
+	// 1 s and 5 min); the wait doubles after each failure.
+	RetryMin, RetryMax time.Duration
 	// MaxFetchBytes caps what is read of one message (default 2 MiB); the
 	// report parts of a bounce come before any large returned message.
 	MaxFetchBytes int
@@ -165,6 +168,12 @@ func (o *Options) defaults() {
 	}
 	if o.IMAP.FetchBatch <= 0 {
 		o.IMAP.FetchBatch = 200
+	}
+	if o.IMAP.RetryMin <= 0 {
+		o.IMAP.RetryMin = time.Second
+	}
+	if o.IMAP.RetryMax < o.IMAP.RetryMin {
+		o.IMAP.RetryMax = max(5*time.Minute, o.IMAP.RetryMin)
 	}
 	if o.IMAP.MaxFetchBytes <= 0 {
 		o.IMAP.MaxFetchBytes = 2 << 20

@@ -388,7 +388,8 @@ func (s *Service) saveLastUID(ctx context.Context, box string, validity, last ui
 
 // Run polls until ctx ends: after each poll it waits for IDLE to report new
 // mail (when the server offers IDLE) or for IMAPOptions.PollInterval, and
-// reconnects with exponential backoff (1 s to 5 min) after a failure. It
+// reconnects with exponential backoff (IMAPOptions.RetryMin to RetryMax)
+// after a failure. It
 // logs out and returns nil when ctx ends. IDLE watches IMAPOptions.Mailbox;
 // a separate CommandMailbox is read at each poll. Use Run or PollOnce from a
 // scheduler, not both.
@@ -396,7 +397,7 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.opt.IMAP.Addr == "" {
 		return ErrNoIMAP
 	}
-	backoff := time.Second
+	backoff := s.opt.IMAP.RetryMin
 	for {
 		st, err := s.PollOnce(ctx)
 		if ctx.Err() != nil {
@@ -409,10 +410,10 @@ func (s *Service) Run(ctx context.Context) error {
 				s.Close()
 				return nil
 			}
-			backoff = min(backoff*2, 5*time.Minute)
+			backoff = min(backoff*2, s.opt.IMAP.RetryMax)
 			continue
 		}
-		backoff = time.Second
+		backoff = s.opt.IMAP.RetryMin
 		if st.Fetched > 0 {
 			s.log.Info("imap poll", "fetched", st.Fetched, "bounces", st.Bounces, "commands", st.Commands,
 				"duplicates", st.Duplicates, "not_ours", st.NotOurs)

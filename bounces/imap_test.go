@@ -212,6 +212,41 @@ func TestRunUsesIdle(t *testing.T) {
 	}
 }
 
+// TestRunReconnects: the server drops the connection mid-fetch; Run
+// reconnects and records every bounce once.
+func TestRunReconnects(t *testing.T) {
+	t.Parallel()
+	ms := startIMAP(t, TLSNone)
+	const n = 12
+	for i := 1; i <= n; i++ {
+		ms.put(t, "INBOX", dsnMail(fmt.Sprintf("b%d@mx", i), int64(i), "5.1.1", "failed", "550 user unknown"))
+	}
+	ms.cut.Store(6000)
+	rec := newRecorder()
+	s := newService(t, ms, rec, Options{IMAP: IMAPOptions{FetchBatch: 4, RetryMin: time.Millisecond, PollInterval: time.Hour}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	deadline := time.After(20 * time.Second)
+	for seen := 0; seen < n; {
+		select {
+		case <-rec.notify:
+			seen++
+		case <-deadline:
+			t.Fatalf("Run recorded %d of %d", seen, n)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run = %v", err)
+	}
+	var rows int
+	s.db.QueryRow(`SELECT COUNT(*) FROM bounces`).Scan(&rows)
+	if rows != n || ms.cut.Load() != 0 {
+		t.Errorf("%d rows (want %d); cut pending %d", rows, n, ms.cut.Load())
+	}
+}
+
 func TestPlainOnlyOnLoopback(t *testing.T) {
 	t.Parallel()
 	s := newService(t, nil, newRecorder(), Options{IMAP: IMAPOptions{Addr: "192.0.2.1:143", TLS: TLSNone}})
