@@ -137,7 +137,10 @@ func TestCatalogComplete(t *testing.T) {
 	for _, p := range []string{"/admin/", "/admin/issues", "/admin/issues/new?list=shimin-katsudo", "/admin/subscribers",
 		"/admin/bounces", "/admin/schedules", "/admin/progress", "/admin/users", "/admin/audit", "/admin/settings"} {
 		for _, lang := range []string{"ja", "en"} {
-			_, body := e.get(c, p+sep(p)+"lang="+lang)
+			resp, body := e.get(c, p+sep(p)+"lang="+lang)
+			if resp.StatusCode != 200 {
+				t.Errorf("%s (%s): %d", p, lang, resp.StatusCode)
+			}
 			if m := keyRE.FindString(body); m != "" {
 				t.Errorf("%s (%s) shows untranslated key %q", p, lang, m)
 			}
