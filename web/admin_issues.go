@@ -285,7 +285,7 @@ func (s *Server) handleProgressJSON(w http.ResponseWriter, r *http.Request, sess
 	}
 	p, total, pct := s.progress(r.Context(), is)
 	writeJSON(w, http.StatusOK, map[string]any{
-		"status": is.Status, "total": total, "percent": pct,
+		"status": is.Status, "status_label": v.T("status." + is.Status), "total": total, "percent": pct,
 		"queued": p.Queued + p.Sending, "sent": p.Sent, "failed": p.Failed, "bounced": p.Bounced, "skipped": p.Skipped,
 		"per_second": p.PerSecond, "eta_seconds": int(p.ETA.Seconds()),
 	})

@@ -284,6 +284,7 @@ type fakeIssues struct {
 	subs   *fakeSubscribers
 	issues []Issue
 	tests  []string
+	async  bool // SendNow leaves the issue "sending" (for fakeDeliveries)
 }
 
 func (f *fakeIssues) Create(ctx context.Context, d Draft) (Issue, error) {
@@ -371,7 +372,11 @@ func (f *fakeIssues) Schedule(ctx context.Context, id int64, at time.Time, actor
 }
 
 func (f *fakeIssues) SendNow(ctx context.Context, id int64, actor string) error {
-	if err := f.set(id, []string{"draft", "scheduled"}, "sent"); err != nil {
+	to := "sent"
+	if f.async {
+		to = "sending"
+	}
+	if err := f.set(id, []string{"draft", "scheduled"}, to); err != nil {
 		return err
 	}
 	f.mu.Lock()
@@ -501,4 +506,36 @@ func (f *fakePlan) MarkSubmitted(ctx context.Context, dl, bureau, actor string) 
 func (f *fakePlan) ExportCSV(ctx context.Context, w io.Writer) error {
 	_, err := io.WriteString(w, "deadline,bureau,submitted\nfy2026-status,sogo-kikaku,false\n")
 	return err
+}
+
+// fakeDeliveries advances a sending issue by half its recipients on every
+// Progress call, then marks it sent: the progress bar has something to
+// follow without sleeps in the server.
+type fakeDeliveries struct {
+	mu     sync.Mutex
+	issues *fakeIssues
+	sent   map[int64]int
+}
+
+func (f *fakeDeliveries) Progress(ctx context.Context, id int64) (Progress, error) {
+	is, err := f.issues.ByID(ctx, id)
+	if err != nil {
+		return Progress{}, err
+	}
+	total := is.Counts.Sent
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sent == nil {
+		f.sent = map[int64]int{}
+	}
+	if is.Status == "sending" {
+		f.sent[id] = min(total, f.sent[id]+(total+1)/2)
+		if f.sent[id] == total {
+			f.issues.set(id, []string{"sending"}, "sent")
+		}
+	} else if is.Status == "sent" {
+		f.sent[id] = total
+	}
+	done := f.sent[id]
+	return Progress{Queued: total - done, Sent: done, PerSecond: 12.5, ETA: time.Duration(total-done) * time.Second}, nil
 }
