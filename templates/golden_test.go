@@ -155,7 +155,7 @@ func checkFooter(t *testing.T, p Parts, l ListInfo, r Recipient) {
 func TestGoldenSystem(t *testing.T) {
 	t.Parallel()
 	s := newSet(t)
-	for _, name := range SystemNames {
+	for _, name := range SystemNames() {
 		for _, lang := range []string{"ja", "en"} {
 			t.Run(name+"-"+lang, func(t *testing.T) {
 				t.Parallel()
