@@ -43,21 +43,34 @@ type row struct {
 
 const scheduleCols = `id, kind, name, spec, once_at, tz, target, policy, max_lateness, paused, created, since, cursor`
 
+// rowScan holds the scan targets of scheduleCols.
+type rowScan struct {
+	r                               row
+	once                            sql.NullInt64
+	maxLate, created, since, cursor int64
+}
+
+func (x *rowScan) dest() []any {
+	return []any{&x.r.ID, &x.r.Kind, &x.r.Name, &x.r.Spec, &x.once, &x.r.TZ, &x.r.Target, &x.r.Policy,
+		&x.maxLate, &x.r.Paused, &x.created, &x.since, &x.cursor}
+}
+
+func (x *rowScan) row() row {
+	r := x.r
+	if x.once.Valid {
+		r.At = time.Unix(x.once.Int64, 0)
+	}
+	r.MaxLateness = time.Duration(x.maxLate) * time.Second
+	r.Created, r.since, r.cursor = time.Unix(x.created, 0), time.Unix(x.since, 0), time.Unix(x.cursor, 0)
+	return r
+}
+
 func scanRow(sc interface{ Scan(...any) error }) (row, error) {
-	var r row
-	var once sql.NullInt64
-	var maxLate, created, since, cursor int64
-	err := sc.Scan(&r.ID, &r.Kind, &r.Name, &r.Spec, &once, &r.TZ, &r.Target, &r.Policy,
-		&maxLate, &r.Paused, &created, &since, &cursor)
-	if err != nil {
-		return r, err
+	var x rowScan
+	if err := sc.Scan(x.dest()...); err != nil {
+		return row{}, err
 	}
-	if once.Valid {
-		r.At = time.Unix(once.Int64, 0)
-	}
-	r.MaxLateness = time.Duration(maxLate) * time.Second
-	r.Created, r.since, r.cursor = time.Unix(created, 0), time.Unix(since, 0), time.Unix(cursor, 0)
-	return r, nil
+	return x.row(), nil
 }
 
 // AddOnce schedules kind to fire once at at with target, e.g. an issue's

@@ -82,20 +82,13 @@ func (s *Scheduler) ByID(ctx context.Context, id int64) (Status, error) {
 }
 
 func (s *Scheduler) scanStatus(sc interface{ Scan(...any) error }, now time.Time) (Status, error) {
-	var r row
-	var once, fid, fat, started, finished, attempts sql.NullInt64
+	var x rowScan
+	var fid, fat, started, finished, attempts sql.NullInt64
 	var result, ferr sql.NullString
-	var maxLate, created, since, cursor int64
-	err := sc.Scan(&r.ID, &r.Kind, &r.Name, &r.Spec, &once, &r.TZ, &r.Target, &r.Policy, &maxLate,
-		&r.Paused, &created, &since, &cursor, &fid, &fat, &started, &finished, &result, &ferr, &attempts)
-	if err != nil {
+	if err := sc.Scan(append(x.dest(), &fid, &fat, &started, &finished, &result, &ferr, &attempts)...); err != nil {
 		return Status{}, err
 	}
-	if once.Valid {
-		r.At = time.Unix(once.Int64, 0)
-	}
-	r.MaxLateness = time.Duration(maxLate) * time.Second
-	r.Created, r.since, r.cursor = time.Unix(created, 0), time.Unix(since, 0), time.Unix(cursor, 0)
+	r := x.row()
 	st := Status{Schedule: r.Schedule}
 	if tm, err := parseTiming(r.Spec, r.At, r.TZ, s.opt.Location); err == nil {
 		if !r.At.IsZero() {
