@@ -472,3 +472,16 @@ func (r *sinkRecorder) all() [][]byte {
 func fixedNow() time.Time {
 	return time.Date(2027, 3, 14, 10, 0, 0, 0, time.FixedZone("JST", 9*3600))
 }
+
+func TestMaxMessageBytes(t *testing.T) {
+	t.Parallel()
+	s, port := startSMTP(t, SMTPOptions{MaxMessageBytes: 200, Keep: true})
+	err := client(t, port).DialAndSend(testMessage(t, "b@x.example", "a@example.jp"))
+	var se *mail.SendError
+	if !errors.As(err, &se) || se.ErrorCode() != 552 {
+		t.Fatalf("oversized message: %v, want 552", err)
+	}
+	if s.Total() != 0 || len(s.Messages()) != 0 {
+		t.Error("oversized message kept")
+	}
+}
