@@ -14,7 +14,7 @@ var layer = map[string]int{
 	"kawaraban/templates": 1, "kawaraban/mailer": 1,
 	"kawaraban/subscribers": 2, "kawaraban/issues": 2, "kawaraban/progress": 2, "kawaraban/bounces": 2,
 	"kawaraban/bounces/classify": 1,
-	"kawaraban/web": 3,
+	"kawaraban/web":              3,
 }
 
 // TestDeps keeps the arrows pointing down: domain packages never import

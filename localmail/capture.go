@@ -2,6 +2,7 @@ package localmail
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,8 +17,8 @@ type capture struct {
 	last atomic.Int64
 }
 
-// openCapture creates dir if needed, removes temporary files a crash left
-// behind and continues numbering after the highest <n>.eml.
+// openCapture creates dir if needed and continues numbering after the
+// highest <n>.eml.
 func openCapture(dir string) (*capture, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("creating capture directory: %w", err)
@@ -29,10 +30,6 @@ func openCapture(dir string) (*capture, error) {
 	c := &capture{dir: dir}
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".tmp") {
-			_ = os.Remove(filepath.Join(dir, name))
-			continue
-		}
 		n, err := strconv.ParseInt(strings.TrimSuffix(name, ".eml"), 10, 64)
 		if err == nil && strings.HasSuffix(name, ".eml") && n > c.last.Load() {
 			c.last.Store(n)
@@ -43,8 +40,8 @@ func openCapture(dir string) (*capture, error) {
 
 // write stores one message with the lines a delivering MTA prepends: the
 // envelope sender as Return-Path (RFC 5321 §4.4) and one Delivered-To per
-// envelope recipient. It writes a temporary file and renames it, so a
-// reader never sees half a message.
+// envelope recipient. It writes a temporary file and links it into place,
+// so a reader never sees half a message.
 func (c *capture) write(from string, rcpts []string, data []byte) error {
 	var b bytes.Buffer
 	b.Grow(len(data) + 64*(len(rcpts)+1))
@@ -53,15 +50,31 @@ func (c *capture) write(from string, rcpts []string, data []byte) error {
 		b.WriteString("Delivered-To: " + oneLine(r) + "\r\n")
 	}
 	b.Write(data)
-	n := c.last.Add(1)
-	final := filepath.Join(c.dir, strconv.FormatInt(n, 10)+".eml")
-	tmp := filepath.Join(c.dir, "."+strconv.FormatInt(n, 10)+".eml.tmp")
-	if err := os.WriteFile(tmp, b.Bytes(), 0o600); err != nil {
-		return fmt.Errorf("writing %s: %w", tmp, err)
+	tmp, err := os.CreateTemp(c.dir, ".capture-*.tmp")
+	if err != nil {
+		return fmt.Errorf("writing to %s: %w", c.dir, err)
 	}
-	if err := os.Rename(tmp, final); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("renaming %s: %w", tmp, err)
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b.Bytes()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", tmp.Name(), err)
+	}
+	// Link, unlike rename, never replaces an existing file: a command run
+	// with --data beside a running daemon captures into the same directory,
+	// and whoever loses the race for a number takes the next one.
+	for {
+		n := c.last.Add(1)
+		final := filepath.Join(c.dir, strconv.FormatInt(n, 10)+".eml")
+		err := os.Link(tmp.Name(), final)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("storing %s: %w", final, err)
+		}
 	}
 	return nil
 }

@@ -79,9 +79,6 @@ func TestCaptureDirNumbersAcrossRestart(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "7.eml"), []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, ".8.eml.tmp"), []byte("x"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	for round, want := range []string{"8.eml", "9.eml"} {
 		s, port := startSMTP(t, SMTPOptions{Dir: dir})
 		if err := client(t, port).DialAndSend(testMessage(t, "bounces+tok@city.example.jp", "a@example.jp")); err != nil {
@@ -100,8 +97,8 @@ func TestCaptureDirNumbersAcrossRestart(t *testing.T) {
 			t.Errorf("round %d: body not kept as sent:\n%s", round, raw)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, ".8.eml.tmp")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("stale temporary file left: %v", err)
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
 	}
 }
 
@@ -433,4 +430,24 @@ func (r *sinkRecorder) all() [][]byte {
 
 func fixedNow() time.Time {
 	return time.Date(2027, 3, 14, 10, 0, 0, 0, time.FixedZone("JST", 9*3600))
+}
+
+// Two relays capturing into one directory (a daemon and a command run with
+// --data beside it) never overwrite each other's messages.
+func TestCaptureSharedDirectory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	_, p1 := startSMTP(t, SMTPOptions{Dir: dir})
+	_, p2 := startSMTP(t, SMTPOptions{Dir: dir})
+	for i := 0; i < 5; i++ {
+		for _, p := range []int{p1, p2} {
+			if err := client(t, p).DialAndSend(testMessage(t, "s@city.example.jp", "a@example.jp")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if len(files) != 10 {
+		t.Fatalf("%d files, want 10", len(files))
+	}
 }
