@@ -150,6 +150,33 @@ func TestEffectsRetried(t *testing.T) {
 	}
 }
 
+// TestEffectsGivenUp: a Suppressor that always fails stops the mailbox for
+// MaxApplyAttempts polls only; then the failure stays with the bounce.
+func TestEffectsGivenUp(t *testing.T) {
+	t.Parallel()
+	ms := startIMAP(t, TLSNone)
+	rec := newRecorder()
+	rec.failSuppress = 1000
+	s := newService(t, ms, rec, Options{})
+	ms.put(t, "INBOX", dsnMail("b1@mx", 1, "5.1.1", "failed", "550 user unknown"))
+	ctx := context.Background()
+	for i := 1; i < MaxApplyAttempts; i++ {
+		if _, err := s.PollOnce(ctx); err == nil {
+			t.Fatalf("poll %d succeeded with a failing Suppressor", i)
+		}
+	}
+	if _, err := s.PollOnce(ctx); err != nil {
+		t.Fatalf("poll %d: %v; want the failure given up", MaxApplyAttempts, err)
+	}
+	list, err := s.List(ctx, Filter{})
+	if err != nil || len(list) != 1 || !strings.Contains(list[0].ApplyError, "subscribers down") {
+		t.Fatalf("List = %+v, %v", list, err)
+	}
+	if flags := ms.flags(t, "INBOX"); !hasFlag(flags[1], ProcessedFlag) {
+		t.Errorf("flags %v, want processed", flags)
+	}
+}
+
 // TestUIDValidityChange: the mailbox is recreated (new UIDVALIDITY) with
 // the same messages and one more; only the new one counts.
 func TestUIDValidityChange(t *testing.T) {
