@@ -223,6 +223,8 @@ type Service struct {
 
 	mu   sync.Mutex // guards conn; held for a whole poll
 	conn *conn
+
+	idling func() // test hook: called once IDLE runs
 }
 
 // New returns a Service over db, which store.Open has migrated.

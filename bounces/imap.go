@@ -148,6 +148,10 @@ func (s *Service) pollLocked(ctx context.Context) (Stats, error) {
 		s.conn = cn
 	}
 	cn := s.conn
+	select { // this poll covers any news that arrived before it
+	case <-cn.update:
+	default:
+	}
 	stop := context.AfterFunc(ctx, func() { cn.c.Close() })
 	defer stop()
 	// The main mailbox goes last, so that it stays selected for IDLE.
@@ -449,6 +453,9 @@ func (s *Service) wait(ctx context.Context) {
 		cn.c.Close()
 		s.conn = nil
 		return
+	}
+	if s.idling != nil {
+		s.idling()
 	}
 	t := time.NewTimer(s.opt.IMAP.PollInterval)
 	defer t.Stop()

@@ -218,13 +218,19 @@ func TestRunUsesIdle(t *testing.T) {
 	ms := startIMAP(t, TLSNone)
 	rec := newRecorder()
 	s := newService(t, ms, rec, Options{IMAP: IMAPOptions{PollInterval: time.Hour}})
+	idling := make(chan struct{}, 10)
+	s.idling = func() { idling <- struct{}{} }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	// The first poll finds nothing; mail appended later must wake IDLE.
+	deadline := time.After(20 * time.Second)
+	select { // the first poll found nothing; mail appended now must wake IDLE
+	case <-idling:
+	case <-deadline:
+		t.Fatal("Run never entered IDLE")
+	}
 	ms.put(t, "INBOX", dsnMail("b1@mx", 1, "5.1.1", "failed", "550 user unknown"))
 	ms.put(t, "INBOX", dsnMail("b2@mx", 2, "5.1.1", "failed", "550 user unknown"))
-	deadline := time.After(20 * time.Second)
 	for seen := 0; seen < 2; {
 		select {
 		case <-rec.notify:
