@@ -26,9 +26,7 @@ CREATE TABLE bounces (
     feedback_type TEXT    NOT NULL DEFAULT '',     -- RFC 5965, complaints only
     rule          TEXT    NOT NULL DEFAULT '',     -- the rule that acted, in words
     outcome       TEXT    NOT NULL DEFAULT 'none', -- none|suppressed|unsubscribed|alert|scored
-    applied       INTEGER NOT NULL DEFAULT 0,      -- 1 once the outcome's side effects succeeded or were given up
-    apply_attempts INTEGER NOT NULL DEFAULT 0,     -- failed attempts at the side effects
-    apply_error   TEXT    NOT NULL DEFAULT '',     -- the last failure, kept when given up
+    applied       INTEGER NOT NULL DEFAULT 0,      -- 1 once the outcome's side effects succeeded
     raw           BLOB,                            -- copy of the message (capped)
     raw_truncated INTEGER NOT NULL DEFAULT 0,
     not_a_bounce  INTEGER NOT NULL DEFAULT 0,      -- staff said this is not a bounce
