@@ -234,21 +234,36 @@ func TestMaxRetryAgeFails(t *testing.T) {
 func TestEnvelopeVERPAndDSN(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t, nil, nil)
-	e.send(t, []string{"user..name.@docomo.ne.jp", "skip@example.jp"}, 20*time.Second)
+	e.send(t, []string{"user..name.@docomo.ne.jp", "skip@example.jp", "nobody@example.invalid"}, 20*time.Second)
+	// localmail refuses *.invalid with 550 5.1.1 and, because we asked for
+	// NOTIFY=FAILURE with RET=HDRS (RFC 3461), returns a DSN carrying only
+	// the headers to the VERP address of that delivery.
+	var bad int64
+	e.db.QueryRow(`SELECT id FROM deliveries WHERE email = ?`, "nobody@example.invalid").Scan(&bad)
+	dsns := e.sink.dsnList()
+	if len(dsns) != 1 {
+		t.Fatalf("%d DSNs, want 1", len(dsns))
+	}
+	if !strings.Contains(string(dsns[0]), "Delivered-To: "+e.VERP(bad)+"\r\n") {
+		t.Errorf("DSN not addressed to the VERP of delivery %d:\n%s", bad, dsns[0])
+	}
+	if !strings.Contains(string(dsns[0]), "text/rfc822-headers") {
+		t.Errorf("DSN returns more than the headers (RET=HDRS)")
+	}
+	if r := e.row(t, "nobody@example.invalid"); r.status != StatusFailed || e.bounces.get("nobody@example.invalid") == nil {
+		t.Errorf("nobody: %+v", r)
+	}
 	// go-smtp's server unquotes the path it parsed; the To: header below
 	// shows the quoting on the wire.
 	rcpt := "user..name.@docomo.ne.jp"
 	if e.sink.count(rcpt) != 1 {
-		t.Fatalf("quoted carrier address not delivered: %+v %v", e.row(t, "user..name.@docomo.ne.jp"), e.sink.copies)
+		t.Fatalf("quoted carrier address not delivered: %+v %v", e.row(t, "user..name.@docomo.ne.jp"), 0)
 	}
 	var id int64
 	e.db.QueryRow(`SELECT id FROM deliveries WHERE email = ?`, "user..name.@docomo.ne.jp").Scan(&id)
 	from := e.sink.get("from", rcpt).(string)
 	if got, ok := e.ParseVERP(from); !ok || got != id {
 		t.Errorf("MAIL FROM %q does not name delivery %d", from, id)
-	}
-	if p := e.sink.get("params", rcpt); p != "RET=HDRS NOTIFY=FAILURE,DELAY" {
-		t.Errorf("DSN parameters %q (RFC 3461; never SUCCESS)", p)
 	}
 	if !strings.Contains(e.sink.get("data", rcpt).(string), "<\"user..name.\"@docomo.ne.jp>") {
 		t.Errorf("To header does not quote the local part")

@@ -1,160 +1,141 @@
 package mailer
 
 import (
-	"errors"
-	"io"
+	"context"
 	"net"
-	"strings"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"kawaraban/localmail"
 )
 
-// fault decides how the test server answers; nil means accept.
+// fault decides how the relay answers; nil means go on as usual. try counts
+// the RCPT commands seen for rcpt so far (1 on the first).
 type fault func(stage, rcpt string, try int) *smtp.SMTPError
 
-// testSink is a small in-process go-smtp server for the engine tests: it
-// counts copies per recipient, records envelopes, and answers with faults.
+// testSink is localmail's relay with the bookkeeping the engine tests want:
+// RCPT tries per recipient, a fault hook in terms of stages and tries, a
+// recipient whose first DATA stalls, and the DSNs it generates.
 type testSink struct {
+	lm   *localmail.SMTP
+	addr string
+	port int
+
 	mu      sync.Mutex
-	copies  map[string]int    // rcpt → accepted copies
-	tries   map[string]int    // rcpt → RCPT commands seen
-	from    map[string]string // rcpt → last MAIL FROM
-	params  map[string]string // rcpt → "RET=... NOTIFY=..."
-	data    map[string][]byte
+	tries   map[string]int
 	fault   fault
-	stallOn string // rcpt whose first DATA stalls
-	stalled map[string]bool
-	addr    string
-	port    int
+	stallOn string
+	stalled bool
+	dsns    [][]byte
 }
 
-func newTestSink(t testing.TB, f fault) *testSink {
+func newTestSink(t testing.TB, f fault) *testSink { return newSink(t, f, false) }
+
+func newSink(t testing.TB, f fault, countOnly bool) *testSink {
 	t.Helper()
-	s := &testSink{copies: map[string]int{}, tries: map[string]int{}, from: map[string]string{},
-		params: map[string]string{}, data: map[string][]byte{}, stalled: map[string]bool{}, fault: f}
-	srv := smtp.NewServer(s)
-	srv.Domain = "sink.test"
-	srv.AllowInsecureAuth = true
-	srv.EnableDSN = true
-	srv.ReadTimeout = 10 * time.Second
-	srv.WriteTimeout = 10 * time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s := &testSink{tries: map[string]int{}, fault: f}
+	lm, err := localmail.NewSMTP(localmail.SMTPOptions{Keep: !countOnly, CountOnly: countOnly, Bounces: s, ShutdownGrace: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	s.addr = ln.Addr().String()
-	s.port = ln.Addr().(*net.TCPAddr).Port
+	addr, err := lm.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go lm.Run(ctx)
+	t.Cleanup(func() { cancel(); lm.Close() })
+	if !countOnly {
+		lm.SetFault(s.hook)
+	}
+	s.lm, s.addr = lm, addr.String()
+	s.port = addr.(*net.TCPAddr).Port
 	return s
+}
+
+func (s *testSink) hook(ev localmail.Event) localmail.Action {
+	s.mu.Lock()
+	f := s.fault
+	var rcpt string
+	var try int
+	switch ev.Stage {
+	case localmail.StageRcpt:
+		rcpt = ev.To
+		s.tries[rcpt]++
+		try = s.tries[rcpt]
+	case localmail.StageData:
+		if len(ev.Rcpts) > 0 {
+			rcpt = ev.Rcpts[0]
+			try = s.tries[rcpt]
+		}
+		if s.stallOn != "" && slices.Contains(ev.Rcpts, s.stallOn) && !s.stalled {
+			s.stalled = true
+			s.mu.Unlock()
+			// Longer than the client's Timeout, then hang up: the copy
+			// is never accepted.
+			return localmail.Action{Stall: 3 * time.Second, Drop: true}
+		}
+	}
+	s.mu.Unlock()
+	if f == nil || rcpt == "" {
+		return localmail.Action{}
+	}
+	if e := f(stageOf(ev.Stage), rcpt, try); e != nil {
+		return localmail.Action{Reply: e}
+	}
+	return localmail.Action{}
+}
+
+func stageOf(s localmail.Stage) string {
+	switch s {
+	case localmail.StageMail:
+		return StageMail
+	case localmail.StageRcpt:
+		return StageRcpt
+	}
+	return StageData
+}
+
+// Deliver receives the relay's DSNs (localmail.DSNSink).
+func (s *testSink) Deliver(ctx context.Context, raw []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dsns = append(s.dsns, raw)
+	return nil
 }
 
 func (s *testSink) relay() Relay {
 	return Relay{Host: "127.0.0.1", Port: s.port, TLS: TLSNone, MaxConns: 4}
 }
 
-func (s *testSink) count(rcpt string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.copies[rcpt]
-}
+func (s *testSink) count(rcpt string) int { return s.lm.Count(rcpt) }
 
-func (s *testSink) NewSession(c *smtp.Conn) (smtp.Session, error) {
-	return &sinkSession{s: s}, nil
-}
-
-type sinkSession struct {
-	s      *testSink
-	from   string
-	ret    string
-	rcpt   string
-	notify string
-}
-
-func (ss *sinkSession) Reset()        { ss.rcpt = "" }
-func (ss *sinkSession) Logout() error { return nil }
-
-func (ss *sinkSession) Mail(from string, opts *smtp.MailOptions) error {
-	ss.from = from
-	if opts != nil {
-		ss.ret = string(opts.Return)
-	}
-	return nil
-}
-
-func (ss *sinkSession) Rcpt(to string, opts *smtp.RcptOptions) error {
-	s := ss.s
-	s.mu.Lock()
-	s.tries[to]++
-	try := s.tries[to]
-	s.mu.Unlock()
-	s.mu.Lock()
-	f := s.fault
-	s.mu.Unlock()
-	if f != nil {
-		if e := f(StageRcpt, to, try); e != nil {
-			return e
-		}
-	}
-	ss.rcpt = to
-	var n []string
-	if opts != nil {
-		for _, x := range opts.Notify {
-			n = append(n, string(x))
-		}
-	}
-	ss.notify = strings.Join(n, ",")
-	return nil
-}
-
-func (ss *sinkSession) Data(r io.Reader) error {
-	s := ss.s
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	try := s.tries[ss.rcpt]
-	stall := s.stallOn == ss.rcpt && !s.stalled[ss.rcpt]
-	if stall {
-		s.stalled[ss.rcpt] = true
-	}
-	s.mu.Unlock()
-	if stall {
-		time.Sleep(3 * time.Second) // longer than the client's Timeout
-		return errors.New("stalled")
-	}
-	s.mu.Lock()
-	f := s.fault
-	s.mu.Unlock()
-	if f != nil {
-		if e := f(StageData, ss.rcpt, try); e != nil {
-			return e
-		}
-	}
-	s.mu.Lock()
-	s.copies[ss.rcpt]++
-	s.from[ss.rcpt] = ss.from
-	s.params[ss.rcpt] = "RET=" + ss.ret + " NOTIFY=" + ss.notify
-	s.data[ss.rcpt] = b
-	s.mu.Unlock()
-	return nil
-}
-
+// get returns "tries" (int), or "from" / "data" (string) of the last
+// message to rcpt.
 func (s *testSink) get(field string, rcpt string) any {
+	if field == "tries" {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.tries[rcpt]
+	}
+	msgs := s.lm.Messages()
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if slices.Contains(msgs[i].To, rcpt) {
+			if field == "from" {
+				return msgs[i].From
+			}
+			return string(msgs[i].Data)
+		}
+	}
+	return ""
+}
+
+func (s *testSink) dsnList() [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch field {
-	case "tries":
-		return s.tries[rcpt]
-	case "from":
-		return s.from[rcpt]
-	case "params":
-		return s.params[rcpt]
-	default:
-		return string(s.data[rcpt])
-	}
+	return slices.Clone(s.dsns)
 }
