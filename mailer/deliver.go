@@ -112,7 +112,7 @@ func (m *Mailer) transmit(ctx context.Context, msg *Message, data []byte, domain
 		return "", relay, &Error{Text: err.Error(), Stage: StageRcpt}
 	}
 	start := time.Now()
-	qid, e = c.send(from, to, data, m.opt.Timeout)
+	qid, e = c.send(from, to, data)
 	m.pool.put(c)
 	label := resultLabel(e)
 	m.metrics.sent.WithLabelValues(relay, label).Inc()

@@ -273,12 +273,30 @@ func setBody(g *gomail.Msg, msg *Message, j *jisParts) {
 		g.SetBodyString(gomail.TypeTextPlain, j.text,
 			gomail.WithPartCharset(gomail.CharsetISO2022JP), gomail.WithPartEncoding(enc))
 	default:
-		g.SetBodyString(gomail.TypeTextPlain, text)
+		g.SetBodyString(gomail.TypeTextPlain, text,
+			gomail.WithPartCharset(gomail.CharsetUTF8), gomail.WithPartEncoding(bodyEncoding(text)))
 	}
 	if msg.HTML != "" {
-		g.AddAlternativeString(gomail.TypeTextHTML, crlf(msg.HTML),
-			gomail.WithPartCharset(gomail.CharsetUTF8), gomail.WithPartEncoding(gomail.EncodingQP))
+		html := crlf(msg.HTML)
+		g.AddAlternativeString(gomail.TypeTextHTML, html,
+			gomail.WithPartCharset(gomail.CharsetUTF8), gomail.WithPartEncoding(bodyEncoding(html)))
 	}
+}
+
+// bodyEncoding picks quoted-printable for mostly-ASCII text and base64 for
+// mostly-Japanese text, where quoted-printable would triple every byte
+// (base64 adds a third, and is what Japanese mail software sends).
+func bodyEncoding(s string) gomail.Encoding {
+	high := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			high++
+		}
+	}
+	if high*4 > len(s) {
+		return gomail.EncodingB64
+	}
+	return gomail.EncodingQP
 }
 
 // crlf normalises line ends to CRLF.
