@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
 )
 
 // pool keeps reusable SMTP connections to the relays, lowest Priority
