@@ -277,10 +277,10 @@ func (m *Mailer) checkDone(ctx context.Context, batch []result) {
 			continue
 		}
 		seen[r.d.IssueID] = true
-		var left int
-		err := m.db.QueryRowContext(ctx, `SELECT count(*) FROM deliveries
-			WHERE issue_id = ? AND status IN ('queued', 'sending')`, r.d.IssueID).Scan(&left)
-		if err != nil || left > 0 {
+		var left bool
+		err := m.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries
+			WHERE issue_id = ? AND status IN ('queued', 'sending'))`, r.d.IssueID).Scan(&left)
+		if err != nil || left {
 			continue
 		}
 		res, err := m.db.ExecContext(ctx, `UPDATE mailer_runs SET state = 'done', updated_ms = ?
