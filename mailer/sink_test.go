@@ -31,13 +31,14 @@ type testSink struct {
 	stallOn string
 	stalled bool
 	dsns    [][]byte
+	conns   map[int64]int // connection → RCPT commands on it
 }
 
 func newTestSink(t testing.TB, f fault) *testSink { return newSink(t, f, false) }
 
 func newSink(t testing.TB, f fault, countOnly bool) *testSink {
 	t.Helper()
-	s := &testSink{tries: map[string]int{}, fault: f}
+	s := &testSink{tries: map[string]int{}, fault: f, conns: map[int64]int{}}
 	lm, err := localmail.NewSMTP(localmail.SMTPOptions{Keep: !countOnly, CountOnly: countOnly, Bounces: s, ShutdownGrace: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -65,6 +66,7 @@ func (s *testSink) hook(ev localmail.Event) localmail.Action {
 	switch ev.Stage {
 	case localmail.StageRcpt:
 		rcpt = ev.To
+		s.conns[ev.Conn]++
 		s.tries[rcpt]++
 		try = s.tries[rcpt]
 	case localmail.StageData:
@@ -138,4 +140,14 @@ func (s *testSink) dsnList() [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.dsns)
+}
+
+func (s *testSink) connCounts() map[int64]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[int64]int{}
+	for k, v := range s.conns {
+		out[k] = v
+	}
+	return out
 }
