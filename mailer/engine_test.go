@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // testRenderer personalises a small message per delivery.
@@ -276,7 +277,8 @@ func TestEnvelopeVERPAndDSN(t *testing.T) {
 func TestSendOneOff(t *testing.T) {
 	t.Parallel()
 	sink := newTestSink(t, onFirst(StageRcpt, 450, smtp.EnhancedCode{4, 2, 1}, "sys@example.jp"))
-	m := newMailer(t, nil, Options{Relays: []Relay{sink.relay()}, RetryBase: 10 * time.Millisecond, Timeout: 2 * time.Second})
+	reg := prometheus.NewRegistry()
+	m := newMailer(t, nil, Options{Relays: []Relay{sink.relay()}, RetryBase: 10 * time.Millisecond, Timeout: 2 * time.Second, Registerer: reg})
 	msg := listMessage()
 	msg.To, msg.ListID, msg.AutoSubmitted = "sys@example.jp", "", true
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -287,6 +289,12 @@ func TestSendOneOff(t *testing.T) {
 	}
 	if res.Relay != sink.addr || sink.count("sys@example.jp") != 1 {
 		t.Errorf("Send = %+v, copies %d", res, sink.count("sys@example.jp"))
+	}
+	if got := counter(t, reg, "kawaraban_mailer_sent_total", "sent"); got != 1 {
+		t.Errorf("sent_total{result=sent} = %v", got)
+	}
+	if got := counter(t, reg, "kawaraban_mailer_sent_total", "temporary"); got != 1 {
+		t.Errorf("sent_total{result=temporary} = %v", got)
 	}
 	msg.To = "nobody@example.jp"
 	sink.mu.Lock()
@@ -369,4 +377,25 @@ func TestTenThousandMix(t *testing.T) {
 	if p.Sent+p.Failed != n || p.Failed != 2000 {
 		t.Errorf("progress %+v, want 2000 failed", p)
 	}
+}
+
+func counter(t *testing.T, reg *prometheus.Registry, name, result string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" && l.GetValue() == result {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
