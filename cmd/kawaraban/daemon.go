@@ -141,5 +141,3 @@ func (w webSchedules) List(ctx context.Context) ([]web.ScheduleStatus, error) {
 
 func (w webSchedules) Pause(ctx context.Context, id int64) error  { return w.a.sched.Pause(ctx, id) }
 func (w webSchedules) Resume(ctx context.Context, id int64) error { return w.a.sched.Resume(ctx, id) }
-
-
