@@ -90,7 +90,11 @@ var bounceSenders = []string{"mailer-daemon", "postmaster", "mail delivery", "ma
 	"mail system", "smtp gateway", "mailadmin", "nobody@", "daemon@"}
 
 // bounceSubject matches bounce subjects of the MTAs covered here.
-var bounceSubject = regexp.MustCompile(`(?i)undeliver|undelivered|delivery status|delivery fail|delivery notification|failure notice|returned mail|mail delivery|could not be delivered|non[- ]?deliver|nondeliverable|delivery problem|mail system error|returned to sender|delivery report|not delivered|unable to deliver|delivery error|failed delivery|warning: message|error sending|rejected|mail failure|message failure|bounce|配信|配送|不達|エラー|届きませんでした|送信できません|メール返送`)
+var bounceSubject = regexp.MustCompile(`(?i)undeliver|undelivered|delivery status|delivery fail|delivery notification|failure notice|returned mail|mail delivery|could not be delivered|non[- ]?deliver|nondeliverable|delivery problem|mail system error|returned to sender|delivery report|not delivered|unable to deliver|delivery error|failed delivery|warning: message|error sending|rejected|mail failure|message failure|bounce|配信エラー|配送エラー|配信不能|配送不能|不達|送信エラー|届きませんでした|送信できません|返送`)
+
+// replySubject matches a person's reply or forward ("Re:", "Fwd:", "返信:"),
+// whose subject may quote anything.
+var replySubject = regexp.MustCompile(`(?i)^\s*(?:re|fwd?|aw|sv|返信|転送)\s*[:：]`)
 
 // looksLikeBounce reports whether p comes from a mail system rather than a
 // person: bounce sender, X-Failed-Recipients (Exim, Gmail), a bounce
@@ -105,7 +109,7 @@ func looksLikeBounce(p *parsed) bool {
 			return true
 		}
 	}
-	if bounceSubject.MatchString(p.subject) {
+	if bounceSubject.MatchString(p.subject) && !replySubject.MatchString(p.subject) {
 		return true
 	}
 	// RFC 5321 section 4.5.5: a notification has a null reverse-path. RFC
