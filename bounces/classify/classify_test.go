@@ -15,8 +15,8 @@ func TestOwnFixtures(t *testing.T) {
 	t.Parallel()
 	type want struct {
 		class, format, addr, status, reason, origID, subject string
-		envelope                                            string
-		recipients                                          int
+		envelope                                             string
+		recipients                                           int
 	}
 	cases := []struct {
 		file string
