@@ -166,6 +166,10 @@ func hexVal(c byte) int {
 	return 0
 }
 
+// maxContext bounds how many recipients of one report are also looked up
+// in its human-readable part.
+const maxContext = 50
+
 // dsnReport fills rep from the RFC 3464 delivery-status parts of p. It
 // returns false when there are none or they name no recipient, so that the
 // free-text rules can try.
@@ -192,7 +196,12 @@ func dsnReport(p *parsed, rep *Report) bool {
 			others[0] = strings.ToLower(as[0])
 		}
 	}
-	for _, d := range recs {
+	for i, d := range recs {
+		if i == maxContext {
+			// Reading the human part for each of thousands of
+			// recipients would be quadratic; the fields alone decide.
+			human = ""
+		}
 		r := dsnRecipientReport(d, human, others)
 		if r.Class == Delivered {
 			delivered = append(delivered, r)

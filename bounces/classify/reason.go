@@ -246,6 +246,10 @@ func classOf(reason, status string) Class {
 	return Soft
 }
 
+// maxDiagBytes bounds the diagnostic text read for a reason; real ones are
+// a few hundred bytes.
+const maxDiagBytes = 16 << 10
+
 // decideReason chooses the reason of one failed recipient from its
 // diagnostic text, status and the SMTP command that was refused. Specific
 // soft wording wins; then replies recognised by their shape; then the
@@ -253,6 +257,9 @@ func classOf(reason, status string) Class {
 // that names the address (x.1.1…) over generic soft words such as
 // "rejected"; then soft wording; then the status alone.
 func decideReason(diag, status, cmd string) string {
+	if len(diag) > maxDiagBytes {
+		diag = diag[:maxDiagBytes]
+	}
 	d := strings.ToLower(stripAddresses(diag))
 	d = strings.ReplaceAll(d, "unknown address error", "") // Amazon SES's wrapper of every remote refusal
 	if r := matchRules(d, softFirst); r != "" {

@@ -156,6 +156,9 @@ func senderSide(p *parsed, rep *Report) map[string]bool {
 	return ex
 }
 
+// maxAddresses bounds how many addresses of a free-text bounce are read.
+const maxAddresses = 200
+
 // systemLocalParts are mailboxes of mail systems, never a list member.
 var systemLocalParts = map[string]bool{"mailer-daemon": true, "postmaster": true, "mail-daemon": true,
 	"maildaemon": true, "hostmaster": true, "abuse": true, "root": true}
@@ -165,7 +168,9 @@ var systemLocalParts = map[string]bool{"mailer-daemon": true, "postmaster": true
 // introduced as a sender ("MAIL FROM:<…>", "envelope-from").
 func textRecipients(explain string, exclude map[string]bool) []string {
 	var out, echo []string
-	for _, m := range addrRe.FindAllStringIndex(explain, -1) {
+	// A bounce names a handful of recipients; the cap keeps hostile input
+	// linear.
+	for _, m := range addrRe.FindAllStringIndex(explain, maxAddresses) {
 		a := strings.TrimLeft(explain[m[0]:m[1]], ".'=")
 		la := strings.ToLower(a)
 		local, _, _ := strings.Cut(la, "@")
@@ -179,7 +184,7 @@ func textRecipients(explain string, exclude map[string]bool) []string {
 		}
 		// Exchange 2003 and others echo the original's header ("Your
 		// message To: … Subject: …") above the failed recipients.
-		ls := strings.LastIndexByte(explain[:m[0]], '\n') + 1
+		ls := strings.LastIndexByte(explain[max(0, m[0]-200):m[0]], '\n') + 1 + max(0, m[0]-200)
 		line := strings.ToLower(strings.TrimSpace(explain[ls:m[0]]))
 		if strings.HasPrefix(line, "message-id:") || strings.HasPrefix(line, "in-reply-to:") ||
 			strings.HasPrefix(line, "references:") || strings.HasSuffix(line, "<") && strings.Contains(line, "id") {
@@ -208,28 +213,47 @@ func textBetween(text, addr string, others []string) string {
 	if addr == "" {
 		return ""
 	}
-	lines := strings.Split(text, "\n")
-	la := strings.ToLower(addr)
-	start := -1
-	for i, l := range lines {
-		if strings.Contains(strings.ToLower(l), la) {
-			start = i
-			break
-		}
-	}
-	if start < 0 {
+	i := indexFold(text, addr)
+	if i < 0 {
 		return ""
 	}
-	end := min(len(lines), start+40)
-	for i := start + 1; i < end; i++ {
-		ll := strings.ToLower(lines[i])
-		for _, o := range others {
-			if o != la && strings.Contains(ll, o) {
-				end = i
-			}
+	start := strings.LastIndexByte(text[:i], '\n') + 1
+	// At most 40 lines from the line naming addr.
+	end := start
+	for n := 0; n < 40 && end < len(text); n++ {
+		j := strings.IndexByte(text[end:], '\n')
+		if j < 0 {
+			end = len(text)
+			break
+		}
+		end += j + 1
+	}
+	block := text[start:end]
+	// Stop before the first later line naming another recipient.
+	firstEnd := strings.IndexByte(block, '\n') + 1
+	if firstEnd == 0 {
+		return block
+	}
+	lower := strings.ToLower(block[firstEnd:])
+	cut := len(lower)
+	la := strings.ToLower(addr)
+	for _, o := range others {
+		if o == la || o == "" {
+			continue
+		}
+		if k := strings.Index(lower, o); k >= 0 && k < cut {
+			cut = strings.LastIndexByte(lower[:k], '\n') + 1
 		}
 	}
-	return strings.Join(lines[start:end], "\n")
+	return strings.TrimRight(block[:firstEnd+cut], "\n")
+}
+
+// indexFold is strings.Index ignoring ASCII case of sub.
+func indexFold(s, sub string) int {
+	if i := strings.Index(s, sub); i >= 0 {
+		return i
+	}
+	return strings.Index(strings.ToLower(s), strings.ToLower(sub))
 }
 
 // textBounce reads a bounce that has no RFC 3464 part. It returns false
