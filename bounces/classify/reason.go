@@ -161,7 +161,7 @@ var softRules = []phraseRule{
 		"could not be delivered within", "has been delayed", "too long in the queue", "timeout exceeded",
 		"delivery expired", "giving up", "gave up", "have not been able to deliver", "has not yet been delivered",
 		"not yet been delivered", "was not delivered within", "expired", "delivery delayed", "queue too long",
-		"could not be delivered for"}},
+		"could not be delivered for", "have been failing for a long time"}},
 	{ReasonNetworkError, []string{"connection timed out", "timed out", "no route to host", "lost connection",
 		"connection reset", "could not connect", "unable to connect", "name server", "network",
 		"too many hops", "mail loop", "routing loop", "loops back", "loop detected", "hop count exceeded",

@@ -59,6 +59,14 @@ var replyStatusRe = regexp.MustCompile(`\b[245]\d\d[ -]['"]?([245]\.\d{1,3}\.\d{
 // diagStatus returns the status a server gave in a diagnostic: one that
 // follows a reply code, else any, else "".
 func diagStatus(s string) string {
+	// Amazon SES reports an expiry with the last remote answer inside:
+	// "554 4.4.7 Message expired: … minutes.<421 4.4.2 Connection timed
+	// out>"; the inner answer says why.
+	if i := strings.Index(s, ".<"); i > 0 && strings.Contains(strings.ToLower(s[:i]), "expired") {
+		if m := replyStatusRe.FindStringSubmatch(s[i+2:]); m != nil {
+			return m[1]
+		}
+	}
 	if m := replyStatusRe.FindStringSubmatch(s); m != nil {
 		return m[1]
 	}
@@ -365,6 +373,12 @@ func textRecipient(addr, diag string, temporary bool) Recipient {
 // delivered").
 func isTemporaryText(s string) bool {
 	l := strings.ToLower(s)
+	// Exim ends an address whose failures were all temporary with an
+	// indented "retry timeout exceeded" or "all hosts have been failing for
+	// a long time…"; the status class stays 4.
+	if eximRetry.MatchString(l) {
+		return true
+	}
 	for _, w := range []string{"will be retried", "still being retried", "will continue", "will keep trying",
 		"has not yet been delivered", "warning: could not send", "this is a temporary", "temporary error",
 		"delivery delayed", "will try again", "retry again", "no action is required"} {
@@ -374,6 +388,8 @@ func isTemporaryText(s string) bool {
 	}
 	return false
 }
+
+var eximRetry = regexp.MustCompile(`(?m)^\s+(?:retry timeout exceeded|all hosts have been failing for a long time)`)
 
 // compact joins a diagnostic's lines with single spaces, at most 1000 bytes.
 func compact(s string) string {
