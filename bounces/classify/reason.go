@@ -101,7 +101,8 @@ var hardRules = []phraseRule{
 		"no mx", "illegal host/domain", "domain is not", "domain isn't in my list", "no such host",
 		"unresolvable", "dns error: domain", "domain name lookup failed", "domain lookup failed",
 		"recipient domain not found", "invalid domain", "domain unknown", "unknown mail domain",
-		"host name not found", "account or domain may not exist"}},
+		"host name not found", "account or domain may not exist", "domain has no mx",
+		"ドメインが見つかりません", "ドメインが存在しません"}},
 	{ReasonUserUnknown, []string{
 		"user unknown", "unknown user", "no such user", "user not found", "recipient not found",
 		"recipientnotfound", "does not exist", "doesn't exist", "no mailbox", "mailbox not found",
@@ -120,6 +121,10 @@ var hardRules = []phraseRule{
 		"wasn't found", "could not be found", "not found at", "user invalid",
 		"recipient name is not recognized", "invalid final delivery userid",
 		"address not found", "address couldn't be found", // Gmail
+		"no such address", "unknown mailbox", "not a valid user", "user not exist", "no such e-mail",
+		"bad recipient", "unknown alias", "invalid user", "user is unknown", "recipient is unknown",
+		"destination address does not exist", "no such user here", "mailbox is not found",
+		"アカウントが存在しません", "ユーザーが見つかりません", "ユーザは存在しません", "存在しません",
 
 		"存在しない", "宛先不明", "ユーザが見つかりません", "アドレスが見つかりません", "该用户不存在"}},
 }
