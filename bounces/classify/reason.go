@@ -313,16 +313,16 @@ func decideReason(diag, status, cmd string) string {
 //   - reply 521 (RFC 7504) says the host accepts no mail.
 func hardFormats(d string) string {
 	switch {
-	case kddiFiltered.MatchString(d):
+	case strings.Contains(d, " : user unknown") && kddiFiltered.MatchString(d):
 		return ReasonFiltered
 	case strings.HasPrefix(strings.TrimSpace(d), "551 ") || strings.Contains(d, "\n551 ") || strings.Contains(d, " 551 5.1.6"):
 		return ReasonHasMoved
 	case strings.Contains(d, "recipient address rejected: access denied"),
 		strings.Contains(d, "recipient address rejected."), strings.Contains(d, "#5.1.0 address rejected"):
 		return ReasonUserUnknown
-	case gmailDNS.MatchString(d):
+	case strings.Contains(d, "dns error:") && gmailDNS.MatchString(d):
 		return ReasonNetworkError
-	case hostNotFound.MatchString(d):
+	case (strings.Contains(d, " not found") || strings.Contains(d, " does not exist")) && hostNotFound.MatchString(d):
 		return ReasonHostUnknown
 	case strings.HasPrefix(strings.TrimSpace(d), "521 ") || strings.Contains(d, " 521 5."):
 		return ReasonNotAccept
