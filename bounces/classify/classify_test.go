@@ -28,6 +28,8 @@ func TestOwnFixtures(t *testing.T) {
 		{"vacation-iso2022jp.eml", want{class: "autoreply", format: "autoreply", addr: "hanako@example.ne.jp",
 			reason: ReasonVacation, subject: "自動応答: くらしの情報 11月号", recipients: 1}},
 		{"citizen-reply.eml", want{class: "other", subject: "Re: 【京都市】くらしの情報 11月号の配信について"}},
+		{"autoreply-subject-only.eml", want{class: "autoreply", format: "autoreply", addr: "info@example.co.jp",
+			reason: ReasonVacation, subject: "【自動返信】お問い合わせを受け付けました", recipients: 1}},
 		{"jp-mta-shiftjis.eml", want{class: "hard", format: "text", addr: "jiro@mail.example.co.jp", status: "5.1.1",
 			reason: ReasonUserUnknown, origID: "issue-42.10.1763946004@kawaraban.example.jp", subject: "配信エラーのお知らせ", recipients: 1}},
 		{"jp-mta-eucjp.eml", want{class: "soft", format: "text", addr: "saburo@example.or.jp", status: "5.0.0",

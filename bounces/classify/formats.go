@@ -54,8 +54,9 @@ func jmrpReport(p *parsed, rep *Report) bool {
 
 // autoReplySubject matches the subjects of vacation and out-of-office
 // replies from Exchange/Outlook ("Automatic reply:", "Out of Office:"),
-// Apple Mail, Gmail, Japanese clients (自動応答, 自動返信, 不在) and others.
-var autoReplySubject = regexp.MustCompile(`(?i)^\s*(?:auto(?:matic)?[ -]?(?:reply|response|respons|answer)|autoreply|auto:|out of (?:the )?office|vacation|away from|absence|abwesenheit|réponse automatique|respuesta automática|自動応答|自動返信|自動送信|不在)`)
+// Apple Mail, Gmail, Japanese clients (自動応答, 自動返信, 不在) and others:
+// generic words at the start, specific phrases anywhere ("【自動返信】…").
+var autoReplySubject = regexp.MustCompile(`(?i)^\s*(?:auto(?:matic)?[ -]?(?:reply|response|respons|answer)|autoreply|auto:|out of (?:the )?office|vacation|away from|absence|abwesenheit|réponse automatique|respuesta automática|不在)|automatic reply|auto[- ]?reply|out of (?:the )?office|自動応答|自動返信|自動送信|不在通知`)
 
 // isAutoReply reports RFC 3834 section 5 signals (Auto-Submitted:
 // auto-replied) and the de-facto ones (X-Autoreply, X-Autorespond,
@@ -82,6 +83,23 @@ func autoReply(p *parsed, rep *Report) {
 	}
 }
 
+// strongBounce reports the signals that only mail systems send: a bounce
+// sender, X-Failed-Recipients, a bounce subject or multipart/report. A
+// null Return-Path or body wording alone is weaker (RFC 3834 auto-replies
+// also use a null sender).
+func strongBounce(p *parsed) bool {
+	if p.hasReport || p.header.Get("X-Failed-Recipients") != "" {
+		return true
+	}
+	f := strings.ToLower(p.fromName)
+	for _, s := range bounceSenders {
+		if strings.Contains(f, s) {
+			return true
+		}
+	}
+	return bounceSubject.MatchString(p.subject) && !replySubject.MatchString(p.subject)
+}
+
 // bounceSenders are local parts and display names that MTAs send bounces
 // from (RFC 3464 section 2 suggests MAILER-DAEMON/postmaster).
 var bounceSenders = []string{"mailer-daemon", "postmaster", "mail delivery", "mail administrator",
@@ -100,16 +118,7 @@ var replySubject = regexp.MustCompile(`(?i)^\s*(?:re|fwd?|aw|sv|返信|転送)\s
 // person: bounce sender, X-Failed-Recipients (Exim, Gmail), a bounce
 // subject, or multipart/report.
 func looksLikeBounce(p *parsed) bool {
-	if p.hasReport || p.header.Get("X-Failed-Recipients") != "" {
-		return true
-	}
-	f := strings.ToLower(p.fromName)
-	for _, s := range bounceSenders {
-		if strings.Contains(f, s) {
-			return true
-		}
-	}
-	if bounceSubject.MatchString(p.subject) && !replySubject.MatchString(p.subject) {
+	if strongBounce(p) {
 		return true
 	}
 	// RFC 5321 section 4.5.5: a notification has a null reverse-path. RFC

@@ -62,6 +62,7 @@ var softFirst = []phraseRule{
 		"not enough storage space", "insufficient storage", "out of storage", "storage quota",
 		"recipient's mailbox is full", "boite du destinataire pleine", "mailbox over", "maildir over quota",
 		"is full", "quota full", "message would exceed", "exceeded its quota",
+		"too much mail data", // docomo's answer for a full mailbox
 		"容量", "メールボックスが一杯", "満杯"}},
 	{ReasonExceedLimit, []string{"message size exceeds the recipient", "exceeds per-recipient"}},
 	{ReasonMesgTooBig, []string{
@@ -159,7 +160,7 @@ var softRules = []phraseRule{
 		"domain of sender address", "sender domain", "envelope sender", "sender unknown", "bad sender",
 		"sender not allowed", "sender denied", "mail from", "from address", "sender is not",
 		"your address", "sender address", "not accepted", "rejected"}},
-	{ReasonTooManyConn, []string{"too many connections", "too many concurrent", "connection limit",
+	{ReasonTooManyConn, []string{"too many recipients", "too many connections", "too many concurrent", "connection limit",
 		"too many simultaneous", "too many sessions"}},
 	{ReasonSpeeding, []string{"rate limit", "rate-limit", "too many messages", "sending rate", "throttl"}},
 	{ReasonExpired, []string{"retry time", "retry timeout", "delivery time expired", "message expired",

@@ -268,6 +268,10 @@ func indexFold(s, sub string) int {
 // when no failed recipient can be found.
 func textBounce(p *parsed, rep *Report) bool {
 	explain, orig := splitOriginal(p.bodyText())
+	if !strongBounce(p) && reasonWords(explain) == "" && findReplyCode(explain) == "" && findStatus(explain) == "" {
+		// Only weak signals and no failure stated: not a bounce.
+		return false
+	}
 	if rep.OriginalHeaders == nil {
 		if h := headerBlock(orig); h != nil {
 			rep.setOriginal(h)
