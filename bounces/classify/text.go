@@ -210,13 +210,9 @@ func textRecipients(explain string, exclude map[string]bool) []string {
 	return dedupe(out)
 }
 
-// textAround returns the part of text that speaks of addr: from the line
-// naming it to the line naming the next of others (or the end), at most
-// 40 lines. It returns "" when addr is not in text.
-func textAround(text, addr string) string {
-	return textBetween(text, addr, nil)
-}
-
+// textBetween returns the part of text that speaks of addr: from the line
+// naming it to the line before the next one naming another of others (or
+// the end), at most 40 lines. It returns "" when addr is not in text.
 func textBetween(text, addr string, others []string) string {
 	if addr == "" {
 		return ""
