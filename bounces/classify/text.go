@@ -273,25 +273,55 @@ func textBounce(p *parsed, rep *Report) bool {
 			rep.setOriginal(h)
 		}
 	}
-	if strings.Contains(strings.ToLower(explain), "final-recipient:") {
-		// Amazon WorkMail and some gateways paste the delivery-status
-		// fields into the text ("Technical report:").
-		if recs := parseDSN(explain); len(recs) > 0 {
-			others := make([]string, 0, len(recs))
-			for _, d := range recs {
-				others = append(others, strings.ToLower(d.final))
-			}
-			for _, d := range recs {
-				rep.Recipients = append(rep.Recipients, dsnRecipientReport(d, explain, others))
-			}
-			rep.Format = textFormat(p, explain)
-			return true
-		}
+	rep.Format = textFormat(p, explain)
+	if pastedDSN(explain, rep) {
+		return true
 	}
-	// Exim and Gmail name the failed recipients in X-Failed-Recipients;
-	// the text names them too. Where both exist the text's addresses that
-	// the header confirms win; where they disagree (a rewritten address)
-	// the text's are the ones the diagnostics speak of.
+	rcpts := failedRecipients(p, rep, explain)
+	if len(rcpts) == 0 {
+		rep.Format = ""
+		return false
+	}
+	lower := make([]string, len(rcpts))
+	for i, a := range rcpts {
+		lower[i] = strings.ToLower(a)
+	}
+	temporary := isTemporaryText(explain)
+	for _, a := range rcpts {
+		diag := textBetween(explain, a, lower)
+		if reasonWords(diag) == "" && findReplyCode(diag) == "" && findStatus(diag) == "" {
+			diag = explain
+		}
+		rep.Recipients = append(rep.Recipients, textRecipient(a, diag, temporary))
+	}
+	return true
+}
+
+// pastedDSN reads delivery-status fields pasted into the text, as Amazon
+// WorkMail and some gateways do ("Technical report:").
+func pastedDSN(explain string, rep *Report) bool {
+	if !strings.Contains(strings.ToLower(explain), "final-recipient:") {
+		return false
+	}
+	recs := parseDSN(explain)
+	if len(recs) == 0 {
+		return false
+	}
+	others := make([]string, 0, len(recs))
+	for _, d := range recs {
+		others = append(others, strings.ToLower(d.final))
+	}
+	for _, d := range recs {
+		rep.Recipients = append(rep.Recipients, dsnRecipientReport(d, explain, others))
+	}
+	return true
+}
+
+// failedRecipients finds the failed addresses of a free-text bounce.
+// Exim and Gmail name them in X-Failed-Recipients and in the text: the
+// text's addresses that the header confirms win; where they disagree (a
+// rewritten address) the text's are the ones the diagnostics speak of.
+func failedRecipients(p *parsed, rep *Report, explain string) []string {
 	var failed []string
 	for _, v := range p.header.Values("X-Failed-Recipients") {
 		failed = append(failed, findAddresses(v)...)
@@ -315,24 +345,7 @@ func textBounce(p *parsed, rep *Report) bool {
 			rcpts = to
 		}
 	}
-	if len(rcpts) == 0 {
-		return false
-	}
-	rcpts = dedupe(rcpts)
-	lower := make([]string, len(rcpts))
-	for i, a := range rcpts {
-		lower[i] = strings.ToLower(a)
-	}
-	temporary := isTemporaryText(explain)
-	for _, a := range rcpts {
-		diag := textBetween(explain, a, lower)
-		if reasonWords(diag) == "" && findReplyCode(diag) == "" && findStatus(diag) == "" {
-			diag = explain
-		}
-		rep.Recipients = append(rep.Recipients, textRecipient(a, diag, temporary))
-	}
-	rep.Format = textFormat(p, explain)
-	return true
+	return dedupe(rcpts)
 }
 
 // intersect returns the addresses of a that are also in b, ignoring case.
