@@ -102,7 +102,7 @@ var originalMarkers = []string{
 	"original message headers", "headers of the original message", "header of the original message",
 	"returned message", "original mail", "text of the message follows", "message text follows",
 	"元のメッセージ", "送信したメッセージ", "元メール", "your message reads", "undelivered message headers",
-	"included is a copy of the message header", "a copy of the original message", "the original message is",
+	"included is a copy of the message header", "a copy of the original message", "original message is",
 	"content-type: message/rfc822", "content-type: text/rfc822-headers", "bounced e-mail:", "bounced email:",
 }
 
@@ -112,9 +112,11 @@ func splitOriginal(body string) (explain, original string) {
 	off := 0
 	for _, line := range strings.SplitAfter(body, "\n") {
 		l := strings.ToLower(strings.Trim(line, " \t\r\n-*=_>|["))
+		l = strings.TrimPrefix(l, "the ") // 1&1: "--- The header of the original message is following. ---"
 		if len(l) > 0 && len(l) < 100 {
 			for _, m := range originalMarkers {
-				if strings.HasPrefix(l, m) && !strings.HasPrefix(l, "original message was received") {
+				if strings.HasPrefix(l, m) && !strings.HasPrefix(l, "original message was received") &&
+					!strings.HasPrefix(l, "original message is attached") {
 					return body[:off], body[off+len(line):]
 				}
 			}
