@@ -273,7 +273,14 @@ func dsnRecipientReport(d dsnRecipient, human string, others []string) Recipient
 	}
 	r.Status = status
 	r.Reason = decideReason(diag, status, smtpCommand(diag+"\n"+context))
-	if d.action == "delayed" && (r.Reason == ReasonOnHold || r.Reason == ReasonUndefined) {
+	switch {
+	case d.action == "delayed" && (r.Reason == ReasonOnHold || r.Reason == ReasonUndefined):
+		r.Reason = ReasonExpired
+	case d.action == "failed" && status[0] == '4' && (r.Reason == ReasonNetworkError ||
+		r.Reason == ReasonOnHold || r.Reason == ReasonUndefined || r.Reason == ReasonSystemError):
+		// RFC 3464 section 2.3.3: "failed" with a 4.x.x status means a
+		// transient condition lasted until the MTA gave up (Postfix
+		// "connect to …: Connection timed out" at queue lifetime).
 		r.Reason = ReasonExpired
 	}
 	r.Class = classOf(r.Reason, status)

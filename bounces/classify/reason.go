@@ -269,7 +269,7 @@ func decideReason(diag, status, cmd string) string {
 	d := strings.ToLower(stripAddresses(diag))
 	d = strings.ReplaceAll(d, "unknown address error", "") // Amazon SES's wrapper of every remote refusal
 	if r := matchRules(d, softFirst); r != "" {
-		return r
+		return refineByStatus(r, status)
 	}
 	if strings.Contains(d, "delivery error: dd this user doesn't have") {
 		// Yahoo's answer (after DATA) for an account that does not exist.
@@ -288,7 +288,7 @@ func decideReason(diag, status, cmd string) string {
 		return adjustForCommand(reasonFromStatus(status), cmd)
 	}
 	if r := matchRules(d, softRules); r != "" {
-		return r
+		return refineByStatus(r, status)
 	}
 	if r := reasonFromStatus(status); r != "" {
 		return adjustForCommand(r, cmd)
@@ -297,6 +297,21 @@ func decideReason(diag, status, cmd string) string {
 		return ReasonUndefined
 	}
 	return ReasonOnHold
+}
+
+// refineByStatus lets a precise RFC 3463 status name the cause where the
+// wording is generic: X.2.3 "message length exceeds administrative limit"
+// over "message too large", X.4.7 "delivery time expired" over the
+// connection error that preceded it.
+func refineByStatus(reason, status string) string {
+	switch {
+	case len(status) < 5:
+	case status[2:] == "2.3" && reason == ReasonMesgTooBig:
+		return ReasonExceedLimit
+	case status[2:] == "4.7" && (reason == ReasonNetworkError || reason == ReasonSystemError):
+		return ReasonExpired
+	}
+	return reason
 }
 
 // hardFormats recognises replies whose meaning comes from their shape

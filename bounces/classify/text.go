@@ -289,12 +289,20 @@ func textBounce(p *parsed, rep *Report) bool {
 		lower[i] = strings.ToLower(a)
 	}
 	temporary := isTemporaryText(explain)
+	group := strings.HasSuffix(strings.ToLower(strings.TrimSpace(p.header.Get("X-Failed-Recipients"))), "@googlegroups.com")
 	for _, a := range rcpts {
 		diag := textBetween(explain, a, lower)
 		if reasonWords(diag) == "" && findReplyCode(diag) == "" && findStatus(diag) == "" {
 			diag = explain
 		}
-		rep.Recipients = append(rep.Recipients, textRecipient(a, diag, temporary))
+		r := textRecipient(a, diag, temporary)
+		if group {
+			// Google Groups refuses a post from a non-member (or to a group
+			// that is gone) in the poster's language; the failed address
+			// is the group.
+			r.Reason, r.Class = ReasonRejected, Soft
+		}
+		rep.Recipients = append(rep.Recipients, r)
 	}
 	return true
 }
