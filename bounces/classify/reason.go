@@ -68,7 +68,8 @@ var softFirst = []phraseRule{
 	{ReasonMesgTooBig, []string{
 		"message too large", "message too big", "message is too big", "message is too large",
 		"message size exceeds", "exceeds size limit", "message length exceeds", "size exceeds the maximum",
-		"message exceeds maximum", "exceeds the maximum size", "too large for this", "mail size limit"}},
+		"message exceeds maximum", "exceeds the maximum size", "too large for this", "mail size limit",
+		"recipsizelimit", "sendsizelimit"}}, // Exchange RESOLVER.RST.RecipSizeLimit
 	{ReasonSuspend, []string{
 		"account disabled", "account has been disabled", "account is disabled", "mailbox disabled",
 		"mailbox is disabled", "suspended", "account inactive", "inactive account", "is inactive",
@@ -90,7 +91,9 @@ var softFirst = []phraseRule{
 		"user reject", "delivery not authorized", "message filtered", "filtered by recipient",
 		"this user doesn't accept", "rejected by user", "does not accept mail from", "not accepting mail from",
 		"recipient has blocked", "blocked by the recipient", "refused by the recipient",
-		"user has set", "refused due to recipient", "受信拒否", "拒否設定", "指定拒否"}},
+		"user has set", "refused due to recipient",
+		"recipients was rejected by a remote mail server", // au (ezweb): the user's domain filter
+		"受信拒否", "拒否設定", "指定拒否"}},
 }
 
 // hardRules are the phrases that mean the address itself is dead.
@@ -122,6 +125,7 @@ var hardRules = []phraseRule{
 		"wasn't found", "could not be found", "not found at", "user invalid",
 		"recipient name is not recognized", "invalid final delivery userid",
 		"address not found", "address couldn't be found", // Gmail
+		"recipnotfound", // Exchange "RESOLVER.ADR.RecipNotFound", "ExRecipNotFound"
 		"no such address", "unknown mailbox", "not a valid user", "user not exist", "no such e-mail",
 		"bad recipient", "unknown alias", "invalid user", "user is unknown", "recipient is unknown",
 		"destination address does not exist", "no such user here", "mailbox is not found",
@@ -167,7 +171,8 @@ var softRules = []phraseRule{
 		"could not be delivered within", "has been delayed", "too long in the queue", "timeout exceeded",
 		"delivery expired", "giving up", "gave up", "have not been able to deliver", "has not yet been delivered",
 		"not yet been delivered", "was not delivered within", "expired", "delivery delayed", "queue too long",
-		"could not be delivered for", "have been failing for a long time"}},
+		"could not be delivered for", "have been failing for a long time",
+		"queue.expired"}}, // Exchange
 	{ReasonNetworkError, []string{"connection timed out", "timed out", "no route to host", "lost connection",
 		"connection reset", "could not connect", "unable to connect", "name server", "network",
 		"too many hops", "mail loop", "routing loop", "loops back", "loop detected", "hop count exceeded",
