@@ -85,8 +85,9 @@ type DKIM struct {
 type Options struct {
 	Relays   []Relay
 	HeloName string // default "localhost"
-	// Timeout bounds each SMTP step: dial, greeting, each command and the
-	// end of DATA (default 30s).
+	// Timeout bounds each SMTP step: the dial, the greeting and each
+	// command of the handshake, and each message transaction (MAIL to the
+	// final reply, pipelined) (default 30s).
 	Timeout time.Duration
 
 	// GlobalPerSecond caps all sending (0 = no cap).

@@ -35,7 +35,13 @@ type conn struct {
 	msgs      int
 	perDomain map[string]int
 	broken    bool
+	lastUsed  time.Time
 }
+
+// maxIdle is how long a pooled connection may sit unused before it is
+// replaced: relays drop idle clients (Postfix after 300 s), and a message
+// sent into a dead connection would wait a whole retry interval.
+const maxIdle = 30 * time.Second
 
 func newPool(relays []Relay, helo string, timeout time.Duration) *pool {
 	p := &pool{helo: helo, timeout: timeout}
@@ -88,18 +94,25 @@ func (p *pool) getFrom(ctx context.Context, rp *relayPool, domain string, lim Do
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	var stale []*conn
+	var got *conn
 	rp.mu.Lock()
-	for len(rp.idle) > 0 {
+	for len(rp.idle) > 0 && got == nil {
 		c := rp.idle[len(rp.idle)-1]
 		rp.idle = rp.idle[:len(rp.idle)-1]
-		if c.full(domain, lim) {
-			c.quit()
+		if c.full(domain, lim) || time.Since(c.lastUsed) > maxIdle {
+			stale = append(stale, c)
 			continue
 		}
-		rp.mu.Unlock()
-		return c, nil
+		got = c
 	}
 	rp.mu.Unlock()
+	for _, c := range stale {
+		c.quit()
+	}
+	if got != nil {
+		return got, nil
+	}
 	c, err := p.dial(ctx, rp)
 	if err != nil {
 		<-rp.sem
@@ -124,6 +137,7 @@ func (p *pool) put(c *conn) {
 	if c.broken {
 		c.w.nc.Close()
 	} else {
+		c.lastUsed = time.Now()
 		rp.mu.Lock()
 		rp.idle = append(rp.idle, c)
 		rp.mu.Unlock()
