@@ -163,7 +163,7 @@ func orderHeaders(buf *bytes.Buffer) {
 			}
 		}
 		raw := b[start:i]
-		name := strings.ToLower(string(raw[:max(bytes.IndexByte(raw, ':'), 0)]))
+		name := string(bytes.ToLower(raw[:max(bytes.IndexByte(raw, ':'), 0)]))
 		r, ok := headerRank[name]
 		if !ok {
 			r = 50
@@ -177,13 +177,11 @@ func orderHeaders(buf *bytes.Buffer) {
 		}
 		return strings.Compare(x.name, y.name)
 	})
-	out := make([]byte, 0, len(b))
+	hdr := make([]byte, 0, end+2)
 	for _, f := range fields {
-		out = append(out, f.raw...)
+		hdr = append(hdr, f.raw...)
 	}
-	out = append(out, b[end+2:]...)
-	buf.Reset()
-	buf.Write(out)
+	copy(b, hdr) // same fields, same length: the body stays where it is
 }
 
 func (m *Mailer) setAddrs(g *gomail.Msg, msg *Message, j *jisParts) error {
