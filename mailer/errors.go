@@ -43,6 +43,7 @@ type Error struct {
 	Stage     string
 }
 
+// Error formats the failure as "smtp STAGE: CODE ENHANCED TEXT".
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("smtp ")
