@@ -208,13 +208,28 @@ func TestThrottledThenSuccess(t *testing.T) {
 func TestStallTimesOutAndRetries(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t, nil, func(o *Options) { o.Timeout = 500 * time.Millisecond })
+	e.sink.mu.Lock()
 	e.sink.stallOn = "slow@example.jp"
+	e.sink.mu.Unlock()
 	e.send(t, []string{"slow@example.jp", "fast@example.jp"}, 20*time.Second)
 	if r := e.row(t, "slow@example.jp"); r.status != StatusSent || r.attempts != 2 {
 		t.Errorf("slow: %+v", r)
 	}
 	if n := e.sink.count("slow@example.jp"); n != 1 {
 		t.Errorf("slow got %d copies", n)
+	}
+}
+
+// Issue 5: the relay drops the connection mid-DATA → retried, sent once.
+func TestDropMidDataRetries(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t, nil, nil)
+	e.sink.mu.Lock()
+	e.sink.dropOn = "cut@example.jp"
+	e.sink.mu.Unlock()
+	e.send(t, []string{"cut@example.jp", "whole@example.jp"}, 20*time.Second)
+	if r := e.row(t, "cut@example.jp"); r.status != StatusSent || r.attempts != 2 || e.sink.count("cut@example.jp") != 1 {
+		t.Errorf("cut: %+v, copies %d", r, e.sink.count("cut@example.jp"))
 	}
 }
 

@@ -30,6 +30,8 @@ type testSink struct {
 	fault   fault
 	stallOn string
 	stalled bool
+	dropOn  string // rcpt whose first DATA is cut off after 100 bytes
+	dropped bool
 	dsns    [][]byte
 	conns   map[int64]int // connection → RCPT commands on it
 }
@@ -73,6 +75,11 @@ func (s *testSink) hook(ev localmail.Event) localmail.Action {
 		if len(ev.Rcpts) > 0 {
 			rcpt = ev.Rcpts[0]
 			try = s.tries[rcpt]
+		}
+		if s.dropOn != "" && slices.Contains(ev.Rcpts, s.dropOn) && !s.dropped {
+			s.dropped = true
+			s.mu.Unlock()
+			return localmail.Action{Drop: true, DropAfterBytes: 100}
 		}
 		if s.stallOn != "" && slices.Contains(ev.Rcpts, s.stallOn) && !s.stalled {
 			s.stalled = true
