@@ -207,7 +207,7 @@ func TestThrottledThenSuccess(t *testing.T) {
 // Issue 5 acceptance: stall → timeout and retry.
 func TestStallTimesOutAndRetries(t *testing.T) {
 	t.Parallel()
-	e := newEngine(t, nil, func(o *Options) { o.Timeout = 500 * time.Millisecond })
+	e := newEngine(t, nil, func(o *Options) { o.Timeout = time.Second })
 	e.sink.mu.Lock()
 	e.sink.stallOn = "slow@example.jp"
 	e.sink.mu.Unlock()

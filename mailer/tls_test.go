@@ -118,7 +118,7 @@ func TestTLSModesAndAuth(t *testing.T) {
 
 			relay.Password = "wrong"
 			bad := newMailer(t, nil, Options{Relays: []Relay{relay}, Timeout: 2 * time.Second, RetryBase: time.Hour})
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
 			_, err = bad.Send(ctx, msg)
 			var se *Error
@@ -144,7 +144,7 @@ func TestTLSVerifies(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 	m := newMailer(t, nil, Options{Timeout: 2 * time.Second, RetryBase: time.Hour,
 		Relays: []Relay{{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, TLS: TLSStartTLS}}})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_, err = m.Send(ctx, listMessage())
 	var se *Error
