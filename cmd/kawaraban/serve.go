@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+)
+
+// cmdServe runs the daemon until ctx ends (SIGINT/SIGTERM), then shuts down
+// in order: stop intake, let in-flight work finish, close the database.
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	var ef envFlags
+	ef.register(fs)
+	listen := fs.String("listen", "", "address to listen on (default http.listen, or 127.0.0.1:8080 in local mode)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	addr := *listen
+	if addr == "" && ef.config == "" {
+		addr = "127.0.0.1:8080"
+	}
+	// Bind first so a port in use fails fast, before anything is written.
+	var ln net.Listener
+	if addr != "" {
+		var err error
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return fmt.Errorf("listen %s: %w", addr, err)
+		}
+		addr = ln.Addr().String()
+	}
+	e, err := openEnv(ctx, ef, addr, stderr)
+	if err != nil {
+		if ln != nil {
+			ln.Close()
+		}
+		return err
+	}
+	defer e.Close()
+	if ln == nil {
+		if ln, err = net.Listen("tcp", e.cfg.HTTP.Listen); err != nil {
+			return fmt.Errorf("listen %s: %w", e.cfg.HTTP.Listen, err)
+		}
+	}
+	d, err := newDaemon(ctx, e, stdout)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	return d.run(ctx, ln)
+}
+
+// serveHTTP serves until ctx ends, then shuts the server down gracefully.
+func serveHTTP(ctx context.Context, srv *http.Server, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# End-to-end suite: real Postfix and Dovecot on loopback (e2e/mailstack),
+# headless Chromium with axe-core, and the kawaraban binary as a user runs it.
+# Needs root (installs Debian packages and starts the mail servers).
+# Run one scenario: e2e/run.sh -run 'TestE2E/bounce_loop'
+set -euo pipefail
+cd "$(dirname "$0")/.."
+here=$PWD/e2e
+
+export DEBIAN_FRONTEND=noninteractive
+if ! command -v postfix >/dev/null || ! command -v dovecot >/dev/null || ! command -v smtp-source >/dev/null \
+   || ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
+  apt-get update -qq
+  printf '%s\n' 'postfix postfix/main_mailer_type select Local only' \
+    'postfix postfix/mailname string example.test' | debconf-set-selections
+  apt-get install -y -qq --no-install-recommends postfix dovecot-core dovecot-imapd openssl \
+    chromium fonts-ipafont-gothic npm >/dev/null
+fi
+
+# axe-core for the accessibility checks, installed beside the suite.
+if [ ! -f "$here/node_modules/axe-core/axe.min.js" ]; then
+  (cd "$here" && npm install --silent --no-audit --no-fund axe-core@4 >/dev/null)
+fi
+export KAWARABAN_AXE="$here/node_modules/axe-core/axe.min.js"
+
+"$here/mailstack/stop.sh" --purge >/dev/null 2>&1 || true
+"$here/mailstack/start.sh"
+trap '"$here/mailstack/stop.sh" >/dev/null 2>&1 || true' EXIT
+
+export KAWARABAN_E2E=1 KAWARABAN_REQUIRE_ALL=1
+export KAWARABAN_ARTIFACTS="${KAWARABAN_ARTIFACTS:-$PWD/artifacts}"
+mkdir -p "$KAWARABAN_ARTIFACTS"
+go test -tags e2e -count=1 -timeout 15m -v "$@" ./e2e/ 2>&1 | tee "$KAWARABAN_ARTIFACTS/e2e.log"

@@ -1,0 +1,76 @@
+package progress_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"kawaraban/progress"
+	"kawaraban/store"
+	"kawaraban/token"
+)
+
+// printer is a Sender that prints what it would send.
+type printer struct{}
+
+func (printer) SendSystem(_ context.Context, m progress.Mail) error {
+	fmt.Printf("to %s: %s (auto-submitted %v)\n", m.To, m.Subject, m.AutoSubmitted)
+	return nil
+}
+
+func Example() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "progress-example")
+	defer os.RemoveAll(dir)
+	db, err := store.Open(ctx, filepath.Join(dir, "k.db"), store.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer db.Close()
+	signer, _ := token.NewSigner(bytes.Repeat([]byte("k"), 32))
+	s := progress.New(db, progress.Options{Signer: signer, BaseURL: "https://mail.example.jp", Sender: printer{}})
+
+	plan := `
+contacts: [{bureau: somu, name_ja: 総務局, email: somu@city.example.jp}]
+deadlines: [{id: fy2026-status, title_ja: 令和8年度 実施状況の報告, due: 2027-04-30, bureaus: [somu]}]
+reminders: {before_days: [14, 7, 1], overdue_every_days: 3, escalate_after_days: 7, coordinator: coordinator@city.example.jp}
+`
+	if _, err := s.Import(ctx, strings.NewReader(plan), "plan.yaml"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	now := time.Date(2027, 4, 23, 9, 0, 0, 0, time.FixedZone("JST", 9*3600))
+	rep, _ := s.RunReminders(ctx, now, false)
+	fmt.Println("sent:", rep.Sent)
+	rep, _ = s.RunReminders(ctx, now, false)
+	fmt.Println("sent again:", rep.Sent)
+	// Output:
+	// to somu@city.example.jp: 【提出のお願い】令和8年度 実施状況の報告（提出期限 2027年4月30日(金)・あと7日） (auto-submitted true)
+	// sent: 1
+	// sent again: 0
+}
+
+func ExampleStore_Import() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "progress-example")
+	defer os.RemoveAll(dir)
+	db, _ := store.Open(ctx, filepath.Join(dir, "k.db"), store.Options{})
+	defer db.Close()
+	s := progress.New(db, progress.Options{})
+	bad := `contacts: [{bureau: somu, name_ja: 総務局, email: somu@city.example.jp}]
+deadlines:
+  - {id: a, title_ja: 報告, due: 2027-04-31, bureaus: [somu]}
+  - {id: b, title_ja: 報告, due: 2027-04-30, bureaus: [kankyo]}
+`
+	_, err := s.Import(ctx, strings.NewReader(bad), "bad.yaml")
+	fmt.Println(err)
+	// Output:
+	// bad.yaml: refused, nothing imported (2 problems)
+	// bad.yaml: line 3: deadlines[0].due: date "2027-04-31" is not YYYY-MM-DD
+	// bad.yaml: line 4: deadlines[1].bureaus[0]: unknown bureau "kankyo" (not in contacts)
+}
