@@ -124,6 +124,7 @@ func (s *Server) handleCreateIssue(w http.ResponseWriter, r *http.Request, sess 
 		return
 	}
 	d, err := s.draftFromForm(r, sess.user, l.ID)
+	d.RequireApproval = needsApproval(sess.user, l)
 	if err == nil {
 		var is Issue
 		is, err = s.opt.Issues.Create(r.Context(), d)

@@ -167,7 +167,8 @@ func (s *Server) apiCreateIssue(w http.ResponseWriter, r *http.Request, u User) 
 		s.apiFail(w, r, errForbidden)
 		return
 	}
-	d := Draft{ListID: list.ID, Subject: req.Subject, BodyMarkdown: req.BodyMarkdown, Author: u.Login}
+	d := Draft{ListID: list.ID, Subject: req.Subject, BodyMarkdown: req.BodyMarkdown, Author: u.Login,
+		RequireApproval: needsApproval(u, list)}
 	var warning string
 	if req.SendAt != nil && *req.SendAt != "" {
 		at, err := time.Parse(time.RFC3339, *req.SendAt)

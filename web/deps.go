@@ -38,6 +38,8 @@ type List struct {
 	NameJA string
 	NameEN string
 	Kind   string // public | internal
+	// RequireApproval: issues by editors need another user's approval.
+	RequireApproval bool
 }
 
 // Evidence is what the consent log records about a request.
@@ -167,6 +169,8 @@ type Draft struct {
 	BodyMarkdown string
 	SendAt       time.Time // zero: not scheduled
 	Author       string
+	// RequireApproval is decided by web at creation (see needsApproval).
+	RequireApproval bool
 }
 
 // Counts are an issue's delivery counts.
@@ -280,7 +284,7 @@ type Schedules interface {
 type DeadlineStatus struct {
 	ID      string
 	TitleJA string
-	Due     time.Time
+	Due     string // YYYY-MM-DD
 	Bureaus []BureauStatus
 }
 
@@ -297,4 +301,17 @@ type Plan interface {
 	Status(ctx context.Context) ([]DeadlineStatus, error)
 	MarkSubmitted(ctx context.Context, deadlineID, bureau, actor string) error
 	ExportCSV(ctx context.Context, w io.Writer) error
+	// SubmissionByToken and SubmitByToken serve the signed "report
+	// submitted" link of a reminder; ICS a bureau's calendar feed.
+	SubmissionByToken(ctx context.Context, tok string) (Submission, error)
+	SubmitByToken(ctx context.Context, tok, evidence string) error
+	ICS(ctx context.Context, tok string) ([]byte, error)
+}
+
+// Submission is what a "report submitted" link is about.
+type Submission struct {
+	Title      string
+	Due        string // YYYY-MM-DD
+	BureauName string
+	Projects   []string
 }

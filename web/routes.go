@@ -42,6 +42,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /archive/{list}", s.handleArchive)
 	m.HandleFunc("GET /archive/{list}/{id}", s.handleArchiveIssue)
 	m.HandleFunc("GET /archive/{list}/feed.atom", s.handleFeed)
+	m.HandleFunc("GET /progress/submitted/{token}", s.handleSubmittedPage)
+	m.HandleFunc("POST /progress/submitted/{token}", s.handleSubmitted)
+	m.HandleFunc("GET /progress/ics/{file}", s.handleICS)
 
 	m.HandleFunc("GET /admin/login", s.handleLoginForm)
 	m.HandleFunc("POST /admin/login", s.handleLogin)
