@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -193,3 +194,5 @@ func sep(p string) string {
 	}
 	return "?"
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
