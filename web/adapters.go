@@ -38,7 +38,7 @@ type Domain struct {
 // Fill sets opt's domain interfaces from d.
 func (d Domain) Fill(opt *Options) {
 	if d.Subscribers != nil {
-		a := subsAdapter{d.Subscribers, d.Bounces}
+		a := subsAdapter{d.Subscribers, d}
 		opt.Subscribers, opt.SubscriberAdmin = a, a
 	}
 	if d.Issues != nil && d.Subscribers != nil {
@@ -82,7 +82,7 @@ func subsErr(err error) error {
 
 type subsAdapter struct {
 	s *subscribers.Store
-	b *bounces.Service // optional: bounces in a subscriber's history
+	d Domain // optional parts: bounces in a history, rates from issues and mailer
 }
 
 func (a subsAdapter) Lists(ctx context.Context) ([]List, error) {
@@ -178,8 +178,8 @@ func (a subsAdapter) History(ctx context.Context, id int64) ([]HistoryEvent, err
 		}
 		out = append(out, HistoryEvent{At: e.At, Kind: e.Event, List: e.ListSlug, Source: e.Source, Detail: detail})
 	}
-	if a.b != nil {
-		bs, err := a.b.List(ctx, bounces.Filter{SubscriberID: id, PerPage: 200})
+	if a.d.Bounces != nil {
+		bs, err := a.d.Bounces.List(ctx, bounces.Filter{SubscriberID: id, PerPage: 200})
 		if err != nil {
 			return nil, err
 		}
@@ -202,7 +202,47 @@ func (a subsAdapter) Stats(ctx context.Context, slug string) (ListStats, error) 
 		return ListStats{}, err
 	}
 	st, err := a.s.Stats(ctx, id)
-	return ListStats{Confirmed: st.Confirmed}, err
+	if err != nil {
+		return ListStats{}, err
+	}
+	out := ListStats{Confirmed: st.Confirmed}
+	out.BounceRate, out.ComplaintRate, err = a.rates(ctx, id)
+	return out, err
+}
+
+// rates are the bounce and complaint rates over the list's last ten
+// issues: bounced (or complained) deliveries per delivery attempted.
+func (a subsAdapter) rates(ctx context.Context, listID int64) (bounce, complaint float64, err error) {
+	if a.d.Issues == nil || a.d.Mailer == nil {
+		return 0, 0, nil
+	}
+	iss, err := a.d.Issues.ListByList(ctx, listID, issues.Page{Limit: 10})
+	if err != nil {
+		return 0, 0, err
+	}
+	var total, bounced, complaints int
+	for _, is := range iss {
+		if is.Recipients == nil {
+			continue
+		}
+		p, err := a.d.Mailer.Progress(ctx, is.ID)
+		if err != nil {
+			return 0, 0, err
+		}
+		total += p.Sent + p.Bounced + p.Failed
+		bounced += p.Bounced
+		if a.d.Bounces != nil {
+			c, err := a.d.Bounces.CountsByIssue(ctx, is.ID)
+			if err != nil {
+				return 0, 0, err
+			}
+			complaints += c[classify.Complaint]
+		}
+	}
+	if total == 0 {
+		return 0, 0, nil
+	}
+	return float64(bounced) / float64(total), float64(complaints) / float64(total), nil
 }
 
 func (a subsAdapter) Growth(ctx context.Context, slug string, days int) ([]GrowthPoint, error) {
@@ -383,6 +423,18 @@ func (a issuesAdapter) TestSend(ctx context.Context, id int64, to string) error 
 		return fmt.Errorf("sending test of issue %d: %w", id, err)
 	}
 	return nil
+}
+
+func (a issuesAdapter) Events(ctx context.Context, id int64) ([]IssueEvent, error) {
+	evs, err := a.d.Issues.Events(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]IssueEvent, 0, len(evs))
+	for _, e := range evs {
+		out = append(out, IssueEvent{At: e.At, Actor: e.Actor, Action: string(e.Action), From: e.From, To: e.To, Comment: e.Comment})
+	}
+	return out, nil
 }
 
 type rendererAdapter struct{ d Domain }

@@ -67,6 +67,7 @@ func (s *Server) handleIssues(w http.ResponseWriter, r *http.Request, sess *sess
 }
 
 type issueData struct {
+	Events   []IssueEvent
 	List     List
 	Issue    Issue
 	Editable bool
@@ -164,6 +165,10 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request, sess *sessi
 		d.SendAt = is.SendAt.Local().Format("2006-01-02T15:04")
 	}
 	d.Progress, d.Total, d.Percent = s.progress(r.Context(), is)
+	if d.Events, err = s.opt.Issues.Events(r.Context(), is.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	v.Nav, v.Title, v.Data = "issues", is.Subject, d
 	if f := r.URL.Query().Get("done"); f != "" {
 		v.Flash = v.T("done." + f)

@@ -378,6 +378,10 @@ func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request, sess *
 		s.fail(w, r, err)
 		return
 	}
+	if err := s.users.SetEmail(r.Context(), login, r.PostFormValue("email")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.audit(r, sess.user.Login, "user.update", "user:"+login,
 		fmt.Sprintf("role %s; lists %s; approver %v", role, strings.Join(lists, ","), approver))
 	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)

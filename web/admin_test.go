@@ -60,6 +60,10 @@ func TestIssueComposeAndActions(t *testing.T) {
 	if resp.StatusCode != 422 || !strings.Contains(body, "メールアドレス") {
 		t.Fatalf("test send without address: %d", resp.StatusCode)
 	}
+	e.users.SetEmail(t.Context(), "editor", "editor@city.example.jp")
+	if resp, _ = e.post(c, "/admin/issues/1/test", url.Values{"csrf": {csrf}}); resp.StatusCode != 303 || len(e.issues.tests) != 1 || e.issues.tests[0] != "editor@city.example.jp" {
+		t.Fatalf("test send: %d %v", resp.StatusCode, e.issues.tests)
+	}
 	resp, _ = e.post(c, "/admin/issues/1/schedule", url.Values{"csrf": {csrf}, "subject": {"号"}, "send_at": {"2026-12-01T09:00"}})
 	if resp.StatusCode != 303 {
 		t.Fatalf("schedule: %d", resp.StatusCode)

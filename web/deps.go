@@ -120,10 +120,9 @@ type HistoryEvent struct {
 
 // ListStats are the dashboard numbers of one list.
 type ListStats struct {
-	Confirmed      int
-	Unsubscribed30 int
-	BounceRate     float64 // 0..1 over the last 30 days
-	ComplaintRate  float64
+	Confirmed     int
+	BounceRate    float64 // 0..1 over the last ten issues
+	ComplaintRate float64
 }
 
 // GrowthPoint is the confirmed count at one day.
@@ -210,6 +209,18 @@ type Issues interface {
 	Approve(ctx context.Context, id int64, actor string) error
 	Reject(ctx context.Context, id int64, actor, comment string) error
 	TestSend(ctx context.Context, id int64, to string) error
+	// Events is the issue's history (who changed what, approvals,
+	// rejections with their comments), oldest first.
+	Events(ctx context.Context, id int64) ([]IssueEvent, error)
+}
+
+// IssueEvent is one entry of an issue's history.
+type IssueEvent struct {
+	At       time.Time
+	Actor    string
+	Action   string
+	From, To string
+	Comment  string
 }
 
 // Parts is a rendered mail.

@@ -426,6 +426,13 @@ func (f *fakeIssues) TestSend(ctx context.Context, id int64, to string) error {
 	return nil
 }
 
+func (f *fakeIssues) Events(ctx context.Context, id int64) ([]IssueEvent, error) {
+	if _, err := f.ByID(ctx, id); err != nil {
+		return nil, err
+	}
+	return []IssueEvent{{At: f.now(), Actor: "editor", Action: "create", To: "draft"}}, nil
+}
+
 type fakeRenderer struct{}
 
 func (fakeRenderer) Preview(ctx context.Context, listID int64, subject, md string) (Parts, error) {

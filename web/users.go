@@ -140,6 +140,21 @@ func setLists(ctx context.Context, tx *sql.Tx, id int64, lists []string) error {
 	return nil
 }
 
+// SetEmail sets the address test sends go to.
+func (u *Users) SetEmail(ctx context.Context, login, email string) error {
+	if strings.ContainsAny(email, "\r\n") || (email != "" && !strings.Contains(email, "@")) {
+		return fmt.Errorf("setting e-mail of %q: %w", login, &InputError{Field: "email", Message: "not an e-mail address", MessageJA: "メールアドレスの形式が正しくありません"})
+	}
+	res, err := u.db.ExecContext(ctx, `UPDATE users SET email = ? WHERE login = ?`, strings.TrimSpace(email), login)
+	if err != nil {
+		return fmt.Errorf("setting e-mail of %q: %w", login, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("setting e-mail of %q: %w", login, ErrUnknownUser)
+	}
+	return nil
+}
+
 // Update changes a user's role, lists and approver flag.
 func (u *Users) Update(ctx context.Context, login, role string, lists []string, approver bool) error {
 	r, err := ParseRole(role)
