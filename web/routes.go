@@ -54,6 +54,9 @@ func (s *Server) routes() {
 	for pattern, h := range s.apiRoutes() {
 		m.HandleFunc(pattern, h)
 	}
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, http.StatusNotFound, "err.notfound")
+	})
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "no such endpoint")
 	})
