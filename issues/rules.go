@@ -17,8 +17,10 @@ const (
 	StatusFailed    = "failed"
 )
 
-// Statuses lists every status, in life order.
-var Statuses = []string{StatusDraft, StatusScheduled, StatusSending, StatusSent, StatusPaused, StatusCancelled, StatusFailed}
+// Statuses returns every status, in life order.
+func Statuses() []string {
+	return []string{StatusDraft, StatusScheduled, StatusSending, StatusSent, StatusPaused, StatusCancelled, StatusFailed}
+}
 
 // Action names what an event did. They appear in Event.Action.
 type Action string

@@ -32,7 +32,7 @@ func TestTransitions(t *testing.T) {
 		ActReject:      {StatusDraft: StatusDraft, StatusScheduled: StatusDraft, StatusSending: inv, StatusSent: imm, StatusPaused: inv, StatusCancelled: inv, StatusFailed: inv},
 	}
 	for act, row := range want {
-		for _, st := range Statuses {
+		for _, st := range Statuses() {
 			exp, ok := row[st]
 			if !ok {
 				t.Fatalf("table misses %s from %s", act, st)

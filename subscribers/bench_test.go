@@ -3,6 +3,7 @@ package subscribers
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"testing"
 )
 
@@ -89,4 +90,24 @@ func BenchmarkSubscribe(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkSubscribeParallel is BenchmarkSubscribe from GOMAXPROCS
+// goroutines: writers serialise in SQLite, so this shows the ceiling.
+func BenchmarkSubscribeParallel(b *testing.B) {
+	f := newFixture(b)
+	f.s.opt.Confirmer = discardConfirmer{}
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1)
+			err := f.s.Subscribe(f.ctx, SubscribeRequest{Email: "p" + strconv.FormatInt(i, 10) + "@example.jp",
+				Lists: []string{"kodomo"}, Evidence: Evidence{IP: "192.0.2.1"}})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

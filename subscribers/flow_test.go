@@ -513,3 +513,22 @@ func TestConcurrentSubscribe(t *testing.T) {
 		t.Fatalf("%d subscribers, %v", n, err)
 	}
 }
+
+func TestSubscribeByMail(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	if err := f.s.SubscribeByMail(f.ctx, "Phone.User.@ezweb.ne.jp", "kodomo", "<join-1@ezweb.ne.jp>"); err != nil {
+		t.Fatal(err)
+	}
+	c := f.rec.last(t)
+	if c.To != "Phone.User.@ezweb.ne.jp" || SMTPAddress(c.To) != `"Phone.User."@ezweb.ne.jp` {
+		t.Fatalf("confirmation to %q", c.To)
+	}
+	hist, _ := f.s.History(f.ctx, c.SubscriberID)
+	if len(hist) != 1 || hist[0].Source != SourceEmptyMail || hist[0].Evidence.MessageID != "<join-1@ezweb.ne.jp>" {
+		t.Fatalf("history %+v", hist)
+	}
+	if err := f.s.SubscribeByMail(f.ctx, "x@example.jp", "chonai", "<m@x>"); !errors.Is(err, ErrUnknownList) {
+		t.Fatalf("empty mail to an internal list: %v", err)
+	}
+}

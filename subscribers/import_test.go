@@ -228,3 +228,36 @@ func FuzzImport(f *testing.F) {
 		}
 	})
 }
+
+func TestImportUTF8WithBOMAndEligibleChunks(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var b strings.Builder
+	b.WriteString("\ufeffE-Mail,氏名\r\n")
+	for i := range 1200 {
+		b.WriteString("m" + strconv.Itoa(i) + "@city.kyoto.lg.jp,職員" + strconv.Itoa(i) + "\r\n")
+	}
+	rep, err := f.s.Import(f.ctx, strings.NewReader(b.String()), ImportOptions{ListSlug: "chonai"})
+	if err != nil || rep.Encoding != "utf-8" || rep.Added != 1200 || len(rep.Rejected) != 0 {
+		t.Fatalf("import %+v %v", rep, err)
+	}
+	l := f.list(t, "chonai")
+	ids := []int64{999999}
+	for id := int64(1); id <= 1200; id++ {
+		ids = append(ids, id)
+	}
+	if err := f.s.UnsubscribeAddress(f.ctx, "m7@city.kyoto.lg.jp", "chonai", SourceAdmin, Evidence{Actor: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := f.s.Eligible(f.ctx, l.ID, ids)
+	if err != nil || len(ok) != 1199 || ok[999999] || ok[8] {
+		t.Fatalf("Eligible: %d eligible, %v", len(ok), err)
+	}
+	var buf bytes.Buffer
+	if err := f.s.ExportConsent(f.ctx, &buf, "", false); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(buf.String(), "\n"); n != 1+1200+1 {
+		t.Fatalf("consent export has %d lines", n)
+	}
+}

@@ -308,3 +308,12 @@ func (s *Store) verify(purpose, tok string) ([]int64, error) {
 	}
 	return ids, nil
 }
+
+// SubscribeByMail handles an empty mail (空メール) to a list's join
+// address: the same as a form request with source SourceEmptyMail and the
+// inbound Message-ID as evidence. The confirmation mail still goes out,
+// because a From header can be forged.
+func (s *Store) SubscribeByMail(ctx context.Context, email, listSlug, messageID string) error {
+	return s.Subscribe(ctx, SubscribeRequest{Email: email, Lists: []string{listSlug},
+		Source: SourceEmptyMail, Evidence: Evidence{MessageID: messageID}})
+}

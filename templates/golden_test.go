@@ -119,11 +119,11 @@ func TestGoldenIssue(t *testing.T) {
 				if text, ok = EncodeISO2022JP(parts.Text); !ok {
 					t.Fatal("golden text not encodable as ISO-2022-JP")
 				}
-				subj, ok := EncodeISO2022JP(parts.Subject)
+				subj, ok := EncodeHeaderISO2022JP(parts.Subject)
 				if !ok {
 					t.Fatal("subject not encodable")
 				}
-				golden(t, c.file+".subject.golden", subj)
+				golden(t, c.file+".subject.golden", []byte(subj))
 			} else {
 				golden(t, c.file+".subject.golden", []byte(parts.Subject))
 				golden(t, c.file+".html.golden", []byte(parts.HTML))
@@ -155,7 +155,7 @@ func checkFooter(t *testing.T, p Parts, l ListInfo, r Recipient) {
 func TestGoldenSystem(t *testing.T) {
 	t.Parallel()
 	s := newSet(t)
-	for _, name := range SystemNames {
+	for _, name := range SystemNames() {
 		for _, lang := range []string{"ja", "en"} {
 			t.Run(name+"-"+lang, func(t *testing.T) {
 				t.Parallel()

@@ -25,24 +25,37 @@ var jisVariants = strings.NewReplacer(
 )
 
 // EncodeISO2022JP encodes s as ISO-2022-JP (RFC 1468: ASCII and JIS X 0208,
-// every line ending in ASCII). Variant code points are mapped to their JIS
-// X 0208 character (〜 U+301C and ～ U+FF5E both become 1-1-33, − U+2212
-// becomes 1-1-61) and half-width katakana become full-width, as RFC 1468
-// allows no JIS X 0201 kana. ok is false when any character is outside JIS
-// X 0208 — including the NEC special characters (①, Ⅰ, ㍉, № in row 13)
-// and the IBM extensions (髙, 﨑), which x/text would otherwise emit but
-// which are not JIS X 0208; the caller then sends that message as UTF-8.
+// every line ending in ASCII), after the mappings of ForISO2022JP. ok is
+// false when any character is outside JIS X 0208 — including the NEC
+// special characters (①, Ⅰ, ㍉, № in row 13) and the IBM extensions (髙,
+// 﨑), which golang.org/x/text would otherwise emit but which are not JIS X
+// 0208; the caller then sends that message as UTF-8 (docs/ENCODINGS.md).
 func EncodeISO2022JP(s string) (b []byte, ok bool) {
 	if strings.ContainsAny(s, "\x1b\x0e\x0f") {
 		return nil, false
 	}
-	s = jisVariants.Replace(s)
-	s = widenKana(s)
+	s = widenKana(jisVariants.Replace(s))
 	out, err := japanese.ISO2022JP.NewEncoder().Bytes([]byte(s))
 	if err != nil || !onlyJISX0208(out) {
 		return nil, false
 	}
 	return out, true
+}
+
+// ForISO2022JP prepares UTF-8 text for an encoder that uses the
+// golang.org/x/text tables (such as package mailer's): variant code points
+// become the ones those tables map to their JIS X 0208 character (〜 U+301C
+// → ～ U+FF5E, − U+2212 → － U+FF0D, — U+2014 → ― U+2015, ¥ → ￥ …) and
+// half-width katakana become full-width with voiced marks combined (ｶﾞ →
+// ガ), as RFC 1468 has no JIS X 0201 kana. ok is false when the text has a
+// character outside JIS X 0208 (NEC row 13, IBM extensions, emoji, é…):
+// send that message as UTF-8, do not let the encoder emit NEC codes.
+func ForISO2022JP(s string) (string, bool) {
+	mapped := widenKana(jisVariants.Replace(s))
+	if _, ok := EncodeISO2022JP(mapped); !ok {
+		return "", false
+	}
+	return mapped, true
 }
 
 // onlyJISX0208 checks that every two-byte character is in rows 1–8 or

@@ -55,3 +55,21 @@ func TestEncodeISO2022JP(t *testing.T) {
 		})
 	}
 }
+
+func TestForISO2022JP(t *testing.T) {
+	t.Parallel()
+	got, ok := ForISO2022JP("9時〜17時 ｶﾞｲﾄﾞ −5")
+	if !ok || got != "9時～17時 ガイド －5" {
+		t.Fatalf("ForISO2022JP = %q, %v", got, ok)
+	}
+	// What an x/text encoder makes of the mapped text is pure JIS X 0208.
+	b, err := japanese.ISO2022JP.NewEncoder().Bytes([]byte(got))
+	if err != nil || !onlyJISX0208(b) {
+		t.Fatalf("mapped text encodes to %q, %v", b, err)
+	}
+	for _, s := range []string{"①", "髙", "🎍"} {
+		if _, ok := ForISO2022JP(s); ok {
+			t.Errorf("%q accepted", s)
+		}
+	}
+}

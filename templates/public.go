@@ -43,3 +43,19 @@ func (s *Set) Public(in IssueInput) (Parts, error) {
 	}
 	return Parts{Subject: out(subject, false), Text: out(text, false), HTML: out(html, true)}, nil
 }
+
+// CheckIssue validates what an editor saves before any list is involved: a
+// subject without line breaks and personalisation that Prepare accepts
+// ({{ .Name }}, {{ .Email }}, {{ .Fields.key }}). Errors name "subject" or
+// "body" with the line and column (*TemplateError).
+func CheckIssue(subject, markdown string) error {
+	if strings.ContainsAny(subject, "\r\n") {
+		return fmt.Errorf("subject contains a line break: %w", ErrInvalidInput)
+	}
+	f := fieldSet{prefix: "Kwrbncheck"}
+	if _, err := f.personalise("subject", subject); err != nil {
+		return err
+	}
+	_, err := f.personalise("body", markdown)
+	return err
+}

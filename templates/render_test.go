@@ -173,3 +173,20 @@ func TestPublicHasNoPersonalData(t *testing.T) {
 		t.Errorf("body missing:\n%s\n%s", p.HTML, p.Text)
 	}
 }
+
+func TestCheckIssue(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ subject, body, want string }{
+		{"12月号", "{{ .Name }}様 {{ .Fields.ku }}", ""},
+		{"a\nb", "", "line break"},
+		{"{{ .Nmae }}", "", "subject:1:"},
+		{"ok", "1\n2\n{{ .Name }", "body:3:"},
+		{"ok", "{{ range .Fields }}x{{ end }}", "body:1:"},
+	}
+	for _, c := range cases {
+		err := CheckIssue(c.subject, c.body)
+		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("CheckIssue(%q, %q) = %v, want %q", c.subject, c.body, err, c.want)
+		}
+	}
+}

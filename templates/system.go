@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// System renders a system mail: name is one of SystemNames
+// System renders a system mail: name is one of SystemNames()
 // ("confirmation", "welcome", "goodbye"), lang "ja" or "en" (anything else
 // falls back to "ja"), data usually a SystemData. System mails are text
 // only (Parts.HTML is empty). The progress package keeps its own reminder

@@ -66,6 +66,7 @@ type TemplateError struct {
 	Msg    string
 }
 
+// Error formats the location and the problem.
 func (e *TemplateError) Error() string {
 	if e.Column > 0 {
 		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
@@ -122,8 +123,8 @@ const (
 	LayoutText = "layout.txt.tmpl"
 )
 
-// SystemNames are the system mails System renders.
-var SystemNames = []string{"confirmation", "welcome", "goodbye"}
+// SystemNames returns the names of the system mails System renders.
+func SystemNames() []string { return []string{"confirmation", "welcome", "goodbye"} }
 
 var listLayout = regexp.MustCompile(`^lists/[a-z0-9][a-z0-9_-]*/layout\.(html|txt)\.tmpl$`)
 
@@ -132,7 +133,7 @@ func known(name string) bool {
 	if name == LayoutHTML || name == LayoutText || listLayout.MatchString(name) {
 		return true
 	}
-	for _, n := range SystemNames {
+	for _, n := range SystemNames() {
 		if name == "system/"+n+".ja.txt.tmpl" || name == "system/"+n+".en.txt.tmpl" {
 			return true
 		}
