@@ -48,7 +48,7 @@ func webErr(err error) error {
 }
 
 func webList(l subscribers.List) web.List {
-	return web.List{ID: l.ID, Slug: l.Slug, NameJA: l.NameJA, NameEN: l.NameEN, Kind: l.Kind}
+	return web.List{ID: l.ID, Slug: l.Slug, NameJA: l.NameJA, NameEN: l.NameEN, Kind: l.Kind, RequireApproval: l.RequireApproval}
 }
 
 func subEvidence(ev web.Evidence) subscribers.Evidence {
@@ -144,7 +144,7 @@ func (w webSubscriberAdmin) Stats(ctx context.Context, listSlug string) (web.Lis
 		return web.ListStats{}, webErr(err)
 	}
 	st, err := w.a.subs.Stats(ctx, l.ID)
-	return web.ListStats{Confirmed: st.Confirmed, Unsubscribed30: st.Unsubscribed}, webErr(err)
+	return web.ListStats{Confirmed: st.Confirmed}, webErr(err)
 }
 
 func (w webSubscriberAdmin) Growth(ctx context.Context, listSlug string, days int) ([]web.GrowthPoint, error) {
@@ -206,11 +206,8 @@ func (w webIssues) draft(ctx context.Context, d web.Draft) (issues.Draft, error)
 		t := d.SendAt
 		out.SendAt = &t
 	}
-	l, err := w.a.subs.ListByID(ctx, d.ListID)
-	if err != nil {
-		return out, webErr(err)
-	}
-	out.RequireApproval = l.RequireApproval
+	// web decides (list setting and author's role); issues fixes it at Create.
+	out.RequireApproval = d.RequireApproval
 	return out, nil
 }
 
@@ -331,6 +328,15 @@ func (w webIssues) TestSend(ctx context.Context, id int64, to string) error {
 	return err
 }
 
+func (w webIssues) Events(ctx context.Context, id int64) ([]web.IssueEvent, error) {
+	evs, err := w.a.issues.Events(ctx, id)
+	out := make([]web.IssueEvent, 0, len(evs))
+	for _, e := range evs {
+		out = append(out, web.IssueEvent{At: e.At, Actor: e.Actor, Action: string(e.Action), From: e.From, To: e.To, Comment: e.Comment})
+	}
+	return out, webErr(err)
+}
+
 // webRenderer renders previews (web.Renderer).
 type webRenderer struct{ a *app }
 
@@ -391,7 +397,7 @@ func (w webPlan) Status(ctx context.Context) ([]web.DeadlineStatus, error) {
 	ds, err := w.a.progress.Status(ctx)
 	out := make([]web.DeadlineStatus, 0, len(ds))
 	for _, d := range ds {
-		wd := web.DeadlineStatus{ID: d.ID, TitleJA: d.Title, Due: d.Due.In(w.a.e.location())}
+		wd := web.DeadlineStatus{ID: d.ID, TitleJA: d.Title, Due: d.Due.String()}
 		for _, b := range d.Bureaus {
 			wd.Bureaus = append(wd.Bureaus, web.BureauStatus{Bureau: b.Bureau, NameJA: b.Name, Submitted: b.Submitted, At: b.SubmittedAt})
 		}
@@ -406,4 +412,18 @@ func (w webPlan) MarkSubmitted(ctx context.Context, deadlineID, bureau, login st
 
 func (w webPlan) ExportCSV(ctx context.Context, out io.Writer) error {
 	return webErr(w.a.progress.ExportCSV(ctx, out))
+}
+
+func (w webPlan) SubmissionByToken(ctx context.Context, tok string) (web.Submission, error) {
+	si, err := w.a.progress.SubmissionByToken(ctx, tok)
+	return web.Submission{Title: si.Title, Due: si.Due.String(), BureauName: si.BureauName, Projects: si.Projects}, webErr(err)
+}
+
+func (w webPlan) SubmitByToken(ctx context.Context, tok, evidence string) error {
+	return webErr(w.a.progress.SubmitByToken(ctx, tok, evidence))
+}
+
+func (w webPlan) ICS(ctx context.Context, tok string) ([]byte, error) {
+	b, err := w.a.progress.ICS(ctx, tok)
+	return b, webErr(err)
 }
