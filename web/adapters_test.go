@@ -17,13 +17,15 @@ import (
 	"kawaraban/templates"
 )
 
+// This file adapts the real domain packages to web's interfaces for the
+// tests that run web over real stores (real_test.go, bench_test.go).
+// Production wiring lives in cmd/kawaraban/webadapt.go, which also hooks
+// the scheduler and the outbox; keep the two in step when an interface
+// changes.
+
 // Domain holds the real domain values. Fill sets the matching Options
-// fields to adapters over them, so that cmd/kawaraban wires web with:
-//
-//	web.Domain{Subscribers: subs, Issues: iss, Mailer: m, ...}.Fill(&opt)
-//
-// A nil field leaves its Options fields as they are (nil: the pages that
-// need it say "not available").
+// fields to adapters over them. A nil field leaves its Options fields as
+// they are.
 type Domain struct {
 	Subscribers *subscribers.Store
 	Issues      *issues.Store
