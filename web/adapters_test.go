@@ -273,6 +273,10 @@ func (a subsAdapter) Import(ctx context.Context, r io.Reader, opt ImportOptions)
 	return out, nil
 }
 
+func (a subsAdapter) AddMember(ctx context.Context, slug, email, name, source string, ev Evidence) error {
+	return subsErr(a.s.AddMember(ctx, slug, email, name, source, fromEvidence(ev)))
+}
+
 func (a subsAdapter) ExportSubscribers(ctx context.Context, w io.Writer, slug string) error {
 	return a.s.ExportSubscribers(ctx, w, slug, true)
 }

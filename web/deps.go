@@ -159,6 +159,9 @@ type SubscriberAdmin interface {
 	Growth(ctx context.Context, listSlug string, days int) ([]GrowthPoint, error)
 	Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error)
 	ExportSubscribers(ctx context.Context, w io.Writer, listSlug string) error
+	// AddMember puts an address on a list at once (internal lists; source
+	// "admin" or "api", ev.Actor naming who), or an *InputError.
+	AddMember(ctx context.Context, listSlug, email, name, source string, ev Evidence) error
 }
 
 // Draft is what an author writes.

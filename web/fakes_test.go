@@ -567,3 +567,14 @@ func (f *fakePlan) ICS(ctx context.Context, tok string) ([]byte, error) {
 	}
 	return []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), nil
 }
+
+func (f *fakeSubscribers) AddMember(ctx context.Context, slug, email, name, source string, ev Evidence) error {
+	if !strings.Contains(email, "@") {
+		return &InputError{Field: "email", Message: "not an address", MessageJA: "メールアドレスではありません"}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.subs = append(f.subs, &fakeSub{Email: email, Name: name, Lists: map[string]string{slug: "confirmed"},
+		Events: []string{"opt-in " + slug + " " + source}})
+	return nil
+}

@@ -164,6 +164,25 @@ func TestRealAPIAndArchive(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, "<title>12月号</title>") {
 		t.Fatalf("feed: %d", resp.StatusCode)
 	}
+	// Members and invitations through the API.
+	admin := e.bearer("admin")
+	for _, tc := range []struct {
+		list, body string
+		code       int
+	}{
+		{"chonai", `{"email":"staff@city.example.jp","name":"職員"}`, 201},
+		{"chonai", `{"email":"a@b@c.jp"}`, 422},
+		{"shimin-katsudo", `{"email":"citizen@example.jp"}`, 202},
+		{"shimin-katsudo", `{"email":"citizen@example.jp"}`, 202},
+		{"nope", `{"email":"x@example.jp"}`, 404},
+	} {
+		if resp, body := e.api("POST", "/api/v1/lists/"+tc.list+"/subscribers", admin, tc.body); resp.StatusCode != tc.code {
+			t.Errorf("add %s to %s: %d %s", tc.body, tc.list, resp.StatusCode, body)
+		}
+	}
+	if n := len(e.mail.all); n != 2 { // one per request, up to subscribers' daily cap
+		t.Errorf("%d confirmation mails for two invitations", n)
+	}
 	// Live preview through the real templates carries the legal footer.
 	ui, csrf := e.login("editor")
 	resp, body = e.post(ui, "/admin/preview", url.Values{"csrf": {csrf}, "list": {"shimin-katsudo"}, "subject": {"件名"}, "body": {"{{ .Name }}様"}})

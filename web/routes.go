@@ -11,14 +11,15 @@ import (
 // these (TestOpenAPIMatchesRoutes).
 func (s *Server) apiRoutes() map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{
-		"POST /api/v1/issues":                  s.api(s.apiCreateIssue),
-		"GET /api/v1/issues":                   s.api(s.apiListIssues),
-		"GET /api/v1/issues/{id}":              s.api(s.apiIssue),
-		"POST /api/v1/issues/{id}/send":        s.api(s.apiSendIssue),
-		"GET /api/v1/lists":                    s.api(s.apiLists),
-		"GET /api/v1/lists/{slug}/subscribers": s.api(s.apiSubscribers),
-		"GET /api/v1/bounces":                  s.api(s.apiBounces),
-		"GET /api/v1/openapi.json":             s.handleOpenAPI,
+		"POST /api/v1/issues":                   s.api(s.apiCreateIssue),
+		"GET /api/v1/issues":                    s.api(s.apiListIssues),
+		"GET /api/v1/issues/{id}":               s.api(s.apiIssue),
+		"POST /api/v1/issues/{id}/send":         s.api(s.apiSendIssue),
+		"GET /api/v1/lists":                     s.api(s.apiLists),
+		"GET /api/v1/lists/{slug}/subscribers":  s.api(s.apiSubscribers),
+		"POST /api/v1/lists/{slug}/subscribers": s.api(s.apiAddSubscriber),
+		"GET /api/v1/bounces":                   s.api(s.apiBounces),
+		"GET /api/v1/openapi.json":              s.handleOpenAPI,
 	}
 }
 

@@ -171,6 +171,10 @@ func (w webSubscriberAdmin) Import(ctx context.Context, r io.Reader, opt web.Imp
 	return out, webErr(err)
 }
 
+func (w webSubscriberAdmin) AddMember(ctx context.Context, listSlug, email, name, source string, ev web.Evidence) error {
+	return webErr(w.a.subs.AddMember(ctx, listSlug, email, name, source, subEvidence(ev)))
+}
+
 func (w webSubscriberAdmin) ExportSubscribers(ctx context.Context, out io.Writer, listSlug string) error {
 	return webErr(w.a.subs.ExportSubscribers(ctx, out, listSlug, true))
 }
