@@ -67,6 +67,7 @@ func (s *Server) handleIssues(w http.ResponseWriter, r *http.Request, sess *sess
 }
 
 type issueData struct {
+	Preview  Parts // server-rendered preview, so it shows without JavaScript
 	Events   []IssueEvent
 	List     List
 	Issue    Issue
@@ -168,6 +169,10 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request, sess *sessi
 	if d.Events, err = s.opt.Issues.Events(r.Context(), is.ID); err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if s.opt.Renderer != nil {
+		// A template error shows in the live preview; the page still opens.
+		d.Preview, _ = s.opt.Renderer.Preview(r.Context(), l.ID, is.Subject, is.BodyMarkdown)
 	}
 	v.Nav, v.Title, v.Data = "issues", is.Subject, d
 	if f := r.URL.Query().Get("done"); f != "" {

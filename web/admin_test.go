@@ -52,6 +52,10 @@ func TestIssueComposeAndActions(t *testing.T) {
 	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/admin/issues/1" {
 		t.Fatalf("create: %d", resp.StatusCode)
 	}
+	_, body = e.get(c, "/admin/issues/1")
+	if !strings.Contains(body, `srcdoc="&lt;p&gt;x&lt;/p&gt;"`) || !strings.Contains(body, `<pre id="preview-text">x`) {
+		t.Fatalf("no server-rendered preview: %s", body)
+	}
 	resp, body = e.post(c, "/admin/preview", url.Values{"csrf": {csrf}, "list": {"shimin-katsudo"}, "subject": {"号"}, "body": {"{{ .Nope }}"}})
 	if resp.StatusCode != 422 || !strings.Contains(body, "unknown field") {
 		t.Fatalf("preview of a bad template: %d %s", resp.StatusCode, body)

@@ -113,7 +113,7 @@ var catalog = map[string][2]string{
 	"issue.save":          {"下書きを保存", "Save draft"},
 	"issue.preview":       {"プレビュー", "Preview"},
 	"issue.previewhelp":   {"入力に合わせて、読者に届く形で表示します。", "Shows what readers will get as you type."},
-	"issue.previewnojs":   {"保存すると内容を確認できます。", "Save the draft to see it."},
+	"issue.previewnojs":   {"保存すると最新の内容で表示します。", "Save the draft to update it."},
 	"issue.previewhtml":   {"HTMLメールのプレビュー", "HTML preview"},
 	"issue.previewtext":   {"テキスト版", "Text version"},
 	"issue.sending":       {"配信", "Delivery"},
