@@ -61,6 +61,8 @@ func uiCases() []routeCase {
 		{"GET", "/admin/subscribers/0?list=kankyo-hozen", nil, "", "AV", 0},
 		{"POST", "/admin/subscribers/import", f("list", "shimin-katsudo"), "", "AE", 0},
 		{"POST", "/admin/subscribers/import", f("list", "kankyo-hozen"), "", "A", 0},
+		{"POST", "/admin/subscribers/add", f("list", "chonai", "email", "staff@city.example.jp"), "", "AC", 303},
+		{"POST", "/admin/subscribers/add", f("list", "shimin-katsudo", "email", "x@example.jp"), "", "AE", 422},
 		{"GET", "/admin/subscribers/export?list=shimin-katsudo", nil, "", "AE", 200},
 		{"GET", "/admin/subscribers/export?list=kankyo-hozen", nil, "", "A", 200},
 		{"GET", "/admin/bounces", nil, "", "AV", 200},
@@ -74,6 +76,8 @@ func uiCases() []routeCase {
 		{"GET", "/admin/users", nil, "", "A", 200},
 		{"POST", "/admin/users", f("login", "newbie", "password", "long enough pw", "role", "viewer"), "", "A", 303},
 		{"POST", "/admin/users/viewer", f("role", "viewer"), "", "A", 303},
+		{"POST", "/admin/users/viewer/password", f("password", "another long one"), "", "A", 303},
+		{"POST", "/admin/users/coord/disable", f(), "", "A", 303},
 		{"GET", "/admin/audit", nil, "", "A", 200},
 		{"GET", "/admin/settings", nil, "", "A", 200},
 	}

@@ -202,6 +202,25 @@ func (u *Users) SetPassword(ctx context.Context, login, password string) error {
 	return err
 }
 
+// Disable stops a user from logging in and its API tokens from working;
+// its sessions and tokens are deleted. The row stays for the audit log.
+func (u *Users) Disable(ctx context.Context, login string) error {
+	res, err := u.db.ExecContext(ctx, `UPDATE users SET disabled = 1 WHERE login = ? AND disabled = 0`, login)
+	if err != nil {
+		return fmt.Errorf("disabling %q: %w", login, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("disabling %q: %w", login, ErrUnknownUser)
+	}
+	for _, q := range []string{`DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE login = ?)`,
+		`DELETE FROM api_tokens WHERE user_id = (SELECT id FROM users WHERE login = ?)`} {
+		if _, err := u.db.ExecContext(ctx, q, login); err != nil {
+			return fmt.Errorf("disabling %q: %w", login, err)
+		}
+	}
+	return nil
+}
+
 // EnsureAdmin creates the user "admin" with a random one-time password when
 // no user exists yet (local mode's first start). It returns the password
 // and true when it created the user.
