@@ -51,7 +51,7 @@ type realEnv struct {
 	mail *captured
 }
 
-func newRealEnv(t *testing.T) *realEnv {
+func newRealEnv(t testing.TB) *realEnv {
 	t.Helper()
 	var re realEnv
 	re.mail = &captured{}
