@@ -146,10 +146,7 @@ func (s *Server) composeError(w http.ResponseWriter, r *http.Request, v *view, l
 		s.fail(w, r, err)
 		return
 	}
-	v.Error = v.T(key)
-	if ie, ok := err.(*InputError); ok {
-		v.Error = v.Name(ie.MessageJA, ie.Message)
-	}
+	v.Error = userMessage(v, key, err)
 	v.Nav, v.Title = "issues", v.T("issue.new")
 	v.Data = issueData{List: l, Issue: is, Editable: true, SendAt: r.PostFormValue("send_at")}
 	s.render(w, r, code, "issue", v)
@@ -274,10 +271,7 @@ func (s *Server) handleIssueAction(w http.ResponseWriter, r *http.Request, sess 
 			return
 		}
 		is, _ = s.opt.Issues.ByID(ctx, is.ID)
-		v.Error = v.T(key)
-		if ie, ok := err.(*InputError); ok {
-			v.Error = v.Name(ie.MessageJA, ie.Message)
-		}
+		v.Error = userMessage(v, key, err)
 		d := issueData{List: l, Issue: is, Editable: is.Status == "draft" || is.Status == "scheduled"}
 		d.Progress, d.Total, d.Percent = s.progress(ctx, is)
 		v.Nav, v.Title, v.Data = "issues", is.Subject, d

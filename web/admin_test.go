@@ -152,3 +152,36 @@ func TestUsersPage(t *testing.T) {
 		t.Fatal("users page")
 	}
 }
+
+func TestAccountPage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	c, csrf := e.login("editor")
+	resp, body := e.post(c, "/admin/account", url.Values{"csrf": {csrf}, "email": {"a\nb"}})
+	if resp.StatusCode != 422 {
+		t.Fatalf("bad e-mail: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = e.post(c, "/admin/account", url.Values{"csrf": {csrf}, "email": {"ed@city.example.jp"},
+		"current_password": {"wrong"}, "new_password": {"a brand new password"}})
+	if resp.StatusCode != 422 {
+		t.Fatalf("wrong current password: %d", resp.StatusCode)
+	}
+	other, _ := e.login("editor") // a second browser
+	resp, _ = e.post(c, "/admin/account", url.Values{"csrf": {csrf}, "email": {"ed@city.example.jp"},
+		"current_password": {testPassword}, "new_password": {"a brand new password"}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("change: %d", resp.StatusCode)
+	}
+	if resp, _ := e.get(c, "/admin/account"); resp.StatusCode != 200 {
+		t.Fatalf("this browser lost its session: %d", resp.StatusCode)
+	}
+	if resp, _ := e.get(other, "/admin/"); resp.StatusCode != 303 {
+		t.Fatalf("other session survived a password change: %d", resp.StatusCode)
+	}
+	if u, _ := e.users.ByLogin(t.Context(), "editor"); u.Email != "ed@city.example.jp" {
+		t.Fatalf("email %q", u.Email)
+	}
+	if _, err := e.users.Authenticate(t.Context(), "editor", "a brand new password"); err != nil {
+		t.Fatal(err)
+	}
+}

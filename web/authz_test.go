@@ -78,6 +78,8 @@ func uiCases() []routeCase {
 		{"POST", "/admin/users/viewer", f("role", "viewer"), "", "A", 303},
 		{"POST", "/admin/users/viewer/password", f("password", "another long one"), "", "A", 303},
 		{"POST", "/admin/users/coord/disable", f(), "", "A", 303},
+		{"GET", "/admin/account", nil, "", "AECV", 200},
+		{"POST", "/admin/account", f("email", "me@city.example.jp"), "", "AECV", 303},
 		{"GET", "/admin/audit", nil, "", "A", 200},
 		{"GET", "/admin/settings", nil, "", "A", 200},
 	}

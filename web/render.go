@@ -160,8 +160,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name s
 // errorPage answers with a page explaining status; messages never carry
 // internal details.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, code int, key string) {
+	s.errorPageErr(w, r, code, key, nil)
+}
+
+// errorPageErr is errorPage with the error's own message when it is one a
+// person can act on (bad input).
+func (s *Server) errorPageErr(w http.ResponseWriter, r *http.Request, code int, key string, err error) {
 	v := s.newView(w, r, "title.error")
-	v.Error = v.T(key)
+	v.Error = userMessage(v, key, err)
 	v.Data = code
 	if strings.HasPrefix(r.URL.Path, "/admin/") {
 		v.Admin = true
@@ -175,7 +181,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if code >= 500 {
 		s.log.Error("request failed", "route", r.Pattern, "err", err)
 	}
-	s.errorPage(w, r, code, key)
+	s.errorPageErr(w, r, code, key, err)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

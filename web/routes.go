@@ -92,6 +92,8 @@ func (s *Server) adminRoutes() map[string]http.HandlerFunc {
 		"POST /admin/users/{login}/password":   s.admin(s.handleSetPassword),
 		"POST /admin/users/{login}/disable":    s.admin(s.handleDisableUser),
 		"POST /admin/users/{login}":            s.admin(s.handleUpdateUser),
+		"GET /admin/account":                   s.admin(s.handleAccount),
+		"POST /admin/account":                  s.admin(s.handleSaveAccount),
 		"GET /admin/audit":                     s.admin(s.handleAudit),
 		"GET /admin/settings":                  s.admin(s.handleSettings),
 	}

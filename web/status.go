@@ -59,3 +59,21 @@ func statusOf(err error) (int, string) {
 	}
 	return http.StatusInternalServerError, "err.internal"
 }
+
+// userMessage is what a page says about err: an input error's own message
+// in the page's language, or the catalog text for key.
+func userMessage(v *view, key string, err error) string {
+	var ie *InputError
+	if errors.As(err, &ie) {
+		return v.Name(ie.MessageJA, ie.Message)
+	}
+	var ae *subscribers.AddressError
+	if errors.As(err, &ae) {
+		return v.Name(ae.MessageJA, ae.Message)
+	}
+	var te *templates.TemplateError
+	if errors.As(err, &te) {
+		return v.T(key) + " (" + te.Error() + ")"
+	}
+	return v.T(key)
+}
