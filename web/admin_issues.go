@@ -188,6 +188,9 @@ func (s *Server) progress(ctx context.Context, is Issue) (Progress, int, int) {
 	}
 	total := p.Queued + p.Sending + p.Sent + p.Failed + p.Bounced + p.Skipped
 	if total == 0 {
+		if is.Status == "sent" { // nobody to send to: done
+			return p, 0, 100
+		}
 		return p, 0, 0
 	}
 	done := total - p.Queued - p.Sending
