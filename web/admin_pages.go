@@ -109,16 +109,13 @@ func (s *Server) handleSubscribers(w http.ResponseWriter, r *http.Request, sess 
 	pg, _ := strconv.Atoi(r.URL.Query().Get("page"))
 	pg = max(pg, 1)
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	subs, err := s.opt.SubscriberAdmin.Search(r.Context(), l.Slug, q, 51, (pg-1)*50)
+	// Offsets stay multiples of the page size: subscribers pages by number.
+	subs, err := s.opt.SubscriberAdmin.Search(r.Context(), l.Slug, q, 50, (pg-1)*50)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	d := subscribersData{Lists: mine, List: l, Query: q, Page: pg, More: len(subs) > 50}
-	if d.More {
-		subs = subs[:50]
-	}
-	d.Subs = subs
+	d := subscribersData{Lists: mine, List: l, Query: q, Page: pg, More: len(subs) == 50, Subs: subs}
 	v.Nav, v.Title, v.Data = "subscribers", v.T("nav.subscribers"), d
 	s.render(w, r, http.StatusOK, "subscribers", v)
 }

@@ -153,6 +153,8 @@ type ImportReject struct {
 
 // SubscriberAdmin is the admin side of package subscribers.
 type SubscriberAdmin interface {
+	// Search pages through a list's subscribers; web keeps offset a
+	// multiple of limit.
 	Search(ctx context.Context, listSlug, query string, limit, offset int) ([]Subscriber, error)
 	History(ctx context.Context, subscriberID int64) ([]HistoryEvent, error)
 	Stats(ctx context.Context, listSlug string) (ListStats, error)

@@ -144,7 +144,42 @@ func (w webSubscriberAdmin) Stats(ctx context.Context, listSlug string) (web.Lis
 		return web.ListStats{}, webErr(err)
 	}
 	st, err := w.a.subs.Stats(ctx, l.ID)
-	return web.ListStats{Confirmed: st.Confirmed}, webErr(err)
+	if err != nil {
+		return web.ListStats{}, webErr(err)
+	}
+	out := web.ListStats{Confirmed: st.Confirmed}
+	out.BounceRate, out.ComplaintRate, err = w.rates(ctx, l.ID)
+	return out, webErr(err)
+}
+
+// rates are the bounce and complaint rates over the list's last ten
+// issues: bounced (or complained) deliveries per delivery attempted.
+func (w webSubscriberAdmin) rates(ctx context.Context, listID int64) (bounce, complaint float64, err error) {
+	iss, err := w.a.issues.ListByList(ctx, listID, issues.Page{Limit: 10})
+	if err != nil {
+		return 0, 0, err
+	}
+	var total, bounced, complaints int
+	for _, is := range iss {
+		if is.Recipients == nil {
+			continue
+		}
+		p, err := w.a.mail.Progress(ctx, is.ID)
+		if err != nil {
+			return 0, 0, err
+		}
+		total += p.Sent + p.Bounced + p.Failed
+		bounced += p.Bounced
+		c, err := w.a.bounces.CountsByIssue(ctx, is.ID)
+		if err != nil {
+			return 0, 0, err
+		}
+		complaints += c[classify.Complaint]
+	}
+	if total == 0 {
+		return 0, 0, nil
+	}
+	return float64(bounced) / float64(total), float64(complaints) / float64(total), nil
 }
 
 func (w webSubscriberAdmin) Growth(ctx context.Context, listSlug string, days int) ([]web.GrowthPoint, error) {
@@ -374,24 +409,37 @@ func (w webBounces) List(ctx context.Context, f web.BounceFilter) ([]web.Bounce,
 	filter := bounces.Filter{Class: classify.Class(f.Class), Page: f.Offset/per + 1, PerPage: per}
 	bs, err := w.a.bounces.List(ctx, filter)
 	out := make([]web.Bounce, 0, len(bs))
+	slugs := map[int64]string{}
 	for _, b := range bs {
-		// The bounce store does not know lists; filter by the issue's list.
-		if f.ListSlug != "" && !w.issueInList(ctx, b.IssueID, f.ListSlug) {
+		// The bounce store does not know lists; take the issue's list.
+		slug, ok := slugs[b.IssueID]
+		if !ok {
+			slug = w.listOf(ctx, b.IssueID)
+			slugs[b.IssueID] = slug
+		}
+		if f.ListSlug != "" && slug != f.ListSlug {
 			continue
 		}
-		out = append(out, web.Bounce{ID: b.ID, Received: b.Received, Email: b.Email, Class: string(b.Class),
+		out = append(out, web.Bounce{ID: b.ID, Received: b.Received, Email: b.Email, ListSlug: slug, Class: string(b.Class),
 			Status: b.Status, Diagnostic: b.Diagnostic})
 	}
 	return out, webErr(err)
 }
 
-func (w webBounces) issueInList(ctx context.Context, issueID int64, slug string) bool {
+// listOf is the slug of the issue's list, "" when unknown.
+func (w webBounces) listOf(ctx context.Context, issueID int64) string {
+	if issueID == 0 {
+		return ""
+	}
 	is, err := w.a.issues.ByID(ctx, issueID)
 	if err != nil {
-		return false
+		return ""
 	}
 	l, err := w.a.subs.ListByID(ctx, is.ListID)
-	return err == nil && l.Slug == slug
+	if err != nil {
+		return ""
+	}
+	return l.Slug
 }
 
 // webPlan serves the progress pages (web.Plan).
