@@ -94,7 +94,7 @@ func (s *Server) handleNewIssue(w http.ResponseWriter, r *http.Request, sess *se
 }
 
 // draftFromForm reads the compose form. datetime-local has no zone: it is
-// taken in the server's local zone.
+// taken in Options.Location.
 func (s *Server) draftFromForm(r *http.Request, u User, listID int64) (Draft, error) {
 	d := Draft{ListID: listID, Subject: strings.TrimSpace(r.PostFormValue("subject")),
 		BodyMarkdown: r.PostFormValue("body"), Author: u.Login}
@@ -102,7 +102,7 @@ func (s *Server) draftFromForm(r *http.Request, u User, listID int64) (Draft, er
 		return d, &InputError{Field: "subject", Message: "subject is required", MessageJA: "件名を入力してください"}
 	}
 	if at := r.PostFormValue("send_at"); at != "" {
-		t, err := time.ParseInLocation("2006-01-02T15:04", at, time.Local)
+		t, err := time.ParseInLocation("2006-01-02T15:04", at, s.opt.Location)
 		if err != nil {
 			return d, &InputError{Field: "send_at", Message: "send time is not a date and time", MessageJA: "配信日時の形式が正しくありません"}
 		}
@@ -160,7 +160,7 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request, sess *sessi
 	}
 	d := issueData{List: l, Issue: is, Editable: (is.Status == "draft" || is.Status == "scheduled") && authorize(sess.user, ActEdit, l.Slug)}
 	if !is.SendAt.IsZero() {
-		d.SendAt = is.SendAt.Local().Format("2006-01-02T15:04")
+		d.SendAt = is.SendAt.In(s.opt.Location).Format("2006-01-02T15:04")
 	}
 	d.Progress, d.Total, d.Percent = s.progress(r.Context(), is)
 	if d.Events, err = s.opt.Issues.Events(r.Context(), is.ID); err != nil {

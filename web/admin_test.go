@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSettingsMasksSecrets(t *testing.T) {
@@ -183,5 +184,21 @@ func TestAccountPage(t *testing.T) {
 	}
 	if _, err := e.users.Authenticate(t.Context(), "editor", "a brand new password"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSendAtInConfiguredZone(t *testing.T) {
+	t.Parallel()
+	jst := time.FixedZone("JST", 9*3600)
+	e := newEnv(t, func(o *Options) { o.Location = jst })
+	c, csrf := e.login("editor")
+	e.post(c, "/admin/issues", url.Values{"csrf": {csrf}, "list": {"shimin-katsudo"}, "subject": {"号"}, "body": {"x"}, "send_at": {"2026-12-01T09:00"}})
+	is, err := e.issues.ByID(t.Context(), 1)
+	if err != nil || !is.SendAt.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("send_at %v %v, want 09:00 JST", is.SendAt, err)
+	}
+	_, body := e.get(c, "/admin/issues?list=shimin-katsudo")
+	if !strings.Contains(body, "2026-12-01 09:00") {
+		t.Fatal("issues page does not show the time in the configured zone")
 	}
 }
