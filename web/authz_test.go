@@ -127,10 +127,16 @@ func TestRoleMatrix(t *testing.T) {
 		letter := string("AECV"[i])
 		t.Run(role, func(t *testing.T) {
 			t.Parallel()
+			shared := newEnv(t, nil) // for GETs, which change nothing
+			shared.seedIssues()
+			sc, _ := shared.login(role)
 			for _, rc := range uiCases() {
-				e := newEnv(t, nil) // fresh state: actions change issues
-				e.seedIssues()
-				c, csrf := e.login(role)
+				e, c, csrf := shared, sc, ""
+				if rc.method != "GET" {
+					e = newEnv(t, nil) // fresh state: actions change issues
+					e.seedIssues()
+					c, csrf = e.login(role)
+				}
 				var resp *http.Response
 				var body string
 				if rc.method == "GET" {
@@ -141,12 +147,14 @@ func TestRoleMatrix(t *testing.T) {
 				}
 				check(t, "UI", rc, letter, resp.StatusCode, body)
 			}
-			e := newEnv(t, nil)
-			tok := e.bearer(role)
+			sharedTok := shared.bearer(role)
 			for _, rc := range apiCases() {
-				e := newEnv(t, nil)
-				e.seedIssues()
-				tok = e.bearer(role)
+				e, tok := shared, sharedTok
+				if rc.method != "GET" {
+					e = newEnv(t, nil)
+					e.seedIssues()
+					tok = e.bearer(role)
+				}
 				resp, body := e.api(rc.method, rc.path, tok, rc.json)
 				check(t, "API", rc, letter, resp.StatusCode, body)
 				if resp.StatusCode == 403 && !strings.Contains(body, `"error"`) {
