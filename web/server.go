@@ -237,7 +237,11 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		d := time.Since(start)
 		s.reqs.WithLabelValues(route, fmt.Sprint(sw.code)).Inc()
 		s.dur.WithLabelValues(route).Observe(d.Seconds())
-		s.log.Info("http request", "method", r.Method, "route", route, "code", sw.code,
+		level := slog.LevelInfo
+		if route == "GET /healthz" || route == "GET /metrics" || strings.HasPrefix(route, "GET /static/") {
+			level = slog.LevelDebug // probes and assets would drown the log
+		}
+		s.log.Log(r.Context(), level, "http request", "method", r.Method, "route", route, "code", sw.code,
 			"duration_ms", d.Milliseconds())
 	})
 }
