@@ -1,7 +1,9 @@
 package web
 
 import (
+	"bytes"
 	"encoding/xml"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -200,6 +202,22 @@ func TestUnsubscribeOneClick(t *testing.T) {
 	}
 	if ev := e.subs.subs[0].Events; !strings.Contains(strings.Join(ev, "|"), "opt-out kankyo-hozen one-click") {
 		t.Fatalf("events %v", ev)
+	}
+	// RFC 8058 section 3.1 prefers multipart/form-data.
+	tokS := e.subs.unsubToken(0, 1) // shimin-katsudo
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	mw.WriteField("List-Unsubscribe", "One-Click")
+	mw.Close()
+	req, _ = http.NewRequest("POST", e.http.URL+"/unsubscribe/"+tokS, &mp)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	readBody(t, resp)
+	if resp.StatusCode != 200 || e.subs.status("a@example.jp", "shimin-katsudo") != "unsubscribed" ||
+		!strings.Contains(strings.Join(e.subs.subs[0].Events, "|"), "opt-out shimin-katsudo one-click") {
+		t.Fatalf("multipart one-click: %d %v", resp.StatusCode, e.subs.subs[0].Events)
 	}
 	// The button on the page unsubscribes too (source web), and says so.
 	tok2 := e.subs.unsubToken(0, 1)
