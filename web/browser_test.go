@@ -150,6 +150,18 @@ func TestBrowserSubscribeJourney(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("name"), "京都 花子"),
 	)
 	shot(t, ctx, dir, "public-subscribe.png")
+	// Keyboard first: the first Tab reaches the skip link, which is then
+	// visible (focus styles), and it leads to the main content.
+	must("tab", chromedp.Navigate(u+"/subscribe"), chromedp.WaitVisible(chromedp.ID("email")), chromedp.KeyEvent("\t"))
+	first, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.className + " " + document.activeElement.getAttribute("href")`))
+	if err != nil || first != "skip #main" {
+		t.Fatalf("first Tab focuses %q (%v), want the skip link", first, err)
+	}
+	shot(t, ctx, dir, "public-skip-link.png")
+	must("refill",
+		chromedp.Click(chromedp.ID("list-kankyo-hozen")),
+		chromedp.SendKeys(chromedp.ID("email"), "citizen@example.jp"),
+	)
 	must("subscribe", chromedp.Click(chromedp.ID("subscribe")), chromedp.WaitVisible(chromedp.ID("thanks")))
 	shot(t, ctx, dir, "public-thanks.png")
 	if len(e.subs.mails) != 1 {
