@@ -414,3 +414,29 @@ func counter(t *testing.T, reg *prometheus.Registry, name, result string) float6
 	}
 	return 0
 }
+
+// When results cannot be committed Run stops with the error instead of
+// sending beyond the in-flight window. A trigger makes every "sent" update
+// fail.
+func TestRunStopsWhenResultsCannotBeRecorded(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t, nil, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := e.Snapshot(ctx, 1, 1, listSource{"a@example.jp", "b@example.jp", "c@example.jp"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Exec(`CREATE TRIGGER fail_sent BEFORE UPDATE OF status ON deliveries
+		WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`); err != nil {
+		t.Fatal(err)
+	}
+	err := e.Run(ctx)
+	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "injected failure") {
+		t.Fatalf("Run = %v (ctx %v), want the recording error", err, ctx.Err())
+	}
+	var sending int
+	e.db.QueryRow(`SELECT count(*) FROM deliveries WHERE status = 'sending'`).Scan(&sending)
+	if sending == 0 {
+		t.Error("unrecorded deliveries should stay sending for the next start")
+	}
+}
