@@ -25,15 +25,16 @@ type testSink struct {
 	addr string
 	port int
 
-	mu      sync.Mutex
-	tries   map[string]int
-	fault   fault
-	stallOn string
-	stalled bool
-	dropOn  string // rcpt whose first DATA is cut off after 100 bytes
-	dropped bool
-	dsns    [][]byte
-	conns   map[int64]int // connection → RCPT commands on it
+	mu       sync.Mutex
+	tries    map[string]int
+	fault    fault
+	stallOn  string
+	stalled  bool
+	stallEnd time.Time
+	dropOn   string // rcpt whose first DATA is cut off after 100 bytes
+	dropped  bool
+	dsns     [][]byte
+	conns    map[int64]int // connection → RCPT commands on it
 }
 
 func newTestSink(t testing.TB, f fault) *testSink { return newSink(t, f, false) }
@@ -51,7 +52,17 @@ func newSink(t testing.TB, f fault, countOnly bool) *testSink {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go lm.Run(ctx)
-	t.Cleanup(func() { cancel(); lm.Close() })
+	t.Cleanup(func() {
+		// go-smtp v0.25.1 races when a server is closed while a BDAT
+		// chunk is still being copied to a backend that stalls: let an
+		// injected stall run out first.
+		s.mu.Lock()
+		end := s.stallEnd
+		s.mu.Unlock()
+		time.Sleep(time.Until(end.Add(200 * time.Millisecond)))
+		cancel()
+		lm.Close()
+	})
 	if !countOnly {
 		lm.SetFault(s.hook)
 	}
@@ -83,6 +94,7 @@ func (s *testSink) hook(ev localmail.Event) localmail.Action {
 		}
 		if s.stallOn != "" && slices.Contains(ev.Rcpts, s.stallOn) && !s.stalled {
 			s.stalled = true
+			s.stallEnd = time.Now().Add(3 * time.Second)
 			s.mu.Unlock()
 			// Longer than the client's Timeout, then hang up: the copy
 			// is never accepted.
