@@ -35,12 +35,20 @@ type LoadOptions struct {
 	Domain string
 	// Timeout bounds one request (default 10s).
 	Timeout time.Duration
+	// Rate, when positive, sends at this fixed rate (requests/s, open
+	// loop) instead of as fast as the clients can: each request has a
+	// scheduled time, and its latency counts from then, so that a stalled
+	// server is not hidden by clients that wait for it (coordinated
+	// omission). Concurrency must cover Rate × latency.
+	Rate float64
 }
 
 // Result is what one run measured.
 type Result struct {
 	Concurrency int
-	Elapsed     time.Duration
+	// Rate is the offered rate (0: closed loop).
+	Rate    float64
+	Elapsed time.Duration
 	// Latencies of the measured requests, sorted.
 	Latencies []time.Duration
 	// Status counts the measured responses by HTTP status.
@@ -85,6 +93,8 @@ type driver struct {
 	run      string
 	seq      atomic.Int64 // addresses handed out
 	measured atomic.Int64 // measured requests started
+	ticket   atomic.Int64 // open loop: the next request's slot
+	start    time.Time
 }
 
 // worker is one client's own tally, merged at the end.
@@ -97,6 +107,7 @@ type worker struct {
 
 func (d *driver) drive(ctx context.Context) (*Result, error) {
 	start := time.Now()
+	d.start = start
 	measureFrom := start.Add(d.o.Warmup)
 	ctx, cancel := context.WithDeadline(ctx, measureFrom.Add(d.o.Duration))
 	defer cancel()
@@ -109,7 +120,7 @@ func (d *driver) drive(ctx context.Context) (*Result, error) {
 	}
 	wg.Wait()
 	end := time.Now()
-	res := &Result{Concurrency: d.o.Concurrency, Elapsed: end.Sub(measureFrom), Status: map[int]int{}, Errors: map[string]int{}}
+	res := &Result{Concurrency: d.o.Concurrency, Rate: d.o.Rate, Elapsed: end.Sub(measureFrom), Status: map[int]int{}, Errors: map[string]int{}}
 	for _, w := range ws {
 		res.Latencies = append(res.Latencies, w.lat...)
 		for k, v := range w.status {
@@ -130,11 +141,14 @@ func (d *driver) drive(ctx context.Context) (*Result, error) {
 // loop sends requests one after another on one keep-alive connection.
 func (d *driver) loop(ctx context.Context, w *worker, measureFrom time.Time) {
 	for ctx.Err() == nil {
-		warm := time.Now().Before(measureFrom)
+		t0, ok := d.next(ctx)
+		if !ok {
+			return
+		}
+		warm := t0.Before(measureFrom)
 		if !warm && d.o.Total > 0 && d.measured.Add(1) > int64(d.o.Total) {
 			return
 		}
-		t0 := time.Now()
 		code, err := d.post(ctx)
 		lat := time.Since(t0)
 		if ctx.Err() != nil && err != nil {
@@ -153,6 +167,26 @@ func (d *driver) loop(ctx context.Context, w *worker, measureFrom time.Time) {
 		w.lat = append(w.lat, lat)
 		w.status[code]++
 	}
+}
+
+// next returns when the next request is due and the time it counts from:
+// now in a closed loop, its slot in an open loop (waiting for the slot).
+func (d *driver) next(ctx context.Context) (time.Time, bool) {
+	if d.o.Rate <= 0 {
+		return time.Now(), true
+	}
+	n := d.ticket.Add(1) - 1
+	at := d.start.Add(time.Duration(float64(n) / d.o.Rate * float64(time.Second)))
+	if wait := time.Until(at); wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return at, false
+		}
+	}
+	return at, true
 }
 
 // post sends one subscription with a fresh address and reads the whole
@@ -222,8 +256,12 @@ func (r *Result) Percentile(p float64) time.Duration {
 
 // Print writes the figures in a stable, greppable form.
 func (r *Result) Print(w io.Writer) {
-	fmt.Fprintf(w, "requests: %d in %.2fs with %d clients: %.1f req/s\n",
-		r.Requests(), r.Elapsed.Seconds(), r.Concurrency, r.RequestsPerSecond())
+	offered := "as fast as they get answers"
+	if r.Rate > 0 {
+		offered = fmt.Sprintf("offered %.0f req/s", r.Rate)
+	}
+	fmt.Fprintf(w, "requests: %d in %.2fs with %d clients (%s): %.1f req/s\n",
+		r.Requests(), r.Elapsed.Seconds(), r.Concurrency, offered, r.RequestsPerSecond())
 	fmt.Fprintf(w, "latency: p50 %s p90 %s p99 %s max %s\n",
 		ms(r.Percentile(50)), ms(r.Percentile(90)), ms(r.Percentile(99)), ms(r.Percentile(100)))
 	codes := make([]int, 0, len(r.Status))

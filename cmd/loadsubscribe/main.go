@@ -76,6 +76,7 @@ func parseArgs(args []string, stderr io.Writer) (flags, error) {
 	fs.IntVar(&f.load.Concurrency, "c", 32, "concurrent keep-alive clients")
 	fs.IntVar(&f.load.Total, "n", 0, "total requests (0: until -d)")
 	fs.DurationVar(&f.load.Duration, "d", 15*time.Second, "duration (at most 10m)")
+	fs.Float64Var(&f.load.Rate, "rate", 0, "open loop: offer this many requests/s (latency counts from each request's slot); 0: closed loop")
 	fs.StringVar(&f.load.List, "list", "bench", "slug of the public list to subscribe to")
 	fs.StringVar(&f.load.Domain, "domain", "bench.example.jp", "domain of the generated addresses")
 	fs.DurationVar(&f.load.Warmup, "warmup", time.Second, "requests sent before measuring (not counted)")
@@ -94,8 +95,8 @@ func parseArgs(args []string, stderr io.Writer) (flags, error) {
 		return f, fmt.Errorf("%w: give exactly one of -url, -spawn, -inproc", errUsage)
 	case f.load.Concurrency < 1:
 		return f, fmt.Errorf("%w: -c must be at least 1", errUsage)
-	case f.load.Total < 0 || f.load.Duration < 0:
-		return f, fmt.Errorf("%w: -n and -d must not be negative", errUsage)
+	case f.load.Total < 0 || f.load.Duration < 0 || f.load.Rate < 0:
+		return f, fmt.Errorf("%w: -n, -d and -rate must not be negative", errUsage)
 	}
 	if f.load.Duration == 0 || f.load.Duration > maxDuration {
 		f.load.Duration = maxDuration
