@@ -41,6 +41,9 @@ type LoadOptions struct {
 	// server is not hidden by clients that wait for it (coordinated
 	// omission). Concurrency must cover Rate × latency.
 	Rate float64
+	// OnMeasure, when set, is called once as the measured phase starts
+	// (after Warmup) and once as it ends, e.g. to read CPU counters.
+	OnMeasure func(end bool)
 }
 
 // Result is what one run measured.
@@ -111,6 +114,10 @@ func (d *driver) drive(ctx context.Context) (*Result, error) {
 	measureFrom := start.Add(d.o.Warmup)
 	ctx, cancel := context.WithDeadline(ctx, measureFrom.Add(d.o.Duration))
 	defer cancel()
+	if d.o.OnMeasure != nil {
+		t := time.AfterFunc(d.o.Warmup, func() { d.o.OnMeasure(false) })
+		defer t.Stop()
+	}
 	ws := make([]*worker, d.o.Concurrency)
 	var wg sync.WaitGroup
 	for i := range ws {
@@ -120,6 +127,9 @@ func (d *driver) drive(ctx context.Context) (*Result, error) {
 	}
 	wg.Wait()
 	end := time.Now()
+	if d.o.OnMeasure != nil {
+		d.o.OnMeasure(true)
+	}
 	res := &Result{Concurrency: d.o.Concurrency, Rate: d.o.Rate, Elapsed: end.Sub(measureFrom), Status: map[int]int{}, Errors: map[string]int{}}
 	for _, w := range ws {
 		res.Latencies = append(res.Latencies, w.lat...)

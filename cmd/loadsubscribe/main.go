@@ -137,6 +137,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	m := &meter{pid: t.pid, client: os.Getpid()}
+	who := "server"
+	if t.self {
+		m.client = 0
+		m.pid, who = os.Getpid(), "this process (server and clients)"
+	}
+	if m.pid != 0 {
+		f.load.OnMeasure = m.mark
+	}
 	res, lerr := Load(ctx, t.baseURL, f.load)
 	rss := peakRSS(t)
 	sentAtEnd := -1
@@ -146,6 +155,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	res.Print(stdout)
 	if rss != "" {
 		fmt.Fprintln(stdout, rss)
+	}
+	for _, line := range m.report(res.Requests(), who) {
+		fmt.Fprintln(stdout, line)
 	}
 	if t.sent != nil {
 		drained := waitDrained(ctx, t.sent, res.Accepted(), 10*time.Second)
