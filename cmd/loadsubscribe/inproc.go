@@ -25,6 +25,10 @@ import (
 type inprocOptions struct {
 	keep bool   // keep the temporary directory
 	list string // the public list to create
+	// dbConns, when positive, replaces store's pool size (default 8): an
+	// experiment knob for the write-lock contention described in
+	// docs/BENCHMARKS.md.
+	dbConns int
 	// logTo receives the server's JSON log at info level, as the daemon
 	// writes it (nil: formatted and discarded).
 	logTo io.Writer
@@ -101,7 +105,7 @@ func newInProcess(ctx context.Context, dir string, o inprocOptions) (*inproc, ht
 	if p.sinks, err = startSinks(randomHex(16)); err != nil {
 		return nil, nil, err
 	}
-	db, err := store.Open(ctx, filepath.Join(dir, "kawaraban.db"), store.Options{})
+	db, err := store.Open(ctx, filepath.Join(dir, "kawaraban.db"), store.Options{MaxOpenConns: o.dbConns})
 	if err != nil {
 		p.sinks.close()
 		return nil, nil, err

@@ -62,6 +62,7 @@ type flags struct {
 	keep       bool
 	load       LoadOptions
 	cpuprofile string
+	dbConns    int
 }
 
 func parseArgs(args []string, stderr io.Writer) (flags, error) {
@@ -80,6 +81,7 @@ func parseArgs(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.load.List, "list", "bench", "slug of the public list to subscribe to")
 	fs.StringVar(&f.load.Domain, "domain", "bench.example.jp", "domain of the generated addresses")
 	fs.DurationVar(&f.load.Warmup, "warmup", time.Second, "requests sent before measuring (not counted)")
+	fs.IntVar(&f.dbConns, "inproc-db-conns", 0, "with -inproc: SQLite pool size (0: store's default)")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of this process to FILE")
 	if err := fs.Parse(args); err != nil {
 		return f, fmt.Errorf("%w: %v", errUsage, err)
@@ -114,7 +116,9 @@ type target struct {
 	// sent reports the confirmation mails the sink has received (nil:
 	// unknown).
 	sent func() int
-	stop func() error
+	// serverSide summarises the server's own request times (nil: none).
+	serverSide func() string
+	stop       func() error
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -159,6 +163,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, line := range m.report(res.Requests(), who) {
 		fmt.Fprintln(stdout, line)
 	}
+	if t.serverSide != nil {
+		if s := t.serverSide(); s != "" {
+			fmt.Fprintln(stdout, s)
+		}
+	}
 	if t.sent != nil {
 		drained := waitDrained(ctx, t.sent, res.Accepted(), 10*time.Second)
 		fmt.Fprintf(stdout, "confirmation mails at the sink: %d at the end of the run, %d after up to 10s more (of %d accepted)\n",
@@ -173,7 +182,7 @@ func startTarget(ctx context.Context, f flags, stderr io.Writer) (*target, error
 	case f.spawn:
 		return spawn(ctx, spawnOptions{binary: f.binary, keep: f.keep, list: f.load.List, stderr: stderr})
 	case f.inproc:
-		return startInProcess(ctx, inprocOptions{keep: f.keep, list: f.load.List})
+		return startInProcess(ctx, inprocOptions{keep: f.keep, list: f.load.List, dbConns: f.dbConns})
 	}
 	return &target{baseURL: f.url, stop: func() error { return nil }}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -214,7 +215,8 @@ func spawn(ctx context.Context, o spawnOptions) (t *target, err error) {
 	go func() { err := cmd.Wait(); pw.Close(); exited <- err }()
 	ready := make(chan struct{})
 	tail := &lineTail{}
-	go watchLog(pr, io.MultiWriter(logf, tail), ready)
+	durs := &serverDurations{}
+	go watchLog(pr, io.MultiWriter(logf, tail), ready, durs)
 	select {
 	case <-ready:
 	case werr := <-exited:
@@ -244,7 +246,7 @@ func spawn(ctx context.Context, o spawnOptions) (t *target, err error) {
 			return errors.New("kawaraban serve did not stop within 15s of SIGTERM; killed")
 		}
 	}
-	return &target{baseURL: "http://" + listen, pid: cmd.Process.Pid, sent: sk.smtp.Total, stop: stop}, nil
+	return &target{baseURL: "http://" + listen, pid: cmd.Process.Pid, sent: sk.smtp.Total, serverSide: durs.summary, stop: stop}, nil
 }
 
 // buildDaemon builds cmd/kawaraban of the module this command belongs to.
@@ -266,9 +268,10 @@ func buildDaemon(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
-// watchLog copies the daemon's JSON log to w and closes ready at the
-// "listening" line.
-func watchLog(r io.Reader, w io.Writer, ready chan struct{}) {
+// watchLog copies the daemon's JSON log to w, closes ready at the
+// "listening" line, and hands each POST /subscribe request's duration to
+// durs.
+func watchLog(r io.Reader, w io.Writer, ready chan struct{}, durs *serverDurations) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	seen := false
@@ -277,18 +280,50 @@ func watchLog(r io.Reader, w io.Writer, ready chan struct{}) {
 		// A copy: appending to the scanner's buffer would overwrite what
 		// it has read ahead.
 		w.Write(append(append([]byte(nil), line...), '\n'))
-		if seen {
+		var rec struct {
+			Msg        string `json:"msg"`
+			Route      string `json:"route"`
+			DurationMS int64  `json:"duration_ms"`
+		}
+		if json.Unmarshal(line, &rec) != nil {
 			continue
 		}
-		var rec struct {
-			Msg string `json:"msg"`
-		}
-		if json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
+		switch {
+		case !seen && rec.Msg == "listening":
 			seen = true
 			close(ready)
+		case rec.Msg == "http request" && rec.Route == "POST /subscribe":
+			durs.add(rec.DurationMS)
 		}
 	}
 	io.Copy(io.Discard, r)
+}
+
+// serverDurations collects the handler times the daemon logs for each
+// request ("http request", duration_ms, whole milliseconds).
+type serverDurations struct {
+	mu sync.Mutex
+	ms []int64
+}
+
+func (d *serverDurations) add(ms int64) {
+	d.mu.Lock()
+	d.ms = append(d.ms, ms)
+	d.mu.Unlock()
+}
+
+// summary describes the handler times logged so far, warm-up included.
+func (d *serverDurations) summary() string {
+	d.mu.Lock()
+	ms := slices.Clone(d.ms)
+	d.mu.Unlock()
+	if len(ms) == 0 {
+		return ""
+	}
+	slices.Sort(ms)
+	at := func(p float64) int64 { return ms[min(max(int(float64(len(ms))*p/100+0.999999)-1, 0), len(ms)-1)] }
+	return fmt.Sprintf("server-side handler time (daemon's request log, whole ms, %d requests incl. warm-up): p50 %dms p90 %dms p99 %dms max %dms",
+		len(ms), at(50), at(90), at(99), at(100))
 }
 
 // lineTail keeps the last lines written to it, for error messages.
