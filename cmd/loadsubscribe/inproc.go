@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -29,6 +32,11 @@ type inprocOptions struct {
 	// experiment knob for the write-lock contention described in
 	// docs/BENCHMARKS.md.
 	dbConns int
+	// stmtCache, when positive, reopens the migrated database with
+	// go-sqlite3's per-connection prepared-statement cache of this size
+	// (store leaves it off): an experiment knob for the proposal in
+	// docs/BENCHMARKS.md, not a production path.
+	stmtCache int
 	// logTo receives the server's JSON log at info level, as the daemon
 	// writes it (nil: formatted and discarded).
 	logTo io.Writer
@@ -49,7 +57,7 @@ func benchList(slug string) subscribers.List {
 // → mailer → count-only SMTP sink; web with the same options), minus the
 // runners that do not serve /subscribe (outbox, bounce reader, scheduler).
 type inproc struct {
-	db     interface{ Close() error }
+	db     *sql.DB
 	subs   *subscribers.Store
 	tmpl   *templates.Set
 	mail   *mailer.Mailer
@@ -109,6 +117,13 @@ func newInProcess(ctx context.Context, dir string, o inprocOptions) (*inproc, ht
 	if err != nil {
 		p.sinks.close()
 		return nil, nil, err
+	}
+	if o.stmtCache > 0 {
+		db.Close()
+		if db, err = openWithStmtCache(ctx, filepath.Join(dir, "kawaraban.db"), o.dbConns, o.stmtCache); err != nil {
+			p.sinks.close()
+			return nil, nil, err
+		}
 	}
 	p.db = db
 	fail := func(err error) (*inproc, http.Handler, error) { p.close(); return nil, nil, err }
@@ -246,4 +261,30 @@ func (webSubs) Preferences(context.Context, string) (web.Preferences, error) {
 
 func (webSubs) SavePreferences(context.Context, string, []string, web.Evidence) error {
 	return errNotInBenchmark
+}
+
+// openWithStmtCache opens an already migrated database with store's DSN
+// options plus _stmt_cache_size (go-sqlite3 v1.14.53+).
+func openWithStmtCache(ctx context.Context, path string, conns, cache int) (*sql.DB, error) {
+	if conns == 0 {
+		conns = 8
+	}
+	q := url.Values{}
+	q.Set("_busy_timeout", "10000")
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_txlock", "immediate")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_stmt_cache_size", strconv.Itoa(cache))
+	db, err := sql.Open("sqlite3", "file:"+filepath.ToSlash(path)+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("opening database with a statement cache: %w", err)
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening database with a statement cache: %w", err)
+	}
+	return db, nil
 }

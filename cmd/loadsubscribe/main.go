@@ -63,6 +63,7 @@ type flags struct {
 	load       LoadOptions
 	cpuprofile string
 	dbConns    int
+	stmtCache  int
 }
 
 func parseArgs(args []string, stderr io.Writer) (flags, error) {
@@ -82,6 +83,7 @@ func parseArgs(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.load.Domain, "domain", "bench.example.jp", "domain of the generated addresses")
 	fs.DurationVar(&f.load.Warmup, "warmup", time.Second, "requests sent before measuring (not counted)")
 	fs.IntVar(&f.dbConns, "inproc-db-conns", 0, "with -inproc: SQLite pool size (0: store's default)")
+	fs.IntVar(&f.stmtCache, "inproc-stmt-cache", 0, "with -inproc: experiment with go-sqlite3's _stmt_cache_size (0: off, as store opens it)")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of this process to FILE")
 	if err := fs.Parse(args); err != nil {
 		return f, fmt.Errorf("%w: %v", errUsage, err)
@@ -182,7 +184,7 @@ func startTarget(ctx context.Context, f flags, stderr io.Writer) (*target, error
 	case f.spawn:
 		return spawn(ctx, spawnOptions{binary: f.binary, keep: f.keep, list: f.load.List, stderr: stderr})
 	case f.inproc:
-		return startInProcess(ctx, inprocOptions{keep: f.keep, list: f.load.List, dbConns: f.dbConns})
+		return startInProcess(ctx, inprocOptions{keep: f.keep, list: f.load.List, dbConns: f.dbConns, stmtCache: f.stmtCache})
 	}
 	return &target{baseURL: f.url, stop: func() error { return nil }}, nil
 }

@@ -181,6 +181,24 @@ func TestInProcess(t *testing.T) {
 	}
 }
 
+// TestInProcessStmtCache runs the statement-cache experiment end to end.
+func TestInProcessStmtCache(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tg, err := startInProcess(ctx, inprocOptions{list: "bench", stmtCache: 16, dbConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.stop()
+	res, err := Load(ctx, tg.baseURL, LoadOptions{Concurrency: 2, Total: 10, Duration: time.Minute, List: "bench"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status[http.StatusOK] != 10 {
+		t.Errorf("statuses %v, want 10 × 200", res.Status)
+	}
+}
+
 // BenchmarkSubscribe posts distinct addresses to the in-process server from
 // GOMAXPROCS×4 keep-alive clients. ns/op is the inverse of throughput.
 func BenchmarkSubscribe(b *testing.B) {
