@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -46,6 +48,8 @@ func newDaemon(ctx context.Context, e *env, out io.Writer) (*daemon, error) {
 	}
 	d.handler = srv
 	if e.local {
+		// Commands run with --data later make links to this address.
+		os.WriteFile(filepath.Join(e.dataDir, "listen"), []byte(e.cfg.HTTP.Listen+"\n"), 0o600)
 		pw, created, err := a.users.EnsureAdmin(ctx)
 		if err != nil {
 			a.Close()
@@ -74,7 +78,7 @@ func (a *app) webOptions() web.Options {
 	}
 	return web.Options{
 		DB: a.e.db, Logger: a.e.log, BaseURL: c.BaseURL, SecureCookies: secure, LocalMode: a.e.local,
-		Registry: a.reg, Signer: a.e.signer, Users: a.users,
+		Registry: a.reg, Signer: a.e.signer, Users: a.users, Location: a.e.location(),
 		Subscribers: webSubscribers{a}, SubscriberAdmin: webSubscriberAdmin{a}, Issues: webIssues{a},
 		Renderer: webRenderer{a}, Deliveries: webDeliveries{a}, Bounces: webBounces{a},
 		Schedules: webSchedules{a}, Plan: webPlan{a}, Settings: a.settings,
