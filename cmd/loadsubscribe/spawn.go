@@ -201,6 +201,9 @@ func spawn(ctx context.Context, o spawnOptions) (t *target, err error) {
 	cmd := exec.Command(bin, "serve", "--config", cfg)
 	cmd.Env = append(os.Environ(), "KAWARABAN_TOKEN_KEY="+randomHex(32), "KAWARABAN_IMAP_PASSWORD="+imapPassword)
 	cmd.Stdout = io.Discard
+	// If this command dies without stopping it, the daemon gets SIGTERM
+	// instead of running on.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	logf, err := os.Create(filepath.Join(dir, "daemon.log"))
 	if err != nil {
 		return nil, fmt.Errorf("daemon log: %w", err)
