@@ -158,25 +158,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if t.sent != nil {
 		sentAtEnd = t.sent()
 	}
-	res.Print(stdout)
+	report(ctx, stdout, t, res, rss, m.report(res.Requests(), who), sentAtEnd)
+	serr := t.stop()
+	return errors.Join(lerr, serr)
+}
+
+// report prints the run's figures after the load has ended.
+func report(ctx context.Context, w io.Writer, t *target, res *Result, rss string, cpu []string, sentAtEnd int) {
+	res.Print(w)
 	if rss != "" {
-		fmt.Fprintln(stdout, rss)
+		fmt.Fprintln(w, rss)
 	}
-	for _, line := range m.report(res.Requests(), who) {
-		fmt.Fprintln(stdout, line)
+	for _, line := range cpu {
+		fmt.Fprintln(w, line)
 	}
 	if t.serverSide != nil {
 		if s := t.serverSide(); s != "" {
-			fmt.Fprintln(stdout, s)
+			fmt.Fprintln(w, s)
 		}
 	}
 	if t.sent != nil {
 		drained := waitDrained(ctx, t.sent, res.Accepted(), 10*time.Second)
-		fmt.Fprintf(stdout, "confirmation mails at the sink: %d at the end of the run, %d after up to 10s more (of %d accepted)\n",
+		fmt.Fprintf(w, "confirmation mails at the sink: %d at the end of the run, %d after up to 10s more (of %d accepted)\n",
 			sentAtEnd, drained, res.Accepted())
 	}
-	serr := t.stop()
-	return errors.Join(lerr, serr)
 }
 
 func startTarget(ctx context.Context, f flags, stderr io.Writer) (*target, error) {
