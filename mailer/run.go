@@ -121,7 +121,7 @@ func (m *Mailer) dispatch(ctx context.Context, jobs chan<- Delivery, slots chan 
 				return ctx.Err()
 			}
 			m.log.Error("claiming deliveries", "err", err)
-			ds = nil
+			ds, n = nil, 0 // the slots are free already
 		}
 		freeSlots(slots, n-len(ds))
 		for _, d := range ds {
