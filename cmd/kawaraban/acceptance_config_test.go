@@ -1,0 +1,81 @@
+package main
+
+import (
+	"database/sql"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// The operator's config checks: the shipped example passes, a broken copy
+// fails naming the key.
+func TestAcceptanceCheckConfig(t *testing.T) {
+	t.Parallel()
+	example, err := os.ReadFile(filepath.Join("..", "..", "config.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := runCLI(t, "", "check-config", filepath.Join("..", "..", "config.example.yaml")); res.Exit != 0 {
+		t.Fatalf("check-config config.example.yaml: exit %d\n%s%s", res.Exit, res.Stdout, res.Stderr)
+	}
+	smtpPort := regexp.MustCompile(`(?m)^(smtp:\n(?:[ \t]*#.*\n|[ \t]+.*\n)*?[ \t]+port:)[ \t]*\d+`)
+	if !smtpPort.Match(example) {
+		t.Fatal("config.example.yaml has no smtp.port line to break")
+	}
+	bad := smtpPort.ReplaceAll(example, []byte("${1} 0"))
+	file := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(file, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := runCLI(t, "", "check-config", file)
+	if res.Exit != 2 || !strings.Contains(res.Stdout+res.Stderr, "smtp.port") {
+		t.Fatalf("check-config with smtp.port 0: exit %d, want 2 naming smtp.port\n%s%s", res.Exit, res.Stdout, res.Stderr)
+	}
+	if strings.Contains(res.Stdout+res.Stderr, "imap.port") {
+		t.Errorf("only smtp.port was broken, but imap.port is blamed:\n%s%s", res.Stdout, res.Stderr)
+	}
+}
+
+// `backup` beside a running daemon writes a database that opens and holds
+// what the daemon wrote.
+func TestAcceptanceBackupWhileRunning(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, t.TempDir())
+	if code, body := postForm(t, d.BaseURL+"/subscribe", url.Values{"email": {"backup@example.jp"}, "list": {"kodomo-mirai"}}, ""); code != 200 {
+		t.Fatalf("POST /subscribe: %d\n%s", code, body)
+	}
+	out := filepath.Join(t.TempDir(), "OUT.db")
+	mustCLI(t, "backup", "--data", d.Data, out)
+
+	db, err := sql.Open("sqlite3", "file:"+out+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var check string
+	if err := db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+		t.Fatalf("backup integrity_check: %q %v", check, err)
+	}
+	var tables int
+	if err := db.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'table'").Scan(&tables); err != nil || tables < 5 {
+		t.Fatalf("backup holds %d tables (%v)", tables, err)
+	}
+	// The copy is a database kawaraban itself reads: export from it.
+	copyDir := t.TempDir()
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(copyDir, "kawaraban.db"), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rows := exportSubscribers(t, copyDir, "kodomo-mirai")
+	if rows["backup@example.jp"]["status"] != "unconfirmed" {
+		t.Errorf("export from the restored backup: %v, want backup@example.jp unconfirmed", rows)
+	}
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// planYAML is a plan file in the contract's "Progress file" format, not the
+// one in the repository. Line numbers matter to the bad-file cases below.
+const planYAML = `contacts:
+  - {bureau: sogo-kikaku, name_ja: 総合企画局, email: kikaku@city.example.jp}
+  - {bureau: somu, name_ja: 総務局, email: somu@city.example.jp}
+measures:
+  - number: 35
+    title_ja: 計画の進捗管理
+    projects: [{title_ja: 「市民参加推進レポート」の発行, bureau: sogo-kikaku}]
+deadlines:
+  - id: fy2026-status
+    title_ja: 令和8年度 実施状況の報告
+    due: 2027-04-30
+    bureaus: [sogo-kikaku, somu]
+reminders:
+  before_days: [14, 7, 1]
+  overdue_every_days: 3
+  escalate_after_days: 7
+  coordinator: coordinator@city.example.jp
+`
+
+const (
+	bureauKikaku = "kikaku@city.example.jp"
+	bureauSomu   = "somu@city.example.jp"
+	coordinator  = "coordinator@city.example.jp"
+)
+
+// planDue is the deadline above, in the plan's time zone (Asia/Tokyo).
+var planDue = time.Date(2027, 4, 30, 0, 0, 0, 0, time.FixedZone("JST", 9*3600))
+
+func writePlan(t *testing.T, text string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "plan.yaml")
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// runReminders runs the reminder job as if at due+days (09:00 JST) and
+// returns how many captured mails each address has in total afterwards.
+func runReminders(t *testing.T, dir string, days int) map[string]int {
+	t.Helper()
+	now := planDue.AddDate(0, 0, days).Add(9 * time.Hour)
+	mustCLI(t, "reminders", "run", "--data", dir, "--now", now.Format(time.RFC3339))
+	counts := map[string]int{}
+	for _, m := range readCaptured(t, dir) {
+		counts[strings.ToLower(m.DeliveredTo)]++
+		if !strings.HasPrefix(m.Header.Get("Auto-Submitted"), "auto-") {
+			t.Errorf("%s to %s: Auto-Submitted %q, want auto-generated", m.File, m.DeliveredTo, m.Header.Get("Auto-Submitted"))
+		}
+	}
+	return counts
+}
+
+// Issue 8: reminders before and after a deadline, each sent once.
+func TestAcceptanceReminders(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, t.TempDir())
+	res := mustCLI(t, "progress", "import", "--data", d.Data, writePlan(t, planYAML))
+	t.Logf("progress import: %s", strings.TrimSpace(res.Stdout))
+
+	if c := runReminders(t, d.Data, -18); len(c) != 0 {
+		t.Fatalf("18 days before the deadline (rules 14/7/1): mails %v, want none", c)
+	}
+	c := runReminders(t, d.Data, -7)
+	if c[bureauKikaku] != 1 || c[bureauSomu] != 1 || len(c) != 2 {
+		t.Fatalf("7 days before: mails %v, want one to each bureau", c)
+	}
+	if again := runReminders(t, d.Data, -7); !equalCounts(again, c) {
+		t.Fatalf("the job run again at the same instant sent more: %v, before %v", again, c)
+	}
+	late := runReminders(t, d.Data, 8)
+	if late[bureauKikaku] < 2 || late[bureauSomu] < 2 {
+		t.Errorf("8 days overdue: mails %v, want the reminders to both bureaus to continue", late)
+	}
+	if late[coordinator] < 1 {
+		t.Errorf("8 days overdue (escalate after 7): mails %v, want the coordinator told", late)
+	}
+	for addr := range late {
+		if addr != bureauKikaku && addr != bureauSomu && addr != coordinator {
+			t.Errorf("a reminder went to %s, who is in no bureau", addr)
+		}
+	}
+	if again := runReminders(t, d.Data, 8); !equalCounts(again, late) {
+		t.Errorf("the overdue run repeated sent more: %v, before %v", again, late)
+	}
+}
+
+func equalCounts(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// Issue 8: a bad plan file is refused with its line and nothing is imported.
+func TestAcceptanceProgressBadFile(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, t.TempDir())
+	extra := "  - id: fy2026-plan\n    title_ja: 計画の見直し\n    due: 2027-06-30\n" // lines 13-15
+	cases := []struct {
+		name, text, line string
+	}{
+		{"unknown bureau", strings.Replace(planYAML, "bureaus: [sogo-kikaku, somu]", "bureaus: [sogo-kikaku, no-such-kyoku]", 1), "line 12"},
+		{"bad date", strings.Replace(planYAML, "due: 2027-04-30", "due: 2027-04-31", 1), "line 11"},
+		{"duplicate id", strings.Replace(planYAML, "reminders:\n", extra+"  - id: fy2026-status\n    title_ja: 重複\n    due: 2027-07-31\nreminders:\n", 1), "line 16"},
+	}
+	for _, tc := range cases {
+		res := runCLI(t, "", "progress", "import", "--data", d.Data, writePlan(t, tc.text))
+		if res.Exit != 2 {
+			t.Errorf("%s: exit %d, want 2\n%s%s", tc.name, res.Exit, res.Stdout, res.Stderr)
+		}
+		if !strings.Contains(res.Stdout+res.Stderr, tc.line) {
+			t.Errorf("%s: output does not name %s:\n%s%s", tc.name, tc.line, res.Stdout, res.Stderr)
+		}
+	}
+	// Nothing of those files is there: no deadline, so no reminder at all
+	// on a day the good file's rules would remind both bureaus.
+	if c := runReminders(t, d.Data, -7); len(c) != 0 {
+		t.Errorf("after refused files: reminders %v, want none (something was imported)", c)
+	}
+}
