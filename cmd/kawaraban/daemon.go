@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -46,6 +48,8 @@ func newDaemon(ctx context.Context, e *env, out io.Writer) (*daemon, error) {
 	}
 	d.handler = srv
 	if e.local {
+		// Commands run with --data later make links to this address.
+		os.WriteFile(filepath.Join(e.dataDir, "listen"), []byte(e.cfg.HTTP.Listen+"\n"), 0o600)
 		pw, created, err := a.users.EnsureAdmin(ctx)
 		if err != nil {
 			a.Close()
