@@ -177,4 +177,20 @@ func TestAcceptanceImportShiftJIS(t *testing.T) {
 	if len(rows) != len(want) {
 		t.Errorf("after importing twice: %d rows, want exactly the %d good ones: %v", len(rows), len(want), rows)
 	}
+	// The consent log keeps how these people consented, once each.
+	optIns := map[string]int{}
+	for _, row := range csvList(t, mustCLI(t, "export", "consent", "--data", d.Data, "--list", list).Stdout) {
+		if row["event"] != "opt-in" {
+			continue
+		}
+		optIns[row["email"]]++
+		if row["source"] != "import" || !strings.Contains(row["detail"], "窓口の紙の申込書") {
+			t.Errorf("imported opt-in lacks its source: %v", row)
+		}
+	}
+	for addr := range want {
+		if optIns[addr] != 1 {
+			t.Errorf("%s: %d opt-in events after importing twice, want 1", addr, optIns[addr])
+		}
+	}
 }
