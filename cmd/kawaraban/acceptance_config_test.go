@@ -39,6 +39,28 @@ func TestAcceptanceCheckConfig(t *testing.T) {
 	if strings.Contains(res.Stdout+res.Stderr, "imap.port") {
 		t.Errorf("only smtp.port was broken, but imap.port is blamed:\n%s%s", res.Stdout, res.Stderr)
 	}
+
+	// Several problems: one line each, naming its key; a misspelt key too.
+	worse := regexp.MustCompile(`(?m)^timezone: .*$`).ReplaceAll(bad, []byte("timezone: Mars/Olympus"))
+	worse = append(worse, []byte("\nhtpp:\n  listen: 127.0.0.1:1\n")...)
+	if err := os.WriteFile(file, worse, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res = runCLI(t, "", "check-config", file)
+	if res.Exit != 2 {
+		t.Fatalf("check-config with three problems: exit %d\n%s%s", res.Exit, res.Stdout, res.Stderr)
+	}
+	for _, key := range []string{"smtp.port", "timezone", "htpp"} {
+		n := 0
+		for _, line := range strings.Split(res.Stdout+res.Stderr, "\n") {
+			if strings.Contains(line, key) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d lines name %s, want one:\n%s%s", n, key, res.Stdout, res.Stderr)
+		}
+	}
 }
 
 // `backup` beside a running daemon writes a database that opens and holds
