@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -56,7 +57,14 @@ func TestAcceptanceIssueSendAPI(t *testing.T) {
 		t.Errorf("new issue status %q, want draft", is.Status)
 	}
 	sendIssue(t, d, token, is.ID)
+	// Pressing "send" again never sends twice.
+	if code, body := api(t, d, token, "POST", "/api/v1/issues/"+strconv.FormatInt(is.ID, 10)+"/send", nil); code < 400 || code >= 500 {
+		t.Errorf("a second POST /send: %d %s, want 4xx (409)", code, body)
+	}
 	sent := waitIssueSent(t, d, token, is.ID)
+	if code, body := api(t, d, token, "POST", "/api/v1/issues/"+strconv.FormatInt(is.ID, 10)+"/send", nil); code < 400 || code >= 500 {
+		t.Errorf("POST /send on a sent issue: %d %s, want 4xx (409)", code, body)
+	}
 	if sent.Counts["sent"] != 2 {
 		t.Errorf("counts %v, want sent=2", sent.Counts)
 	}
@@ -66,6 +74,7 @@ func TestAcceptanceIssueSendAPI(t *testing.T) {
 		t.Errorf("the unconfirmed %s got %d copies of the issue", pending, n)
 	}
 	var unsubURL string
+	var ms0 capturedMail
 	for addr, name := range map[string]string{"hanako@example.jp": "山田花子", "noname@example.jp": "読者"} {
 		ms := mailsTo(all, addr, subject)
 		if len(ms) != 1 {
@@ -103,6 +112,7 @@ func TestAcceptanceIssueSendAPI(t *testing.T) {
 		}
 		if addr == "hanako@example.jp" && hm != nil {
 			unsubURL = hm[1]
+			ms0 = m
 		}
 	}
 	if t.Failed() {
@@ -129,7 +139,16 @@ func TestAcceptanceIssueSendAPI(t *testing.T) {
 		t.Errorf("one-click for hanako changed noname: %q", st)
 	}
 
-	for _, path := range []string{"/archive/" + list, "/archive/" + list + "/feed.atom"} {
+	archived := regexp.MustCompile(`https?://\S+/archive/` + list + `/\S+`).FindString(ms0.Parts["text/plain"])
+	if archived == "" {
+		t.Errorf("the issue's text part has no link to its archive page")
+	} else {
+		archived = strings.TrimPrefix(archived, d.BaseURL)
+	}
+	for _, path := range []string{"/archive/" + list, "/archive/" + list + "/feed.atom", archived} {
+		if path == "" {
+			continue
+		}
 		code, page := get(t, d.BaseURL+path)
 		if code != 200 {
 			t.Errorf("GET %s: %d", path, code)
