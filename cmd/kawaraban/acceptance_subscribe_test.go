@@ -54,12 +54,22 @@ func TestAcceptanceSubscribeConfirm(t *testing.T) {
 		}
 	}
 
+	// Following the link again (a mail client's preview, a second click)
+	// changes nothing and records no second opt-in.
+	if code, body := getUA(t, link, confirmUA); code >= 500 {
+		t.Errorf("second GET %s: %d\n%s", link, code, body)
+	}
 	consent := csvList(t, mustCLI(t, "export", "consent", "--data", d.Data, "--list", list).Stdout)
 	var optIn subscriberRow
+	optIns := 0
 	for _, row := range consent {
 		if row["email"] == addr && row["event"] == "opt-in" {
 			optIn = row
+			optIns++
 		}
+	}
+	if optIns > 1 {
+		t.Errorf("%d opt-in events for one confirmation: %v", optIns, consent)
 	}
 	if optIn == nil {
 		t.Fatalf("export consent has no opt-in for %s: %v", addr, consent)
