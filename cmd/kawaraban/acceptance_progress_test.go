@@ -72,9 +72,21 @@ func TestAcceptanceReminders(t *testing.T) {
 	d := startDaemon(t, t.TempDir())
 	res := mustCLI(t, "progress", "import", "--data", d.Data, writePlan(t, planYAML))
 	t.Logf("progress import: %s", strings.TrimSpace(res.Stdout))
+	// Importing the same file again updates; it never duplicates a deadline
+	// (which would double every reminder below).
+	mustCLI(t, "progress", "import", "--data", d.Data, writePlan(t, planYAML))
 
 	if c := runReminders(t, d.Data, -18); len(c) != 0 {
 		t.Fatalf("18 days before the deadline (rules 14/7/1): mails %v, want none", c)
+	}
+	// --dry-run says what it would send and sends nothing.
+	at7 := planDue.AddDate(0, 0, -7).Add(9 * time.Hour).Format(time.RFC3339)
+	dry := mustCLI(t, "reminders", "run", "--data", d.Data, "--now", at7, "--dry-run")
+	if !strings.Contains(dry.Stdout, bureauKikaku) || !strings.Contains(dry.Stdout, bureauSomu) {
+		t.Errorf("reminders run --dry-run does not name the reminders it would send:\n%s", dry.Stdout)
+	}
+	if n := countEML(t, d.Data); n != 0 {
+		t.Fatalf("--dry-run sent %d mails", n)
 	}
 	c := runReminders(t, d.Data, -7)
 	if c[bureauKikaku] != 1 || c[bureauSomu] != 1 || len(c) != 2 {
