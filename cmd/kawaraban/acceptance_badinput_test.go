@@ -175,6 +175,12 @@ func TestAcceptanceIssueBadInput(t *testing.T) {
 			t.Errorf("template %q: %d %s, want 4xx naming %q", tc.body, code, body, tc.want)
 		}
 	}
+	if code, body := api(t, d, tok, "POST", "/api/v1/issues", map[string]any{"list": own, "subject": "大きすぎる号", "body_markdown": strings.Repeat("あ", 1<<20)}); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 3 MB issue: %d %.200s, want 413", code, body)
+	}
+	if code, body := api(t, d, tok, "POST", "/api/v1/issues", []byte(`{"list": "`+own+`", "subject": `)); code != http.StatusBadRequest || !strings.Contains(string(body), `"error"`) {
+		t.Errorf("truncated JSON: %d %s, want 400 {\"error\"}", code, body)
+	}
 	if code, body := api(t, d, tok, "GET", "/api/v1/issues/999999", nil); code != http.StatusNotFound {
 		t.Errorf("GET an unknown issue: %d %s, want 404", code, body)
 	}

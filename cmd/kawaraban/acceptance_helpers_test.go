@@ -225,16 +225,21 @@ type apiIssue struct {
 	Error   string         `json:"error"`
 }
 
-// api calls the JSON API and returns the status and raw body.
+// api calls the JSON API and returns the status and raw body; body is
+// marshalled to JSON unless it is a []byte.
 func api(t *testing.T, d *daemonProc, token, method, path string, body any) (int, []byte) {
 	t.Helper()
 	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
+	switch b := body.(type) {
+	case nil:
+	case []byte: // sent as is, even when it is not JSON
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rd = bytes.NewReader(b)
+		rd = bytes.NewReader(j)
 	}
 	req, err := http.NewRequest(method, d.BaseURL+path, rd)
 	if err != nil {
