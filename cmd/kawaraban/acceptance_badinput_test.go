@@ -136,6 +136,29 @@ func TestAcceptancePreferencesAndUnsubscribePage(t *testing.T) {
 	if !optOut {
 		t.Errorf("export consent has no opt-out for %s", addr)
 	}
+
+	// Changing one's mind: subscribing again asks for a new confirmation.
+	before := len(mailsTo(readCaptured(t, d.Data), addr, ""))
+	if code, body := postForm(t, d.BaseURL+"/subscribe", url.Values{"email": {addr}, "list": {"kodomo-mirai"}}, ""); code != 200 {
+		t.Fatalf("subscribing again: %d\n%s", code, body)
+	}
+	var link string
+	waitUntil(t, "a new confirmation mail", func() bool {
+		ms := mailsTo(readCaptured(t, d.Data), addr, "")
+		if len(ms) > before {
+			link = confirmLinkRe.FindString(ms[len(ms)-1].Parts["text/plain"])
+		}
+		return link != ""
+	})
+	if st := exportSubscribers(t, d.Data, "kodomo-mirai")[addr]["status"]; st == "confirmed" {
+		t.Errorf("subscribing again confirmed %s without the link", addr)
+	}
+	if code, _ := get(t, link); code != 200 {
+		t.Fatalf("GET %s: %d", link, code)
+	}
+	if st := exportSubscribers(t, d.Data, "kodomo-mirai")[addr]["status"]; st != "confirmed" {
+		t.Errorf("after confirming again: %q, want confirmed", st)
+	}
 }
 
 func readAll(t *testing.T, resp *http.Response) string {
