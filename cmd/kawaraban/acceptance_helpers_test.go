@@ -358,3 +358,33 @@ func getUA(t *testing.T, target, userAgent string) (int, string) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
+
+// checkRawHeaders checks the header block of a captured file the way a
+// strict MTA would: 7-bit only (Japanese travels RFC 2047-encoded) and
+// lines within RFC 5322's 998 octets (78 recommended).
+func checkRawHeaders(t *testing.T, file string) {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _, ok := bytes.Cut(raw, []byte("\r\n\r\n"))
+	if !ok {
+		head, _, ok = bytes.Cut(raw, []byte("\n\n"))
+	}
+	if !ok {
+		t.Fatalf("%s: no blank line after the header", file)
+	}
+	for i, line := range strings.Split(string(head), "\n") {
+		line = strings.TrimSuffix(line, "\r")
+		if len(line) > 998 {
+			t.Errorf("%s: header line %d is %d octets long", file, i+1, len(line))
+		}
+		for _, b := range []byte(line) {
+			if b >= 0x80 {
+				t.Errorf("%s: header line %d carries 8-bit bytes: %q", file, i+1, line)
+				break
+			}
+		}
+	}
+}

@@ -47,7 +47,9 @@ func TestAcceptanceIssueSendAPI(t *testing.T) {
 		t.Errorf("bad token: %d %s, want 401", code, body)
 	}
 
-	const subject = "ボランティア通信 第12号 〜 秋の集い「京の手しごと」"
+	// Long enough to be folded over several encoded words; with a wave
+	// dash, an emoji and half-width kana, which old encoders mangle.
+	const subject = "ボランティア通信 第12号 〜 秋の集い「京の手しごと」🍁 ﾊﾝｶｸ も交えた、折り返して符号化されても元どおりに読める長い件名です"
 	is := createIssue(t, d, token, map[string]any{
 		"list":          list,
 		"subject":       subject,
@@ -82,6 +84,7 @@ func TestAcceptanceIssueSendAPI(t *testing.T) {
 			continue
 		}
 		m := ms[0]
+		checkRawHeaders(t, m.File)
 		if m.ContentType != "multipart/alternative" {
 			t.Errorf("%s: Content-Type %q, want multipart/alternative", m.File, m.ContentType)
 		}

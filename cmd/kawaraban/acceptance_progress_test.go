@@ -59,6 +59,7 @@ func runReminders(t *testing.T, dir string, days int) map[string]int {
 	counts := map[string]int{}
 	for _, m := range readCaptured(t, dir) {
 		counts[strings.ToLower(m.DeliveredTo)]++
+		checkRawHeaders(t, m.File)
 		if !strings.HasPrefix(m.Header.Get("Auto-Submitted"), "auto-") {
 			t.Errorf("%s to %s: Auto-Submitted %q, want auto-generated", m.File, m.DeliveredTo, m.Header.Get("Auto-Submitted"))
 		}

@@ -32,6 +32,7 @@ func TestAcceptanceSubscribeConfirm(t *testing.T) {
 		}
 		return len(ms) > 0
 	})
+	checkRawHeaders(t, confirm.File)
 	text := confirm.Parts["text/plain"]
 	link := confirmLinkRe.FindString(text)
 	if link == "" {
