@@ -203,4 +203,16 @@ func TestAcceptanceBounceSuppresses(t *testing.T) {
 	if n := len(mailsTo(readCaptured(t, d.Data), good, "国際交流ニュース")); n != 1 {
 		t.Errorf("%s got %d copies, want 1", good, n)
 	}
+
+	// The next issue is not even tried on the suppressed address.
+	next := createIssue(t, d, token, map[string]any{"list": list, "subject": "国際交流ニュース 次号", "body_markdown": "本文"})
+	sendIssue(t, d, token, next.ID)
+	done := waitIssueSent(t, d, token, next.ID)
+	total := 0
+	for _, n := range done.Counts {
+		total += n
+	}
+	if done.Counts["sent"] != 1 || total != 1 {
+		t.Errorf("next issue counts %v, want only the one delivery to %s", done.Counts, good)
+	}
 }
