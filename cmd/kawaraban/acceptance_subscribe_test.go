@@ -204,4 +204,17 @@ func TestAcceptanceImportShiftJIS(t *testing.T) {
 			t.Errorf("%s: %d opt-in events after importing twice, want 1", addr, optIns[addr])
 		}
 	}
+
+	// Excel's "CSV UTF-8": a BOM before the header, CRLF, quoted fields.
+	bom := filepath.Join(t.TempDir(), "utf8bom.csv")
+	if err := os.WriteFile(bom, []byte("\ufeffname,email\r\n\"伊藤, 三郎\",saburo@example.jp\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := runCLI(t, "", "import", "subscribers", "--data", d.Data, "--list", "kodomo-mirai", "--consent-source", "申込書", bom)
+	if res.Exit != 0 {
+		t.Fatalf("UTF-8 with BOM: exit %d\n%s%s", res.Exit, res.Stdout, res.Stderr)
+	}
+	if row := exportSubscribers(t, d.Data, "kodomo-mirai")["saburo@example.jp"]; row["name"] != "伊藤, 三郎" {
+		t.Errorf("UTF-8 with BOM, columns in another order: row %v, want name 伊藤, 三郎", row)
+	}
 }
