@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -186,6 +187,15 @@ func TestAcceptanceIssueBadInput(t *testing.T) {
 
 	if code, body := api(t, d, tok, "POST", "/api/v1/issues", map[string]any{"list": "shimin-katsudo", "subject": "件名", "body_markdown": "本文"}); code != http.StatusForbidden {
 		t.Errorf("editor of %s writing to shimin-katsudo: %d %s, want 403", own, code, body)
+	}
+	// Nor may it read or send another center's issue.
+	foreign := createIssue(t, d, adminToken(t, d.Data), map[string]any{"list": "shimin-katsudo", "subject": "他センターの号", "body_markdown": "本文"})
+	fpath := "/api/v1/issues/" + strconv.FormatInt(foreign.ID, 10)
+	if code, body := api(t, d, tok, "POST", fpath+"/send", nil); code != http.StatusForbidden && code != http.StatusNotFound {
+		t.Errorf("editor of %s sending a shimin-katsudo issue: %d %s, want 403/404", own, code, body)
+	}
+	if code, body := api(t, d, tok, "GET", fpath, nil); code != http.StatusForbidden && code != http.StatusNotFound {
+		t.Errorf("editor of %s reading a shimin-katsudo issue: %d %s, want 403/404", own, code, body)
 	}
 	for _, tc := range []struct{ body, want string }{
 		{"一行目\n\n{{ if }}", ":3"},
