@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -75,7 +77,7 @@ func TestAcceptanceIssueSendAPI(t *testing.T) {
 	if n := len(mailsTo(all, pending, subject)); n != 0 {
 		t.Errorf("the unconfirmed %s got %d copies of the issue", pending, n)
 	}
-	var unsubURL string
+	var unsubURL, nonameUnsub string
 	var ms0 capturedMail
 	for addr, name := range map[string]string{"hanako@example.jp": "山田花子", "noname@example.jp": "読者"} {
 		ms := mailsTo(all, addr, subject)
@@ -113,6 +115,9 @@ func TestAcceptanceIssueSendAPI(t *testing.T) {
 		if !verpRe.MatchString(m.ReturnPath) {
 			t.Errorf("%s: Return-Path %q is not a VERP bounces+TOKEN@ address", m.File, m.ReturnPath)
 		}
+		if addr == "noname@example.jp" && hm != nil {
+			nonameUnsub = hm[1]
+		}
 		if addr == "hanako@example.jp" && hm != nil {
 			unsubURL = hm[1]
 			ms0 = m
@@ -140,6 +145,22 @@ func TestAcceptanceIssueSendAPI(t *testing.T) {
 	}
 	if st := rows["noname@example.jp"]["status"]; st != "confirmed" {
 		t.Errorf("one-click for hanako changed noname: %q", st)
+	}
+	// RFC 8058 allows the POST as multipart/form-data too.
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	mw.WriteField("List-Unsubscribe", "One-Click")
+	mw.Close()
+	resp, err := http.Post(nonameUnsub, mw.FormDataContentType(), &mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		t.Errorf("multipart one-click POST: %d", resp.StatusCode)
+	}
+	if st := exportSubscribers(t, d.Data, list)["noname@example.jp"]["status"]; st != "unsubscribed" {
+		t.Errorf("after a multipart/form-data one-click: %q, want unsubscribed", st)
 	}
 
 	archived := regexp.MustCompile(`https?://\S+/archive/` + list + `/\S+`).FindString(ms0.Parts["text/plain"])
