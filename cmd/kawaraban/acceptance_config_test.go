@@ -101,3 +101,55 @@ func TestAcceptanceBackupWhileRunning(t *testing.T) {
 		t.Errorf("export from the restored backup: %v, want backup@example.jp unconfirmed", rows)
 	}
 }
+
+// The contract's exit codes: 2 for bad usage or bad input, with a message
+// naming what is wrong, beside a running daemon.
+func TestAcceptanceCLIBadUsage(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, t.TempDir())
+	tmp := t.TempDir()
+	missing := filepath.Join(tmp, "missing")
+	typo := filepath.Join(tmp, "kawaraban-dta")
+	existing := filepath.Join(tmp, "exists.db")
+	if err := os.WriteFile(existing, []byte("precious"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	goodCSV := filepath.Join(tmp, "good.csv")
+	if err := os.WriteFile(goodCSV, []byte("email\nok@example.jp\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		stdin string
+		args  []string
+		want  string
+		code  int
+	}{
+		{"", []string{"export", "subscribers", "--data", d.Data, "--list", "no-such-list"}, "no-such-list", 2},
+		{"", []string{"export", "subscribers", "--data", d.Data}, "--list", 2},
+		{"", []string{"import", "subscribers", "--data", d.Data, "--list", "shimin-katsudo", "--consent-source", "x", missing + ".csv"}, missing, 2},
+		{"", []string{"import", "subscribers", "--data", d.Data, "--list", "shimin-katsudo", goodCSV}, "consent", 2},
+		{"pw-long-enough-2026\n", []string{"user", "add", "--data", d.Data, "--login", "z", "--role", "god"}, "role", 2},
+		{"", []string{"token", "create", "--data", d.Data, "--login", "nobody"}, "nobody", 2},
+		{"", []string{"reminders", "run", "--data", d.Data, "--now", "tomorrow"}, "--now", 2},
+		{"", []string{"progress", "import", "--data", d.Data, missing + ".yaml"}, missing, 2},
+		{"", []string{"check-config", missing + ".yaml"}, missing, 2},
+		{"", []string{"backup", "--data", d.Data}, "OUT", 2},
+		{"", []string{"backup", "--data", typo, filepath.Join(tmp, "typo.db")}, typo, 2},
+	}
+	for _, tc := range cases {
+		res := runCLI(t, tc.stdin, tc.args...)
+		if res.Exit != tc.code || !strings.Contains(res.Stderr, tc.want) {
+			t.Errorf("kawaraban %s: exit %d, want %d with a message naming %q\nstderr: %s", strings.Join(tc.args, " "), res.Exit, tc.code, tc.want, res.Stderr)
+		}
+	}
+	if _, err := os.Stat(typo); err == nil {
+		t.Errorf("backup with a mistyped --data created %s", typo)
+	}
+	// An existing file is never overwritten by a backup.
+	if res := runCLI(t, "", "backup", "--data", d.Data, existing); res.Exit == 0 {
+		t.Errorf("backup over an existing file: exit 0")
+	}
+	if b, _ := os.ReadFile(existing); string(b) != "precious" {
+		t.Errorf("backup overwrote an existing file")
+	}
+}
