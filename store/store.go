@@ -88,6 +88,9 @@ func dsn(path string, opt Options) string {
 	q.Set("_foreign_keys", "on")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate")
+	// Reuse compiled statements per connection: the subscribe path runs
+	// the same ten statements per request (docs/BENCHMARKS.md: ~20 % CPU).
+	q.Set("_stmt_cache_size", "64")
 	if opt.ReadOnly {
 		q.Set("mode", "ro")
 	} else {

@@ -385,6 +385,13 @@ func (a issuesAdapter) Resume(ctx context.Context, id int64, actor string) error
 	return nil
 }
 
+func (a issuesAdapter) RetryFailed(ctx context.Context, id int64, actor string) (int, error) {
+	if a.d.Mailer == nil {
+		return 0, nil
+	}
+	return a.d.Mailer.RetryFailed(ctx, id)
+}
+
 func (a issuesAdapter) Cancel(ctx context.Context, id int64, actor string) error {
 	if _, err := a.d.Issues.Cancel(ctx, id, actorOf(actor)); err != nil {
 		return err

@@ -216,8 +216,8 @@ func (s *Server) handleUpdateIssue(w http.ResponseWriter, r *http.Request, sess 
 	http.Redirect(w, r, fmt.Sprintf("/admin/issues/%d?done=saved", is.ID), http.StatusSeeOther)
 }
 
-// handleIssueAction runs send, schedule, pause, resume, cancel, approve,
-// reject and test on an issue.
+// handleIssueAction runs send, schedule, pause, resume, cancel, retry,
+// approve, reject and test on an issue.
 func (s *Server) handleIssueAction(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
 	action := r.PathValue("action")
 	need := ActEdit
@@ -250,6 +250,10 @@ func (s *Server) handleIssueAction(w http.ResponseWriter, r *http.Request, sess 
 		err = s.opt.Issues.Resume(ctx, is.ID, by)
 	case "cancel":
 		err = s.opt.Issues.Cancel(ctx, is.ID, by)
+	case "retry":
+		var n int
+		n, err = s.opt.Issues.RetryFailed(ctx, is.ID, by)
+		detail += fmt.Sprintf("; %d deliveries queued again", n)
 	case "approve":
 		err = s.opt.Issues.Approve(ctx, is.ID, by)
 	case "reject":

@@ -211,6 +211,9 @@ type Issues interface {
 	Pause(ctx context.Context, id int64, actor string) error
 	Resume(ctx context.Context, id int64, actor string) error
 	Cancel(ctx context.Context, id int64, actor string) error
+	// RetryFailed queues again the deliveries that failed ("resend to
+	// those that failed") and returns how many.
+	RetryFailed(ctx context.Context, id int64, actor string) (int, error)
 	Approve(ctx context.Context, id int64, actor string) error
 	Reject(ctx context.Context, id int64, actor, comment string) error
 	TestSend(ctx context.Context, id int64, to string) error

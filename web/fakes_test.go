@@ -401,6 +401,12 @@ func (f *fakeIssues) Resume(ctx context.Context, id int64, actor string) error {
 func (f *fakeIssues) Cancel(ctx context.Context, id int64, actor string) error {
 	return f.set(id, []string{"draft", "scheduled", "sending", "paused"}, "cancelled")
 }
+func (f *fakeIssues) RetryFailed(ctx context.Context, id int64, actor string) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, err := f.get(id)
+	return 0, err
+}
 func (f *fakeIssues) Approve(ctx context.Context, id int64, actor string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -127,6 +127,7 @@ var catalog = map[string][2]string{
 	"issue.pause":         {"一時停止", "Pause"},
 	"issue.resume":        {"再開", "Resume"},
 	"issue.cancel":        {"中止", "Cancel"},
+	"issue.retry":         {"失敗した宛先に再送", "Resend to those that failed"},
 	"issue.approve":       {"承認", "Approve"},
 	"issue.reject":        {"差し戻し", "Reject"},
 	"issue.history":       {"変更履歴", "History"},

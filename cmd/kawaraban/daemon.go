@@ -64,7 +64,11 @@ func newDaemon(ctx context.Context, e *env, out io.Writer) (*daemon, error) {
 		{"bounces", a.bounces.Run},
 		{"scheduler", a.sched.Run},
 		{"due-issues", a.runDueLoop},
-		{"confirmations", a.runConfirmations},
+	}
+	// Several senders, so a burst of sign-ups does not wait behind one
+	// SMTP round trip each (docs/BENCHMARKS.md, subscribe endpoint).
+	for i := 0; i < 4; i++ {
+		d.runners = append(d.runners, runner{"confirmations", a.runConfirmations})
 	}
 	return d, nil
 }

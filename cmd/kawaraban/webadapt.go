@@ -334,6 +334,18 @@ func (w webIssues) Cancel(ctx context.Context, id int64, login string) error {
 	return webErr(ignoreNotRunning(w.a.mail.Cancel(ctx, id)))
 }
 
+func (w webIssues) RetryFailed(ctx context.Context, id int64, login string) (int, error) {
+	if _, err := w.a.issues.ByID(ctx, id); err != nil {
+		return 0, webErr(err)
+	}
+	n, err := w.a.mail.RetryFailed(ctx, id)
+	if err != nil {
+		return 0, webErr(ignoreNotRunning(err))
+	}
+	w.a.e.log.Info("failed deliveries queued again", "issue_id", id, "count", n, "by", login)
+	return n, nil
+}
+
 // ignoreNotRunning: pausing an issue the outbox has not started is fine.
 func ignoreNotRunning(err error) error {
 	if errors.Is(err, mailer.ErrUnknownIssue) {
