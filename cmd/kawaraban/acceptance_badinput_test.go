@@ -58,6 +58,15 @@ func TestAcceptancePublicBadInput(t *testing.T) {
 		}
 	}
 
+	// The internal newsletter and unknown lists are not for the public form.
+	for _, l := range []string{"chonai", "no-such-list"} {
+		if code, _ := postForm(t, d.BaseURL+"/subscribe", url.Values{"email": {"outsider@example.jp"}, "list": {l}}, ""); code < 400 || code >= 500 {
+			t.Errorf("POST /subscribe list=%s: %d, want 4xx", l, code)
+		}
+	}
+	if rows := exportSubscribers(t, d.Data, "chonai"); len(rows) != 0 {
+		t.Errorf("the public form subscribed someone to the internal newsletter: %v", rows)
+	}
 	rows := exportSubscribers(t, d.Data, list)
 	if len(rows) != 1 || rows["known@example.jp"]["status"] != "unconfirmed" {
 		t.Errorf("after the bad requests: %v, want only known@example.jp unconfirmed", rows)
