@@ -146,6 +146,13 @@ func TestAcceptanceIssueSendAPI(t *testing.T) {
 	if st := rows["noname@example.jp"]["status"]; st != "confirmed" {
 		t.Errorf("one-click for hanako changed noname: %q", st)
 	}
+	var oneClick bool
+	for _, row := range csvList(t, mustCLI(t, "export", "consent", "--data", d.Data, "--list", list).Stdout) {
+		oneClick = oneClick || (row["email"] == "hanako@example.jp" && row["event"] == "opt-out" && row["source"] == "one-click")
+	}
+	if !oneClick {
+		t.Errorf("export consent has no one-click opt-out for hanako@example.jp")
+	}
 	// RFC 8058 allows the POST as multipart/form-data too.
 	var mp bytes.Buffer
 	mw := multipart.NewWriter(&mp)
