@@ -20,7 +20,7 @@ func TestAcceptanceSubscribeConfirm(t *testing.T) {
 		ua   = "KawarabanAcceptance/1.0 (subscribe)"
 	)
 	// A plain POST without Origin (a script, an old browser) is accepted.
-	code, body := postForm(t, d.BaseURL+"/subscribe", url.Values{"email": {addr}, "list": {list, "kankyo-hozen"}}, ua)
+	code, body := postForm(t, d.BaseURL+"/subscribe", url.Values{"email": {addr}, "name": {"京 太郎"}, "list": {list, "kankyo-hozen"}}, ua)
 	if code != 200 {
 		t.Fatalf("POST /subscribe: %d\n%s", code, body)
 	}
@@ -50,8 +50,12 @@ func TestAcceptanceSubscribeConfirm(t *testing.T) {
 		t.Fatalf("GET %s: %d\n%s", link, code, body)
 	}
 	for _, l := range []string{list, "kankyo-hozen"} {
-		if rows := exportSubscribers(t, d.Data, l); rows[addr]["status"] != "confirmed" {
+		rows := exportSubscribers(t, d.Data, l)
+		if rows[addr]["status"] != "confirmed" {
 			t.Errorf("list %s after confirming: status %q, want confirmed (rows %v)", l, rows[addr]["status"], rows)
+		}
+		if rows[addr]["name"] != "京 太郎" {
+			t.Errorf("list %s: name %q, want the one given on the form", l, rows[addr]["name"])
 		}
 	}
 
