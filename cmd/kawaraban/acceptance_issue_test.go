@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/xml"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -170,6 +171,23 @@ func TestAcceptanceIssueSendAPI(t *testing.T) {
 		t.Errorf("after a multipart/form-data one-click: %q, want unsubscribed", st)
 	}
 
+	// The feed is well-formed Atom whose entry carries the subject as written.
+	_, feedText := get(t, d.BaseURL+"/archive/"+list+"/feed.atom")
+	var feed struct {
+		XMLName xml.Name `xml:"http://www.w3.org/2005/Atom feed"`
+		Entries []struct {
+			Title   string `xml:"title"`
+			Updated string `xml:"updated"`
+			Link    struct {
+				Href string `xml:"href,attr"`
+			} `xml:"link"`
+		} `xml:"entry"`
+	}
+	if err := xml.Unmarshal([]byte(feedText), &feed); err != nil {
+		t.Errorf("feed.atom is not Atom XML: %v", err)
+	} else if len(feed.Entries) != 1 || feed.Entries[0].Title != subject || feed.Entries[0].Link.Href == "" || feed.Entries[0].Updated == "" {
+		t.Errorf("feed entries %+v, want one with the subject, a link and a date", feed.Entries)
+	}
 	archived := regexp.MustCompile(`https?://\S+/archive/` + list + `/\S+`).FindString(ms0.Parts["text/plain"])
 	if archived == "" {
 		t.Errorf("the issue's text part has no link to its archive page")
