@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -76,5 +77,11 @@ func TestAcceptanceScheduleAcrossRestarts(t *testing.T) {
 	countCopies("after the second restart")
 	if is := getIssue(t, d, token, is.ID); is.Status != "sent" || is.Counts["sent"] != len(recipients) {
 		t.Errorf("scheduled issue after restarts: %+v, want sent with sent=%d", is, len(recipients))
+	}
+	// The archive lists both, newest first.
+	_, page := get(t, d.BaseURL+"/archive/"+list)
+	newer, older := strings.Index(page, subject2), strings.Index(page, subject)
+	if newer < 0 || older < 0 || newer > older {
+		t.Errorf("archive: %q at %d, %q at %d; want both, newest first", subject2, newer, subject, older)
 	}
 }
