@@ -113,8 +113,8 @@ func TestAcceptancePreferencesAndUnsubscribePage(t *testing.T) {
 	if resp.StatusCode != 200 || m == nil {
 		t.Fatalf("GET %s: %d, no form token:\n%s", prefs, resp.StatusCode, page)
 	}
-	// Keep kodomo-mirai, leave kankyo-hozen.
-	resp, err = client.PostForm(prefs, url.Values{"form_token": {m[1]}, "list": {"kodomo-mirai"}})
+	// Keep kodomo-mirai, leave kankyo-hozen, join shimin-katsudo.
+	resp, err = client.PostForm(prefs, url.Values{"form_token": {m[1]}, "list": {"kodomo-mirai", "shimin-katsudo"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,6 +126,22 @@ func TestAcceptancePreferencesAndUnsubscribePage(t *testing.T) {
 	}
 	if st := exportSubscribers(t, d.Data, "kodomo-mirai")[addr]["status"]; st != "confirmed" {
 		t.Fatalf("kodomo-mirai after saving preferences with it: %q, want confirmed", st)
+	}
+	// Joining a list from the preferences page: the link proved the
+	// address, so it is confirmed, or a confirmation mail goes out.
+	switch st := exportSubscribers(t, d.Data, "shimin-katsudo")[addr]["status"]; st {
+	case "confirmed":
+	case "unconfirmed":
+		waitUntil(t, "a confirmation mail for shimin-katsudo", func() bool {
+			for _, m := range mailsTo(readCaptured(t, d.Data), addr, "") {
+				if confirmLinkRe.MatchString(m.Parts["text/plain"]) {
+					return true
+				}
+			}
+			return false
+		})
+	default:
+		t.Errorf("shimin-katsudo after ticking it on the preferences page: %q", st)
 	}
 
 	// The unsubscribe page holds a button; pressing it is a plain POST.
