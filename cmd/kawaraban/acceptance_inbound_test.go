@@ -52,7 +52,8 @@ func TestAcceptanceInboundJoinAndMailtoUnsubscribe(t *testing.T) {
 	d := startDaemon(t, t.TempDir())
 	const list = "choju-sukoyaka"
 	const reader = "sachiko@example.jp"
-	importCSV(t, d.Data, list, "email,name\n"+reader+",幸子\n")
+	const away = "keiko@example.jp"
+	importCSV(t, d.Data, list, "email,name\n"+reader+",幸子\n"+away+",恵子\n")
 	token := adminToken(t, d.Data)
 	is := createIssue(t, d, token, map[string]any{"list": list, "subject": "すこやか通信", "body_markdown": "本文"})
 	sendIssue(t, d, token, is.ID)
@@ -67,6 +68,16 @@ func TestAcceptanceInboundJoinAndMailtoUnsubscribe(t *testing.T) {
 	}
 	domain := mailto[1][strings.LastIndex(mailto[1], "@")+1:]
 	date := time.Now().Format(time.RFC1123Z)
+
+	// An out-of-office reply and a person's answer, both to keiko's VERP
+	// Return-Path, come first; they must leave her subscribed.
+	awayMail := mailsTo(readCaptured(t, d.Data), away, "すこやか通信")
+	if len(awayMail) != 1 {
+		t.Fatalf("%d copies to %s, want 1", len(awayMail), away)
+	}
+	verp := strings.Trim(awayMail[0].ReturnPath, "<>")
+	deliverInbound(t, d, fmt.Sprintf("From: %s\nTo: %s\nSubject: =?UTF-8?B?5LiN5Zyo44Gu44GK55+l44KJ44Gb?=\nAuto-Submitted: auto-replied\nDate: %s\nMessage-ID: <away-1@example.jp>\nContent-Type: text/plain; charset=UTF-8\n\n12月1日まで不在にしております。\n", away, verp, time.Now().Format(time.RFC1123Z)))
+	deliverInbound(t, d, fmt.Sprintf("From: %s\nTo: %s\nSubject: Re: すこやか通信\nDate: %s\nMessage-ID: <reply-1@example.jp>\nContent-Type: text/plain; charset=UTF-8\n\nいつも楽しみにしています。\n", away, verp, time.Now().Format(time.RFC1123Z)))
 
 	const newbie = "newbie@example.jp"
 	deliverInbound(t, d, fmt.Sprintf("From: %s\nTo: %s-join@%s\nSubject: \nDate: %s\nMessage-ID: <join-1@example.jp>\n\n", newbie, list, domain, date))
@@ -86,6 +97,9 @@ func TestAcceptanceInboundJoinAndMailtoUnsubscribe(t *testing.T) {
 	waitUntil(t, reader+" to be unsubscribed by mail to the mailto address", func() bool {
 		return exportSubscribers(t, d.Data, list)[reader]["status"] == "unsubscribed"
 	})
+	if st := exportSubscribers(t, d.Data, list)[away]["status"]; st != "confirmed" {
+		t.Errorf("%s after an auto-reply and a reply: %q, want still confirmed", away, st)
+	}
 	var evidence bool
 	for _, row := range csvList(t, mustCLI(t, "export", "consent", "--data", d.Data, "--list", list).Stdout) {
 		if row["email"] == reader && row["event"] == "opt-out" {
