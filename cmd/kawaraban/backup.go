@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"kawaraban/store"
 )
@@ -18,6 +20,21 @@ func cmdBackup(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if fs.NArg() != 1 {
 		return badUsage("backup takes one OUT.db")
+	}
+	// Opening a database creates it: a mistyped --data (or database.path)
+	// would otherwise "back up" a new, empty database and exit 0.
+	path := filepath.Join(ef.data, "kawaraban.db")
+	if ef.config != "" {
+		if cfg, err := LoadConfig(ef.config); err == nil {
+			path = cfg.Database.Path
+		} else {
+			path = "" // openEnv reports the config's problems
+		}
+	}
+	if path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return badUsage("no database to back up at %s (check --data or database.path)", path)
+		}
 	}
 	e, err := openEnv(ctx, ef, "", io.Discard)
 	if err != nil {

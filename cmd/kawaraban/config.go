@@ -233,12 +233,27 @@ func ParseConfig(r io.Reader) (*Config, error) {
 			problems = append(problems, errors.New(keyForYAMLError(msg, paths)))
 		}
 	}
-	if len(problems) > 0 {
-		return nil, errors.Join(problems...)
-	}
 	c.applyDefaults()
 	if err := c.Validate(); err != nil {
-		return nil, err
+		// Keys already named by a structural problem (unknown key, wrong
+		// type) are not named twice.
+		named := map[string]bool{}
+		for _, p := range problems {
+			k, _, _ := strings.Cut(p.Error(), ": ")
+			named[k] = true
+		}
+		each := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			each = j.Unwrap()
+		}
+		for _, p := range each {
+			if k, _, _ := strings.Cut(p.Error(), ": "); !named[k] {
+				problems = append(problems, p)
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
 	}
 	return &c, nil
 }

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var (
+	oneTimePasswordRe = regexp.MustCompile(`one-time password (\S+)`)
+	csrfRe            = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+)
+
+// Local mode: the admin user printed on first start logs in, and every
+// admin page says loudly that mail is captured, not delivered.
+func TestAcceptanceAdminLocalMode(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, t.TempDir())
+	m := oneTimePasswordRe.FindStringSubmatch(d.out.String())
+	if m == nil {
+		t.Fatalf("first start printed no one-time password:\n%s", d.out.String())
+	}
+	jar, _ := cookiejar.New(nil)
+	noFollow := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	client := &http.Client{Jar: jar, CheckRedirect: noFollow}
+
+	resp, err := client.Get(d.BaseURL + "/admin/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readAll(t, resp)
+	if resp.StatusCode < 300 || resp.StatusCode >= 400 || !strings.Contains(resp.Header.Get("Location"), "/admin/login") {
+		t.Errorf("GET /admin/ without a session: %d → %q, want a redirect to /admin/login", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	login := func(password string) *http.Response {
+		t.Helper()
+		resp, err := client.Get(d.BaseURL + "/admin/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := csrfRe.FindStringSubmatch(readAll(t, resp))
+		if c == nil {
+			t.Fatal("the login form has no csrf field")
+		}
+		resp, err = client.PostForm(d.BaseURL+"/admin/login", url.Values{"csrf": {c[1]}, "login": {"admin"}, "password": {password}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, resp)
+		return resp
+	}
+	if resp := login("wrong-" + m[1]); resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.Header.Get("Location") == "/admin/" {
+		t.Fatal("a wrong password logged in")
+	}
+	if resp := login(m[1]); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login with the one-time password: %d", resp.StatusCode)
+	}
+	for _, path := range []string{"/admin/", "/admin/issues", "/admin/subscribers", "/admin/progress", "/admin/bounces", "/admin/users"} {
+		resp, err := client.Get(d.BaseURL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := readAll(t, resp)
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s: %d", path, resp.StatusCode)
+			continue
+		}
+		if !strings.Contains(page, "captured") {
+			t.Errorf("GET %s does not say that mail is captured, not delivered", path)
+		}
+	}
+}

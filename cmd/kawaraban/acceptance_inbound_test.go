@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+var localIMAPRe = regexp.MustCompile(`"imap":"(127\.0\.0\.1:[0-9]+)"`)
+
+// deliverInbound puts a message into local mode's bounce mailbox, as the
+// MTA in front of the inbound domain would. Local mode's relay captures
+// everything, so mail to the inbound addresses cannot reach the mailbox by
+// SMTP there; the mailbox's address is in the start-up log and its
+// credentials are local mode's (user bounces).
+func deliverInbound(t *testing.T, d *daemonProc, raw string) {
+	t.Helper()
+	m := localIMAPRe.FindStringSubmatch(d.out.String())
+	if m == nil {
+		t.Fatalf("no local IMAP address in the log:\n%s", d.out.String())
+	}
+	c, err := imapclient.DialInsecure(m[1], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login("bounces", localIMAPPassword).Wait(); err != nil {
+		t.Fatalf("IMAP login: %v", err)
+	}
+	raw = strings.ReplaceAll(raw, "\n", "\r\n")
+	cmd := c.Append("INBOX", int64(len(raw)), nil)
+	if _, err := cmd.Write([]byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cmd.Wait(); err != nil {
+		t.Fatalf("IMAP APPEND: %v", err)
+	}
+	c.Logout().Wait()
+}
+
+// Issue 6: an empty mail to a join address yields the confirmation mail;
+// a mail to the List-Unsubscribe mailto address unsubscribes.
+func TestAcceptanceInboundJoinAndMailtoUnsubscribe(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, t.TempDir())
+	const list = "choju-sukoyaka"
+	const reader = "sachiko@example.jp"
+	const away = "keiko@example.jp"
+	importCSV(t, d.Data, list, "email,name\n"+reader+",幸子\n"+away+",恵子\n")
+	token := adminToken(t, d.Data)
+	is := createIssue(t, d, token, map[string]any{"list": list, "subject": "すこやか通信", "body_markdown": "本文"})
+	sendIssue(t, d, token, is.ID)
+	waitIssueSent(t, d, token, is.ID)
+	ms := mailsTo(readCaptured(t, d.Data), reader, "すこやか通信")
+	if len(ms) != 1 {
+		t.Fatalf("%d copies, want 1", len(ms))
+	}
+	mailto := regexp.MustCompile(`<mailto:([^>?]+)`).FindStringSubmatch(ms[0].Header.Get("List-Unsubscribe"))
+	if mailto == nil {
+		t.Fatalf("no mailto in List-Unsubscribe %q", ms[0].Header.Get("List-Unsubscribe"))
+	}
+	domain := mailto[1][strings.LastIndex(mailto[1], "@")+1:]
+	date := time.Now().Format(time.RFC1123Z)
+
+	// An out-of-office reply and a person's answer, both to keiko's VERP
+	// Return-Path, come first; they must leave her subscribed.
+	awayMail := mailsTo(readCaptured(t, d.Data), away, "すこやか通信")
+	if len(awayMail) != 1 {
+		t.Fatalf("%d copies to %s, want 1", len(awayMail), away)
+	}
+	verp := strings.Trim(awayMail[0].ReturnPath, "<>")
+	deliverInbound(t, d, fmt.Sprintf("From: %s\nTo: %s\nSubject: =?UTF-8?B?5LiN5Zyo44Gu44GK55+l44KJ44Gb?=\nAuto-Submitted: auto-replied\nDate: %s\nMessage-ID: <away-1@example.jp>\nContent-Type: text/plain; charset=UTF-8\n\n12月1日まで不在にしております。\n", away, verp, time.Now().Format(time.RFC1123Z)))
+	deliverInbound(t, d, fmt.Sprintf("From: %s\nTo: %s\nSubject: Re: すこやか通信\nDate: %s\nMessage-ID: <reply-1@example.jp>\nContent-Type: text/plain; charset=UTF-8\n\nいつも楽しみにしています。\n", away, verp, time.Now().Format(time.RFC1123Z)))
+
+	const newbie = "newbie@example.jp"
+	deliverInbound(t, d, fmt.Sprintf("From: %s\nTo: %s-join@%s\nSubject: \nDate: %s\nMessage-ID: <join-1@example.jp>\n\n", newbie, list, domain, date))
+	deliverInbound(t, d, fmt.Sprintf("From: %s\nTo: %s\nSubject: unsubscribe\nDate: %s\nMessage-ID: <unsub-1@example.jp>\n\n", reader, mailto[1], date))
+
+	waitUntil(t, "a confirmation mail to "+newbie+" after the empty mail to the join address", func() bool {
+		for _, m := range mailsTo(readCaptured(t, d.Data), newbie, "") {
+			if confirmLinkRe.MatchString(m.Parts["text/plain"]) {
+				return true
+			}
+		}
+		return false
+	})
+	if st := exportSubscribers(t, d.Data, list)[newbie]["status"]; st != "unconfirmed" {
+		t.Errorf("%s after the empty mail: %q, want unconfirmed until the link is followed", newbie, st)
+	}
+	waitUntil(t, reader+" to be unsubscribed by mail to the mailto address", func() bool {
+		return exportSubscribers(t, d.Data, list)[reader]["status"] == "unsubscribed"
+	})
+	if st := exportSubscribers(t, d.Data, list)[away]["status"]; st != "confirmed" {
+		t.Errorf("%s after an auto-reply and a reply: %q, want still confirmed", away, st)
+	}
+	var evidence bool
+	for _, row := range csvList(t, mustCLI(t, "export", "consent", "--data", d.Data, "--list", list).Stdout) {
+		if row["email"] == reader && row["event"] == "opt-out" {
+			evidence = row["message_id"] != "" && strings.Contains(row["message_id"], "unsub-1@example.jp")
+		}
+	}
+	if !evidence {
+		t.Errorf("the mailto opt-out of %s lacks the inbound Message-ID as evidence", reader)
+	}
+}
