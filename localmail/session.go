@@ -167,8 +167,8 @@ func isInvalidDomain(addr string) bool {
 }
 
 // bounce delivers a DSN for a refused recipient, unless there is nowhere to
-// send it: no sink, the null sender (RFC 3464 §2 never bounces a bounce) or
-// NOTIFY=NEVER (RFC 3461 §4.1).
+// send it: no sink, the null sender (a bounce is never bounced) or a NOTIFY
+// without FAILURE (RFC 3461 §4.1).
 func (x *session) bounce(to string, opts *smtp.RcptOptions) {
 	if x.s.opt.Bounces == nil || x.from == "" {
 		return
@@ -180,8 +180,8 @@ func (x *session) bounce(to string, opts *smtp.RcptOptions) {
 		Diagnostic: "550 5.1.1 <" + to + ">: Recipient address rejected: " + invalidReason,
 	}
 	if opts != nil {
-		if slices.Contains(opts.Notify, smtp.DSNNotifyNever) {
-			return
+		if len(opts.Notify) > 0 && !slices.Contains(opts.Notify, smtp.DSNNotifyFailure) {
+			return // NEVER, or only DELAY/SUCCESS asked for
 		}
 		if opts.OriginalRecipient != "" {
 			rcpt.Original = string(opts.OriginalRecipientType) + "; " + opts.OriginalRecipient

@@ -399,14 +399,52 @@ func TestRunStopsWithContext(t *testing.T) {
 	}
 }
 
-func TestNoDSNForNullSenderOrNotifyNever(t *testing.T) {
+func TestDSNOnlyWhenAskedFor(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		from   string
+		notify []mail.DSNRcptNotifyOption
+		want   int
+	}{
+		{"default", "b@x.example", nil, 1},
+		{"NOTIFY=FAILURE,DELAY", "b@x.example", []mail.DSNRcptNotifyOption{mail.DSNRcptNotifyFailure, mail.DSNRcptNotifyDelay}, 1},
+		{"NOTIFY=NEVER (RFC 3461 section 4.1)", "b@x.example", []mail.DSNRcptNotifyOption{mail.DSNRcptNotifyNever}, 0},
+		{"NOTIFY=SUCCESS only", "b@x.example", []mail.DSNRcptNotifyOption{mail.DSNRcptNotifySuccess}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			box := &sinkRecorder{}
+			_, port := startSMTP(t, SMTPOptions{Bounces: box})
+			var opts []mail.Option
+			if tc.notify != nil {
+				opts = append(opts, mail.WithDSNRcptNotifyType(tc.notify...))
+			}
+			_ = client(t, port, opts...).DialAndSend(testMessage(t, tc.from, "n@example.invalid"))
+			if n := len(box.all()); n != tc.want {
+				t.Errorf("%d DSNs, want %d", n, tc.want)
+			}
+		})
+	}
+}
+
+func TestNoDSNForNullSender(t *testing.T) {
 	t.Parallel()
 	box := &sinkRecorder{}
 	_, port := startSMTP(t, SMTPOptions{Bounces: box})
-	c := client(t, port, mail.WithDSNRcptNotifyType(mail.DSNRcptNotifyNever))
-	_ = c.DialAndSend(testMessage(t, "b@x.example", "n@example.invalid"))
+	c, err := smtp.Dial("127.0.0.1:" + strconv.Itoa(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Mail("", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt("n@example.invalid", nil); err == nil {
+		t.Error("RCPT to .invalid accepted")
+	}
 	if n := len(box.all()); n != 0 {
-		t.Errorf("NOTIFY=NEVER produced %d DSNs", n)
+		t.Errorf("a bounce of a bounce: %d DSNs", n)
 	}
 }
 
@@ -449,5 +487,18 @@ func TestCaptureSharedDirectory(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
 	if len(files) != 10 {
 		t.Fatalf("%d files, want 10", len(files))
+	}
+}
+
+func TestMaxMessageBytes(t *testing.T) {
+	t.Parallel()
+	s, port := startSMTP(t, SMTPOptions{MaxMessageBytes: 200, Keep: true})
+	err := client(t, port).DialAndSend(testMessage(t, "b@x.example", "a@example.jp"))
+	var se *mail.SendError
+	if !errors.As(err, &se) || se.ErrorCode() != 552 {
+		t.Fatalf("oversized message: %v, want 552", err)
+	}
+	if s.Total() != 0 || len(s.Messages()) != 0 {
+		t.Error("oversized message kept")
 	}
 }

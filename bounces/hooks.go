@@ -1,0 +1,105 @@
+package bounces
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"kawaraban/bounces/classify"
+)
+
+// NoteDelivered tells the policy that mail to email was accepted by the
+// receiving server: it resets the address's hard-bounce count and soft
+// score. The mailer calls it after each successful send; it writes only when
+// there is something to reset.
+func (s *Service) NoteDelivered(ctx context.Context, email string) error {
+	email = strings.ToLower(email)
+	var hard int
+	var soft float64
+	err := s.db.QueryRowContext(ctx, `SELECT hard_count, soft_score FROM bounce_scores WHERE email = ?`, email).Scan(&hard, &soft)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && hard == 0 && soft == 0 {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading bounce score: %w", err)
+	}
+	_, err = s.db.ExecContext(ctx, `UPDATE bounce_scores SET hard_count = 0, soft_score = 0, delivered_at = ? WHERE email = ?`,
+		s.opt.Now().Unix(), email)
+	if err != nil {
+		return fmt.Errorf("resetting bounce score: %w", err)
+	}
+	return nil
+}
+
+// RecordSendFailure records a refusal the mailer met at send time (a 5xx
+// reply to RCPT TO or DATA, RFC 5321 §4.2) as a bounce of d and applies the
+// same policy as to a bounce read from IMAP. enhanced is the RFC 3463 code
+// of the reply, if any. Reporting the same delivery again changes nothing.
+func (s *Service) RecordSendFailure(ctx context.Context, d Delivery, code int, enhanced, text string) error {
+	class := classify.Hard
+	if code >= 400 && code < 500 {
+		class = classify.Soft
+	}
+	if enhanced == "" {
+		enhanced = fmt.Sprintf("%d.0.0", code/100)
+	}
+	key := "send:" + strconv.FormatInt(d.ID, 10)
+	if d.ID == 0 {
+		key = dedupeKey("", []byte(d.Email+"\x00"+text+"\x00"+s.opt.Now().String()))
+	}
+	ev := &event{received: s.opt.Now(), dedupeKey: key, d: d, by: "send", email: d.Email, class: class,
+		status: enhanced, action: "failed", diagnostic: fmt.Sprintf("smtp; %d %s %s", code, enhanced, text), format: "smtp"}
+	if _, err := s.record(ctx, ev); err != nil {
+		return fmt.Errorf("recording send failure of delivery %d: %w", d.ID, err)
+	}
+	return nil
+}
+
+// MarkNotABounce records staff's judgement that bounce id was not a bounce:
+// the address is unsuppressed (when this bounce suppressed it), its counters
+// reset, and the bounce no longer counts. actor is the staff login, kept
+// with the bounce.
+func (s *Service) MarkNotABounce(ctx context.Context, id int64, actor string) error {
+	var email, outcome string
+	var already bool
+	err := s.db.QueryRowContext(ctx, `SELECT email, outcome, not_a_bounce FROM bounces WHERE id = ?`, id).
+		Scan(&email, &outcome, &already)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("marking bounce %d not a bounce: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("marking bounce %d not a bounce: %w", id, err)
+	}
+	if already {
+		return nil
+	}
+	if email != "" && (outcome == OutcomeSuppressed || outcome == OutcomeUnsubscribed) && s.deps.Suppressor != nil {
+		if err := s.deps.Suppressor.Unsuppress(ctx, email, actor); err != nil {
+			return fmt.Errorf("unsuppressing after bounce %d: %w", id, err)
+		}
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("marking bounce %d not a bounce: %w", id, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE bounces SET not_a_bounce = 1, not_a_bounce_by = ?, not_a_bounce_at = ?,
+		rule = rule || ?, outcome = ? WHERE id = ?`, actor, s.opt.Now().Unix(),
+		" — then marked not a bounce by "+actor+"; suppression undone", OutcomeNone, id); err != nil {
+		return fmt.Errorf("marking bounce %d not a bounce: %w", id, err)
+	}
+	if email != "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE bounce_scores SET hard_count = 0, soft_score = 0 WHERE email = ?`,
+			strings.ToLower(email)); err != nil {
+			return fmt.Errorf("resetting bounce score: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("marking bounce %d not a bounce: %w", id, err)
+	}
+	s.log.Info("bounce marked not a bounce", "bounce_id", id, "actor", actor)
+	return nil
+}

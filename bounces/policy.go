@@ -1,0 +1,121 @@
+package bounces
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"kawaraban/bounces/classify"
+)
+
+// Outcomes of the policy, stored with each bounce.
+const (
+	OutcomeNone         = "none"         // recorded only
+	OutcomeScored       = "scored"       // counted toward suppression
+	OutcomeSuppressed   = "suppressed"   // the address was suppressed
+	OutcomeUnsubscribed = "unsubscribed" // complaint: unsubscribed from all lists and suppressed
+	OutcomeAlert        = "alert"        // the receiver refused us; operator alerted
+)
+
+// scores is a row of bounce_scores.
+type scores struct {
+	hard        int
+	soft        float64
+	softUpdated time.Time
+}
+
+// decision is what the policy does about one bounce.
+type decision struct {
+	outcome     string
+	rule        string // in words, for staff
+	reason      string // suppression reason, when suppressing
+	unsubscribe bool
+	alert       bool
+	markBounced bool
+}
+
+// isPolicyRefusal reports an RFC 3463 §3.8 X.7.X status on a permanent
+// failure: security or policy (blocked, SPF/DKIM/DMARC, reputation). The
+// receiver refused the sender, which says nothing about the address.
+func isPolicyRefusal(status string) bool {
+	return strings.HasPrefix(status, "5.7.")
+}
+
+// decide applies the policy to one bounce for an address whose counters are
+// sc, updating sc. It is pure: the caller stores sc and the decision.
+func (s *Service) decide(ev *event, sc *scores) decision {
+	now := ev.received
+	failed := ev.action != "delayed"
+	switch {
+	case ev.email == "":
+		return decision{outcome: OutcomeNone, rule: "no recipient address found: recorded only"}
+	case ev.class == classify.Complaint:
+		ft := ev.feedbackType
+		if ft == "" {
+			ft = "unspecified"
+		}
+		return decision{outcome: OutcomeUnsubscribed, reason: ReasonComplaint, unsubscribe: true,
+			rule: fmt.Sprintf("complaint (RFC 5965, feedback type %s): unsubscribed from all lists and suppressed", ft)}
+	case (ev.class == classify.Hard || ev.class == classify.Soft) && isPolicyRefusal(ev.status):
+		return decision{outcome: OutcomeAlert, alert: true, markBounced: true,
+			rule: fmt.Sprintf("status %s is a policy, authentication or reputation refusal (RFC 3463 X.7.X): the receiver blocked our mail, not the address; not suppressed, operator alerted", ev.status)}
+	case ev.class == classify.Hard:
+		sc.hard++
+		if sc.hard >= s.opt.HardThreshold {
+			return decision{outcome: OutcomeSuppressed, reason: ReasonHardBounce, markBounced: true,
+				rule: fmt.Sprintf("hard bounce (status %s): %d of threshold %d since the last successful delivery: suppressed", orUnknown(ev.status), sc.hard, s.opt.HardThreshold)}
+		}
+		return decision{outcome: OutcomeScored, markBounced: true,
+			rule: fmt.Sprintf("hard bounce (status %s): %d of threshold %d since the last successful delivery: not yet suppressed", orUnknown(ev.status), sc.hard, s.opt.HardThreshold)}
+	case ev.class == classify.Soft && !failed:
+		return decision{outcome: OutcomeNone, rule: "delay notice (RFC 3464 Action: delayed): the remote MTA is still trying; recorded only"}
+	case ev.class == classify.Soft:
+		prev := s.decay(sc, now)
+		sc.soft = prev + 1
+		sc.softUpdated = now
+		rule := fmt.Sprintf("soft bounce (status %s): score %.2f (previous %.2f halved every %s, restarted after %s without soft bounces)",
+			orUnknown(ev.status), sc.soft, prev, days(s.opt.SoftHalfLife), days(s.opt.SoftWindow))
+		if sc.soft >= s.opt.SoftThreshold {
+			return decision{outcome: OutcomeSuppressed, reason: ReasonSoftBounce, markBounced: true,
+				rule: rule + fmt.Sprintf(" reached threshold %.2f: suppressed", s.opt.SoftThreshold)}
+		}
+		return decision{outcome: OutcomeScored, markBounced: true,
+			rule: rule + fmt.Sprintf(" below threshold %.2f: not suppressed", s.opt.SoftThreshold)}
+	case ev.class == classify.AutoReply:
+		return decision{outcome: OutcomeNone, rule: "auto-reply (RFC 3834): never a bounce; recorded only"}
+	case ev.class == classify.Delivered:
+		return decision{outcome: OutcomeNone, rule: "delivery or relay notification (RFC 3464): recorded only"}
+	}
+	return decision{outcome: OutcomeNone, rule: "not a recognised bounce: recorded only"}
+}
+
+// decay returns the soft score at now: halved every SoftHalfLife, and zero
+// when the last soft bounce is older than SoftWindow.
+func (s *Service) decay(sc *scores, now time.Time) float64 {
+	if sc.soft == 0 || sc.softUpdated.IsZero() {
+		return 0
+	}
+	age := now.Sub(sc.softUpdated)
+	if age > s.opt.SoftWindow {
+		return 0
+	}
+	if age <= 0 {
+		return sc.soft
+	}
+	return sc.soft * math.Pow(0.5, float64(age)/float64(s.opt.SoftHalfLife))
+}
+
+func orUnknown(status string) string {
+	if status == "" {
+		return "unknown"
+	}
+	return status
+}
+
+func days(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
+}

@@ -1,0 +1,213 @@
+package bounces
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"kawaraban/bounces/classify"
+)
+
+// Bounce is one recorded bounce as the admin UI shows it.
+type Bounce struct {
+	ID           int64
+	Received     time.Time
+	Mailbox      string // '' for a refusal the mailer met at send time
+	UIDValidity  uint32
+	UID          uint32
+	MessageID    string
+	DeliveryID   int64
+	IssueID      int64
+	SubscriberID int64
+	Email        string
+	AttributedBy string // verp|message-id|delivery-header|recipient|send|none
+	Class        classify.Class
+	Status       string // RFC 3463
+	Action       string // RFC 3464
+	Diagnostic   string
+	RemoteMTA    string
+	Format       string
+	FeedbackType string
+	Rule         string // the rule that acted, in words
+	Outcome      string // one of the Outcome constants
+	NotABounce   bool
+	NotABounceBy string
+	// Raw is the message as received (ByID only), cut at
+	// Options.MaxRawBytes when RawTruncated.
+	Raw          []byte
+	RawTruncated bool
+}
+
+// Explanation says in words how the bounce was attributed and what the
+// policy did.
+func (b Bounce) Explanation() string {
+	var by string
+	switch b.AttributedBy {
+	case "verp":
+		by = "attributed by the VERP token in the return path"
+	case "message-id":
+		by = "attributed by the Message-ID of the returned message"
+	case "delivery-header":
+		by = "attributed by the " + DeliveryHeader + " header of the returned message"
+	case "recipient":
+		by = "attributed by the recipient address the report names"
+	case "send":
+		by = "refused by the receiving server while sending"
+	default:
+		by = "not attributed to any delivery"
+	}
+	return fmt.Sprintf("%s (%s); %s", b.Class, by, b.Rule)
+}
+
+// Filter selects bounces for List. Zero fields select everything.
+type Filter struct {
+	Class        classify.Class
+	IssueID      int64
+	SubscriberID int64
+	Email        string
+	Page         int // from 1
+	PerPage      int // default 50
+}
+
+const bounceCols = `id, received, mailbox, uidvalidity, uid, message_id, COALESCE(delivery_id,0), COALESCE(issue_id,0),
+	COALESCE(subscriber_id,0), email, attributed_by, class, status, action, diagnostic, remote_mta, format,
+	feedback_type, rule, outcome, not_a_bounce, not_a_bounce_by, raw_truncated`
+
+func scanBounce(sc interface{ Scan(...any) error }, extra ...any) (Bounce, error) {
+	var b Bounce
+	var received int64
+	dest := []any{&b.ID, &received, &b.Mailbox, &b.UIDValidity, &b.UID, &b.MessageID, &b.DeliveryID, &b.IssueID,
+		&b.SubscriberID, &b.Email, &b.AttributedBy, &b.Class, &b.Status, &b.Action, &b.Diagnostic, &b.RemoteMTA,
+		&b.Format, &b.FeedbackType, &b.Rule, &b.Outcome, &b.NotABounce, &b.NotABounceBy, &b.RawTruncated}
+	if err := sc.Scan(append(dest, extra...)...); err != nil {
+		return b, err
+	}
+	b.Received = time.Unix(received, 0).UTC()
+	return b, nil
+}
+
+// List returns bounces matching f, newest first, without their raw
+// messages.
+func (s *Service) List(ctx context.Context, f Filter) ([]Bounce, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) { where = append(where, cond); args = append(args, v) }
+	if f.Class != "" {
+		add("class = ?", string(f.Class))
+	}
+	if f.IssueID != 0 {
+		add("issue_id = ?", f.IssueID)
+	}
+	if f.SubscriberID != 0 {
+		add("subscriber_id = ?", f.SubscriberID)
+	}
+	if f.Email != "" {
+		add("email = ? COLLATE NOCASE", f.Email)
+	}
+	if f.PerPage <= 0 {
+		f.PerPage = 50
+	}
+	if f.Page <= 0 {
+		f.Page = 1
+	}
+	q := "SELECT " + bounceCols + " FROM bounces"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY received DESC, id DESC LIMIT ? OFFSET ?"
+	rows, err := s.db.QueryContext(ctx, q, append(args, f.PerPage, (f.Page-1)*f.PerPage)...)
+	if err != nil {
+		return nil, fmt.Errorf("listing bounces: %w", err)
+	}
+	defer rows.Close()
+	var out []Bounce
+	for rows.Next() {
+		b, err := scanBounce(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing bounces: %w", err)
+		}
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing bounces: %w", err)
+	}
+	return out, nil
+}
+
+// ByID returns one bounce with its raw message.
+func (s *Service) ByID(ctx context.Context, id int64) (Bounce, error) {
+	var raw []byte
+	row := s.db.QueryRowContext(ctx, "SELECT "+bounceCols+", raw FROM bounces WHERE id = ?", id)
+	b, err := scanBounce(row, &raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Bounce{}, fmt.Errorf("loading bounce %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Bounce{}, fmt.Errorf("loading bounce %d: %w", id, err)
+	}
+	b.Raw = raw
+	return b, nil
+}
+
+// Alert is a refusal for policy, authentication or reputation that the
+// operator should look at.
+type Alert struct {
+	ID       int64
+	Created  time.Time
+	BounceID int64
+	Kind     string // policy-refusal
+	Domain   string // the receiving domain
+	Status   string
+	Detail   string
+}
+
+// Alerts returns the operator alerts, newest first (at most 500).
+func (s *Service) Alerts(ctx context.Context) ([]Alert, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, created, COALESCE(bounce_id,0), kind, domain, status, detail
+		FROM bounce_alerts ORDER BY created DESC, id DESC LIMIT 500`)
+	if err != nil {
+		return nil, fmt.Errorf("listing alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []Alert
+	for rows.Next() {
+		var a Alert
+		var created int64
+		if err := rows.Scan(&a.ID, &created, &a.BounceID, &a.Kind, &a.Domain, &a.Status, &a.Detail); err != nil {
+			return nil, fmt.Errorf("listing alerts: %w", err)
+		}
+		a.Created = time.Unix(created, 0).UTC()
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing alerts: %w", err)
+	}
+	return out, nil
+}
+
+// CountsByIssue returns how many bounces of each class an issue had,
+// leaving out those staff marked not a bounce.
+func (s *Service) CountsByIssue(ctx context.Context, issueID int64) (map[classify.Class]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT class, COUNT(*) FROM bounces
+		WHERE issue_id = ? AND not_a_bounce = 0 GROUP BY class`, issueID)
+	if err != nil {
+		return nil, fmt.Errorf("counting bounces of issue %d: %w", issueID, err)
+	}
+	defer rows.Close()
+	out := map[classify.Class]int{}
+	for rows.Next() {
+		var c classify.Class
+		var n int
+		if err := rows.Scan(&c, &n); err != nil {
+			return nil, fmt.Errorf("counting bounces of issue %d: %w", issueID, err)
+		}
+		out[c] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting bounces of issue %d: %w", issueID, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"kawaraban/bounces"
+	"kawaraban/issues"
+	"kawaraban/mailer"
+	"kawaraban/progress"
+	"kawaraban/subscribers"
+	"kawaraban/templates"
+	"kawaraban/web"
+)
+
+// app is every component built from one env. Only cmd builds it; each part
+// gets just the small interfaces it declared, through the adapters in
+// adapt*.go.
+type app struct {
+	e        *env
+	local    *localServers
+	reg      *prometheus.Registry
+	tmpl     *templates.Set
+	subs     *subscribers.Store
+	issues   *issues.Store
+	mail     *mailer.Mailer
+	bounces  *bounces.Service
+	progress *progress.Store
+	users    *web.Users
+	render   *issueRenderer
+	confirms *confirmations
+	now      func() time.Time
+}
+
+// appOptions says which optional parts a command needs.
+type appOptions struct {
+	// localServers starts local mode's SMTP and IMAP servers (serve, and
+	// commands that send mail).
+	localServers bool
+}
+
+func newApp(ctx context.Context, e *env, opt appOptions) (*app, error) {
+	a := &app{e: e, reg: prometheus.NewRegistry(), now: time.Now}
+	if e.local && opt.localServers {
+		ls, err := startLocalServers(e)
+		if err != nil {
+			return nil, err
+		}
+		a.local = ls
+	}
+	var err error
+	if a.tmpl, err = templates.New(templates.Options{Dir: e.cfg.Templates.Dir, Logger: e.log}); err != nil {
+		a.Close()
+		return nil, usageError{fmt.Errorf("templates: %w", err)}
+	}
+	a.subs = subscribers.New(e.db, subscribers.Options{
+		Logger: e.log, Signer: e.signer, BaseURL: e.cfg.BaseURL,
+		Confirmer:                        confirmer{a},
+		MaxConfirmationsPerAddressPerDay: e.cfg.Subscribe.MaxConfirmationsPerDay,
+		ConsentRetention:                 time.Duration(e.cfg.Subscribe.ConsentRetentionDays) * 24 * time.Hour,
+		Location:                         e.location(),
+	})
+	if err := a.subs.SyncLists(ctx, listDefs(e.cfg.Lists)); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("syncing lists from config: %w", err)
+	}
+	a.issues = issues.New(e.db, issues.Options{Logger: e.log})
+	a.render = newIssueRenderer(a)
+	if a.mail, err = mailer.New(e.db, a.mailerOptions()); err != nil {
+		a.Close()
+		return nil, usageError{fmt.Errorf("smtp: %w", err)}
+	}
+	if a.bounces, err = a.newBounces(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.progress = progress.New(e.db, progress.Options{
+		Location: e.location(), Logger: e.log, Signer: e.signer, BaseURL: e.cfg.BaseURL,
+		Sender: systemSender{a}, FromAddress: progressFrom(e.cfg), FromName: "京都市 市民参加推進計画 進捗管理",
+	})
+	a.users = web.NewUsers(e.db, web.UsersOptions{})
+	return a, nil
+}
+
+// Close stops local servers and releases what the app opened; the env
+// closes the database.
+func (a *app) Close() {
+	if a.mail != nil {
+		a.mail.Close()
+	}
+	if a.bounces != nil {
+		a.bounces.Close()
+	}
+	if a.local != nil {
+		a.local.Close()
+	}
+}
+
+func (a *app) mailerOptions() mailer.Options {
+	c := a.e.cfg
+	relays := []mailer.Relay{{
+		Host: c.SMTP.Host, Port: c.SMTP.Port, TLS: c.SMTP.TLS, Username: c.SMTP.Username,
+		Password: a.secretOrEmpty(c.SMTP.PasswordEnv, c.SMTP.PasswordFile), Priority: 0,
+		MaxConns: c.SMTP.MaxConns, MaxMessagesPerConn: c.SMTP.MaxMessagesPerConn,
+		InsecureSkipVerify: c.SMTP.InsecureSkipVerify,
+	}}
+	for _, r := range c.SMTP.Relays {
+		relays = append(relays, mailer.Relay{
+			Host: r.Host, Port: r.Port, TLS: r.TLS, Username: r.Username,
+			Password: a.secretOrEmpty(r.PasswordEnv, r.PasswordFile), Priority: r.Priority,
+			MaxConns: r.MaxConns, MaxMessagesPerConn: r.MaxMessagesPerConn,
+		})
+	}
+	limits := map[string]mailer.DomainLimit{}
+	for d, l := range c.Sending.DomainLimits {
+		limits[d] = mailer.DomainLimit{PerMinute: l.PerMinute, Concurrency: l.Concurrency, MaxRcptPerConn: l.MaxRcptPerConn}
+	}
+	o := mailer.Options{
+		Relays: relays, HeloName: heloName(c), Timeout: c.SMTP.Timeout.D(),
+		GlobalPerSecond: c.Sending.RatePerSecond, DomainLimits: limits, Window: a.window(),
+		ReturnPathDomain: c.Bounce.ReturnPathDomain, Signer: a.e.signer,
+		CFBLAddress: c.Sending.CFBLAddress,
+		Workers:     c.Sending.Workers, BatchSize: c.Sending.BatchSize, MaxRetryAge: c.Sending.MaxRetryAge.D(),
+		Logger: a.e.log, Registerer: a.reg,
+		Renderer: a.render, Bounces: sendFailures{a}, OnIssueDone: a.issueDone,
+	}
+	if a.e.local {
+		// The local relay answers at once; retry quickly so a restarted
+		// relay is noticed within seconds, not the production minute.
+		o.RetryBase, o.RetryMax = 2*time.Second, 30*time.Second
+	}
+	if c.DKIM.Domain != "" {
+		if key, err := os.ReadFile(c.DKIM.KeyFile); err == nil {
+			o.DKIM = &mailer.DKIM{Domain: c.DKIM.Domain, Selector: c.DKIM.Selector, KeyPEM: key}
+		} else {
+			a.e.log.Error("dkim key unreadable; sending unsigned", "key_file", c.DKIM.KeyFile, "err", err)
+		}
+	}
+	return o
+}
+
+func (a *app) window() *mailer.Window {
+	w := a.e.cfg.Sending.Window
+	if len(w.Days) == 0 && w.From == "" && len(w.AvoidFirstMinutes) == 0 {
+		return nil
+	}
+	days := map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday,
+		"wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+	mw := &mailer.Window{Location: a.e.location(), AvoidFirstMinutes: w.AvoidFirstMinutes}
+	for _, d := range w.Days {
+		mw.Weekdays = append(mw.Weekdays, days[strings.ToLower(d)])
+	}
+	mw.From, mw.To = clock(w.From), clock(w.To)
+	return mw
+}
+
+// clock turns "08:30" into 8h30m (validated by Config.Validate).
+func clock(s string) time.Duration {
+	h, m, ok := strings.Cut(s, ":")
+	if !ok {
+		return 0
+	}
+	hh, _ := strconv.Atoi(h)
+	mm, _ := strconv.Atoi(m)
+	return time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute
+}
+
+func (a *app) newBounces() (*bounces.Service, error) {
+	c := a.e.cfg
+	pw := a.secretOrEmpty(c.IMAP.PasswordEnv, c.IMAP.PasswordFile)
+	if a.e.local {
+		pw = localIMAPPassword
+	}
+	addr := net.JoinHostPort(c.IMAP.Host, strconv.Itoa(c.IMAP.Port))
+	if a.e.local && a.local == nil {
+		addr = "" // a command without the local servers reads no mailbox
+	}
+	return bounces.New(a.e.db, bounces.Deps{
+		VERP: a.mail, Deliveries: deliveryLookup{a}, Marker: a.mail,
+		Suppressor: suppressor{a}, Joiner: joiner{a}, Unsubscriber: mailUnsubscriber{a},
+	}, bounces.Options{
+		IMAP: bounces.IMAPOptions{
+			Addr: addr, TLS: c.IMAP.TLS, Username: c.IMAP.Username, Password: pw,
+			Mailbox: c.IMAP.Mailbox, ProcessedFolder: c.IMAP.ProcessedFolder, StaffFolder: c.IMAP.StaffFolder,
+			PollInterval: c.IMAP.PollInterval.D(),
+		},
+		Domain:        c.Bounce.InboundDomain,
+		HardThreshold: c.Bounce.HardThreshold, SoftThreshold: c.Bounce.SoftThreshold, SoftWindow: c.Bounce.SoftWindow.D(),
+		Registerer: a.reg, Logger: a.e.log,
+	})
+}
+
+// secretOrEmpty reads a secret, logging (not failing) when it is missing:
+// serve checks the required ones before it starts.
+func (a *app) secretOrEmpty(env, file string) string {
+	if env == "" && file == "" {
+		return ""
+	}
+	s, err := secret(env, file)
+	if err != nil {
+		a.e.log.Warn("secret unavailable", "env", env, "err", err)
+	}
+	return s
+}
+
+// issueDone marks an issue sent when the outbox has finished it.
+func (a *app) issueDone(ctx context.Context, issueID int64) {
+	if _, err := a.issues.MarkSent(ctx, issueID, issues.Actor{Login: "mailer", Source: "outbox"}); err != nil &&
+		!errors.Is(err, issues.ErrInvalidTransition) {
+		a.e.log.Error("marking issue sent", "issue_id", issueID, "err", err)
+	}
+}
+
+func heloName(c *Config) string {
+	if c.SMTP.HeloName != "" {
+		return c.SMTP.HeloName
+	}
+	host := c.BaseURL
+	if i := strings.Index(host, "://"); i >= 0 {
+		host = host[i+3:]
+	}
+	host, _, _ = strings.Cut(host, "/")
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if net.ParseIP(host) != nil {
+		return "localhost"
+	}
+	return host
+}
+
+func progressFrom(c *Config) string {
+	for _, l := range c.Lists {
+		if l.Kind == "internal" {
+			return l.FromAddress
+		}
+	}
+	if len(c.Lists) > 0 {
+		return c.Lists[0].FromAddress
+	}
+	return "kawaraban@" + c.Bounce.ReturnPathDomain
+}
+
+// listDefs maps configured lists to the subscribers package's definition.
+func listDefs(ls []ListConfig) []subscribers.List {
+	out := make([]subscribers.List, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, subscribers.List{
+			Slug: l.Slug, NameJA: l.NameJA, NameEN: l.NameEN, Kind: l.Kind,
+			FromAddress: l.FromAddress, FromName: l.FromName, PostalAddress: l.PostalAddress, Contact: l.Contact,
+			DoubleOptIn: l.DoubleOptIn == nil || *l.DoubleOptIn, AllowedDomains: l.AllowedDomains,
+			Encoding: l.Encoding, NameFallback: l.NameFallback, RequireApproval: l.RequireApproval,
+			DescriptionJA: l.DescriptionJA, DescriptionEN: l.DescriptionEN,
+		})
+	}
+	return out
+}

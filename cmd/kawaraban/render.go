@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"kawaraban/bounces"
+	"kawaraban/mailer"
+	"kawaraban/subscribers"
+	"kawaraban/templates"
+)
+
+// issueRenderer renders one delivery of an issue for the outbox
+// (mailer.Renderer). The Markdown, layout and sanitising work is done once
+// per issue (templates.Prepare) and cached; per recipient only the personal
+// parts and links change. It re-checks the subscription first, so an
+// opt-out between snapshot and send is honoured at once.
+type issueRenderer struct {
+	a  *app
+	mu sync.Mutex
+	// prepared caches per issue; an issue's content is immutable once
+	// it is sending, so entries never go stale.
+	prepared map[int64]*preparedIssue
+}
+
+type preparedIssue struct {
+	p      *templates.Prepared
+	list   subscribers.List
+	listID string
+}
+
+func newIssueRenderer(a *app) *issueRenderer {
+	return &issueRenderer{a: a, prepared: map[int64]*preparedIssue{}}
+}
+
+func (r *issueRenderer) issue(ctx context.Context, issueID int64) (*preparedIssue, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p, ok := r.prepared[issueID]; ok {
+		return p, nil
+	}
+	is, err := r.a.issues.ByID(ctx, issueID)
+	if err != nil {
+		return nil, fmt.Errorf("loading issue %d: %w", issueID, err)
+	}
+	l, err := r.a.subs.ListByID(ctx, is.ListID)
+	if err != nil {
+		return nil, fmt.Errorf("loading list %d: %w", is.ListID, err)
+	}
+	p, err := r.a.tmpl.Prepare(templates.IssueInput{
+		List: listInfo(l), IssueID: is.ID, Subject: is.Subject, Markdown: is.BodyMarkdown,
+		ArchiveURL: fmt.Sprintf("%s/archive/%s/%d", r.a.e.cfg.BaseURL, l.Slug, is.ID),
+		Date:       is.CreatedAt,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("preparing issue %d: %w", issueID, err)
+	}
+	pi := &preparedIssue{p: p, list: l, listID: listIDHeader(l)}
+	if len(r.prepared) > 64 {
+		clear(r.prepared)
+	}
+	r.prepared[issueID] = pi
+	return pi, nil
+}
+
+// listIDHeader is the List-Id value (RFC 2919 §2): a phrase and a unique
+// dotted identifier under a domain the city controls.
+func listIDHeader(l subscribers.List) string {
+	domain := l.FromAddress[strings.LastIndexByte(l.FromAddress, '@')+1:]
+	return fmt.Sprintf("%s <%s.%s>", l.NameEN, l.Slug, domain)
+}
+
+// Render implements mailer.Renderer.
+func (r *issueRenderer) Render(ctx context.Context, d mailer.Delivery) (*mailer.Message, error) {
+	pi, err := r.issue(ctx, d.IssueID)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := r.a.subs.Eligible(ctx, pi.list.ID, []int64{d.SubscriberID})
+	if err != nil {
+		return nil, err
+	}
+	if !ok[d.SubscriberID] {
+		return nil, mailer.ErrSkip
+	}
+	subs := r.a.subs
+	unsub := subs.UnsubscribeURL(d.SubscriberID, pi.list.ID)
+	parts, err := pi.p.Render(templates.Recipient{
+		Name: d.Name, Email: d.Email, UnsubscribeURL: unsub, PreferencesURL: subs.PreferencesURL(d.SubscriberID),
+	})
+	if err != nil {
+		return nil, err
+	}
+	l := pi.list
+	return &mailer.Message{
+		FromName: l.FromName, FromAddress: l.FromAddress, To: d.Email, ToName: d.Name,
+		Subject: parts.Subject, Text: parts.Text, HTML: parts.HTML, Charset: l.Encoding,
+		ListID: pi.listID, UnsubscribeURL: unsub,
+		UnsubscribeMailto: "mailto:" + bounces.UnsubscribeMailto(r.a.e.cfg.Bounce.InboundDomain,
+			subs.UnsubscribeToken(d.SubscriberID, l.ID)),
+		FeedbackID: fmt.Sprintf("%d:%s:kawaraban", d.IssueID, l.Slug),
+	}, nil
+}

@@ -1,0 +1,399 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"kawaraban/bounces"
+	"kawaraban/issues"
+	"kawaraban/progress"
+	"kawaraban/subscribers"
+	"kawaraban/templates"
+	"kawaraban/web"
+)
+
+// webErr translates domain errors into the sentinels web maps to statuses.
+func webErr(err error) error {
+	var ae *subscribers.AddressError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ae):
+		return &web.InputError{Field: "email", Message: ae.Message, MessageJA: ae.MessageJA}
+	case errors.Is(err, subscribers.ErrBadToken), errors.Is(err, subscribers.ErrExpiredToken),
+		errors.Is(err, progress.ErrInvalidToken):
+		return fmt.Errorf("%w: %v", web.ErrInvalidToken, err)
+	case errors.Is(err, subscribers.ErrNotFound), errors.Is(err, subscribers.ErrUnknownList),
+		errors.Is(err, issues.ErrNotFound), errors.Is(err, progress.ErrNotFound), errors.Is(err, bounces.ErrNotFound):
+		return fmt.Errorf("%w: %v", web.ErrNotFound, err)
+	case errors.Is(err, subscribers.ErrNoList):
+		return &web.InputError{Field: "list", Message: "choose at least one list", MessageJA: "配信リストを1つ以上選んでください"}
+	case errors.Is(err, subscribers.ErrDomainNotAllowed):
+		return &web.InputError{Field: "email", Message: err.Error(), MessageJA: "このリストに登録できないドメインのアドレスです"}
+	case errors.Is(err, subscribers.ErrConsentSourceRequired), errors.Is(err, subscribers.ErrBadCSV):
+		return &web.InputError{Field: "file", Message: err.Error(), MessageJA: "CSVファイルを確認してください: " + err.Error()}
+	case errors.Is(err, issues.ErrInvalid):
+		return &web.InputError{Field: "issue", Message: err.Error(), MessageJA: "入力内容を確認してください: " + err.Error()}
+	case errors.Is(err, issues.ErrNeedsApproval):
+		return fmt.Errorf("%w: %v", web.ErrApprovalRequired, err)
+	case errors.Is(err, issues.ErrInvalidTransition), errors.Is(err, issues.ErrImmutable), errors.Is(err, issues.ErrSelfApproval):
+		return fmt.Errorf("%w: %v", web.ErrConflict, err)
+	}
+	return err
+}
+
+func webList(l subscribers.List) web.List {
+	return web.List{ID: l.ID, Slug: l.Slug, NameJA: l.NameJA, NameEN: l.NameEN, Kind: l.Kind}
+}
+
+func subEvidence(ev web.Evidence) subscribers.Evidence {
+	return subscribers.Evidence{IP: ev.IP, UserAgent: ev.UserAgent, MessageID: ev.MessageID, Actor: ev.Actor}
+}
+
+// webSubscribers serves the public pages (web.Subscribers).
+type webSubscribers struct{ a *app }
+
+func (w webSubscribers) Lists(ctx context.Context) ([]web.List, error) {
+	ls, err := w.a.subs.Lists(ctx)
+	out := make([]web.List, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, webList(l))
+	}
+	return out, webErr(err)
+}
+
+func (w webSubscribers) Subscribe(ctx context.Context, r web.SubscribeRequest) error {
+	return webErr(w.a.subs.Subscribe(ctx, subscribers.SubscribeRequest{
+		Email: r.Email, Name: r.Name, Lists: r.Lists, Source: r.Source, Evidence: subEvidence(r.Evidence), Lang: r.Lang,
+	}))
+}
+
+func (w webSubscribers) Confirm(ctx context.Context, tok string, ev web.Evidence) (web.ConfirmResult, error) {
+	res, err := w.a.subs.Confirm(ctx, tok, subEvidence(ev))
+	out := web.ConfirmResult{SubscriberID: res.SubscriberID}
+	for _, l := range res.Lists {
+		out.Lists = append(out.Lists, webList(l))
+	}
+	return out, webErr(err)
+}
+
+func (w webSubscribers) UnsubscribeInfo(ctx context.Context, tok string) (web.UnsubscribeInfo, error) {
+	in, err := w.a.subs.UnsubscribeInfo(ctx, tok)
+	return web.UnsubscribeInfo{List: webList(in.List), MaskedEmail: in.MaskedEmail, Unsubscribed: !in.Subscribed}, webErr(err)
+}
+
+func (w webSubscribers) UnsubscribeByToken(ctx context.Context, tok, source string, ev web.Evidence) error {
+	_, err := w.a.subs.UnsubscribeByToken(ctx, tok, source, subEvidence(ev))
+	return webErr(err)
+}
+
+func (w webSubscribers) Preferences(ctx context.Context, tok string) (web.Preferences, error) {
+	p, err := w.a.subs.Preferences(ctx, tok)
+	out := web.Preferences{MaskedEmail: p.MaskedEmail}
+	for _, pl := range p.Lists {
+		out.Lists = append(out.Lists, web.PreferenceList{List: webList(pl.List), Subscribed: pl.Subscribed})
+	}
+	return out, webErr(err)
+}
+
+func (w webSubscribers) SavePreferences(ctx context.Context, tok string, slugs []string, ev web.Evidence) error {
+	return webErr(w.a.subs.SavePreferences(ctx, tok, slugs, subEvidence(ev)))
+}
+
+// webSubscriberAdmin serves the admin's subscriber pages (web.SubscriberAdmin).
+type webSubscriberAdmin struct{ a *app }
+
+func (w webSubscriberAdmin) Search(ctx context.Context, listSlug, query string, limit, offset int) ([]web.Subscriber, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	rows, _, err := w.a.subs.Search(ctx, subscribers.SearchQuery{ListSlug: listSlug, Text: query, Page: offset/limit + 1, PerPage: limit})
+	out := make([]web.Subscriber, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, web.Subscriber{ID: r.SubscriberID, Email: r.Email, Name: r.Name, Status: r.Status, Created: r.Created})
+	}
+	return out, webErr(err)
+}
+
+func (w webSubscriberAdmin) History(ctx context.Context, subscriberID int64) ([]web.HistoryEvent, error) {
+	evs, err := w.a.subs.History(ctx, subscriberID)
+	out := make([]web.HistoryEvent, 0, len(evs))
+	for _, e := range evs {
+		detail := e.Detail
+		if e.Evidence.IP != "" || e.Evidence.MessageID != "" {
+			detail = fmt.Sprintf("%s %s %s %s", detail, e.Evidence.IP, e.Evidence.MessageID, e.Evidence.Actor)
+		}
+		out = append(out, web.HistoryEvent{At: e.At, Kind: e.Event, List: e.ListSlug, Source: e.Source, Detail: detail})
+	}
+	if bs, err := w.a.bounces.List(ctx, bounces.Filter{SubscriberID: subscriberID}); err == nil {
+		for _, b := range bs {
+			out = append(out, web.HistoryEvent{At: b.Received, Kind: "bounce", Source: string(b.Class), Detail: b.Explanation()})
+		}
+	}
+	return out, webErr(err)
+}
+
+func (w webSubscriberAdmin) Stats(ctx context.Context, listSlug string) (web.ListStats, error) {
+	l, err := w.a.subs.ListBySlug(ctx, listSlug)
+	if err != nil {
+		return web.ListStats{}, webErr(err)
+	}
+	st, err := w.a.subs.Stats(ctx, l.ID)
+	return web.ListStats{Confirmed: st.Confirmed, Unsubscribed30: st.Unsubscribed}, webErr(err)
+}
+
+func (w webSubscriberAdmin) Growth(ctx context.Context, listSlug string, days int) ([]web.GrowthPoint, error) {
+	l, err := w.a.subs.ListBySlug(ctx, listSlug)
+	if err != nil {
+		return nil, webErr(err)
+	}
+	dc, err := w.a.subs.Growth(ctx, l.ID, days)
+	out := make([]web.GrowthPoint, 0, len(dc))
+	for _, d := range dc {
+		out = append(out, web.GrowthPoint{Day: d.Day, Confirmed: d.Subscribed})
+	}
+	return out, webErr(err)
+}
+
+func (w webSubscriberAdmin) Import(ctx context.Context, r io.Reader, opt web.ImportOptions) (web.ImportReport, error) {
+	rep, err := w.a.subs.Import(ctx, r, subscribers.ImportOptions{
+		ListSlug: opt.ListSlug, ConsentSource: opt.ConsentSource, DryRun: opt.DryRun, Actor: opt.Actor,
+	})
+	out := web.ImportReport{Added: rep.Added, Existing: rep.Updated + rep.Unchanged}
+	for _, rr := range rep.Rejected {
+		out.Rejected = append(out.Rejected, web.ImportReject{Line: rr.Line, Reason: rr.Reason})
+	}
+	return out, webErr(err)
+}
+
+func (w webSubscriberAdmin) ExportSubscribers(ctx context.Context, out io.Writer, listSlug string) error {
+	return webErr(w.a.subs.ExportSubscribers(ctx, out, listSlug, true))
+}
+
+// webIssues serves the issue pages and the API (web.Issues).
+type webIssues struct{ a *app }
+
+func actor(login string) issues.Actor { return issues.Actor{Login: login, Source: "web"} }
+
+func (w webIssues) issue(ctx context.Context, is issues.Issue, err error) (web.Issue, error) {
+	if err != nil {
+		return web.Issue{}, webErr(err)
+	}
+	out := web.Issue{
+		ID: is.ID, ListID: is.ListID, Subject: is.Subject, BodyMarkdown: is.BodyMarkdown, Status: is.Status,
+		Author: is.Author, Created: is.CreatedAt, NeedsApproval: is.RequireApproval, Approved: is.ApprovedBy != "",
+	}
+	if is.SendAt != nil {
+		out.SendAt = *is.SendAt
+	}
+	if is.SentAt != nil {
+		out.SentAt = *is.SentAt
+	}
+	if p, err := w.a.mail.Progress(ctx, is.ID); err == nil {
+		out.Counts = web.Counts{Queued: p.Queued, Sending: p.Sending, Sent: p.Sent, Failed: p.Failed, Bounced: p.Bounced, Skipped: p.Skipped}
+	}
+	return out, nil
+}
+
+func (w webIssues) draft(ctx context.Context, d web.Draft) (issues.Draft, error) {
+	out := issues.Draft{ListID: d.ListID, Subject: d.Subject, BodyMarkdown: d.BodyMarkdown, Author: d.Author, Source: "web"}
+	if !d.SendAt.IsZero() {
+		t := d.SendAt
+		out.SendAt = &t
+	}
+	l, err := w.a.subs.ListByID(ctx, d.ListID)
+	if err != nil {
+		return out, webErr(err)
+	}
+	out.RequireApproval = l.RequireApproval
+	return out, nil
+}
+
+func (w webIssues) Create(ctx context.Context, d web.Draft) (web.Issue, error) {
+	dr, err := w.draft(ctx, d)
+	if err != nil {
+		return web.Issue{}, err
+	}
+	if _, err := w.a.tmpl.Prepare(templates.IssueInput{List: templates.ListInfo{Slug: "check", FromName: "x", FromAddress: "x@x", PostalAddress: "x", Contact: "x"}, Subject: d.Subject, Markdown: d.BodyMarkdown}); err != nil {
+		return web.Issue{}, &web.InputError{Field: "body_markdown", Message: err.Error(), MessageJA: "本文のテンプレートに誤りがあります: " + err.Error()}
+	}
+	is, err := w.a.issues.Create(ctx, dr)
+	return w.issue(ctx, is, err)
+}
+
+func (w webIssues) Update(ctx context.Context, id int64, d web.Draft) (web.Issue, error) {
+	dr, err := w.draft(ctx, d)
+	if err != nil {
+		return web.Issue{}, err
+	}
+	is, err := w.a.issues.Update(ctx, id, dr, actor(d.Author))
+	return w.issue(ctx, is, err)
+}
+
+func (w webIssues) ByID(ctx context.Context, id int64) (web.Issue, error) {
+	is, err := w.a.issues.ByID(ctx, id)
+	return w.issue(ctx, is, err)
+}
+
+func (w webIssues) list(ctx context.Context, iss []issues.Issue, err error) ([]web.Issue, error) {
+	if err != nil {
+		return nil, webErr(err)
+	}
+	out := make([]web.Issue, 0, len(iss))
+	for _, is := range iss {
+		wi, _ := w.issue(ctx, is, nil)
+		out = append(out, wi)
+	}
+	return out, nil
+}
+
+func (w webIssues) ListByList(ctx context.Context, listID int64, limit, offset int) ([]web.Issue, error) {
+	iss, err := w.a.issues.ListByList(ctx, listID, issues.Page{Limit: limit, Offset: offset})
+	return w.list(ctx, iss, err)
+}
+
+func (w webIssues) Archive(ctx context.Context, listID int64, limit, offset int) ([]web.Issue, error) {
+	iss, err := w.a.issues.Archive(ctx, listID, limit, offset)
+	return w.list(ctx, iss, err)
+}
+
+func (w webIssues) Schedule(ctx context.Context, id int64, at time.Time, login string) error {
+	_, err := w.a.issues.Schedule(ctx, id, at, actor(login))
+	return webErr(err)
+}
+
+func (w webIssues) SendNow(ctx context.Context, id int64, login string) error {
+	_, err := w.a.issues.SendNow(ctx, id, actor(login))
+	if err == nil {
+		w.a.kick()
+	}
+	return webErr(err)
+}
+
+func (w webIssues) Pause(ctx context.Context, id int64, login string) error {
+	if _, err := w.a.issues.Pause(ctx, id, actor(login)); err != nil {
+		return webErr(err)
+	}
+	return webErr(ignoreNotRunning(w.a.mail.Pause(ctx, id)))
+}
+
+func (w webIssues) Resume(ctx context.Context, id int64, login string) error {
+	if _, err := w.a.issues.Resume(ctx, id, actor(login)); err != nil {
+		return webErr(err)
+	}
+	return webErr(ignoreNotRunning(w.a.mail.Resume(ctx, id)))
+}
+
+func (w webIssues) Cancel(ctx context.Context, id int64, login string) error {
+	if _, err := w.a.issues.Cancel(ctx, id, actor(login)); err != nil {
+		return webErr(err)
+	}
+	return webErr(ignoreNotRunning(w.a.mail.Cancel(ctx, id)))
+}
+
+// ignoreNotRunning: pausing an issue the outbox has not started is fine.
+func ignoreNotRunning(err error) error {
+	if err != nil && errors.Is(err, errNotInOutbox(err)) {
+		return nil
+	}
+	return err
+}
+
+func (w webIssues) Approve(ctx context.Context, id int64, login string) error {
+	_, err := w.a.issues.Approve(ctx, id, actor(login), "")
+	return webErr(err)
+}
+
+func (w webIssues) Reject(ctx context.Context, id int64, login, comment string) error {
+	_, err := w.a.issues.Reject(ctx, id, actor(login), comment)
+	return webErr(err)
+}
+
+// TestSend sends the issue as the first recipient would get it to to.
+func (w webIssues) TestSend(ctx context.Context, id int64, to string) error {
+	is, err := w.a.issues.ByID(ctx, id)
+	if err != nil {
+		return webErr(err)
+	}
+	msg, err := w.a.render.preview(ctx, is.ListID, is.Subject, is.BodyMarkdown, to)
+	if err != nil {
+		return &web.InputError{Field: "body_markdown", Message: err.Error(), MessageJA: "本文を確認してください: " + err.Error()}
+	}
+	msg.Subject = "[テスト] " + msg.Subject
+	_, err = w.a.mail.Send(ctx, msg)
+	return err
+}
+
+// webRenderer renders previews (web.Renderer).
+type webRenderer struct{ a *app }
+
+func (w webRenderer) Preview(ctx context.Context, listID int64, subject, markdown string) (web.Parts, error) {
+	msg, err := w.a.render.preview(ctx, listID, subject, markdown, "")
+	if err != nil {
+		return web.Parts{}, &web.InputError{Field: "body_markdown", Message: err.Error(), MessageJA: "本文を確認してください: " + err.Error()}
+	}
+	return web.Parts{Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML}, nil
+}
+
+func (w webRenderer) MarkdownHTML(md string) (string, error) { return templates.MarkdownHTML(md) }
+
+// webDeliveries reports sending progress (web.Deliveries).
+type webDeliveries struct{ a *app }
+
+func (w webDeliveries) Progress(ctx context.Context, issueID int64) (web.Progress, error) {
+	p, err := w.a.mail.Progress(ctx, issueID)
+	return web.Progress{Queued: p.Queued, Sending: p.Sending, Sent: p.Sent, Failed: p.Failed, Bounced: p.Bounced,
+		Skipped: p.Skipped, PerSecond: p.PerSecond, ETA: p.ETA}, err
+}
+
+// webBounces lists bounces (web.Bounces).
+type webBounces struct{ a *app }
+
+func (w webBounces) List(ctx context.Context, f web.BounceFilter) ([]web.Bounce, error) {
+	filter := bounces.Filter{Class: f.Class, Limit: f.Limit, Offset: f.Offset}
+	if f.ListSlug != "" {
+		l, err := w.a.subs.ListBySlug(ctx, f.ListSlug)
+		if err != nil {
+			return nil, webErr(err)
+		}
+		filter.ListID = l.ID
+	}
+	bs, err := w.a.bounces.List(ctx, filter)
+	out := make([]web.Bounce, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, web.Bounce{ID: b.ID, Received: b.Received, Email: b.Email, Class: string(b.Class),
+			Status: b.Status, Diagnostic: b.Diagnostic})
+	}
+	return out, webErr(err)
+}
+
+// webPlan serves the progress pages (web.Plan).
+type webPlan struct{ a *app }
+
+func (w webPlan) Status(ctx context.Context) ([]web.DeadlineStatus, error) {
+	ds, err := w.a.progress.Status(ctx)
+	out := make([]web.DeadlineStatus, 0, len(ds))
+	for _, d := range ds {
+		wd := web.DeadlineStatus{ID: d.ID, TitleJA: d.TitleJA, Due: d.Due}
+		for _, b := range d.Bureaus {
+			bs := web.BureauStatus{Bureau: b.Bureau, NameJA: b.NameJA, Submitted: b.SubmittedAt != nil}
+			if b.SubmittedAt != nil {
+				bs.At = *b.SubmittedAt
+			}
+			wd.Bureaus = append(wd.Bureaus, bs)
+		}
+		out = append(out, wd)
+	}
+	return out, webErr(err)
+}
+
+func (w webPlan) MarkSubmitted(ctx context.Context, deadlineID, bureau, login string) error {
+	return webErr(w.a.progress.MarkSubmitted(ctx, deadlineID, bureau, "admin", login))
+}
+
+func (w webPlan) ExportCSV(ctx context.Context, out io.Writer) error {
+	return webErr(w.a.progress.ExportCSV(ctx, out))
+}

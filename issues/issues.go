@@ -1,0 +1,187 @@
+// Package issues keeps the life of a mail-magazine issue: its draft
+// (subject and Markdown body), its schedule, its status and the append-only
+// record of who changed what, when and from where.
+//
+// The life of an issue:
+//
+//	draft ──Schedule/SendNow──▶ scheduled ──MarkSending──▶ sending ──MarkSent──▶ sent
+//	  ▲  ◀──Update voids approval──┘  │                      │
+//	  │                               ├──Pause──▶ paused ◀──Pause┘   (Resume returns)
+//	  └──Reject (scheduled → draft)   └──MarkFailed──▶ failed ──Resume──▶ sending
+//	Cancel: from draft, scheduled, sending, paused or failed → cancelled.
+//
+// Only drafts and scheduled issues can be edited; a sent issue is immutable
+// (ErrImmutable). SendNow is Schedule with send_at = now: the issue becomes
+// "scheduled" and the next Due/StartDue run picks it up, so there is one path
+// into sending, not two.
+//
+// Approval: when an issue is created with RequireApproval (the caller decides,
+// from the list's setting and the author's role), it must be approved by a
+// user other than its author before Schedule or SendNow (ErrNeedsApproval).
+// Any edit after approval voids it; a scheduled issue that loses its approval
+// goes back to draft. Approve, Reject (with a comment) and the voiding are
+// events.
+//
+// The package renders nothing and sends nothing: cmd wires the send through
+// the consumer-side Outbox interface (see StartDue), so issues imports neither
+// mailer nor subscribers. The rules of the state machine live in Go (rules.go);
+// the SQL only stores.
+package issues
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits on a draft.
+const (
+	// MaxSubjectRunes is the longest subject accepted, in characters.
+	MaxSubjectRunes = 200
+	// MaxBodyBytes is the largest Markdown body accepted.
+	MaxBodyBytes = 256 << 10
+)
+
+// Options configures a Store. The zero value is the default.
+type Options struct {
+	// Now is the clock (nil = time.Now).
+	Now func() time.Time
+	// Logger receives state changes (nil = discard).
+	Logger *slog.Logger
+}
+
+// Store keeps issues and their events in SQLite.
+type Store struct {
+	db  *sql.DB
+	now func() time.Time
+	log *slog.Logger
+}
+
+// New returns a Store on db, which store.Open has migrated.
+func New(db *sql.DB, opt Options) *Store {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Store{db: db, now: opt.Now, log: opt.Logger}
+}
+
+// Actor says who does something and from where, for the events table.
+type Actor struct {
+	// Login is the user's login, or a system name such as "scheduler".
+	Login string
+	// Source says from where: "web 192.0.2.7", "api", "cli", "scheduler".
+	Source string
+}
+
+// Draft is what an editor writes.
+type Draft struct {
+	ListID       int64
+	Subject      string
+	BodyMarkdown string
+	SendAt       *time.Time
+	// Author is the login of the writer; Create records it as the actor.
+	Author string
+	// Source says from where the draft was created (see Actor.Source).
+	Source string
+	// RequireApproval is fixed at Create: the caller sets it when the list
+	// requires approval for this author. Update ignores it.
+	RequireApproval bool
+}
+
+// Issue is one stored issue.
+type Issue struct {
+	ID, ListID      int64
+	Subject         string
+	BodyMarkdown    string
+	Status          string
+	SendAt          *time.Time
+	Author          string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	SentAt          *time.Time
+	RequireApproval bool
+	// ApprovedBy is the approver's login; empty while not approved.
+	ApprovedBy string
+	ApprovedAt *time.Time
+	// PausedFrom is the status Resume returns a paused issue to.
+	PausedFrom string
+	// Recipients is the number of deliveries snapshotted; nil until then.
+	Recipients *int
+}
+
+// Editable reports whether the issue's content may still change.
+func (is Issue) Editable() bool {
+	return is.Status == StatusDraft || is.Status == StatusScheduled
+}
+
+// Event is one entry of an issue's history.
+type Event struct {
+	ID, IssueID int64
+	At          time.Time
+	Actor       string
+	Source      string
+	Action      Action
+	From, To    string
+	Comment     string
+}
+
+// Page selects a slice of a listing; Limit 0 means 50.
+type Page struct {
+	Limit, Offset int
+}
+
+// Validate checks a draft's subject and body without storing it.
+func (d Draft) Validate() error {
+	var problems []string
+	switch {
+	case strings.TrimSpace(d.Subject) == "":
+		problems = append(problems, "subject is empty")
+	case strings.ContainsAny(d.Subject, "\r\n"):
+		problems = append(problems, "subject contains a line break")
+	case !utf8.ValidString(d.Subject):
+		problems = append(problems, "subject is not valid UTF-8")
+	case utf8.RuneCountInString(d.Subject) > MaxSubjectRunes:
+		problems = append(problems, fmt.Sprintf("subject is longer than %d characters", MaxSubjectRunes))
+	}
+	if len(d.BodyMarkdown) > MaxBodyBytes {
+		problems = append(problems, fmt.Sprintf("body is larger than %d bytes", MaxBodyBytes))
+	} else if !utf8.ValidString(d.BodyMarkdown) {
+		problems = append(problems, "body is not valid UTF-8")
+	}
+	if d.ListID <= 0 {
+		problems = append(problems, "list is missing")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s: %w", strings.Join(problems, "; "), ErrInvalid)
+	}
+	return nil
+}
+
+func ms(t time.Time) int64 { return t.UTC().UnixMilli() }
+
+func msPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return ms(*t)
+}
+
+func fromMS(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := time.UnixMilli(v.Int64).UTC()
+	return &t
+}
+
+var errNoRows = sql.ErrNoRows
+
+func isNoRows(err error) bool { return errors.Is(err, errNoRows) }

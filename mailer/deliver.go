@@ -1,0 +1,170 @@
+package mailer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// deliver renders and sends one claimed delivery and says what became of it.
+func (m *Mailer) deliver(ctx context.Context, d Delivery) result {
+	switch m.state(d.IssueID) {
+	case runPaused:
+		return result{d: d, status: StatusQueued}
+	case runCancelled:
+		return result{d: d, status: StatusCancelled}
+	}
+	if ctx.Err() != nil {
+		return result{d: d, status: StatusQueued}
+	}
+	domain := Domain(d.Email)
+	now := m.now()
+	if open := m.opt.Window.Next(now, domain); open.After(now) {
+		return result{d: d, status: StatusQueued, next: open}
+	}
+	msg, err := m.opt.Renderer.Render(ctx, d)
+	if errors.Is(err, ErrSkip) {
+		return result{d: d, status: StatusSkipped, note: "skipped by renderer"}
+	}
+	if err != nil {
+		return m.retry(d, &Error{Temporary: true, Text: "render: " + err.Error(), Stage: "render"}, time.Time{})
+	}
+	m.fill(msg, d)
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	if err := m.build(buf, msg); err != nil {
+		return result{d: d, status: StatusFailed, attempted: true, note: "build: " + err.Error()}
+	}
+	if r, ok := m.waitLimits(ctx, d, domain); !ok {
+		return r
+	}
+	defer m.limits.release(domain)
+	qid, relay, e := m.transmit(ctx, msg, buf.Bytes(), domain)
+	return m.outcome(ctx, d, msg, e, qid, relay, domain)
+}
+
+// fill sets what the outbox owns in every message.
+func (m *Mailer) fill(msg *Message, d Delivery) {
+	if msg.To == "" {
+		msg.To, msg.ToName = d.Email, d.Name
+	}
+	if v := m.VERP(d.ID); v != "" {
+		msg.ReturnPath = v
+	}
+	if msg.MessageID == "" {
+		// Stable per delivery, so a copy sent twice after a crash carries
+		// the same Message-ID and mail clients show it once.
+		msg.MessageID = fmt.Sprintf("kawaraban.%d.%d@%s", d.IssueID, d.ID, domainOr(Domain(msg.FromAddress)))
+	}
+	if msg.FeedbackID == "" {
+		msg.FeedbackID = fmt.Sprintf("%d:issue:kawaraban", d.IssueID)
+	}
+}
+
+func domainOr(d string) string {
+	if d == "" {
+		return "kawaraban.invalid"
+	}
+	return d
+}
+
+// waitLimits waits for the rate limits; a long wait puts the delivery back
+// into the table for later instead of holding a worker.
+func (m *Mailer) waitLimits(ctx context.Context, d Delivery, domain string) (result, bool) {
+	for {
+		wait, ok := m.limits.acquire(domain, m.now())
+		if ok {
+			return result{}, true
+		}
+		if wait > deferAfter {
+			return result{d: d, status: StatusQueued, next: m.now().Add(wait)}, false
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return result{d: d, status: StatusQueued}, false
+		}
+	}
+}
+
+// transmit sends data over a pooled connection and records metrics.
+func (m *Mailer) transmit(ctx context.Context, msg *Message, data []byte, domain string) (qid, relay string, e *Error) {
+	c, err := m.pool.get(ctx, domain, m.limits.limit(domain))
+	if err != nil {
+		return "", "", toError(StageConnect, err)
+	}
+	relay = c.rp.name
+	from := msg.ReturnPath
+	if from == "" {
+		from = msg.FromAddress
+	}
+	to, err := SMTPAddress(msg.To)
+	if err != nil {
+		m.pool.put(c)
+		return "", relay, &Error{Text: err.Error(), Stage: StageRcpt}
+	}
+	start := time.Now()
+	qid, e = c.send(from, to, data, m.opt.Timeout)
+	m.pool.put(c)
+	label := resultLabel(e)
+	m.metrics.sent.WithLabelValues(relay, label).Inc()
+	m.metrics.latency.WithLabelValues(relay, label).Observe(time.Since(start).Seconds())
+	return qid, relay, e
+}
+
+// outcome maps the SMTP result to the delivery's next state (issue 5):
+// 2xx sent; 421/454 throttle the domain and retry; other 4xx and network
+// errors retry with backoff until MaxRetryAge; 5xx at RCPT or DATA fail at
+// once and are told to the BounceRecorder.
+func (m *Mailer) outcome(ctx context.Context, d Delivery, msg *Message, e *Error, qid, relay, domain string) result {
+	if e == nil {
+		m.limits.ok(domain)
+		return result{d: d, status: StatusSent, attempted: true, msgID: msg.MessageID, queueID: qid, relay: relay}
+	}
+	r := result{d: d, attempted: true, e: e, msgID: msg.MessageID, relay: relay}
+	if e.Temporary {
+		var hold time.Time
+		if e.Throttled() {
+			hold = m.limits.throttle(domain, m.now())
+			m.log.Warn("relay throttling", "domain", domain, "code", e.Code, "until", hold)
+		}
+		rr := m.retry(d, e, hold)
+		rr.msgID, rr.relay = r.msgID, r.relay
+		return rr
+	}
+	r.status = StatusFailed
+	if (e.Stage == StageRcpt || e.Stage == StageData) && m.opt.Bounces != nil {
+		if err := m.opt.Bounces.RecordSendFailure(ctx, d, e); err != nil {
+			m.log.Error("recording send failure", "delivery_id", d.ID, "subscriber_id", d.SubscriberID, "err", err)
+		}
+	}
+	return r
+}
+
+// retry schedules a temporary failure, or fails it past MaxRetryAge.
+func (m *Mailer) retry(d Delivery, e *Error, notBefore time.Time) result {
+	now := m.now()
+	r := result{d: d, attempted: true, e: e}
+	first := d.firstAttempt
+	if first.IsZero() {
+		first = now
+	}
+	if now.Sub(first) >= m.opt.MaxRetryAge {
+		r.status = StatusFailed
+		return r
+	}
+	r.status = StatusQueued
+	r.next = now.Add(m.backoff(d.Attempts + 1))
+	if notBefore.After(r.next) {
+		r.next = notBefore
+	}
+	return r
+}

@@ -1,0 +1,40 @@
+package mailer
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// DeliveryByID returns one delivery, for bounce attribution through a VERP
+// token; ok is false when there is no such delivery.
+func (m *Mailer) DeliveryByID(ctx context.Context, id int64) (Delivery, bool, error) {
+	return m.deliveryWhere(ctx, "id = ?", id)
+}
+
+// DeliveryByMessageID returns the delivery whose message carried msgID
+// (with or without angle brackets), for bounces that return only the
+// original headers.
+func (m *Mailer) DeliveryByMessageID(ctx context.Context, msgID string) (Delivery, bool, error) {
+	msgID = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(msgID), "<"), ">")
+	if msgID == "" {
+		return Delivery{}, false, nil
+	}
+	return m.deliveryWhere(ctx, "message_id = ?", msgID)
+}
+
+func (m *Mailer) deliveryWhere(ctx context.Context, where string, arg any) (Delivery, bool, error) {
+	var d Delivery
+	err := m.db.QueryRowContext(ctx,
+		"SELECT id, issue_id, subscriber_id, email, name, attempts FROM deliveries WHERE "+where, arg).
+		Scan(&d.ID, &d.IssueID, &d.SubscriberID, &d.Email, &d.Name, &d.Attempts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Delivery{}, false, nil
+	}
+	if err != nil {
+		return Delivery{}, false, fmt.Errorf("looking up delivery: %w", err)
+	}
+	return d, true, nil
+}

@@ -1,0 +1,333 @@
+package mailer
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Delivery states in table deliveries.
+const (
+	StatusQueued    = "queued"
+	StatusSending   = "sending"
+	StatusSent      = "sent"
+	StatusFailed    = "failed"
+	StatusBounced   = "bounced"
+	StatusSkipped   = "skipped"
+	StatusCancelled = "cancelled"
+)
+
+// Run states in table mailer_runs.
+const (
+	runRunning   = "running"
+	runPaused    = "paused"
+	runCancelled = "cancelled"
+	runDone      = "done"
+)
+
+// Recipient is one address to snapshot into the outbox.
+type Recipient struct {
+	SubscriberID int64
+	Email, Name  string
+}
+
+// RecipientSource lists an issue's recipients (confirmed, not suppressed).
+// package subscribers satisfies it; it reads inside tx so that the snapshot
+// is one consistent transaction.
+type RecipientSource interface {
+	EachRecipient(ctx context.Context, tx *sql.Tx, listID int64, fn func(Recipient) error) error
+}
+
+// Delivery is one claimed row of the outbox, handed to the Renderer.
+type Delivery struct {
+	ID, IssueID, SubscriberID int64
+	Email, Name               string
+	Attempts                  int
+
+	firstAttempt time.Time // zero before the first attempt
+}
+
+// Renderer makes the personal message for a delivery. It may return ErrSkip
+// (the recipient unsubscribed meanwhile). The mailer fills To when empty,
+// ReturnPath (VERP), MessageID and FeedbackID itself.
+type Renderer interface {
+	Render(ctx context.Context, d Delivery) (*Message, error)
+}
+
+// BounceRecorder hears at once of a permanent failure (5xx at RCPT or DATA)
+// so that the bounce policy can apply; package bounces satisfies it.
+type BounceRecorder interface {
+	RecordSendFailure(ctx context.Context, d Delivery, e *Error) error
+}
+
+// Progress counts an issue's deliveries by state, with the send rate over
+// the last minute and the time left at that rate.
+type Progress struct {
+	Queued, Sending, Sent, Failed, Bounced, Skipped, Cancelled int
+	PerSecond                                                  float64
+	ETA                                                        time.Duration
+}
+
+// snapshotChunk is the number of rows per multi-row INSERT in Snapshot.
+const snapshotChunk = 200
+
+// Snapshot copies listID's recipients for issueID into the outbox in one
+// transaction and returns how many it added. Calling it again for the same
+// issue adds nothing and returns 0.
+func (m *Mailer) Snapshot(ctx context.Context, issueID, listID int64, src RecipientSource) (int, error) {
+	tx, err := m.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("snapshotting issue %d: %w", issueID, err)
+	}
+	defer tx.Rollback()
+	now := m.now().UnixMilli()
+	res, err := tx.ExecContext(ctx, `INSERT INTO mailer_runs (issue_id, list_id, created_ms, updated_ms)
+		VALUES (?, ?, ?, ?) ON CONFLICT (issue_id) DO NOTHING`, issueID, listID, now, now)
+	if err != nil {
+		return 0, fmt.Errorf("snapshotting issue %d: %w", issueID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return 0, nil
+	}
+	ins := &snapshotInserter{ctx: ctx, tx: tx, issueID: issueID}
+	if err := src.EachRecipient(ctx, tx, listID, ins.add); err != nil {
+		return 0, fmt.Errorf("snapshotting issue %d: listing recipients: %w", issueID, err)
+	}
+	if err := ins.flush(); err != nil {
+		return 0, fmt.Errorf("snapshotting issue %d: %w", issueID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE mailer_runs SET total = ? WHERE issue_id = ?`, ins.total, issueID); err != nil {
+		return 0, fmt.Errorf("snapshotting issue %d: %w", issueID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("snapshotting issue %d: %w", issueID, err)
+	}
+	m.setState(issueID, runRunning)
+	return ins.total, nil
+}
+
+// snapshotInserter batches recipients into multi-row INSERTs.
+type snapshotInserter struct {
+	ctx     context.Context
+	tx      *sql.Tx
+	issueID int64
+	args    []any
+	n       int
+	total   int
+	full    *sql.Stmt
+}
+
+func (s *snapshotInserter) add(r Recipient) error {
+	if r.Email == "" {
+		return fmt.Errorf("subscriber %d: %w: empty address", r.SubscriberID, ErrBadAddress)
+	}
+	s.args = append(s.args, s.issueID, r.SubscriberID, r.Email, r.Name, Domain(r.Email))
+	s.n++
+	if s.n == snapshotChunk {
+		return s.flush()
+	}
+	return nil
+}
+
+func (s *snapshotInserter) flush() error {
+	if s.n == 0 {
+		return nil
+	}
+	var stmt *sql.Stmt
+	var err error
+	if s.n == snapshotChunk && s.full != nil {
+		stmt = s.full
+	} else {
+		q := "INSERT INTO deliveries (issue_id, subscriber_id, email, name, domain) VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?),", s.n), ",") +
+			" ON CONFLICT (issue_id, subscriber_id) DO NOTHING"
+		if stmt, err = s.tx.PrepareContext(s.ctx, q); err != nil {
+			return err
+		}
+		if s.n == snapshotChunk {
+			s.full = stmt
+		} else {
+			defer stmt.Close()
+		}
+	}
+	res, err := stmt.ExecContext(s.ctx, s.args...)
+	if err != nil {
+		return err
+	}
+	k, _ := res.RowsAffected()
+	s.total += int(k)
+	s.args, s.n = s.args[:0], 0
+	return nil
+}
+
+// Pause stops claiming the issue's deliveries; claimed ones not yet sent go
+// back to the queue. Workers see it before their next message.
+func (m *Mailer) Pause(ctx context.Context, issueID int64) error {
+	return m.changeState(ctx, issueID, runPaused, runRunning)
+}
+
+// Resume lets a paused issue send again.
+func (m *Mailer) Resume(ctx context.Context, issueID int64) error {
+	return m.changeState(ctx, issueID, runRunning, runPaused)
+}
+
+// Cancel stops an issue for good: queued deliveries become cancelled.
+func (m *Mailer) Cancel(ctx context.Context, issueID int64) error {
+	if err := m.changeState(ctx, issueID, runCancelled, runRunning, runPaused); err != nil {
+		return err
+	}
+	_, err := m.db.ExecContext(ctx, `UPDATE deliveries SET status = 'cancelled', done_ms = ?
+		WHERE issue_id = ? AND status = 'queued'`, m.now().UnixMilli(), issueID)
+	if err != nil {
+		return fmt.Errorf("cancelling issue %d: %w", issueID, err)
+	}
+	return nil
+}
+
+func (m *Mailer) changeState(ctx context.Context, issueID int64, to string, from ...string) error {
+	q := `UPDATE mailer_runs SET state = ?, updated_ms = ? WHERE issue_id = ? AND state IN (` +
+		strings.TrimSuffix(strings.Repeat("?,", len(from)), ",") + `)`
+	args := []any{to, m.now().UnixMilli(), issueID}
+	for _, f := range from {
+		args = append(args, f)
+	}
+	res, err := m.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("setting issue %d %s: %w", issueID, to, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		var state string
+		err := m.db.QueryRowContext(ctx, `SELECT state FROM mailer_runs WHERE issue_id = ?`, issueID).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("setting issue %d %s: %w", issueID, to, ErrUnknownIssue)
+		}
+		if err != nil {
+			return fmt.Errorf("setting issue %d %s: %w", issueID, to, err)
+		}
+		if state != to {
+			return fmt.Errorf("setting issue %d %s: it is %s", issueID, to, state)
+		}
+	}
+	m.setState(issueID, to)
+	return nil
+}
+
+func (m *Mailer) setState(issueID int64, state string) {
+	m.mu.Lock()
+	m.states[issueID] = state
+	m.mu.Unlock()
+}
+
+func (m *Mailer) state(issueID int64) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.states[issueID]
+}
+
+// RetryFailed puts the issue's failed deliveries back in the queue (the
+// "resend to those that failed" action) and returns how many. Bounced and
+// skipped deliveries stay as they are.
+func (m *Mailer) RetryFailed(ctx context.Context, issueID int64) (int, error) {
+	tx, err := m.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("retrying issue %d: %w", issueID, err)
+	}
+	defer tx.Rollback()
+	now := m.now().UnixMilli()
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'queued', next_attempt_ms = ?,
+		first_attempt_ms = NULL, done_ms = NULL WHERE issue_id = ? AND status = 'failed'`, now, issueID)
+	if err != nil {
+		return 0, fmt.Errorf("retrying issue %d: %w", issueID, err)
+	}
+	n, _ := res.RowsAffected()
+	if n > 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE mailer_runs SET state = 'running', updated_ms = ?
+			WHERE issue_id = ? AND state = 'done'`, now, issueID); err != nil {
+			return 0, fmt.Errorf("retrying issue %d: %w", issueID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("retrying issue %d: %w", issueID, err)
+	}
+	if n > 0 && m.state(issueID) == runDone {
+		m.setState(issueID, runRunning)
+	}
+	return int(n), nil
+}
+
+// MarkBounced records that a sent delivery bounced later (the IMAP bounce
+// reader found a DSN for it).
+func (m *Mailer) MarkBounced(ctx context.Context, deliveryID int64) error {
+	res, err := m.db.ExecContext(ctx, `UPDATE deliveries SET status = 'bounced', done_ms = ?
+		WHERE id = ? AND status IN ('sent', 'failed', 'sending', 'queued')`, m.now().UnixMilli(), deliveryID)
+	if err != nil {
+		return fmt.Errorf("marking delivery %d bounced: %w", deliveryID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		var st string
+		err := m.db.QueryRowContext(ctx, `SELECT status FROM deliveries WHERE id = ?`, deliveryID).Scan(&st)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("marking delivery %d bounced: %w", deliveryID, ErrUnknownIssue)
+		}
+	}
+	return nil
+}
+
+// Progress reports the issue's deliveries by state, the rate over the last
+// minute and the estimated time left.
+func (m *Mailer) Progress(ctx context.Context, issueID int64) (Progress, error) {
+	var p Progress
+	rows, err := m.db.QueryContext(ctx, `SELECT status, count(*) FROM deliveries WHERE issue_id = ? GROUP BY status`, issueID)
+	if err != nil {
+		return p, fmt.Errorf("progress of issue %d: %w", issueID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return p, fmt.Errorf("progress of issue %d: %w", issueID, err)
+		}
+		*p.field(st) += n
+	}
+	if err := rows.Err(); err != nil {
+		return p, fmt.Errorf("progress of issue %d: %w", issueID, err)
+	}
+	now := m.now()
+	since := now.Add(-time.Minute).UnixMilli()
+	var recent int
+	var first sql.NullInt64
+	err = m.db.QueryRowContext(ctx, `SELECT count(*), min(done_ms) FROM deliveries
+		WHERE issue_id = ? AND status = 'sent' AND done_ms >= ?`, issueID, since).Scan(&recent, &first)
+	if err != nil {
+		return p, fmt.Errorf("progress of issue %d: %w", issueID, err)
+	}
+	if recent > 0 && first.Valid {
+		span := max(now.UnixMilli()-first.Int64, 1000)
+		p.PerSecond = float64(recent) * 1000 / float64(span)
+		p.ETA = time.Duration(float64(p.Queued+p.Sending) / p.PerSecond * float64(time.Second))
+	}
+	return p, nil
+}
+
+func (p *Progress) field(status string) *int {
+	switch status {
+	case StatusQueued:
+		return &p.Queued
+	case StatusSending:
+		return &p.Sending
+	case StatusSent:
+		return &p.Sent
+	case StatusFailed:
+		return &p.Failed
+	case StatusBounced:
+		return &p.Bounced
+	case StatusSkipped:
+		return &p.Skipped
+	default:
+		return &p.Cancelled
+	}
+}

@@ -1,0 +1,351 @@
+package mailer
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// result is what a worker learned about one delivery; the recorder writes
+// it in a batched transaction.
+type result struct {
+	d         Delivery
+	status    string // new status
+	attempted bool   // an SMTP attempt was made (attempts+1)
+	next      time.Time
+	e         *Error
+	note      string // last_error when e is nil
+	msgID     string
+	queueID   string
+	relay     string
+}
+
+// How the engine bounds its work (see docs/BENCHMARKS.md):
+//
+//   - the dispatcher claims at most BatchSize deliveries at a time, and only
+//     while fewer than InFlight are claimed and not yet recorded;
+//   - the recorder commits results every 100 results or 50 ms;
+//   - on start, rows left "sending" by a crash go back to "queued".
+//
+// So after a kill -9 at most InFlight recipients can receive a second copy,
+// and none is lost. One Run per database is assumed.
+const (
+	recordEvery = 100
+	recordAfter = 50 * time.Millisecond
+	idlePoll    = 200 * time.Millisecond
+	deferAfter  = time.Second // a wait longer than this goes back to the table
+)
+
+// Run sends queued deliveries until ctx ends. Results still pending when
+// ctx ends are committed before Run returns.
+func (m *Mailer) Run(ctx context.Context) error {
+	if m.opt.Renderer == nil {
+		return errors.New("mailer: Run needs Options.Renderer")
+	}
+	if _, err := m.db.ExecContext(ctx, `UPDATE deliveries SET status = 'queued' WHERE status = 'sending'`); err != nil {
+		return fmt.Errorf("recovering claimed deliveries: %w", err)
+	}
+	if err := m.refreshStates(ctx); err != nil {
+		return err
+	}
+	slots := make(chan struct{}, m.opt.InFlight)
+	jobs := make(chan Delivery, m.opt.BatchSize)
+	results := make(chan result, m.opt.InFlight)
+
+	var wg sync.WaitGroup
+	for range m.opt.Workers {
+		wg.Go(func() {
+			for d := range jobs {
+				results <- m.deliver(ctx, d)
+			}
+		})
+	}
+	recDone := make(chan error, 1)
+	go func() { recDone <- m.record(results, slots) }()
+	go m.watchStates(ctx)
+
+	err := m.dispatch(ctx, jobs, slots)
+	close(jobs)
+	wg.Wait()
+	close(results)
+	if rerr := <-recDone; rerr != nil {
+		return rerr
+	}
+	m.pool.closeAll()
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	return err
+}
+
+// dispatch claims batches while the in-flight window has room.
+func (m *Mailer) dispatch(ctx context.Context, jobs chan<- Delivery, slots chan struct{}) error {
+	for {
+		n := 0
+		for n < m.opt.BatchSize {
+			select {
+			case slots <- struct{}{}:
+				n++
+				continue
+			case <-ctx.Done():
+				freeSlots(slots, n)
+				return ctx.Err()
+			default:
+			}
+			if n > 0 {
+				break
+			}
+			select { // window full: wait for one slot
+			case slots <- struct{}{}:
+				n++
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		ds, err := m.claim(ctx, n)
+		if err != nil {
+			freeSlots(slots, n)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			m.log.Error("claiming deliveries", "err", err)
+			ds = nil
+		}
+		freeSlots(slots, n-len(ds))
+		for _, d := range ds {
+			jobs <- d // never blocks forever: workers drain jobs
+		}
+		if len(ds) == 0 {
+			select {
+			case <-time.After(idlePoll):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+}
+
+func freeSlots(slots chan struct{}, n int) {
+	for range n {
+		<-slots
+	}
+}
+
+// claim marks up to n due deliveries of running issues as sending.
+func (m *Mailer) claim(ctx context.Context, n int) ([]Delivery, error) {
+	now := m.now()
+	if w := m.opt.Window; w != nil && w.Next(now, "").After(now) {
+		return nil, nil
+	}
+	rows, err := m.db.QueryContext(ctx, `UPDATE deliveries SET status = 'sending'
+		WHERE id IN (SELECT d.id FROM deliveries d JOIN mailer_runs r ON r.issue_id = d.issue_id
+			WHERE d.status = 'queued' AND d.next_attempt_ms <= ? AND r.state = 'running'
+			ORDER BY d.next_attempt_ms, d.id LIMIT ?)
+		RETURNING id, issue_id, subscriber_id, email, name, attempts, first_attempt_ms`, now.UnixMilli(), n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ds := make([]Delivery, 0, n)
+	for rows.Next() {
+		var d Delivery
+		var first sql.NullInt64
+		if err := rows.Scan(&d.ID, &d.IssueID, &d.SubscriberID, &d.Email, &d.Name, &d.Attempts, &first); err != nil {
+			return nil, err
+		}
+		if first.Valid {
+			d.firstAttempt = time.UnixMilli(first.Int64)
+		}
+		ds = append(ds, d)
+	}
+	return ds, rows.Err()
+}
+
+// record commits results in batches and frees their in-flight slots.
+func (m *Mailer) record(results <-chan result, slots chan struct{}) error {
+	batch := make([]result, 0, recordEvery)
+	tick := time.NewTicker(recordAfter)
+	defer tick.Stop()
+	var firstErr error
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		// Results must reach the table even while Run is shutting down.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := m.commit(ctx, batch); err != nil && firstErr == nil {
+			firstErr = err
+			m.log.Error("recording results", "err", err)
+		}
+		m.checkDone(ctx, batch)
+		freeSlots(slots, len(batch))
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				flush()
+				return firstErr
+			}
+			batch = append(batch, r)
+			if len(batch) >= recordEvery {
+				flush()
+			}
+		case <-tick.C:
+			flush()
+		}
+	}
+}
+
+func (m *Mailer) commit(ctx context.Context, batch []result) error {
+	tx, err := m.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("recording results: %w", err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + ?,
+		next_attempt_ms = ?, first_attempt_ms = coalesce(first_attempt_ms, ?), done_ms = ?,
+		last_code = ?, last_enhanced = ?, last_error = ?, message_id = coalesce(?, message_id),
+		queue_id = coalesce(?, queue_id), relay = coalesce(?, relay)
+		WHERE id = ? AND status = 'sending'`)
+	if err != nil {
+		return fmt.Errorf("recording results: %w", err)
+	}
+	defer stmt.Close()
+	now := m.now().UnixMilli()
+	for _, r := range batch {
+		if _, err := stmt.ExecContext(ctx, r.args(now)...); err != nil {
+			return fmt.Errorf("recording delivery %d: %w", r.d.ID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("recording results: %w", err)
+	}
+	return nil
+}
+
+func (r result) args(now int64) []any {
+	attempted, first := 0, any(nil)
+	if r.attempted {
+		attempted, first = 1, now
+	}
+	var done any
+	if r.status != StatusQueued {
+		done = now
+	}
+	next := now
+	if !r.next.IsZero() {
+		next = r.next.UnixMilli()
+	}
+	var code, enh, text any
+	if r.e != nil {
+		text = r.e.Error()
+		if r.e.Code != 0 {
+			code = r.e.Code
+		}
+		if r.e.Enhanced != "" {
+			enh = r.e.Enhanced
+		}
+	} else if r.note != "" {
+		text = r.note
+	}
+	return []any{r.status, attempted, next, first, done, code, enh, text,
+		nullString(r.msgID), nullString(r.queueID), nullString(r.relay), r.d.ID}
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// checkDone marks finished issues done and tells OnIssueDone.
+func (m *Mailer) checkDone(ctx context.Context, batch []result) {
+	seen := map[int64]bool{}
+	for _, r := range batch {
+		if seen[r.d.IssueID] || r.status == StatusQueued {
+			continue
+		}
+		seen[r.d.IssueID] = true
+		var left int
+		err := m.db.QueryRowContext(ctx, `SELECT count(*) FROM deliveries
+			WHERE issue_id = ? AND status IN ('queued', 'sending')`, r.d.IssueID).Scan(&left)
+		if err != nil || left > 0 {
+			continue
+		}
+		res, err := m.db.ExecContext(ctx, `UPDATE mailer_runs SET state = 'done', updated_ms = ?
+			WHERE issue_id = ? AND state = 'running'`, m.now().UnixMilli(), r.d.IssueID)
+		if err != nil {
+			m.log.Error("marking issue done", "issue_id", r.d.IssueID, "err", err)
+			continue
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			m.setState(r.d.IssueID, runDone)
+			m.log.Info("issue sent", "issue_id", r.d.IssueID)
+			if m.opt.OnIssueDone != nil {
+				m.opt.OnIssueDone(ctx, r.d.IssueID)
+			}
+		}
+	}
+}
+
+// watchStates refreshes issue states from the table so that a pause or
+// cancel made by another process takes effect within a second.
+func (m *Mailer) watchStates(ctx context.Context) {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := m.refreshStates(ctx); err != nil && ctx.Err() == nil {
+				m.log.Warn("refreshing issue states", "err", err)
+			}
+		}
+	}
+}
+
+func (m *Mailer) refreshStates(ctx context.Context) error {
+	rows, err := m.db.QueryContext(ctx, `SELECT issue_id, state FROM mailer_runs WHERE state != 'done'`)
+	if err != nil {
+		return fmt.Errorf("reading issue states: %w", err)
+	}
+	defer rows.Close()
+	states := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var st string
+		if err := rows.Scan(&id, &st); err != nil {
+			return fmt.Errorf("reading issue states: %w", err)
+		}
+		states[id] = st
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading issue states: %w", err)
+	}
+	m.mu.Lock()
+	for id, st := range states {
+		m.states[id] = st
+	}
+	m.mu.Unlock()
+	return nil
+}
+
+// backoff returns the delay before retry number attempts (1 = first retry):
+// RetryBase doubled each time up to RetryMax, ±20% jitter.
+func (m *Mailer) backoff(attempts int) time.Duration {
+	d := m.opt.RetryBase << min(max(attempts-1, 0), 20)
+	if d > m.opt.RetryMax || d <= 0 {
+		d = m.opt.RetryMax
+	}
+	j := time.Duration(rand.Int64N(int64(d)/5*2+1)) - d/5
+	return d + j
+}

@@ -1,0 +1,113 @@
+package subscribers
+
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+	"testing"
+)
+
+type discardConfirmer struct{}
+
+func (discardConfirmer) SendConfirmation(context.Context, Confirmation) error { return nil }
+
+// seedConfirmed inserts n confirmed subscribers of listID directly, as a
+// fast fixture for benchmarks.
+func seedConfirmed(b *testing.B, f fixture, listID int64, n int) {
+	b.Helper()
+	tx, err := f.s.db.Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tx.Rollback()
+	subIns, err := tx.Prepare(`INSERT INTO subscribers (email, name, attributes, created) VALUES (?, ?, ?, 0)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	subsIns, err := tx.Prepare(`INSERT INTO subscriptions (list_id, subscriber_id, status, source, requested_at, confirmed_at)
+VALUES (?, ?, 'confirmed', 'import', 0, 0)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range n {
+		attrs := "{}"
+		if i%10 == 0 {
+			attrs = `{"ward":"北区"}`
+		}
+		res, err := subIns.Exec("user"+strconv.Itoa(i)+"@example.jp", "読者"+strconv.Itoa(i), attrs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		id, _ := res.LastInsertId()
+		if _, err := subsIns.Exec(listID, id); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkEachRecipient100k streams a 100,000-subscriber list (with 1%
+// of it suppressed).
+func BenchmarkEachRecipient100k(b *testing.B) {
+	f := newFixture(b)
+	l := f.list(b, "kodomo")
+	const n = 100_000
+	seedConfirmed(b, f, l.ID, n)
+	for i := 0; i < n; i += 100 {
+		if err := f.s.Suppress(f.ctx, "user"+strconv.Itoa(i)+"@example.jp", ReasonHardBounce, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		count := 0
+		err := f.s.EachRecipient(f.ctx, nil, l.ID, func(Recipient) error {
+			count++
+			return nil
+		})
+		if err != nil || count != n-n/100 {
+			b.Fatalf("%d recipients, %v", count, err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "recipients/s")
+}
+
+// BenchmarkSubscribe measures a form subscription of a new address to two
+// lists, confirmation mail included (to a Confirmer that discards it).
+func BenchmarkSubscribe(b *testing.B) {
+	f := newFixture(b)
+	f.s.opt.Confirmer = discardConfirmer{}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		err := f.s.Subscribe(f.ctx, SubscribeRequest{Email: "bench" + strconv.Itoa(i) + "@example.jp",
+			Lists: []string{"kodomo", "kankyo"}, Evidence: Evidence{IP: "192.0.2.1", UserAgent: "bench"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSubscribeParallel is BenchmarkSubscribe from GOMAXPROCS
+// goroutines: writers serialise in SQLite, so this shows the ceiling.
+func BenchmarkSubscribeParallel(b *testing.B) {
+	f := newFixture(b)
+	f.s.opt.Confirmer = discardConfirmer{}
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1)
+			err := f.s.Subscribe(f.ctx, SubscribeRequest{Email: "p" + strconv.FormatInt(i, 10) + "@example.jp",
+				Lists: []string{"kodomo"}, Evidence: Evidence{IP: "192.0.2.1"}})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

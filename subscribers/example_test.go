@@ -1,0 +1,69 @@
+package subscribers_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"kawaraban/store"
+	"kawaraban/subscribers"
+	"kawaraban/token"
+)
+
+func ExampleParseAddress() {
+	a, err := subscribers.ParseAddress(" user..name.@DOCOMO.ne.jp ")
+	fmt.Println(a, a.SMTP(), err)
+
+	_, err = subscribers.ParseAddress("a@b@c.jp")
+	fmt.Println(err.(*subscribers.AddressError).MessageJA)
+	// Output:
+	// user..name.@docomo.ne.jp "user..name."@docomo.ne.jp <nil>
+	// メールアドレスに@が2つ以上あります
+}
+
+// mailbox is a Confirmer that prints instead of mailing.
+type mailbox struct{ last subscribers.Confirmation }
+
+func (m *mailbox) SendConfirmation(_ context.Context, c subscribers.Confirmation) error {
+	m.last = c
+	fmt.Println("confirmation to", c.To, "for", len(c.Lists), "list(s)")
+	return nil
+}
+
+func ExampleStore_Subscribe() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "kawaraban-example")
+	defer os.RemoveAll(dir)
+	db, err := store.Open(ctx, filepath.Join(dir, "k.db"), store.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer db.Close()
+	signer, _ := token.NewSigner(bytes.Repeat([]byte("k"), 32))
+	box := &mailbox{}
+	s := subscribers.New(db, subscribers.Options{Signer: signer, BaseURL: "https://mail.example.jp", Confirmer: box})
+	_ = s.SyncLists(ctx, []subscribers.List{{Slug: "kodomo", NameJA: "子ども・若者センター通信", DoubleOptIn: true}})
+
+	err = s.Subscribe(ctx, subscribers.SubscribeRequest{Email: "hanako@example.jp", Lists: []string{"kodomo"},
+		Source: subscribers.SourceWeb, Evidence: subscribers.Evidence{IP: "192.0.2.1", UserAgent: "Mobile Safari"}})
+	fmt.Println("subscribe:", err)
+
+	tok := strings.TrimPrefix(box.last.ConfirmURL, "https://mail.example.jp/confirm/")
+	res, err := s.Confirm(ctx, tok, subscribers.Evidence{IP: "192.0.2.1"})
+	fmt.Println("confirmed:", res.Lists[0].Slug, err)
+
+	l, _ := s.ListBySlug(ctx, "kodomo")
+	_ = s.EachRecipient(ctx, nil, l.ID, func(r subscribers.Recipient) error {
+		fmt.Println("recipient:", r.Email)
+		return nil
+	})
+	// Output:
+	// confirmation to hanako@example.jp for 1 list(s)
+	// subscribe: <nil>
+	// confirmed: kodomo <nil>
+	// recipient: hanako@example.jp
+}

@@ -1,0 +1,123 @@
+package subscribers
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// Prefs is what the preferences page shows.
+type Prefs struct {
+	SubscriberID int64
+	Email, Name  string
+	// MaskedEmail is what the page should show (see MaskEmail).
+	MaskedEmail string
+	Lang        string
+	// Lists are every public list, and the internal lists the subscriber
+	// is on, each with the subscriber's state.
+	Lists []PrefList
+}
+
+// PrefList is one list on the preferences page.
+type PrefList struct {
+	List List
+	// Status is StatusConfirmed, StatusUnconfirmed, StatusUnsubscribed or "".
+	Status string
+	// Subscribed is true for confirmed and unconfirmed subscriptions (the
+	// box is ticked).
+	Subscribed bool
+}
+
+func (s *Store) prefsSubscriber(ctx context.Context, tok string) (int64, error) {
+	ids, err := s.verify(PurposePrefs, tok)
+	if err != nil {
+		return 0, err
+	}
+	if len(ids) != 1 {
+		return 0, fmt.Errorf("preferences token: %w", ErrBadToken)
+	}
+	return ids[0], nil
+}
+
+// Preferences reads a preferences token and returns the page's content.
+// It changes nothing.
+func (s *Store) Preferences(ctx context.Context, tok string) (Prefs, error) {
+	id, err := s.prefsSubscriber(ctx, tok)
+	if err != nil {
+		return Prefs{}, err
+	}
+	return s.prefs(ctx, s.db, id)
+}
+
+func (s *Store) prefs(ctx context.Context, q queryer, id int64) (Prefs, error) {
+	sub, err := subscriberByID(ctx, q, id)
+	if err != nil {
+		return Prefs{}, err
+	}
+	lists, err := s.lists(ctx, q)
+	if err != nil {
+		return Prefs{}, err
+	}
+	p := Prefs{SubscriberID: sub.ID, Email: sub.Email, MaskedEmail: MaskEmail(sub.Email), Name: sub.Name, Lang: sub.Lang}
+	for _, l := range lists {
+		st, _, err := subStatus(ctx, q, l.ID, sub.ID)
+		if err != nil {
+			return Prefs{}, err
+		}
+		on := st == StatusConfirmed || st == StatusUnconfirmed
+		if !l.Public() && !on {
+			continue
+		}
+		p.Lists = append(p.Lists, PrefList{List: l, Status: st, Subscribed: on})
+	}
+	return p, nil
+}
+
+// SavePreferences sets the subscriber's lists to exactly listSlugs, among
+// the lists Preferences shows. Leaving a list records an opt-out; joining
+// one records an opt-in with source SourcePrefs and confirms at once: the
+// link came by mail to the address, so the address is verified. An empty
+// listSlugs leaves every list. A slug not on the page gives ErrUnknownList
+// and changes nothing.
+func (s *Store) SavePreferences(ctx context.Context, tok string, listSlugs []string, ev Evidence) error {
+	id, err := s.prefsSubscriber(ctx, tok)
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, slug := range listSlugs {
+		want[slug] = true
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		p, err := s.prefs(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		shown := map[string]bool{}
+		for _, pl := range p.Lists {
+			shown[pl.List.Slug] = true
+		}
+		for slug := range want {
+			if !shown[slug] {
+				return fmt.Errorf("list %q: %w", slug, ErrUnknownList)
+			}
+		}
+		sub := subscriber{ID: p.SubscriberID, Email: p.Email}
+		for _, pl := range p.Lists {
+			switch w := want[pl.List.Slug]; {
+			case w && pl.Status != StatusConfirmed:
+				err = s.optIn(ctx, tx, pl.List.ID, sub, SourcePrefs, ev, "joined from the preferences page (address verified by mail)")
+			case !w && pl.Subscribed:
+				_, err = s.optOut(ctx, tx, pl.List.ID, sub, SourcePrefs, ev)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("saving preferences of subscriber %d: %w", id, err)
+	}
+	return nil
+}

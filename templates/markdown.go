@@ -1,0 +1,66 @@
+package templates
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/renderer/html"
+	"github.com/yuin/goldmark/text"
+)
+
+// markdown bundles the Markdown converter and the HTML sanitiser; both are
+// safe for concurrent use once built.
+type markdown struct {
+	gm     goldmark.Markdown
+	policy *bluemonday.Policy
+	strict *bluemonday.Policy
+}
+
+func newMarkdown() markdown {
+	gm := goldmark.New(
+		goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.Linkify, extension.TaskList),
+		// Raw HTML is let through goldmark so that bluemonday decides what of
+		// it survives; nothing reaches a mail without the sanitiser.
+		goldmark.WithRendererOptions(html.WithUnsafe()),
+	)
+	// UGC: no scripts, no event handlers, no style attributes, only http,
+	// https and mailto URLs (plus tel for phone numbers), links rel=nofollow.
+	p := bluemonday.UGCPolicy()
+	p.AllowURLSchemes("tel")
+	p.RequireNoReferrerOnLinks(true)
+	return markdown{gm: gm, policy: p, strict: bluemonday.StrictPolicy()}
+}
+
+func (m markdown) parse(src []byte) ast.Node {
+	return m.gm.Parser().Parse(text.NewReader(src))
+}
+
+func (m markdown) html(src []byte) (string, error) {
+	var b bytes.Buffer
+	if err := m.gm.Renderer().Render(&b, src, m.parse(src)); err != nil {
+		return "", fmt.Errorf("rendering Markdown: %w", err)
+	}
+	return m.policy.Sanitize(b.String()), nil
+}
+
+// defaultMarkdown is built per call by the package-level helpers, which
+// keeps the package free of mutable globals; a Set reuses its own.
+func defaultMarkdown() markdown { return newMarkdown() }
+
+// MarkdownHTML renders Markdown (GFM tables, strikethrough, autolinks, task
+// lists) to sanitised HTML, for archive pages and previews. Template
+// actions such as {{ .Name }} are not interpreted: use Prepare for mail.
+func MarkdownHTML(md string) (string, error) {
+	return defaultMarkdown().html([]byte(md))
+}
+
+// MarkdownText renders Markdown to the text/plain form used in mail: links
+// as numbered footnotes, lines wrapped at width columns (0 = TextWidth),
+// counting East Asian wide characters as two.
+func MarkdownText(md string, width int) string {
+	return defaultMarkdown().text([]byte(md), width, "")
+}

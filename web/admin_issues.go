@@ -1,0 +1,320 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type issuesData struct {
+	Lists  []List
+	List   List
+	Issues []Issue
+	Page   int
+	More   bool
+}
+
+// chosenList reads ?list= (or the first list the user may view).
+func (s *Server) chosenList(r *http.Request, u User, slug string) (List, []List, error) {
+	all, err := s.lists(r.Context())
+	if err != nil {
+		return List{}, nil, err
+	}
+	mine := visible(u, all)
+	if slug == "" {
+		if len(mine) == 0 {
+			return List{}, mine, ErrNotFound
+		}
+		return mine[0], mine, nil
+	}
+	l, err := s.listBySlug(r.Context(), slug)
+	if err != nil {
+		return List{}, mine, err
+	}
+	if !authorize(u, ActView, l.Slug) {
+		return List{}, mine, errForbidden
+	}
+	return l, mine, nil
+}
+
+func (s *Server) handleIssues(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if s.opt.Issues == nil {
+		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
+		return
+	}
+	l, mine, err := s.chosenList(r, sess.user, r.URL.Query().Get("list"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pg, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	pg = max(pg, 1)
+	iss, err := s.opt.Issues.ListByList(r.Context(), l.ID, 31, (pg-1)*30)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := issuesData{Lists: mine, List: l, Page: pg, More: len(iss) > 30}
+	if d.More {
+		iss = iss[:30]
+	}
+	d.Issues = iss
+	v.Nav, v.Title, v.Data = "issues", v.T("nav.issues"), d
+	s.render(w, r, http.StatusOK, "issues", v)
+}
+
+type issueData struct {
+	List     List
+	Issue    Issue
+	Editable bool
+	SendAt   string
+	Progress Progress
+	Percent  int
+	Total    int
+}
+
+func (s *Server) handleNewIssue(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	l, _, err := s.chosenList(r, sess.user, r.URL.Query().Get("list"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !authorize(sess.user, ActEdit, l.Slug) {
+		s.fail(w, r, errForbidden)
+		return
+	}
+	v.Nav, v.Title = "issues", v.T("issue.new")
+	v.Data = issueData{List: l, Editable: true, Issue: Issue{Status: "draft"}}
+	s.render(w, r, http.StatusOK, "issue", v)
+}
+
+// draftFromForm reads the compose form. datetime-local has no zone: it is
+// taken in the server's local zone.
+func (s *Server) draftFromForm(r *http.Request, u User, listID int64) (Draft, error) {
+	d := Draft{ListID: listID, Subject: strings.TrimSpace(r.PostFormValue("subject")),
+		BodyMarkdown: r.PostFormValue("body"), Author: u.Login}
+	if d.Subject == "" {
+		return d, &InputError{Field: "subject", Message: "subject is required", MessageJA: "件名を入力してください"}
+	}
+	if at := r.PostFormValue("send_at"); at != "" {
+		t, err := time.ParseInLocation("2006-01-02T15:04", at, time.Local)
+		if err != nil {
+			return d, &InputError{Field: "send_at", Message: "send time is not a date and time", MessageJA: "配信日時の形式が正しくありません"}
+		}
+		d.SendAt = t
+	}
+	return d, nil
+}
+
+func (s *Server) handleCreateIssue(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if s.opt.Issues == nil {
+		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
+		return
+	}
+	l, err := s.listBySlug(r.Context(), r.PostFormValue("list"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !authorize(sess.user, ActEdit, l.Slug) {
+		s.fail(w, r, errForbidden)
+		return
+	}
+	d, err := s.draftFromForm(r, sess.user, l.ID)
+	if err == nil {
+		var is Issue
+		is, err = s.opt.Issues.Create(r.Context(), d)
+		if err == nil {
+			s.audit(r, sess.user.Login, "issue.create", fmt.Sprintf("issue:%d", is.ID), "list "+l.Slug)
+			w.Header().Set("Location", fmt.Sprintf("/admin/issues/%d", is.ID))
+			http.Redirect(w, r, fmt.Sprintf("/admin/issues/%d", is.ID), http.StatusSeeOther)
+			return
+		}
+	}
+	s.composeError(w, r, v, l, Issue{Status: "draft", Subject: d.Subject, BodyMarkdown: d.BodyMarkdown}, err)
+}
+
+func (s *Server) composeError(w http.ResponseWriter, r *http.Request, v *view, l List, is Issue, err error) {
+	code, key := statusOf(err)
+	if code >= 500 {
+		s.fail(w, r, err)
+		return
+	}
+	v.Error = v.T(key)
+	if ie, ok := err.(*InputError); ok {
+		v.Error = v.Name(ie.MessageJA, ie.Message)
+	}
+	v.Nav, v.Title = "issues", v.T("issue.new")
+	v.Data = issueData{List: l, Issue: is, Editable: true, SendAt: r.PostFormValue("send_at")}
+	s.render(w, r, code, "issue", v)
+}
+
+func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	is, l, err := s.issueFor(r, sess.user, ActView)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := issueData{List: l, Issue: is, Editable: (is.Status == "draft" || is.Status == "scheduled") && authorize(sess.user, ActEdit, l.Slug)}
+	if !is.SendAt.IsZero() {
+		d.SendAt = is.SendAt.Local().Format("2006-01-02T15:04")
+	}
+	d.Progress, d.Total, d.Percent = s.progress(r.Context(), is)
+	v.Nav, v.Title, v.Data = "issues", is.Subject, d
+	if f := r.URL.Query().Get("done"); f != "" {
+		v.Flash = v.T("done." + f)
+	}
+	s.render(w, r, http.StatusOK, "issue", v)
+}
+
+func (s *Server) progress(ctx context.Context, is Issue) (Progress, int, int) {
+	p := Progress{Queued: is.Counts.Queued, Sending: is.Counts.Sending, Sent: is.Counts.Sent,
+		Failed: is.Counts.Failed, Bounced: is.Counts.Bounced, Skipped: is.Counts.Skipped}
+	if s.opt.Deliveries != nil && is.Status != "draft" {
+		if lp, err := s.opt.Deliveries.Progress(ctx, is.ID); err == nil {
+			p = lp
+		}
+	}
+	total := p.Queued + p.Sending + p.Sent + p.Failed + p.Bounced + p.Skipped
+	if total == 0 {
+		return p, 0, 0
+	}
+	done := total - p.Queued - p.Sending
+	return p, total, done * 100 / total
+}
+
+func (s *Server) handleUpdateIssue(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	is, l, err := s.issueFor(r, sess.user, ActEdit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, err := s.draftFromForm(r, sess.user, l.ID)
+	if err == nil {
+		_, err = s.opt.Issues.Update(r.Context(), is.ID, d)
+	}
+	if err != nil {
+		is.Subject, is.BodyMarkdown = d.Subject, d.BodyMarkdown
+		s.composeError(w, r, v, l, is, err)
+		return
+	}
+	s.audit(r, sess.user.Login, "issue.update", fmt.Sprintf("issue:%d", is.ID), "list "+l.Slug)
+	http.Redirect(w, r, fmt.Sprintf("/admin/issues/%d?done=saved", is.ID), http.StatusSeeOther)
+}
+
+// handleIssueAction runs send, schedule, pause, resume, cancel, approve,
+// reject and test on an issue.
+func (s *Server) handleIssueAction(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	action := r.PathValue("action")
+	need := ActEdit
+	if action == "approve" || action == "reject" {
+		need = ActApprove
+	}
+	is, l, err := s.issueFor(r, sess.user, need)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ctx, by := r.Context(), sess.user.Login
+	detail := "list " + l.Slug
+	switch action {
+	case "send":
+		err = s.opt.Issues.SendNow(ctx, is.ID, by)
+	case "schedule":
+		var d Draft
+		if d, err = s.draftFromForm(r, sess.user, l.ID); err == nil {
+			if d.SendAt.IsZero() {
+				err = &InputError{Field: "send_at", Message: "choose a send time", MessageJA: "配信日時を選んでください"}
+			} else {
+				err = s.opt.Issues.Schedule(ctx, is.ID, d.SendAt, by)
+				detail += "; at " + d.SendAt.Format(time.RFC3339)
+			}
+		}
+	case "pause":
+		err = s.opt.Issues.Pause(ctx, is.ID, by)
+	case "resume":
+		err = s.opt.Issues.Resume(ctx, is.ID, by)
+	case "cancel":
+		err = s.opt.Issues.Cancel(ctx, is.ID, by)
+	case "approve":
+		err = s.opt.Issues.Approve(ctx, is.ID, by)
+	case "reject":
+		comment := strings.TrimSpace(r.PostFormValue("comment"))
+		err = s.opt.Issues.Reject(ctx, is.ID, by, comment)
+		detail += "; " + comment
+	case "test":
+		to := sess.user.Email
+		if to == "" {
+			err = &InputError{Field: "email", Message: "your account has no e-mail address", MessageJA: "アカウントにメールアドレスがありません"}
+		} else {
+			err = s.opt.Issues.TestSend(ctx, is.ID, to)
+		}
+	default:
+		s.errorPage(w, r, http.StatusNotFound, "err.notfound")
+		return
+	}
+	if err != nil {
+		code, key := statusOf(err)
+		if code >= 500 {
+			s.fail(w, r, err)
+			return
+		}
+		is, _ = s.opt.Issues.ByID(ctx, is.ID)
+		v.Error = v.T(key)
+		if ie, ok := err.(*InputError); ok {
+			v.Error = v.Name(ie.MessageJA, ie.Message)
+		}
+		d := issueData{List: l, Issue: is, Editable: is.Status == "draft" || is.Status == "scheduled"}
+		d.Progress, d.Total, d.Percent = s.progress(ctx, is)
+		v.Nav, v.Title, v.Data = "issues", is.Subject, d
+		s.render(w, r, code, "issue", v)
+		return
+	}
+	s.audit(r, by, "issue."+action, fmt.Sprintf("issue:%d", is.ID), detail)
+	http.Redirect(w, r, fmt.Sprintf("/admin/issues/%d?done=%s", is.ID, action), http.StatusSeeOther)
+}
+
+func (s *Server) handleProgressJSON(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	is, _, err := s.issueFor(r, sess.user, ActView)
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	p, total, pct := s.progress(r.Context(), is)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"status": is.Status, "status_label": v.T("status." + is.Status), "total": total, "percent": pct,
+		"queued": p.Queued + p.Sending, "sent": p.Sent, "failed": p.Failed, "bounced": p.Bounced, "skipped": p.Skipped,
+		"per_second": p.PerSecond, "eta_seconds": int(p.ETA.Seconds()),
+	})
+}
+
+// handlePreview renders the compose form's Markdown as HTML and text
+// (live preview; JSON for the script, a page without it).
+func (s *Server) handlePreview(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	l, err := s.listBySlug(r.Context(), r.PostFormValue("list"))
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	if !authorize(sess.user, ActEdit, l.Slug) {
+		s.apiFail(w, r, errForbidden)
+		return
+	}
+	if s.opt.Renderer == nil {
+		apiError(w, http.StatusServiceUnavailable, errUnavailable.Error())
+		return
+	}
+	p, err := s.opt.Renderer.Preview(r.Context(), l.ID, r.PostFormValue("subject"), r.PostFormValue("body"))
+	if err != nil {
+		code, _ := statusOf(err)
+		if code >= 500 {
+			code = http.StatusUnprocessableEntity // a template error is the author's to fix
+		}
+		apiError(w, code, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"subject": p.Subject, "html": p.HTML, "text": p.Text})
+}

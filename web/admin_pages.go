@@ -1,0 +1,449 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+type dashList struct {
+	List   List
+	Stats  ListStats
+	Chart  chart
+	Issues []Issue
+}
+
+type chart struct {
+	Points string // SVG polyline points
+	Max    int
+	First  string
+	Last   string
+	Empty  bool
+}
+
+// growthChart scales points into a 600×160 SVG viewBox.
+func growthChart(pts []GrowthPoint) chart {
+	if len(pts) == 0 {
+		return chart{Empty: true}
+	}
+	c := chart{First: pts[0].Day.Format("01/02"), Last: pts[len(pts)-1].Day.Format("01/02")}
+	for _, p := range pts {
+		c.Max = max(c.Max, p.Confirmed)
+	}
+	top := max(c.Max, 1)
+	var b strings.Builder
+	for i, p := range pts {
+		x := 0.0
+		if len(pts) > 1 {
+			x = float64(i) * 600 / float64(len(pts)-1)
+		}
+		y := 150 - float64(p.Confirmed)*140/float64(top)
+		fmt.Fprintf(&b, "%.1f,%.1f ", x, y)
+	}
+	c.Points = strings.TrimSpace(b.String())
+	return c
+}
+
+func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	all, err := s.lists(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var out []dashList
+	for _, l := range visible(sess.user, all) {
+		d := dashList{List: l}
+		if sa := s.opt.SubscriberAdmin; sa != nil {
+			if d.Stats, err = sa.Stats(r.Context(), l.Slug); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			g, err := sa.Growth(r.Context(), l.Slug, 90)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			d.Chart = growthChart(g)
+		}
+		if s.opt.Issues != nil {
+			if d.Issues, err = s.opt.Issues.ListByList(r.Context(), l.ID, 3, 0); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			for i := range d.Issues {
+				p, _, _ := s.progress(r.Context(), d.Issues[i])
+				d.Issues[i].Counts.Sent, d.Issues[i].Counts.Bounced = p.Sent, p.Bounced
+			}
+		}
+		out = append(out, d)
+	}
+	v.Nav, v.Title, v.Data = "dashboard", v.T("nav.dashboard"), out
+	s.render(w, r, http.StatusOK, "dashboard", v)
+}
+
+type subscribersData struct {
+	Lists  []List
+	List   List
+	Query  string
+	Subs   []Subscriber
+	Report *ImportReport
+	DryRun bool
+	Page   int
+	More   bool
+}
+
+func (s *Server) handleSubscribers(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if s.opt.SubscriberAdmin == nil {
+		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
+		return
+	}
+	l, mine, err := s.chosenList(r, sess.user, r.URL.Query().Get("list"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pg, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	pg = max(pg, 1)
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	subs, err := s.opt.SubscriberAdmin.Search(r.Context(), l.Slug, q, 51, (pg-1)*50)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := subscribersData{Lists: mine, List: l, Query: q, Page: pg, More: len(subs) > 50}
+	if d.More {
+		subs = subs[:50]
+	}
+	d.Subs = subs
+	v.Nav, v.Title, v.Data = "subscribers", v.T("nav.subscribers"), d
+	s.render(w, r, http.StatusOK, "subscribers", v)
+}
+
+func (s *Server) handleSubscriberHistory(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if s.opt.SubscriberAdmin == nil {
+		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
+		return
+	}
+	l, _, err := s.chosenList(r, sess.user, r.URL.Query().Get("list"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, ErrNotFound)
+		return
+	}
+	h, err := s.opt.SubscriberAdmin.History(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// An editor sees only the events of lists it may view.
+	var out []HistoryEvent
+	for _, e := range h {
+		if e.List == "" || authorize(sess.user, ActView, e.List) {
+			out = append(out, e)
+		}
+	}
+	v.Nav, v.Title, v.Data = "subscribers", v.T("sub.history"), map[string]any{"List": l, "Events": out, "ID": id}
+	s.render(w, r, http.StatusOK, "history", v)
+}
+
+func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if s.opt.SubscriberAdmin == nil {
+		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
+		return
+	}
+	l, mine, err := s.chosenList(r, sess.user, r.PostFormValue("list"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !authorize(sess.user, ActEdit, l.Slug) {
+		s.fail(w, r, errForbidden)
+		return
+	}
+	f, _, err := r.FormFile("file")
+	if err != nil {
+		s.fail(w, r, &InputError{Field: "file", Message: "choose a CSV file", MessageJA: "CSVファイルを選んでください"})
+		return
+	}
+	defer f.Close()
+	dry := r.PostFormValue("dry_run") != ""
+	rep, err := s.opt.SubscriberAdmin.Import(r.Context(), f, ImportOptions{ListSlug: l.Slug,
+		ConsentSource: r.PostFormValue("consent_source"), DryRun: dry, Actor: sess.user.Login})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !dry {
+		s.audit(r, sess.user.Login, "subscribers.import", "list:"+l.Slug,
+			fmt.Sprintf("added %d, existing %d, rejected %d", rep.Added, rep.Existing, len(rep.Rejected)))
+	}
+	v.Nav, v.Title = "subscribers", v.T("nav.subscribers")
+	v.Data = subscribersData{Lists: mine, List: l, Report: &rep, DryRun: dry, Page: 1}
+	s.render(w, r, http.StatusOK, "subscribers", v)
+}
+
+func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if s.opt.SubscriberAdmin == nil {
+		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
+		return
+	}
+	l, _, err := s.chosenList(r, sess.user, r.URL.Query().Get("list"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !authorize(sess.user, ActEdit, l.Slug) {
+		s.fail(w, r, errForbidden)
+		return
+	}
+	s.audit(r, sess.user.Login, "subscribers.export", "list:"+l.Slug, "")
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+l.Slug+`-subscribers.csv"`)
+	if err := s.opt.SubscriberAdmin.ExportSubscribers(r.Context(), w, l.Slug); err != nil {
+		s.log.Error("exporting subscribers", "list", l.Slug, "err", err)
+	}
+}
+
+func (s *Server) handleBounces(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if s.opt.Bounces == nil {
+		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
+		return
+	}
+	items, _, _, err := s.bounces(r, sess.user)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	all, _ := s.lists(r.Context())
+	v.Nav, v.Title = "bounces", v.T("nav.bounces")
+	v.Data = map[string]any{"Bounces": items, "Lists": visible(sess.user, all),
+		"List": r.URL.Query().Get("list"), "Class": r.URL.Query().Get("class"),
+		"Classes": []string{"hard", "soft", "autoreply", "complaint", "delivered", "other"}}
+	s.render(w, r, http.StatusOK, "bounces", v)
+}
+
+func (s *Server) handleSchedules(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if !authorize(sess.user, ActSystemView, "") {
+		s.fail(w, r, errForbidden)
+		return
+	}
+	if s.opt.Schedules == nil {
+		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
+		return
+	}
+	st, err := s.opt.Schedules.List(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.Nav, v.Title, v.Data = "schedules", v.T("nav.schedules"), st
+	s.render(w, r, http.StatusOK, "schedules", v)
+}
+
+func (s *Server) handleScheduleAction(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if !authorize(sess.user, ActSystemEdit, "") {
+		s.fail(w, r, errForbidden)
+		return
+	}
+	if s.opt.Schedules == nil {
+		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, ErrNotFound)
+		return
+	}
+	switch a := r.PathValue("action"); a {
+	case "pause":
+		err = s.opt.Schedules.Pause(r.Context(), id)
+	case "resume":
+		err = s.opt.Schedules.Resume(r.Context(), id)
+	default:
+		err = ErrNotFound
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.audit(r, sess.user.Login, "schedule."+r.PathValue("action"), fmt.Sprintf("schedule:%d", id), "")
+	http.Redirect(w, r, "/admin/schedules", http.StatusSeeOther)
+}
+
+func (s *Server) handleProgress(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if !authorize(sess.user, ActProgressView, "") {
+		s.fail(w, r, errForbidden)
+		return
+	}
+	if s.opt.Plan == nil {
+		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
+		return
+	}
+	st, err := s.opt.Plan.Status(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.Nav, v.Title, v.Data = "progress", v.T("nav.progress"), st
+	s.render(w, r, http.StatusOK, "progress", v)
+}
+
+func (s *Server) handleMarkSubmitted(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if !authorize(sess.user, ActProgressEdit, "") {
+		s.fail(w, r, errForbidden)
+		return
+	}
+	if s.opt.Plan == nil {
+		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
+		return
+	}
+	dl, bureau := r.PostFormValue("deadline"), r.PostFormValue("bureau")
+	if err := s.opt.Plan.MarkSubmitted(r.Context(), dl, bureau, sess.user.Login); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.audit(r, sess.user.Login, "progress.submitted", "deadline:"+dl, "bureau "+bureau)
+	http.Redirect(w, r, "/admin/progress", http.StatusSeeOther)
+}
+
+func (s *Server) handleProgressCSV(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if !authorize(sess.user, ActProgressView, "") {
+		s.fail(w, r, errForbidden)
+		return
+	}
+	if s.opt.Plan == nil {
+		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="progress.csv"`)
+	if err := s.opt.Plan.ExportCSV(r.Context(), w); err != nil {
+		s.log.Error("exporting progress", "err", err)
+	}
+}
+
+func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if !authorize(sess.user, ActAdmin, "") {
+		s.fail(w, r, errForbidden)
+		return
+	}
+	us, err := s.users.All(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.Nav, v.Title, v.Data = "users", v.T("nav.users"), us
+	s.render(w, r, http.StatusOK, "users", v)
+}
+
+func splitLists(s string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '、' }) {
+		out = append(out, strings.TrimSpace(p))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s *Server) handleAddUser(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if !authorize(sess.user, ActAdmin, "") {
+		s.fail(w, r, errForbidden)
+		return
+	}
+	login := strings.TrimSpace(r.PostFormValue("login"))
+	role := r.PostFormValue("role")
+	err := s.users.Add(r.Context(), login, r.PostFormValue("password"), role, splitLists(r.PostFormValue("lists")))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.audit(r, sess.user.Login, "user.add", "user:"+login, "role "+role+"; lists "+r.PostFormValue("lists"))
+	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+}
+
+func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if !authorize(sess.user, ActAdmin, "") {
+		s.fail(w, r, errForbidden)
+		return
+	}
+	login := r.PathValue("login")
+	role, lists, approver := r.PostFormValue("role"), splitLists(r.PostFormValue("lists")), r.PostFormValue("approver") != ""
+	if err := s.users.Update(r.Context(), login, role, lists, approver); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.audit(r, sess.user.Login, "user.update", "user:"+login,
+		fmt.Sprintf("role %s; lists %s; approver %v", role, strings.Join(lists, ","), approver))
+	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+}
+
+func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if !authorize(sess.user, ActAdmin, "") {
+		s.fail(w, r, errForbidden)
+		return
+	}
+	limit, offset := page(r)
+	es, err := s.auditLog(r.Context(), limit, offset)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.Nav, v.Title, v.Data = "audit", v.T("nav.audit"), map[string]any{"Entries": es, "Next": offset + limit, "More": len(es) == limit}
+	s.render(w, r, http.StatusOK, "audit", v)
+}
+
+type setting struct {
+	Key   string
+	Value string
+}
+
+// secretKey names settings whose values are masked even if the caller
+// forgot to.
+func secretKey(k string) bool {
+	k = strings.ToLower(k)
+	for _, w := range []string{"password", "secret", "key", "token"} {
+		if strings.Contains(k, w) && !strings.HasSuffix(k, "_env") {
+			return true
+		}
+	}
+	return false
+}
+
+func flatten(prefix string, v any, out *[]setting) {
+	switch m := v.(type) {
+	case map[string]any:
+		for k, x := range m {
+			key := k
+			if prefix != "" {
+				key = prefix + "." + k
+			}
+			flatten(key, x, out)
+		}
+	default:
+		val := fmt.Sprint(v)
+		if secretKey(prefix) && val != "" {
+			val = "********"
+		}
+		*out = append(*out, setting{Key: prefix, Value: val})
+	}
+}
+
+func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if !authorize(sess.user, ActAdmin, "") {
+		s.fail(w, r, errForbidden)
+		return
+	}
+	var out []setting
+	if s.opt.Settings != nil {
+		flatten("", s.opt.Settings(), &out)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	v.Nav, v.Title, v.Data = "settings", v.T("nav.settings"), out
+	s.render(w, r, http.StatusOK, "settings", v)
+}

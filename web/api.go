@@ -1,0 +1,405 @@
+package web
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+// apiFunc is an API handler with its authenticated user.
+type apiFunc func(w http.ResponseWriter, r *http.Request, u User)
+
+// api authenticates a bearer token; the token carries its user's rights.
+func (s *Server) api(h apiFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		tok, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="kawaraban"`)
+			apiError(w, http.StatusUnauthorized, "missing bearer token")
+			return
+		}
+		u, err := s.users.ByToken(r.Context(), strings.TrimSpace(tok))
+		if errors.Is(err, ErrBadCredential) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="kawaraban", error="invalid_token"`)
+			apiError(w, http.StatusUnauthorized, "invalid bearer token")
+			return
+		} else if err != nil {
+			s.apiFail(w, r, err)
+			return
+		}
+		h(w, r, u)
+	}
+}
+
+func apiError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+// apiFail answers err as JSON with the status statusOf chooses.
+func (s *Server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
+	code, _ := statusOf(err)
+	msg := err.Error()
+	var ie *InputError
+	switch {
+	case code >= 500:
+		s.log.Error("api request failed", "route", r.Pattern, "err", err)
+		msg = "internal error"
+	case errors.As(err, &ie):
+		msg = ie.Error()
+	case code == http.StatusForbidden:
+		msg = "forbidden"
+	}
+	apiError(w, code, msg)
+}
+
+// listBySlug finds a list, ErrNotFound when there is none.
+func (s *Server) listBySlug(ctx context.Context, slug string) (List, error) {
+	lists, err := s.lists(ctx)
+	if err != nil {
+		return List{}, err
+	}
+	for _, l := range lists {
+		if l.Slug == slug {
+			return l, nil
+		}
+	}
+	return List{}, ErrNotFound
+}
+
+func (s *Server) listByID(ctx context.Context, id int64) (List, error) {
+	lists, err := s.lists(ctx)
+	if err != nil {
+		return List{}, err
+	}
+	for _, l := range lists {
+		if l.ID == id {
+			return l, nil
+		}
+	}
+	return List{}, ErrNotFound
+}
+
+func (s *Server) lists(ctx context.Context) ([]List, error) {
+	if s.opt.Subscribers == nil {
+		return nil, nil
+	}
+	return s.opt.Subscribers.Lists(ctx)
+}
+
+var errUnavailable = errors.New("this feature is not configured")
+
+type issueJSON struct {
+	ID      int64          `json:"id"`
+	List    string         `json:"list"`
+	Subject string         `json:"subject"`
+	Status  string         `json:"status"`
+	Author  string         `json:"author"`
+	SendAt  *time.Time     `json:"send_at"`
+	SentAt  *time.Time     `json:"sent_at"`
+	Counts  map[string]int `json:"counts"`
+	Warning string         `json:"warning,omitempty"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+// issueView merges an issue with live delivery counts.
+func (s *Server) issueView(ctx context.Context, is Issue, list List) issueJSON {
+	c := is.Counts
+	if s.opt.Deliveries != nil && is.Status != "draft" {
+		if p, err := s.opt.Deliveries.Progress(ctx, is.ID); err == nil {
+			c.Queued, c.Sending, c.Sent, c.Failed, c.Bounced = p.Queued, p.Sending, p.Sent, p.Failed, p.Bounced
+		}
+	}
+	return issueJSON{ID: is.ID, List: list.Slug, Subject: is.Subject, Status: is.Status, Author: is.Author,
+		SendAt: timePtr(is.SendAt), SentAt: timePtr(is.SentAt),
+		Counts: map[string]int{"queued": c.Queued + c.Sending, "sent": c.Sent, "failed": c.Failed, "bounced": c.Bounced}}
+}
+
+type createIssueRequest struct {
+	List         string  `json:"list"`
+	Subject      string  `json:"subject"`
+	BodyMarkdown string  `json:"body_markdown"`
+	SendAt       *string `json:"send_at"`
+}
+
+func (s *Server) apiCreateIssue(w http.ResponseWriter, r *http.Request, u User) {
+	if s.opt.Issues == nil {
+		apiError(w, http.StatusServiceUnavailable, errUnavailable.Error())
+		return
+	}
+	var req createIssueRequest
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			apiError(w, http.StatusRequestEntityTooLarge, "request body too large")
+			return
+		}
+		apiError(w, http.StatusBadRequest, "invalid JSON: "+err.Error())
+		return
+	}
+	if req.List == "" || strings.TrimSpace(req.Subject) == "" || strings.TrimSpace(req.BodyMarkdown) == "" {
+		apiError(w, http.StatusBadRequest, "list, subject and body_markdown are required")
+		return
+	}
+	list, err := s.listBySlug(r.Context(), req.List)
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	if !authorize(u, ActEdit, list.Slug) {
+		s.apiFail(w, r, errForbidden)
+		return
+	}
+	d := Draft{ListID: list.ID, Subject: req.Subject, BodyMarkdown: req.BodyMarkdown, Author: u.Login}
+	var warning string
+	if req.SendAt != nil && *req.SendAt != "" {
+		at, err := time.Parse(time.RFC3339, *req.SendAt)
+		if err != nil {
+			apiError(w, http.StatusBadRequest, "send_at must be RFC 3339, such as 2026-12-01T09:00:00+09:00")
+			return
+		}
+		if at.Before(s.now()) {
+			warning = "send_at is in the past: the issue is sent as soon as it is sent (POST /send), not scheduled"
+		} else {
+			d.SendAt = at
+		}
+	}
+	is, err := s.opt.Issues.Create(r.Context(), d)
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	s.audit(r, u.Login, "issue.create", "issue:"+strconv.FormatInt(is.ID, 10), "api; list "+list.Slug)
+	out := s.issueView(r.Context(), is, list)
+	out.Warning = warning
+	w.Header().Set("Location", "/api/v1/issues/"+strconv.FormatInt(is.ID, 10))
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// issueFor loads an issue by the {id} path value and checks act on its list.
+func (s *Server) issueFor(r *http.Request, u User, act Action) (Issue, List, error) {
+	if s.opt.Issues == nil {
+		return Issue{}, List{}, errUnavailable
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return Issue{}, List{}, ErrNotFound
+	}
+	is, err := s.opt.Issues.ByID(r.Context(), id)
+	if err != nil {
+		return Issue{}, List{}, err
+	}
+	list, err := s.listByID(r.Context(), is.ListID)
+	if err != nil {
+		return Issue{}, List{}, err
+	}
+	if !authorize(u, act, list.Slug) {
+		return Issue{}, List{}, errForbidden
+	}
+	return is, list, nil
+}
+
+func (s *Server) apiIssue(w http.ResponseWriter, r *http.Request, u User) {
+	is, list, err := s.issueFor(r, u, ActView)
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.issueView(r.Context(), is, list))
+}
+
+func (s *Server) apiSendIssue(w http.ResponseWriter, r *http.Request, u User) {
+	is, list, err := s.issueFor(r, u, ActEdit)
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	action := "issue.send"
+	if is.SendAt.After(s.now()) {
+		action = "issue.schedule"
+		err = s.opt.Issues.Schedule(r.Context(), is.ID, is.SendAt, u.Login)
+	} else {
+		err = s.opt.Issues.SendNow(r.Context(), is.ID, u.Login)
+	}
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	s.audit(r, u.Login, action, "issue:"+strconv.FormatInt(is.ID, 10), "api; list "+list.Slug)
+	if is, err = s.opt.Issues.ByID(r.Context(), is.ID); err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, s.issueView(r.Context(), is, list))
+}
+
+// page reads limit (1-200, default 50) and offset query parameters.
+func page(r *http.Request) (limit, offset int) {
+	limit, offset = 50, 0
+	if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n > 0 {
+		limit = min(n, 200)
+	}
+	if n, err := strconv.Atoi(r.URL.Query().Get("offset")); err == nil && n > 0 {
+		offset = n
+	}
+	return limit, offset
+}
+
+type pageJSON struct {
+	Items  any `json:"items"`
+	Limit  int `json:"limit"`
+	Offset int `json:"offset"`
+}
+
+func (s *Server) apiListIssues(w http.ResponseWriter, r *http.Request, u User) {
+	if s.opt.Issues == nil {
+		apiError(w, http.StatusServiceUnavailable, errUnavailable.Error())
+		return
+	}
+	list, err := s.listBySlug(r.Context(), r.URL.Query().Get("list"))
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	if !authorize(u, ActView, list.Slug) {
+		s.apiFail(w, r, errForbidden)
+		return
+	}
+	limit, offset := page(r)
+	iss, err := s.opt.Issues.ListByList(r.Context(), list.ID, limit, offset)
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	items := make([]issueJSON, 0, len(iss))
+	for _, is := range iss {
+		items = append(items, s.issueView(r.Context(), is, list))
+	}
+	writeJSON(w, http.StatusOK, pageJSON{Items: items, Limit: limit, Offset: offset})
+}
+
+type listJSON struct {
+	Slug   string `json:"slug"`
+	NameJA string `json:"name_ja"`
+	NameEN string `json:"name_en"`
+	Kind   string `json:"kind"`
+}
+
+func (s *Server) apiLists(w http.ResponseWriter, r *http.Request, u User) {
+	lists, err := s.lists(r.Context())
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	items := []listJSON{}
+	for _, l := range visible(u, lists) {
+		items = append(items, listJSON{Slug: l.Slug, NameJA: l.NameJA, NameEN: l.NameEN, Kind: l.Kind})
+	}
+	writeJSON(w, http.StatusOK, pageJSON{Items: items, Limit: len(items)})
+}
+
+type subscriberJSON struct {
+	ID      int64     `json:"id"`
+	Email   string    `json:"email"`
+	Name    string    `json:"name"`
+	Status  string    `json:"status"`
+	Created time.Time `json:"created"`
+}
+
+func (s *Server) apiSubscribers(w http.ResponseWriter, r *http.Request, u User) {
+	if s.opt.SubscriberAdmin == nil {
+		apiError(w, http.StatusServiceUnavailable, errUnavailable.Error())
+		return
+	}
+	list, err := s.listBySlug(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	if !authorize(u, ActView, list.Slug) {
+		s.apiFail(w, r, errForbidden)
+		return
+	}
+	limit, offset := page(r)
+	subs, err := s.opt.SubscriberAdmin.Search(r.Context(), list.Slug, r.URL.Query().Get("q"), limit, offset)
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	items := make([]subscriberJSON, 0, len(subs))
+	for _, sb := range subs {
+		items = append(items, subscriberJSON{ID: sb.ID, Email: sb.Email, Name: sb.Name, Status: sb.Status, Created: sb.Created.UTC()})
+	}
+	writeJSON(w, http.StatusOK, pageJSON{Items: items, Limit: limit, Offset: offset})
+}
+
+type bounceJSON struct {
+	ID         int64     `json:"id"`
+	Received   time.Time `json:"received"`
+	Email      string    `json:"email"`
+	List       string    `json:"list"`
+	Class      string    `json:"class"`
+	Status     string    `json:"status"`
+	Diagnostic string    `json:"diagnostic"`
+}
+
+func (s *Server) apiBounces(w http.ResponseWriter, r *http.Request, u User) {
+	if s.opt.Bounces == nil {
+		apiError(w, http.StatusServiceUnavailable, errUnavailable.Error())
+		return
+	}
+	items, limit, offset, err := s.bounces(r, u)
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	out := make([]bounceJSON, 0, len(items))
+	for _, b := range items {
+		out = append(out, bounceJSON{ID: b.ID, Received: b.Received.UTC(), Email: b.Email, List: b.ListSlug,
+			Class: b.Class, Status: b.Status, Diagnostic: b.Diagnostic})
+	}
+	writeJSON(w, http.StatusOK, pageJSON{Items: out, Limit: limit, Offset: offset})
+}
+
+// bounces lists bounces filtered by ?list= and ?class=; without a list only
+// users who may view every list see them.
+func (s *Server) bounces(r *http.Request, u User) ([]Bounce, int, int, error) {
+	q := r.URL.Query()
+	slug := q.Get("list")
+	if slug != "" {
+		if _, err := s.listBySlug(r.Context(), slug); err != nil {
+			return nil, 0, 0, err
+		}
+	}
+	if slug == "" && u.Role != RoleAdmin && u.Role != RoleViewer {
+		return nil, 0, 0, errForbidden
+	}
+	if slug != "" && !authorize(u, ActView, slug) {
+		return nil, 0, 0, errForbidden
+	}
+	limit, offset := page(r)
+	items, err := s.opt.Bounces.List(r.Context(), BounceFilter{ListSlug: slug, Class: q.Get("class"), Limit: limit, Offset: offset})
+	return items, limit, offset, err
+}
+
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(openAPIDoc)
+}

@@ -1,0 +1,169 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+func TestAPIIssueLifecycle(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	tok := e.bearer("editor")
+	e.subs.Subscribe(t.Context(), SubscribeRequest{Email: "a@example.jp", Lists: []string{"shimin-katsudo"}})
+	e.subs.Confirm(t.Context(), e.subs.mails[0], Evidence{})
+
+	resp, body := e.api("POST", "/api/v1/issues", tok, `{"list":"shimin-katsudo","subject":"11月号","body_markdown":"こんにちは {{ .Name }} さん"}`)
+	if resp.StatusCode != 201 {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	var created map[string]any
+	json.Unmarshal([]byte(body), &created)
+	if created["id"] != 1.0 || created["status"] != "draft" || resp.Header.Get("Location") != "/api/v1/issues/1" {
+		t.Fatalf("create body %s", body)
+	}
+	resp, body = e.api("POST", "/api/v1/issues/1/send", tok, "")
+	if resp.StatusCode != 202 {
+		t.Fatalf("send: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.api("GET", "/api/v1/issues/1", tok, "")
+	var got struct {
+		ID     int64
+		Status string
+		Counts map[string]int
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("get: %d %s", resp.StatusCode, body)
+	}
+	if got.ID != 1 || got.Status != "sent" || got.Counts["sent"] != 1 {
+		t.Fatalf("get: %+v", got)
+	}
+	for _, k := range []string{"queued", "sent", "failed", "bounced"} {
+		if _, ok := got.Counts[k]; !ok {
+			t.Errorf("counts lack %q", k)
+		}
+	}
+	// Sending twice is a conflict, not a server error.
+	if resp, body = e.api("POST", "/api/v1/issues/1/send", tok, ""); resp.StatusCode != 409 || !strings.Contains(body, `"error"`) {
+		t.Fatalf("send twice: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestAPIErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	tok := e.bearer("editor")
+	for _, tc := range []struct {
+		name, method, path, tok, body string
+		code                          int
+	}{
+		{"no token", "GET", "/api/v1/lists", "", "", 401},
+		{"forged token", "GET", "/api/v1/lists", "kwb_forged", "", 401},
+		{"garbage token", "GET", "/api/v1/issues/1", "kwb_\u00e9\u00ff!", "", 401},
+		{"long token", "GET", "/api/v1/lists", strings.Repeat("x", 5000), "", 401},
+		{"unknown list", "POST", "/api/v1/issues", tok, `{"list":"nope","subject":"s","body_markdown":"b"}`, 404},
+		{"foreign list", "POST", "/api/v1/issues", tok, `{"list":"kankyo-hozen","subject":"s","body_markdown":"b"}`, 403},
+		{"bad json", "POST", "/api/v1/issues", tok, `{"list":`, 400},
+		{"unknown field", "POST", "/api/v1/issues", tok, `{"list":"shimin-katsudo","subject":"s","body_markdown":"b","x":1}`, 400},
+		{"missing subject", "POST", "/api/v1/issues", tok, `{"list":"shimin-katsudo","body_markdown":"b"}`, 400},
+		{"bad send_at", "POST", "/api/v1/issues", tok, `{"list":"shimin-katsudo","subject":"s","body_markdown":"b","send_at":"tomorrow"}`, 400},
+		{"subject with newline", "POST", "/api/v1/issues", tok, `{"list":"shimin-katsudo","subject":"a\r\nBcc: x@y","body_markdown":"b"}`, 422},
+		{"unknown issue", "GET", "/api/v1/issues/99", tok, "", 404},
+		{"bad id", "GET", "/api/v1/issues/abc", tok, "", 404},
+		{"huge id", "GET", "/api/v1/issues/99999999999999999999999", tok, "", 404},
+		{"unknown endpoint", "GET", "/api/v1/nothing", tok, "", 404},
+		{"issues without list", "GET", "/api/v1/issues", tok, "", 404},
+	} {
+		resp, body := e.api(tc.method, tc.path, tc.tok, tc.body)
+		var m map[string]string
+		if resp.StatusCode != tc.code || json.Unmarshal([]byte(body), &m) != nil || m["error"] == "" {
+			t.Errorf("%s: %d %s, want %d with {\"error\"}", tc.name, resp.StatusCode, body, tc.code)
+		}
+	}
+}
+
+func TestAPISendAtInThePast(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	tok := e.bearer("admin")
+	resp, body := e.api("POST", "/api/v1/issues", tok, `{"list":"kankyo-hozen","subject":"s","body_markdown":"b","send_at":"2020-01-01T09:00:00+09:00"}`)
+	var m map[string]any
+	json.Unmarshal([]byte(body), &m)
+	if resp.StatusCode != 201 || m["warning"] == nil || m["send_at"] != nil {
+		t.Fatalf("past send_at: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.api("POST", "/api/v1/issues/1/send", tok, "")
+	if resp.StatusCode != 202 || !strings.Contains(body, `"status":"sent"`) {
+		t.Fatalf("send: %d %s", resp.StatusCode, body)
+	}
+	// A future send_at schedules on /send.
+	e.api("POST", "/api/v1/issues", tok, `{"list":"kankyo-hozen","subject":"s","body_markdown":"b","send_at":"2030-01-01T09:00:00+09:00"}`)
+	resp, body = e.api("POST", "/api/v1/issues/2/send", tok, "")
+	if resp.StatusCode != 202 || !strings.Contains(body, `"status":"scheduled"`) {
+		t.Fatalf("send future: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestAPIPagination(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	tok := e.bearer("admin")
+	for range 5 {
+		e.api("POST", "/api/v1/issues", tok, `{"list":"shimin-katsudo","subject":"s","body_markdown":"b"}`)
+	}
+	_, body := e.api("GET", "/api/v1/issues?list=shimin-katsudo&limit=2&offset=1", tok, "")
+	var p struct {
+		Items         []issueJSON
+		Limit, Offset int
+	}
+	json.Unmarshal([]byte(body), &p)
+	if len(p.Items) != 2 || p.Limit != 2 || p.Offset != 1 || p.Items[0].ID != 4 {
+		t.Fatalf("page: %s", body)
+	}
+}
+
+// TestOpenAPIMatchesRoutes checks that every path+method in openapi.json is
+// a route of the mux and every API route is in the document.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	resp, body := e.get(http.DefaultClient, "/api/v1/openapi.json")
+	if resp.StatusCode != 200 {
+		t.Fatalf("openapi.json: %d", resp.StatusCode)
+	}
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Servers []struct{ URL string }                `json:"servers"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil || !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("not OpenAPI 3: %v", err)
+	}
+	param := regexp.MustCompile(`\{[^}]+\}`)
+	var documented []string
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			full := doc.Servers[0].URL + path
+			pattern := strings.ToUpper(method) + " " + full
+			documented = append(documented, pattern)
+			// The documented path must reach exactly that mux pattern.
+			req := httptest.NewRequest(strings.ToUpper(method), param.ReplaceAllString(full, "1"), nil)
+			if _, got := e.srv.mux.Handler(req); got != pattern {
+				t.Errorf("documented %s is served by %q", pattern, got)
+			}
+		}
+	}
+	var served []string
+	for p := range e.srv.apiRoutes() {
+		served = append(served, p)
+	}
+	sort.Strings(documented)
+	sort.Strings(served)
+	if strings.Join(documented, "\n") != strings.Join(served, "\n") {
+		t.Errorf("openapi.json documents\n%s\nbut the mux serves\n%s", strings.Join(documented, "\n"), strings.Join(served, "\n"))
+	}
+}

@@ -1,0 +1,222 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// roles in matrix order: admin, editor of shimin-katsudo, coordinator,
+// viewer.
+var matrixRoles = []string{"admin", "editor", "coord", "viewer"}
+
+type routeCase struct {
+	method, path string
+	form         url.Values // UI POST form (csrf added)
+	json         string     // API body
+	allow        string     // which roles may: letters A E C V
+	code         int        // exact status expected when allowed (0: any non-403 below 500)
+}
+
+func uiCases() []routeCase {
+	f := func(kv ...string) url.Values {
+		v := url.Values{}
+		for i := 0; i < len(kv); i += 2 {
+			v.Add(kv[i], kv[i+1])
+		}
+		return v
+	}
+	issue := func(list string) url.Values { return f("list", list, "subject", "件名", "body", "本文") }
+	return []routeCase{
+		{"GET", "/admin/", nil, "", "AECV", 200},
+		{"POST", "/admin/logout", f(), "", "AECV", 303},
+		{"GET", "/admin/issues?list=shimin-katsudo", nil, "", "AEV", 200},
+		{"GET", "/admin/issues?list=kankyo-hozen", nil, "", "AV", 200},
+		{"GET", "/admin/issues?list=chonai", nil, "", "ACV", 200},
+		{"GET", "/admin/issues/new?list=shimin-katsudo", nil, "", "AE", 200},
+		{"GET", "/admin/issues/new?list=kankyo-hozen", nil, "", "A", 200},
+		{"GET", "/admin/issues/new?list=chonai", nil, "", "AC", 200},
+		{"POST", "/admin/issues", issue("shimin-katsudo"), "", "AE", 303},
+		{"POST", "/admin/issues", issue("kankyo-hozen"), "", "A", 303},
+		{"POST", "/admin/issues", issue("chonai"), "", "AC", 303},
+		{"GET", "/admin/issues/1", nil, "", "AEV", 200},
+		{"GET", "/admin/issues/2", nil, "", "AV", 200},
+		{"GET", "/admin/issues/3", nil, "", "ACV", 200},
+		{"POST", "/admin/issues/1", issue("shimin-katsudo"), "", "AE", 303},
+		{"POST", "/admin/issues/2", issue("kankyo-hozen"), "", "A", 303},
+		{"POST", "/admin/issues/1/send", f(), "", "AE", 303},
+		{"POST", "/admin/issues/2/send", f(), "", "A", 303},
+		{"POST", "/admin/issues/3/cancel", f(), "", "AC", 303},
+		{"POST", "/admin/issues/1/approve", f(), "", "A", 303},
+		{"GET", "/admin/issues/1/progress.json", nil, "", "AEV", 200},
+		{"GET", "/admin/issues/2/progress.json", nil, "", "AV", 200},
+		{"POST", "/admin/preview", issue("shimin-katsudo"), "", "AE", 200},
+		{"POST", "/admin/preview", issue("kankyo-hozen"), "", "A", 200},
+		{"GET", "/admin/subscribers?list=shimin-katsudo", nil, "", "AEV", 200},
+		{"GET", "/admin/subscribers?list=kankyo-hozen", nil, "", "AV", 200},
+		{"GET", "/admin/subscribers/0?list=shimin-katsudo", nil, "", "AEV", 0},
+		{"GET", "/admin/subscribers/0?list=kankyo-hozen", nil, "", "AV", 0},
+		{"POST", "/admin/subscribers/import", f("list", "shimin-katsudo"), "", "AE", 0},
+		{"POST", "/admin/subscribers/import", f("list", "kankyo-hozen"), "", "A", 0},
+		{"GET", "/admin/subscribers/export?list=shimin-katsudo", nil, "", "AE", 200},
+		{"GET", "/admin/subscribers/export?list=kankyo-hozen", nil, "", "A", 200},
+		{"GET", "/admin/bounces", nil, "", "AV", 200},
+		{"GET", "/admin/bounces?list=shimin-katsudo", nil, "", "AEV", 200},
+		{"GET", "/admin/bounces?list=kankyo-hozen", nil, "", "AV", 200},
+		{"GET", "/admin/schedules", nil, "", "ACV", 200},
+		{"POST", "/admin/schedules/1/pause", f(), "", "A", 303},
+		{"GET", "/admin/progress", nil, "", "ACV", 200},
+		{"POST", "/admin/progress/submitted", f("deadline", "fy2026-status", "bureau", "somu"), "", "AC", 303},
+		{"GET", "/admin/progress.csv", nil, "", "ACV", 200},
+		{"GET", "/admin/users", nil, "", "A", 200},
+		{"POST", "/admin/users", f("login", "newbie", "password", "long enough pw", "role", "viewer"), "", "A", 303},
+		{"POST", "/admin/users/viewer", f("role", "viewer"), "", "A", 303},
+		{"GET", "/admin/audit", nil, "", "A", 200},
+		{"GET", "/admin/settings", nil, "", "A", 200},
+	}
+}
+
+func apiCases() []routeCase {
+	j := func(list string) string {
+		return `{"list":"` + list + `","subject":"件名","body_markdown":"本文"}`
+	}
+	return []routeCase{
+		{"POST", "/api/v1/issues", nil, j("shimin-katsudo"), "AE", 201},
+		{"POST", "/api/v1/issues", nil, j("kankyo-hozen"), "A", 201},
+		{"POST", "/api/v1/issues", nil, j("chonai"), "AC", 201},
+		{"GET", "/api/v1/issues?list=shimin-katsudo", nil, "", "AEV", 200},
+		{"GET", "/api/v1/issues?list=kankyo-hozen", nil, "", "AV", 200},
+		{"GET", "/api/v1/issues/1", nil, "", "AEV", 200},
+		{"GET", "/api/v1/issues/2", nil, "", "AV", 200},
+		{"POST", "/api/v1/issues/1/send", nil, "", "AE", 202},
+		{"POST", "/api/v1/issues/2/send", nil, "", "A", 202},
+		{"POST", "/api/v1/issues/3/send", nil, "", "AC", 202},
+		{"GET", "/api/v1/lists", nil, "", "AECV", 200},
+		{"GET", "/api/v1/lists/shimin-katsudo/subscribers", nil, "", "AEV", 200},
+		{"GET", "/api/v1/lists/kankyo-hozen/subscribers", nil, "", "AV", 200},
+		{"GET", "/api/v1/bounces", nil, "", "AV", 200},
+		{"GET", "/api/v1/bounces?list=shimin-katsudo", nil, "", "AEV", 200},
+		{"GET", "/api/v1/openapi.json", nil, "", "AECV", 200},
+	}
+}
+
+// seedIssues makes issue 1 in shimin-katsudo, 2 in kankyo-hozen, 3 in chonai.
+func (e *env) seedIssues() {
+	for _, id := range []int64{1, 2, 3} {
+		if _, err := e.issues.Create(context.Background(), Draft{ListID: id, Subject: "既存の号", BodyMarkdown: "本文", Author: "admin"}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+func TestRoleMatrix(t *testing.T) {
+	t.Parallel()
+	for i, role := range matrixRoles {
+		letter := string("AECV"[i])
+		t.Run(role, func(t *testing.T) {
+			t.Parallel()
+			for _, rc := range uiCases() {
+				e := newEnv(t, nil) // fresh state: actions change issues
+				e.seedIssues()
+				c, csrf := e.login(role)
+				var resp *http.Response
+				var body string
+				if rc.method == "GET" {
+					resp, body = e.get(c, rc.path)
+				} else {
+					rc.form.Set("csrf", csrf)
+					resp, body = e.post(c, rc.path, rc.form)
+				}
+				check(t, "UI", rc, letter, resp.StatusCode, body)
+			}
+			e := newEnv(t, nil)
+			tok := e.bearer(role)
+			for _, rc := range apiCases() {
+				e := newEnv(t, nil)
+				e.seedIssues()
+				tok = e.bearer(role)
+				resp, body := e.api(rc.method, rc.path, tok, rc.json)
+				check(t, "API", rc, letter, resp.StatusCode, body)
+				if resp.StatusCode == 403 && !strings.Contains(body, `"error"`) {
+					t.Errorf("API 403 without an error object: %s", body)
+				}
+			}
+		})
+	}
+}
+
+func check(t *testing.T, kind string, rc routeCase, letter string, code int, body string) {
+	t.Helper()
+	allowed := strings.Contains(rc.allow, letter)
+	switch {
+	case !allowed && code != http.StatusForbidden:
+		t.Errorf("%s %s %s: got %d, want 403", kind, rc.method, rc.path, code)
+	case allowed && rc.code != 0 && code != rc.code:
+		t.Errorf("%s %s %s: got %d, want %d (%.200s)", kind, rc.method, rc.path, code, rc.code, body)
+	case allowed && (code == http.StatusForbidden || code >= 500):
+		t.Errorf("%s %s %s: got %d, want allowed", kind, rc.method, rc.path, code)
+	}
+}
+
+// TestRoleMatrixCoversEveryRoute makes sure the matrix above tries every
+// admin and API route the mux knows.
+func TestRoleMatrixCoversEveryRoute(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	seen := map[string]bool{}
+	for _, rc := range append(uiCases(), apiCases()...) {
+		req := httptest.NewRequest(rc.method, rc.path, nil)
+		_, pattern := e.srv.mux.Handler(req)
+		seen[pattern] = true
+	}
+	for p := range e.srv.adminRoutes() {
+		if !seen[p] {
+			t.Errorf("admin route %q is not in the role matrix", p)
+		}
+	}
+	for p := range e.srv.apiRoutes() {
+		if !seen[p] {
+			t.Errorf("API route %q is not in the role matrix", p)
+		}
+	}
+}
+
+func TestAuthorizeTable(t *testing.T) {
+	t.Parallel()
+	ed := User{Role: RoleEditor, Lists: []string{"shimin-katsudo"}}
+	edAppr := User{Role: RoleEditor, Lists: []string{"shimin-katsudo"}, Approver: true}
+	co := User{Role: RoleCoordinator}
+	vi := User{Role: RoleViewer}
+	ad := User{Role: RoleAdmin}
+	for _, tc := range []struct {
+		u    User
+		act  Action
+		list string
+		want bool
+	}{
+		{ad, ActAdmin, "", true},
+		{ed, ActEdit, "shimin-katsudo", true},
+		{ed, ActEdit, "kankyo-hozen", false},
+		{ed, ActView, "kankyo-hozen", false},
+		{ed, ActApprove, "shimin-katsudo", false},
+		{edAppr, ActApprove, "shimin-katsudo", true},
+		{edAppr, ActApprove, "kankyo-hozen", false},
+		{ed, ActProgressView, "", false},
+		{co, ActEdit, "chonai", true},
+		{co, ActEdit, "shimin-katsudo", false},
+		{co, ActProgressEdit, "", true},
+		{co, ActAdmin, "", false},
+		{vi, ActView, "kankyo-hozen", true},
+		{vi, ActEdit, "kankyo-hozen", false},
+		{vi, ActProgressEdit, "", false},
+		{vi, ActAdmin, "", false},
+		{User{Role: "boss"}, ActView, "chonai", false},
+	} {
+		if got := authorize(tc.u, tc.act, tc.list); got != tc.want {
+			t.Errorf("authorize(%s%v, %d, %q) = %v", tc.u.Role, tc.u.Lists, tc.act, tc.list, got)
+		}
+	}
+}

@@ -1,0 +1,300 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// This file declares what web needs from the domain packages, as small
+// consumer-side interfaces with web's own plain types. cmd/kawaraban passes
+// values (or thin adapters) that satisfy them. A nil interface in Options
+// turns the pages that need it into a "not available" page.
+
+// Errors the domain values return (or wrap) so that web can choose the HTTP
+// status. Token errors from package token are recognised too.
+var (
+	ErrNotFound         = errors.New("not found")
+	ErrInvalidToken     = errors.New("invalid or expired link")
+	ErrConflict         = errors.New("not possible in the current state")
+	ErrApprovalRequired = errors.New("approval required before sending")
+)
+
+// InputError is bad input a person can correct; web shows Message (or
+// MessageJA) next to the form. subscribers returns it for a bad address.
+type InputError struct {
+	Field     string
+	Message   string
+	MessageJA string
+}
+
+func (e *InputError) Error() string { return e.Field + ": " + e.Message }
+
+// List is a mailing list.
+type List struct {
+	ID     int64
+	Slug   string
+	NameJA string
+	NameEN string
+	Kind   string // public | internal
+}
+
+// Evidence is what the consent log records about a request.
+type Evidence struct {
+	IP        string
+	UserAgent string
+	MessageID string
+	Actor     string
+}
+
+// SubscribeRequest is a public subscription from the form.
+type SubscribeRequest struct {
+	Email    string
+	Name     string
+	Lists    []string // slugs
+	Source   string   // web | api | admin
+	Evidence Evidence
+	Lang     string
+}
+
+// ConfirmResult says what a confirmation link confirmed.
+type ConfirmResult struct {
+	SubscriberID int64
+	Lists        []List
+}
+
+// UnsubscribeInfo describes what an unsubscribe link would do, without
+// personal data beyond a masked address.
+type UnsubscribeInfo struct {
+	List         List
+	MaskedEmail  string
+	Unsubscribed bool
+}
+
+// PreferenceList is one list on the preferences page.
+type PreferenceList struct {
+	List       List
+	Subscribed bool
+}
+
+// Preferences is the state behind a preferences link.
+type Preferences struct {
+	MaskedEmail string
+	Lists       []PreferenceList
+}
+
+// Subscribers is the public side of package subscribers.
+type Subscribers interface {
+	Lists(ctx context.Context) ([]List, error)
+	// Subscribe answers nil for known and unknown addresses alike; an
+	// *InputError for a bad address.
+	Subscribe(ctx context.Context, req SubscribeRequest) error
+	Confirm(ctx context.Context, tok string, ev Evidence) (ConfirmResult, error)
+	UnsubscribeInfo(ctx context.Context, tok string) (UnsubscribeInfo, error)
+	// UnsubscribeByToken takes source "web" or "one-click".
+	UnsubscribeByToken(ctx context.Context, tok, source string, ev Evidence) error
+	Preferences(ctx context.Context, tok string) (Preferences, error)
+	SavePreferences(ctx context.Context, tok string, slugs []string, ev Evidence) error
+}
+
+// Subscriber is one row of an admin search.
+type Subscriber struct {
+	ID      int64
+	Email   string
+	Name    string
+	Status  string // unconfirmed | confirmed | unsubscribed | suppressed
+	Created time.Time
+}
+
+// HistoryEvent is one consent or bounce event of a subscriber.
+type HistoryEvent struct {
+	At     time.Time
+	Kind   string // opt-in, opt-out, bounce, ...
+	List   string
+	Source string
+	Detail string
+}
+
+// ListStats are the dashboard numbers of one list.
+type ListStats struct {
+	Confirmed      int
+	Unsubscribed30 int
+	BounceRate     float64 // 0..1 over the last 30 days
+	ComplaintRate  float64
+}
+
+// GrowthPoint is the confirmed count at one day.
+type GrowthPoint struct {
+	Day       time.Time
+	Confirmed int
+}
+
+// ImportOptions configures an import.
+type ImportOptions struct {
+	ListSlug      string
+	ConsentSource string
+	DryRun        bool
+	Actor         string
+}
+
+// ImportReport summarises an import.
+type ImportReport struct {
+	Added, Existing int
+	Rejected        []ImportReject
+}
+
+// ImportReject is one refused CSV row.
+type ImportReject struct {
+	Line   int
+	Reason string
+}
+
+// SubscriberAdmin is the admin side of package subscribers.
+type SubscriberAdmin interface {
+	Search(ctx context.Context, listSlug, query string, limit, offset int) ([]Subscriber, error)
+	History(ctx context.Context, subscriberID int64) ([]HistoryEvent, error)
+	Stats(ctx context.Context, listSlug string) (ListStats, error)
+	Growth(ctx context.Context, listSlug string, days int) ([]GrowthPoint, error)
+	Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error)
+	ExportSubscribers(ctx context.Context, w io.Writer, listSlug string) error
+}
+
+// Draft is what an author writes.
+type Draft struct {
+	ListID       int64
+	Subject      string
+	BodyMarkdown string
+	SendAt       time.Time // zero: not scheduled
+	Author       string
+}
+
+// Counts are an issue's delivery counts.
+type Counts struct {
+	Queued, Sending, Sent, Failed, Bounced, Skipped, Unsubscribed int
+}
+
+// Issue is one issue of a list.
+type Issue struct {
+	ID            int64
+	ListID        int64
+	Subject       string
+	BodyMarkdown  string
+	Status        string // draft | scheduled | sending | sent | paused | cancelled | failed
+	Author        string
+	SendAt        time.Time
+	SentAt        time.Time
+	Created       time.Time
+	NeedsApproval bool
+	Approved      bool
+	Counts        Counts
+}
+
+// Issues is package issues as web uses it. actor is the login doing it.
+type Issues interface {
+	Create(ctx context.Context, d Draft) (Issue, error)
+	Update(ctx context.Context, id int64, d Draft) (Issue, error)
+	ByID(ctx context.Context, id int64) (Issue, error)
+	ListByList(ctx context.Context, listID int64, limit, offset int) ([]Issue, error)
+	// Archive returns sent issues, newest first.
+	Archive(ctx context.Context, listID int64, limit, offset int) ([]Issue, error)
+	Schedule(ctx context.Context, id int64, at time.Time, actor string) error
+	SendNow(ctx context.Context, id int64, actor string) error
+	Pause(ctx context.Context, id int64, actor string) error
+	Resume(ctx context.Context, id int64, actor string) error
+	Cancel(ctx context.Context, id int64, actor string) error
+	Approve(ctx context.Context, id int64, actor string) error
+	Reject(ctx context.Context, id int64, actor, comment string) error
+	TestSend(ctx context.Context, id int64, to string) error
+}
+
+// Parts is a rendered mail.
+type Parts struct {
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// Renderer renders Markdown for previews and the archive (templates).
+type Renderer interface {
+	// Preview renders an issue for list as a sample recipient would get it.
+	Preview(ctx context.Context, listID int64, subject, markdown string) (Parts, error)
+	// MarkdownHTML renders safe HTML with no personal data (archive).
+	MarkdownHTML(markdown string) (string, error)
+}
+
+// Progress is the live state of a sending issue (mailer).
+type Progress struct {
+	Queued, Sending, Sent, Failed, Bounced, Skipped int
+	PerSecond                                       float64
+	ETA                                             time.Duration
+}
+
+// Deliveries reports the progress of sending (mailer).
+type Deliveries interface {
+	Progress(ctx context.Context, issueID int64) (Progress, error)
+}
+
+// BounceFilter selects bounces.
+type BounceFilter struct {
+	ListSlug string
+	Class    string
+	Limit    int
+	Offset   int
+}
+
+// Bounce is one recorded bounce.
+type Bounce struct {
+	ID         int64
+	Received   time.Time
+	Email      string
+	ListSlug   string
+	Class      string
+	Status     string
+	Diagnostic string
+}
+
+// Bounces is package bounces as web uses it.
+type Bounces interface {
+	List(ctx context.Context, f BounceFilter) ([]Bounce, error)
+}
+
+// ScheduleStatus is one persisted schedule.
+type ScheduleStatus struct {
+	ID      int64
+	Name    string
+	Spec    string
+	Paused  bool
+	LastRun time.Time
+	NextRun time.Time
+}
+
+// Schedules is package scheduler as web uses it.
+type Schedules interface {
+	List(ctx context.Context) ([]ScheduleStatus, error)
+	Pause(ctx context.Context, id int64) error
+	Resume(ctx context.Context, id int64) error
+}
+
+// DeadlineStatus is one deadline with each bureau's state.
+type DeadlineStatus struct {
+	ID      string
+	TitleJA string
+	Due     time.Time
+	Bureaus []BureauStatus
+}
+
+// BureauStatus is one bureau's submission for a deadline.
+type BureauStatus struct {
+	Bureau    string
+	NameJA    string
+	Submitted bool
+	At        time.Time
+}
+
+// Plan is package progress as web uses it.
+type Plan interface {
+	Status(ctx context.Context) ([]DeadlineStatus, error)
+	MarkSubmitted(ctx context.Context, deadlineID, bureau, actor string) error
+	ExportCSV(ctx context.Context, w io.Writer) error
+}

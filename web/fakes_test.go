@@ -1,0 +1,541 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"kawaraban/token"
+)
+
+// This file holds small in-memory implementations of web's own consumer
+// interfaces (deps.go), for tests. They are not SQL mocks: web owns these
+// interfaces, and the real domain packages satisfy them in cmd.
+
+var testLists = []List{
+	{ID: 1, Slug: "shimin-katsudo", NameJA: "市民活動総合センター", NameEN: "Citizen Activity Center", Kind: "public"},
+	{ID: 2, Slug: "kankyo-hozen", NameJA: "環境保全センター", NameEN: "Environment Center", Kind: "public"},
+	{ID: 3, Slug: "chonai", NameJA: "庁内情報誌", NameEN: "Internal newsletter", Kind: "internal"},
+}
+
+type fakeSub struct {
+	Email  string
+	Name   string
+	Lists  map[string]string // slug → unconfirmed|confirmed|unsubscribed
+	Events []string
+}
+
+// fakeSubscribers keeps subscribers in memory; tokens are signed with the
+// real token package ("confirm:<id>", "unsub:<id>:<list>", "prefs:<id>").
+type fakeSubscribers struct {
+	mu     sync.Mutex
+	signer *token.Signer
+	now    func() time.Time
+	subs   []*fakeSub
+	mails  []string // confirmation tokens "sent"
+}
+
+func newFakeSubscribers(now func() time.Time) *fakeSubscribers {
+	s, _ := token.NewSigner([]byte(strings.Repeat("k", 32)))
+	return &fakeSubscribers{signer: s, now: now}
+}
+
+func (f *fakeSubscribers) Lists(ctx context.Context) ([]List, error) {
+	return slices.Clone(testLists), nil
+}
+
+func (f *fakeSubscribers) Subscribe(ctx context.Context, req SubscribeRequest) error {
+	if !strings.Contains(req.Email, "@") || strings.Count(req.Email, "@") > 1 || strings.ContainsAny(req.Email, "\r\n") {
+		return &InputError{Field: "email", Message: "the address needs one @ and a domain", MessageJA: "メールアドレスの形式が正しくありません(@ とドメインが必要です)"}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var sub *fakeSub
+	id := -1
+	for i, s := range f.subs {
+		if s.Email == req.Email {
+			sub, id = s, i
+		}
+	}
+	if sub == nil {
+		sub = &fakeSub{Email: req.Email, Name: req.Name, Lists: map[string]string{}}
+		f.subs = append(f.subs, sub)
+		id = len(f.subs) - 1
+	}
+	for _, l := range req.Lists {
+		if sub.Lists[l] != "confirmed" {
+			sub.Lists[l] = "unconfirmed"
+		}
+	}
+	f.mails = append(f.mails, f.signer.Sign("confirm", token.IDs(int64(id)), f.now().Add(7*24*time.Hour)))
+	return nil
+}
+
+func (f *fakeSubscribers) byToken(purpose, tok string, n int) (*fakeSub, []int64, error) {
+	p, err := f.signer.Verify(purpose, tok, f.now())
+	if err != nil {
+		return nil, nil, fmt.Errorf("checking %s token: %w", purpose, err)
+	}
+	ids, err := token.ParseIDs(p, n)
+	if err != nil || ids[0] < 0 || int(ids[0]) >= len(f.subs) {
+		return nil, nil, ErrInvalidToken
+	}
+	return f.subs[ids[0]], ids, nil
+}
+
+func (f *fakeSubscribers) Confirm(ctx context.Context, tok string, ev Evidence) (ConfirmResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sub, ids, err := f.byToken("confirm", tok, 1)
+	if err != nil {
+		return ConfirmResult{}, err
+	}
+	var res ConfirmResult
+	res.SubscriberID = ids[0]
+	for _, l := range testLists {
+		if sub.Lists[l.Slug] == "unconfirmed" {
+			sub.Lists[l.Slug] = "confirmed"
+			sub.Events = append(sub.Events, "opt-in "+l.Slug+" "+ev.IP)
+			res.Lists = append(res.Lists, l)
+		}
+	}
+	return res, nil
+}
+
+func (f *fakeSubscribers) unsubToken(id int64, listID int64) string {
+	return f.signer.Sign("unsubscribe", token.IDs(id, listID), time.Time{})
+}
+
+func listOf(id int64) List {
+	for _, l := range testLists {
+		if l.ID == id {
+			return l
+		}
+	}
+	return List{}
+}
+
+func (f *fakeSubscribers) UnsubscribeInfo(ctx context.Context, tok string) (UnsubscribeInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sub, ids, err := f.byToken("unsubscribe", tok, 2)
+	if err != nil {
+		return UnsubscribeInfo{}, err
+	}
+	l := listOf(ids[1])
+	return UnsubscribeInfo{List: l, MaskedEmail: sub.Email[:1] + "***", Unsubscribed: sub.Lists[l.Slug] == "unsubscribed"}, nil
+}
+
+func (f *fakeSubscribers) UnsubscribeByToken(ctx context.Context, tok, source string, ev Evidence) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sub, ids, err := f.byToken("unsubscribe", tok, 2)
+	if err != nil {
+		return err
+	}
+	l := listOf(ids[1])
+	sub.Lists[l.Slug] = "unsubscribed"
+	sub.Events = append(sub.Events, "opt-out "+l.Slug+" "+source)
+	return nil
+}
+
+func (f *fakeSubscribers) prefsToken(id int64) string {
+	return f.signer.Sign("prefs", token.IDs(id), time.Time{})
+}
+
+func (f *fakeSubscribers) Preferences(ctx context.Context, tok string) (Preferences, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sub, _, err := f.byToken("prefs", tok, 1)
+	if err != nil {
+		return Preferences{}, err
+	}
+	p := Preferences{MaskedEmail: sub.Email[:1] + "***"}
+	for _, l := range testLists {
+		if l.Kind == "public" {
+			p.Lists = append(p.Lists, PreferenceList{List: l, Subscribed: sub.Lists[l.Slug] == "confirmed"})
+		}
+	}
+	return p, nil
+}
+
+func (f *fakeSubscribers) SavePreferences(ctx context.Context, tok string, slugs []string, ev Evidence) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sub, _, err := f.byToken("prefs", tok, 1)
+	if err != nil {
+		return err
+	}
+	for _, l := range testLists {
+		if slices.Contains(slugs, l.Slug) {
+			sub.Lists[l.Slug] = "confirmed"
+		} else if sub.Lists[l.Slug] == "confirmed" {
+			sub.Lists[l.Slug] = "unsubscribed"
+		}
+	}
+	return nil
+}
+
+func (f *fakeSubscribers) status(email, slug string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range f.subs {
+		if s.Email == email {
+			return s.Lists[slug]
+		}
+	}
+	return ""
+}
+
+// SubscriberAdmin
+
+func (f *fakeSubscribers) Search(ctx context.Context, slug, q string, limit, offset int) ([]Subscriber, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Subscriber
+	for i, s := range f.subs {
+		if st, ok := s.Lists[slug]; ok && strings.Contains(s.Email, q) {
+			out = append(out, Subscriber{ID: int64(i), Email: s.Email, Name: s.Name, Status: st})
+		}
+	}
+	if offset >= len(out) {
+		return nil, nil
+	}
+	return out[offset:min(len(out), offset+limit)], nil
+}
+
+func (f *fakeSubscribers) History(ctx context.Context, id int64) ([]HistoryEvent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if id < 0 || int(id) >= len(f.subs) {
+		return nil, ErrNotFound
+	}
+	var out []HistoryEvent
+	for _, e := range f.subs[id].Events {
+		parts := strings.SplitN(e, " ", 3)
+		out = append(out, HistoryEvent{Kind: parts[0], List: parts[1], Detail: parts[2]})
+	}
+	return out, nil
+}
+
+func (f *fakeSubscribers) Stats(ctx context.Context, slug string) (ListStats, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var st ListStats
+	for _, s := range f.subs {
+		if s.Lists[slug] == "confirmed" {
+			st.Confirmed++
+		}
+	}
+	st.BounceRate = 0.012
+	return st, nil
+}
+
+func (f *fakeSubscribers) Growth(ctx context.Context, slug string, days int) ([]GrowthPoint, error) {
+	start := f.now().AddDate(0, 0, -days)
+	var out []GrowthPoint
+	for i := 0; i <= days; i += 10 {
+		out = append(out, GrowthPoint{Day: start.AddDate(0, 0, i), Confirmed: i * 3})
+	}
+	return out, nil
+}
+
+func (f *fakeSubscribers) Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return ImportReport{}, err
+	}
+	var rep ImportReport
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n")[1:] {
+		email := strings.Split(line, ",")[0]
+		if !strings.Contains(email, "@") {
+			rep.Rejected = append(rep.Rejected, ImportReject{Line: i + 2, Reason: "not an address"})
+			continue
+		}
+		rep.Added++
+		if !opt.DryRun {
+			f.mu.Lock()
+			f.subs = append(f.subs, &fakeSub{Email: email, Lists: map[string]string{opt.ListSlug: "confirmed"}})
+			f.mu.Unlock()
+		}
+	}
+	return rep, nil
+}
+
+func (f *fakeSubscribers) ExportSubscribers(ctx context.Context, w io.Writer, slug string) error {
+	subs, _ := f.Search(ctx, slug, "", 1000, 0)
+	fmt.Fprintln(w, "email,name,status")
+	for _, s := range subs {
+		fmt.Fprintf(w, "%s,%s,%s\n", s.Email, s.Name, s.Status)
+	}
+	return nil
+}
+
+// fakeIssues keeps issues in memory; SendNow "delivers" to the confirmed
+// subscribers of the list at once.
+type fakeIssues struct {
+	mu     sync.Mutex
+	now    func() time.Time
+	subs   *fakeSubscribers
+	issues []Issue
+	tests  []string
+	async  bool // SendNow leaves the issue "sending" (for fakeDeliveries)
+}
+
+func (f *fakeIssues) Create(ctx context.Context, d Draft) (Issue, error) {
+	if strings.ContainsAny(d.Subject, "\r\n") {
+		return Issue{}, &InputError{Field: "subject", Message: "subject has a line break", MessageJA: "件名に改行は使えません"}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	is := Issue{ID: int64(len(f.issues) + 1), ListID: d.ListID, Subject: d.Subject, BodyMarkdown: d.BodyMarkdown,
+		Status: "draft", Author: d.Author, SendAt: d.SendAt, Created: f.now()}
+	f.issues = append(f.issues, is)
+	return is, nil
+}
+
+func (f *fakeIssues) get(id int64) (*Issue, error) {
+	if id < 1 || int(id) > len(f.issues) {
+		return nil, fmt.Errorf("issue %d: %w", id, ErrNotFound)
+	}
+	return &f.issues[id-1], nil
+}
+
+func (f *fakeIssues) Update(ctx context.Context, id int64, d Draft) (Issue, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	is, err := f.get(id)
+	if err != nil {
+		return Issue{}, err
+	}
+	if is.Status != "draft" && is.Status != "scheduled" {
+		return Issue{}, ErrConflict
+	}
+	is.Subject, is.BodyMarkdown, is.SendAt = d.Subject, d.BodyMarkdown, d.SendAt
+	return *is, nil
+}
+
+func (f *fakeIssues) ByID(ctx context.Context, id int64) (Issue, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	is, err := f.get(id)
+	if err != nil {
+		return Issue{}, err
+	}
+	return *is, nil
+}
+
+func (f *fakeIssues) ListByList(ctx context.Context, listID int64, limit, offset int) ([]Issue, error) {
+	return f.filter(listID, "", limit, offset), nil
+}
+
+func (f *fakeIssues) filter(listID int64, status string, limit, offset int) []Issue {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Issue
+	for i := len(f.issues) - 1; i >= 0; i-- {
+		if is := f.issues[i]; is.ListID == listID && (status == "" || is.Status == status) {
+			out = append(out, is)
+		}
+	}
+	if offset >= len(out) {
+		return nil
+	}
+	return out[offset:min(len(out), offset+limit)]
+}
+
+func (f *fakeIssues) Archive(ctx context.Context, listID int64, limit, offset int) ([]Issue, error) {
+	return f.filter(listID, "sent", limit, offset), nil
+}
+
+func (f *fakeIssues) set(id int64, from []string, to string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	is, err := f.get(id)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(from, is.Status) {
+		return fmt.Errorf("issue %d is %s: %w", id, is.Status, ErrConflict)
+	}
+	is.Status = to
+	return nil
+}
+
+func (f *fakeIssues) Schedule(ctx context.Context, id int64, at time.Time, actor string) error {
+	return f.set(id, []string{"draft", "scheduled"}, "scheduled")
+}
+
+func (f *fakeIssues) SendNow(ctx context.Context, id int64, actor string) error {
+	to := "sent"
+	if f.async {
+		to = "sending"
+	}
+	if err := f.set(id, []string{"draft", "scheduled"}, to); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	is := &f.issues[id-1]
+	is.SentAt = f.now()
+	slug := listOf(is.ListID).Slug
+	for _, s := range f.subs.subs {
+		if s.Lists[slug] == "confirmed" {
+			is.Counts.Sent++
+		}
+	}
+	return nil
+}
+
+func (f *fakeIssues) Pause(ctx context.Context, id int64, actor string) error {
+	return f.set(id, []string{"sending"}, "paused")
+}
+func (f *fakeIssues) Resume(ctx context.Context, id int64, actor string) error {
+	return f.set(id, []string{"paused"}, "sending")
+}
+func (f *fakeIssues) Cancel(ctx context.Context, id int64, actor string) error {
+	return f.set(id, []string{"draft", "scheduled", "sending", "paused"}, "cancelled")
+}
+func (f *fakeIssues) Approve(ctx context.Context, id int64, actor string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	is, err := f.get(id)
+	if err == nil {
+		is.Approved = true
+	}
+	return err
+}
+func (f *fakeIssues) Reject(ctx context.Context, id int64, actor, comment string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	is, err := f.get(id)
+	if err == nil {
+		is.Approved = false
+	}
+	return err
+}
+func (f *fakeIssues) TestSend(ctx context.Context, id int64, to string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tests = append(f.tests, to)
+	return nil
+}
+
+type fakeRenderer struct{}
+
+func (fakeRenderer) Preview(ctx context.Context, listID int64, subject, md string) (Parts, error) {
+	if strings.Contains(md, "{{ .Nope }}") {
+		return Parts{}, &InputError{Field: "body", Message: "body:1: unknown field Nope", MessageJA: "本文1行目: 不明な項目 Nope"}
+	}
+	body := strings.ReplaceAll(md, "{{ .Name }}", "見本 太郎")
+	return Parts{Subject: subject, Text: body + "\n\n-- \n配信停止: https://example.jp/unsubscribe/…",
+		HTML: "<p>" + html.EscapeString(body) + "</p>"}, nil
+}
+
+func (fakeRenderer) MarkdownHTML(md string) (string, error) {
+	return "<p>" + html.EscapeString(md) + "</p>", nil
+}
+
+type fakeBounces struct{}
+
+func (fakeBounces) List(ctx context.Context, f BounceFilter) ([]Bounce, error) {
+	all := []Bounce{
+		{ID: 1, Email: "gone@example.jp", ListSlug: "shimin-katsudo", Class: "hard", Status: "5.1.1"},
+		{ID: 2, Email: "full@example.jp", ListSlug: "kankyo-hozen", Class: "soft", Status: "4.2.2"},
+	}
+	var out []Bounce
+	for _, b := range all {
+		if (f.ListSlug == "" || b.ListSlug == f.ListSlug) && (f.Class == "" || b.Class == f.Class) {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
+type fakeSchedules struct {
+	mu     sync.Mutex
+	paused bool
+}
+
+func (f *fakeSchedules) List(ctx context.Context) ([]ScheduleStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return []ScheduleStatus{{ID: 1, Name: "send-due-issues", Spec: "@every 1m", Paused: f.paused}}, nil
+}
+func (f *fakeSchedules) Pause(ctx context.Context, id int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.paused = true
+	return nil
+}
+func (f *fakeSchedules) Resume(ctx context.Context, id int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.paused = false
+	return nil
+}
+
+type fakePlan struct {
+	mu   sync.Mutex
+	done map[string]bool
+}
+
+func (f *fakePlan) Status(ctx context.Context) ([]DeadlineStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return []DeadlineStatus{{ID: "fy2026-status", TitleJA: "令和8年度 実施状況の報告", Due: time.Date(2027, 4, 30, 0, 0, 0, 0, time.UTC),
+		Bureaus: []BureauStatus{{Bureau: "sogo-kikaku", NameJA: "総合企画局", Submitted: f.done["sogo-kikaku"]}, {Bureau: "somu", NameJA: "総務局"}}}}, nil
+}
+func (f *fakePlan) MarkSubmitted(ctx context.Context, dl, bureau, actor string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if dl != "fy2026-status" {
+		return ErrNotFound
+	}
+	if f.done == nil {
+		f.done = map[string]bool{}
+	}
+	f.done[bureau] = true
+	return nil
+}
+func (f *fakePlan) ExportCSV(ctx context.Context, w io.Writer) error {
+	_, err := io.WriteString(w, "deadline,bureau,submitted\nfy2026-status,sogo-kikaku,false\n")
+	return err
+}
+
+// fakeDeliveries advances a sending issue by half its recipients on every
+// Progress call, then marks it sent: the progress bar has something to
+// follow without sleeps in the server.
+type fakeDeliveries struct {
+	mu     sync.Mutex
+	issues *fakeIssues
+	sent   map[int64]int
+}
+
+func (f *fakeDeliveries) Progress(ctx context.Context, id int64) (Progress, error) {
+	is, err := f.issues.ByID(ctx, id)
+	if err != nil {
+		return Progress{}, err
+	}
+	total := is.Counts.Sent
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sent == nil {
+		f.sent = map[int64]int{}
+	}
+	if is.Status == "sending" {
+		f.sent[id] = min(total, f.sent[id]+(total+1)/2)
+		if f.sent[id] == total {
+			f.issues.set(id, []string{"sending"}, "sent")
+		}
+	} else if is.Status == "sent" {
+		f.sent[id] = total
+	}
+	done := f.sent[id]
+	return Progress{Queued: total - done, Sent: done, PerSecond: 12.5, ETA: time.Duration(total-done) * time.Second}, nil
+}

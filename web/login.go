@@ -1,0 +1,96 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+)
+
+const preCookie = "kw_pre"
+
+// loginBinding returns the pre-login cookie value the login form token is
+// bound to, setting one when the browser has none.
+func (s *Server) loginBinding(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(preCookie); err == nil && len(c.Value) == 43 {
+		return c.Value
+	}
+	v := randomString(32)
+	http.SetCookie(w, &http.Cookie{Name: preCookie, Value: v, Path: "/admin/", HttpOnly: true,
+		Secure: s.secure, SameSite: http.SameSiteStrictMode})
+	return v
+}
+
+type loginData struct {
+	Login string
+	Token string
+}
+
+func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.loadSession(r); err == nil {
+		http.Redirect(w, r, "/admin/", http.StatusSeeOther)
+		return
+	}
+	v := s.newView(w, r, "title.login")
+	v.Admin = true
+	v.Data = loginData{Token: s.formToken("login", s.loginBinding(w, r))}
+	s.render(w, r, http.StatusOK, "login", v)
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var binding string
+	if c, err := r.Cookie(preCookie); err == nil {
+		binding = c.Value
+	}
+	if binding == "" || !s.checkFormToken("login", binding, r.PostFormValue("csrf")) {
+		s.errorPage(w, r, http.StatusForbidden, "err.csrf")
+		return
+	}
+	ctx := r.Context()
+	login := strings.TrimSpace(strings.ToLower(r.PostFormValue("login")))
+	ip := s.clientIP(r)
+	v := s.newView(w, r, "title.login")
+	v.Admin = true
+	v.Data = loginData{Login: login, Token: s.formToken("login", binding)}
+	busy, err := s.throttled(ctx, login, ip)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if busy {
+		s.audit(r, login, "login.throttled", "user:"+login, "")
+		v.Error = v.T("login.throttled")
+		s.render(w, r, http.StatusTooManyRequests, "login", v)
+		return
+	}
+	user, err := s.users.Authenticate(ctx, login, r.PostFormValue("password"))
+	if errors.Is(err, ErrBadCredential) {
+		s.recordFailure(ctx, login, ip)
+		s.audit(r, login, "login.failed", "user:"+login, "")
+		v.Error = v.T("login.bad")
+		s.render(w, r, http.StatusUnauthorized, "login", v)
+		return
+	} else if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if _, err := s.startSession(ctx, w, r, user); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.audit(r, user.Login, "login", "user:"+user.Login, "")
+	http.Redirect(w, r, "/admin/", http.StatusSeeOther)
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		s.deleteSession(r.Context(), c.Value)
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	s.audit(r, sess.user.Login, "logout", "user:"+sess.user.Login, "")
+	http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
+}

@@ -1,0 +1,130 @@
+package web
+
+import (
+	"errors"
+	"io/fs"
+	"net/http"
+	"strings"
+)
+
+// apiRoutes are the JSON API's patterns; openapi.json must describe exactly
+// these (TestOpenAPIMatchesRoutes).
+func (s *Server) apiRoutes() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		"POST /api/v1/issues":                  s.api(s.apiCreateIssue),
+		"GET /api/v1/issues":                   s.api(s.apiListIssues),
+		"GET /api/v1/issues/{id}":              s.api(s.apiIssue),
+		"POST /api/v1/issues/{id}/send":        s.api(s.apiSendIssue),
+		"GET /api/v1/lists":                    s.api(s.apiLists),
+		"GET /api/v1/lists/{slug}/subscribers": s.api(s.apiSubscribers),
+		"GET /api/v1/bounces":                  s.api(s.apiBounces),
+		"GET /api/v1/openapi.json":             s.handleOpenAPI,
+	}
+}
+
+func (s *Server) routes() {
+	m := s.mux
+	m.HandleFunc("GET /healthz", s.handleHealthz)
+	m.Handle("GET /metrics", s.metricsHandler())
+	static, _ := fs.Sub(staticFS, "static")
+	m.Handle("GET /static/", http.StripPrefix("/static/", staticCache(http.FileServerFS(static))))
+
+	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/subscribe", http.StatusSeeOther)
+	})
+	m.HandleFunc("GET /subscribe", s.handleSubscribeForm)
+	m.HandleFunc("POST /subscribe", s.handleSubscribe)
+	m.HandleFunc("GET /confirm/{token}", s.handleConfirm)
+	m.HandleFunc("GET /unsubscribe/{token}", s.handleUnsubscribePage)
+	m.HandleFunc("POST /unsubscribe/{token}", s.handleUnsubscribe)
+	m.HandleFunc("GET /preferences/{token}", s.handlePreferences)
+	m.HandleFunc("POST /preferences/{token}", s.handleSavePreferences)
+	m.HandleFunc("GET /archive/{list}", s.handleArchive)
+	m.HandleFunc("GET /archive/{list}/{id}", s.handleArchiveIssue)
+	m.HandleFunc("GET /archive/{list}/feed.atom", s.handleFeed)
+
+	m.HandleFunc("GET /admin/login", s.handleLoginForm)
+	m.HandleFunc("POST /admin/login", s.handleLogin)
+	for pattern, h := range s.adminRoutes() {
+		m.HandleFunc(pattern, h)
+	}
+	for pattern, h := range s.apiRoutes() {
+		m.HandleFunc(pattern, h)
+	}
+	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		apiError(w, http.StatusNotFound, "no such endpoint")
+	})
+}
+
+// adminRoutes are the admin UI's patterns (all behind a session).
+func (s *Server) adminRoutes() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		"POST /admin/logout":                   s.admin(s.handleLogout),
+		"GET /admin/{$}":                       s.admin(s.handleDashboard),
+		"GET /admin/issues":                    s.admin(s.handleIssues),
+		"GET /admin/issues/new":                s.admin(s.handleNewIssue),
+		"POST /admin/issues":                   s.admin(s.handleCreateIssue),
+		"GET /admin/issues/{id}":               s.admin(s.handleIssue),
+		"POST /admin/issues/{id}":              s.admin(s.handleUpdateIssue),
+		"POST /admin/issues/{id}/{action}":     s.admin(s.handleIssueAction),
+		"GET /admin/issues/{id}/progress.json": s.admin(s.handleProgressJSON),
+		"POST /admin/preview":                  s.admin(s.handlePreview),
+		"GET /admin/subscribers":               s.admin(s.handleSubscribers),
+		"GET /admin/subscribers/{id}":          s.admin(s.handleSubscriberHistory),
+		"POST /admin/subscribers/import":       s.admin(s.handleImport),
+		"GET /admin/subscribers/export":        s.admin(s.handleExport),
+		"GET /admin/bounces":                   s.admin(s.handleBounces),
+		"GET /admin/schedules":                 s.admin(s.handleSchedules),
+		"POST /admin/schedules/{id}/{action}":  s.admin(s.handleScheduleAction),
+		"GET /admin/progress":                  s.admin(s.handleProgress),
+		"POST /admin/progress/submitted":       s.admin(s.handleMarkSubmitted),
+		"GET /admin/progress.csv":              s.admin(s.handleProgressCSV),
+		"GET /admin/users":                     s.admin(s.handleUsers),
+		"POST /admin/users":                    s.admin(s.handleAddUser),
+		"POST /admin/users/{login}":            s.admin(s.handleUpdateUser),
+		"GET /admin/audit":                     s.admin(s.handleAudit),
+		"GET /admin/settings":                  s.admin(s.handleSettings),
+	}
+}
+
+func staticCache(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// adminFunc is an admin handler with its session and page view.
+type adminFunc func(w http.ResponseWriter, r *http.Request, sess *session, v *view)
+
+// admin puts a handler behind a session; state-changing requests must
+// carry the session's CSRF token.
+func (s *Server) admin(h adminFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess, err := s.loadSession(r)
+		if errors.Is(err, errNoSession) {
+			if r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, ".json") {
+				http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
+				return
+			}
+			s.errorPage(w, r, http.StatusForbidden, "err.login")
+			return
+		} else if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if r.Method != http.MethodGet {
+			if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+				s.fail(w, r, err)
+				return
+			}
+			if !checkCSRF(r, sess) {
+				s.errorPage(w, r, http.StatusForbidden, "err.csrf")
+				return
+			}
+		}
+		v := s.newView(w, r, "")
+		v.Admin, v.User, v.CSRF = true, &sess.user, sess.csrf
+		h(w, r, sess, v)
+	}
+}

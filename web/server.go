@@ -1,0 +1,311 @@
+// Package web is kawaraban's HTTP side: the public subscription pages and
+// archive, the admin UI, the JSON API, and the people behind them — users,
+// roles, sessions, CSRF, API tokens, login throttling and the audit log.
+//
+// It owns the tables of migration 0008 (users, user_lists, sessions,
+// api_tokens, audit_log, login_attempts). Everything about lists,
+// subscribers, issues, delivery, bounces, schedules and the plan's progress
+// is reached through the small interfaces in deps.go, which cmd/kawaraban
+// satisfies with the domain packages. web maps their errors to HTTP statuses
+// and user-facing text in one place (status.go); it never writes their SQL.
+package web
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
+
+	"kawaraban/token"
+)
+
+// Options configures the server. Only DB is required.
+type Options struct {
+	DB     *sql.DB
+	Logger *slog.Logger
+	// BaseURL is the public address (https://…); cookies are Secure when
+	// it is https or SecureCookies is set.
+	BaseURL       string
+	SecureCookies bool
+	// LocalMode shows a banner on every admin page: mail is captured, not
+	// delivered.
+	LocalMode bool
+	// Registry receives the HTTP metrics plus Go and process collectors;
+	// nil makes a fresh one.
+	Registry *prometheus.Registry
+	Now      func() time.Time
+	// Signer signs the public form tokens; nil uses a random key (tokens
+	// then do not survive a restart, which only costs a form reload).
+	Signer *token.Signer
+	// Users is the users store; nil makes one on DB.
+	Users *Users
+
+	Subscribers     Subscribers
+	SubscriberAdmin SubscriberAdmin
+	Issues          Issues
+	Renderer        Renderer
+	Deliveries      Deliveries
+	Bounces         Bounces
+	Schedules       Schedules
+	Plan            Plan
+	// Settings returns the running configuration with secrets masked.
+	Settings func() map[string]any
+
+	// MaxBodyBytes caps request bodies (default 1 MiB; imports 10 MiB).
+	MaxBodyBytes int64
+	// SubscribePerMinute limits POST /subscribe per client IP (default 10,
+	// burst 5).
+	SubscribePerMinute float64
+	SubscribeBurst     int
+	// SessionIdle and SessionMax end sessions (defaults 2h and 12h).
+	SessionIdle time.Duration
+	SessionMax  time.Duration
+	// TrustForwardedFor takes the client IP from X-Forwarded-For (behind a
+	// reverse proxy).
+	TrustForwardedFor bool
+}
+
+// Server is the http.Handler for everything kawaraban serves.
+type Server struct {
+	opt     Options
+	log     *slog.Logger
+	now     func() time.Time
+	users   *Users
+	signer  *token.Signer
+	mux     *http.ServeMux
+	handler http.Handler
+	pages   *pages
+	secure  bool
+
+	reqs *prometheus.CounterVec
+	dur  *prometheus.HistogramVec
+
+	mu       sync.Mutex
+	limiters map[string]*rate.Limiter
+}
+
+// New builds the server and its routes.
+func New(opt Options) (*Server, error) {
+	if opt.DB == nil {
+		return nil, errors.New("web: Options.DB is required")
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.MaxBodyBytes == 0 {
+		opt.MaxBodyBytes = 1 << 20
+	}
+	if opt.SubscribePerMinute == 0 {
+		opt.SubscribePerMinute = 10
+	}
+	if opt.SubscribeBurst == 0 {
+		opt.SubscribeBurst = 5
+	}
+	if opt.SessionIdle == 0 {
+		opt.SessionIdle = 2 * time.Hour
+	}
+	if opt.SessionMax == 0 {
+		opt.SessionMax = 12 * time.Hour
+	}
+	if opt.Registry == nil {
+		opt.Registry = prometheus.NewRegistry()
+	}
+	if opt.Users == nil {
+		opt.Users = NewUsers(opt.DB, UsersOptions{Now: opt.Now})
+	}
+	if opt.Signer == nil {
+		s, err := token.NewSigner([]byte(randomString(32)))
+		if err != nil {
+			return nil, err
+		}
+		opt.Signer = s
+	}
+	p, err := loadPages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		opt: opt, log: opt.Logger, now: opt.Now, users: opt.Users, signer: opt.Signer,
+		mux: http.NewServeMux(), pages: p, limiters: map[string]*rate.Limiter{},
+		secure: opt.SecureCookies || strings.HasPrefix(opt.BaseURL, "https://"),
+	}
+	if err := s.registerMetrics(); err != nil {
+		return nil, err
+	}
+	s.routes()
+	s.handler = s.instrument(s.recoverPanics(s.securityHeaders(s.mux)))
+	if opt.LocalMode {
+		s.log.Warn("local mode: mail is captured, not delivered")
+	}
+	return s, nil
+}
+
+// ServeHTTP serves one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func (s *Server) registerMetrics() error {
+	s.reqs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kawaraban_http_requests_total", Help: "HTTP requests by route pattern and status code.",
+	}, []string{"route", "code"})
+	s.dur = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "kawaraban_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
+		Buckets: prometheus.DefBuckets,
+	}, []string{"route"})
+	for _, c := range []prometheus.Collector{s.reqs, s.dur,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := s.opt.Registry.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if errors.As(err, &are) {
+				continue // cmd may have registered the Go collector already
+			}
+			return fmt.Errorf("registering metrics: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	var one int
+	if err := s.opt.DB.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		s.log.Error("healthz: database does not answer", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.opt.Registry, promhttp.HandlerOpts{})
+}
+
+// statusWriter remembers the status code for logs and metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	code    int
+	written bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.written {
+		w.code, w.written = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.written {
+		w.code, w.written = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// instrument logs each request and counts it by route pattern.
+func (s *Server) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		d := time.Since(start)
+		s.reqs.WithLabelValues(route, fmt.Sprint(sw.code)).Inc()
+		s.dur.WithLabelValues(route).Observe(d.Seconds())
+		s.log.Info("http request", "method", r.Method, "route", route, "code", sw.code,
+			"duration_ms", d.Milliseconds())
+	})
+}
+
+// recoverPanics turns a handler panic into a 500 page and a log line.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("handler panic", "route", r.Pattern, "panic", fmt.Sprint(v))
+				s.errorPage(w, r, http.StatusInternalServerError, "err.internal")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+
+// securityHeaders sets the headers every response carries and caps the
+// request body.
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		if s.secure {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		limit := s.opt.MaxBodyBytes
+		if strings.HasPrefix(r.URL.Path, "/admin/subscribers/import") {
+			limit = 10 << 20
+		}
+		if r.ContentLength > limit {
+			s.errorPage(w, r, http.StatusRequestEntityTooLarge, "err.toolarge")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// clientIP is the address a request came from.
+func (s *Server) clientIP(r *http.Request) string {
+	if s.opt.TrustForwardedFor {
+		if xf := r.Header.Get("X-Forwarded-For"); xf != "" {
+			parts := strings.Split(xf, ",")
+			return strings.TrimSpace(parts[len(parts)-1])
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// allowSubscribe applies the per-IP rate limit on POST /subscribe.
+func (s *Server) allowSubscribe(ip string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.limiters[ip]
+	if !ok {
+		if len(s.limiters) > 10000 {
+			clear(s.limiters) // bounded memory; a reset only forgives
+		}
+		l = rate.NewLimiter(rate.Limit(s.opt.SubscribePerMinute/60), s.opt.SubscribeBurst)
+		s.limiters[ip] = l
+	}
+	return l.AllowN(s.now(), 1)
+}

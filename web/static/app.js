@@ -1,0 +1,55 @@
+// kawaraban admin: live preview of the compose form and a progress bar
+// that follows a sending issue. Everything works without this script.
+(function () {
+  "use strict";
+
+  function preview() {
+    var form = document.getElementById("compose");
+    if (!form) return;
+    var help = document.querySelector(".js-only");
+    if (help) help.hidden = false;
+    var timer = null;
+    function run() {
+      var data = new URLSearchParams(new FormData(form));
+      fetch(form.dataset.preview, { method: "POST", body: data, credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (p) {
+          if (p.error) { document.getElementById("preview-text").textContent = p.error; return; }
+          document.getElementById("preview-subject").textContent = p.subject;
+          document.getElementById("preview-html").srcdoc = p.html;
+          document.getElementById("preview-text").textContent = p.text;
+        })
+        .catch(function () {});
+    }
+    form.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(run, 400);
+    });
+    run();
+  }
+
+  function progress() {
+    var box = document.getElementById("progress");
+    if (!box) return;
+    var active = { scheduled: 1, sending: 1, paused: 1 };
+    if (!active[box.dataset.status]) return;
+    function set(id, v) { var e = document.getElementById(id); if (e) e.textContent = v; }
+    function tick() {
+      fetch(box.dataset.url, { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (p) {
+          document.getElementById("progress-bar").value = p.percent;
+          set("progress-pct", p.percent + "%");
+          set("c-sent", p.sent); set("c-total", p.total); set("c-failed", p.failed); set("c-bounced", p.bounced);
+          set("c-rate", p.per_second ? p.per_second.toFixed(1) + "/s" : "");
+          set("c-eta", p.eta_seconds ? "ETA " + Math.ceil(p.eta_seconds / 60) + " min" : "");
+          set("status", p.status_label || p.status);
+          if (active[p.status]) setTimeout(tick, 1500);
+        })
+        .catch(function () { setTimeout(tick, 5000); });
+    }
+    tick();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { preview(); progress(); });
+})();
