@@ -47,19 +47,22 @@ func runMain(m *testing.M) int {
 		fmt.Println("e2e: set KAWARABAN_E2E=1 with the mail stack running (e2e/run.sh does both)")
 		return 0
 	}
-	dir, err := os.MkdirTemp("", "kawaraban-e2e-bin")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "kawaraban")
-	build := exec.Command("go", "build", "-o", binary, "./cmd/kawaraban")
-	build.Dir = ".."
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: building kawaraban:", err)
-		return 1
+	binary = os.Getenv("KAWARABAN_BIN") // a binary built beforehand, if any
+	if binary == "" {
+		dir, err := os.MkdirTemp("", "kawaraban-e2e-bin")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "e2e:", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		binary = filepath.Join(dir, "kawaraban")
+		build := exec.Command("go", "build", "-o", binary, "./cmd/kawaraban")
+		build.Dir = ".."
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: building kawaraban:", err)
+			return 1
+		}
 	}
 	for _, addr := range []string{smtpAddr, imapAddr} {
 		c, err := net.DialTimeout("tcp", addr, 2*time.Second)

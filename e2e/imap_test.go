@@ -115,8 +115,10 @@ func restartDovecot(t *testing.T) {
 	if !down {
 		t.Fatalf("dovecot still answers on %s after doveadm stop", imapAddr)
 	}
-	if out, err := exec.Command("dovecot", "-c", dovecotConf).CombinedOutput(); err != nil {
-		t.Fatalf("starting dovecot: %v: %s", err, out)
+	// Dovecot forks into the background: its output is not captured, or
+	// the pipe it inherits would never close.
+	if err := exec.Command("dovecot", "-c", dovecotConf).Run(); err != nil {
+		t.Fatalf("starting dovecot -c %s: %v (see /var/log/mailstack-dovecot.log)", dovecotConf, err)
 	}
 	if !waitFor(10*time.Second, 50*time.Millisecond, func() bool {
 		c, err := net.DialTimeout("tcp", imapAddr, 200*time.Millisecond)
