@@ -27,12 +27,18 @@ var (
 	ErrNoIMAP = errors.New("imap: no server address configured")
 )
 
-// Suppression reasons passed to Suppressor.Suppress.
+// Suppression reasons passed to Suppressor.Suppress: the reasons package
+// subscribers knows. A suppression after repeated soft bounces is also a
+// bounce suppression (ReasonHardBounce); its detail says it was soft.
 const (
 	ReasonHardBounce = "hard-bounce"
-	ReasonSoftBounce = "soft-bounce"
 	ReasonComplaint  = "complaint"
 )
+
+// MaxApplyAttempts is how many polls retry the side effects of a bounce
+// (suppression, marking the delivery) before giving up on them, so that
+// one bad record cannot stop the mailbox. The failure stays with the bounce.
+const MaxApplyAttempts = 3
 
 // Delivery is the part of a mailer delivery that bounces needs.
 type Delivery struct {
@@ -217,6 +223,8 @@ type Service struct {
 
 	mu   sync.Mutex // guards conn; held for a whole poll
 	conn *conn
+
+	idling func() // test hook: called once IDLE runs
 }
 
 // New returns a Service over db, which store.Open has migrated.

@@ -2,15 +2,12 @@ package bounces
 
 import (
 	"context"
-	"crypto/tls"
 	"database/sql"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -27,105 +24,6 @@ type Stats struct {
 	Suppressed int // bounces that suppressed or unsubscribed an address
 	Alerts     int // policy refusals alerted
 	Rescans    int // mailboxes rescanned after a UIDVALIDITY change
-}
-
-// conn is one logged-in IMAP connection.
-type conn struct {
-	c      *imapclient.Client
-	idle   bool          // the server offers IDLE
-	move   bool          // the server offers MOVE
-	update chan struct{} // signalled when the selected mailbox grows
-}
-
-// dial connects and logs in. The client takes no context, so a context
-// that ends closes the connection, which fails the command in progress.
-func (s *Service) dial(ctx context.Context) (*conn, error) {
-	o := s.opt.IMAP
-	if o.Addr == "" {
-		return nil, ErrNoIMAP
-	}
-	host, _, err := net.SplitHostPort(o.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("imap address %q: %w", o.Addr, err)
-	}
-	if o.TLS == TLSNone && !isLoopback(host) {
-		return nil, fmt.Errorf("imap %s: %w", o.Addr, ErrInsecure)
-	}
-	d := net.Dialer{Timeout: o.DialTimeout}
-	nc, err := d.DialContext(ctx, "tcp", o.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to imap %s: %w", o.Addr, err)
-	}
-	cn := &conn{update: make(chan struct{}, 1)}
-	opts := &imapclient.Options{
-		TLSConfig: tlsConfig(o.TLSConfig, host),
-		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
-			Mailbox: func(m *imapclient.UnilateralDataMailbox) {
-				if m.NumMessages != nil {
-					select {
-					case cn.update <- struct{}{}:
-					default:
-					}
-				}
-			},
-		},
-	}
-	stop := context.AfterFunc(ctx, func() { nc.Close() })
-	defer stop()
-	switch o.TLS {
-	case TLSStart:
-		cn.c, err = imapclient.NewStartTLS(nc, opts)
-	case TLSNone:
-		cn.c = imapclient.New(nc, opts)
-	default:
-		tc := tls.Client(nc, opts.TLSConfig)
-		if err = tc.HandshakeContext(ctx); err == nil {
-			cn.c = imapclient.New(tc, opts)
-		}
-	}
-	if err == nil {
-		err = cn.c.WaitGreeting()
-	}
-	if err == nil {
-		err = cn.c.Login(o.Username, o.Password).Wait()
-	}
-	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("logging in to imap %s: %w", o.Addr, ctxErr(ctx, err))
-	}
-	caps := cn.c.Caps()
-	cn.idle = caps.Has(imap.CapIdle) || caps.Has(imap.CapIMAP4rev2)
-	cn.move = caps.Has(imap.CapMove) || caps.Has(imap.CapIMAP4rev2)
-	return cn, nil
-}
-
-func tlsConfig(cfg *tls.Config, host string) *tls.Config {
-	if cfg == nil {
-		cfg = &tls.Config{MinVersion: tls.VersionTLS12}
-	} else {
-		cfg = cfg.Clone()
-	}
-	if cfg.ServerName == "" {
-		cfg.ServerName = host
-	}
-	return cfg
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// ctxErr prefers the context's error: a closed connection is how a
-// cancelled context shows itself to the client.
-func ctxErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return err
 }
 
 // PollOnce connects if needed, reads every new message in the configured
@@ -148,6 +46,10 @@ func (s *Service) pollLocked(ctx context.Context) (Stats, error) {
 		s.conn = cn
 	}
 	cn := s.conn
+	select { // this poll covers any news that arrived before it
+	case <-cn.update:
+	default:
+	}
 	stop := context.AfterFunc(ctx, func() { cn.c.Close() })
 	defer stop()
 	// The main mailbox goes last, so that it stays selected for IDLE.
@@ -384,101 +286,4 @@ func (s *Service) saveLastUID(ctx context.Context, box string, validity, last ui
 		return fmt.Errorf("saving imap state: %w", err)
 	}
 	return nil
-}
-
-// Run polls until ctx ends: after each poll it waits for IDLE to report new
-// mail (when the server offers IDLE) or for IMAPOptions.PollInterval, and
-// reconnects with exponential backoff (IMAPOptions.RetryMin to RetryMax)
-// after a failure. It
-// logs out and returns nil when ctx ends. IDLE watches IMAPOptions.Mailbox;
-// a separate CommandMailbox is read at each poll. Use Run or PollOnce from a
-// scheduler, not both.
-func (s *Service) Run(ctx context.Context) error {
-	if s.opt.IMAP.Addr == "" {
-		return ErrNoIMAP
-	}
-	backoff := s.opt.IMAP.RetryMin
-	for {
-		st, err := s.PollOnce(ctx)
-		if ctx.Err() != nil {
-			s.Close()
-			return nil
-		}
-		if err != nil {
-			s.log.Warn("imap poll failed", "err", err, "retry_in", backoff)
-			if !sleep(ctx, backoff) {
-				s.Close()
-				return nil
-			}
-			backoff = min(backoff*2, s.opt.IMAP.RetryMax)
-			continue
-		}
-		backoff = s.opt.IMAP.RetryMin
-		if st.Fetched > 0 {
-			s.log.Info("imap poll", "fetched", st.Fetched, "bounces", st.Bounces, "commands", st.Commands,
-				"duplicates", st.Duplicates, "not_ours", st.NotOurs)
-		}
-		s.wait(ctx)
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// wait blocks until new mail, the poll interval, or the end of ctx.
-func (s *Service) wait(ctx context.Context) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cn := s.conn
-	if cn == nil || !cn.idle {
-		s.mu.Unlock()
-		sleep(ctx, s.opt.IMAP.PollInterval)
-		s.mu.Lock()
-		return
-	}
-	idle, err := cn.c.Idle()
-	if err != nil {
-		cn.c.Close()
-		s.conn = nil
-		return
-	}
-	t := time.NewTimer(s.opt.IMAP.PollInterval)
-	defer t.Stop()
-	select {
-	case <-cn.update:
-	case <-t.C:
-	case <-ctx.Done():
-	case <-cn.c.Closed():
-	}
-	if err := idle.Close(); err == nil {
-		err = idle.Wait()
-	}
-}
-
-// Close logs out of IMAP and closes the connection, if one is open.
-func (s *Service) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.conn == nil {
-		return nil
-	}
-	cn := s.conn
-	s.conn = nil
-	done := make(chan error, 1)
-	go func() { done <- cn.c.Logout().Wait() }()
-	t := time.NewTimer(5 * time.Second)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-	}
-	return cn.c.Close()
 }

@@ -150,6 +150,33 @@ func TestEffectsRetried(t *testing.T) {
 	}
 }
 
+// TestEffectsGivenUp: a Suppressor that always fails stops the mailbox for
+// MaxApplyAttempts polls only; then the failure stays with the bounce.
+func TestEffectsGivenUp(t *testing.T) {
+	t.Parallel()
+	ms := startIMAP(t, TLSNone)
+	rec := newRecorder()
+	rec.failSuppress = 1000
+	s := newService(t, ms, rec, Options{})
+	ms.put(t, "INBOX", dsnMail("b1@mx", 1, "5.1.1", "failed", "550 user unknown"))
+	ctx := context.Background()
+	for i := 1; i < MaxApplyAttempts; i++ {
+		if _, err := s.PollOnce(ctx); err == nil {
+			t.Fatalf("poll %d succeeded with a failing Suppressor", i)
+		}
+	}
+	if _, err := s.PollOnce(ctx); err != nil {
+		t.Fatalf("poll %d: %v; want the failure given up", MaxApplyAttempts, err)
+	}
+	list, err := s.List(ctx, Filter{})
+	if err != nil || len(list) != 1 || !strings.Contains(list[0].ApplyError, "subscribers down") {
+		t.Fatalf("List = %+v, %v", list, err)
+	}
+	if flags := ms.flags(t, "INBOX"); !hasFlag(flags[1], ProcessedFlag) {
+		t.Errorf("flags %v, want processed", flags)
+	}
+}
+
 // TestUIDValidityChange: the mailbox is recreated (new UIDVALIDITY) with
 // the same messages and one more; only the new one counts.
 func TestUIDValidityChange(t *testing.T) {
@@ -191,13 +218,19 @@ func TestRunUsesIdle(t *testing.T) {
 	ms := startIMAP(t, TLSNone)
 	rec := newRecorder()
 	s := newService(t, ms, rec, Options{IMAP: IMAPOptions{PollInterval: time.Hour}})
+	idling := make(chan struct{}, 10)
+	s.idling = func() { idling <- struct{}{} }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	// The first poll finds nothing; mail appended later must wake IDLE.
+	deadline := time.After(20 * time.Second)
+	select { // the first poll found nothing; mail appended now must wake IDLE
+	case <-idling:
+	case <-deadline:
+		t.Fatal("Run never entered IDLE")
+	}
 	ms.put(t, "INBOX", dsnMail("b1@mx", 1, "5.1.1", "failed", "550 user unknown"))
 	ms.put(t, "INBOX", dsnMail("b2@mx", 2, "5.1.1", "failed", "550 user unknown"))
-	deadline := time.After(20 * time.Second)
 	for seen := 0; seen < 2; {
 		select {
 		case <-rec.notify:

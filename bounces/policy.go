@@ -77,7 +77,7 @@ func (s *Service) decide(ev *event, sc *scores) decision {
 		rule := fmt.Sprintf("soft bounce (status %s): score %.2f (previous %.2f halved every %s, restarted after %s without soft bounces)",
 			orUnknown(ev.status), sc.soft, prev, days(s.opt.SoftHalfLife), days(s.opt.SoftWindow))
 		if sc.soft >= s.opt.SoftThreshold {
-			return decision{outcome: OutcomeSuppressed, reason: ReasonSoftBounce, markBounced: true,
+			return decision{outcome: OutcomeSuppressed, reason: ReasonHardBounce, markBounced: true,
 				rule: rule + fmt.Sprintf(" reached threshold %.2f: suppressed", s.opt.SoftThreshold)}
 		}
 		return decision{outcome: OutcomeScored, markBounced: true,

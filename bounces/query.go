@@ -35,6 +35,9 @@ type Bounce struct {
 	Outcome      string // one of the Outcome constants
 	NotABounce   bool
 	NotABounceBy string
+	// ApplyError is why the outcome's side effects failed, if they were
+	// given up after MaxApplyAttempts.
+	ApplyError string
 	// Raw is the message as received (ByID only), cut at
 	// Options.MaxRawBytes when RawTruncated.
 	Raw          []byte
@@ -74,14 +77,14 @@ type Filter struct {
 
 const bounceCols = `id, received, mailbox, uidvalidity, uid, message_id, COALESCE(delivery_id,0), COALESCE(issue_id,0),
 	COALESCE(subscriber_id,0), email, attributed_by, class, status, action, diagnostic, remote_mta, format,
-	feedback_type, rule, outcome, not_a_bounce, not_a_bounce_by, raw_truncated`
+	feedback_type, rule, outcome, not_a_bounce, not_a_bounce_by, apply_error, raw_truncated`
 
 func scanBounce(sc interface{ Scan(...any) error }, extra ...any) (Bounce, error) {
 	var b Bounce
 	var received int64
 	dest := []any{&b.ID, &received, &b.Mailbox, &b.UIDValidity, &b.UID, &b.MessageID, &b.DeliveryID, &b.IssueID,
 		&b.SubscriberID, &b.Email, &b.AttributedBy, &b.Class, &b.Status, &b.Action, &b.Diagnostic, &b.RemoteMTA,
-		&b.Format, &b.FeedbackType, &b.Rule, &b.Outcome, &b.NotABounce, &b.NotABounceBy, &b.RawTruncated}
+		&b.Format, &b.FeedbackType, &b.Rule, &b.Outcome, &b.NotABounce, &b.NotABounceBy, &b.ApplyError, &b.RawTruncated}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return b, err
 	}

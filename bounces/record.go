@@ -97,9 +97,30 @@ func (s *Service) record(ctx context.Context, ev *event) (recorded, error) {
 		return recorded{}, fmt.Errorf("recording bounce: %w", err)
 	}
 	if err := s.apply(ctx, r.id, ev, d); err != nil {
-		return recorded{}, err
+		if ctx.Err() != nil {
+			return recorded{}, err
+		}
+		return r, s.applyFailed(ctx, r.id, err)
 	}
 	return r, nil
+}
+
+// applyFailed counts a failed attempt at a bounce's side effects. It
+// returns err, so that the message is retried at the next poll, until
+// MaxApplyAttempts; then it gives up, keeps the error with the bounce and
+// returns nil, so that the mailbox goes on.
+func (s *Service) applyFailed(ctx context.Context, id int64, err error) error {
+	var n int
+	qerr := s.db.QueryRowContext(ctx, `UPDATE bounces SET apply_attempts = apply_attempts + 1, apply_error = ?,
+		applied = (apply_attempts + 1 >= ?) WHERE id = ? RETURNING apply_attempts`, err.Error(), MaxApplyAttempts, id).Scan(&n)
+	if qerr != nil {
+		return fmt.Errorf("%w (and recording the failure: %v)", err, qerr)
+	}
+	if n < MaxApplyAttempts {
+		return err
+	}
+	s.log.Error("bounce side effects given up", "bounce_id", id, "attempts", n, "err", err)
+	return nil
 }
 
 // insert decides and stores a new bounce, its score and any alert.
@@ -151,9 +172,6 @@ func redecide(outcome, rule string, ev *event) decision {
 		d.unsubscribe, d.reason = true, ReasonComplaint
 	case OutcomeSuppressed:
 		d.reason, d.markBounced = ReasonHardBounce, true
-		if ev.class == classify.Soft {
-			d.reason = ReasonSoftBounce
-		}
 	case OutcomeScored, OutcomeAlert:
 		d.markBounced = true
 	}

@@ -22,6 +22,16 @@ func (m *Mailer) DeliveryByMessageID(ctx context.Context, msgID string) (Deliver
 	if msgID == "" {
 		return Delivery{}, false, nil
 	}
+	// The outbox names its messages kawaraban.<issue>.<delivery>@domain
+	// (deliver.go): read the id from it instead of scanning the table.
+	var issueID, id int64
+	if n, _ := fmt.Sscanf(msgID, "kawaraban.%d.%d@", &issueID, &id); n == 2 {
+		d, ok, err := m.DeliveryByID(ctx, id)
+		if err != nil || !ok || d.IssueID != issueID {
+			return Delivery{}, false, err
+		}
+		return d, true, nil
+	}
 	return m.deliveryWhere(ctx, "message_id = ?", msgID)
 }
 

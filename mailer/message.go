@@ -230,6 +230,16 @@ func (m *Mailer) setListHeaders(g *gomail.Msg, msg *Message) error {
 		g.SetGenHeaderPreformatted(gomail.Header("List-Id"), encodeListID(msg.ListID))
 	}
 	switch {
+	case strings.HasPrefix(msg.UnsubscribeURL, "http://"):
+		// RFC 8058 §3 asks for an https URI and go-mail enforces it; a
+		// plain-http base URL only happens in local mode and tests, where
+		// the headers must still be there to be tried.
+		v := "<" + msg.UnsubscribeURL + ">"
+		if msg.UnsubscribeMailto != "" {
+			v += ", <" + msg.UnsubscribeMailto + ">"
+		}
+		g.SetGenHeaderPreformatted(gomail.Header("List-Unsubscribe"), v)
+		g.SetGenHeaderPreformatted(gomail.Header("List-Unsubscribe-Post"), "List-Unsubscribe=One-Click")
 	case msg.UnsubscribeURL != "":
 		var extra []string
 		if msg.UnsubscribeMailto != "" {

@@ -75,10 +75,17 @@ func TestSubscribeBadInput(t *testing.T) {
 	if len(e.subs.mails) != 0 {
 		t.Fatal("a mail was sent for bad input")
 	}
-	// Without the signed form token: refused.
-	resp, _ := e.post(c, "/subscribe", url.Values{"email": {"x@example.jp"}, "list": {"kankyo-hozen"}})
+	// Without the form token from another site's page: refused.
+	req, _ := http.NewRequest("POST", e.http.URL+"/subscribe", strings.NewReader("email=x%40example.jp&list=kankyo-hozen"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 	if resp.StatusCode != 403 {
-		t.Fatalf("no form token: %d", resp.StatusCode)
+		t.Fatalf("cross-site post without form token: %d", resp.StatusCode)
 	}
 	// An expired form token: refused.
 	_, page := e.get(c, "/subscribe")

@@ -51,8 +51,9 @@ type Recipient struct {
 	// Address is the recipient's address as written (Final-Recipient or the
 	// address the MTA names).
 	Address string
-	// Status is the RFC 3463 enhanced status, e.g. "5.1.1". When the
-	// message states none, a class-consistent "5.0.0" or "4.0.0".
+	// Status is the RFC 3463 enhanced status, e.g. "5.1.1". For a failure
+	// whose message states none it is a class-consistent "5.0.0" or
+	// "4.0.0"; it is empty for auto-replies and complaints.
 	Status string
 	// Class is Hard, Soft, Delivered, AutoReply or Complaint.
 	Class Class
@@ -85,7 +86,8 @@ type Report struct {
 	OriginalMessageID string
 	// OriginalHeaders holds the header of the returned original
 	// (message/rfc822, text/rfc822-headers, message/global or an inline
-	// copy), keyed by canonical MIME header key.
+	// copy), keyed by canonical MIME header key ("Message-Id",
+	// "X-Kawaraban-Issue"), values decoded to UTF-8.
 	OriginalHeaders map[string][]string
 	// FeedbackType is the RFC 5965 Feedback-Type of an ARF report.
 	FeedbackType string

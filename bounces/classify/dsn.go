@@ -166,6 +166,10 @@ func hexVal(c byte) int {
 	return 0
 }
 
+// maxContext bounds how many recipients of one report are also looked up
+// in its human-readable part.
+const maxContext = 50
+
 // dsnReport fills rep from the RFC 3464 delivery-status parts of p. It
 // returns false when there are none or they name no recipient, so that the
 // free-text rules can try.
@@ -192,7 +196,12 @@ func dsnReport(p *parsed, rep *Report) bool {
 			others[0] = strings.ToLower(as[0])
 		}
 	}
-	for _, d := range recs {
+	for i, d := range recs {
+		if i == maxContext {
+			// Reading the human part for each of thousands of
+			// recipients would be quadratic; the fields alone decide.
+			human = ""
+		}
 		r := dsnRecipientReport(d, human, others)
 		if r.Class == Delivered {
 			delivered = append(delivered, r)
@@ -264,7 +273,14 @@ func dsnRecipientReport(d dsnRecipient, human string, others []string) Recipient
 	}
 	r.Status = status
 	r.Reason = decideReason(diag, status, smtpCommand(diag+"\n"+context))
-	if d.action == "delayed" && (r.Reason == ReasonOnHold || r.Reason == ReasonUndefined) {
+	switch {
+	case d.action == "delayed" && (r.Reason == ReasonOnHold || r.Reason == ReasonUndefined):
+		r.Reason = ReasonExpired
+	case d.action == "failed" && status[0] == '4' && (r.Reason == ReasonNetworkError ||
+		r.Reason == ReasonOnHold || r.Reason == ReasonUndefined || r.Reason == ReasonSystemError):
+		// RFC 3464 section 2.3.3: "failed" with a 4.x.x status means a
+		// transient condition lasted until the MTA gave up (Postfix
+		// "connect to …: Connection timed out" at queue lifetime).
 		r.Reason = ReasonExpired
 	}
 	r.Class = classOf(r.Reason, status)

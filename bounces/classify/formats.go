@@ -54,8 +54,9 @@ func jmrpReport(p *parsed, rep *Report) bool {
 
 // autoReplySubject matches the subjects of vacation and out-of-office
 // replies from Exchange/Outlook ("Automatic reply:", "Out of Office:"),
-// Apple Mail, Gmail, Japanese clients (自動応答, 自動返信, 不在) and others.
-var autoReplySubject = regexp.MustCompile(`(?i)^\s*(?:auto(?:matic)?[ -]?(?:reply|response|respons|answer)|autoreply|auto:|out of (?:the )?office|vacation|away from|absence|abwesenheit|réponse automatique|respuesta automática|自動応答|自動返信|自動送信|不在)`)
+// Apple Mail, Gmail, Japanese clients (自動応答, 自動返信, 不在) and others:
+// generic words at the start, specific phrases anywhere ("【自動返信】…").
+var autoReplySubject = regexp.MustCompile(`(?i)^\s*(?:auto(?:matic)?[ -]?(?:reply|response|respons|answer)|autoreply|auto:|out of (?:the )?office|vacation|away from|absence|abwesenheit|réponse automatique|respuesta automática|不在)|automatic reply|auto[- ]?reply|out of (?:the )?office|自動応答|自動返信|自動送信|不在通知`)
 
 // isAutoReply reports RFC 3834 section 5 signals (Auto-Submitted:
 // auto-replied) and the de-facto ones (X-Autoreply, X-Autorespond,
@@ -82,20 +83,11 @@ func autoReply(p *parsed, rep *Report) {
 	}
 }
 
-// bounceSenders are local parts and display names that MTAs send bounces
-// from (RFC 3464 section 2 suggests MAILER-DAEMON/postmaster).
-var bounceSenders = []string{"mailer-daemon", "postmaster", "mail delivery", "mail administrator",
-	"mail-daemon", "maildaemon", "mailerdaemon", "system administrator", "mdaemon", "mail.delivery",
-	"mail_delivery", "post_master", "delivery subsystem", "postoffice", "mailer@", "root@", "microsoftexchange",
-	"mail system", "smtp gateway", "mailadmin", "nobody@", "daemon@"}
-
-// bounceSubject matches bounce subjects of the MTAs covered here.
-var bounceSubject = regexp.MustCompile(`(?i)undeliver|undelivered|delivery status|delivery fail|delivery notification|failure notice|returned mail|mail delivery|could not be delivered|non[- ]?deliver|nondeliverable|delivery problem|mail system error|returned to sender|delivery report|not delivered|unable to deliver|delivery error|failed delivery|warning: message|error sending|rejected|mail failure|message failure|bounce|配信|配送|不達|エラー|届きませんでした|送信できません|メール返送`)
-
-// looksLikeBounce reports whether p comes from a mail system rather than a
-// person: bounce sender, X-Failed-Recipients (Exim, Gmail), a bounce
-// subject, or multipart/report.
-func looksLikeBounce(p *parsed) bool {
+// strongBounce reports the signals that only mail systems send: a bounce
+// sender, X-Failed-Recipients, a bounce subject or multipart/report. A
+// null Return-Path or body wording alone is weaker (RFC 3834 auto-replies
+// also use a null sender).
+func strongBounce(p *parsed) bool {
 	if p.hasReport || p.header.Get("X-Failed-Recipients") != "" {
 		return true
 	}
@@ -105,7 +97,28 @@ func looksLikeBounce(p *parsed) bool {
 			return true
 		}
 	}
-	if bounceSubject.MatchString(p.subject) {
+	return bounceSubject.MatchString(p.subject) && !replySubject.MatchString(p.subject)
+}
+
+// bounceSenders are local parts and display names that MTAs send bounces
+// from (RFC 3464 section 2 suggests MAILER-DAEMON/postmaster).
+var bounceSenders = []string{"mailer-daemon", "postmaster", "mail delivery", "mail administrator",
+	"mail-daemon", "maildaemon", "mailerdaemon", "system administrator", "mdaemon", "mail.delivery",
+	"mail_delivery", "post_master", "delivery subsystem", "postoffice", "mailer@", "root@", "microsoftexchange",
+	"mail system", "smtp gateway", "mailadmin", "nobody@", "daemon@"}
+
+// bounceSubject matches bounce subjects of the MTAs covered here.
+var bounceSubject = regexp.MustCompile(`(?i)undeliver|undelivered|delivery status|delivery fail|delivery notification|failure notice|returned mail|mail delivery|could not be delivered|non[- ]?deliver|nondeliverable|delivery problem|mail system error|returned to sender|delivery report|not delivered|unable to deliver|delivery error|failed delivery|warning: message|error sending|rejected|mail failure|message failure|bounce|配信エラー|配送エラー|配信不能|配送不能|不達|送信エラー|届きませんでした|送信できません|返送`)
+
+// replySubject matches a person's reply or forward ("Re:", "Fwd:", "返信:"),
+// whose subject may quote anything.
+var replySubject = regexp.MustCompile(`(?i)^\s*(?:re|fwd?|aw|sv|返信|転送)\s*[:：]`)
+
+// looksLikeBounce reports whether p comes from a mail system rather than a
+// person: bounce sender, X-Failed-Recipients (Exim, Gmail), a bounce
+// subject, or multipart/report.
+func looksLikeBounce(p *parsed) bool {
+	if strongBounce(p) {
 		return true
 	}
 	// RFC 5321 section 4.5.5: a notification has a null reverse-path. RFC

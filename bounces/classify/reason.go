@@ -62,12 +62,14 @@ var softFirst = []phraseRule{
 		"not enough storage space", "insufficient storage", "out of storage", "storage quota",
 		"recipient's mailbox is full", "boite du destinataire pleine", "mailbox over", "maildir over quota",
 		"is full", "quota full", "message would exceed", "exceeded its quota",
+		"too much mail data", // docomo's answer for a full mailbox
 		"容量", "メールボックスが一杯", "満杯"}},
 	{ReasonExceedLimit, []string{"message size exceeds the recipient", "exceeds per-recipient"}},
 	{ReasonMesgTooBig, []string{
 		"message too large", "message too big", "message is too big", "message is too large",
 		"message size exceeds", "exceeds size limit", "message length exceeds", "size exceeds the maximum",
-		"message exceeds maximum", "exceeds the maximum size", "too large for this", "mail size limit"}},
+		"message exceeds maximum", "exceeds the maximum size", "too large for this", "mail size limit",
+		"recipsizelimit", "sendsizelimit"}}, // Exchange RESOLVER.RST.RecipSizeLimit
 	{ReasonSuspend, []string{
 		"account disabled", "account has been disabled", "account is disabled", "mailbox disabled",
 		"mailbox is disabled", "suspended", "account inactive", "inactive account", "is inactive",
@@ -89,7 +91,9 @@ var softFirst = []phraseRule{
 		"user reject", "delivery not authorized", "message filtered", "filtered by recipient",
 		"this user doesn't accept", "rejected by user", "does not accept mail from", "not accepting mail from",
 		"recipient has blocked", "blocked by the recipient", "refused by the recipient",
-		"user has set", "refused due to recipient", "受信拒否", "拒否設定", "指定拒否"}},
+		"user has set", "refused due to recipient",
+		"recipients was rejected by a remote mail server", // au (ezweb): the user's domain filter
+		"受信拒否", "拒否設定", "指定拒否"}},
 }
 
 // hardRules are the phrases that mean the address itself is dead.
@@ -101,7 +105,8 @@ var hardRules = []phraseRule{
 		"no mx", "illegal host/domain", "domain is not", "domain isn't in my list", "no such host",
 		"unresolvable", "dns error: domain", "domain name lookup failed", "domain lookup failed",
 		"recipient domain not found", "invalid domain", "domain unknown", "unknown mail domain",
-		"host name not found", "account or domain may not exist"}},
+		"host name not found", "account or domain may not exist", "domain has no mx",
+		"ドメインが見つかりません", "ドメインが存在しません"}},
 	{ReasonUserUnknown, []string{
 		"user unknown", "unknown user", "no such user", "user not found", "recipient not found",
 		"recipientnotfound", "does not exist", "doesn't exist", "no mailbox", "mailbox not found",
@@ -120,6 +125,11 @@ var hardRules = []phraseRule{
 		"wasn't found", "could not be found", "not found at", "user invalid",
 		"recipient name is not recognized", "invalid final delivery userid",
 		"address not found", "address couldn't be found", // Gmail
+		"recipnotfound", // Exchange "RESOLVER.ADR.RecipNotFound", "ExRecipNotFound"
+		"no such address", "unknown mailbox", "not a valid user", "user not exist", "no such e-mail",
+		"bad recipient", "unknown alias", "invalid user", "user is unknown", "recipient is unknown",
+		"destination address does not exist", "no such user here", "mailbox is not found",
+		"アカウントが存在しません", "ユーザーが見つかりません", "ユーザは存在しません", "存在しません",
 
 		"存在しない", "宛先不明", "ユーザが見つかりません", "アドレスが見つかりません", "该用户不存在"}},
 }
@@ -154,14 +164,15 @@ var softRules = []phraseRule{
 		"domain of sender address", "sender domain", "envelope sender", "sender unknown", "bad sender",
 		"sender not allowed", "sender denied", "mail from", "from address", "sender is not",
 		"your address", "sender address", "not accepted", "rejected"}},
-	{ReasonTooManyConn, []string{"too many connections", "too many concurrent", "connection limit",
+	{ReasonTooManyConn, []string{"too many recipients", "too many connections", "too many concurrent", "connection limit",
 		"too many simultaneous", "too many sessions"}},
 	{ReasonSpeeding, []string{"rate limit", "rate-limit", "too many messages", "sending rate", "throttl"}},
 	{ReasonExpired, []string{"retry time", "retry timeout", "delivery time expired", "message expired",
 		"could not be delivered within", "has been delayed", "too long in the queue", "timeout exceeded",
 		"delivery expired", "giving up", "gave up", "have not been able to deliver", "has not yet been delivered",
 		"not yet been delivered", "was not delivered within", "expired", "delivery delayed", "queue too long",
-		"could not be delivered for"}},
+		"could not be delivered for", "have been failing for a long time",
+		"queue.expired"}}, // Exchange
 	{ReasonNetworkError, []string{"connection timed out", "timed out", "no route to host", "lost connection",
 		"connection reset", "could not connect", "unable to connect", "name server", "network",
 		"too many hops", "mail loop", "routing loop", "loops back", "loop detected", "hop count exceeded",
@@ -246,6 +257,10 @@ func classOf(reason, status string) Class {
 	return Soft
 }
 
+// maxDiagBytes bounds the diagnostic text read for a reason; real ones are
+// a few hundred bytes.
+const maxDiagBytes = 16 << 10
+
 // decideReason chooses the reason of one failed recipient from its
 // diagnostic text, status and the SMTP command that was refused. Specific
 // soft wording wins; then replies recognised by their shape; then the
@@ -253,10 +268,13 @@ func classOf(reason, status string) Class {
 // that names the address (x.1.1…) over generic soft words such as
 // "rejected"; then soft wording; then the status alone.
 func decideReason(diag, status, cmd string) string {
+	if len(diag) > maxDiagBytes {
+		diag = diag[:maxDiagBytes]
+	}
 	d := strings.ToLower(stripAddresses(diag))
 	d = strings.ReplaceAll(d, "unknown address error", "") // Amazon SES's wrapper of every remote refusal
 	if r := matchRules(d, softFirst); r != "" {
-		return r
+		return refineByStatus(r, status)
 	}
 	if strings.Contains(d, "delivery error: dd this user doesn't have") {
 		// Yahoo's answer (after DATA) for an account that does not exist.
@@ -275,7 +293,7 @@ func decideReason(diag, status, cmd string) string {
 		return adjustForCommand(reasonFromStatus(status), cmd)
 	}
 	if r := matchRules(d, softRules); r != "" {
-		return r
+		return refineByStatus(r, status)
 	}
 	if r := reasonFromStatus(status); r != "" {
 		return adjustForCommand(r, cmd)
@@ -284,6 +302,21 @@ func decideReason(diag, status, cmd string) string {
 		return ReasonUndefined
 	}
 	return ReasonOnHold
+}
+
+// refineByStatus lets a precise RFC 3463 status name the cause where the
+// wording is generic: X.2.3 "message length exceeds administrative limit"
+// over "message too large", X.4.7 "delivery time expired" over the
+// connection error that preceded it.
+func refineByStatus(reason, status string) string {
+	switch {
+	case len(status) < 5:
+	case status[2:] == "2.3" && reason == ReasonMesgTooBig:
+		return ReasonExceedLimit
+	case status[2:] == "4.7" && (reason == ReasonNetworkError || reason == ReasonSystemError):
+		return ReasonExpired
+	}
+	return reason
 }
 
 // hardFormats recognises replies whose meaning comes from their shape
@@ -301,16 +334,16 @@ func decideReason(diag, status, cmd string) string {
 //   - reply 521 (RFC 7504) says the host accepts no mail.
 func hardFormats(d string) string {
 	switch {
-	case kddiFiltered.MatchString(d):
+	case strings.Contains(d, " : user unknown") && kddiFiltered.MatchString(d):
 		return ReasonFiltered
 	case strings.HasPrefix(strings.TrimSpace(d), "551 ") || strings.Contains(d, "\n551 ") || strings.Contains(d, " 551 5.1.6"):
 		return ReasonHasMoved
 	case strings.Contains(d, "recipient address rejected: access denied"),
 		strings.Contains(d, "recipient address rejected."), strings.Contains(d, "#5.1.0 address rejected"):
 		return ReasonUserUnknown
-	case gmailDNS.MatchString(d):
+	case strings.Contains(d, "dns error:") && gmailDNS.MatchString(d):
 		return ReasonNetworkError
-	case hostNotFound.MatchString(d):
+	case (strings.Contains(d, " not found") || strings.Contains(d, " does not exist")) && hostNotFound.MatchString(d):
 		return ReasonHostUnknown
 	case strings.HasPrefix(strings.TrimSpace(d), "521 ") || strings.Contains(d, " 521 5."):
 		return ReasonNotAccept

@@ -59,6 +59,14 @@ var replyStatusRe = regexp.MustCompile(`\b[245]\d\d[ -]['"]?([245]\.\d{1,3}\.\d{
 // diagStatus returns the status a server gave in a diagnostic: one that
 // follows a reply code, else any, else "".
 func diagStatus(s string) string {
+	// Amazon SES reports an expiry with the last remote answer inside:
+	// "554 4.4.7 Message expired: … minutes.<421 4.4.2 Connection timed
+	// out>"; the inner answer says why.
+	if i := strings.Index(s, ".<"); i > 0 && strings.Contains(strings.ToLower(s[:i]), "expired") {
+		if m := replyStatusRe.FindStringSubmatch(s[i+2:]); m != nil {
+			return m[1]
+		}
+	}
 	if m := replyStatusRe.FindStringSubmatch(s); m != nil {
 		return m[1]
 	}
@@ -94,7 +102,7 @@ var originalMarkers = []string{
 	"original message headers", "headers of the original message", "header of the original message",
 	"returned message", "original mail", "text of the message follows", "message text follows",
 	"元のメッセージ", "送信したメッセージ", "元メール", "your message reads", "undelivered message headers",
-	"included is a copy of the message header", "a copy of the original message", "the original message is",
+	"included is a copy of the message header", "a copy of the original message", "original message is",
 	"content-type: message/rfc822", "content-type: text/rfc822-headers", "bounced e-mail:", "bounced email:",
 }
 
@@ -104,9 +112,11 @@ func splitOriginal(body string) (explain, original string) {
 	off := 0
 	for _, line := range strings.SplitAfter(body, "\n") {
 		l := strings.ToLower(strings.Trim(line, " \t\r\n-*=_>|["))
+		l = strings.TrimPrefix(l, "the ") // 1&1: "--- The header of the original message is following. ---"
 		if len(l) > 0 && len(l) < 100 {
 			for _, m := range originalMarkers {
-				if strings.HasPrefix(l, m) && !strings.HasPrefix(l, "original message was received") {
+				if strings.HasPrefix(l, m) && !strings.HasPrefix(l, "original message was received") &&
+					!strings.HasPrefix(l, "original message is attached") {
 					return body[:off], body[off+len(line):]
 				}
 			}
@@ -156,6 +166,9 @@ func senderSide(p *parsed, rep *Report) map[string]bool {
 	return ex
 }
 
+// maxAddresses bounds how many addresses of a free-text bounce are read.
+const maxAddresses = 200
+
 // systemLocalParts are mailboxes of mail systems, never a list member.
 var systemLocalParts = map[string]bool{"mailer-daemon": true, "postmaster": true, "mail-daemon": true,
 	"maildaemon": true, "hostmaster": true, "abuse": true, "root": true}
@@ -165,7 +178,9 @@ var systemLocalParts = map[string]bool{"mailer-daemon": true, "postmaster": true
 // introduced as a sender ("MAIL FROM:<…>", "envelope-from").
 func textRecipients(explain string, exclude map[string]bool) []string {
 	var out, echo []string
-	for _, m := range addrRe.FindAllStringIndex(explain, -1) {
+	// A bounce names a handful of recipients; the cap keeps hostile input
+	// linear.
+	for _, m := range addrRe.FindAllStringIndex(explain, maxAddresses) {
 		a := strings.TrimLeft(explain[m[0]:m[1]], ".'=")
 		la := strings.ToLower(a)
 		local, _, _ := strings.Cut(la, "@")
@@ -179,7 +194,7 @@ func textRecipients(explain string, exclude map[string]bool) []string {
 		}
 		// Exchange 2003 and others echo the original's header ("Your
 		// message To: … Subject: …") above the failed recipients.
-		ls := strings.LastIndexByte(explain[:m[0]], '\n') + 1
+		ls := strings.LastIndexByte(explain[max(0, m[0]-200):m[0]], '\n') + 1 + max(0, m[0]-200)
 		line := strings.ToLower(strings.TrimSpace(explain[ls:m[0]]))
 		if strings.HasPrefix(line, "message-id:") || strings.HasPrefix(line, "in-reply-to:") ||
 			strings.HasPrefix(line, "references:") || strings.HasSuffix(line, "<") && strings.Contains(line, "id") {
@@ -197,69 +212,126 @@ func textRecipients(explain string, exclude map[string]bool) []string {
 	return dedupe(out)
 }
 
-// textAround returns the part of text that speaks of addr: from the line
-// naming it to the line naming the next of others (or the end), at most
-// 40 lines. It returns "" when addr is not in text.
-func textAround(text, addr string) string {
-	return textBetween(text, addr, nil)
-}
-
+// textBetween returns the part of text that speaks of addr: from the line
+// naming it to the line before the next one naming another of others (or
+// the end), at most 40 lines. It returns "" when addr is not in text.
 func textBetween(text, addr string, others []string) string {
 	if addr == "" {
 		return ""
 	}
-	lines := strings.Split(text, "\n")
-	la := strings.ToLower(addr)
-	start := -1
-	for i, l := range lines {
-		if strings.Contains(strings.ToLower(l), la) {
-			start = i
-			break
-		}
-	}
-	if start < 0 {
+	i := indexFold(text, addr)
+	if i < 0 {
 		return ""
 	}
-	end := min(len(lines), start+40)
-	for i := start + 1; i < end; i++ {
-		ll := strings.ToLower(lines[i])
-		for _, o := range others {
-			if o != la && strings.Contains(ll, o) {
-				end = i
-			}
+	start := strings.LastIndexByte(text[:i], '\n') + 1
+	// At most 40 lines from the line naming addr.
+	end := start
+	for n := 0; n < 40 && end < len(text); n++ {
+		j := strings.IndexByte(text[end:], '\n')
+		if j < 0 {
+			end = len(text)
+			break
+		}
+		end += j + 1
+	}
+	block := text[start:end]
+	// Stop before the first later line naming another recipient.
+	firstEnd := strings.IndexByte(block, '\n') + 1
+	if firstEnd == 0 {
+		return block
+	}
+	lower := strings.ToLower(block[firstEnd:])
+	cut := len(lower)
+	la := strings.ToLower(addr)
+	for _, o := range others {
+		if o == la || o == "" {
+			continue
+		}
+		if k := strings.Index(lower, o); k >= 0 && k < cut {
+			cut = strings.LastIndexByte(lower[:k], '\n') + 1
 		}
 	}
-	return strings.Join(lines[start:end], "\n")
+	return strings.TrimRight(block[:firstEnd+cut], "\n")
+}
+
+// indexFold is strings.Index ignoring ASCII case of sub.
+func indexFold(s, sub string) int {
+	if i := strings.Index(s, sub); i >= 0 {
+		return i
+	}
+	return strings.Index(strings.ToLower(s), strings.ToLower(sub))
 }
 
 // textBounce reads a bounce that has no RFC 3464 part. It returns false
 // when no failed recipient can be found.
 func textBounce(p *parsed, rep *Report) bool {
 	explain, orig := splitOriginal(p.bodyText())
+	if !strongBounce(p) && reasonWords(explain) == "" && findReplyCode(explain) == "" && findStatus(explain) == "" {
+		// Only weak signals and no failure stated: not a bounce.
+		return false
+	}
 	if rep.OriginalHeaders == nil {
 		if h := headerBlock(orig); h != nil {
 			rep.setOriginal(h)
 		}
 	}
-	if strings.Contains(strings.ToLower(explain), "final-recipient:") {
-		// Amazon WorkMail and some gateways paste the delivery-status
-		// fields into the text ("Technical report:").
-		if recs := parseDSN(explain); len(recs) > 0 {
-			others := make([]string, 0, len(recs))
-			for _, d := range recs {
-				others = append(others, strings.ToLower(d.final))
-			}
-			for _, d := range recs {
-				rep.Recipients = append(rep.Recipients, dsnRecipientReport(d, explain, others))
-			}
-			rep.Format = textFormat(p, explain)
-			return true
-		}
+	rep.Format = textFormat(p, explain)
+	if pastedDSN(explain, rep) {
+		return true
 	}
-	// Exim and Gmail name the failed recipients in X-Failed-Recipients;
-	// the text names them too. Where both exist the text's addresses that
-	// the header confirms win; where they disagree (a rewritten address)
-	// the text's are the ones the diagnostics speak of.
+	rcpts := failedRecipients(p, rep, explain)
+	if len(rcpts) == 0 {
+		rep.Format = ""
+		return false
+	}
+	lower := make([]string, len(rcpts))
+	for i, a := range rcpts {
+		lower[i] = strings.ToLower(a)
+	}
+	temporary := isTemporaryText(explain)
+	group := strings.HasSuffix(strings.ToLower(strings.TrimSpace(p.header.Get("X-Failed-Recipients"))), "@googlegroups.com")
+	for _, a := range rcpts {
+		diag := textBetween(explain, a, lower)
+		if reasonWords(diag) == "" && findReplyCode(diag) == "" && findStatus(diag) == "" {
+			diag = explain
+		}
+		r := textRecipient(a, diag, temporary)
+		if group {
+			// Google Groups refuses a post from a non-member (or to a group
+			// that is gone) in the poster's language; the failed address
+			// is the group.
+			r.Reason, r.Class = ReasonRejected, Soft
+		}
+		rep.Recipients = append(rep.Recipients, r)
+	}
+	return true
+}
+
+// pastedDSN reads delivery-status fields pasted into the text, as Amazon
+// WorkMail and some gateways do ("Technical report:").
+func pastedDSN(explain string, rep *Report) bool {
+	if !strings.Contains(strings.ToLower(explain), "final-recipient:") {
+		return false
+	}
+	recs := parseDSN(explain)
+	if len(recs) == 0 {
+		return false
+	}
+	others := make([]string, 0, len(recs))
+	for _, d := range recs {
+		others = append(others, strings.ToLower(d.final))
+	}
+	for _, d := range recs {
+		rep.Recipients = append(rep.Recipients, dsnRecipientReport(d, explain, others))
+	}
+	return true
+}
+
+// failedRecipients finds the failed addresses of a free-text bounce.
+// Exim and Gmail name them in X-Failed-Recipients and in the text: the
+// text's addresses that the header confirms win; where they disagree (a
+// rewritten address) the text's are the ones the diagnostics speak of.
+func failedRecipients(p *parsed, rep *Report, explain string) []string {
 	var failed []string
 	for _, v := range p.header.Values("X-Failed-Recipients") {
 		failed = append(failed, findAddresses(v)...)
@@ -283,24 +355,7 @@ func textBounce(p *parsed, rep *Report) bool {
 			rcpts = to
 		}
 	}
-	if len(rcpts) == 0 {
-		return false
-	}
-	rcpts = dedupe(rcpts)
-	lower := make([]string, len(rcpts))
-	for i, a := range rcpts {
-		lower[i] = strings.ToLower(a)
-	}
-	temporary := isTemporaryText(explain)
-	for _, a := range rcpts {
-		diag := textBetween(explain, a, lower)
-		if reasonWords(diag) == "" && findReplyCode(diag) == "" && findStatus(diag) == "" {
-			diag = explain
-		}
-		rep.Recipients = append(rep.Recipients, textRecipient(a, diag, temporary))
-	}
-	rep.Format = textFormat(p, explain)
-	return true
+	return dedupe(rcpts)
 }
 
 // intersect returns the addresses of a that are also in b, ignoring case.
@@ -341,6 +396,12 @@ func textRecipient(addr, diag string, temporary bool) Recipient {
 // delivered").
 func isTemporaryText(s string) bool {
 	l := strings.ToLower(s)
+	// Exim ends an address whose failures were all temporary with an
+	// indented "retry timeout exceeded" or "all hosts have been failing for
+	// a long time…"; the status class stays 4.
+	if eximRetry.MatchString(l) {
+		return true
+	}
 	for _, w := range []string{"will be retried", "still being retried", "will continue", "will keep trying",
 		"has not yet been delivered", "warning: could not send", "this is a temporary", "temporary error",
 		"delivery delayed", "will try again", "retry again", "no action is required"} {
@@ -350,6 +411,8 @@ func isTemporaryText(s string) bool {
 	}
 	return false
 }
+
+var eximRetry = regexp.MustCompile(`(?m)^\s+(?:retry timeout exceeded|all hosts have been failing for a long time)`)
 
 // compact joins a diagnostic's lines with single spaces, at most 1000 bytes.
 func compact(s string) string {

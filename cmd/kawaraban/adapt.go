@@ -40,7 +40,7 @@ func (a *app) sendConfirmation(ctx context.Context, cf subscribers.Confirmation)
 	l := cf.Lists[0]
 	parts, err := a.tmpl.System("confirmation", cf.Lang, templates.SystemData{
 		List: listInfo(l), Name: cf.Name, Email: cf.To, ConfirmURL: cf.ConfirmURL,
-		ExpiresAt: a.now().Add(subscribers.ConfirmTTL),
+		ExpiresAt: a.now().Add(subscribers.ConfirmTTL).In(a.e.location()),
 	})
 	if err != nil {
 		return fmt.Errorf("rendering confirmation: %w", err)

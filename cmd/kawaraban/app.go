@@ -16,6 +16,7 @@ import (
 	"kawaraban/issues"
 	"kawaraban/mailer"
 	"kawaraban/progress"
+	"kawaraban/scheduler"
 	"kawaraban/subscribers"
 	"kawaraban/templates"
 	"kawaraban/web"
@@ -37,6 +38,8 @@ type app struct {
 	users    *web.Users
 	render   *issueRenderer
 	confirms *confirmations
+	sched    *scheduler.Scheduler
+	kicks    chan struct{}
 	now      func() time.Time
 }
 
@@ -48,7 +51,7 @@ type appOptions struct {
 }
 
 func newApp(ctx context.Context, e *env, opt appOptions) (*app, error) {
-	a := &app{e: e, reg: prometheus.NewRegistry(), now: time.Now}
+	a := &app{e: e, reg: prometheus.NewRegistry(), now: time.Now, kicks: make(chan struct{}, 1)}
 	if e.local && opt.localServers {
 		ls, err := startLocalServers(e)
 		if err != nil {

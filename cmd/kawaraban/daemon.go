@@ -2,19 +2,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"kawaraban/store"
+	"kawaraban/subscribers"
+	"kawaraban/web"
 )
 
 // runner is a long-running part of the daemon: it returns when ctx ends.
@@ -26,35 +24,71 @@ type runner struct {
 // daemon holds what serve started, in the order it must stop.
 type daemon struct {
 	e       *env
+	a       *app
 	out     io.Writer
-	reg     *prometheus.Registry
 	handler http.Handler
 	runners []runner
-	closers []func()
 }
 
 func newDaemon(ctx context.Context, e *env, out io.Writer) (*daemon, error) {
-	d := &daemon{e: e, out: out, reg: prometheus.NewRegistry()}
-	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{Namespace: "kawaraban"}))
-	up := prometheus.NewGauge(prometheus.GaugeOpts{Name: "kawaraban_up", Help: "1 while the daemon runs."})
-	up.Set(1)
-	d.reg.MustRegister(up)
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if err := store.Ping(r.Context(), e.db); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			json.NewEncoder(w).Encode(map[string]string{"status": "error", "error": "database does not answer"})
-			return
+	a, err := newApp(ctx, e, appOptions{localServers: true})
+	if err != nil {
+		return nil, err
+	}
+	a.confirms = &confirmations{ch: make(chan subscribers.Confirmation, 1024)}
+	if a.sched, err = a.newScheduler(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	d := &daemon{e: e, a: a, out: out}
+	srv, err := web.New(a.webOptions())
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	d.handler = srv
+	if e.local {
+		// Commands run with --data later make links to this address.
+		os.WriteFile(filepath.Join(e.dataDir, "listen"), []byte(e.cfg.HTTP.Listen+"\n"), 0o600)
+		pw, created, err := a.users.EnsureAdmin(ctx)
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("creating the first admin: %w", err)
 		}
-		json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
-	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
-	d.handler = mux
+		if created {
+			fmt.Fprintf(out, "first start: created user admin with one-time password %s\n", pw)
+		}
+	}
+	d.runners = []runner{
+		{"mailer", a.mail.Run},
+		{"bounces", a.bounces.Run},
+		{"scheduler", a.sched.Run},
+		{"due-issues", a.runDueLoop},
+		{"confirmations", a.runConfirmations},
+	}
 	return d, nil
 }
 
-// run serves HTTP and the runners until ctx ends, then stops them in order.
+// webOptions connects the web server to the domain through the adapters.
+func (a *app) webOptions() web.Options {
+	c := a.e.cfg
+	secure := len(c.BaseURL) > 8 && c.BaseURL[:8] == "https://"
+	if c.HTTP.SecureCookies != nil {
+		secure = *c.HTTP.SecureCookies
+	}
+	return web.Options{
+		DB: a.e.db, Logger: a.e.log, BaseURL: c.BaseURL, SecureCookies: secure, LocalMode: a.e.local,
+		Registry: a.reg, Signer: a.e.signer, Users: a.users,
+		Subscribers: webSubscribers{a}, SubscriberAdmin: webSubscriberAdmin{a}, Issues: webIssues{a},
+		Renderer: webRenderer{a}, Deliveries: webDeliveries{a}, Bounces: webBounces{a},
+		Schedules: webSchedules{a}, Plan: webPlan{a}, Settings: a.settings,
+		MaxBodyBytes: c.HTTP.MaxBodyBytes, SubscribePerMinute: c.Subscribe.RatePerIPPerMinute,
+	}
+}
+
+// run serves HTTP and the runners until ctx ends, then stops them in order:
+// intake first, then in-flight work within a grace period, then the
+// mailboxes and the database.
 func (d *daemon) run(ctx context.Context, ln net.Listener) error {
 	log := d.e.log
 	if d.e.local {
@@ -74,10 +108,9 @@ func (d *daemon) run(ctx context.Context, ln net.Listener) error {
 			}
 		}()
 	}
-	srv := &http.Server{Handler: d.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	srv := &http.Server{Handler: d.handler, ReadHeaderTimeout: 10 * time.Second}
 	err := serveHTTP(ctx, srv, ln)
 	log.Info("shutting down")
-	// Intake has stopped; give in-flight sends and writes a bounded grace.
 	stopWork()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -86,8 +119,29 @@ func (d *daemon) run(ctx context.Context, ln net.Listener) error {
 	case <-time.After(4 * time.Second):
 		log.Warn("shutdown grace period over; exiting with work in flight (it resumes at next start)")
 	}
-	for i := len(d.closers) - 1; i >= 0; i-- {
-		d.closers[i]()
-	}
+	d.a.Close()
 	return err
 }
+
+// webSchedules lists and pauses schedules (web.Schedules).
+type webSchedules struct{ a *app }
+
+func (w webSchedules) List(ctx context.Context) ([]web.ScheduleStatus, error) {
+	ss, err := w.a.sched.List(ctx)
+	out := make([]web.ScheduleStatus, 0, len(ss))
+	for _, s := range ss {
+		spec := s.Spec
+		if spec == "" {
+			spec = s.At.Format(time.RFC3339)
+		}
+		st := web.ScheduleStatus{ID: s.ID, Name: s.Kind + ": " + s.Name, Spec: spec, Paused: s.Paused, NextRun: s.Next}
+		if s.Last != nil {
+			st.LastRun = s.Last.At
+		}
+		out = append(out, st)
+	}
+	return out, err
+}
+
+func (w webSchedules) Pause(ctx context.Context, id int64) error  { return w.a.sched.Pause(ctx, id) }
+func (w webSchedules) Resume(ctx context.Context, id int64) error { return w.a.sched.Resume(ctx, id) }

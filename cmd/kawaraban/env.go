@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"kawaraban/store"
@@ -79,6 +80,13 @@ func openEnv(ctx context.Context, f envFlags, listen string, stderr io.Writer) (
 			return nil, fmt.Errorf("data directory %s: %w", f.data, err)
 		}
 		e.local, e.dataDir = true, f.data
+		if listen == "" {
+			// A command beside (or after) a local daemon makes links to
+			// the address that daemon serves on.
+			if b, err := os.ReadFile(filepath.Join(f.data, "listen")); err == nil {
+				listen = strings.TrimSpace(string(b))
+			}
+		}
 		e.cfg = localConfig(f.data, listen)
 	}
 	e.log = newLogger(e.cfg.Log, stderr)

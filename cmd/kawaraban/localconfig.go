@@ -33,7 +33,7 @@ func localConfig(dir, listen string) *Config {
 		Database: DatabaseConfig{Path: filepath.Join(dir, "kawaraban.db")},
 		SMTP:     SMTPConfig{Host: "127.0.0.1", Port: 1, TLS: "none"},
 		IMAP: IMAPConfig{Host: "127.0.0.1", Port: 1, TLS: "none", Username: "bounces",
-			PasswordEnv: "-", Mailbox: "INBOX", PollInterval: Duration(2 * time.Second)},
+			Mailbox: "INBOX", PollInterval: Duration(2 * time.Second)},
 		Bounce: BounceConfig{ReturnPathDomain: "bounces.localhost"},
 	}
 	for _, lc := range localCenters {

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// Time zones (Asia/Tokyo) must load on machines without system tzdata.
+	_ "time/tzdata"
 )
 
 // errUsage marks errors that exit with code 2: bad usage, bad config, bad

@@ -94,12 +94,61 @@ func (r *issueRenderer) Render(ctx context.Context, d mailer.Delivery) (*mailer.
 		return nil, err
 	}
 	l := pi.list
-	return &mailer.Message{
-		FromName: l.FromName, FromAddress: l.FromAddress, To: d.Email, ToName: d.Name,
-		Subject: parts.Subject, Text: parts.Text, HTML: parts.HTML, Charset: l.Encoding,
-		ListID: pi.listID, UnsubscribeURL: unsub,
-		UnsubscribeMailto: "mailto:" + bounces.UnsubscribeMailto(r.a.e.cfg.Bounce.InboundDomain,
-			subs.UnsubscribeToken(d.SubscriberID, l.ID)),
-		FeedbackID: fmt.Sprintf("%d:%s:kawaraban", d.IssueID, l.Slug),
-	}, nil
+	return r.message(l, pi.listID, parts, d.Email, d.Name, unsub, d.SubscriberID, d.IssueID), nil
+}
+
+// message builds the outgoing message for parts. A list that asks for
+// ISO-2022-JP gets it only when every character maps to JIS X 0208;
+// otherwise that one message goes as UTF-8 (docs/ENCODINGS.md).
+func (r *issueRenderer) message(l subscribers.List, listID string, parts templates.Parts, to, toName, unsub string, subID, issueID int64) *mailer.Message {
+	charset := l.Encoding
+	if charset == subscribers.EncodingISO2022JP {
+		for _, s := range []string{parts.Subject, parts.Text, l.FromName, toName} {
+			if _, ok := templates.ForISO2022JP(s); !ok {
+				charset = subscribers.EncodingUTF8
+				break
+			}
+		}
+	}
+	m := &mailer.Message{
+		FromName: l.FromName, FromAddress: l.FromAddress, To: to, ToName: toName,
+		Subject: parts.Subject, Text: parts.Text, HTML: parts.HTML, Charset: charset,
+		ListID: listID,
+	}
+	if subID != 0 {
+		m.UnsubscribeURL = unsub
+		m.UnsubscribeMailto = "mailto:" + bounces.UnsubscribeMailto(r.a.e.cfg.Bounce.InboundDomain,
+			r.a.subs.UnsubscribeToken(subID, l.ID))
+		m.FeedbackID = fmt.Sprintf("%d:%s:kawaraban", issueID, l.Slug)
+	}
+	if charset == subscribers.EncodingISO2022JP {
+		m.Subject, _ = templates.ForISO2022JP(m.Subject)
+		m.Text, _ = templates.ForISO2022JP(m.Text)
+	}
+	return m
+}
+
+// preview renders an unsaved or saved issue for a sample recipient (the
+// editor's test send goes to to). Links point at the archive, since the
+// sample is nobody's subscription.
+func (r *issueRenderer) preview(ctx context.Context, listID int64, subject, md, to string) (*mailer.Message, error) {
+	l, err := r.a.subs.ListByID(ctx, listID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.a.tmpl.Prepare(templates.IssueInput{
+		List: listInfo(l), Subject: subject, Markdown: md, Date: r.a.now(),
+		ArchiveURL: fmt.Sprintf("%s/archive/%s", r.a.e.cfg.BaseURL, l.Slug),
+	})
+	if err != nil {
+		return nil, err
+	}
+	base := r.a.e.cfg.BaseURL
+	parts, err := p.Render(templates.Recipient{
+		Name: "", Email: to, UnsubscribeURL: base + "/unsubscribe/preview", PreferencesURL: base + "/preferences/preview",
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.message(l, listIDHeader(l), parts, to, "", "", 0, 0), nil
 }

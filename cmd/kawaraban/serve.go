@@ -17,6 +17,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var ef envFlags
 	ef.register(fs)
 	listen := fs.String("listen", "", "address to listen on (default http.listen, or 127.0.0.1:8080 in local mode)")
+	logFormat := fs.String("log-format", "", "text or json (default: log.format, or text on a terminal and JSON otherwise)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -33,7 +34,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		addr = ln.Addr().String()
 	}
+	if *logFormat != "" && *logFormat != "text" && *logFormat != "json" {
+		return badUsage("--log-format must be text or json, got %q", *logFormat)
+	}
 	e, err := openEnv(ctx, ef, addr, stderr)
+	if err == nil && *logFormat != "" {
+		e.cfg.Log.Format = *logFormat
+		e.log = newLogger(e.cfg.Log, stderr)
+	}
 	if err != nil {
 		if ln != nil {
 			ln.Close()

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"kawaraban/bounces"
+	"kawaraban/bounces/classify"
 	"kawaraban/issues"
+	"kawaraban/mailer"
 	"kawaraban/progress"
 	"kawaraban/subscribers"
 	"kawaraban/templates"
@@ -128,7 +130,7 @@ func (w webSubscriberAdmin) History(ctx context.Context, subscriberID int64) ([]
 		}
 		out = append(out, web.HistoryEvent{At: e.At, Kind: e.Event, List: e.ListSlug, Source: e.Source, Detail: detail})
 	}
-	if bs, err := w.a.bounces.List(ctx, bounces.Filter{SubscriberID: subscriberID}); err == nil {
+	if bs, err := w.a.bounces.List(ctx, bounces.Filter{SubscriberID: subscriberID, PerPage: 100}); err == nil {
 		for _, b := range bs {
 			out = append(out, web.HistoryEvent{At: b.Received, Kind: "bounce", Source: string(b.Class), Detail: b.Explanation()})
 		}
@@ -261,8 +263,10 @@ func (w webIssues) Archive(ctx context.Context, listID int64, limit, offset int)
 }
 
 func (w webIssues) Schedule(ctx context.Context, id int64, at time.Time, login string) error {
-	_, err := w.a.issues.Schedule(ctx, id, at, actor(login))
-	return webErr(err)
+	if _, err := w.a.issues.Schedule(ctx, id, at, actor(login)); err != nil {
+		return webErr(err)
+	}
+	return w.a.scheduleIssue(ctx, id, at)
 }
 
 func (w webIssues) SendNow(ctx context.Context, id int64, login string) error {
@@ -296,7 +300,7 @@ func (w webIssues) Cancel(ctx context.Context, id int64, login string) error {
 
 // ignoreNotRunning: pausing an issue the outbox has not started is fine.
 func ignoreNotRunning(err error) error {
-	if err != nil && errors.Is(err, errNotInOutbox(err)) {
+	if errors.Is(err, mailer.ErrUnknownIssue) {
 		return nil
 	}
 	return err
@@ -353,21 +357,31 @@ func (w webDeliveries) Progress(ctx context.Context, issueID int64) (web.Progres
 type webBounces struct{ a *app }
 
 func (w webBounces) List(ctx context.Context, f web.BounceFilter) ([]web.Bounce, error) {
-	filter := bounces.Filter{Class: f.Class, Limit: f.Limit, Offset: f.Offset}
-	if f.ListSlug != "" {
-		l, err := w.a.subs.ListBySlug(ctx, f.ListSlug)
-		if err != nil {
-			return nil, webErr(err)
-		}
-		filter.ListID = l.ID
+	per := f.Limit
+	if per <= 0 {
+		per = 50
 	}
+	filter := bounces.Filter{Class: classify.Class(f.Class), Page: f.Offset/per + 1, PerPage: per}
 	bs, err := w.a.bounces.List(ctx, filter)
 	out := make([]web.Bounce, 0, len(bs))
 	for _, b := range bs {
+		// The bounce store does not know lists; filter by the issue's list.
+		if f.ListSlug != "" && !w.issueInList(ctx, b.IssueID, f.ListSlug) {
+			continue
+		}
 		out = append(out, web.Bounce{ID: b.ID, Received: b.Received, Email: b.Email, Class: string(b.Class),
 			Status: b.Status, Diagnostic: b.Diagnostic})
 	}
 	return out, webErr(err)
+}
+
+func (w webBounces) issueInList(ctx context.Context, issueID int64, slug string) bool {
+	is, err := w.a.issues.ByID(ctx, issueID)
+	if err != nil {
+		return false
+	}
+	l, err := w.a.subs.ListByID(ctx, is.ListID)
+	return err == nil && l.Slug == slug
 }
 
 // webPlan serves the progress pages (web.Plan).
@@ -377,13 +391,9 @@ func (w webPlan) Status(ctx context.Context) ([]web.DeadlineStatus, error) {
 	ds, err := w.a.progress.Status(ctx)
 	out := make([]web.DeadlineStatus, 0, len(ds))
 	for _, d := range ds {
-		wd := web.DeadlineStatus{ID: d.ID, TitleJA: d.TitleJA, Due: d.Due}
+		wd := web.DeadlineStatus{ID: d.ID, TitleJA: d.Title, Due: d.Due.In(w.a.e.location())}
 		for _, b := range d.Bureaus {
-			bs := web.BureauStatus{Bureau: b.Bureau, NameJA: b.NameJA, Submitted: b.SubmittedAt != nil}
-			if b.SubmittedAt != nil {
-				bs.At = *b.SubmittedAt
-			}
-			wd.Bureaus = append(wd.Bureaus, bs)
+			wd.Bureaus = append(wd.Bureaus, web.BureauStatus{Bureau: b.Bureau, NameJA: b.Name, Submitted: b.Submitted, At: b.SubmittedAt})
 		}
 		out = append(out, wd)
 	}

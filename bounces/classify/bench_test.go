@@ -1,0 +1,50 @@
+package classify
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkParse classifies the testdata messages; the reported
+// msgs/s is the figure in docs/BOUNCES.md (target: 5,000/s on one core).
+func BenchmarkParse(b *testing.B) {
+	msgs := seedFiles(b)
+	benchMessages(b, msgs)
+}
+
+// BenchmarkParseCorpus classifies every message of ../shared/corpus/bounces
+// when it is present.
+func BenchmarkParseCorpus(b *testing.B) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "corpus", "bounces", "maildir", "*", "*.eml"))
+	if len(files) == 0 {
+		b.Skip("../shared/corpus/bounces not present")
+	}
+	var msgs [][]byte
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		msgs = append(msgs, raw)
+	}
+	benchMessages(b, msgs)
+}
+
+func benchMessages(b *testing.B, msgs [][]byte) {
+	var size int64
+	for _, m := range msgs {
+		size += int64(len(m))
+	}
+	b.SetBytes(size / int64(len(msgs)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	n := 0
+	for b.Loop() {
+		if _, err := Parse(msgs[n%len(msgs)]); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
+}

@@ -1,0 +1,44 @@
+package mailer
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"kawaraban/store"
+)
+
+func TestDeliveryLookup(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "k.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	m, err := New(db, Options{Relays: []Relay{{Host: "127.0.0.1", Port: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Exec(`INSERT INTO mailer_runs(issue_id, list_id, created_ms, updated_ms) VALUES (5, 1, 0, 0)`)
+	db.Exec(`INSERT INTO deliveries(id, issue_id, subscriber_id, email, domain, message_id)
+		VALUES (9, 5, 3, 'a@example.jp', 'example.jp', 'other-id@example.jp')`)
+	for _, tc := range []struct {
+		id   string
+		want bool
+	}{
+		{"<kawaraban.5.9@city.example.jp>", true},
+		{"kawaraban.6.9@city.example.jp", false}, // issue does not match
+		{"<other-id@example.jp>", true},
+		{"unknown@example.jp", false},
+		{"", false},
+	} {
+		d, ok, err := m.DeliveryByMessageID(ctx, tc.id)
+		if err != nil || ok != tc.want || (ok && d.ID != 9) {
+			t.Errorf("%q: %+v %v %v", tc.id, d, ok, err)
+		}
+	}
+	if d, ok, _ := m.DeliveryByID(ctx, 9); !ok || d.Email != "a@example.jp" || d.SubscriberID != 3 {
+		t.Errorf("ByID: %+v %v", d, ok)
+	}
+}
