@@ -19,7 +19,7 @@ fi
 
 # axe-core for the accessibility checks, installed beside the suite.
 if [ ! -f "$here/node_modules/axe-core/axe.min.js" ]; then
-  (cd "$here" && npm install --silent --no-audit --no-fund axe-core@4 >/dev/null)
+  (cd "$here" && npm install --silent --no-audit --no-fund --no-save --no-package-lock axe-core@4 >/dev/null)
 fi
 export KAWARABAN_AXE="$here/node_modules/axe-core/axe.min.js"
 
