@@ -568,3 +568,38 @@ func (d *daemon) waitSent(id int64, timeout time.Duration) issue {
 	}
 	return is
 }
+
+// consent returns `export consent --list slug` as rows keyed by column name.
+func (d *daemon) consent(slug string) []map[string]string {
+	d.t.Helper()
+	out := strings.TrimPrefix(d.cli("", []string{"export", "consent"}, "--list", slug), "\ufeff")
+	r := csv.NewReader(strings.NewReader(out))
+	r.FieldsPerRecord = -1
+	rows, err := r.ReadAll()
+	if err != nil || len(rows) == 0 {
+		d.fatalf("export consent: not CSV with a header (%v):\n%s", err, out)
+	}
+	var recs []map[string]string
+	for _, row := range rows[1:] {
+		m := map[string]string{}
+		for i, h := range rows[0] {
+			if i < len(row) {
+				m[strings.TrimSpace(strings.ToLower(h))] = row[i]
+			}
+		}
+		recs = append(recs, m)
+	}
+	return recs
+}
+
+// consentFrom returns the consent rows for addr with the given source.
+func (d *daemon) consentFrom(slug, addr, source string) []map[string]string {
+	d.t.Helper()
+	var out []map[string]string
+	for _, r := range d.consent(slug) {
+		if strings.EqualFold(r["email"], addr) && r["source"] == source {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -54,6 +54,16 @@ func emptyMailJoin(t *testing.T) {
 			d.fatalf("GET %s (confirmation link for %s): status %d, want 200: %.300s", u, addr, resp.StatusCode, body)
 		}
 		d.waitStatus(listSlug, addr, "confirmed", 5*time.Second)
+		// The consent record keeps the inbound message as evidence.
+		msgID := fmt.Sprintf("join-%s-%s@example.test", n, c.user)
+		rows := d.consentFrom(listSlug, addr, "empty-mail")
+		found := false
+		for _, r := range rows {
+			found = found || strings.Contains(r["message_id"], msgID)
+		}
+		if !found {
+			d.errorf("export consent: no row for %s with source empty-mail and message_id <%s>; rows %v", addr, msgID, rows)
+		}
 		if strings.Contains(m.Subject, "\n") {
 			d.errorf("confirmation subject %q has a line break", m.Subject)
 		}

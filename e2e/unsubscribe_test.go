@@ -78,6 +78,9 @@ func oneClickUnsubscribe(t *testing.T) {
 	if st := d.export(listSlug)["bob@example.test"]; st != "unsubscribed" {
 		d.fatalf("after one-click bob is %q, want unsubscribed", st)
 	}
+	if rows := d.consentFrom(listSlug, "bob@example.test", "one-click"); len(rows) != 1 {
+		d.errorf("export consent: %d rows for bob with source one-click, want 1: %v", len(rows), rows)
+	}
 
 	second := "かわら版 e2e one-click 2 " + n
 	id2 := d.createIssue(listSlug, second, "第2号です。\n")
