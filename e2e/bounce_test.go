@@ -108,6 +108,11 @@ Content-Type: text/plain; charset=utf-8
 		}
 	}
 
+	// Nothing is deleted unread: the DSNs stay in INBOX, marked processed.
+	if got := countWithFlag(t, "$KawarabanProcessed"); got < len(unknown) {
+		d.errorf("bounce INBOX: %d messages flagged $KawarabanProcessed, want at least the %d DSNs, kept", got, len(unknown))
+	}
+
 	// The deferral: Postfix gives up after ~15 s and sends a DSN with 4.2.2.
 	if !waitFor(60*time.Second, 500*time.Millisecond, func() bool {
 		bs = d.bounces()

@@ -147,3 +147,15 @@ func postfixQueueEmpty() bool {
 	out, err := exec.Command("postqueue", "-j").Output()
 	return err == nil && len(strings.TrimSpace(string(out))) == 0
 }
+
+// countWithFlag returns how many INBOX messages carry flag.
+func countWithFlag(t *testing.T, flag string) int {
+	t.Helper()
+	c := bounceBox(t)
+	defer c.Close()
+	sd, err := c.UIDSearch(&imap.SearchCriteria{Flag: []imap.Flag{imap.Flag(flag)}}, nil).Wait()
+	if err != nil {
+		t.Fatalf("imap search %s: %v", flag, err)
+	}
+	return len(sd.AllUIDs())
+}
