@@ -23,6 +23,11 @@ if [ ! -f "$here/node_modules/axe-core/axe.min.js" ]; then
 fi
 export KAWARABAN_AXE="$here/node_modules/axe-core/axe.min.js"
 
+# The mail stack is machine-wide: two runs at once would purge and restart
+# it under each other, so they take turns.
+exec 9>/run/kawaraban-e2e.lock
+flock 9
+
 "$here/mailstack/stop.sh" --purge >/dev/null 2>&1 || true
 "$here/mailstack/start.sh"
 trap '"$here/mailstack/stop.sh" >/dev/null 2>&1 || true' EXIT
