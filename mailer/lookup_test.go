@@ -3,7 +3,9 @@ package mailer
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"kawaraban/store"
 )
@@ -42,3 +44,44 @@ func TestDeliveryLookup(t *testing.T) {
 		t.Errorf("ByID: %+v %v", d, ok)
 	}
 }
+
+// An issue whose list has no recipients still finishes (it used to stay
+// "sending" for good: nothing ever completed to trigger checkDone).
+func TestEmptyIssueFinishes(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db := openDB(t)
+	var mu sync.Mutex
+	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	done := make(chan int64, 1)
+	m := newMailer(t, db, Options{
+		Relays: []Relay{{Host: "127.0.0.1", Port: 1, TLS: "none"}},
+		Now: func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			return now
+		},
+		Renderer:    skipAll{},
+		OnIssueDone: func(ctx context.Context, id int64) { done <- id },
+	})
+	if n, err := m.Snapshot(ctx, 42, 1, genSource{n: 0}); err != nil || n != 0 {
+		t.Fatalf("snapshot: %d %v", n, err)
+	}
+	mu.Lock()
+	now = now.Add(5 * time.Second)
+	mu.Unlock()
+	go m.Run(ctx)
+	select {
+	case id := <-done:
+		if id != 42 {
+			t.Fatalf("done %d", id)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("empty issue never finished")
+	}
+}
+
+type skipAll struct{}
+
+func (skipAll) Render(context.Context, Delivery) (*Message, error) { return nil, ErrSkip }

@@ -309,8 +309,38 @@ func (m *Mailer) watchStates(ctx context.Context) {
 			if err := m.refreshStates(ctx); err != nil && ctx.Err() == nil {
 				m.log.Warn("refreshing issue states", "err", err)
 			}
+			if err := m.finishIdle(ctx); err != nil && ctx.Err() == nil {
+				m.log.Warn("finishing idle issues", "err", err)
+			}
 		}
 	}
+}
+
+// finishIdle marks done the running issues with nothing left to send that
+// checkDone never saw finish: an issue with no recipients at all, or one
+// whose last result was committed just before a crash. The quiet period
+// keeps it clear of a snapshot that is still being made.
+func (m *Mailer) finishIdle(ctx context.Context) error {
+	quiet := m.now().Add(-2 * time.Second).UnixMilli()
+	rows, err := m.db.QueryContext(ctx, `SELECT issue_id FROM mailer_runs r WHERE state = 'running' AND updated_ms < ?
+		AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.issue_id = r.issue_id AND d.status IN ('queued', 'sending'))`, quiet)
+	if err != nil {
+		return fmt.Errorf("finding idle issues: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("finding idle issues: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		m.checkDone(ctx, []result{{d: Delivery{IssueID: id}, status: StatusSent}})
+	}
+	return nil
 }
 
 func (m *Mailer) refreshStates(ctx context.Context) error {

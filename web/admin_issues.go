@@ -67,6 +67,8 @@ func (s *Server) handleIssues(w http.ResponseWriter, r *http.Request, sess *sess
 }
 
 type issueData struct {
+	Preview  Parts // server-rendered preview, so it shows without JavaScript
+	Events   []IssueEvent
 	List     List
 	Issue    Issue
 	Editable bool
@@ -92,7 +94,7 @@ func (s *Server) handleNewIssue(w http.ResponseWriter, r *http.Request, sess *se
 }
 
 // draftFromForm reads the compose form. datetime-local has no zone: it is
-// taken in the server's local zone.
+// taken in Options.Location.
 func (s *Server) draftFromForm(r *http.Request, u User, listID int64) (Draft, error) {
 	d := Draft{ListID: listID, Subject: strings.TrimSpace(r.PostFormValue("subject")),
 		BodyMarkdown: r.PostFormValue("body"), Author: u.Login}
@@ -100,7 +102,7 @@ func (s *Server) draftFromForm(r *http.Request, u User, listID int64) (Draft, er
 		return d, &InputError{Field: "subject", Message: "subject is required", MessageJA: "件名を入力してください"}
 	}
 	if at := r.PostFormValue("send_at"); at != "" {
-		t, err := time.ParseInLocation("2006-01-02T15:04", at, time.Local)
+		t, err := time.ParseInLocation("2006-01-02T15:04", at, s.opt.Location)
 		if err != nil {
 			return d, &InputError{Field: "send_at", Message: "send time is not a date and time", MessageJA: "配信日時の形式が正しくありません"}
 		}
@@ -124,6 +126,7 @@ func (s *Server) handleCreateIssue(w http.ResponseWriter, r *http.Request, sess 
 		return
 	}
 	d, err := s.draftFromForm(r, sess.user, l.ID)
+	d.RequireApproval = needsApproval(sess.user, l)
 	if err == nil {
 		var is Issue
 		is, err = s.opt.Issues.Create(r.Context(), d)
@@ -143,10 +146,7 @@ func (s *Server) composeError(w http.ResponseWriter, r *http.Request, v *view, l
 		s.fail(w, r, err)
 		return
 	}
-	v.Error = v.T(key)
-	if ie, ok := err.(*InputError); ok {
-		v.Error = v.Name(ie.MessageJA, ie.Message)
-	}
+	v.Error = userMessage(v, key, err)
 	v.Nav, v.Title = "issues", v.T("issue.new")
 	v.Data = issueData{List: l, Issue: is, Editable: true, SendAt: r.PostFormValue("send_at")}
 	s.render(w, r, code, "issue", v)
@@ -160,9 +160,17 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request, sess *sessi
 	}
 	d := issueData{List: l, Issue: is, Editable: (is.Status == "draft" || is.Status == "scheduled") && authorize(sess.user, ActEdit, l.Slug)}
 	if !is.SendAt.IsZero() {
-		d.SendAt = is.SendAt.Local().Format("2006-01-02T15:04")
+		d.SendAt = is.SendAt.In(s.opt.Location).Format("2006-01-02T15:04")
 	}
 	d.Progress, d.Total, d.Percent = s.progress(r.Context(), is)
+	if d.Events, err = s.opt.Issues.Events(r.Context(), is.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if s.opt.Renderer != nil {
+		// A template error shows in the live preview; the page still opens.
+		d.Preview, _ = s.opt.Renderer.Preview(r.Context(), l.ID, is.Subject, is.BodyMarkdown)
+	}
 	v.Nav, v.Title, v.Data = "issues", is.Subject, d
 	if f := r.URL.Query().Get("done"); f != "" {
 		v.Flash = v.T("done." + f)
@@ -180,6 +188,9 @@ func (s *Server) progress(ctx context.Context, is Issue) (Progress, int, int) {
 	}
 	total := p.Queued + p.Sending + p.Sent + p.Failed + p.Bounced + p.Skipped
 	if total == 0 {
+		if is.Status == "sent" { // nobody to send to: done
+			return p, 0, 100
+		}
 		return p, 0, 0
 	}
 	done := total - p.Queued - p.Sending
@@ -205,8 +216,8 @@ func (s *Server) handleUpdateIssue(w http.ResponseWriter, r *http.Request, sess 
 	http.Redirect(w, r, fmt.Sprintf("/admin/issues/%d?done=saved", is.ID), http.StatusSeeOther)
 }
 
-// handleIssueAction runs send, schedule, pause, resume, cancel, approve,
-// reject and test on an issue.
+// handleIssueAction runs send, schedule, pause, resume, cancel, retry,
+// approve, reject and test on an issue.
 func (s *Server) handleIssueAction(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
 	action := r.PathValue("action")
 	need := ActEdit
@@ -239,6 +250,10 @@ func (s *Server) handleIssueAction(w http.ResponseWriter, r *http.Request, sess 
 		err = s.opt.Issues.Resume(ctx, is.ID, by)
 	case "cancel":
 		err = s.opt.Issues.Cancel(ctx, is.ID, by)
+	case "retry":
+		var n int
+		n, err = s.opt.Issues.RetryFailed(ctx, is.ID, by)
+		detail += fmt.Sprintf("; %d deliveries queued again", n)
 	case "approve":
 		err = s.opt.Issues.Approve(ctx, is.ID, by)
 	case "reject":
@@ -263,10 +278,7 @@ func (s *Server) handleIssueAction(w http.ResponseWriter, r *http.Request, sess 
 			return
 		}
 		is, _ = s.opt.Issues.ByID(ctx, is.ID)
-		v.Error = v.T(key)
-		if ie, ok := err.(*InputError); ok {
-			v.Error = v.Name(ie.MessageJA, ie.Message)
-		}
+		v.Error = userMessage(v, key, err)
 		d := issueData{List: l, Issue: is, Editable: is.Status == "draft" || is.Status == "scheduled"}
 		d.Progress, d.Total, d.Percent = s.progress(ctx, is)
 		v.Nav, v.Title, v.Data = "issues", is.Subject, d

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -107,16 +109,13 @@ func (s *Server) handleSubscribers(w http.ResponseWriter, r *http.Request, sess 
 	pg, _ := strconv.Atoi(r.URL.Query().Get("page"))
 	pg = max(pg, 1)
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	subs, err := s.opt.SubscriberAdmin.Search(r.Context(), l.Slug, q, 51, (pg-1)*50)
+	// Offsets stay multiples of the page size: subscribers pages by number.
+	subs, err := s.opt.SubscriberAdmin.Search(r.Context(), l.Slug, q, 50, (pg-1)*50)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	d := subscribersData{Lists: mine, List: l, Query: q, Page: pg, More: len(subs) > 50}
-	if d.More {
-		subs = subs[:50]
-	}
-	d.Subs = subs
+	d := subscribersData{Lists: mine, List: l, Query: q, Page: pg, More: len(subs) == 50, Subs: subs}
 	v.Nav, v.Title, v.Data = "subscribers", v.T("nav.subscribers"), d
 	s.render(w, r, http.StatusOK, "subscribers", v)
 }
@@ -186,6 +185,45 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, sess *sess
 	v.Nav, v.Title = "subscribers", v.T("nav.subscribers")
 	v.Data = subscribersData{Lists: mine, List: l, Report: &rep, DryRun: dry, Page: 1}
 	s.render(w, r, http.StatusOK, "subscribers", v)
+}
+
+// handleAddMember adds an address to an internal list at once (members
+// of the internal newsletter are added by staff, without opt-in).
+func (s *Server) handleAddMember(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if s.opt.SubscriberAdmin == nil {
+		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
+		return
+	}
+	l, mine, err := s.chosenList(r, sess.user, r.PostFormValue("list"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !authorize(sess.user, ActEdit, l.Slug) {
+		s.fail(w, r, errForbidden)
+		return
+	}
+	if l.Kind != "internal" {
+		s.fail(w, r, &InputError{Field: "list", Message: "public lists need the subscriber's own confirmation",
+			MessageJA: "公開のメールマガジンには、本人の確認(登録フォーム)が必要です"})
+		return
+	}
+	email := strings.TrimSpace(r.PostFormValue("email"))
+	err = s.opt.SubscriberAdmin.AddMember(r.Context(), l.Slug, email, strings.TrimSpace(r.PostFormValue("name")),
+		"admin", s.evidence(r, sess.user.Login))
+	var ie *InputError
+	if errors.As(err, &ie) {
+		v.Nav, v.Title = "subscribers", v.T("nav.subscribers")
+		v.Error = v.Name(ie.MessageJA, ie.Message)
+		v.Data = subscribersData{Lists: mine, List: l, Page: 1}
+		s.render(w, r, http.StatusUnprocessableEntity, "subscribers", v)
+		return
+	} else if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.audit(r, sess.user.Login, "subscriber.add", "list:"+l.Slug, "")
+	http.Redirect(w, r, "/admin/subscribers?list="+url.QueryEscape(l.Slug), http.StatusSeeOther)
 }
 
 func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
@@ -378,8 +416,44 @@ func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request, sess *
 		s.fail(w, r, err)
 		return
 	}
+	if err := s.users.SetEmail(r.Context(), login, r.PostFormValue("email")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.audit(r, sess.user.Login, "user.update", "user:"+login,
 		fmt.Sprintf("role %s; lists %s; approver %v", role, strings.Join(lists, ","), approver))
+	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+}
+
+func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if !authorize(sess.user, ActAdmin, "") {
+		s.fail(w, r, errForbidden)
+		return
+	}
+	login := r.PathValue("login")
+	if err := s.users.SetPassword(r.Context(), login, r.PostFormValue("password")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.audit(r, sess.user.Login, "user.password", "user:"+login, "")
+	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+}
+
+func (s *Server) handleDisableUser(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if !authorize(sess.user, ActAdmin, "") {
+		s.fail(w, r, errForbidden)
+		return
+	}
+	login := r.PathValue("login")
+	if login == sess.user.Login {
+		s.fail(w, r, &InputError{Field: "login", Message: "you cannot disable yourself", MessageJA: "自分自身は無効にできません"})
+		return
+	}
+	if err := s.users.Disable(r.Context(), login); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.audit(r, sess.user.Login, "user.disable", "user:"+login, "")
 	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSettingsMasksSecrets(t *testing.T) {
@@ -52,6 +53,10 @@ func TestIssueComposeAndActions(t *testing.T) {
 	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/admin/issues/1" {
 		t.Fatalf("create: %d", resp.StatusCode)
 	}
+	_, body = e.get(c, "/admin/issues/1")
+	if !strings.Contains(body, `srcdoc="&lt;p&gt;x&lt;/p&gt;"`) || !strings.Contains(body, `<pre id="preview-text">x`) {
+		t.Fatalf("no server-rendered preview: %s", body)
+	}
 	resp, body = e.post(c, "/admin/preview", url.Values{"csrf": {csrf}, "list": {"shimin-katsudo"}, "subject": {"号"}, "body": {"{{ .Nope }}"}})
 	if resp.StatusCode != 422 || !strings.Contains(body, "unknown field") {
 		t.Fatalf("preview of a bad template: %d %s", resp.StatusCode, body)
@@ -59,6 +64,10 @@ func TestIssueComposeAndActions(t *testing.T) {
 	resp, body = e.post(c, "/admin/issues/1/test", url.Values{"csrf": {csrf}})
 	if resp.StatusCode != 422 || !strings.Contains(body, "メールアドレス") {
 		t.Fatalf("test send without address: %d", resp.StatusCode)
+	}
+	e.users.SetEmail(t.Context(), "editor", "editor@city.example.jp")
+	if resp, _ = e.post(c, "/admin/issues/1/test", url.Values{"csrf": {csrf}}); resp.StatusCode != 303 || len(e.issues.tests) != 1 || e.issues.tests[0] != "editor@city.example.jp" {
+		t.Fatalf("test send: %d %v", resp.StatusCode, e.issues.tests)
 	}
 	resp, _ = e.post(c, "/admin/issues/1/schedule", url.Values{"csrf": {csrf}, "subject": {"号"}, "send_at": {"2026-12-01T09:00"}})
 	if resp.StatusCode != 303 {
@@ -142,5 +151,54 @@ func TestUsersPage(t *testing.T) {
 	_, body := e.get(c, "/admin/users")
 	if !strings.Contains(body, "kankyo") {
 		t.Fatal("users page")
+	}
+}
+
+func TestAccountPage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	c, csrf := e.login("editor")
+	resp, body := e.post(c, "/admin/account", url.Values{"csrf": {csrf}, "email": {"a\nb"}})
+	if resp.StatusCode != 422 {
+		t.Fatalf("bad e-mail: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = e.post(c, "/admin/account", url.Values{"csrf": {csrf}, "email": {"ed@city.example.jp"},
+		"current_password": {"wrong"}, "new_password": {"a brand new password"}})
+	if resp.StatusCode != 422 {
+		t.Fatalf("wrong current password: %d", resp.StatusCode)
+	}
+	other, _ := e.login("editor") // a second browser
+	resp, _ = e.post(c, "/admin/account", url.Values{"csrf": {csrf}, "email": {"ed@city.example.jp"},
+		"current_password": {testPassword}, "new_password": {"a brand new password"}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("change: %d", resp.StatusCode)
+	}
+	if resp, _ := e.get(c, "/admin/account"); resp.StatusCode != 200 {
+		t.Fatalf("this browser lost its session: %d", resp.StatusCode)
+	}
+	if resp, _ := e.get(other, "/admin/"); resp.StatusCode != 303 {
+		t.Fatalf("other session survived a password change: %d", resp.StatusCode)
+	}
+	if u, _ := e.users.ByLogin(t.Context(), "editor"); u.Email != "ed@city.example.jp" {
+		t.Fatalf("email %q", u.Email)
+	}
+	if _, err := e.users.Authenticate(t.Context(), "editor", "a brand new password"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSendAtInConfiguredZone(t *testing.T) {
+	t.Parallel()
+	jst := time.FixedZone("JST", 9*3600)
+	e := newEnv(t, func(o *Options) { o.Location = jst })
+	c, csrf := e.login("editor")
+	e.post(c, "/admin/issues", url.Values{"csrf": {csrf}, "list": {"shimin-katsudo"}, "subject": {"号"}, "body": {"x"}, "send_at": {"2026-12-01T09:00"}})
+	is, err := e.issues.ByID(t.Context(), 1)
+	if err != nil || !is.SendAt.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("send_at %v %v, want 09:00 JST", is.SendAt, err)
+	}
+	_, body := e.get(c, "/admin/issues?list=shimin-katsudo")
+	if !strings.Contains(body, "2026-12-01 09:00") {
+		t.Fatal("issues page does not show the time in the configured zone")
 	}
 }

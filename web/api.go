@@ -167,7 +167,8 @@ func (s *Server) apiCreateIssue(w http.ResponseWriter, r *http.Request, u User) 
 		s.apiFail(w, r, errForbidden)
 		return
 	}
-	d := Draft{ListID: list.ID, Subject: req.Subject, BodyMarkdown: req.BodyMarkdown, Author: u.Login}
+	d := Draft{ListID: list.ID, Subject: req.Subject, BodyMarkdown: req.BodyMarkdown, Author: u.Login,
+		RequireApproval: needsApproval(u, list)}
 	var warning string
 	if req.SendAt != nil && *req.SendAt != "" {
 		at, err := time.Parse(time.RFC3339, *req.SendAt)
@@ -348,6 +349,56 @@ func (s *Server) apiSubscribers(w http.ResponseWriter, r *http.Request, u User) 
 		items = append(items, subscriberJSON{ID: sb.ID, Email: sb.Email, Name: sb.Name, Status: sb.Status, Created: sb.Created.UTC()})
 	}
 	writeJSON(w, http.StatusOK, pageJSON{Items: items, Limit: limit, Offset: offset})
+}
+
+type addSubscriberRequest struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+// apiAddSubscriber adds an address to a list. A public list keeps double
+// opt-in: the address gets a confirmation mail and the answer is the same
+// whether it was known or not (202). An internal list takes the member at
+// once (201).
+func (s *Server) apiAddSubscriber(w http.ResponseWriter, r *http.Request, u User) {
+	if s.opt.SubscriberAdmin == nil || s.opt.Subscribers == nil {
+		apiError(w, http.StatusServiceUnavailable, errUnavailable.Error())
+		return
+	}
+	var req addSubscriberRequest
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || strings.TrimSpace(req.Email) == "" {
+		apiError(w, http.StatusBadRequest, `body must be {"email", "name"?}`)
+		return
+	}
+	list, err := s.listBySlug(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	if !authorize(u, ActEdit, list.Slug) {
+		s.apiFail(w, r, errForbidden)
+		return
+	}
+	ev := s.evidence(r, u.Login)
+	if list.Kind != "internal" {
+		err = s.opt.Subscribers.Subscribe(r.Context(), SubscribeRequest{Email: req.Email, Name: req.Name,
+			Lists: []string{list.Slug}, Source: "api", Evidence: ev})
+		if err != nil {
+			s.apiFail(w, r, err)
+			return
+		}
+		s.audit(r, u.Login, "subscriber.invite", "list:"+list.Slug, "api")
+		writeJSON(w, http.StatusAccepted, map[string]string{"status": "confirmation requested"})
+		return
+	}
+	if err := s.opt.SubscriberAdmin.AddMember(r.Context(), list.Slug, req.Email, req.Name, "api", ev); err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	s.audit(r, u.Login, "subscriber.add", "list:"+list.Slug, "api")
+	writeJSON(w, http.StatusCreated, map[string]string{"status": "member"})
 }
 
 type bounceJSON struct {

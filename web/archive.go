@@ -173,7 +173,7 @@ func (s *Server) handleFeed(w http.ResponseWriter, r *http.Request) {
 	self := base + "/archive/" + l.Slug
 	f := atomFeed{Lang: "ja", ID: self, Title: l.NameJA, Author: atomAuthor{Name: l.NameJA},
 		Links: []atomLink{{Rel: "self", Href: self + "/feed.atom", Type: "application/atom+xml"}, {Rel: "alternate", Href: self, Type: "text/html"}}}
-	updated := time.Unix(0, 0)
+	var updated time.Time
 	for _, is := range iss {
 		body, err := s.archiveHTML(is.BodyMarkdown)
 		if err != nil {
@@ -190,6 +190,9 @@ func (s *Server) handleFeed(w http.ResponseWriter, r *http.Request) {
 		link := self + "/" + strconv.FormatInt(is.ID, 10)
 		f.Entries = append(f.Entries, atomEntry{ID: link, Title: is.Subject, Updated: at.UTC().Format(time.RFC3339),
 			Link: atomLink{Rel: "alternate", Href: link, Type: "text/html"}, Content: atomContent{Type: "html", Body: string(body)}})
+	}
+	if updated.IsZero() {
+		updated = s.now() // an empty feed was last updated now
 	}
 	f.Updated = updated.UTC().Format(time.RFC3339)
 	w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")

@@ -118,6 +118,24 @@ func TestUsers(t *testing.T) {
 	if _, err := u.CreateToken(ctx, "nobody"); !errors.Is(err, ErrUnknownUser) {
 		t.Errorf("token for unknown user: %v", err)
 	}
+	if err := u.SetPassword(ctx, "ed", "a new long password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.Authenticate(ctx, "ed", "long enough pw"); !errors.Is(err, ErrBadCredential) {
+		t.Errorf("old password still works: %v", err)
+	}
+	if err := u.Disable(ctx, "ed"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.Authenticate(ctx, "ed", "a new long password"); !errors.Is(err, ErrBadCredential) {
+		t.Errorf("disabled user logs in: %v", err)
+	}
+	if _, err := u.ByToken(ctx, tok); !errors.Is(err, ErrBadCredential) {
+		t.Errorf("disabled user's token works: %v", err)
+	}
+	if err := u.Add(ctx, "ed", "long enough pw", "editor", nil); !errors.Is(err, ErrUserExists) {
+		t.Errorf("login of a disabled user reused: %v", err)
+	}
 }
 
 func TestLoginCSRF(t *testing.T) {

@@ -58,6 +58,13 @@ func authorize(u User, act Action, list string) bool {
 	return false
 }
 
+// needsApproval says whether an issue u writes for l must be approved by
+// another user before it is sent: when the list asks for it, for everyone
+// but admins.
+func needsApproval(u User, l List) bool {
+	return l.RequireApproval && u.Role != RoleAdmin
+}
+
 // visible filters lists to those u may view.
 func visible(u User, lists []List) []List {
 	var out []List

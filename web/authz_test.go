@@ -61,6 +61,8 @@ func uiCases() []routeCase {
 		{"GET", "/admin/subscribers/0?list=kankyo-hozen", nil, "", "AV", 0},
 		{"POST", "/admin/subscribers/import", f("list", "shimin-katsudo"), "", "AE", 0},
 		{"POST", "/admin/subscribers/import", f("list", "kankyo-hozen"), "", "A", 0},
+		{"POST", "/admin/subscribers/add", f("list", "chonai", "email", "staff@city.example.jp"), "", "AC", 303},
+		{"POST", "/admin/subscribers/add", f("list", "shimin-katsudo", "email", "x@example.jp"), "", "AE", 422},
 		{"GET", "/admin/subscribers/export?list=shimin-katsudo", nil, "", "AE", 200},
 		{"GET", "/admin/subscribers/export?list=kankyo-hozen", nil, "", "A", 200},
 		{"GET", "/admin/bounces", nil, "", "AV", 200},
@@ -74,6 +76,10 @@ func uiCases() []routeCase {
 		{"GET", "/admin/users", nil, "", "A", 200},
 		{"POST", "/admin/users", f("login", "newbie", "password", "long enough pw", "role", "viewer"), "", "A", 303},
 		{"POST", "/admin/users/viewer", f("role", "viewer"), "", "A", 303},
+		{"POST", "/admin/users/viewer/password", f("password", "another long one"), "", "A", 303},
+		{"POST", "/admin/users/coord/disable", f(), "", "A", 303},
+		{"GET", "/admin/account", nil, "", "AECV", 200},
+		{"POST", "/admin/account", f("email", "me@city.example.jp"), "", "AECV", 303},
 		{"GET", "/admin/audit", nil, "", "A", 200},
 		{"GET", "/admin/settings", nil, "", "A", 200},
 	}
@@ -97,6 +103,9 @@ func apiCases() []routeCase {
 		{"GET", "/api/v1/lists", nil, "", "AECV", 200},
 		{"GET", "/api/v1/lists/shimin-katsudo/subscribers", nil, "", "AEV", 200},
 		{"GET", "/api/v1/lists/kankyo-hozen/subscribers", nil, "", "AV", 200},
+		{"POST", "/api/v1/lists/shimin-katsudo/subscribers", nil, `{"email":"new@example.jp"}`, "AE", 202},
+		{"POST", "/api/v1/lists/kankyo-hozen/subscribers", nil, `{"email":"new@example.jp"}`, "A", 202},
+		{"POST", "/api/v1/lists/chonai/subscribers", nil, `{"email":"staff@city.example.jp"}`, "AC", 201},
 		{"GET", "/api/v1/bounces", nil, "", "AV", 200},
 		{"GET", "/api/v1/bounces?list=shimin-katsudo", nil, "", "AEV", 200},
 		{"GET", "/api/v1/openapi.json", nil, "", "AECV", 200},
@@ -118,10 +127,16 @@ func TestRoleMatrix(t *testing.T) {
 		letter := string("AECV"[i])
 		t.Run(role, func(t *testing.T) {
 			t.Parallel()
+			shared := newEnv(t, nil) // for GETs, which change nothing
+			shared.seedIssues()
+			sc, _ := shared.login(role)
 			for _, rc := range uiCases() {
-				e := newEnv(t, nil) // fresh state: actions change issues
-				e.seedIssues()
-				c, csrf := e.login(role)
+				e, c, csrf := shared, sc, ""
+				if rc.method != "GET" {
+					e = newEnv(t, nil) // fresh state: actions change issues
+					e.seedIssues()
+					c, csrf = e.login(role)
+				}
 				var resp *http.Response
 				var body string
 				if rc.method == "GET" {
@@ -132,12 +147,14 @@ func TestRoleMatrix(t *testing.T) {
 				}
 				check(t, "UI", rc, letter, resp.StatusCode, body)
 			}
-			e := newEnv(t, nil)
-			tok := e.bearer(role)
+			sharedTok := shared.bearer(role)
 			for _, rc := range apiCases() {
-				e := newEnv(t, nil)
-				e.seedIssues()
-				tok = e.bearer(role)
+				e, tok := shared, sharedTok
+				if rc.method != "GET" {
+					e = newEnv(t, nil)
+					e.seedIssues()
+					tok = e.bearer(role)
+				}
 				resp, body := e.api(rc.method, rc.path, tok, rc.json)
 				check(t, "API", rc, letter, resp.StatusCode, body)
 				if resp.StatusCode == 403 && !strings.Contains(body, `"error"`) {

@@ -150,6 +150,18 @@ func TestBrowserSubscribeJourney(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("name"), "京都 花子"),
 	)
 	shot(t, ctx, dir, "public-subscribe.png")
+	// Keyboard first: the first Tab reaches the skip link, which is then
+	// visible (focus styles), and it leads to the main content.
+	must("tab", chromedp.Navigate(u+"/subscribe"), chromedp.WaitVisible(chromedp.ID("email")), chromedp.KeyEvent("\t"))
+	first, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.className + " " + document.activeElement.getAttribute("href")`))
+	if err != nil || first != "skip #main" {
+		t.Fatalf("first Tab focuses %q (%v), want the skip link", first, err)
+	}
+	shot(t, ctx, dir, "public-skip-link.png")
+	must("refill",
+		chromedp.Click(chromedp.ID("list-kankyo-hozen")),
+		chromedp.SendKeys(chromedp.ID("email"), "citizen@example.jp"),
+	)
 	must("subscribe", chromedp.Click(chromedp.ID("subscribe")), chromedp.WaitVisible(chromedp.ID("thanks")))
 	shot(t, ctx, dir, "public-thanks.png")
 	if len(e.subs.mails) != 1 {
@@ -172,4 +184,42 @@ func TestBrowserSubscribeJourney(t *testing.T) {
 	// English, on a phone-sized window.
 	must("english", chromedp.EmulateViewport(390, 844), chromedp.Navigate(u+"/subscribe?lang=en"), chromedp.WaitVisible(chromedp.ID("email")))
 	shot(t, ctx, dir, "public-subscribe-en-mobile.png")
+}
+
+// TestBrowserAdminPages opens every admin page as an admin, in Japanese and
+// English, on a tablet-sized window, and keeps a screenshot of each.
+func TestBrowserAdminPages(t *testing.T) {
+	e := newEnv(t, nil)
+	e.seedIssues()
+	ctx := browser(t)
+	dir := artifacts(t)
+	u := e.http.URL
+	if err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(820, 1180), // a tablet held upright
+		chromedp.Navigate(u+"/admin/login"),
+		chromedp.WaitVisible(chromedp.ID("login")),
+		chromedp.SendKeys(chromedp.ID("login"), "admin"),
+		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		chromedp.Click(chromedp.ID("login-button")),
+		chromedp.WaitVisible(chromedp.CSS(".list-card")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct{ name, path string }{
+		{"issues", "/admin/issues?list=shimin-katsudo"}, {"issue", "/admin/issues/1"},
+		{"subscribers", "/admin/subscribers?list=chonai"}, {"bounces", "/admin/bounces"},
+		{"schedules", "/admin/schedules"}, {"progress", "/admin/progress"}, {"users", "/admin/users"},
+		{"audit", "/admin/audit"}, {"settings", "/admin/settings"}, {"account", "/admin/account"},
+		{"dashboard-en", "/admin/?lang=en"},
+	} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(u+p.path), chromedp.WaitVisible(chromedp.ID("main"))); err != nil {
+			t.Fatalf("%s: %v", p.path, err)
+		}
+		// The error page is the one with a status number under its heading.
+		isError, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("main p.status") !== null`))
+		if err != nil || isError {
+			t.Fatalf("%s: an error page (%v)", p.path, err)
+		}
+		shot(t, ctx, dir, "admin-"+p.name+".png")
+	}
 }

@@ -38,6 +38,8 @@ type List struct {
 	NameJA string
 	NameEN string
 	Kind   string // public | internal
+	// RequireApproval: issues by editors need another user's approval.
+	RequireApproval bool
 }
 
 // Evidence is what the consent log records about a request.
@@ -118,10 +120,9 @@ type HistoryEvent struct {
 
 // ListStats are the dashboard numbers of one list.
 type ListStats struct {
-	Confirmed      int
-	Unsubscribed30 int
-	BounceRate     float64 // 0..1 over the last 30 days
-	ComplaintRate  float64
+	Confirmed     int
+	BounceRate    float64 // 0..1 over the last ten issues
+	ComplaintRate float64
 }
 
 // GrowthPoint is the confirmed count at one day.
@@ -152,12 +153,17 @@ type ImportReject struct {
 
 // SubscriberAdmin is the admin side of package subscribers.
 type SubscriberAdmin interface {
+	// Search pages through a list's subscribers; web keeps offset a
+	// multiple of limit.
 	Search(ctx context.Context, listSlug, query string, limit, offset int) ([]Subscriber, error)
 	History(ctx context.Context, subscriberID int64) ([]HistoryEvent, error)
 	Stats(ctx context.Context, listSlug string) (ListStats, error)
 	Growth(ctx context.Context, listSlug string, days int) ([]GrowthPoint, error)
 	Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error)
 	ExportSubscribers(ctx context.Context, w io.Writer, listSlug string) error
+	// AddMember puts an address on a list at once (internal lists; source
+	// "admin" or "api", ev.Actor naming who), or an *InputError.
+	AddMember(ctx context.Context, listSlug, email, name, source string, ev Evidence) error
 }
 
 // Draft is what an author writes.
@@ -167,6 +173,8 @@ type Draft struct {
 	BodyMarkdown string
 	SendAt       time.Time // zero: not scheduled
 	Author       string
+	// RequireApproval is decided by web at creation (see needsApproval).
+	RequireApproval bool
 }
 
 // Counts are an issue's delivery counts.
@@ -203,9 +211,24 @@ type Issues interface {
 	Pause(ctx context.Context, id int64, actor string) error
 	Resume(ctx context.Context, id int64, actor string) error
 	Cancel(ctx context.Context, id int64, actor string) error
+	// RetryFailed queues again the deliveries that failed ("resend to
+	// those that failed") and returns how many.
+	RetryFailed(ctx context.Context, id int64, actor string) (int, error)
 	Approve(ctx context.Context, id int64, actor string) error
 	Reject(ctx context.Context, id int64, actor, comment string) error
 	TestSend(ctx context.Context, id int64, to string) error
+	// Events is the issue's history (who changed what, approvals,
+	// rejections with their comments), oldest first.
+	Events(ctx context.Context, id int64) ([]IssueEvent, error)
+}
+
+// IssueEvent is one entry of an issue's history.
+type IssueEvent struct {
+	At       time.Time
+	Actor    string
+	Action   string
+	From, To string
+	Comment  string
 }
 
 // Parts is a rendered mail.
@@ -280,7 +303,7 @@ type Schedules interface {
 type DeadlineStatus struct {
 	ID      string
 	TitleJA string
-	Due     time.Time
+	Due     string // YYYY-MM-DD
 	Bureaus []BureauStatus
 }
 
@@ -297,4 +320,17 @@ type Plan interface {
 	Status(ctx context.Context) ([]DeadlineStatus, error)
 	MarkSubmitted(ctx context.Context, deadlineID, bureau, actor string) error
 	ExportCSV(ctx context.Context, w io.Writer) error
+	// SubmissionByToken and SubmitByToken serve the signed "report
+	// submitted" link of a reminder; ICS a bureau's calendar feed.
+	SubmissionByToken(ctx context.Context, tok string) (Submission, error)
+	SubmitByToken(ctx context.Context, tok, evidence string) error
+	ICS(ctx context.Context, tok string) ([]byte, error)
+}
+
+// Submission is what a "report submitted" link is about.
+type Submission struct {
+	Title      string
+	Due        string // YYYY-MM-DD
+	BureauName string
+	Projects   []string
 }

@@ -401,6 +401,12 @@ func (f *fakeIssues) Resume(ctx context.Context, id int64, actor string) error {
 func (f *fakeIssues) Cancel(ctx context.Context, id int64, actor string) error {
 	return f.set(id, []string{"draft", "scheduled", "sending", "paused"}, "cancelled")
 }
+func (f *fakeIssues) RetryFailed(ctx context.Context, id int64, actor string) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, err := f.get(id)
+	return 0, err
+}
 func (f *fakeIssues) Approve(ctx context.Context, id int64, actor string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -424,6 +430,13 @@ func (f *fakeIssues) TestSend(ctx context.Context, id int64, to string) error {
 	defer f.mu.Unlock()
 	f.tests = append(f.tests, to)
 	return nil
+}
+
+func (f *fakeIssues) Events(ctx context.Context, id int64) ([]IssueEvent, error) {
+	if _, err := f.ByID(ctx, id); err != nil {
+		return nil, err
+	}
+	return []IssueEvent{{At: f.now(), Actor: "editor", Action: "create", To: "draft"}}, nil
 }
 
 type fakeRenderer struct{}
@@ -488,7 +501,7 @@ type fakePlan struct {
 func (f *fakePlan) Status(ctx context.Context) ([]DeadlineStatus, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return []DeadlineStatus{{ID: "fy2026-status", TitleJA: "令和8年度 実施状況の報告", Due: time.Date(2027, 4, 30, 0, 0, 0, 0, time.UTC),
+	return []DeadlineStatus{{ID: "fy2026-status", TitleJA: "令和8年度 実施状況の報告", Due: "2027-04-30",
 		Bureaus: []BureauStatus{{Bureau: "sogo-kikaku", NameJA: "総合企画局", Submitted: f.done["sogo-kikaku"]}, {Bureau: "somu", NameJA: "総務局"}}}}, nil
 }
 func (f *fakePlan) MarkSubmitted(ctx context.Context, dl, bureau, actor string) error {
@@ -538,4 +551,36 @@ func (f *fakeDeliveries) Progress(ctx context.Context, id int64) (Progress, erro
 	}
 	done := f.sent[id]
 	return Progress{Queued: total - done, Sent: done, PerSecond: 12.5, ETA: time.Duration(total-done) * time.Second}, nil
+}
+
+func (f *fakePlan) SubmissionByToken(ctx context.Context, tok string) (Submission, error) {
+	if tok != "good" {
+		return Submission{}, ErrInvalidToken
+	}
+	return Submission{Title: "令和8年度 実施状況の報告", Due: "2027-04-30", BureauName: "総務局", Projects: []string{"施策35"}}, nil
+}
+
+func (f *fakePlan) SubmitByToken(ctx context.Context, tok, evidence string) error {
+	if tok != "good" {
+		return ErrInvalidToken
+	}
+	return f.MarkSubmitted(ctx, "fy2026-status", "somu", evidence)
+}
+
+func (f *fakePlan) ICS(ctx context.Context, tok string) ([]byte, error) {
+	if tok != "good" {
+		return nil, ErrInvalidToken
+	}
+	return []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), nil
+}
+
+func (f *fakeSubscribers) AddMember(ctx context.Context, slug, email, name, source string, ev Evidence) error {
+	if !strings.Contains(email, "@") {
+		return &InputError{Field: "email", Message: "not an address", MessageJA: "メールアドレスではありません"}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.subs = append(f.subs, &fakeSub{Email: email, Name: name, Lists: map[string]string{slug: "confirmed"},
+		Events: []string{"opt-in " + slug + " " + source}})
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -37,7 +38,7 @@ func (c *clock) Add(d time.Duration) {
 }
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	db     *sql.DB
 	clock  *clock
 	srv    *Server
@@ -50,7 +51,7 @@ type env struct {
 // testPassword is long enough for Users.Add.
 const testPassword = "correct horse battery"
 
-func openDB(t *testing.T) *sql.DB {
+func openDB(t testing.TB) *sql.DB {
 	t.Helper()
 	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "k.db"), store.Options{})
 	if err != nil {
@@ -60,7 +61,7 @@ func openDB(t *testing.T) *sql.DB {
 	return db
 }
 
-func newEnv(t *testing.T, edit func(*Options)) *env {
+func newEnv(t testing.TB, edit func(*Options)) *env {
 	t.Helper()
 	db := openDB(t)
 	c := &clock{t: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
@@ -122,7 +123,7 @@ func (e *env) post(c *http.Client, path string, form url.Values) (*http.Response
 	return resp, readBody(e.t, resp)
 }
 
-func readBody(t *testing.T, resp *http.Response) string {
+func readBody(t testing.TB, resp *http.Response) string {
 	t.Helper()
 	b, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -135,7 +136,7 @@ func readBody(t *testing.T, resp *http.Response) string {
 var hiddenRE = regexp.MustCompile(`name="(csrf|form_token)" value="([^"]+)"`)
 
 // hidden returns the value of the csrf or form_token field in a page.
-func hidden(t *testing.T, page, name string) string {
+func hidden(t testing.TB, page, name string) string {
 	t.Helper()
 	for _, m := range hiddenRE.FindAllStringSubmatch(page, -1) {
 		if m[1] == name {
@@ -193,3 +194,5 @@ func sep(p string) string {
 	}
 	return "?"
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -85,6 +85,59 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/", http.StatusSeeOther)
 }
 
+// handleAccount shows the user's own settings: e-mail for test sends and
+// the password.
+func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	v.Nav, v.Title = "account", v.T("nav.account")
+	if r.URL.Query().Get("done") != "" {
+		v.Flash = v.T("account.saved")
+	}
+	s.render(w, r, http.StatusOK, "account", v)
+}
+
+// handleSaveAccount changes the user's e-mail and, given the current
+// password, its password; other sessions of the user end with a new
+// password, and this one is started afresh.
+func (s *Server) handleSaveAccount(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	ctx, login := r.Context(), sess.user.Login
+	v.Nav, v.Title = "account", v.T("nav.account")
+	fail := func(err error) {
+		code, key := statusOf(err)
+		if code >= 500 {
+			s.fail(w, r, err)
+			return
+		}
+		v.Error = userMessage(v, key, err)
+		s.render(w, r, code, "account", v)
+	}
+	if err := s.users.SetEmail(ctx, login, r.PostFormValue("email")); err != nil {
+		fail(err)
+		return
+	}
+	detail := "e-mail"
+	if pw := r.PostFormValue("new_password"); pw != "" {
+		if _, err := s.users.Authenticate(ctx, login, r.PostFormValue("current_password")); err != nil {
+			if errors.Is(err, ErrBadCredential) {
+				s.recordFailure(ctx, login, s.clientIP(r))
+				err = &InputError{Field: "current_password", Message: "the current password is wrong", MessageJA: "現在のパスワードが違います"}
+			}
+			fail(err)
+			return
+		}
+		if err := s.users.SetPassword(ctx, login, pw); err != nil {
+			fail(err)
+			return
+		}
+		if _, err := s.startSession(ctx, w, r, sess.user); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		detail += ", password"
+	}
+	s.audit(r, login, "account.update", "user:"+login, detail)
+	http.Redirect(w, r, "/admin/account?done=1", http.StatusSeeOther)
+}
+
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		s.deleteSession(r.Context(), c.Value)

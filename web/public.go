@@ -173,7 +173,9 @@ func (s *Server) handleUnsubscribe(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
 		return
 	}
-	if err := r.ParseForm(); err != nil {
+	// RFC 8058 section 3.1: the body SHOULD be multipart/form-data and MAY
+	// be application/x-www-form-urlencoded; read both.
+	if err := r.ParseMultipartForm(64 << 10); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 		s.fail(w, r, err)
 		return
 	}

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"bytes"
 	"encoding/xml"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -201,6 +203,22 @@ func TestUnsubscribeOneClick(t *testing.T) {
 	if ev := e.subs.subs[0].Events; !strings.Contains(strings.Join(ev, "|"), "opt-out kankyo-hozen one-click") {
 		t.Fatalf("events %v", ev)
 	}
+	// RFC 8058 section 3.1 prefers multipart/form-data.
+	tokS := e.subs.unsubToken(0, 1) // shimin-katsudo
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	mw.WriteField("List-Unsubscribe", "One-Click")
+	mw.Close()
+	req, _ = http.NewRequest("POST", e.http.URL+"/unsubscribe/"+tokS, &mp)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	readBody(t, resp)
+	if resp.StatusCode != 200 || e.subs.status("a@example.jp", "shimin-katsudo") != "unsubscribed" ||
+		!strings.Contains(strings.Join(e.subs.subs[0].Events, "|"), "opt-out shimin-katsudo one-click") {
+		t.Fatalf("multipart one-click: %d %v", resp.StatusCode, e.subs.subs[0].Events)
+	}
 	// The button on the page unsubscribes too (source web), and says so.
 	tok2 := e.subs.unsubToken(0, 1)
 	resp2, body := e.post(e.client(), "/unsubscribe/"+tok2, url.Values{})
@@ -292,5 +310,35 @@ func TestArchiveAndFeed(t *testing.T) {
 	}
 	if strings.Contains(body, "{{") || strings.Contains(body, "@") {
 		t.Fatal("feed carries personal placeholders or addresses")
+	}
+}
+
+func TestProgressLinks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	c := e.client()
+	resp, page := e.get(c, "/progress/submitted/good")
+	if resp.StatusCode != 200 || !strings.Contains(page, "総務局") {
+		t.Fatalf("submitted page: %d", resp.StatusCode)
+	}
+	st, _ := e.srv.opt.Plan.Status(t.Context())
+	if st[0].Bureaus[1].Submitted {
+		t.Fatal("GET recorded a submission")
+	}
+	if resp, _ := e.post(c, "/progress/submitted/good", url.Values{}); resp.StatusCode != 403 {
+		t.Fatalf("POST without form token: %d", resp.StatusCode)
+	}
+	resp, page = e.post(c, "/progress/submitted/good", url.Values{"form_token": {hidden(t, page, "form_token")}})
+	if resp.StatusCode != 200 || !strings.Contains(page, `id="submitted"`) {
+		t.Fatalf("submit: %d", resp.StatusCode)
+	}
+	for _, p := range []string{"/progress/submitted/forged", "/progress/ics/forged.ics"} {
+		if resp, _ := e.get(c, p); resp.StatusCode != 404 {
+			t.Errorf("%s: %d", p, resp.StatusCode)
+		}
+	}
+	resp, body := e.get(c, "/progress/ics/good.ics")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/calendar; charset=utf-8" || !strings.HasPrefix(body, "BEGIN:VCALENDAR") {
+		t.Fatalf("ics: %d %q", resp.StatusCode, body)
 	}
 }

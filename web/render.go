@@ -25,12 +25,6 @@ type pages struct {
 }
 
 var funcs = template.FuncMap{
-	"date": func(t time.Time) string {
-		if t.IsZero() {
-			return "—"
-		}
-		return t.Format("2006-01-02 15:04")
-	},
 	"pct":  func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
 	"join": strings.Join,
 	"add":  func(a, b int) int { return a + b },
@@ -63,6 +57,7 @@ func loadPages() (*pages, error) {
 
 // view is what every page template gets.
 type view struct {
+	loc       *time.Location
 	Lang      string
 	Title     string
 	Admin     bool
@@ -74,6 +69,14 @@ type view struct {
 	Flash     string
 	Error     string
 	Data      any
+}
+
+// Date shows a time in the server's time zone, "—" for none.
+func (v *view) Date(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(v.loc).Format("2006-01-02 15:04")
 }
 
 // T translates a catalog key into the page's language.
@@ -132,7 +135,7 @@ func (s *Server) lang(w http.ResponseWriter, r *http.Request) string {
 }
 
 func (s *Server) newView(w http.ResponseWriter, r *http.Request, title string) *view {
-	v := &view{Lang: s.lang(w, r), Path: r.URL.RequestURI(), LocalMode: s.opt.LocalMode}
+	v := &view{loc: s.opt.Location, Lang: s.lang(w, r), Path: r.URL.RequestURI(), LocalMode: s.opt.LocalMode}
 	v.Title = v.T(title)
 	return v
 }
@@ -160,8 +163,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name s
 // errorPage answers with a page explaining status; messages never carry
 // internal details.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, code int, key string) {
+	s.errorPageErr(w, r, code, key, nil)
+}
+
+// errorPageErr is errorPage with the error's own message when it is one a
+// person can act on (bad input).
+func (s *Server) errorPageErr(w http.ResponseWriter, r *http.Request, code int, key string, err error) {
 	v := s.newView(w, r, "title.error")
-	v.Error = v.T(key)
+	v.Error = userMessage(v, key, err)
 	v.Data = code
 	if strings.HasPrefix(r.URL.Path, "/admin/") {
 		v.Admin = true
@@ -175,7 +184,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if code >= 500 {
 		s.log.Error("request failed", "route", r.Pattern, "err", err)
 	}
-	s.errorPage(w, r, code, key)
+	s.errorPageErr(w, r, code, key, err)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

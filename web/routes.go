@@ -11,14 +11,15 @@ import (
 // these (TestOpenAPIMatchesRoutes).
 func (s *Server) apiRoutes() map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{
-		"POST /api/v1/issues":                  s.api(s.apiCreateIssue),
-		"GET /api/v1/issues":                   s.api(s.apiListIssues),
-		"GET /api/v1/issues/{id}":              s.api(s.apiIssue),
-		"POST /api/v1/issues/{id}/send":        s.api(s.apiSendIssue),
-		"GET /api/v1/lists":                    s.api(s.apiLists),
-		"GET /api/v1/lists/{slug}/subscribers": s.api(s.apiSubscribers),
-		"GET /api/v1/bounces":                  s.api(s.apiBounces),
-		"GET /api/v1/openapi.json":             s.handleOpenAPI,
+		"POST /api/v1/issues":                   s.api(s.apiCreateIssue),
+		"GET /api/v1/issues":                    s.api(s.apiListIssues),
+		"GET /api/v1/issues/{id}":               s.api(s.apiIssue),
+		"POST /api/v1/issues/{id}/send":         s.api(s.apiSendIssue),
+		"GET /api/v1/lists":                     s.api(s.apiLists),
+		"GET /api/v1/lists/{slug}/subscribers":  s.api(s.apiSubscribers),
+		"POST /api/v1/lists/{slug}/subscribers": s.api(s.apiAddSubscriber),
+		"GET /api/v1/bounces":                   s.api(s.apiBounces),
+		"GET /api/v1/openapi.json":              s.handleOpenAPI,
 	}
 }
 
@@ -42,6 +43,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /archive/{list}", s.handleArchive)
 	m.HandleFunc("GET /archive/{list}/{id}", s.handleArchiveIssue)
 	m.HandleFunc("GET /archive/{list}/feed.atom", s.handleFeed)
+	m.HandleFunc("GET /progress/submitted/{token}", s.handleSubmittedPage)
+	m.HandleFunc("POST /progress/submitted/{token}", s.handleSubmitted)
+	m.HandleFunc("GET /progress/ics/{file}", s.handleICS)
 
 	m.HandleFunc("GET /admin/login", s.handleLoginForm)
 	m.HandleFunc("POST /admin/login", s.handleLogin)
@@ -51,6 +55,9 @@ func (s *Server) routes() {
 	for pattern, h := range s.apiRoutes() {
 		m.HandleFunc(pattern, h)
 	}
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, http.StatusNotFound, "err.notfound")
+	})
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "no such endpoint")
 	})
@@ -72,6 +79,7 @@ func (s *Server) adminRoutes() map[string]http.HandlerFunc {
 		"GET /admin/subscribers":               s.admin(s.handleSubscribers),
 		"GET /admin/subscribers/{id}":          s.admin(s.handleSubscriberHistory),
 		"POST /admin/subscribers/import":       s.admin(s.handleImport),
+		"POST /admin/subscribers/add":          s.admin(s.handleAddMember),
 		"GET /admin/subscribers/export":        s.admin(s.handleExport),
 		"GET /admin/bounces":                   s.admin(s.handleBounces),
 		"GET /admin/schedules":                 s.admin(s.handleSchedules),
@@ -81,7 +89,11 @@ func (s *Server) adminRoutes() map[string]http.HandlerFunc {
 		"GET /admin/progress.csv":              s.admin(s.handleProgressCSV),
 		"GET /admin/users":                     s.admin(s.handleUsers),
 		"POST /admin/users":                    s.admin(s.handleAddUser),
+		"POST /admin/users/{login}/password":   s.admin(s.handleSetPassword),
+		"POST /admin/users/{login}/disable":    s.admin(s.handleDisableUser),
 		"POST /admin/users/{login}":            s.admin(s.handleUpdateUser),
+		"GET /admin/account":                   s.admin(s.handleAccount),
+		"POST /admin/account":                  s.admin(s.handleSaveAccount),
 		"GET /admin/audit":                     s.admin(s.handleAudit),
 		"GET /admin/settings":                  s.admin(s.handleSettings),
 	}

@@ -46,6 +46,9 @@ type Options struct {
 	// nil makes a fresh one.
 	Registry *prometheus.Registry
 	Now      func() time.Time
+	// Location is the time zone pages show times in and datetime fields
+	// are read in (nil = time.Local); cmd passes the configured timezone.
+	Location *time.Location
 	// Signer signs the public form tokens; nil uses a random key (tokens
 	// then do not survive a restart, which only costs a form reload).
 	Signer *token.Signer
@@ -106,6 +109,9 @@ func New(opt Options) (*Server, error) {
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.Location == nil {
+		opt.Location = time.Local
 	}
 	if opt.MaxBodyBytes == 0 {
 		opt.MaxBodyBytes = 1 << 20
@@ -231,7 +237,11 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		d := time.Since(start)
 		s.reqs.WithLabelValues(route, fmt.Sprint(sw.code)).Inc()
 		s.dur.WithLabelValues(route).Observe(d.Seconds())
-		s.log.Info("http request", "method", r.Method, "route", route, "code", sw.code,
+		level := slog.LevelInfo
+		if route == "GET /healthz" || route == "GET /metrics" || strings.HasPrefix(route, "GET /static/") {
+			level = slog.LevelDebug // probes and assets would drown the log
+		}
+		s.log.Log(r.Context(), level, "http request", "method", r.Method, "route", route, "code", sw.code,
 			"duration_ms", d.Milliseconds())
 	})
 }

@@ -1,10 +1,13 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -146,4 +149,38 @@ func TestCatalogComplete(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestRequestLog(t *testing.T) {
+	t.Parallel()
+	var buf safeBuffer
+	e := newEnv(t, func(o *Options) { o.Logger = slog.New(slog.NewJSONHandler(&buf, nil)) })
+	e.get(http.DefaultClient, "/subscribe?list=x")
+	e.get(http.DefaultClient, "/confirm/forged-token-value")
+	out := buf.String()
+	for _, want := range []string{`"route":"GET /subscribe"`, `"code":200`, `"route":"GET /confirm/{token}"`, `"code":404`, "local mode"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "forged-token-value") {
+		t.Error("the log carries a token from the path")
+	}
+}
+
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

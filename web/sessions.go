@@ -29,6 +29,11 @@ func (s *Server) startSession(ctx context.Context, w http.ResponseWriter, r *htt
 	csrf := randomString(32)
 	h := sha256.Sum256([]byte(id))
 	now := s.now().Unix()
+	// Housekeeping: sessions past their idle or absolute limit go.
+	if _, err := s.opt.DB.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen < ? OR created < ?`,
+		now-int64(s.opt.SessionIdle.Seconds()), now-int64(s.opt.SessionMax.Seconds())); err != nil {
+		return nil, fmt.Errorf("pruning sessions: %w", err)
+	}
 	if _, err := s.opt.DB.ExecContext(ctx, `INSERT INTO sessions(id_hash, user_id, csrf, created, last_seen, ip, user_agent)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, h[:], user.ID, csrf, now, now, s.clientIP(r), truncate(r.UserAgent(), 200)); err != nil {
 		return nil, fmt.Errorf("starting session: %w", err)

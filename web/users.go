@@ -140,6 +140,21 @@ func setLists(ctx context.Context, tx *sql.Tx, id int64, lists []string) error {
 	return nil
 }
 
+// SetEmail sets the address test sends go to.
+func (u *Users) SetEmail(ctx context.Context, login, email string) error {
+	if strings.ContainsAny(email, "\r\n") || (email != "" && !strings.Contains(email, "@")) {
+		return fmt.Errorf("setting e-mail of %q: %w", login, &InputError{Field: "email", Message: "not an e-mail address", MessageJA: "メールアドレスの形式が正しくありません"})
+	}
+	res, err := u.db.ExecContext(ctx, `UPDATE users SET email = ? WHERE login = ?`, strings.TrimSpace(email), login)
+	if err != nil {
+		return fmt.Errorf("setting e-mail of %q: %w", login, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("setting e-mail of %q: %w", login, ErrUnknownUser)
+	}
+	return nil
+}
+
 // Update changes a user's role, lists and approver flag.
 func (u *Users) Update(ctx context.Context, login, role string, lists []string, approver bool) error {
 	r, err := ParseRole(role)
@@ -185,6 +200,25 @@ func (u *Users) SetPassword(ctx context.Context, login, password string) error {
 	}
 	_, err = u.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE login = ?)`, login)
 	return err
+}
+
+// Disable stops a user from logging in and its API tokens from working;
+// its sessions and tokens are deleted. The row stays for the audit log.
+func (u *Users) Disable(ctx context.Context, login string) error {
+	res, err := u.db.ExecContext(ctx, `UPDATE users SET disabled = 1 WHERE login = ? AND disabled = 0`, login)
+	if err != nil {
+		return fmt.Errorf("disabling %q: %w", login, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("disabling %q: %w", login, ErrUnknownUser)
+	}
+	for _, q := range []string{`DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE login = ?)`,
+		`DELETE FROM api_tokens WHERE user_id = (SELECT id FROM users WHERE login = ?)`} {
+		if _, err := u.db.ExecContext(ctx, q, login); err != nil {
+			return fmt.Errorf("disabling %q: %w", login, err)
+		}
+	}
+	return nil
 }
 
 // EnsureAdmin creates the user "admin" with a random one-time password when

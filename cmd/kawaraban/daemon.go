@@ -78,7 +78,7 @@ func (a *app) webOptions() web.Options {
 	}
 	return web.Options{
 		DB: a.e.db, Logger: a.e.log, BaseURL: c.BaseURL, SecureCookies: secure, LocalMode: a.e.local,
-		Registry: a.reg, Signer: a.e.signer, Users: a.users,
+		Registry: a.reg, Signer: a.e.signer, Users: a.users, Location: a.e.location(),
 		Subscribers: webSubscribers{a}, SubscriberAdmin: webSubscriberAdmin{a}, Issues: webIssues{a},
 		Renderer: webRenderer{a}, Deliveries: webDeliveries{a}, Bounces: webBounces{a},
 		Schedules: webSchedules{a}, Plan: webPlan{a}, Settings: a.settings,

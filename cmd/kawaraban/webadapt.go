@@ -48,7 +48,7 @@ func webErr(err error) error {
 }
 
 func webList(l subscribers.List) web.List {
-	return web.List{ID: l.ID, Slug: l.Slug, NameJA: l.NameJA, NameEN: l.NameEN, Kind: l.Kind}
+	return web.List{ID: l.ID, Slug: l.Slug, NameJA: l.NameJA, NameEN: l.NameEN, Kind: l.Kind, RequireApproval: l.RequireApproval}
 }
 
 func subEvidence(ev web.Evidence) subscribers.Evidence {
@@ -144,7 +144,42 @@ func (w webSubscriberAdmin) Stats(ctx context.Context, listSlug string) (web.Lis
 		return web.ListStats{}, webErr(err)
 	}
 	st, err := w.a.subs.Stats(ctx, l.ID)
-	return web.ListStats{Confirmed: st.Confirmed, Unsubscribed30: st.Unsubscribed}, webErr(err)
+	if err != nil {
+		return web.ListStats{}, webErr(err)
+	}
+	out := web.ListStats{Confirmed: st.Confirmed}
+	out.BounceRate, out.ComplaintRate, err = w.rates(ctx, l.ID)
+	return out, webErr(err)
+}
+
+// rates are the bounce and complaint rates over the list's last ten
+// issues: bounced (or complained) deliveries per delivery attempted.
+func (w webSubscriberAdmin) rates(ctx context.Context, listID int64) (bounce, complaint float64, err error) {
+	iss, err := w.a.issues.ListByList(ctx, listID, issues.Page{Limit: 10})
+	if err != nil {
+		return 0, 0, err
+	}
+	var total, bounced, complaints int
+	for _, is := range iss {
+		if is.Recipients == nil {
+			continue
+		}
+		p, err := w.a.mail.Progress(ctx, is.ID)
+		if err != nil {
+			return 0, 0, err
+		}
+		total += p.Sent + p.Bounced + p.Failed
+		bounced += p.Bounced
+		c, err := w.a.bounces.CountsByIssue(ctx, is.ID)
+		if err != nil {
+			return 0, 0, err
+		}
+		complaints += c[classify.Complaint]
+	}
+	if total == 0 {
+		return 0, 0, nil
+	}
+	return float64(bounced) / float64(total), float64(complaints) / float64(total), nil
 }
 
 func (w webSubscriberAdmin) Growth(ctx context.Context, listSlug string, days int) ([]web.GrowthPoint, error) {
@@ -169,6 +204,10 @@ func (w webSubscriberAdmin) Import(ctx context.Context, r io.Reader, opt web.Imp
 		out.Rejected = append(out.Rejected, web.ImportReject{Line: rr.Line, Reason: rr.Reason})
 	}
 	return out, webErr(err)
+}
+
+func (w webSubscriberAdmin) AddMember(ctx context.Context, listSlug, email, name, source string, ev web.Evidence) error {
+	return webErr(w.a.subs.AddMember(ctx, listSlug, email, name, source, subEvidence(ev)))
 }
 
 func (w webSubscriberAdmin) ExportSubscribers(ctx context.Context, out io.Writer, listSlug string) error {
@@ -206,11 +245,8 @@ func (w webIssues) draft(ctx context.Context, d web.Draft) (issues.Draft, error)
 		t := d.SendAt
 		out.SendAt = &t
 	}
-	l, err := w.a.subs.ListByID(ctx, d.ListID)
-	if err != nil {
-		return out, webErr(err)
-	}
-	out.RequireApproval = l.RequireApproval
+	// web decides (list setting and author's role); issues fixes it at Create.
+	out.RequireApproval = d.RequireApproval
 	return out, nil
 }
 
@@ -298,6 +334,18 @@ func (w webIssues) Cancel(ctx context.Context, id int64, login string) error {
 	return webErr(ignoreNotRunning(w.a.mail.Cancel(ctx, id)))
 }
 
+func (w webIssues) RetryFailed(ctx context.Context, id int64, login string) (int, error) {
+	if _, err := w.a.issues.ByID(ctx, id); err != nil {
+		return 0, webErr(err)
+	}
+	n, err := w.a.mail.RetryFailed(ctx, id)
+	if err != nil {
+		return 0, webErr(ignoreNotRunning(err))
+	}
+	w.a.e.log.Info("failed deliveries queued again", "issue_id", id, "count", n, "by", login)
+	return n, nil
+}
+
 // ignoreNotRunning: pausing an issue the outbox has not started is fine.
 func ignoreNotRunning(err error) error {
 	if errors.Is(err, mailer.ErrUnknownIssue) {
@@ -329,6 +377,15 @@ func (w webIssues) TestSend(ctx context.Context, id int64, to string) error {
 	msg.Subject = "[テスト] " + msg.Subject
 	_, err = w.a.mail.Send(ctx, msg)
 	return err
+}
+
+func (w webIssues) Events(ctx context.Context, id int64) ([]web.IssueEvent, error) {
+	evs, err := w.a.issues.Events(ctx, id)
+	out := make([]web.IssueEvent, 0, len(evs))
+	for _, e := range evs {
+		out = append(out, web.IssueEvent{At: e.At, Actor: e.Actor, Action: string(e.Action), From: e.From, To: e.To, Comment: e.Comment})
+	}
+	return out, webErr(err)
 }
 
 // webRenderer renders previews (web.Renderer).
@@ -364,24 +421,37 @@ func (w webBounces) List(ctx context.Context, f web.BounceFilter) ([]web.Bounce,
 	filter := bounces.Filter{Class: classify.Class(f.Class), Page: f.Offset/per + 1, PerPage: per}
 	bs, err := w.a.bounces.List(ctx, filter)
 	out := make([]web.Bounce, 0, len(bs))
+	slugs := map[int64]string{}
 	for _, b := range bs {
-		// The bounce store does not know lists; filter by the issue's list.
-		if f.ListSlug != "" && !w.issueInList(ctx, b.IssueID, f.ListSlug) {
+		// The bounce store does not know lists; take the issue's list.
+		slug, ok := slugs[b.IssueID]
+		if !ok {
+			slug = w.listOf(ctx, b.IssueID)
+			slugs[b.IssueID] = slug
+		}
+		if f.ListSlug != "" && slug != f.ListSlug {
 			continue
 		}
-		out = append(out, web.Bounce{ID: b.ID, Received: b.Received, Email: b.Email, Class: string(b.Class),
+		out = append(out, web.Bounce{ID: b.ID, Received: b.Received, Email: b.Email, ListSlug: slug, Class: string(b.Class),
 			Status: b.Status, Diagnostic: b.Diagnostic})
 	}
 	return out, webErr(err)
 }
 
-func (w webBounces) issueInList(ctx context.Context, issueID int64, slug string) bool {
+// listOf is the slug of the issue's list, "" when unknown.
+func (w webBounces) listOf(ctx context.Context, issueID int64) string {
+	if issueID == 0 {
+		return ""
+	}
 	is, err := w.a.issues.ByID(ctx, issueID)
 	if err != nil {
-		return false
+		return ""
 	}
 	l, err := w.a.subs.ListByID(ctx, is.ListID)
-	return err == nil && l.Slug == slug
+	if err != nil {
+		return ""
+	}
+	return l.Slug
 }
 
 // webPlan serves the progress pages (web.Plan).
@@ -391,7 +461,7 @@ func (w webPlan) Status(ctx context.Context) ([]web.DeadlineStatus, error) {
 	ds, err := w.a.progress.Status(ctx)
 	out := make([]web.DeadlineStatus, 0, len(ds))
 	for _, d := range ds {
-		wd := web.DeadlineStatus{ID: d.ID, TitleJA: d.Title, Due: d.Due.In(w.a.e.location())}
+		wd := web.DeadlineStatus{ID: d.ID, TitleJA: d.Title, Due: d.Due.String()}
 		for _, b := range d.Bureaus {
 			wd.Bureaus = append(wd.Bureaus, web.BureauStatus{Bureau: b.Bureau, NameJA: b.Name, Submitted: b.Submitted, At: b.SubmittedAt})
 		}
@@ -406,4 +476,18 @@ func (w webPlan) MarkSubmitted(ctx context.Context, deadlineID, bureau, login st
 
 func (w webPlan) ExportCSV(ctx context.Context, out io.Writer) error {
 	return webErr(w.a.progress.ExportCSV(ctx, out))
+}
+
+func (w webPlan) SubmissionByToken(ctx context.Context, tok string) (web.Submission, error) {
+	si, err := w.a.progress.SubmissionByToken(ctx, tok)
+	return web.Submission{Title: si.Title, Due: si.Due.String(), BureauName: si.BureauName, Projects: si.Projects}, webErr(err)
+}
+
+func (w webPlan) SubmitByToken(ctx context.Context, tok, evidence string) error {
+	return webErr(w.a.progress.SubmitByToken(ctx, tok, evidence))
+}
+
+func (w webPlan) ICS(ctx context.Context, tok string) ([]byte, error) {
+	b, err := w.a.progress.ICS(ctx, tok)
+	return b, webErr(err)
 }

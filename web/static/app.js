@@ -45,6 +45,7 @@
           set("c-eta", p.eta_seconds ? "ETA " + Math.ceil(p.eta_seconds / 60) + " min" : "");
           set("status", p.status_label || p.status);
           if (active[p.status]) setTimeout(tick, 1500);
+          else if (p.status !== box.dataset.status) location.reload(); // show the actions of the new state
         })
         .catch(function () { setTimeout(tick, 5000); });
     }

@@ -1,0 +1,202 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"kawaraban/issues"
+	"kawaraban/subscribers"
+	"kawaraban/templates"
+	"kawaraban/token"
+)
+
+// These tests run web over the real domain packages (through Domain.Fill)
+// on a real SQLite database.
+
+type captured struct {
+	mu  sync.Mutex
+	all []subscribers.Confirmation
+}
+
+func (c *captured) SendConfirmation(ctx context.Context, conf subscribers.Confirmation) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.all = append(c.all, conf)
+	return nil
+}
+
+func (c *captured) last(t *testing.T) subscribers.Confirmation {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.all) == 0 {
+		t.Fatal("no confirmation mail")
+	}
+	return c.all[len(c.all)-1]
+}
+
+type noOutbox struct{}
+
+func (noOutbox) Snapshot(ctx context.Context, issueID, listID int64) (int, error) { return 0, nil }
+
+type realEnv struct {
+	*env
+	subs *subscribers.Store
+	iss  *issues.Store
+	mail *captured
+}
+
+func newRealEnv(t testing.TB) *realEnv {
+	t.Helper()
+	var re realEnv
+	re.mail = &captured{}
+	re.env = newEnv(t, func(o *Options) {
+		signer, _ := token.NewSigner([]byte(strings.Repeat("s", 32)))
+		re.subs = subscribers.New(o.DB, subscribers.Options{Now: o.Now, Signer: signer, BaseURL: o.BaseURL, Confirmer: re.mail})
+		legal := subscribers.List{FromName: "京都市", FromAddress: "news@city.example.jp", PostalAddress: "京都市中京区寺町通御池上る上本能寺前町488", Contact: "075-000-0000"}
+		var defs []subscribers.List
+		for _, l := range testLists {
+			d := legal
+			d.Slug, d.NameJA, d.NameEN, d.Kind, d.DoubleOptIn = l.Slug, l.NameJA, l.NameEN, l.Kind, l.Kind == "public"
+			defs = append(defs, d)
+		}
+		if err := re.subs.SyncLists(context.Background(), defs); err != nil {
+			t.Fatal(err)
+		}
+		re.iss = issues.New(o.DB, issues.Options{Now: o.Now})
+		tpl, err := templates.New(templates.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Subscribers, o.SubscriberAdmin, o.Issues, o.Renderer, o.Bounces, o.Deliveries = nil, nil, nil, nil, nil, nil
+		Domain{Subscribers: re.subs, Issues: re.iss, Templates: tpl, BaseURL: o.BaseURL}.Fill(o)
+	})
+	return &re
+}
+
+func TestRealSubscribeConfirmUnsubscribe(t *testing.T) {
+	t.Parallel()
+	e := newRealEnv(t)
+	c := e.client()
+	ctx := t.Context()
+	resp, body := subscribeForm(t, e.env, c, "a@b@c.jp", "kankyo-hozen")
+	if resp.StatusCode != 422 || !strings.Contains(body, "@") || len(e.mail.all) != 0 {
+		t.Fatalf("bad address: %d", resp.StatusCode)
+	}
+	resp, _ = subscribeForm(t, e.env, c, "user..name.@docomo.ne.jp", "kankyo-hozen")
+	if resp.StatusCode != 200 {
+		t.Fatalf("carrier address: %d", resp.StatusCode)
+	}
+	conf := e.mail.last(t)
+	u, _ := url.Parse(conf.ConfirmURL)
+	if resp, body := e.get(c, u.Path); resp.StatusCode != 200 || !strings.Contains(body, "環境保全センター") {
+		t.Fatalf("confirm: %d", resp.StatusCode)
+	}
+	l, _ := e.subs.ListBySlug(ctx, "kankyo-hozen")
+	if st, _ := e.subs.Stats(ctx, l.ID); st.Confirmed != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	tok := e.subs.UnsubscribeToken(conf.SubscriberID, l.ID)
+	if resp, body := e.get(c, "/unsubscribe/"+tok); resp.StatusCode != 200 || strings.Contains(body, "user..name.@docomo") {
+		t.Fatalf("unsubscribe page: %d (must show a masked address)", resp.StatusCode)
+	}
+	if st, _ := e.subs.Stats(ctx, l.ID); st.Confirmed != 1 {
+		t.Fatal("GET unsubscribed")
+	}
+	resp, _ = e.post(http.DefaultClient, "/unsubscribe/"+tok, url.Values{"List-Unsubscribe": {"One-Click"}})
+	if st, _ := e.subs.Stats(ctx, l.ID); resp.StatusCode != 200 || st.Confirmed != 0 || st.Unsubscribed != 1 {
+		t.Fatalf("one-click: %d %+v", resp.StatusCode, st)
+	}
+	for _, p := range []string{"/confirm/forged", "/unsubscribe/forged", "/preferences/forged", "/confirm/" + tok, "/preferences/" + tok} {
+		if resp, _ := e.get(c, p); resp.StatusCode < 400 || resp.StatusCode >= 500 {
+			t.Errorf("%s: %d", p, resp.StatusCode)
+		}
+	}
+	resp, body = e.get(c, "/preferences/"+e.subs.PreferencesToken(conf.SubscriberID))
+	if resp.StatusCode != 200 || !strings.Contains(body, "pl-shimin-katsudo") {
+		t.Fatalf("preferences: %d", resp.StatusCode)
+	}
+}
+
+func TestRealAPIAndArchive(t *testing.T) {
+	t.Parallel()
+	e := newRealEnv(t)
+	ctx := t.Context()
+	tok := e.bearer("editor")
+	resp, body := e.api("POST", "/api/v1/issues", tok, `{"list":"shimin-katsudo","subject":"12月号","body_markdown":"# お知らせ\n\n{{ .Name }}様、こんにちは。<script>alert(1)</script>"}`)
+	if resp.StatusCode != 201 {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := e.api("POST", "/api/v1/issues", tok, `{"list":"kankyo-hozen","subject":"s","body_markdown":"b"}`); resp.StatusCode != 403 {
+		t.Fatalf("foreign list: %d", resp.StatusCode)
+	}
+	if resp, _ := e.api("POST", "/api/v1/issues", tok, `{"list":"shimin-katsudo","subject":"a\nb","body_markdown":"b"}`); resp.StatusCode != 422 {
+		t.Fatalf("subject with LF: %d", resp.StatusCode)
+	}
+	var created issueJSON
+	json.Unmarshal([]byte(body), &created)
+	resp, body = e.api("POST", "/api/v1/issues/"+itoa(created.ID)+"/send", tok, "")
+	if resp.StatusCode != 202 || !strings.Contains(body, `"status":"scheduled"`) {
+		t.Fatalf("send: %d %s", resp.StatusCode, body)
+	}
+	// The scheduler's job moves it on; then the mailer would mark it sent.
+	if err := e.iss.StartDue(ctx, e.clock.Now().Add(time.Second), noOutbox{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.iss.MarkSent(ctx, created.ID, issues.SchedulerActor()); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = e.api("GET", "/api/v1/issues/"+itoa(created.ID), tok, "")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"status":"sent"`) || !strings.Contains(body, `"queued":0`) {
+		t.Fatalf("get: %d %s", resp.StatusCode, body)
+	}
+	c := e.client()
+	resp, body = e.get(c, "/archive/shimin-katsudo/"+itoa(created.ID))
+	if resp.StatusCode != 200 || !strings.Contains(body, "お知らせ</h1>") || strings.Contains(body, "<script>alert") || strings.Contains(body, ".Name") {
+		t.Fatalf("archive page: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.get(c, "/archive/shimin-katsudo/feed.atom")
+	if resp.StatusCode != 200 || !strings.Contains(body, "<title>12月号</title>") {
+		t.Fatalf("feed: %d", resp.StatusCode)
+	}
+	// Members and invitations through the API.
+	admin := e.bearer("admin")
+	for _, tc := range []struct {
+		list, body string
+		code       int
+	}{
+		{"chonai", `{"email":"staff@city.example.jp","name":"職員"}`, 201},
+		{"chonai", `{"email":"a@b@c.jp"}`, 422},
+		{"shimin-katsudo", `{"email":"citizen@example.jp"}`, 202},
+		{"shimin-katsudo", `{"email":"citizen@example.jp"}`, 202},
+		{"nope", `{"email":"x@example.jp"}`, 404},
+	} {
+		if resp, body := e.api("POST", "/api/v1/lists/"+tc.list+"/subscribers", admin, tc.body); resp.StatusCode != tc.code {
+			t.Errorf("add %s to %s: %d %s", tc.body, tc.list, resp.StatusCode, body)
+		}
+	}
+	if n := len(e.mail.all); n != 2 { // one per request, up to subscribers' daily cap
+		t.Errorf("%d confirmation mails for two invitations", n)
+	}
+	// Live preview through the real templates carries the legal footer.
+	ui, csrf := e.login("editor")
+	resp, body = e.post(ui, "/admin/preview", url.Values{"csrf": {csrf}, "list": {"shimin-katsudo"}, "subject": {"件名"}, "body": {"{{ .Name }}様"}})
+	if resp.StatusCode != 200 || !strings.Contains(body, "寺町通") || !strings.Contains(body, "京都 花子") {
+		t.Fatalf("preview: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.post(ui, "/admin/preview", url.Values{"csrf": {csrf}, "list": {"shimin-katsudo"}, "subject": {"件名"}, "body": {"{{ .Nope }"}})
+	if resp.StatusCode != 422 || !strings.Contains(body, "error") {
+		t.Fatalf("preview of a broken template: %d %s", resp.StatusCode, body)
+	}
+	// Admin pages render over the real stores.
+	for _, p := range []string{"/admin/", "/admin/issues?list=shimin-katsudo", "/admin/issues/" + itoa(created.ID), "/admin/subscribers?list=shimin-katsudo"} {
+		if resp, _ := e.get(ui, p); resp.StatusCode != 200 {
+			t.Errorf("%s: %d", p, resp.StatusCode)
+		}
+	}
+}
