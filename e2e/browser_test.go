@@ -147,6 +147,29 @@ func (p *page) checkA11y(name string) {
 	}
 }
 
+// press clicks the button with id from script (element.click()): a
+// mouse click at the button's coordinates can miss while the page is still
+// moving (the live preview loads beside the compose form).
+func (p *page) press(id string) {
+	p.t.Helper()
+	p.do("wait for #"+id, chromedp.WaitVisible(chromedp.ID(id)))
+	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { document.getElementById(`+fmt.Sprintf("%q", id)+`).click(); return true })()`)); err != nil {
+		p.d.fatalf("browser: pressing #%s: %v", id, err)
+	}
+}
+
+// waitTrue polls a boolean expression until it holds.
+func (p *page) waitTrue(what, expr string, timeout time.Duration) {
+	p.t.Helper()
+	if !waitFor(timeout, 200*time.Millisecond, func() bool { return p.eval(expr) }) {
+		loc, _ := chromedp.Run(p.ctx, chromedp.Location())
+		p.snap("failed-" + strings.ReplaceAll(what, " ", "-"))
+		p.d.fatalf("browser: %s: not so within %s (at %s)", what, timeout, loc)
+	}
+}
+
 // waitText polls the element's text until it satisfies ok.
 func (p *page) waitText(id string, timeout time.Duration, ok func(string) bool) string {
 	p.t.Helper()
@@ -180,15 +203,17 @@ func browser(t *testing.T) {
 	p.do("open /subscribe", chromedp.Navigate(d.base+"/subscribe?list="+listSlug), chromedp.WaitVisible(chromedp.ID("email")))
 	p.checkA11y("/subscribe")
 	if !p.eval(`document.getElementById('list-` + listSlug + `').checked`) {
-		p.do("tick "+listSlug, chromedp.Click(chromedp.ID("list-"+listSlug)))
+		p.press("list-" + listSlug)
 	}
 	if !p.eval(`document.getElementById('list-` + secondList + `').checked`) {
-		p.do("tick "+secondList, chromedp.Click(chromedp.ID("list-"+secondList)))
+		p.press("list-" + secondList)
 	}
+	p.waitTrue("both lists ticked", `document.getElementById('list-`+listSlug+`').checked && document.getElementById('list-`+secondList+`').checked`, 5*time.Second)
 	p.do("fill the form", chromedp.SendKeys(chromedp.ID("email"), citizen), chromedp.SendKeys(chromedp.ID("name"), "京都 花子"))
 	p.snap("subscribe")
 	confirmsBefore := len(matching(maildir(t, "carol"), d.base+"/confirm/"))
-	p.do("submit /subscribe", chromedp.Click(chromedp.ID("subscribe")), chromedp.WaitVisible(chromedp.ID("thanks")))
+	p.press("subscribe")
+	p.do("wait for the thanks page", chromedp.WaitVisible(chromedp.ID("thanks")))
 	p.checkA11y("/subscribe (thanks)")
 	p.snap("thanks")
 
@@ -205,8 +230,9 @@ func browser(t *testing.T) {
 	// The editor logs in, composes with preview, sends, watches progress.
 	p.do("open /admin/login", chromedp.Navigate(d.base+"/admin/login"), chromedp.WaitVisible(chromedp.ID("login")))
 	p.checkA11y("/admin/login")
-	p.do("log in", chromedp.SendKeys(chromedp.ID("login"), editor), chromedp.SendKeys(chromedp.ID("password"), editorPass),
-		chromedp.Click(chromedp.ID("login-button")), chromedp.WaitVisible(chromedp.CSS("nav.side")))
+	p.do("fill the login form", chromedp.SendKeys(chromedp.ID("login"), editor), chromedp.SendKeys(chromedp.ID("password"), editorPass))
+	p.press("login-button")
+	p.do("wait for the dashboard", chromedp.WaitVisible(chromedp.CSS("nav.side")))
 	p.snap("dashboard")
 	subject := "かわら版 e2e browser " + n
 	p.do("open the compose page", chromedp.Navigate(d.base+"/admin/issues/new?list="+listSlug), chromedp.WaitVisible(chromedp.ID("subject")))
@@ -215,9 +241,12 @@ func browser(t *testing.T) {
 	p.waitText("preview-subject", 15*time.Second, func(s string) bool { return strings.Contains(s, subject) })
 	p.waitText("preview-text", 15*time.Second, func(s string) bool { return strings.Contains(s, "市民活動") })
 	p.snap("compose-preview")
-	p.do("save the draft", chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("send-now")))
+	p.press("save")
+	p.do("wait for the saved draft", chromedp.WaitVisible(chromedp.ID("send-now")))
 	p.snap("draft")
-	p.do("send now", chromedp.Click(chromedp.ID("send-now")), chromedp.WaitVisible(chromedp.ID("progress-pct")))
+	p.press("send-now")
+	p.waitTrue("the issue leaves draft after pressing send",
+		`(() => { const e = document.getElementById('progress'); return !!e && e.dataset.status !== 'draft' })()`, 15*time.Second)
 	p.waitText("progress-pct", 90*time.Second, func(s string) bool {
 		if s != "100%" {
 			// The page follows a sending issue by itself; reload once it is no longer active.
@@ -241,9 +270,11 @@ func browser(t *testing.T) {
 	if !p.eval(`document.getElementById('pl-` + secondList + `').checked`) {
 		d.fatalf("preferences: %s is not ticked though carol confirmed it", secondList)
 	}
-	p.do("untick "+secondList, chromedp.Click(chromedp.ID("pl-"+secondList)))
+	p.press("pl-" + secondList)
+	p.waitTrue("untick "+secondList, `!document.getElementById('pl-`+secondList+`').checked`, 5*time.Second)
 	p.snap("preferences")
-	p.do("save preferences", chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("main")))
+	p.press("save")
+	p.do("wait for the saved preferences", chromedp.WaitVisible(chromedp.CSS("p.flash")))
 	p.snap("preferences-saved")
 	d.waitStatus(secondList, citizen, "unsubscribed", 5*time.Second)
 	if st := d.export(listSlug)[citizen]; st != "confirmed" {
@@ -267,7 +298,8 @@ func browser(t *testing.T) {
 	if st := d.export(listSlug)[citizen]; st != "confirmed" {
 		d.fatalf("opening the unsubscribe page changed %s to %q: a GET must not unsubscribe", citizen, st)
 	}
-	p.do("press unsubscribe", chromedp.Click(chromedp.ID("unsubscribe")), chromedp.WaitVisible(chromedp.ID("unsubscribed")))
+	p.press("unsubscribe")
+	p.do("wait for the unsubscribed page", chromedp.WaitVisible(chromedp.ID("unsubscribed")))
 	p.checkA11y("/unsubscribe/{token} (done)")
 	p.snap("unsubscribed")
 	d.waitStatus(listSlug, citizen, "unsubscribed", 5*time.Second)
