@@ -58,7 +58,7 @@ func imapRestart(t *testing.T) {
 	d.start()
 	d.login()
 	n := nonce()
-	const unknownUsers = 150
+	const unknownUsers = 300
 	var unknown []string
 	for i := 1; i <= unknownUsers; i++ {
 		unknown = append(unknown, fmt.Sprintf("gone-%s-%03d@example.test", n, i))
