@@ -221,3 +221,19 @@ func TestAcceptanceReminderSubmittedLinkAndICS(t *testing.T) {
 		}
 	}
 }
+
+// Issue 8 / the contract: a deadline without bureaus is for every bureau
+// with a project in the plan — here only sogo-kikaku, not somu.
+func TestAcceptanceRemindersDefaultBureaus(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, t.TempDir())
+	plan := strings.Replace(planYAML, "    bureaus: [sogo-kikaku, somu]\n", "", 1)
+	if plan == planYAML {
+		t.Fatal("could not drop the bureaus line")
+	}
+	mustCLI(t, "progress", "import", "--data", d.Data, writePlan(t, plan))
+	c := runReminders(t, d.Data, -7)
+	if c[bureauKikaku] != 1 || len(c) != 1 {
+		t.Errorf("7 days before, bureaus omitted: mails %v, want one to %s only", c, bureauKikaku)
+	}
+}
