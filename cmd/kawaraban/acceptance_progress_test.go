@@ -237,3 +237,19 @@ func TestAcceptanceRemindersDefaultBureaus(t *testing.T) {
 		t.Errorf("7 days before, bureaus omitted: mails %v, want one to %s only", c, bureauKikaku)
 	}
 }
+
+// Importing the file again with a moved due date updates the deadline:
+// the reminders follow the new date.
+func TestAcceptanceRemindersFollowAMovedDeadline(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, t.TempDir())
+	mustCLI(t, "progress", "import", "--data", d.Data, writePlan(t, planYAML))
+	moved := strings.Replace(planYAML, "due: 2027-04-30", "due: 2027-05-31", 1)
+	mustCLI(t, "progress", "import", "--data", d.Data, writePlan(t, moved))
+	if c := runReminders(t, d.Data, -7); len(c) != 0 {
+		t.Errorf("7 days before the old date: mails %v, want none", c)
+	}
+	if c := runReminders(t, d.Data, 24); c[bureauKikaku] != 1 || c[bureauSomu] != 1 || c[coordinator] != 0 {
+		t.Errorf("7 days before the new date (2027-05-24): mails %v, want one to each bureau, none to the coordinator", c)
+	}
+}
