@@ -19,9 +19,14 @@ fi
 
 # axe-core for the accessibility checks, installed beside the suite.
 if [ ! -f "$here/node_modules/axe-core/axe.min.js" ]; then
-  (cd "$here" && npm install --silent --no-audit --no-fund axe-core@4 >/dev/null)
+  (cd "$here" && npm install --silent --no-audit --no-fund --no-save --no-package-lock axe-core@4 >/dev/null)
 fi
 export KAWARABAN_AXE="$here/node_modules/axe-core/axe.min.js"
+
+# The mail stack is machine-wide: two runs at once would purge and restart
+# it under each other, so they take turns.
+exec 9>/run/kawaraban-e2e.lock
+flock 9
 
 "$here/mailstack/stop.sh" --purge >/dev/null 2>&1 || true
 "$here/mailstack/start.sh"

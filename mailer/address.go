@@ -2,7 +2,6 @@ package mailer
 
 import (
 	"fmt"
-	"net/mail"
 	"strings"
 )
 
@@ -21,10 +20,14 @@ func splitAddress(addr string) (local, domain string, err error) {
 	if len(local) > 64 || len(domain) > 253 {
 		return "", "", fmt.Errorf("%w: %q too long", ErrBadAddress, addr)
 	}
+	if !validDomain(domain) {
+		return "", "", fmt.Errorf("%w: %q has a bad domain", ErrBadAddress, addr)
+	}
 	if strings.HasPrefix(local, `"`) {
-		// Already quoted: let net/mail judge the quoting.
-		if _, err := mail.ParseAddress(addr); err != nil {
-			return "", "", fmt.Errorf("%w: %q: %v", ErrBadAddress, addr, err)
+		// Already quoted: a plain quoted-string, no escapes (RFC 5321 §4.1.2).
+		in := strings.TrimSuffix(local[1:], `"`)
+		if len(in) != len(local)-2 || in == "" || strings.ContainsAny(in, `"\`) {
+			return "", "", fmt.Errorf("%w: %q has a bad quoted local part", ErrBadAddress, addr)
 		}
 		return local, domain, nil
 	}
@@ -33,10 +36,25 @@ func splitAddress(addr string) (local, domain string, err error) {
 			return "", "", fmt.Errorf("%w: %q has %q in its local part", ErrBadAddress, addr, r)
 		}
 	}
-	if strings.Trim(domain, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != "" && isASCII(domain) {
-		return "", "", fmt.Errorf("%w: %q has a bad domain", ErrBadAddress, addr)
-	}
 	return local, domain, nil
+}
+
+// validDomain checks dot-separated labels of letters, digits and hyphens
+// (RFC 5321 §4.1.2 Domain); labels of a UTF-8 domain (RFC 6531) may hold
+// any non-ASCII letters.
+func validDomain(d string) bool {
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			ok := r >= 0x80 || r == '-' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9')
+			if !ok {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // SMTPAddress returns addr as it must appear inside RCPT TO:<…> and in the

@@ -31,6 +31,9 @@ func (m *Mailer) deliver(ctx context.Context, d Delivery) result {
 	if errors.Is(err, ErrSkip) {
 		return result{d: d, status: StatusSkipped, note: "skipped by renderer"}
 	}
+	if errors.Is(err, ErrUnrenderable) {
+		return result{d: d, status: StatusFailed, note: "render: " + err.Error()}
+	}
 	if err != nil {
 		return m.retry(d, &Error{Temporary: true, Text: "render: " + err.Error(), Stage: "render"}, time.Time{})
 	}
@@ -112,7 +115,7 @@ func (m *Mailer) transmit(ctx context.Context, msg *Message, data []byte, domain
 		return "", relay, &Error{Text: err.Error(), Stage: StageRcpt}
 	}
 	start := time.Now()
-	qid, e = c.send(from, to, data, m.opt.Timeout)
+	qid, e = c.send(from, to, data)
 	m.pool.put(c)
 	label := resultLabel(e)
 	m.metrics.sent.WithLabelValues(relay, label).Inc()

@@ -14,6 +14,10 @@ var (
 	// ErrSkip is returned by a Renderer when the recipient must not get the
 	// message any more (unsubscribed meanwhile); the delivery becomes skipped.
 	ErrSkip = errors.New("mailer: skip this recipient")
+	// ErrUnrenderable is returned (wrapped) by a Renderer when the message
+	// can never be made, e.g. a list without the legally required sender
+	// details: the delivery fails at once instead of being retried.
+	ErrUnrenderable = errors.New("mailer: message cannot be rendered")
 	// ErrNoRelay reports that no relay is configured.
 	ErrNoRelay = errors.New("mailer: no SMTP relay configured")
 	// ErrUnknownIssue reports an issue that was never snapshotted.
@@ -43,6 +47,7 @@ type Error struct {
 	Stage     string
 }
 
+// Error formats the failure as "smtp STAGE: CODE ENHANCED TEXT".
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("smtp ")

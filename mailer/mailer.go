@@ -85,8 +85,9 @@ type DKIM struct {
 type Options struct {
 	Relays   []Relay
 	HeloName string // default "localhost"
-	// Timeout bounds each SMTP step: dial, greeting, each command and the
-	// end of DATA (default 30s).
+	// Timeout bounds each SMTP step: the dial, the greeting and each
+	// command of the handshake, and each message transaction (MAIL to the
+	// final reply, pipelined) (default 30s).
 	Timeout time.Duration
 
 	// GlobalPerSecond caps all sending (0 = no cap).
@@ -118,6 +119,9 @@ type Options struct {
 	// RetryBase is the first retry delay, doubled each attempt up to
 	// RetryMax (defaults 1m and 1h); jitter of ±20% is added.
 	RetryBase, RetryMax time.Duration
+	// ThrottleHold is how long a domain rests after a 421/454 reply,
+	// doubled for each further one up to 20 times (default 30s, max 10m).
+	ThrottleHold time.Duration
 
 	Now        func() time.Time
 	Logger     *slog.Logger
@@ -173,6 +177,9 @@ func New(db *sql.DB, opt Options) (*Mailer, error) {
 	if opt.RetryMax <= 0 {
 		opt.RetryMax = time.Hour
 	}
+	if opt.ThrottleHold <= 0 {
+		opt.ThrottleHold = 30 * time.Second
+	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
@@ -199,6 +206,7 @@ func New(db *sql.DB, opt Options) (*Mailer, error) {
 	m.metrics = met
 	m.pool = newPool(opt.Relays, opt.HeloName, opt.Timeout)
 	m.limits = newLimiter(opt.GlobalPerSecond, mergeLimits(opt.DomainLimits))
+	m.limits.hold = opt.ThrottleHold
 	return m, nil
 }
 

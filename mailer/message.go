@@ -163,7 +163,7 @@ func orderHeaders(buf *bytes.Buffer) {
 			}
 		}
 		raw := b[start:i]
-		name := strings.ToLower(string(raw[:max(bytes.IndexByte(raw, ':'), 0)]))
+		name := string(bytes.ToLower(raw[:max(bytes.IndexByte(raw, ':'), 0)]))
 		r, ok := headerRank[name]
 		if !ok {
 			r = 50
@@ -177,13 +177,11 @@ func orderHeaders(buf *bytes.Buffer) {
 		}
 		return strings.Compare(x.name, y.name)
 	})
-	out := make([]byte, 0, len(b))
+	hdr := make([]byte, 0, end+2)
 	for _, f := range fields {
-		out = append(out, f.raw...)
+		hdr = append(hdr, f.raw...)
 	}
-	out = append(out, b[end+2:]...)
-	buf.Reset()
-	buf.Write(out)
+	copy(b, hdr) // same fields, same length: the body stays where it is
 }
 
 func (m *Mailer) setAddrs(g *gomail.Msg, msg *Message, j *jisParts) error {
@@ -283,12 +281,30 @@ func setBody(g *gomail.Msg, msg *Message, j *jisParts) {
 		g.SetBodyString(gomail.TypeTextPlain, j.text,
 			gomail.WithPartCharset(gomail.CharsetISO2022JP), gomail.WithPartEncoding(enc))
 	default:
-		g.SetBodyString(gomail.TypeTextPlain, text)
+		g.SetBodyString(gomail.TypeTextPlain, text,
+			gomail.WithPartCharset(gomail.CharsetUTF8), gomail.WithPartEncoding(bodyEncoding(text)))
 	}
 	if msg.HTML != "" {
-		g.AddAlternativeString(gomail.TypeTextHTML, crlf(msg.HTML),
-			gomail.WithPartCharset(gomail.CharsetUTF8), gomail.WithPartEncoding(gomail.EncodingQP))
+		html := crlf(msg.HTML)
+		g.AddAlternativeString(gomail.TypeTextHTML, html,
+			gomail.WithPartCharset(gomail.CharsetUTF8), gomail.WithPartEncoding(bodyEncoding(html)))
 	}
+}
+
+// bodyEncoding picks quoted-printable for mostly-ASCII text and base64 for
+// mostly-Japanese text, where quoted-printable would triple every byte
+// (base64 adds a third, and is what Japanese mail software sends).
+func bodyEncoding(s string) gomail.Encoding {
+	high := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			high++
+		}
+	}
+	if high*4 > len(s) {
+		return gomail.EncodingB64
+	}
+	return gomail.EncodingQP
 }
 
 // crlf normalises line ends to CRLF.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	_ "github.com/emersion/go-message/charset" // ISO-2022-JP for the parser
 	gomessage "github.com/emersion/go-message/mail"
@@ -296,4 +297,45 @@ func TestLongSubjectAndLinesFold(t *testing.T) {
 			t.Errorf("%s: long text does not round-trip", cs)
 		}
 	}
+}
+
+// FuzzBuild feeds arbitrary subjects, names and text: Build either refuses
+// or returns a message with no overlong line that parses back with the
+// same subject.
+func FuzzBuild(f *testing.F) {
+	f.Add("件名", "山田", "本文\n", false)
+	f.Add("a\r\nBcc: x@y", "", "", true)
+	f.Add(strings.Repeat("長", 300), "ｶﾀｶﾅ", strings.Repeat("x", 2000), true)
+	m := newMailer(f, nil, Options{})
+	f.Fuzz(func(t *testing.T, subject, name, text string, jis bool) {
+		msg := listMessage()
+		msg.Subject, msg.ToName, msg.Text = subject, name, text
+		if jis {
+			msg.Charset = CharsetISO2022JP
+		}
+		raw, err := m.Build(msg)
+		if err != nil {
+			return
+		}
+		checkLines(t, raw)
+		if !utf8.ValidString(subject) || strings.ContainsAny(subject, "\x00") {
+			return
+		}
+		r, err := gomessage.CreateReader(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatalf("built message does not parse: %v", err)
+		}
+		if got, err := r.Header.Subject(); err == nil && strings.TrimSpace(got) != strings.TrimSpace(subject) && isPrintable(subject) {
+			t.Fatalf("subject %q came back as %q", subject, got)
+		}
+	})
+}
+
+func isPrintable(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return false
+		}
+	}
+	return !strings.Contains(s, "  ") && !strings.Contains(s, "=?")
 }

@@ -2,19 +2,13 @@ package mailer
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 )
 
 // pool keeps reusable SMTP connections to the relays, lowest Priority
@@ -37,12 +31,17 @@ type relayPool struct {
 
 type conn struct {
 	rp        *relayPool
-	c         *smtp.Client
-	nc        net.Conn
+	w         *wire
 	msgs      int
 	perDomain map[string]int
 	broken    bool
+	lastUsed  time.Time
 }
+
+// maxIdle is how long a pooled connection may sit unused before it is
+// replaced: relays drop idle clients (Postfix after 300 s), and a message
+// sent into a dead connection would wait a whole retry interval.
+const maxIdle = 30 * time.Second
 
 func newPool(relays []Relay, helo string, timeout time.Duration) *pool {
 	p := &pool{helo: helo, timeout: timeout}
@@ -95,18 +94,25 @@ func (p *pool) getFrom(ctx context.Context, rp *relayPool, domain string, lim Do
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	var stale []*conn
+	var got *conn
 	rp.mu.Lock()
-	for len(rp.idle) > 0 {
+	for len(rp.idle) > 0 && got == nil {
 		c := rp.idle[len(rp.idle)-1]
 		rp.idle = rp.idle[:len(rp.idle)-1]
-		if c.full(domain, lim) {
-			c.quit()
+		if c.full(domain, lim) || time.Since(c.lastUsed) > maxIdle {
+			stale = append(stale, c)
 			continue
 		}
-		rp.mu.Unlock()
-		return c, nil
+		got = c
 	}
 	rp.mu.Unlock()
+	for _, c := range stale {
+		c.quit()
+	}
+	if got != nil {
+		return got, nil
+	}
 	c, err := p.dial(ctx, rp)
 	if err != nil {
 		<-rp.sem
@@ -129,8 +135,9 @@ func (c *conn) full(domain string, lim DomainLimit) bool {
 func (p *pool) put(c *conn) {
 	rp := c.rp
 	if c.broken {
-		c.nc.Close()
+		c.w.nc.Close()
 	} else {
+		c.lastUsed = time.Now()
 		rp.mu.Lock()
 		rp.idle = append(rp.idle, c)
 		rp.mu.Unlock()
@@ -150,121 +157,30 @@ func (p *pool) closeAll() {
 	}
 }
 
-func (c *conn) quit() {
-	c.nc.SetDeadline(time.Now().Add(time.Second))
-	c.c.Quit()
-	c.nc.Close()
-}
+func (c *conn) quit() { c.w.quit() }
 
 func (p *pool) dial(ctx context.Context, rp *relayPool) (*conn, error) {
-	d := net.Dialer{Timeout: p.timeout}
-	nc, err := d.DialContext(ctx, "tcp", rp.name)
+	w, err := dialWire(ctx, rp.r, rp.name, p.helo, p.timeout)
 	if err != nil {
-		return nil, &Error{Temporary: true, Text: err.Error(), Stage: StageConnect}
-	}
-	tlsConf := &tls.Config{ServerName: rp.r.Host, InsecureSkipVerify: rp.r.InsecureSkipVerify}
-	mode := strings.ToLower(rp.r.TLS)
-	if mode == TLSImplicit {
-		tc := tls.Client(nc, tlsConf)
-		tc.SetDeadline(time.Now().Add(p.timeout))
-		if err := tc.HandshakeContext(ctx); err != nil {
-			nc.Close()
-			return nil, &Error{Temporary: true, Text: err.Error(), Stage: StageConnect}
-		}
-		nc = tc
-	}
-	nc.SetDeadline(time.Now().Add(p.timeout))
-	c, err := p.hello(nc, rp, mode, tlsConf)
-	if err != nil {
-		nc.Close()
 		return nil, err
 	}
-	nc.SetDeadline(time.Time{})
-	return &conn{rp: rp, c: c, nc: nc, perDomain: map[string]int{}}, nil
-}
-
-func (p *pool) hello(nc net.Conn, rp *relayPool, mode string, tlsConf *tls.Config) (*smtp.Client, error) {
-	var c *smtp.Client
-	if mode == "" || mode == TLSStartTLS {
-		// go-smtp greets as "localhost" before STARTTLS; the EHLO that
-		// counts comes after it, with our name.
-		var err error
-		if c, err = smtp.NewClientStartTLS(nc, tlsConf); err != nil {
-			return nil, toError(StageConnect, err)
-		}
-	} else {
-		c = smtp.NewClient(nc)
-	}
-	c.CommandTimeout = p.timeout
-	c.SubmissionTimeout = p.timeout
-	if err := c.Hello(p.helo); err != nil {
-		return nil, toError(StageConnect, err)
-	}
-	if rp.r.Username != "" {
-		if err := c.Auth(sasl.NewPlainClient("", rp.r.Username, rp.r.Password)); err != nil {
-			// A refused login does not make the message bad: keep it
-			// temporary so the mail waits for the operator's fix.
-			e := toError(StageConnect, err)
-			e.Temporary = true
-			return nil, e
-		}
-	}
-	return c, nil
+	return &conn{rp: rp, w: w, perDomain: map[string]int{}}, nil
 }
 
 var queuedAs = regexp.MustCompile(`(?i)queued as ([A-Za-z0-9._-]+)`)
 
-// send carries one message over c: MAIL FROM with RET=HDRS, RCPT TO with
-// NOTIFY=FAILURE,DELAY (RFC 3461; never SUCCESS), DATA. A failure leaves the
-// connection reset for the next message, or marks it broken.
-func (c *conn) send(from, to string, data []byte, timeout time.Duration) (queueID string, e *Error) {
-	utf8 := !isASCII(from) || !isASCII(to)
-	err := c.c.Mail(from, &smtp.MailOptions{Return: smtp.DSNReturnHeaders, UTF8: utf8, Size: int64(len(data))})
-	if err != nil {
-		return "", c.fail(StageMail, err)
-	}
-	err = c.c.Rcpt(to, &smtp.RcptOptions{Notify: []smtp.DSNNotify{smtp.DSNNotifyFailure, smtp.DSNNotifyDelayed}})
-	if err != nil {
-		return "", c.fail(StageRcpt, err)
-	}
-	w, err := c.c.Data()
-	if err != nil {
-		return "", c.fail(StageData, err)
-	}
-	c.nc.SetWriteDeadline(time.Now().Add(timeout))
-	if _, err := w.Write(data); err != nil {
+// send carries one message over c; a failure that leaves the connection in
+// doubt marks it broken.
+func (c *conn) send(from, to string, data []byte) (string, *Error) {
+	qid, e, broken := c.w.send(from, to, data)
+	if broken {
 		c.broken = true
-		return "", toError(StageData, err)
 	}
-	resp, err := w.CloseWithResponse()
-	c.nc.SetWriteDeadline(time.Time{})
-	if err != nil {
-		return "", c.fail(StageData, err)
+	if e == nil {
+		c.msgs++
+		c.perDomain[Domain(to)]++
 	}
-	c.msgs++
-	c.perDomain[Domain(to)]++
-	if m := queuedAs.FindStringSubmatch(resp.StatusText); m != nil {
-		queueID = m[1]
-	}
-	return queueID, nil
-}
-
-// fail turns err into an *Error and leaves c usable (RSET) or broken.
-func (c *conn) fail(stage string, err error) *Error {
-	e := toError(stage, err)
-	var se *smtp.SMTPError
-	if !errors.As(err, &se) || se.Code == 421 {
-		c.broken = true
-		return e
-	}
-	if stage != StageMail || se.Code >= 400 {
-		c.nc.SetDeadline(time.Now().Add(5 * time.Second))
-		if err := c.c.Reset(); err != nil {
-			c.broken = true
-		}
-		c.nc.SetDeadline(time.Time{})
-	}
-	return e
+	return qid, e
 }
 
 func (rp *relayPool) String() string { return fmt.Sprintf("relay %s", rp.name) }

@@ -42,6 +42,7 @@ type limiter struct {
 	global  *rate.Limiter
 	limits  map[string]DomainLimit
 	domains map[string]*domainState
+	hold    time.Duration // first throttling hold
 }
 
 type domainState struct {
@@ -52,7 +53,7 @@ type domainState struct {
 }
 
 func newLimiter(perSecond float64, limits map[string]DomainLimit) *limiter {
-	l := &limiter{limits: maps.Clone(limits), domains: map[string]*domainState{}}
+	l := &limiter{limits: maps.Clone(limits), domains: map[string]*domainState{}, hold: 30 * time.Second}
 	if perSecond > 0 {
 		l.global = rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond/10)))
 	}
@@ -117,13 +118,14 @@ func (l *limiter) release(domain string) {
 	}
 }
 
-// throttle holds domain after a 421/454 reply: 30 s, doubling with each
-// further throttle up to 10 minutes. It returns when sending may resume.
+// throttle holds domain after a 421/454 reply: l.hold (30 s), doubling
+// with each further throttle up to 10 minutes. It returns when sending may
+// resume.
 func (l *limiter) throttle(domain string, now time.Time) time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.state(domain)
-	d := min(30*time.Second<<min(s.penalty, 5), 10*time.Minute)
+	d := min(l.hold<<min(s.penalty, 5), 10*time.Minute)
 	s.penalty++
 	if until := now.Add(d); until.After(s.holdUntil) {
 		s.holdUntil = until

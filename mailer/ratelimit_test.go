@@ -1,6 +1,7 @@
 package mailer
 
 import (
+	"context"
 	"math"
 	"testing"
 	"time"
@@ -132,5 +133,48 @@ func TestWindowNext(t *testing.T) {
 	var none *Window
 	if got := none.Next(at(28, 3, 0), "x"); !got.Equal(at(28, 3, 0)) {
 		t.Errorf("nil window holds mail")
+	}
+}
+
+// The engine holds docomo mail in the first minutes of the hour (injected
+// clock) while other mail goes out.
+func TestWindowHoldsDocomo(t *testing.T) {
+	t.Parallel()
+	jst := time.FixedZone("JST", 9*3600)
+	now := time.Date(2026, 11, 24, 10, 2, 0, 0, jst)
+	e := newEngine(t, nil, func(o *Options) {
+		o.Now = func() time.Time { return now }
+		o.Window = &Window{Location: jst, AvoidFirstMinutes: map[string]int{"docomo.ne.jp": 5}}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := e.Snapshot(ctx, 1, 1, listSource{"a@docomo.ne.jp", "b@example.jp"}); err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- e.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for e.sink.count("b@example.jp") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("other mail held too")
+		}
+		time.Sleep(5 * time.Millisecond) // polling
+	}
+	var next int64
+	var st string
+	for time.Now().Before(deadline) {
+		e.db.QueryRow(`SELECT status, next_attempt_ms FROM deliveries WHERE email = 'a@docomo.ne.jp'`).Scan(&st, &next)
+		if st == StatusQueued && next > 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond) // polling
+	}
+	cancel()
+	<-ran
+	if want := time.Date(2026, 11, 24, 10, 5, 0, 0, jst); st != StatusQueued || !time.UnixMilli(next).Equal(want) {
+		t.Errorf("docomo delivery %s until %v, want queued until %v", st, time.UnixMilli(next).In(jst), want)
+	}
+	if e.sink.count("a@docomo.ne.jp") != 0 {
+		t.Error("docomo mail sent in the first minutes of the hour")
 	}
 }

@@ -46,6 +46,9 @@ func (m *Mailer) Run(ctx context.Context) error {
 	if m.opt.Renderer == nil {
 		return errors.New("mailer: Run needs Options.Renderer")
 	}
+	if len(m.pool.relays) == 0 {
+		return ErrNoRelay
+	}
 	if _, err := m.db.ExecContext(ctx, `UPDATE deliveries SET status = 'queued' WHERE status = 'sending'`); err != nil {
 		return fmt.Errorf("recovering claimed deliveries: %w", err)
 	}
@@ -55,6 +58,10 @@ func (m *Mailer) Run(ctx context.Context) error {
 	slots := make(chan struct{}, m.opt.InFlight)
 	jobs := make(chan Delivery, m.opt.BatchSize)
 	results := make(chan result, m.opt.InFlight)
+	// The recorder stops the run when results cannot be committed: sending
+	// on would break the in-flight bound.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 
 	var wg sync.WaitGroup
 	for range m.opt.Workers {
@@ -65,17 +72,18 @@ func (m *Mailer) Run(ctx context.Context) error {
 		})
 	}
 	recDone := make(chan error, 1)
-	go func() { recDone <- m.record(results, slots) }()
+	go func() { recDone <- m.record(results, slots, stop) }()
 	go m.watchStates(ctx)
 
 	err := m.dispatch(ctx, jobs, slots)
 	close(jobs)
 	wg.Wait()
 	close(results)
-	if rerr := <-recDone; rerr != nil {
+	rerr := <-recDone
+	m.pool.closeAll()
+	if rerr != nil {
 		return rerr
 	}
-	m.pool.closeAll()
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
 	}
@@ -113,7 +121,7 @@ func (m *Mailer) dispatch(ctx context.Context, jobs chan<- Delivery, slots chan 
 				return ctx.Err()
 			}
 			m.log.Error("claiming deliveries", "err", err)
-			ds = nil
+			ds, n = nil, 0 // the slots are free already
 		}
 		freeSlots(slots, n-len(ds))
 		for _, d := range ds {
@@ -166,11 +174,15 @@ func (m *Mailer) claim(ctx context.Context, n int) ([]Delivery, error) {
 }
 
 // record commits results in batches and frees their in-flight slots.
-func (m *Mailer) record(results <-chan result, slots chan struct{}) error {
+//
+// A batch that cannot be committed after a few tries stops the run (stop):
+// its slots stay taken, so nothing more is claimed, and its rows stay
+// "sending" for the next start to resend — within the in-flight bound.
+func (m *Mailer) record(results <-chan result, slots chan struct{}, stop context.CancelCauseFunc) error {
 	batch := make([]result, 0, recordEvery)
 	tick := time.NewTicker(recordAfter)
 	defer tick.Stop()
-	var firstErr error
+	var failed error
 	flush := func() {
 		if len(batch) == 0 {
 			return
@@ -178,9 +190,25 @@ func (m *Mailer) record(results <-chan result, slots chan struct{}) error {
 		// Results must reach the table even while Run is shutting down.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := m.commit(ctx, batch); err != nil && firstErr == nil {
-			firstErr = err
-			m.log.Error("recording results", "err", err)
+		tries := 3
+		if failed != nil {
+			tries = 1
+		}
+		var err error
+		for i := range tries {
+			if err = m.commit(ctx, batch); err == nil {
+				break
+			}
+			m.log.Warn("recording results failed, retrying", "try", i+1, "err", err)
+			time.Sleep(time.Duration(100<<(2*i)) * time.Millisecond)
+		}
+		if err != nil {
+			if failed == nil {
+				failed = err
+				stop(err)
+			}
+			batch = batch[:0]
+			return
 		}
 		m.checkDone(ctx, batch)
 		freeSlots(slots, len(batch))
@@ -191,7 +219,7 @@ func (m *Mailer) record(results <-chan result, slots chan struct{}) error {
 		case r, ok := <-results:
 			if !ok {
 				flush()
-				return firstErr
+				return failed
 			}
 			batch = append(batch, r)
 			if len(batch) >= recordEvery {
@@ -274,10 +302,10 @@ func (m *Mailer) checkDone(ctx context.Context, batch []result) {
 			continue
 		}
 		seen[r.d.IssueID] = true
-		var left int
-		err := m.db.QueryRowContext(ctx, `SELECT count(*) FROM deliveries
-			WHERE issue_id = ? AND status IN ('queued', 'sending')`, r.d.IssueID).Scan(&left)
-		if err != nil || left > 0 {
+		var left bool
+		err := m.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries
+			WHERE issue_id = ? AND status IN ('queued', 'sending'))`, r.d.IssueID).Scan(&left)
+		if err != nil || left {
 			continue
 		}
 		res, err := m.db.ExecContext(ctx, `UPDATE mailer_runs SET state = 'done', updated_ms = ?

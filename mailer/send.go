@@ -18,6 +18,9 @@ type Result struct {
 // retrying temporary failures with backoff until ctx ends. A failure is an
 // *Error (errors.As) when the relay answered or the network failed.
 func (m *Mailer) Send(ctx context.Context, msg *Message) (Result, error) {
+	if len(m.pool.relays) == 0 {
+		return Result{}, ErrNoRelay
+	}
 	if msg.MessageID == "" {
 		msg.MessageID = newMessageID(Domain(msg.FromAddress))
 	}

@@ -17,6 +17,12 @@ func Backup(ctx context.Context, db *sql.DB, out string) error {
 	if _, err := os.Stat(out); err == nil {
 		return fmt.Errorf("backup %s: file exists (refusing to overwrite)", out)
 	}
+	// The copy holds personal data and password hashes: owner only.
+	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("backup %s: %w", out, err)
+	}
+	f.Close()
 	dst, err := sql.Open("sqlite3", "file:"+out+"?_busy_timeout=10000")
 	if err != nil {
 		return fmt.Errorf("backup %s: %w", out, err)

@@ -172,9 +172,16 @@ func (s *Server) registerMetrics() error {
 		Name: "kawaraban_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
 		Buckets: prometheus.DefBuckets,
 	}, []string{"route"})
+	// Every series carries the kawaraban_ prefix (DESIGN.md contract),
+	// the Go runtime and process ones too: kawaraban_go_goroutines.
+	runtime := prometheus.WrapRegistererWithPrefix("kawaraban_", s.opt.Registry)
 	for _, c := range []prometheus.Collector{s.reqs, s.dur,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
-		if err := s.opt.Registry.Register(c); err != nil {
+		reg := prometheus.Registerer(s.opt.Registry)
+		if c != s.reqs && c != s.dur {
+			reg = runtime
+		}
+		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if errors.As(err, &are) {
 				continue // cmd may have registered the Go collector already

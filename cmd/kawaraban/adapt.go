@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"kawaraban/bounces"
 	"kawaraban/issues"
@@ -45,11 +46,22 @@ func (a *app) sendConfirmation(ctx context.Context, cf subscribers.Confirmation)
 	if err != nil {
 		return fmt.Errorf("rendering confirmation: %w", err)
 	}
-	_, err = a.mail.Send(ctx, &mailer.Message{
+	_, err = a.sendSystem(ctx, &mailer.Message{
 		FromName: l.FromName, FromAddress: l.FromAddress, To: cf.To, ToName: cf.Name,
 		Subject: parts.Subject, Text: parts.Text, HTML: parts.HTML, AutoSubmitted: true,
 	})
 	return err
+}
+
+// systemSendTimeout bounds how long one system mail (confirmation,
+// reminder, test send) may keep retrying a relay that answers 4xx or is
+// down: Send itself retries until its context ends.
+const systemSendTimeout = 30 * time.Second
+
+func (a *app) sendSystem(ctx context.Context, msg *mailer.Message) (mailer.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, systemSendTimeout)
+	defer cancel()
+	return a.mail.Send(ctx, msg)
 }
 
 // confirmations is the background queue behind confirmer.
@@ -97,7 +109,7 @@ func (s systemSender) SendSystem(ctx context.Context, m progress.Mail) error {
 	if m.Cc != "" {
 		msg.Headers = append(append([][2]string(nil), msg.Headers...), [2]string{"Cc", m.Cc})
 	}
-	if _, err := s.a.mail.Send(ctx, msg); err != nil {
+	if _, err := s.a.sendSystem(ctx, msg); err != nil {
 		return err
 	}
 	// Each Cc address gets its own copy of the same message.
@@ -105,7 +117,7 @@ func (s systemSender) SendSystem(ctx context.Context, m progress.Mail) error {
 		if cc = strings.TrimSpace(cc); cc != "" {
 			c := *msg
 			c.To, c.ToName, c.MessageID = cc, "", ""
-			if _, err := s.a.mail.Send(ctx, &c); err != nil {
+			if _, err := s.a.sendSystem(ctx, &c); err != nil {
 				return err
 			}
 		}

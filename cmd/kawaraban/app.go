@@ -217,7 +217,7 @@ func (a *app) secretOrEmpty(env, file string) string {
 // issueDone marks an issue sent when the outbox has finished it.
 func (a *app) issueDone(ctx context.Context, issueID int64) {
 	if _, err := a.issues.MarkSent(ctx, issueID, issues.Actor{Login: "mailer", Source: "outbox"}); err != nil &&
-		!errors.Is(err, issues.ErrInvalidTransition) {
+		!errors.Is(err, issues.ErrInvalidTransition) && !errors.Is(err, issues.ErrImmutable) {
 		a.e.log.Error("marking issue sent", "issue_id", issueID, "err", err)
 	}
 }

@@ -42,6 +42,9 @@ type HTTPConfig struct {
 	Listen        string `yaml:"listen"`
 	MaxBodyBytes  int64  `yaml:"max_body_bytes"`
 	SecureCookies *bool  `yaml:"secure_cookies"`
+	// TrustForwardedFor takes the client address from X-Forwarded-For;
+	// set it only behind a reverse proxy that sets that header.
+	TrustForwardedFor bool `yaml:"trust_forwarded_for"`
 }
 
 // LogConfig chooses the log handler.
@@ -472,11 +475,10 @@ func (c *Config) validateLists(p *problems) {
 		p.check(validMailbox(l.FromAddress), k+".from_address", "must be an e-mail address, got %q", l.FromAddress)
 		p.check(l.FromName != "" && !strings.ContainsAny(l.FromName, "\r\n"), k+".from_name", "is required (one line)")
 		p.check(oneOf(l.Encoding, "utf-8", "iso-2022-jp"), k+".encoding", "must be utf-8 or iso-2022-jp, got %q", l.Encoding)
-		if l.Kind == "public" {
-			// 特定電子メール法: sender's postal address and contact in every magazine.
-			p.check(l.PostalAddress != "", k+".postal_address", "is required for a public list (特定電子メール法)")
-			p.check(l.Contact != "", k+".contact", "is required for a public list (特定電子メール法)")
-		}
+		// 特定電子メール法: the sender's postal address and contact appear in
+		// every magazine; the footer layout shows them for internal lists too.
+		p.check(l.PostalAddress != "", k+".postal_address", "is required (shown in every mail; 特定電子メール法)")
+		p.check(l.Contact != "", k+".contact", "is required (shown in every mail; 特定電子メール法)")
 	}
 }
 

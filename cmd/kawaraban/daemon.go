@@ -87,6 +87,7 @@ func (a *app) webOptions() web.Options {
 		Renderer: webRenderer{a}, Deliveries: webDeliveries{a}, Bounces: webBounces{a},
 		Schedules: webSchedules{a}, Plan: webPlan{a}, Settings: a.settings,
 		MaxBodyBytes: c.HTTP.MaxBodyBytes, SubscribePerMinute: c.Subscribe.RatePerIPPerMinute,
+		TrustForwardedFor: c.HTTP.TrustForwardedFor,
 	}
 }
 
@@ -112,7 +113,9 @@ func (d *daemon) run(ctx context.Context, ln net.Listener) error {
 			}
 		}()
 	}
-	srv := &http.Server{Handler: d.handler, ReadHeaderTimeout: 10 * time.Second}
+	// Timeouts keep slow clients from tying the public endpoints up.
+	srv := &http.Server{Handler: d.handler, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
 	err := serveHTTP(ctx, srv, ln)
 	log.Info("shutting down")
 	stopWork()

@@ -225,3 +225,13 @@ func TestUnknownCommandExits2(t *testing.T) {
 		t.Fatalf("exit %v, want 2", err)
 	}
 }
+
+func TestSecondDaemonOnSameDataRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	startDaemon(t, dir)
+	out, err := exec.Command(kawarabanBinary(t), "serve", "--data", dir, "--listen", "127.0.0.1:0").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "already running") {
+		t.Fatalf("second daemon: %v %s", err, out)
+	}
+}

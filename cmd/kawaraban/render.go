@@ -55,7 +55,9 @@ func (r *issueRenderer) issue(ctx context.Context, issueID int64) (*preparedIssu
 		Date:       is.CreatedAt,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("preparing issue %d: %w", issueID, err)
+		// The issue's content and list are fixed once it is sending: a
+		// template or legal-footer error will not mend itself by retrying.
+		return nil, fmt.Errorf("preparing issue %d: %w: %v", issueID, mailer.ErrUnrenderable, err)
 	}
 	pi := &preparedIssue{p: p, list: l, listID: listIDHeader(l)}
 	if len(r.prepared) > 64 {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"syscall"
 	"time"
 )
 
@@ -49,6 +51,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer e.Close()
+	unlock, err := lockDaemon(e.cfg.Database.Path)
+	if err != nil {
+		if ln != nil {
+			ln.Close()
+		}
+		return err
+	}
+	defer unlock()
 	if ln == nil {
 		if ln, err = net.Listen("tcp", e.cfg.HTTP.Listen); err != nil {
 			return fmt.Errorf("listen %s: %w", e.cfg.HTTP.Listen, err)
@@ -77,4 +87,21 @@ func serveHTTP(ctx context.Context, srv *http.Server, ln net.Listener) error {
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil
+}
+
+// lockDaemon takes an exclusive lock beside the database so that a second
+// daemon on the same data refuses to start: two outboxes would requeue each
+// other's in-flight deliveries. Commands do not take it; they work beside a
+// running daemon.
+func lockDaemon(dbPath string) (func(), error) {
+	path := dbPath + ".lock"
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock file %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("another kawaraban serve is already running on %s (lock %s is held)", dbPath, path)
+	}
+	return func() { f.Close() }, nil
 }

@@ -255,8 +255,8 @@ func (w webIssues) Create(ctx context.Context, d web.Draft) (web.Issue, error) {
 	if err != nil {
 		return web.Issue{}, err
 	}
-	if _, err := w.a.tmpl.Prepare(templates.IssueInput{List: templates.ListInfo{Slug: "check", FromName: "x", FromAddress: "x@x", PostalAddress: "x", Contact: "x"}, Subject: d.Subject, Markdown: d.BodyMarkdown}); err != nil {
-		return web.Issue{}, &web.InputError{Field: "body_markdown", Message: err.Error(), MessageJA: "本文のテンプレートに誤りがあります: " + err.Error()}
+	if _, err := w.a.render.preview(ctx, d.ListID, d.Subject, d.BodyMarkdown, ""); err != nil {
+		return web.Issue{}, &web.InputError{Field: "body_markdown", Message: err.Error(), MessageJA: "本文またはリストの設定に誤りがあります: " + err.Error()}
 	}
 	is, err := w.a.issues.Create(ctx, dr)
 	return w.issue(ctx, is, err)
@@ -335,8 +335,12 @@ func (w webIssues) Cancel(ctx context.Context, id int64, login string) error {
 }
 
 func (w webIssues) RetryFailed(ctx context.Context, id int64, login string) (int, error) {
-	if _, err := w.a.issues.ByID(ctx, id); err != nil {
+	is, err := w.a.issues.ByID(ctx, id)
+	if err != nil {
 		return 0, webErr(err)
+	}
+	if is.Status == issues.StatusCancelled || is.Status == issues.StatusDraft || is.Status == issues.StatusScheduled {
+		return 0, fmt.Errorf("%w: issue is %s", web.ErrConflict, is.Status)
 	}
 	n, err := w.a.mail.RetryFailed(ctx, id)
 	if err != nil {
@@ -375,7 +379,7 @@ func (w webIssues) TestSend(ctx context.Context, id int64, to string) error {
 		return &web.InputError{Field: "body_markdown", Message: err.Error(), MessageJA: "本文を確認してください: " + err.Error()}
 	}
 	msg.Subject = "[テスト] " + msg.Subject
-	_, err = w.a.mail.Send(ctx, msg)
+	_, err = w.a.sendSystem(ctx, msg)
 	return err
 }
 

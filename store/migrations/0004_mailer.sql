@@ -41,7 +41,8 @@ CREATE TABLE deliveries (
     UNIQUE (issue_id, subscriber_id)
 ) STRICT;
 
--- Workers claim queued rows whose time has come, oldest id first.
-CREATE INDEX deliveries_claim ON deliveries (status, next_attempt_ms, id)
-    WHERE status IN ('queued', 'sending');
+-- Workers claim queued rows whose time has come, earliest first; the
+-- partial index holds only the rows still to send.
+CREATE INDEX deliveries_claim ON deliveries (next_attempt_ms, id)
+    WHERE status = 'queued';
 CREATE INDEX deliveries_issue_status ON deliveries (issue_id, status);

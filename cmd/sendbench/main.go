@@ -1,0 +1,304 @@
+// Command sendbench measures kawaraban's delivery engine: it snapshots a
+// personalised issue of -n recipients into a fresh SQLite outbox, sends it
+// through mailer.Run (rendering, VERP, List-Unsubscribe, go-mail
+// composition, pooled pipelining SMTP) to localmail's count-only sink
+// running in a child process on loopback, and prints messages/s, peak RSS
+// (VmHWM) and CPU seconds of the sender. With smtp-source (Debian's postfix
+// package) on PATH it then measures the same sink's raw ceiling with 20
+// pipelining sessions of 4 KB messages, so the ratio is honest.
+//
+//	go run ./cmd/sendbench -n 100000
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"kawaraban/localmail"
+	"kawaraban/mailer"
+	"kawaraban/store"
+	"kawaraban/token"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "sendbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("sendbench", flag.ContinueOnError)
+	n := fs.Int("n", 100_000, "recipients")
+	conns := fs.Int("conns", 8, "SMTP connections")
+	workers := fs.Int("workers", 16, "mailer workers")
+	raw := fs.Bool("raw", true, "also measure the sink with smtp-source when it is installed")
+	sink := fs.Bool("sink", false, "internal: run the count-only sink and print its address")
+	prof := fs.String("cpuprofile", "", "write the sender's CPU profile to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *sink {
+		return serveSink(out)
+	}
+	addr, stop, err := startSink()
+	if err != nil {
+		return err
+	}
+	res, err := sendIssue(addr, *n, *conns, *workers)
+	total, serr := stop()
+	if err != nil {
+		return err
+	}
+	if serr != nil {
+		return serr
+	}
+	fmt.Fprintf(out, "pipeline: %d recipients in %.2fs = %.0f msgs/s; snapshot %.2fs; peak RSS %.1f MB; CPU %.2fs (%.1f µs/msg); sink counted %d\n",
+		*n, res.wall.Seconds(), float64(*n)/res.wall.Seconds(), res.snapshot.Seconds(),
+		float64(res.hwmKB)/1024, res.cpu.Seconds(), float64(res.cpu.Microseconds())/float64(*n), total)
+	if total != *n {
+		return fmt.Errorf("sink counted %d messages, want %d", total, *n)
+	}
+	if *raw {
+		return rawCeiling(out, *n, float64(*n)/res.wall.Seconds())
+	}
+	return nil
+}
+
+type result struct {
+	wall, snapshot, cpu time.Duration
+	hwmKB               int
+}
+
+func sendIssue(addr string, n, conns, workers int) (result, error) {
+	var r result
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "sendbench")
+	if err != nil {
+		return r, err
+	}
+	defer os.RemoveAll(dir)
+	db, err := store.Open(ctx, filepath.Join(dir, "k.db"), store.Options{})
+	if err != nil {
+		return r, err
+	}
+	defer db.Close()
+	signer, err := token.NewSigner([]byte("sendbench-key-0123456789abcdef0123456789"))
+	if err != nil {
+		return r, err
+	}
+	host, portStr, _ := strings.Cut(addr, ":")
+	port, _ := strconv.Atoi(portStr)
+	done := make(chan int64, 1)
+	m, err := mailer.New(db, mailer.Options{
+		Relays:  []mailer.Relay{{Host: host, Port: port, TLS: mailer.TLSNone, MaxConns: conns}},
+		Workers: workers,
+		Signer:  signer, ReturnPathDomain: "bounce.city.example.jp",
+		Renderer:    newRenderer(signer),
+		OnIssueDone: func(ctx context.Context, id int64) { done <- id },
+	})
+	if err != nil {
+		return r, err
+	}
+	start := time.Now()
+	if _, err := m.Snapshot(ctx, 1, 1, source(n)); err != nil {
+		return r, err
+	}
+	r.snapshot = time.Since(start)
+	cpu0 := cpuTime()
+	start = time.Now()
+	runCtx, cancel := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- m.Run(runCtx) }()
+	select {
+	case <-done:
+	case err := <-ran:
+		cancel()
+		return r, fmt.Errorf("run ended early: %v", err)
+	}
+	r.wall = time.Since(start)
+	r.cpu = cpuTime() - cpu0
+	cancel()
+	if err := <-ran; err != nil {
+		return r, err
+	}
+	r.hwmKB = peakRSSKB()
+	return r, nil
+}
+
+// rawCeiling runs smtp-source against a fresh sink: 20 sessions that stay
+// connected (-d) and pipeline, 4 KB messages.
+func rawCeiling(out io.Writer, n int, ours float64) error {
+	bin, err := exec.LookPath("smtp-source")
+	if err != nil {
+		for _, p := range []string{"/usr/sbin/smtp-source", "/usr/lib/postfix/sbin/smtp-source"} {
+			if _, serr := os.Stat(p); serr == nil {
+				bin, err = p, nil
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(out, "raw ceiling: smtp-source not installed (apt-get install postfix); skipped")
+		return nil
+	}
+	addr, stop, err := startSink()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	cmd := exec.Command(bin, "-d", "-s", "20", "-m", strconv.Itoa(n), "-l", "4096",
+		"-f", "bench@city.example.jp", "-t", "r@example.jp", addr)
+	cmd.Stderr = os.Stderr
+	err = cmd.Run()
+	wall := time.Since(start)
+	total, serr := stop()
+	if err != nil {
+		return fmt.Errorf("smtp-source: %w", err)
+	}
+	if serr != nil {
+		return serr
+	}
+	rate := float64(total) / wall.Seconds()
+	fmt.Fprintf(out, "raw ceiling (smtp-source -d -s 20 -l 4096): %d msgs in %.2fs = %.0f msgs/s; pipeline/raw = %.0f%%\n",
+		total, wall.Seconds(), rate, 100*ours/rate)
+	return nil
+}
+
+// startSink runs this binary with -sink and returns the sink's address and
+// a function that stops it and returns its count.
+func startSink() (string, func() (int, error), error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command(self, "-sink")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	rd := bufio.NewReader(stdout)
+	line, err := rd.ReadString('\n')
+	if err != nil {
+		cmd.Process.Kill()
+		return "", nil, fmt.Errorf("starting sink: %w", err)
+	}
+	stop := func() (int, error) {
+		cmd.Process.Signal(syscall.SIGTERM)
+		line, err := rd.ReadString('\n')
+		cmd.Wait()
+		if err != nil {
+			return 0, fmt.Errorf("reading sink count: %w", err)
+		}
+		return strconv.Atoi(strings.TrimSpace(line))
+	}
+	return strings.TrimSpace(line), stop, nil
+}
+
+func serveSink(out io.Writer) error {
+	s, err := localmail.NewSMTP(localmail.SMTPOptions{CountOnly: true})
+	if err != nil {
+		return err
+	}
+	addr, err := s.Listen("127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	fmt.Fprintln(out, addr.String())
+	if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	fmt.Fprintln(out, s.Total())
+	return nil
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// peakRSSKB reads VmHWM from /proc/self/status (Linux).
+func peakRSSKB() int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return kb
+		}
+	}
+	return 0
+}
+
+// renderer personalises a cached issue per recipient, as the templates
+// adapter does: greeting, signed unsubscribe link; body rendered once.
+type renderer struct {
+	signer     *token.Signer
+	text, html string
+}
+
+func newRenderer(s *token.Signer) *renderer {
+	para := "京都市では、市民の皆さまの市政への参加を進めるため、さまざまな取組を行っています。今号では、市民参加推進フォーラムの開催と、区民まちづくり会議の報告をお届けします。\n"
+	return &renderer{signer: s, text: strings.Repeat(para, 4), html: "<p>" + strings.Repeat(para, 4) + "</p>"}
+}
+
+func (r *renderer) Render(ctx context.Context, d mailer.Delivery) (*mailer.Message, error) {
+	unsub := r.signer.Sign("unsubscribe", token.IDs(d.SubscriberID, 1), time.Time{})
+	url := "https://city.example.jp/unsubscribe/" + unsub
+	return &mailer.Message{
+		FromName: "京都市 市民参加推進", FromAddress: "news@city.example.jp",
+		To: d.Email, ToName: d.Name,
+		Subject:           "【市民参加】第12号 フォーラムのお知らせ",
+		Text:              d.Name + " 様\n\n" + r.text + "\n配信停止: " + url + "\n",
+		HTML:              "<p>" + d.Name + " 様</p>" + r.html + `<p><a href="` + url + `">配信停止</a></p>`,
+		ListID:            "sanka <sanka.city.example.jp>",
+		UnsubscribeURL:    url,
+		UnsubscribeMailto: "mailto:unsubscribe+" + unsub + "@city.example.jp",
+	}, nil
+}
+
+type source int
+
+func (n source) EachRecipient(ctx context.Context, tx *sql.Tx, listID int64, fn func(mailer.Recipient) error) error {
+	for i := 1; i <= int(n); i++ {
+		r := mailer.Recipient{SubscriberID: int64(i), Name: "読者" + strconv.Itoa(i),
+			Email: "r" + strconv.Itoa(i) + "@d" + strconv.Itoa(i%50) + ".example.jp"}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
