@@ -56,8 +56,14 @@ func TestAcceptanceAdminLocalMode(t *testing.T) {
 	if resp := login("wrong-" + m[1]); resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.Header.Get("Location") == "/admin/" {
 		t.Fatal("a wrong password logged in")
 	}
-	if resp := login(m[1]); resp.StatusCode != http.StatusSeeOther {
+	resp = login(m[1])
+	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login with the one-time password: %d", resp.StatusCode)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Value != "" && (!c.HttpOnly || c.SameSite == http.SameSiteNoneMode || c.SameSite == http.SameSiteDefaultMode) {
+			t.Errorf("session cookie %s: HttpOnly %v SameSite %v, want HttpOnly and Lax or Strict", c.Name, c.HttpOnly, c.SameSite)
+		}
 	}
 	for _, path := range []string{"/admin/", "/admin/issues", "/admin/subscribers", "/admin/progress", "/admin/bounces", "/admin/users"} {
 		resp, err := client.Get(d.BaseURL + path)
