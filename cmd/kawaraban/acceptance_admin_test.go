@@ -80,3 +80,25 @@ func TestAcceptanceAdminLocalMode(t *testing.T) {
 		}
 	}
 }
+
+// One daemon per database: a second `serve` on the same data directory is
+// refused, naming the database, and the first keeps serving; after a kill
+// -9 the lock does not stop a restart.
+func TestAcceptanceOneDaemonPerDatabase(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d := startDaemon(t, dir)
+	res := runCLI(t, "", "serve", "--data", dir, "--listen", "127.0.0.1:0")
+	if res.Exit == 0 || !strings.Contains(res.Stdout+res.Stderr, "kawaraban.db") {
+		t.Fatalf("second serve on the same data dir: exit %d\n%s%s", res.Exit, res.Stdout, res.Stderr)
+	}
+	if code, _ := get(t, d.BaseURL+"/healthz"); code != 200 {
+		t.Fatalf("the first daemon stopped answering: %d", code)
+	}
+	d.cmd.Process.Kill()
+	d.cmd.Wait()
+	d = startDaemon(t, dir)
+	if code, _ := get(t, d.BaseURL+"/healthz"); code != 200 {
+		t.Fatalf("restart after kill -9: /healthz %d", code)
+	}
+}
