@@ -73,8 +73,10 @@ func TestAcceptanceBackupWhileRunning(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "OUT.db")
 	mustCLI(t, "backup", "--data", d.Data, out)
-	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm()&0o077 != 0 {
-		t.Errorf("backup file mode %v (%v): subscribers' addresses must not be readable by others", fi.Mode(), err)
+	if fi, err := os.Stat(out); err != nil {
+		t.Fatal(err)
+	} else if fi.Mode().Perm()&0o077 != 0 {
+		t.Errorf("backup file mode %v: subscribers' addresses must not be readable by others", fi.Mode())
 	}
 
 	db, err := sql.Open("sqlite3", "file:"+out+"?mode=ro")
