@@ -250,19 +250,26 @@ func TestAcceptanceIssueBadInput(t *testing.T) {
 
 	importCSV(t, d.Data, own, "email,name\nreader@example.jp,<b>読者</b>\n")
 	is := createIssue(t, d, tok, map[string]any{
-		"list": own, "subject": "環境だより",
+		"list": own, "subject": "環境だより <b onmouseover=alert(4)>号外</b>",
 		"body_markdown": "<script>alert(1)</script>\n\n<img src=x onerror=\"alert(2)\">こんにちは {{ .Name }} さん\n\n[link](javascript:alert(3))\n",
 	})
 	sendIssue(t, d, tok, is.ID)
 	waitIssueSent(t, d, tok, is.ID)
-	ms := mailsTo(readCaptured(t, d.Data), "reader@example.jp", "環境だより")
+	ms := mailsTo(readCaptured(t, d.Data), "reader@example.jp", "環境だより <b onmouseover=alert(4)>号外</b>")
 	if len(ms) != 1 {
 		t.Fatalf("%d copies, want 1", len(ms))
 	}
 	html := strings.ToLower(ms[0].Parts["text/html"])
-	for _, raw := range []string{"<script", "onerror", "javascript:", "<b>読者</b>"} {
+	for _, raw := range []string{"<script", "onerror", "javascript:", "<b>読者</b>", "<b onmouseover"} {
 		if strings.Contains(html, raw) {
 			t.Errorf("the HTML part carries %q unsanitised:\n%s", raw, ms[0].Parts["text/html"])
+		}
+	}
+	for _, path := range []string{"/archive/" + own, "/archive/" + own + "/feed.atom"} {
+		code, page := get(t, d.BaseURL+path)
+		low := strings.ToLower(page)
+		if code != 200 || strings.Contains(low, "<b onmouseover") || strings.Contains(low, "<script") || strings.Contains(low, "javascript:") {
+			t.Errorf("GET %s: %d, or the page carries the subject's or body's markup raw:\n%s", path, code, page)
 		}
 	}
 }
