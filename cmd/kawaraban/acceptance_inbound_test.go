@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -46,14 +47,17 @@ func deliverInbound(t *testing.T, d *daemonProc, raw string) {
 }
 
 // Issue 6: an empty mail to a join address yields the confirmation mail;
+// a feedback-loop complaint unsubscribes and suppresses; auto-replies and
+// replies change nothing;
 // a mail to the List-Unsubscribe mailto address unsubscribes.
-func TestAcceptanceInboundJoinAndMailtoUnsubscribe(t *testing.T) {
+func TestAcceptanceInboundMail(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, t.TempDir())
 	const list = "choju-sukoyaka"
 	const reader = "sachiko@example.jp"
 	const away = "keiko@example.jp"
-	importCSV(t, d.Data, list, "email,name\n"+reader+",幸子\n"+away+",恵子\n")
+	const complainer = "angry@example.jp"
+	importCSV(t, d.Data, list, "email,name\n"+reader+",幸子\n"+away+",恵子\n"+complainer+",\n")
 	token := adminToken(t, d.Data)
 	is := createIssue(t, d, token, map[string]any{"list": list, "subject": "すこやか通信", "body_markdown": "本文"})
 	sendIssue(t, d, token, is.ID)
@@ -79,6 +83,25 @@ func TestAcceptanceInboundJoinAndMailtoUnsubscribe(t *testing.T) {
 	deliverInbound(t, d, fmt.Sprintf("From: %s\nTo: %s\nSubject: =?UTF-8?B?5LiN5Zyo44Gu44GK55+l44KJ44Gb?=\nAuto-Submitted: auto-replied\nDate: %s\nMessage-ID: <away-1@example.jp>\nContent-Type: text/plain; charset=UTF-8\n\n12月1日まで不在にしております。\n", away, verp, time.Now().Format(time.RFC1123Z)))
 	deliverInbound(t, d, fmt.Sprintf("From: %s\nTo: %s\nSubject: Re: すこやか通信\nDate: %s\nMessage-ID: <reply-1@example.jp>\nContent-Type: text/plain; charset=UTF-8\n\nいつも楽しみにしています。\n", away, verp, time.Now().Format(time.RFC1123Z)))
 
+	// A mailbox provider's feedback loop report (RFC 5965) about the mail
+	// to angry@: unsubscribe and suppress.
+	cm := mailsTo(readCaptured(t, d.Data), complainer, "すこやか通信")
+	if len(cm) != 1 {
+		t.Fatalf("%d copies to %s, want 1", len(cm), complainer)
+	}
+	origRaw, err := os.ReadFile(cm[0].File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	origHead, _, _ := strings.Cut(strings.ReplaceAll(string(origRaw), "\r\n", "\n"), "\n\n")
+	arf := fmt.Sprintf("From: fbl@isp.example\nTo: %s\nSubject: FW: complaint\nDate: %s\nMessage-ID: <arf-1@isp.example>\nMIME-Version: 1.0\n"+
+		"Content-Type: multipart/report; report-type=feedback-report; boundary=\"ARF\"\n\n"+
+		"--ARF\nContent-Type: text/plain\n\nThis is an email abuse report.\n"+
+		"--ARF\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nUser-Agent: ISP-FBL/1.0\nVersion: 1\nOriginal-Rcpt-To: %s\n\n"+
+		"--ARF\nContent-Type: text/rfc822-headers\n\n%s\n\n--ARF--\n",
+		strings.Trim(cm[0].ReturnPath, "<>"), time.Now().Format(time.RFC1123Z), complainer, origHead)
+	deliverInbound(t, d, arf)
+
 	const newbie = "newbie@example.jp"
 	deliverInbound(t, d, fmt.Sprintf("From: %s\nTo: %s-join@%s\nSubject: \nDate: %s\nMessage-ID: <join-1@example.jp>\n\n", newbie, list, domain, date))
 	deliverInbound(t, d, fmt.Sprintf("From: %s\nTo: %s\nSubject: unsubscribe\nDate: %s\nMessage-ID: <unsub-1@example.jp>\n\n", reader, mailto[1], date))
@@ -97,6 +120,13 @@ func TestAcceptanceInboundJoinAndMailtoUnsubscribe(t *testing.T) {
 	waitUntil(t, reader+" to be unsubscribed by mail to the mailto address", func() bool {
 		return exportSubscribers(t, d.Data, list)[reader]["status"] == "unsubscribed"
 	})
+	waitUntil(t, complainer+" to be suppressed after the complaint", func() bool {
+		row := exportSubscribers(t, d.Data, list)[complainer]
+		return row["status"] == "suppressed" || row["suppression"] == "complaint"
+	})
+	if row := exportSubscribers(t, d.Data, list)[complainer]; row["suppression"] != "complaint" {
+		t.Errorf("%s after the complaint: %v, want suppression complaint", complainer, row)
+	}
 	if st := exportSubscribers(t, d.Data, list)[away]["status"]; st != "confirmed" {
 		t.Errorf("%s after an auto-reply and a reply: %q, want still confirmed", away, st)
 	}
