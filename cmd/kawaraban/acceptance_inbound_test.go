@@ -140,3 +140,52 @@ func TestAcceptanceInboundMail(t *testing.T) {
 		t.Errorf("the mailto opt-out of %s lacks the inbound Message-ID as evidence", reader)
 	}
 }
+
+// dsnFor is an RFC 3464 report about one recipient, sent to the VERP
+// return path, with the returned headers.
+func dsnFor(rcpt, returnPath, action, status, diag, origHead string) string {
+	return fmt.Sprintf("From: MAILER-DAEMON@mx.example.net\nTo: %s\nSubject: Delivery Status Notification\nDate: %s\nMessage-ID: <dsn-%s@mx.example.net>\nMIME-Version: 1.0\n"+
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"DSN\"\n\n"+
+		"--DSN\nContent-Type: text/plain\n\nDelivery report.\n"+
+		"--DSN\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n"+
+		"Final-Recipient: rfc822; %s\nAction: %s\nStatus: %s\nDiagnostic-Code: smtp; %s\n\n"+
+		"--DSN\nContent-Type: text/rfc822-headers\n\n%s\n\n--DSN--\n",
+		returnPath, time.Now().Format(time.RFC1123Z), strings.ReplaceAll(rcpt, "@", "."), rcpt, action, status, diag, origHead)
+}
+
+// Issue 6 from outside: a DSN arriving in the mailbox days later (not the
+// relay's 550) is attributed by its VERP address; a hard one suppresses, a
+// "delayed" one does not.
+func TestAcceptanceInboundDSN(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, t.TempDir())
+	const list = "keikan-machizukuri"
+	const gone, slow = "gone@example.jp", "slow@example.jp"
+	importCSV(t, d.Data, list, "email,name\n"+gone+",\n"+slow+",\n")
+	token := adminToken(t, d.Data)
+	is := createIssue(t, d, token, map[string]any{"list": list, "subject": "景観だより", "body_markdown": "本文"})
+	sendIssue(t, d, token, is.ID)
+	waitIssueSent(t, d, token, is.ID)
+	all := readCaptured(t, d.Data)
+	head := func(m capturedMail) string {
+		raw, err := os.ReadFile(m.File)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, _, _ := strings.Cut(strings.ReplaceAll(string(raw), "\r\n", "\n"), "\n\n")
+		return h
+	}
+	g, s := mailsTo(all, gone, "景観だより"), mailsTo(all, slow, "景観だより")
+	if len(g) != 1 || len(s) != 1 {
+		t.Fatalf("copies: %d to %s, %d to %s; want 1 each", len(g), gone, len(s), slow)
+	}
+	deliverInbound(t, d, dsnFor(slow, strings.Trim(s[0].ReturnPath, "<>"), "delayed", "4.2.2", "452 4.2.2 Mailbox full", head(s[0])))
+	deliverInbound(t, d, dsnFor(gone, strings.Trim(g[0].ReturnPath, "<>"), "failed", "5.1.1", "550 5.1.1 User unknown", head(g[0])))
+	waitUntil(t, gone+" to be suppressed by the DSN", func() bool {
+		return exportSubscribers(t, d.Data, list)[gone]["status"] == "suppressed"
+	})
+	if row := exportSubscribers(t, d.Data, list)[slow]; row["status"] != "confirmed" {
+		t.Errorf("%s after one 'delayed' DSN: %v, want still confirmed", slow, row)
+	}
+	waitUntil(t, "the bounce counted on the issue", func() bool { return getIssue(t, d, token, is.ID).Counts["bounced"] >= 1 })
+}
