@@ -532,3 +532,20 @@ func TestSubscribeByMail(t *testing.T) {
 		t.Fatalf("empty mail to an internal list: %v", err)
 	}
 }
+
+// Review finding: a stranger posting the form with a confirmed reader's
+// address and a name must not put words into that reader's magazines.
+func TestSubscribeDoesNotNameAConfirmedReader(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	id := f.subscribeConfirmed(t, "reader@example.jp", "kodomo")
+	err := f.s.Subscribe(f.ctx, SubscribeRequest{Email: "reader@example.jp", Name: "悪意ある名前",
+		Lists: []string{"kankyo"}, Source: SourceWeb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _, err := f.s.Search(f.ctx, SearchQuery{Text: "reader@example.jp"})
+	if err != nil || len(rows) != 1 || rows[0].SubscriberID != id || rows[0].Name != "" {
+		t.Fatalf("search = %+v, %v; want the name left empty", rows, err)
+	}
+}
