@@ -184,8 +184,6 @@ func TestAcceptanceDatabaseFileModes(t *testing.T) {
 		}
 	}
 	if len(loose) > 0 {
-		t.Skipf("BUG: store.Open lets SQLite create the database with the umask (0644): %s readable by other users "+
-			"in an operator-made 0755 data dir (or database.path's directory); create the file 0600 before opening, as backups now are",
-			strings.Join(loose, ", "))
+		t.Errorf("%s readable by other users in an operator-made 0755 data dir", strings.Join(loose, ", "))
 	}
 }
