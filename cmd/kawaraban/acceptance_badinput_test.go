@@ -123,6 +123,14 @@ func TestAcceptancePublicBadInput(t *testing.T) {
 	if n := countEML(t, d.Data); n != 0 {
 		t.Errorf("%d mails sent after only bad requests", n)
 	}
+	// The form: Japanese first, English on ?lang=en; ?list= preselects.
+	if code, page := get(t, d.BaseURL+"/subscribe?list=kodomo-mirai"); code != 200 || !strings.Contains(page, `<html lang="ja">`) ||
+		!regexp.MustCompile(`value="kodomo-mirai"[^>]*checked`).MatchString(page) || regexp.MustCompile(`value="shimin-katsudo"[^>]*checked`).MatchString(page) {
+		t.Errorf("GET /subscribe?list=kodomo-mirai: %d; want a Japanese page with only kodomo-mirai ticked", code)
+	}
+	if code, page := get(t, d.BaseURL+"/subscribe?lang=en"); code != 200 || !strings.Contains(page, `<html lang="en">`) || !strings.Contains(page, "Future Hall newsletter") {
+		t.Errorf("GET /subscribe?lang=en: %d; want the English page with the lists' English names", code)
+	}
 	// Local mode says loudly, on the admin pages, that mail is captured.
 	if code, page := get(t, d.BaseURL+"/admin/login"); code != 200 || !strings.Contains(page, "captured") {
 		t.Errorf("GET /admin/login: %d; no word that mail is captured", code)
