@@ -266,54 +266,6 @@ func (s *Server) handleBounces(w http.ResponseWriter, r *http.Request, sess *ses
 	s.render(w, r, http.StatusOK, "bounces", v)
 }
 
-func (s *Server) handleSchedules(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
-	if !authorize(sess.user, ActSystemView, "") {
-		s.fail(w, r, errForbidden)
-		return
-	}
-	if s.opt.Schedules == nil {
-		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
-		return
-	}
-	st, err := s.opt.Schedules.List(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	v.Nav, v.Title, v.Data = "schedules", v.T("nav.schedules"), st
-	s.render(w, r, http.StatusOK, "schedules", v)
-}
-
-func (s *Server) handleScheduleAction(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
-	if !authorize(sess.user, ActSystemEdit, "") {
-		s.fail(w, r, errForbidden)
-		return
-	}
-	if s.opt.Schedules == nil {
-		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
-		return
-	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.fail(w, r, ErrNotFound)
-		return
-	}
-	switch a := r.PathValue("action"); a {
-	case "pause":
-		err = s.opt.Schedules.Pause(r.Context(), id)
-	case "resume":
-		err = s.opt.Schedules.Resume(r.Context(), id)
-	default:
-		err = ErrNotFound
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.audit(r, sess.user.Login, "schedule."+r.PathValue("action"), fmt.Sprintf("schedule:%d", id), "")
-	http.Redirect(w, r, "/admin/schedules", http.StatusSeeOther)
-}
-
 func (s *Server) handleProgress(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
 	if !authorize(sess.user, ActProgressView, "") {
 		s.fail(w, r, errForbidden)

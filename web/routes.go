@@ -83,6 +83,7 @@ func (s *Server) adminRoutes() map[string]http.HandlerFunc {
 		"GET /admin/subscribers/export":        s.admin(s.handleExport),
 		"GET /admin/bounces":                   s.admin(s.handleBounces),
 		"GET /admin/schedules":                 s.admin(s.handleSchedules),
+		"POST /admin/schedules":                s.admin(s.handleAddSchedule),
 		"POST /admin/schedules/{id}/{action}":  s.admin(s.handleScheduleAction),
 		"GET /admin/progress":                  s.admin(s.handleProgress),
 		"POST /admin/progress/submitted":       s.admin(s.handleMarkSubmitted),
