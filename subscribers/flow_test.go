@@ -532,3 +532,23 @@ func TestSubscribeByMail(t *testing.T) {
 		t.Fatalf("empty mail to an internal list: %v", err)
 	}
 }
+
+func TestSubscriberLists(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	if err := f.s.Subscribe(f.ctx, SubscribeRequest{Email: "a@example.jp", Lists: []string{"quick", "kankyo"}}); err != nil {
+		t.Fatal(err)
+	}
+	id := f.rec.last(t).SubscriberID
+	// An unsubscribed list still counts: the subscriber "had" it.
+	if err := f.s.UnsubscribeAddress(f.ctx, "a@example.jp", "quick", SourceWeb, Evidence{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.s.SubscriberLists(f.ctx, id)
+	if err != nil || !slices.Equal(got, []string{"kankyo", "quick"}) {
+		t.Errorf("SubscriberLists = %v, %v", got, err)
+	}
+	if _, err := f.s.SubscriberLists(f.ctx, id+100); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown subscriber: %v, want ErrNotFound", err)
+	}
+}

@@ -167,6 +167,10 @@ func (a subsAdapter) Search(ctx context.Context, slug, q string, limit, offset i
 	return out, nil
 }
 
+func (a subsAdapter) SubscriberLists(ctx context.Context, id int64) ([]string, error) {
+	return a.s.SubscriberLists(ctx, id)
+}
+
 func (a subsAdapter) History(ctx context.Context, id int64) ([]HistoryEvent, error) {
 	evs, err := a.s.History(ctx, id)
 	if err != nil {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -59,6 +60,14 @@ func uiCases() []routeCase {
 		{"GET", "/admin/subscribers?list=kankyo-hozen", nil, "", "AV", 200},
 		{"GET", "/admin/subscribers/0?list=shimin-katsudo", nil, "", "AEV", 0},
 		{"GET", "/admin/subscribers/0?list=kankyo-hozen", nil, "", "AV", 0},
+		// A subscriber only to those who may view one of its lists, even
+		// with a list of one's own in the query.
+		{"GET", "/admin/subscribers/0", nil, "", "AEV", 200},
+		{"GET", "/admin/subscribers/1", nil, "", "AV", 200},
+		{"GET", "/admin/subscribers/1?list=shimin-katsudo", nil, "", "AV", 200},
+		{"GET", "/admin/subscribers/2?list=chonai", nil, "", "ACV", 200},
+		{"GET", "/admin/subscribers/3?list=shimin-katsudo", nil, "", "AEV", 200},
+		{"GET", "/admin/subscribers/4", nil, "", "AV", 200},
 		{"POST", "/admin/subscribers/import", f("list", "shimin-katsudo"), "", "AE", 0},
 		{"POST", "/admin/subscribers/import", f("list", "kankyo-hozen"), "", "A", 0},
 		{"POST", "/admin/subscribers/add", f("list", "chonai", "email", "staff@city.example.jp"), "", "AC", 303},
@@ -135,6 +144,21 @@ func apiCases() []routeCase {
 	}
 }
 
+// seedSubscribers makes subscriber 0 on shimin-katsudo, 1 on
+// kankyo-hozen, 2 on chonai, 3 once on shimin-katsudo (unsubscribed) and
+// now on kankyo-hozen, and 4 on no list.
+func (e *env) seedSubscribers() {
+	ctx := context.Background()
+	for i, lists := range [][]string{{"shimin-katsudo"}, {"kankyo-hozen"}, {"chonai"}, {"shimin-katsudo", "kankyo-hozen"}, nil} {
+		if err := e.subs.Subscribe(ctx, SubscribeRequest{Email: fmt.Sprintf("s%d@example.jp", i), Lists: lists}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	e.subs.mu.Lock()
+	e.subs.subs[3].Lists["shimin-katsudo"] = "unsubscribed"
+	e.subs.mu.Unlock()
+}
+
 // seedIssues makes issue 1 in shimin-katsudo, 2 in kankyo-hozen, 3 in chonai.
 func (e *env) seedIssues() {
 	for _, id := range []int64{1, 2, 3} {
@@ -152,6 +176,7 @@ func TestRoleMatrix(t *testing.T) {
 			t.Parallel()
 			shared := newEnv(t, nil) // for GETs, which change nothing
 			shared.seedIssues()
+			shared.seedSubscribers()
 			sc, _ := shared.login(role)
 			for _, rc := range uiCases() {
 				e, c, csrf := shared, sc, ""

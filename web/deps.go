@@ -157,6 +157,10 @@ type SubscriberAdmin interface {
 	// multiple of limit.
 	Search(ctx context.Context, listSlug, query string, limit, offset int) ([]Subscriber, error)
 	History(ctx context.Context, subscriberID int64) ([]HistoryEvent, error)
+	// SubscriberLists returns the slugs of the lists the subscriber is or
+	// was on (ErrNotFound for no such subscriber); web shows a subscriber
+	// only to users who may view one of them.
+	SubscriberLists(ctx context.Context, subscriberID int64) ([]string, error)
 	Stats(ctx context.Context, listSlug string) (ListStats, error)
 	Growth(ctx context.Context, listSlug string, days int) ([]GrowthPoint, error)
 	Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error)

@@ -223,6 +223,20 @@ func (f *fakeSubscribers) History(ctx context.Context, id int64) ([]HistoryEvent
 	return out, nil
 }
 
+func (f *fakeSubscribers) SubscriberLists(ctx context.Context, id int64) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if id < 0 || int(id) >= len(f.subs) {
+		return nil, ErrNotFound
+	}
+	out := []string{}
+	for slug := range f.subs[id].Lists {
+		out = append(out, slug)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
 func (f *fakeSubscribers) Stats(ctx context.Context, slug string) (ListStats, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -120,6 +120,11 @@ func (w webSubscriberAdmin) Search(ctx context.Context, listSlug, query string, 
 	return out, webErr(err)
 }
 
+func (w webSubscriberAdmin) SubscriberLists(ctx context.Context, subscriberID int64) ([]string, error) {
+	slugs, err := w.a.subs.SubscriberLists(ctx, subscriberID)
+	return slugs, webErr(err)
+}
+
 func (w webSubscriberAdmin) History(ctx context.Context, subscriberID int64) ([]web.HistoryEvent, error) {
 	evs, err := w.a.subs.History(ctx, subscriberID)
 	out := make([]web.HistoryEvent, 0, len(evs))
