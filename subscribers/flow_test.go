@@ -552,3 +552,19 @@ func TestSubscriberLists(t *testing.T) {
 		t.Errorf("unknown subscriber: %v, want ErrNotFound", err)
 	}
 }
+
+func TestRecipientOf(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	if err := f.s.Subscribe(f.ctx, SubscribeRequest{Email: "b@example.jp", Name: "京都 太郎", Lists: []string{"kodomo"}}); err != nil {
+		t.Fatal(err)
+	}
+	id := f.rec.last(t).SubscriberID
+	r, err := f.s.RecipientOf(f.ctx, f.list(t, "kodomo").ID, id)
+	if err != nil || r.Email != "b@example.jp" || r.Name != "京都 太郎" || r.SubscriberID != id {
+		t.Errorf("RecipientOf = %+v, %v", r, err)
+	}
+	if _, err := f.s.RecipientOf(f.ctx, f.list(t, "kankyo").ID, id); !errors.Is(err, ErrNotFound) {
+		t.Errorf("subscriber of another list: %v, want ErrNotFound", err)
+	}
+}

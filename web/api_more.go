@@ -152,7 +152,14 @@ func (s *Server) apiScheduleAction(action string) apiFunc {
 	}
 }
 
-// apiPreview renders an issue as the sample recipient gets it.
+type previewRequest struct {
+	// Subscriber is the id of a subscriber of the issue's list to render
+	// for; 0 for the sample recipient.
+	Subscriber int64 `json:"subscriber"`
+}
+
+// apiPreview renders an issue as the sample recipient, or a chosen
+// subscriber of its list, gets it.
 func (s *Server) apiPreview(w http.ResponseWriter, r *http.Request, u User) {
 	is, list, err := s.issueFor(r, u, ActView)
 	if err != nil {
@@ -163,7 +170,20 @@ func (s *Server) apiPreview(w http.ResponseWriter, r *http.Request, u User) {
 		apiError(w, http.StatusServiceUnavailable, errUnavailable.Error())
 		return
 	}
-	p, err := s.opt.Renderer.Preview(r.Context(), list.ID, is.Subject, is.BodyMarkdown)
+	var req previewRequest
+	if !decodeJSON(w, r, &req, true) {
+		return
+	}
+	var p Parts
+	if req.Subscriber > 0 {
+		p, err = s.opt.Renderer.PreviewFor(r.Context(), list.ID, is.Subject, is.BodyMarkdown, req.Subscriber)
+		if isNotFound(err) {
+			s.apiFail(w, r, fmt.Errorf("subscriber %d is not on list %s: %w", req.Subscriber, list.Slug, ErrNotFound))
+			return
+		}
+	} else {
+		p, err = s.opt.Renderer.Preview(r.Context(), list.ID, is.Subject, is.BodyMarkdown)
+	}
 	if err != nil {
 		code, _ := statusOf(err)
 		if code >= 500 {
@@ -205,4 +225,10 @@ func (s *Server) apiTestSend(w http.ResponseWriter, r *http.Request, u User) {
 	}
 	s.audit(r, u.Login, "issue.test", "issue:"+strconv.FormatInt(is.ID, 10), "api; list "+list.Slug+"; to "+to)
 	writeJSON(w, http.StatusAccepted, map[string]string{"to": to})
+}
+
+// isNotFound says whether err is a not-found of any kind web knows.
+func isNotFound(err error) bool {
+	code, _ := statusOf(err)
+	return err != nil && code == http.StatusNotFound
 }

@@ -178,6 +178,14 @@ func TestAPIPreviewTestSendSchedules(t *testing.T) {
 	if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &p) != nil || p["subject"] == "" || p["html"] == "" || p["text"] == "" {
 		t.Errorf("preview: %d %s", resp.StatusCode, body)
 	}
+	resp, body = e.api("POST", "/api/v1/issues/1/preview", tok, `{"subscriber":1}`)
+	if resp.StatusCode != 200 || !strings.Contains(body, "京都 一郎") {
+		t.Errorf("preview for a subscriber: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.api("POST", "/api/v1/issues/1/preview", tok, `{"subscriber":9}`)
+	if resp.StatusCode != 404 || !strings.Contains(body, `"error"`) {
+		t.Errorf("preview for a stranger: %d %s", resp.StatusCode, body)
+	}
 	// No "to" and no address on the account: a clear 422.
 	resp, body = e.api("POST", "/api/v1/issues/1/test", tok, "")
 	if resp.StatusCode != 422 || !strings.Contains(body, `"error"`) {

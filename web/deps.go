@@ -246,6 +246,10 @@ type Parts struct {
 type Renderer interface {
 	// Preview renders an issue for list as a sample recipient would get it.
 	Preview(ctx context.Context, listID int64, subject, markdown string) (Parts, error)
+	// PreviewFor renders it as one subscriber of the list gets it (name
+	// and fields filled in); ErrNotFound when the subscriber is not on
+	// the list.
+	PreviewFor(ctx context.Context, listID int64, subject, markdown string, subscriberID int64) (Parts, error)
 	// MarkdownHTML renders safe HTML with no personal data (archive).
 	MarkdownHTML(markdown string) (string, error)
 }

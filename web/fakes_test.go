@@ -464,6 +464,15 @@ func (fakeRenderer) Preview(ctx context.Context, listID int64, subject, md strin
 		HTML: "<p>" + html.EscapeString(body) + "</p>"}, nil
 }
 
+// PreviewFor knows subscriber 1 of every list, named 京都 一郎.
+func (fakeRenderer) PreviewFor(ctx context.Context, listID int64, subject, md string, subscriberID int64) (Parts, error) {
+	if subscriberID != 1 {
+		return Parts{}, ErrNotFound
+	}
+	body := "京都 一郎 様\n" + strings.ReplaceAll(md, "{{ .Name }}", "京都 一郎")
+	return Parts{Subject: subject, Text: body, HTML: "<p>" + html.EscapeString(body) + "</p>"}, nil
+}
+
 func (fakeRenderer) MarkdownHTML(md string) (string, error) {
 	return "<p>" + html.EscapeString(md) + "</p>", nil
 }

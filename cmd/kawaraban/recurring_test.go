@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
 	"kawaraban/issues"
 	"kawaraban/scheduler"
+	"kawaraban/subscribers"
 	"kawaraban/web"
 )
 
@@ -25,7 +27,7 @@ func testApp(t *testing.T) *app {
 		e.Close()
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { a.Close() })
+	t.Cleanup(func() { a.Close(); e.Close() })
 	if a.sched, err = a.newScheduler(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -114,5 +116,33 @@ func TestWebSchedulesAddRecurring(t *testing.T) {
 	}
 	if err := ws.Remove(ctx, st.ID); !errors.Is(err, web.ErrNotFound) {
 		t.Errorf("second remove: %v, want ErrNotFound", err)
+	}
+}
+
+func TestWebPreviewForSubscriber(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a := testApp(t)
+	if err := a.subs.AddMember(ctx, "chonai", "staff@city.example.jp", "京都 次郎", "admin", subscribers.Evidence{Actor: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := a.subs.ListBySlug(ctx, "chonai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	if err := a.e.db.QueryRowContext(ctx, `SELECT id FROM subscribers WHERE email = ?`, "staff@city.example.jp").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	p, err := webRenderer{a}.PreviewFor(ctx, l.ID, "件名", "{{ .Name }} さん、こんにちは", id)
+	if err != nil || !strings.Contains(p.Text, "京都 次郎 さん") {
+		t.Errorf("PreviewFor = %q, %v", p.Text, err)
+	}
+	other, _ := a.subs.ListBySlug(ctx, "shimin-katsudo")
+	if _, err := (webRenderer{a}).PreviewFor(ctx, other.ID, "件名", "本文", id); !errors.Is(err, web.ErrNotFound) {
+		t.Errorf("subscriber of another list: %v, want web.ErrNotFound", err)
+	}
+	if slugs, err := (webSubscriberAdmin{a}).SubscriberLists(ctx, id); err != nil || len(slugs) != 1 || slugs[0] != "chonai" {
+		t.Errorf("SubscriberLists = %v, %v", slugs, err)
 	}
 }
