@@ -179,7 +179,7 @@ func (a *app) oldestReady(ctx context.Context, listID int64) (issues.Issue, bool
 	}
 }
 
-// sentByScheduler reports whether the scheduler sent an issue of the list
+// sentByScheduler reports whether the scheduler sent a draft of the list
 // at or after since (a resumed fire's own earlier run).
 func (a *app) sentByScheduler(ctx context.Context, listID int64, since time.Time) (bool, error) {
 	iss, err := a.issues.ListByList(ctx, listID, issues.Page{Limit: 50})
@@ -195,7 +195,8 @@ func (a *app) sentByScheduler(ctx context.Context, listID int64, since time.Time
 			return false, err
 		}
 		for _, ev := range evs {
-			if ev.Actor == "scheduler" && !ev.At.Before(since) {
+			// The due loop also acts as "scheduler", but never on a draft.
+			if ev.Actor == "scheduler" && ev.From == issues.StatusDraft && !ev.At.Before(since) {
 				return true, nil
 			}
 		}

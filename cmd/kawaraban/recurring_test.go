@@ -146,3 +146,36 @@ func TestWebPreviewForSubscriber(t *testing.T) {
 		t.Errorf("SubscriberLists = %v, %v", slugs, err)
 	}
 }
+
+// A resumed fire whose first run never sent anything sends now, even when
+// the due loop (also acting as "scheduler") started another issue since.
+func TestRecurringResumedFireSendsWhenFirstRunDidNot(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a := testApp(t)
+	l, err := a.subs.ListBySlug(ctx, "kankyo-hozen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(-time.Minute)
+	sched, err := a.issues.Create(ctx, issues.Draft{ListID: l.ID, Subject: "予約の号", BodyMarkdown: "本文", Author: "editor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.issues.Schedule(ctx, sched.ID, time.Now().Add(-time.Second), issues.Actor{Login: "editor"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.startDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	draft, err := a.issues.Create(ctx, issues.Draft{ListID: l.ID, Subject: "下書き", BodyMarkdown: "本文", Author: "editor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.sendOldestReady(ctx, scheduler.Fire{ID: 7, Kind: jobListRecurring, Target: l.Slug, At: at, Resumed: true}); err != nil {
+		t.Fatal(err)
+	}
+	if is, _ := a.issues.ByID(ctx, draft.ID); is.Status == issues.StatusDraft {
+		t.Errorf("resumed fire did not send the draft")
+	}
+}
