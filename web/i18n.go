@@ -176,7 +176,7 @@ var catalog = map[string][2]string{
 	"sched.add":           {"定期配信の追加", "Add a recurring send"},
 	"sched.add.button":    {"追加する", "Add"},
 	"sched.add.intro":     {"指定した時期ごとに、このメールマガジンの最も古い配信可能な下書き(承認が必要な場合は承認済みのもの)を配信します。", "At each time given, the list's oldest draft that may be sent (approved, where the list requires it) is sent."},
-	"sched.spec.hint":     {"cron 形式(分 時 日 月 曜日)。例: 「0 10 1-7 * 1」は毎月第1月曜日の10時00分、「0 9 * * *」は毎日9時00分。", "Cron format (minute hour day month weekday). E.g. \"0 10 1-7 * 1\" is 10:00 on the first Monday of each month, \"0 9 * * *\" is 09:00 every day."},
+	"sched.spec.hint":     {"cron 形式(分 時 日 月 曜日)。例: 「0 10 1-7 * 1」は毎月第1月曜日の10時00分(日と曜日の両方を指定すると、両方に当てはまる日だけ)、「0 9 * * *」は毎日9時00分。", "Cron format (minute hour day month weekday). E.g. \"0 10 1-7 * 1\" is 10:00 on the first Monday of each month (with both day and weekday given, only days matching both), \"0 9 * * *\" is 09:00 every day."},
 	"sched.tz":            {"タイムゾーン", "Timezone"},
 	"sched.tz.hint":       {"IANA のタイムゾーン名。通常は Asia/Tokyo のままで構いません。", "An IANA timezone name; Asia/Tokyo is usually right."},
 	"progress.deadline":   {"報告", "Report"},
