@@ -585,3 +585,26 @@ func TestRecipientOf(t *testing.T) {
 		t.Errorf("subscriber of another list: %v, want ErrNotFound", err)
 	}
 }
+
+func TestOptOutsCountsTheWindow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.subscribeConfirmed(t, "a@example.jp", "kodomo")
+	f.subscribeConfirmed(t, "b@example.jp", "kodomo")
+	from := f.clk.Now()
+	f.clk.Add(time.Hour)
+	if err := f.s.UnsubscribeAddress(f.ctx, "a@example.jp", "kodomo", SourceWeb, Evidence{}); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Add(8 * 24 * time.Hour)
+	if err := f.s.UnsubscribeAddress(f.ctx, "b@example.jp", "kodomo", SourceWeb, Evidence{}); err != nil {
+		t.Fatal(err)
+	}
+	l := f.list(t, "kodomo")
+	if n, err := f.s.OptOuts(f.ctx, l.ID, from, from.Add(7*24*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("week after: %d %v, want 1", n, err)
+	}
+	if n, _ := f.s.OptOuts(f.ctx, l.ID, from, time.Time{}); n != 2 {
+		t.Fatalf("until now: %d, want 2", n)
+	}
+}

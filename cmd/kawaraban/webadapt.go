@@ -245,6 +245,13 @@ func (w webIssues) issue(ctx context.Context, is issues.Issue, err error) (web.I
 	if p, err := w.a.mail.Progress(ctx, is.ID); err == nil {
 		out.Counts = web.Counts{Queued: p.Queued, Sending: p.Sending, Sent: p.Sent, Failed: p.Failed, Bounced: p.Bounced, Skipped: p.Skipped}
 	}
+	if is.SendAt != nil && (is.Status == issues.StatusSending || is.Status == issues.StatusSent) {
+		// "Unsubscribed" on the dashboard: opt-outs from the list in the
+		// week after the issue went out.
+		if n, err := w.a.subs.OptOuts(ctx, is.ListID, *is.SendAt, is.SendAt.Add(7*24*time.Hour)); err == nil {
+			out.Counts.Unsubscribed = n
+		}
+	}
 	return out, nil
 }
 
