@@ -61,6 +61,12 @@ const systemSendTimeout = 30 * time.Second
 func (a *app) sendSystem(ctx context.Context, msg *mailer.Message) (mailer.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, systemSendTimeout)
 	defer cancel()
+	if msg.ReturnPath == "" && a.e.cfg.Bounce.ReturnPathDomain != "" {
+		// Bounces of system mail come to the bounce mailbox too (not to a
+		// center's inbox), where the policy reads them by the failed
+		// recipient: a mistyped address stops getting confirmation mail.
+		msg.ReturnPath = "bounces@" + a.e.cfg.Bounce.ReturnPathDomain
+	}
 	return a.mail.Send(ctx, msg)
 }
 
