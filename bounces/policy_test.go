@@ -235,3 +235,30 @@ func TestAttributionOrder(t *testing.T) {
 		})
 	}
 }
+
+// A delivery refused at RCPT whose relay also sends a DSN (local mode's
+// *.invalid, or two hops) is one bounce toward the threshold, not two.
+func TestSendFailureAndDSNCountOnce(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	s := newService(t, nil, rec, Options{HardThreshold: 2})
+	ctx := context.Background()
+	d := delivery(1)
+	if err := s.RecordSendFailure(ctx, d, 550, "5.1.1", "user unknown"); err != nil {
+		t.Fatal(err)
+	}
+	raw := dsnMail("dsn-1@mx.example.test", d.ID, "5.1.1", "failed", "550 5.1.1 user unknown")
+	if _, err := s.ingest(ctx, source{mailbox: "INBOX", uidvalidity: 1, uid: 1}, []byte(raw), &Stats{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, got := rec.suppressed[d.Email]; got {
+		t.Fatal("suppressed after one failed delivery reported twice (threshold 2)")
+	}
+	list, err := s.List(ctx, Filter{Email: d.Email})
+	if err != nil || len(list) != 2 {
+		t.Fatalf("List = %d, %v; want both reports kept", len(list), err)
+	}
+	if !strings.Contains(list[0].Rule, "counted once") {
+		t.Errorf("second report's rule %q", list[0].Rule)
+	}
+}

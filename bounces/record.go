@@ -129,7 +129,20 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, ev *event) (int64, dec
 	if err != nil {
 		return 0, decision{}, err
 	}
-	d := s.decide(ev, &sc)
+	prev, err := earlierBounce(ctx, tx, ev)
+	if err != nil {
+		return 0, decision{}, err
+	}
+	var d decision
+	if prev != 0 {
+		// One failed delivery can be reported twice: refused at RCPT and
+		// then a DSN from the relay, or two DSNs from two hops. It counts
+		// once toward suppression.
+		d = decision{outcome: OutcomeNone, markBounced: true,
+			rule: fmt.Sprintf("the same delivery already bounced (bounce %d): counted once", prev)}
+	} else {
+		d = s.decide(ev, &sc)
+	}
 	raw, truncated := ev.raw, false
 	if len(raw) > s.opt.MaxRawBytes {
 		raw, truncated = raw[:s.opt.MaxRawBytes], true
@@ -148,7 +161,7 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, ev *event) (int64, dec
 	if err != nil {
 		return 0, decision{}, fmt.Errorf("inserting bounce: %w", err)
 	}
-	if ev.email != "" && (ev.class == classify.Hard || ev.class == classify.Soft) {
+	if prev == 0 && ev.email != "" && (ev.class == classify.Hard || ev.class == classify.Soft) {
 		if err := saveScores(ctx, tx, ev.email, sc); err != nil {
 			return 0, decision{}, err
 		}
@@ -255,4 +268,22 @@ func nullID(id int64) any {
 func domainOf(email string) string {
 	_, d, _ := splitAddr(email)
 	return strings.ToLower(d)
+}
+
+// earlierBounce returns the id of a bounce already recorded for the same
+// delivery and class, or 0.
+func earlierBounce(ctx context.Context, tx *sql.Tx, ev *event) (int64, error) {
+	if ev.d.ID == 0 || (ev.class != classify.Hard && ev.class != classify.Soft) {
+		return 0, nil
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM bounces WHERE delivery_id = ? AND class = ? AND NOT not_a_bounce
+		ORDER BY id LIMIT 1`, ev.d.ID, string(ev.class)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("looking for an earlier bounce of delivery %d: %w", ev.d.ID, err)
+	}
+	return id, nil
 }

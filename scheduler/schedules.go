@@ -15,7 +15,9 @@ type Schedule struct {
 	// Kind names a registered job; Name tells its schedules apart.
 	Kind, Name string
 	// Spec is a five-field cron spec or a descriptor (@daily, @every 1m);
-	// empty for a one-off.
+	// empty for a one-off. When both the day of the month and the day of
+	// the week are restricted, both must match (unlike Vixie cron's
+	// either): "0 10 1-7 * 1" is 10:00 on the first Monday of the month.
 	Spec string
 	// At is a one-off's instant; zero for a recurring schedule.
 	At time.Time

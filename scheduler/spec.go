@@ -52,6 +52,9 @@ func parseTiming(spec string, once time.Time, tz string, def *time.Location) (ti
 	if err != nil {
 		return timing{}, fmt.Errorf("%w %q: %v", ErrInvalidSpec, spec, err)
 	}
+	if ss, ok := s.(*cron.SpecSchedule); ok && ss.Dom&starBit == 0 && ss.Dow&starBit == 0 {
+		s = bothDays{ss}
+	}
 	_, every := s.(cron.ConstantDelaySchedule)
 	t := timing{spec: s, every: every, loc: loc}
 	if every && s.(cron.ConstantDelaySchedule).Delay < time.Second {
@@ -61,6 +64,26 @@ func parseTiming(spec string, once time.Time, tz string, def *time.Location) (ti
 		return timing{}, fmt.Errorf("%w %q: it never fires", ErrInvalidSpec, spec)
 	}
 	return t, nil
+}
+
+// starBit marks a cron field given as "*" (robfig/cron's convention).
+const starBit = 1 << 63
+
+// bothDays is a spec that restricts both the day of the month and the day
+// of the week. Unlike Vixie cron, which fires when either matches, it
+// fires only when both do, so "0 10 1-7 * 1" is 10:00 on the first Monday
+// of the month, the rhythm magazines go out on.
+type bothDays struct{ s *cron.SpecSchedule }
+
+// Next skips the instants where only one of the two day fields matches.
+func (b bothDays) Next(t time.Time) time.Time {
+	for range 20000 { // either-day instants come at least weekly
+		t = b.s.Next(t)
+		if t.IsZero() || (b.s.Dom&(1<<uint(t.Day())) != 0 && b.s.Dow&(1<<uint(t.Weekday())) != 0) {
+			return t
+		}
+	}
+	return time.Time{}
 }
 
 // next returns the first instant strictly after t, or the zero time if

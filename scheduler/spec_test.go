@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -60,4 +61,42 @@ func FuzzParseTiming(f *testing.F) {
 			prev = n
 		}
 	})
+}
+
+// When both day fields are restricted, both must match: "0 10 1-7 * 1"
+// is the first Monday of the month, not days 1-7 and every Monday.
+func TestBothDayFieldsMustMatch(t *testing.T) {
+	t.Parallel()
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	for _, tc := range []struct {
+		spec  string
+		after time.Time
+		want  []time.Time
+	}{
+		{"0 10 1-7 * 1", time.Date(2026, 11, 24, 0, 0, 0, 0, tokyo), []time.Time{
+			time.Date(2026, 12, 7, 10, 0, 0, 0, tokyo), time.Date(2027, 1, 4, 10, 0, 0, 0, tokyo),
+			time.Date(2027, 2, 1, 10, 0, 0, 0, tokyo)}},
+		{"0 9 13 * 5", time.Date(2026, 1, 1, 0, 0, 0, 0, tokyo), []time.Time{ // Friday the 13th
+			time.Date(2026, 2, 13, 9, 0, 0, 0, tokyo), time.Date(2026, 3, 13, 9, 0, 0, 0, tokyo),
+			time.Date(2026, 11, 13, 9, 0, 0, 0, tokyo)}},
+		{"0 10 1-7 * *", time.Date(2026, 11, 30, 0, 0, 0, 0, tokyo), []time.Time{ // one field: as before
+			time.Date(2026, 12, 1, 10, 0, 0, 0, tokyo), time.Date(2026, 12, 2, 10, 0, 0, 0, tokyo)}},
+	} {
+		tm, err := parseTiming(tc.spec, time.Time{}, "Asia/Tokyo", time.UTC)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.spec, err)
+		}
+		at := tc.after
+		for _, want := range tc.want {
+			at = tm.next(at)
+			if !at.Equal(want) {
+				t.Errorf("%s: next %v, want %v", tc.spec, at, want)
+				break
+			}
+		}
+	}
+	// April has no 31st: a spec needing both never fires and is refused.
+	if _, err := parseTiming("0 10 31 4 1", time.Time{}, "", time.UTC); !errors.Is(err, ErrInvalidSpec) {
+		t.Errorf("0 10 31 4 1: %v, want ErrInvalidSpec", err)
+	}
 }

@@ -113,14 +113,18 @@ func checkPath(path string, readOnly bool) error {
 	case readOnly:
 		return fmt.Errorf("database %s: does not exist", path)
 	}
+	// Create the file here, 0600: SQLite would create it with the umask
+	// (often 0644), and it holds addresses, password hashes and sessions.
+	// The -wal and -shm files take the main file's mode.
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".kawaraban-write-check-*")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil // another process made it first
+	}
 	if err != nil {
 		return fmt.Errorf("database directory %s is not writable: %w", dir, err)
 	}
-	f.Close()
-	os.Remove(f.Name())
-	return nil
+	return f.Close()
 }
 
 // probe reads the schema once so that a corrupt or foreign file fails here

@@ -3,6 +3,7 @@ package subscribers
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -117,6 +118,38 @@ WHERE e.subscriber_id = ? ORDER BY e.at_ms, e.id`, subscriberID)
 		}
 		e.At = time.UnixMilli(at).In(s.opt.Location)
 		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// SubscriberLists returns the slugs of the lists a subscriber is or was
+// on (any subscription, even unsubscribed, or a consent event), sorted;
+// ErrNotFound if there is no such subscriber. The admin uses it to decide
+// who may see the subscriber.
+func (s *Store) SubscriberLists(ctx context.Context, subscriberID int64) ([]string, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM subscribers WHERE id = ?`, subscriberID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("lists of subscriber %d: %w", subscriberID, ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("lists of subscriber %d: %w", subscriberID, err)
+	}
+	rows, err := s.db.QueryContext(ctx, `
+SELECT l.slug FROM lists l WHERE l.id IN (
+  SELECT list_id FROM subscriptions WHERE subscriber_id = ?1
+  UNION SELECT list_id FROM consent_events WHERE subscriber_id = ?1)
+ORDER BY l.slug`, subscriberID)
+	if err != nil {
+		return nil, fmt.Errorf("lists of subscriber %d: %w", subscriberID, err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var slug string
+		if err := rows.Scan(&slug); err != nil {
+			return nil, fmt.Errorf("lists of subscriber %d: %w", subscriberID, err)
+		}
+		out = append(out, slug)
 	}
 	return out, rows.Err()
 }

@@ -93,13 +93,23 @@ func subscriberByEmail(ctx context.Context, q queryer, email string) (subscriber
 
 // ensureSubscriber returns the subscriber for a, creating it with name and
 // lang when new. An existing subscriber's name is filled in only when it
-// was empty: an unauthenticated form must not rename someone.
+// was empty and the address has never confirmed a subscription: an
+// unauthenticated form must not rename or name someone whose magazines
+// would then greet them with a stranger's words.
 func (s *Store) ensureSubscriber(ctx context.Context, tx *sql.Tx, a Address, name, lang string) (subscriber, error) {
 	key := a.String()
 	name = cleanName(name)
 	sub, err := subscriberByEmail(ctx, tx, key)
 	if err == nil {
+		var confirmed int
 		if sub.Name == "" && name != "" {
+			err := tx.QueryRowContext(ctx, `SELECT count(*) FROM subscriptions WHERE subscriber_id = ? AND confirmed_at IS NOT NULL`,
+				sub.ID).Scan(&confirmed)
+			if err != nil {
+				return sub, fmt.Errorf("checking subscriber %d: %w", sub.ID, err)
+			}
+		}
+		if sub.Name == "" && name != "" && confirmed == 0 {
 			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET name = ? WHERE id = ?`, name, sub.ID); err != nil {
 				return sub, fmt.Errorf("naming subscriber %d: %w", sub.ID, err)
 			}

@@ -532,3 +532,79 @@ func TestSubscribeByMail(t *testing.T) {
 		t.Fatalf("empty mail to an internal list: %v", err)
 	}
 }
+
+// Review finding: a stranger posting the form with a confirmed reader's
+// address and a name must not put words into that reader's magazines.
+func TestSubscribeDoesNotNameAConfirmedReader(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	id := f.subscribeConfirmed(t, "reader@example.jp", "kodomo")
+	err := f.s.Subscribe(f.ctx, SubscribeRequest{Email: "reader@example.jp", Name: "悪意ある名前",
+		Lists: []string{"kankyo"}, Source: SourceWeb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _, err := f.s.Search(f.ctx, SearchQuery{Text: "reader@example.jp"})
+	if err != nil || len(rows) != 1 || rows[0].SubscriberID != id || rows[0].Name != "" {
+		t.Fatalf("search = %+v, %v; want the name left empty", rows, err)
+	}
+}
+
+func TestSubscriberLists(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	if err := f.s.Subscribe(f.ctx, SubscribeRequest{Email: "a@example.jp", Lists: []string{"quick", "kankyo"}}); err != nil {
+		t.Fatal(err)
+	}
+	id := f.rec.last(t).SubscriberID
+	// An unsubscribed list still counts: the subscriber "had" it.
+	if err := f.s.UnsubscribeAddress(f.ctx, "a@example.jp", "quick", SourceWeb, Evidence{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.s.SubscriberLists(f.ctx, id)
+	if err != nil || !slices.Equal(got, []string{"kankyo", "quick"}) {
+		t.Errorf("SubscriberLists = %v, %v", got, err)
+	}
+	if _, err := f.s.SubscriberLists(f.ctx, id+100); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown subscriber: %v, want ErrNotFound", err)
+	}
+}
+
+func TestRecipientOf(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	if err := f.s.Subscribe(f.ctx, SubscribeRequest{Email: "b@example.jp", Name: "京都 太郎", Lists: []string{"kodomo"}}); err != nil {
+		t.Fatal(err)
+	}
+	id := f.rec.last(t).SubscriberID
+	r, err := f.s.RecipientOf(f.ctx, f.list(t, "kodomo").ID, id)
+	if err != nil || r.Email != "b@example.jp" || r.Name != "京都 太郎" || r.SubscriberID != id {
+		t.Errorf("RecipientOf = %+v, %v", r, err)
+	}
+	if _, err := f.s.RecipientOf(f.ctx, f.list(t, "kankyo").ID, id); !errors.Is(err, ErrNotFound) {
+		t.Errorf("subscriber of another list: %v, want ErrNotFound", err)
+	}
+}
+
+func TestOptOutsCountsTheWindow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.subscribeConfirmed(t, "a@example.jp", "kodomo")
+	f.subscribeConfirmed(t, "b@example.jp", "kodomo")
+	from := f.clk.Now()
+	f.clk.Add(time.Hour)
+	if err := f.s.UnsubscribeAddress(f.ctx, "a@example.jp", "kodomo", SourceWeb, Evidence{}); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Add(8 * 24 * time.Hour)
+	if err := f.s.UnsubscribeAddress(f.ctx, "b@example.jp", "kodomo", SourceWeb, Evidence{}); err != nil {
+		t.Fatal(err)
+	}
+	l := f.list(t, "kodomo")
+	if n, err := f.s.OptOuts(f.ctx, l.ID, from, from.Add(7*24*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("week after: %d %v, want 1", n, err)
+	}
+	if n, _ := f.s.OptOuts(f.ctx, l.ID, from, time.Time{}); n != 2 {
+		t.Fatalf("until now: %d, want 2", n)
+	}
+}

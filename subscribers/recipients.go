@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -56,6 +57,24 @@ WHERE `+eligibleSQL+` ORDER BY p.subscriber_id`, listID)
 		return fmt.Errorf("listing recipients of list %d: %w", listID, err)
 	}
 	return nil
+}
+
+// RecipientOf returns a subscriber of listID (any subscription status) as
+// a recipient, for a preview personalised for them; ErrNotFound when the
+// subscriber has no subscription on the list.
+func (s *Store) RecipientOf(ctx context.Context, listID, subscriberID int64) (Recipient, error) {
+	var r Recipient
+	var attrs string
+	err := s.db.QueryRowContext(ctx, `SELECT s.id, s.email, s.name, s.attributes
+FROM subscriptions p JOIN subscribers s ON s.id = p.subscriber_id
+WHERE p.list_id = ? AND p.subscriber_id = ?`, listID, subscriberID).Scan(&r.SubscriberID, &r.Email, &r.Name, &attrs)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Recipient{}, fmt.Errorf("subscriber %d of list %d: %w", subscriberID, listID, ErrNotFound)
+	} else if err != nil {
+		return Recipient{}, fmt.Errorf("subscriber %d of list %d: %w", subscriberID, listID, err)
+	}
+	r.Attributes = decodeAttributes(attrs)
+	return r, nil
 }
 
 // Eligible re-checks, just before sending, which of subscriberIDs may

@@ -167,6 +167,10 @@ func (a subsAdapter) Search(ctx context.Context, slug, q string, limit, offset i
 	return out, nil
 }
 
+func (a subsAdapter) SubscriberLists(ctx context.Context, id int64) ([]string, error) {
+	return a.s.SubscriberLists(ctx, id)
+}
+
 func (a subsAdapter) History(ctx context.Context, id int64) ([]HistoryEvent, error) {
 	evs, err := a.s.History(ctx, id)
 	if err != nil {
@@ -459,6 +463,10 @@ func listInfo(l subscribers.List) templates.ListInfo {
 }
 
 func (a rendererAdapter) render(l subscribers.List, issueID int64, subject, md, email string) (Parts, error) {
+	return a.renderFor(l, issueID, subject, md, templates.Recipient{Name: "京都 花子", Email: email})
+}
+
+func (a rendererAdapter) renderFor(l subscribers.List, issueID int64, subject, md string, rc templates.Recipient) (Parts, error) {
 	base := strings.TrimSuffix(a.d.BaseURL, "/")
 	if base == "" {
 		base = "http://localhost"
@@ -468,8 +476,8 @@ func (a rendererAdapter) render(l subscribers.List, issueID int64, subject, md, 
 	if err != nil {
 		return Parts{}, err
 	}
-	parts, err := p.Render(templates.Recipient{Name: "京都 花子", Email: email,
-		UnsubscribeURL: base + "/unsubscribe/sample", PreferencesURL: base + "/preferences/sample"})
+	rc.UnsubscribeURL, rc.PreferencesURL = base+"/unsubscribe/sample", base+"/preferences/sample"
+	parts, err := p.Render(rc)
 	return Parts{Subject: parts.Subject, Text: parts.Text, HTML: parts.HTML}, err
 }
 
@@ -479,6 +487,18 @@ func (a rendererAdapter) Preview(ctx context.Context, listID int64, subject, md 
 		return Parts{}, err
 	}
 	return a.render(l, 0, subject, md, "hanako@example.jp")
+}
+
+func (a rendererAdapter) PreviewFor(ctx context.Context, listID int64, subject, md string, subscriberID int64) (Parts, error) {
+	l, err := a.d.Subscribers.ListByID(ctx, listID)
+	if err != nil {
+		return Parts{}, err
+	}
+	r, err := a.d.Subscribers.RecipientOf(ctx, listID, subscriberID)
+	if err != nil {
+		return Parts{}, err
+	}
+	return a.renderFor(l, 0, subject, md, templates.Recipient{Name: r.Name, Email: r.Email, Fields: r.Attributes})
 }
 
 func (a rendererAdapter) MarkdownHTML(md string) (string, error) { return templates.MarkdownHTML(md) }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -135,12 +136,17 @@ func (s *Server) handleSubscriberHistory(w http.ResponseWriter, r *http.Request,
 		s.fail(w, r, ErrNotFound)
 		return
 	}
+	if err := s.mayViewSubscriber(r.Context(), sess.user, id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	h, err := s.opt.SubscriberAdmin.History(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	// An editor sees only the events of lists it may view.
+	// An editor sees only the events of lists it may view (and the
+	// bounces, which are the subscriber's own).
 	var out []HistoryEvent
 	for _, e := range h {
 		if e.List == "" || authorize(sess.user, ActView, e.List) {
@@ -149,6 +155,25 @@ func (s *Server) handleSubscriberHistory(w http.ResponseWriter, r *http.Request,
 	}
 	v.Nav, v.Title, v.Data = "subscribers", v.T("sub.history"), map[string]any{"List": l, "Events": out, "ID": id}
 	s.render(w, r, http.StatusOK, "history", v)
+}
+
+// mayViewSubscriber allows u to see a subscriber (and its consent and
+// bounce history) only when the subscriber is or was on a list u may
+// view; a subscriber on no list at all only to those who view every list.
+func (s *Server) mayViewSubscriber(ctx context.Context, u User, id int64) error {
+	slugs, err := s.opt.SubscriberAdmin.SubscriberLists(ctx, id)
+	if err != nil {
+		return err
+	}
+	if len(slugs) == 0 && (u.Role == RoleAdmin || u.Role == RoleViewer) {
+		return nil
+	}
+	for _, l := range slugs {
+		if authorize(u, ActView, l) {
+			return nil
+		}
+	}
+	return errForbidden
 }
 
 func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
@@ -264,54 +289,6 @@ func (s *Server) handleBounces(w http.ResponseWriter, r *http.Request, sess *ses
 		"List": r.URL.Query().Get("list"), "Class": r.URL.Query().Get("class"),
 		"Classes": []string{"hard", "soft", "autoreply", "complaint", "delivered", "other"}}
 	s.render(w, r, http.StatusOK, "bounces", v)
-}
-
-func (s *Server) handleSchedules(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
-	if !authorize(sess.user, ActSystemView, "") {
-		s.fail(w, r, errForbidden)
-		return
-	}
-	if s.opt.Schedules == nil {
-		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
-		return
-	}
-	st, err := s.opt.Schedules.List(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	v.Nav, v.Title, v.Data = "schedules", v.T("nav.schedules"), st
-	s.render(w, r, http.StatusOK, "schedules", v)
-}
-
-func (s *Server) handleScheduleAction(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
-	if !authorize(sess.user, ActSystemEdit, "") {
-		s.fail(w, r, errForbidden)
-		return
-	}
-	if s.opt.Schedules == nil {
-		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
-		return
-	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.fail(w, r, ErrNotFound)
-		return
-	}
-	switch a := r.PathValue("action"); a {
-	case "pause":
-		err = s.opt.Schedules.Pause(r.Context(), id)
-	case "resume":
-		err = s.opt.Schedules.Resume(r.Context(), id)
-	default:
-		err = ErrNotFound
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.audit(r, sess.user.Login, "schedule."+r.PathValue("action"), fmt.Sprintf("schedule:%d", id), "")
-	http.Redirect(w, r, "/admin/schedules", http.StatusSeeOther)
 }
 
 func (s *Server) handleProgress(w http.ResponseWriter, r *http.Request, sess *session, v *view) {

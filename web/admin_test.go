@@ -202,3 +202,53 @@ func TestSendAtInConfiguredZone(t *testing.T) {
 		t.Fatal("issues page does not show the time in the configured zone")
 	}
 }
+
+func TestRecurringScheduleForm(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, role, spec, tz string
+		code                 int
+		want, notWant        string
+	}{
+		{"ok", "editor", "0 10 1-7 * 1", "Asia/Tokyo", 303, "", ""},
+		{"bad spec", "editor", "0 10 *", "Asia/Tokyo", 422, "0 10 *", ""},
+		{"bad tz", "editor", "0 10 1-7 * 1", "Mars/Olympus", 422, "Mars/Olympus", ""},
+		{"empty spec", "admin", "", "Asia/Tokyo", 422, "実行時期", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, nil)
+			c, csrf := e.login(tc.role)
+			resp, body := e.post(c, "/admin/schedules", url.Values{"csrf": {csrf}, "list": {"shimin-katsudo"}, "spec": {tc.spec}, "tz": {tc.tz}})
+			if resp.StatusCode != tc.code {
+				t.Fatalf("status %d, want %d: %.300s", resp.StatusCode, tc.code, body)
+			}
+			if tc.want != "" && !strings.Contains(body, tc.want) {
+				t.Errorf("page lacks %q", tc.want)
+			}
+			if tc.code == 422 && !strings.Contains(body, `role="alert"`) {
+				t.Errorf("no error shown on the form")
+			}
+		})
+	}
+}
+
+func TestSchedulesPageEditorSeesOnlyHisLists(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	c, _ := e.login("editor")
+	resp, body := e.get(c, "/admin/schedules")
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	for _, want := range []string{"list-recurring: shimin-katsudo", `name="spec"`, "0 10 1-7 * 1", "Asia/Tokyo", `for="s-spec"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	for _, not := range []string{"kankyo-hozen", "send-due-issues"} {
+		if strings.Contains(body, not) {
+			t.Errorf("editor sees %q", not)
+		}
+	}
+}

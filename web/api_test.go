@@ -167,3 +167,44 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Errorf("openapi.json documents\n%s\nbut the mux serves\n%s", strings.Join(documented, "\n"), strings.Join(served, "\n"))
 	}
 }
+
+func TestAPIPreviewTestSendSchedules(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.seedIssues()
+	tok := e.bearer("editor")
+	resp, body := e.api("POST", "/api/v1/issues/1/preview", tok, "")
+	var p map[string]string
+	if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &p) != nil || p["subject"] == "" || p["html"] == "" || p["text"] == "" {
+		t.Errorf("preview: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.api("POST", "/api/v1/issues/1/preview", tok, `{"subscriber":1}`)
+	if resp.StatusCode != 200 || !strings.Contains(body, "京都 一郎") {
+		t.Errorf("preview for a subscriber: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.api("POST", "/api/v1/issues/1/preview", tok, `{"subscriber":9}`)
+	if resp.StatusCode != 404 || !strings.Contains(body, `"error"`) {
+		t.Errorf("preview for a stranger: %d %s", resp.StatusCode, body)
+	}
+	// No "to" and no address on the account: a clear 422.
+	resp, body = e.api("POST", "/api/v1/issues/1/test", tok, "")
+	if resp.StatusCode != 422 || !strings.Contains(body, `"error"`) {
+		t.Errorf("test send without an address: %d %s", resp.StatusCode, body)
+	}
+	if err := e.srv.users.SetEmail(t.Context(), "editor", "editor@city.example.jp"); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = e.api("POST", "/api/v1/issues/1/test", tok, "")
+	if resp.StatusCode != 202 || !strings.Contains(body, "editor@city.example.jp") {
+		t.Errorf("test send to own address: %d %s", resp.StatusCode, body)
+	}
+	// An editor lists only its lists' schedules.
+	resp, body = e.api("GET", "/api/v1/schedules", tok, "")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"list":"shimin-katsudo"`) || strings.Contains(body, "kankyo-hozen") || strings.Contains(body, "send-due-issues") {
+		t.Errorf("schedules for editor: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.api("POST", "/api/v1/schedules", tok, `{"list":"shimin-katsudo","spec":"0 10 *"}`)
+	if resp.StatusCode != 422 || !strings.Contains(body, "0 10 *") {
+		t.Errorf("bad spec: %d %s", resp.StatusCode, body)
+	}
+}

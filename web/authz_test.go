@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -59,6 +60,14 @@ func uiCases() []routeCase {
 		{"GET", "/admin/subscribers?list=kankyo-hozen", nil, "", "AV", 200},
 		{"GET", "/admin/subscribers/0?list=shimin-katsudo", nil, "", "AEV", 0},
 		{"GET", "/admin/subscribers/0?list=kankyo-hozen", nil, "", "AV", 0},
+		// A subscriber only to those who may view one of its lists, even
+		// with a list of one's own in the query.
+		{"GET", "/admin/subscribers/0", nil, "", "AEV", 200},
+		{"GET", "/admin/subscribers/1", nil, "", "AV", 200},
+		{"GET", "/admin/subscribers/1?list=shimin-katsudo", nil, "", "AV", 200},
+		{"GET", "/admin/subscribers/2?list=chonai", nil, "", "ACV", 200},
+		{"GET", "/admin/subscribers/3?list=shimin-katsudo", nil, "", "AEV", 200},
+		{"GET", "/admin/subscribers/4", nil, "", "AV", 200},
 		{"POST", "/admin/subscribers/import", f("list", "shimin-katsudo"), "", "AE", 0},
 		{"POST", "/admin/subscribers/import", f("list", "kankyo-hozen"), "", "A", 0},
 		{"POST", "/admin/subscribers/add", f("list", "chonai", "email", "staff@city.example.jp"), "", "AC", 303},
@@ -68,8 +77,17 @@ func uiCases() []routeCase {
 		{"GET", "/admin/bounces", nil, "", "AV", 200},
 		{"GET", "/admin/bounces?list=shimin-katsudo", nil, "", "AEV", 200},
 		{"GET", "/admin/bounces?list=kankyo-hozen", nil, "", "AV", 200},
-		{"GET", "/admin/schedules", nil, "", "ACV", 200},
+		{"GET", "/admin/schedules", nil, "", "AECV", 200},
 		{"POST", "/admin/schedules/1/pause", f(), "", "A", 303},
+		{"POST", "/admin/schedules/2/pause", f(), "", "AE", 303},
+		{"POST", "/admin/schedules/3/resume", f(), "", "A", 303},
+		{"POST", "/admin/schedules/2/delete", f(), "", "AE", 303},
+		{"POST", "/admin/schedules/3/delete", f(), "", "A", 303},
+		{"POST", "/admin/schedules/99/delete", f(), "", "ACV", 404},
+		{"POST", "/admin/schedules", f("list", "shimin-katsudo", "spec", "0 10 1-7 * 1", "tz", "Asia/Tokyo"), "", "AE", 303},
+		{"POST", "/admin/schedules", f("list", "kankyo-hozen", "spec", "0 10 1-7 * 1", "tz", "Asia/Tokyo"), "", "A", 303},
+		{"POST", "/admin/schedules", f("list", "chonai", "spec", "@monthly", "tz", ""), "", "AC", 303},
+		{"POST", "/admin/schedules", f("list", "shimin-katsudo", "spec", "0 10 *", "tz", "Asia/Tokyo"), "", "AE", 422},
 		{"GET", "/admin/progress", nil, "", "ACV", 200},
 		{"POST", "/admin/progress/submitted", f("deadline", "fy2026-status", "bureau", "somu"), "", "AC", 303},
 		{"GET", "/admin/progress.csv", nil, "", "ACV", 200},
@@ -100,6 +118,20 @@ func apiCases() []routeCase {
 		{"POST", "/api/v1/issues/1/send", nil, "", "AE", 202},
 		{"POST", "/api/v1/issues/2/send", nil, "", "A", 202},
 		{"POST", "/api/v1/issues/3/send", nil, "", "AC", 202},
+		{"POST", "/api/v1/issues/1/preview", nil, "", "AEV", 200},
+		{"POST", "/api/v1/issues/2/preview", nil, "", "AV", 200},
+		{"POST", "/api/v1/issues/1/test", nil, `{"to":"me@city.example.jp"}`, "AE", 202},
+		{"POST", "/api/v1/issues/2/test", nil, `{"to":"me@city.example.jp"}`, "A", 202},
+		{"GET", "/api/v1/schedules", nil, "", "AECV", 200},
+		{"POST", "/api/v1/schedules", nil, `{"list":"shimin-katsudo","spec":"0 10 1-7 * 1"}`, "AE", 201},
+		{"POST", "/api/v1/schedules", nil, `{"list":"kankyo-hozen","spec":"0 10 1-7 * 1","tz":"Asia/Tokyo"}`, "A", 201},
+		{"POST", "/api/v1/schedules", nil, `{"list":"shimin-katsudo","spec":"0 10 1-7 * 1","tz":"Mars/Olympus"}`, "AE", 422},
+		{"POST", "/api/v1/schedules/1/pause", nil, "", "A", 200},
+		{"POST", "/api/v1/schedules/2/pause", nil, "", "AE", 200},
+		{"POST", "/api/v1/schedules/3/resume", nil, "", "A", 200},
+		{"POST", "/api/v1/schedules/2/resume", nil, "", "AE", 200},
+		{"DELETE", "/api/v1/schedules/2", nil, "", "AE", 204},
+		{"DELETE", "/api/v1/schedules/3", nil, "", "A", 204},
 		{"GET", "/api/v1/lists", nil, "", "AECV", 200},
 		{"GET", "/api/v1/lists/shimin-katsudo/subscribers", nil, "", "AEV", 200},
 		{"GET", "/api/v1/lists/kankyo-hozen/subscribers", nil, "", "AV", 200},
@@ -110,6 +142,21 @@ func apiCases() []routeCase {
 		{"GET", "/api/v1/bounces?list=shimin-katsudo", nil, "", "AEV", 200},
 		{"GET", "/api/v1/openapi.json", nil, "", "AECV", 200},
 	}
+}
+
+// seedSubscribers makes subscriber 0 on shimin-katsudo, 1 on
+// kankyo-hozen, 2 on chonai, 3 once on shimin-katsudo (unsubscribed) and
+// now on kankyo-hozen, and 4 on no list.
+func (e *env) seedSubscribers() {
+	ctx := context.Background()
+	for i, lists := range [][]string{{"shimin-katsudo"}, {"kankyo-hozen"}, {"chonai"}, {"shimin-katsudo", "kankyo-hozen"}, nil} {
+		if err := e.subs.Subscribe(ctx, SubscribeRequest{Email: fmt.Sprintf("s%d@example.jp", i), Lists: lists}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	e.subs.mu.Lock()
+	e.subs.subs[3].Lists["shimin-katsudo"] = "unsubscribed"
+	e.subs.mu.Unlock()
 }
 
 // seedIssues makes issue 1 in shimin-katsudo, 2 in kankyo-hozen, 3 in chonai.
@@ -129,6 +176,7 @@ func TestRoleMatrix(t *testing.T) {
 			t.Parallel()
 			shared := newEnv(t, nil) // for GETs, which change nothing
 			shared.seedIssues()
+			shared.seedSubscribers()
 			sc, _ := shared.login(role)
 			for _, rc := range uiCases() {
 				e, c, csrf := shared, sc, ""

@@ -157,6 +157,10 @@ type SubscriberAdmin interface {
 	// multiple of limit.
 	Search(ctx context.Context, listSlug, query string, limit, offset int) ([]Subscriber, error)
 	History(ctx context.Context, subscriberID int64) ([]HistoryEvent, error)
+	// SubscriberLists returns the slugs of the lists the subscriber is or
+	// was on (ErrNotFound for no such subscriber); web shows a subscriber
+	// only to users who may view one of them.
+	SubscriberLists(ctx context.Context, subscriberID int64) ([]string, error)
 	Stats(ctx context.Context, listSlug string) (ListStats, error)
 	Growth(ctx context.Context, listSlug string, days int) ([]GrowthPoint, error)
 	Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error)
@@ -242,6 +246,10 @@ type Parts struct {
 type Renderer interface {
 	// Preview renders an issue for list as a sample recipient would get it.
 	Preview(ctx context.Context, listID int64, subject, markdown string) (Parts, error)
+	// PreviewFor renders it as one subscriber of the list gets it (name
+	// and fields filled in); ErrNotFound when the subscriber is not on
+	// the list.
+	PreviewFor(ctx context.Context, listID int64, subject, markdown string, subscriberID int64) (Parts, error)
 	// MarkdownHTML renders safe HTML with no personal data (archive).
 	MarkdownHTML(markdown string) (string, error)
 }
@@ -284,12 +292,20 @@ type Bounces interface {
 
 // ScheduleStatus is one persisted schedule.
 type ScheduleStatus struct {
-	ID      int64
-	Name    string
-	Spec    string
+	ID   int64
+	Name string
+	Spec string
+	TZ   string // "" for the server's timezone
+	// List is the slug of the list a recurring issue schedule sends for;
+	// "" for the system's own schedules.
+	List    string
 	Paused  bool
 	LastRun time.Time
-	NextRun time.Time
+	// LastResult is the latest fire's result (ok, failed, skipped,
+	// running) and LastError its error or note; empty before any fire.
+	LastResult string
+	LastError  string
+	NextRun    time.Time
 }
 
 // Schedules is package scheduler as web uses it.
@@ -297,6 +313,13 @@ type Schedules interface {
 	List(ctx context.Context) ([]ScheduleStatus, error)
 	Pause(ctx context.Context, id int64) error
 	Resume(ctx context.Context, id int64) error
+	// AddRecurring stores a recurring issue schedule for a list: at each
+	// instant of spec (five-field cron or a descriptor) in tz (IANA, ""
+	// for the default) the list's oldest ready draft is sent. A bad spec
+	// or timezone is an *InputError naming it and the reason.
+	AddRecurring(ctx context.Context, listSlug, spec, tz string) (ScheduleStatus, error)
+	// Remove deletes a schedule (ErrNotFound if none).
+	Remove(ctx context.Context, id int64) error
 }
 
 // DeadlineStatus is one deadline with each bureau's state.

@@ -223,6 +223,20 @@ func (f *fakeSubscribers) History(ctx context.Context, id int64) ([]HistoryEvent
 	return out, nil
 }
 
+func (f *fakeSubscribers) SubscriberLists(ctx context.Context, id int64) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if id < 0 || int(id) >= len(f.subs) {
+		return nil, ErrNotFound
+	}
+	out := []string{}
+	for slug := range f.subs[id].Lists {
+		out = append(out, slug)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
 func (f *fakeSubscribers) Stats(ctx context.Context, slug string) (ListStats, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -450,6 +464,15 @@ func (fakeRenderer) Preview(ctx context.Context, listID int64, subject, md strin
 		HTML: "<p>" + html.EscapeString(body) + "</p>"}, nil
 }
 
+// PreviewFor knows subscriber 1 of every list, named 京都 一郎.
+func (fakeRenderer) PreviewFor(ctx context.Context, listID int64, subject, md string, subscriberID int64) (Parts, error) {
+	if subscriberID != 1 {
+		return Parts{}, ErrNotFound
+	}
+	body := "京都 一郎 様\n" + strings.ReplaceAll(md, "{{ .Name }}", "京都 一郎")
+	return Parts{Subject: subject, Text: body, HTML: "<p>" + html.EscapeString(body) + "</p>"}, nil
+}
+
 func (fakeRenderer) MarkdownHTML(md string) (string, error) {
 	return "<p>" + html.EscapeString(md) + "</p>", nil
 }
@@ -471,26 +494,76 @@ func (fakeBounces) List(ctx context.Context, f BounceFilter) ([]Bounce, error) {
 }
 
 type fakeSchedules struct {
-	mu     sync.Mutex
-	paused bool
+	mu    sync.Mutex
+	items []ScheduleStatus // nil: the seeded three
+}
+
+func (f *fakeSchedules) seed() {
+	if f.items == nil {
+		f.items = []ScheduleStatus{
+			{ID: 1, Name: "send-due-issues", Spec: "@every 1m"},
+			{ID: 2, Name: "list-recurring: shimin-katsudo", Spec: "0 10 1-7 * 1", TZ: "Asia/Tokyo", List: "shimin-katsudo"},
+			{ID: 3, Name: "list-recurring: kankyo-hozen", Spec: "0 10 1-7 * 1", TZ: "Asia/Tokyo", List: "kankyo-hozen"},
+		}
+	}
 }
 
 func (f *fakeSchedules) List(ctx context.Context) ([]ScheduleStatus, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return []ScheduleStatus{{ID: 1, Name: "send-due-issues", Spec: "@every 1m", Paused: f.paused}}, nil
+	f.seed()
+	return slices.Clone(f.items), nil
 }
+
+func (f *fakeSchedules) set(id int64, fn func(*ScheduleStatus)) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seed()
+	for i := range f.items {
+		if f.items[i].ID == id {
+			fn(&f.items[i])
+			return nil
+		}
+	}
+	return ErrNotFound
+}
+
 func (f *fakeSchedules) Pause(ctx context.Context, id int64) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.paused = true
-	return nil
+	return f.set(id, func(s *ScheduleStatus) { s.Paused = true })
 }
+
 func (f *fakeSchedules) Resume(ctx context.Context, id int64) error {
+	return f.set(id, func(s *ScheduleStatus) { s.Paused = false })
+}
+
+// AddRecurring accepts five-field specs and descriptors, and IANA zones.
+func (f *fakeSchedules) AddRecurring(ctx context.Context, list, spec, tz string) (ScheduleStatus, error) {
+	if !strings.HasPrefix(spec, "@") && len(strings.Fields(spec)) != 5 {
+		return ScheduleStatus{}, &InputError{Field: "spec", Message: fmt.Sprintf("invalid schedule spec %q: expected exactly 5 fields", spec),
+			MessageJA: fmt.Sprintf("実行時期 %q が正しくありません", spec)}
+	}
+	if _, err := time.LoadLocation(tz); err != nil {
+		return ScheduleStatus{}, &InputError{Field: "tz", Message: fmt.Sprintf("unknown timezone %q", tz), MessageJA: fmt.Sprintf("タイムゾーン %q が見つかりません", tz)}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.paused = false
-	return nil
+	f.seed()
+	st := ScheduleStatus{ID: int64(len(f.items) + 10), Name: "list-recurring: " + list, Spec: spec, TZ: tz, List: list}
+	f.items = append(f.items, st)
+	return st, nil
+}
+
+func (f *fakeSchedules) Remove(ctx context.Context, id int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seed()
+	for i := range f.items {
+		if f.items[i].ID == id {
+			f.items = slices.Delete(f.items, i, i+1)
+			return nil
+		}
+	}
+	return ErrNotFound
 }
 
 type fakePlan struct {

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -102,6 +103,17 @@ func (v *view) Can(act string, list string) bool {
 		"progress": ActProgressView, "progressEdit": ActProgressEdit, "system": ActSystemView,
 		"systemEdit": ActSystemEdit, "admin": ActAdmin}[act]
 	return ok && authorize(*v.User, a, list)
+}
+
+// SeesSchedules says whether the schedules page is for the user: those
+// with system rights, and editors (their lists' recurring schedules).
+func (v *view) SeesSchedules() bool {
+	if v.User == nil {
+		return false
+	}
+	return authorize(*v.User, ActSystemView, "") || slices.ContainsFunc(v.User.Lists, func(l string) bool {
+		return authorize(*v.User, ActEdit, l)
+	})
 }
 
 // SwitchLang is the current URL in the other language.

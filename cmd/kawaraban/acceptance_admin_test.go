@@ -56,8 +56,14 @@ func TestAcceptanceAdminLocalMode(t *testing.T) {
 	if resp := login("wrong-" + m[1]); resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.Header.Get("Location") == "/admin/" {
 		t.Fatal("a wrong password logged in")
 	}
-	if resp := login(m[1]); resp.StatusCode != http.StatusSeeOther {
+	resp = login(m[1])
+	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login with the one-time password: %d", resp.StatusCode)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Value != "" && (!c.HttpOnly || c.SameSite == http.SameSiteNoneMode || c.SameSite == http.SameSiteDefaultMode) {
+			t.Errorf("session cookie %s: HttpOnly %v SameSite %v, want HttpOnly and Lax or Strict", c.Name, c.HttpOnly, c.SameSite)
+		}
 	}
 	for _, path := range []string{"/admin/", "/admin/issues", "/admin/subscribers", "/admin/progress", "/admin/bounces", "/admin/users"} {
 		resp, err := client.Get(d.BaseURL + path)
@@ -72,5 +78,27 @@ func TestAcceptanceAdminLocalMode(t *testing.T) {
 		if !strings.Contains(page, "captured") {
 			t.Errorf("GET %s does not say that mail is captured, not delivered", path)
 		}
+	}
+}
+
+// One daemon per database: a second `serve` on the same data directory is
+// refused, naming the database, and the first keeps serving; after a kill
+// -9 the lock does not stop a restart.
+func TestAcceptanceOneDaemonPerDatabase(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d := startDaemon(t, dir)
+	res := runCLI(t, "", "serve", "--data", dir, "--listen", "127.0.0.1:0")
+	if res.Exit == 0 || !strings.Contains(res.Stdout+res.Stderr, "kawaraban.db") {
+		t.Fatalf("second serve on the same data dir: exit %d\n%s%s", res.Exit, res.Stdout, res.Stderr)
+	}
+	if code, _ := get(t, d.BaseURL+"/healthz"); code != 200 {
+		t.Fatalf("the first daemon stopped answering: %d", code)
+	}
+	d.cmd.Process.Kill()
+	d.cmd.Wait()
+	d = startDaemon(t, dir)
+	if code, _ := get(t, d.BaseURL+"/healthz"); code != 200 {
+		t.Fatalf("restart after kill -9: /healthz %d", code)
 	}
 }

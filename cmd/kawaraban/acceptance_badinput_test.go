@@ -15,6 +15,65 @@ import (
 	"testing"
 )
 
+// refused is a 4xx answer that is about the input, not the rate limit.
+func refused(code int) bool {
+	return code >= 400 && code < 500 && code != http.StatusTooManyRequests
+}
+
+// Issue 3: the same answer whether or not the address is known. (Each
+// public test stays within the per-IP subscribe burst of 5.)
+func TestAcceptanceSubscribeNoEnumeration(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, t.TempDir())
+	const list = "keikan-machizukuri"
+	form := url.Values{"email": {"known@example.jp"}, "list": {list}}
+	_, first := postForm(t, d.BaseURL+"/subscribe", form, "")
+	code, second := postForm(t, d.BaseURL+"/subscribe", form, "")
+	if code != 200 || first != second {
+		t.Errorf("a second subscribe of a known address answers differently (status %d): enumeration", code)
+	}
+	// Nor whether it is already confirmed (imported) or new.
+	importCSV(t, d.Data, list, "email,name\nconfirmed@example.jp,既存\n")
+	ca, a := postForm(t, d.BaseURL+"/subscribe", url.Values{"email": {"confirmed@example.jp"}, "list": {list}}, "")
+	cb, b := postForm(t, d.BaseURL+"/subscribe", url.Values{"email": {"brandnew@example.jp"}, "list": {list}}, "")
+	if ca != 200 || cb != 200 || strings.ReplaceAll(a, "confirmed@example.jp", "ADDR") != strings.ReplaceAll(b, "brandnew@example.jp", "ADDR") {
+		t.Errorf("the answer for a confirmed address (%d) differs from the one for a new address (%d): enumeration", ca, cb)
+	}
+	rows := exportSubscribers(t, d.Data, list)
+	if len(rows) != 3 || rows["known@example.jp"]["status"] != "unconfirmed" || rows["confirmed@example.jp"]["status"] != "confirmed" {
+		t.Errorf("rows %v, want known@ and brandnew@ unconfirmed, confirmed@ still confirmed", rows)
+	}
+}
+
+// The per-IP limit on POST /subscribe answers 429 with Retry-After, and
+// what it refused sends no mail.
+func TestAcceptanceSubscribeRateLimit(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, t.TempDir())
+	limited := 0
+	for i := range 12 {
+		req, _ := http.NewRequest("POST", d.BaseURL+"/subscribe", strings.NewReader(url.Values{"email": {fmt.Sprintf("burst%d@example.jp", i)}, "list": {"kodomo-mirai"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusTooManyRequests {
+			limited++
+			if resp.Header.Get("Retry-After") == "" {
+				t.Errorf("429 without Retry-After")
+			}
+		}
+	}
+	if limited == 0 {
+		t.Fatal("12 subscribe requests in a burst from one IP: none limited")
+	}
+	if rows := exportSubscribers(t, d.Data, "kodomo-mirai"); len(rows) != 12-limited {
+		t.Errorf("%d rows after %d accepted requests", len(rows), 12-limited)
+	}
+}
+
 // DESIGN "Quality targets": every bad input gets a clear error and changes
 // nothing else — on the public pages.
 func TestAcceptancePublicBadInput(t *testing.T) {
@@ -22,21 +81,13 @@ func TestAcceptancePublicBadInput(t *testing.T) {
 	d := startDaemon(t, t.TempDir())
 	const list = "keikan-machizukuri"
 
-	// The same answer whether or not the address is already known.
-	form := url.Values{"email": {"known@example.jp"}, "list": {list}}
-	_, first := postForm(t, d.BaseURL+"/subscribe", form, "")
-	code, second := postForm(t, d.BaseURL+"/subscribe", form, "")
-	if code != 200 || first != second {
-		t.Errorf("a second subscribe of a known address answers differently (status %d): enumeration", code)
-	}
-
 	// Forged tokens change nothing.
 	for _, path := range []string{"/confirm/AAAAforgedTOKENxyz", "/unsubscribe/AAAAforgedTOKENxyz", "/preferences/AAAAforgedTOKENxyz"} {
-		if code, _ := get(t, d.BaseURL+path); code < 400 || code >= 500 {
+		if code, _ := get(t, d.BaseURL+path); !refused(code) {
 			t.Errorf("GET %s: %d, want 4xx", path, code)
 		}
 	}
-	if code, _ := postForm(t, d.BaseURL+"/unsubscribe/AAAAforgedTOKENxyz", url.Values{"List-Unsubscribe": {"One-Click"}}, ""); code < 400 || code >= 500 {
+	if code, _ := postForm(t, d.BaseURL+"/unsubscribe/AAAAforgedTOKENxyz", url.Values{"List-Unsubscribe": {"One-Click"}}, ""); !refused(code) {
 		t.Errorf("one-click with a forged token: %d, want 4xx", code)
 	}
 
@@ -53,23 +104,32 @@ func TestAcceptancePublicBadInput(t *testing.T) {
 		t.Fatal(err)
 	} else {
 		resp.Body.Close()
-		if resp.StatusCode < 400 {
+		if !refused(resp.StatusCode) {
 			t.Errorf("cross-site POST /subscribe: %d, want 4xx", resp.StatusCode)
 		}
 	}
 
 	// The internal newsletter and unknown lists are not for the public form.
 	for _, l := range []string{"chonai", "no-such-list"} {
-		if code, _ := postForm(t, d.BaseURL+"/subscribe", url.Values{"email": {"outsider@example.jp"}, "list": {l}}, ""); code < 400 || code >= 500 {
-			t.Errorf("POST /subscribe list=%s: %d, want 4xx", l, code)
+		if code, _ := postForm(t, d.BaseURL+"/subscribe", url.Values{"email": {"outsider@example.jp"}, "list": {l}}, ""); !refused(code) {
+			t.Errorf("POST /subscribe list=%s: %d, want 4xx (not 429)", l, code)
 		}
 	}
-	if rows := exportSubscribers(t, d.Data, "chonai"); len(rows) != 0 {
-		t.Errorf("the public form subscribed someone to the internal newsletter: %v", rows)
+	for _, l := range []string{"chonai", list} {
+		if rows := exportSubscribers(t, d.Data, l); len(rows) != 0 {
+			t.Errorf("list %s after only bad requests: %v, want nobody", l, rows)
+		}
 	}
-	rows := exportSubscribers(t, d.Data, list)
-	if len(rows) != 1 || rows["known@example.jp"]["status"] != "unconfirmed" {
-		t.Errorf("after the bad requests: %v, want only known@example.jp unconfirmed", rows)
+	if n := countEML(t, d.Data); n != 0 {
+		t.Errorf("%d mails sent after only bad requests", n)
+	}
+	// The form: Japanese first, English on ?lang=en; ?list= preselects.
+	if code, page := get(t, d.BaseURL+"/subscribe?list=kodomo-mirai"); code != 200 || !strings.Contains(page, `<html lang="ja">`) ||
+		!regexp.MustCompile(`value="kodomo-mirai"[^>]*checked`).MatchString(page) || regexp.MustCompile(`value="shimin-katsudo"[^>]*checked`).MatchString(page) {
+		t.Errorf("GET /subscribe?list=kodomo-mirai: %d; want a Japanese page with only kodomo-mirai ticked", code)
+	}
+	if code, page := get(t, d.BaseURL+"/subscribe?lang=en"); code != 200 || !strings.Contains(page, `<html lang="en">`) || !strings.Contains(page, "Future Hall newsletter") {
+		t.Errorf("GET /subscribe?lang=en: %d; want the English page with the lists' English names", code)
 	}
 	// Local mode says loudly, on the admin pages, that mail is captured.
 	if code, page := get(t, d.BaseURL+"/admin/login"); code != 200 || !strings.Contains(page, "captured") {
@@ -229,7 +289,7 @@ func TestAcceptanceIssueBadInput(t *testing.T) {
 		code, body := api(t, d, tok, "POST", "/api/v1/issues", map[string]any{"list": own, "subject": "件名", "body_markdown": tc.body})
 		var e struct{ Error string }
 		json.Unmarshal(body, &e)
-		if code < 400 || code >= 500 || !strings.Contains(e.Error, tc.want) {
+		if !refused(code) || !strings.Contains(e.Error, tc.want) {
 			t.Errorf("template %q: %d %s, want 4xx naming %q", tc.body, code, body, tc.want)
 		}
 	}
@@ -239,25 +299,37 @@ func TestAcceptanceIssueBadInput(t *testing.T) {
 	if code, body := api(t, d, tok, "POST", "/api/v1/issues", []byte(`{"list": "`+own+`", "subject": `)); code != http.StatusBadRequest || !strings.Contains(string(body), `"error"`) {
 		t.Errorf("truncated JSON: %d %s, want 400 {\"error\"}", code, body)
 	}
+	for _, at := range []string{"tomorrow", "2026-12-01 09:00", "2026-13-01T09:00:00+09:00"} {
+		if code, body := api(t, d, tok, "POST", "/api/v1/issues", map[string]any{"list": own, "subject": "件名", "body_markdown": "本文", "send_at": at}); code != http.StatusBadRequest || !strings.Contains(string(body), "send_at") {
+			t.Errorf("send_at %q: %d %s, want 400 naming send_at", at, code, body)
+		}
+	}
 	if code, body := api(t, d, tok, "GET", "/api/v1/issues/999999", nil); code != http.StatusNotFound {
 		t.Errorf("GET an unknown issue: %d %s, want 404", code, body)
 	}
 
 	importCSV(t, d.Data, own, "email,name\nreader@example.jp,<b>読者</b>\n")
 	is := createIssue(t, d, tok, map[string]any{
-		"list": own, "subject": "環境だより",
+		"list": own, "subject": "環境だより <b onmouseover=alert(4)>号外</b>",
 		"body_markdown": "<script>alert(1)</script>\n\n<img src=x onerror=\"alert(2)\">こんにちは {{ .Name }} さん\n\n[link](javascript:alert(3))\n",
 	})
 	sendIssue(t, d, tok, is.ID)
 	waitIssueSent(t, d, tok, is.ID)
-	ms := mailsTo(readCaptured(t, d.Data), "reader@example.jp", "環境だより")
+	ms := mailsTo(readCaptured(t, d.Data), "reader@example.jp", "環境だより <b onmouseover=alert(4)>号外</b>")
 	if len(ms) != 1 {
 		t.Fatalf("%d copies, want 1", len(ms))
 	}
 	html := strings.ToLower(ms[0].Parts["text/html"])
-	for _, raw := range []string{"<script", "onerror", "javascript:", "<b>読者</b>"} {
+	for _, raw := range []string{"<script", "onerror", "javascript:", "<b>読者</b>", "<b onmouseover"} {
 		if strings.Contains(html, raw) {
 			t.Errorf("the HTML part carries %q unsanitised:\n%s", raw, ms[0].Parts["text/html"])
+		}
+	}
+	for _, path := range []string{"/archive/" + own, "/archive/" + own + "/feed.atom"} {
+		code, page := get(t, d.BaseURL+path)
+		low := strings.ToLower(page)
+		if code != 200 || strings.Contains(low, "<b onmouseover") || strings.Contains(low, "<script") || strings.Contains(low, "javascript:") {
+			t.Errorf("GET %s: %d, or the page carries the subject's or body's markup raw:\n%s", path, code, page)
 		}
 	}
 }

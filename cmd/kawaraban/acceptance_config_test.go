@@ -2,6 +2,7 @@ package main
 
 import (
 	"database/sql"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -73,6 +74,11 @@ func TestAcceptanceBackupWhileRunning(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "OUT.db")
 	mustCLI(t, "backup", "--data", d.Data, out)
+	if fi, err := os.Stat(out); err != nil {
+		t.Fatal(err)
+	} else if fi.Mode().Perm()&0o077 != 0 {
+		t.Errorf("backup file mode %v: subscribers' addresses must not be readable by others", fi.Mode())
+	}
 
 	db, err := sql.Open("sqlite3", "file:"+out+"?mode=ro")
 	if err != nil {
@@ -151,5 +157,33 @@ func TestAcceptanceCLIBadUsage(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(existing); string(b) != "precious" {
 		t.Errorf("backup overwrote an existing file")
+	}
+}
+
+// The database holds addresses, password hashes and sessions: like its
+// backups (0600) it must not be readable by other users, even in a data
+// directory the operator made with the usual 0755.
+func TestAcceptanceDatabaseFileModes(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, dir)
+	if code, body := postForm(t, d.BaseURL+"/subscribe", url.Values{"email": {"mode@example.jp"}, "list": {"kodomo-mirai"}}, ""); code != 200 {
+		t.Fatalf("POST /subscribe: %d\n%s", code, body)
+	}
+	var loose []string
+	for _, name := range []string{"kawaraban.db", "kawaraban.db-wal", "kawaraban.db-shm", "token.key"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			continue // -wal/-shm come and go
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			loose = append(loose, fmt.Sprintf("%s %v", name, fi.Mode().Perm()))
+		}
+	}
+	if len(loose) > 0 {
+		t.Errorf("%s readable by other users in an operator-made 0755 data dir", strings.Join(loose, ", "))
 	}
 }

@@ -133,3 +133,39 @@ func TestAcceptanceSigtermMidSend(t *testing.T) {
 		t.Errorf("after SIGTERM and a restart: %d recipients lost, %d duplicates; want none of either", lost, dups)
 	}
 }
+
+// "Every command that reads the database works beside a running daemon" —
+// also while it is busy sending: no "database is locked".
+func TestAcceptanceCLIDuringSend(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d := startDaemon(t, dir)
+	const n = 2000
+	var csv strings.Builder
+	csv.WriteString("email,name\n")
+	for i := range n {
+		fmt.Fprintf(&csv, "b%04d@example.jp,読者%d\n", i, i)
+	}
+	importCSV(t, dir, "choju-sukoyaka", csv.String())
+	token := adminToken(t, dir)
+	is := createIssue(t, d, token, map[string]any{"list": "choju-sukoyaka", "subject": "同時実行の号", "body_markdown": "本文"})
+	sendIssue(t, d, token, is.ID)
+	out := filepath.Join(t.TempDir(), "during.db")
+	runs := 0
+	for i := 0; getIssue(t, d, token, is.ID).Status != "sent" || i < 3; i++ {
+		mustCLI(t, "export", "subscribers", "--data", dir, "--list", "choju-sukoyaka")
+		importCSV(t, dir, "kokusai-koryu", fmt.Sprintf("email,name\nside%d@example.jp,横\n", i))
+		mustCLI(t, "export", "consent", "--data", dir)
+		if i == 0 {
+			mustCLI(t, "backup", "--data", dir, out)
+		}
+		runs++
+		if runs > 200 {
+			t.Fatal("the send did not finish")
+		}
+	}
+	t.Logf("%d rounds of CLI commands during the send", runs)
+	if got := len(exportSubscribers(t, dir, "kokusai-koryu")); got != runs {
+		t.Errorf("%d rows imported beside the send, want %d", got, runs)
+	}
+}

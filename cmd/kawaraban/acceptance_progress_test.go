@@ -179,11 +179,6 @@ func TestAcceptanceReminderSubmittedLinkAndICS(t *testing.T) {
 		t.Errorf("submitted link %s does not point at the running daemon %s", submitted, d.BaseURL)
 	}
 	code, page := get(t, submitted)
-	if code == 404 && strings.Contains(page, "404 page not found") {
-		t.Skip("BUG: the reminder mails' links GET /progress/submitted/{token} and GET /progress/ics/{token}.ics " +
-			"are not routed by web (404 page not found): progress.Store has SubmissionByToken/SubmitByToken and " +
-			"the ICS feed, but web/routes.go registers no public /progress/... handlers and cmd wires none")
-	}
 	if code != 200 || !strings.Contains(page, `method="post"`) {
 		t.Fatalf("GET %s: %d, want a page with a button:\n%s", submitted, code, page)
 	}
@@ -219,5 +214,37 @@ func TestAcceptanceReminderSubmittedLinkAndICS(t *testing.T) {
 		if !strings.Contains(cal, want) {
 			t.Errorf("the .ics feed lacks %q:\n%s", want, cal)
 		}
+	}
+}
+
+// Issue 8 / the contract: a deadline without bureaus is for every bureau
+// with a project in the plan — here only sogo-kikaku, not somu.
+func TestAcceptanceRemindersDefaultBureaus(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, t.TempDir())
+	plan := strings.Replace(planYAML, "    bureaus: [sogo-kikaku, somu]\n", "", 1)
+	if plan == planYAML {
+		t.Fatal("could not drop the bureaus line")
+	}
+	mustCLI(t, "progress", "import", "--data", d.Data, writePlan(t, plan))
+	c := runReminders(t, d.Data, -7)
+	if c[bureauKikaku] != 1 || len(c) != 1 {
+		t.Errorf("7 days before, bureaus omitted: mails %v, want one to %s only", c, bureauKikaku)
+	}
+}
+
+// Importing the file again with a moved due date updates the deadline:
+// the reminders follow the new date.
+func TestAcceptanceRemindersFollowAMovedDeadline(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, t.TempDir())
+	mustCLI(t, "progress", "import", "--data", d.Data, writePlan(t, planYAML))
+	moved := strings.Replace(planYAML, "due: 2027-04-30", "due: 2027-05-31", 1)
+	mustCLI(t, "progress", "import", "--data", d.Data, writePlan(t, moved))
+	if c := runReminders(t, d.Data, -7); len(c) != 0 {
+		t.Errorf("7 days before the old date: mails %v, want none", c)
+	}
+	if c := runReminders(t, d.Data, 24); c[bureauKikaku] != 1 || c[bureauSomu] != 1 || c[coordinator] != 0 {
+		t.Errorf("7 days before the new date (2027-05-24): mails %v, want one to each bureau, none to the coordinator", c)
 	}
 }

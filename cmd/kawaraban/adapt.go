@@ -61,6 +61,12 @@ const systemSendTimeout = 30 * time.Second
 func (a *app) sendSystem(ctx context.Context, msg *mailer.Message) (mailer.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, systemSendTimeout)
 	defer cancel()
+	if msg.ReturnPath == "" && a.e.cfg.Bounce.ReturnPathDomain != "" {
+		// Bounces of system mail come to the bounce mailbox too (not to a
+		// center's inbox), where the policy reads them by the failed
+		// recipient: a mistyped address stops getting confirmation mail.
+		msg.ReturnPath = "bounces@" + a.e.cfg.Bounce.ReturnPathDomain
+	}
 	return a.mail.Send(ctx, msg)
 }
 
@@ -195,7 +201,23 @@ func (r recipients) EachRecipient(ctx context.Context, tx *sql.Tx, listID int64,
 type outbox struct{ a *app }
 
 func (o outbox) Snapshot(ctx context.Context, issueID, listID int64) (int, error) {
-	return o.a.mail.Snapshot(ctx, issueID, listID, recipients(o))
+	n, err := o.a.mail.Snapshot(ctx, issueID, listID, recipients(o))
+	if err != nil {
+		return n, err
+	}
+	// A pause or cancel that came while the snapshot was being made found
+	// no outbox run to stop: apply it now that the run exists.
+	is, err := o.a.issues.ByID(ctx, issueID)
+	if err != nil {
+		return n, err
+	}
+	switch is.Status {
+	case issues.StatusPaused:
+		err = o.a.mail.Pause(ctx, issueID)
+	case issues.StatusCancelled:
+		err = o.a.mail.Cancel(ctx, issueID)
+	}
+	return n, err
 }
 
 var _ issues.Outbox = outbox{}

@@ -32,6 +32,9 @@ func subcommandTable() map[string]subcommand {
 
 // withApp opens the env and the app for a command and closes both after.
 func withApp(ctx context.Context, ef envFlags, stderr io.Writer, opt appOptions, fn func(a *app) error) error {
+	if err := ef.requireData(); err != nil {
+		return err
+	}
 	e, err := openEnv(ctx, ef, "", stderr)
 	if err != nil {
 		return err

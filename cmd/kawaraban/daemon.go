@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"kawaraban/scheduler"
 	"kawaraban/subscribers"
 	"kawaraban/web"
 )
@@ -137,18 +139,67 @@ func (w webSchedules) List(ctx context.Context) ([]web.ScheduleStatus, error) {
 	ss, err := w.a.sched.List(ctx)
 	out := make([]web.ScheduleStatus, 0, len(ss))
 	for _, s := range ss {
-		spec := s.Spec
-		if spec == "" {
-			spec = s.At.Format(time.RFC3339)
-		}
-		st := web.ScheduleStatus{ID: s.ID, Name: s.Kind + ": " + s.Name, Spec: spec, Paused: s.Paused, NextRun: s.Next}
-		if s.Last != nil {
-			st.LastRun = s.Last.At
-		}
-		out = append(out, st)
+		out = append(out, scheduleStatus(s))
 	}
 	return out, err
 }
 
-func (w webSchedules) Pause(ctx context.Context, id int64) error  { return w.a.sched.Pause(ctx, id) }
-func (w webSchedules) Resume(ctx context.Context, id int64) error { return w.a.sched.Resume(ctx, id) }
+// scheduleStatus is a scheduler.Status as web shows it.
+func scheduleStatus(s scheduler.Status) web.ScheduleStatus {
+	spec := s.Spec
+	if spec == "" {
+		spec = s.At.Format(time.RFC3339)
+	}
+	st := web.ScheduleStatus{ID: s.ID, Name: s.Kind + ": " + s.Name, Spec: spec, TZ: s.TZ, Paused: s.Paused, NextRun: s.Next}
+	if s.Kind == jobListRecurring {
+		st.List = s.Target
+	}
+	if s.Last != nil {
+		st.LastRun, st.LastResult, st.LastError = s.Last.At, s.Last.Result, s.Last.Error
+	}
+	return st
+}
+
+func (w webSchedules) Pause(ctx context.Context, id int64) error {
+	return schedErr(w.a.sched.Pause(ctx, id))
+}
+func (w webSchedules) Resume(ctx context.Context, id int64) error {
+	return schedErr(w.a.sched.Resume(ctx, id))
+}
+func (w webSchedules) Remove(ctx context.Context, id int64) error {
+	return schedErr(w.a.sched.Remove(ctx, id))
+}
+
+// AddRecurring stores a list-recurring schedule named by the list, spec
+// and timezone (the same three again is the same schedule).
+func (w webSchedules) AddRecurring(ctx context.Context, listSlug, spec, tz string) (web.ScheduleStatus, error) {
+	if tz == "" {
+		tz = w.a.e.location().String()
+	}
+	sc, err := w.a.sched.Upsert(ctx, scheduler.Schedule{Kind: jobListRecurring, Name: listSlug + " " + spec + " " + tz,
+		Spec: spec, TZ: tz, Target: listSlug})
+	if err != nil {
+		return web.ScheduleStatus{}, schedErr(err)
+	}
+	st, err := w.a.sched.ByID(ctx, sc.ID)
+	if err != nil {
+		return web.ScheduleStatus{}, schedErr(err)
+	}
+	return scheduleStatus(st), nil
+}
+
+// schedErr turns the scheduler's errors into web's: a bad spec or
+// timezone is the user's to correct, with the scheduler's reason.
+func schedErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, scheduler.ErrInvalidSpec):
+		return &web.InputError{Field: "spec", Message: err.Error(), MessageJA: "実行時期の指定が正しくありません: " + err.Error()}
+	case errors.Is(err, scheduler.ErrUnknownTimezone):
+		return &web.InputError{Field: "tz", Message: err.Error(), MessageJA: "タイムゾーンが見つかりません: " + err.Error()}
+	case errors.Is(err, scheduler.ErrNotFound):
+		return fmt.Errorf("%w: %w", web.ErrNotFound, err)
+	}
+	return err
+}

@@ -235,3 +235,16 @@ func TestSecondDaemonOnSameDataRefused(t *testing.T) {
 		t.Fatalf("second daemon: %v %s", err, out)
 	}
 }
+
+func TestCommandRefusesMissingDataDir(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "typo")
+	out, err := exec.Command(kawarabanBinary(t), "export", "subscribers", "--data", dir, "--list", "shimin-katsudo").CombinedOutput()
+	var ee *exec.ExitError
+	if !errorsAs(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), dir) {
+		t.Fatalf("exit %v, output %s", err, out)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Fatal("the mistyped data directory was created")
+	}
+}

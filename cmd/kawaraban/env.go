@@ -29,6 +29,20 @@ func (e *envFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&e.data, "data", "kawaraban-data", "local-mode data directory")
 }
 
+// requireData refuses a local-mode data directory that holds no database:
+// a mistyped --data must not import into a new database nobody reads.
+// Only serve creates one.
+func (e envFlags) requireData() error {
+	if e.config != "" {
+		return nil
+	}
+	path := filepath.Join(e.data, "kawaraban.db")
+	if _, err := os.Stat(path); err != nil {
+		return badUsage("--data %s: no kawaraban database there (%s); start `kawaraban serve --data %s` once, or check the path", e.data, path, e.data)
+	}
+	return nil
+}
+
 // env is what a command needs: the config (real or local-mode), the
 // database, the logger and the link signer.
 type env struct {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"kawaraban/issues"
 	"kawaraban/scheduler"
 )
 
@@ -18,7 +19,15 @@ const (
 	jobReminders    = "reminders"    // daily progress reminders
 	jobDigest       = "digest"       // weekly digest to the coordinator
 	jobHousekeeping = "housekeeping" // expiry, retention, PRAGMA optimize
+	// jobListRecurring sends a list's oldest ready draft (target: the
+	// list's slug), e.g. monthly on the first Monday.
+	jobListRecurring = "list-recurring"
 )
+
+// errNoReadyDraft is a recurring list schedule's fire that found nothing
+// to send; the scheduler records it as the fire's error so the admin sees
+// why nothing went out.
+var errNoReadyDraft = errors.New("no draft ready to send (drafts needing approval must be approved first)")
 
 // newScheduler registers every job kind and declares the system schedules
 // (idempotently: a schedule an operator paused stays paused).
@@ -38,6 +47,7 @@ func (a *app) newScheduler(ctx context.Context) (*scheduler.Scheduler, error) {
 		return a.progress.SendDigest(ctx, time.Now())
 	}, scheduler.KindDefaults{Policy: scheduler.RunOnce, MaxLateness: 3 * 24 * time.Hour})
 	s.Register(jobHousekeeping, a.housekeeping, scheduler.KindDefaults{Policy: scheduler.Skip})
+	s.Register(jobListRecurring, a.sendOldestReady, scheduler.KindDefaults{Policy: scheduler.RunOnce})
 	for _, sc := range []scheduler.Schedule{
 		{Kind: jobIssuesDue, Name: "due issues", Spec: "@every 1m"},
 		{Kind: jobReminders, Name: "daily reminders", Spec: "0 9 * * *"},
@@ -108,4 +118,88 @@ func (a *app) housekeeping(ctx context.Context, _ scheduler.Fire) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// sendOldestReady is a recurring list schedule's fire: it sends the list's
+// oldest draft that may be sent (approved, when it needs approval) and
+// kicks the due loop. A resumed fire (the daemon stopped mid-job) first
+// checks whether it already sent one, so a fire never sends two issues.
+func (a *app) sendOldestReady(ctx context.Context, f scheduler.Fire) error {
+	l, err := a.subs.ListBySlug(ctx, f.Target)
+	if err != nil {
+		return fmt.Errorf("recurring send for list %q: %w", f.Target, err)
+	}
+	if f.Resumed {
+		sent, err := a.sentByScheduler(ctx, l.ID, f.At)
+		if err != nil {
+			return fmt.Errorf("recurring send for list %q: %w", f.Target, err)
+		}
+		if sent {
+			a.kick()
+			return nil
+		}
+	}
+	is, ok, err := a.oldestReady(ctx, l.ID)
+	if err != nil {
+		return fmt.Errorf("recurring send for list %q: %w", f.Target, err)
+	}
+	if !ok {
+		a.e.log.Warn("recurring schedule found no draft to send", "list", f.Target, "fire_id", f.ID)
+		return fmt.Errorf("recurring send for list %q: %w", f.Target, errNoReadyDraft)
+	}
+	if _, err := a.issues.SendNow(ctx, is.ID, issues.Actor{Login: "scheduler", Source: "scheduler"}); err != nil {
+		return fmt.Errorf("recurring send for list %q: issue %d: %w", f.Target, is.ID, err)
+	}
+	a.e.log.Info("recurring schedule sends issue", "list", f.Target, "issue_id", is.ID, "fire_id", f.ID)
+	a.kick()
+	return nil
+}
+
+// oldestReady finds the list's oldest draft that SendNow accepts.
+func (a *app) oldestReady(ctx context.Context, listID int64) (issues.Issue, bool, error) {
+	var best issues.Issue
+	found := false
+	const page = 200
+	for off := 0; ; off += page {
+		iss, err := a.issues.ListByList(ctx, listID, issues.Page{Limit: page, Offset: off})
+		if err != nil {
+			return issues.Issue{}, false, err
+		}
+		for _, is := range iss {
+			if is.Status != issues.StatusDraft || (is.RequireApproval && is.ApprovedBy == "") {
+				continue
+			}
+			if !found || is.ID < best.ID {
+				best, found = is, true
+			}
+		}
+		if len(iss) < page {
+			return best, found, nil
+		}
+	}
+}
+
+// sentByScheduler reports whether the scheduler sent a draft of the list
+// at or after since (a resumed fire's own earlier run).
+func (a *app) sentByScheduler(ctx context.Context, listID int64, since time.Time) (bool, error) {
+	iss, err := a.issues.ListByList(ctx, listID, issues.Page{Limit: 50})
+	if err != nil {
+		return false, err
+	}
+	for _, is := range iss {
+		if is.Status == issues.StatusDraft || is.UpdatedAt.Before(since) {
+			continue
+		}
+		evs, err := a.issues.Events(ctx, is.ID)
+		if err != nil {
+			return false, err
+		}
+		for _, ev := range evs {
+			// The due loop also acts as "scheduler", but never on a draft.
+			if ev.Actor == "scheduler" && ev.From == issues.StatusDraft && !ev.At.Before(since) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }

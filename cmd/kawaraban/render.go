@@ -134,6 +134,11 @@ func (r *issueRenderer) message(l subscribers.List, listID string, parts templat
 // editor's test send goes to to). Links point at the archive, since the
 // sample is nobody's subscription.
 func (r *issueRenderer) preview(ctx context.Context, listID int64, subject, md, to string) (*mailer.Message, error) {
+	return r.previewFor(ctx, listID, subject, md, templates.Recipient{Email: to})
+}
+
+// previewFor renders an issue for rc (its links are placeholders).
+func (r *issueRenderer) previewFor(ctx context.Context, listID int64, subject, md string, rc templates.Recipient) (*mailer.Message, error) {
 	l, err := r.a.subs.ListByID(ctx, listID)
 	if err != nil {
 		return nil, err
@@ -146,11 +151,10 @@ func (r *issueRenderer) preview(ctx context.Context, listID int64, subject, md, 
 		return nil, err
 	}
 	base := r.a.e.cfg.BaseURL
-	parts, err := p.Render(templates.Recipient{
-		Name: "", Email: to, UnsubscribeURL: base + "/unsubscribe/preview", PreferencesURL: base + "/preferences/preview",
-	})
+	rc.UnsubscribeURL, rc.PreferencesURL = base+"/unsubscribe/preview", base+"/preferences/preview"
+	parts, err := p.Render(rc)
 	if err != nil {
 		return nil, err
 	}
-	return r.message(l, listIDHeader(l), parts, to, "", "", 0, 0), nil
+	return r.message(l, listIDHeader(l), parts, rc.Email, "", "", 0, 0), nil
 }

@@ -120,6 +120,11 @@ func (w webSubscriberAdmin) Search(ctx context.Context, listSlug, query string, 
 	return out, webErr(err)
 }
 
+func (w webSubscriberAdmin) SubscriberLists(ctx context.Context, subscriberID int64) ([]string, error) {
+	slugs, err := w.a.subs.SubscriberLists(ctx, subscriberID)
+	return slugs, webErr(err)
+}
+
 func (w webSubscriberAdmin) History(ctx context.Context, subscriberID int64) ([]web.HistoryEvent, error) {
 	evs, err := w.a.subs.History(ctx, subscriberID)
 	out := make([]web.HistoryEvent, 0, len(evs))
@@ -131,8 +136,12 @@ func (w webSubscriberAdmin) History(ctx context.Context, subscriberID int64) ([]
 		out = append(out, web.HistoryEvent{At: e.At, Kind: e.Event, List: e.ListSlug, Source: e.Source, Detail: detail})
 	}
 	if bs, err := w.a.bounces.List(ctx, bounces.Filter{SubscriberID: subscriberID, PerPage: 100}); err == nil {
+		// A bounce belongs to its issue's list, so web shows it only to
+		// those who may view that list.
+		wb := webBounces{w.a}
 		for _, b := range bs {
-			out = append(out, web.HistoryEvent{At: b.Received, Kind: "bounce", Source: string(b.Class), Detail: b.Explanation()})
+			out = append(out, web.HistoryEvent{At: b.Received, Kind: "bounce", List: wb.listOf(ctx, b.IssueID),
+				Source: string(b.Class), Detail: b.Explanation()})
 		}
 	}
 	return out, webErr(err)
@@ -235,6 +244,13 @@ func (w webIssues) issue(ctx context.Context, is issues.Issue, err error) (web.I
 	}
 	if p, err := w.a.mail.Progress(ctx, is.ID); err == nil {
 		out.Counts = web.Counts{Queued: p.Queued, Sending: p.Sending, Sent: p.Sent, Failed: p.Failed, Bounced: p.Bounced, Skipped: p.Skipped}
+	}
+	if is.SendAt != nil && (is.Status == issues.StatusSending || is.Status == issues.StatusSent) {
+		// "Unsubscribed" on the dashboard: opt-outs from the list in the
+		// week after the issue went out.
+		if n, err := w.a.subs.OptOuts(ctx, is.ListID, *is.SendAt, is.SendAt.Add(7*24*time.Hour)); err == nil {
+			out.Counts.Unsubscribed = n
+		}
 	}
 	return out, nil
 }
@@ -397,6 +413,18 @@ type webRenderer struct{ a *app }
 
 func (w webRenderer) Preview(ctx context.Context, listID int64, subject, markdown string) (web.Parts, error) {
 	msg, err := w.a.render.preview(ctx, listID, subject, markdown, "")
+	if err != nil {
+		return web.Parts{}, &web.InputError{Field: "body_markdown", Message: err.Error(), MessageJA: "本文を確認してください: " + err.Error()}
+	}
+	return web.Parts{Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML}, nil
+}
+
+func (w webRenderer) PreviewFor(ctx context.Context, listID int64, subject, markdown string, subscriberID int64) (web.Parts, error) {
+	rc, err := w.a.subs.RecipientOf(ctx, listID, subscriberID)
+	if err != nil {
+		return web.Parts{}, webErr(err)
+	}
+	msg, err := w.a.render.previewFor(ctx, listID, subject, markdown, templates.Recipient{Name: rc.Name, Email: rc.Email, Fields: rc.Attributes})
 	if err != nil {
 		return web.Parts{}, &web.InputError{Field: "body_markdown", Message: err.Error(), MessageJA: "本文を確認してください: " + err.Error()}
 	}
