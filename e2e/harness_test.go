@@ -327,7 +327,7 @@ func (d *daemon) kill9() {
 func (d *daemon) cleanup() {
 	d.stop()
 	if dir := os.Getenv("KAWARABAN_ARTIFACTS"); dir != "" {
-		if b, err := os.ReadFile(d.logPath); err == nil {
+		if b, err := os.ReadFile(d.logPath); err == nil && os.MkdirAll(dir, 0o755) == nil {
 			_ = os.WriteFile(filepath.Join(dir, d.name+"-daemon.log"), b, 0o644)
 		}
 	}
