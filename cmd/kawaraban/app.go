@@ -132,7 +132,10 @@ func (a *app) mailerOptions() mailer.Options {
 		ReturnPathDomain: c.Bounce.ReturnPathDomain, Signer: a.e.signer,
 		CFBLAddress: c.Sending.CFBLAddress,
 		Workers:     c.Sending.Workers, BatchSize: c.Sending.BatchSize, MaxRetryAge: c.Sending.MaxRetryAge.D(),
-		Logger: a.e.log, Registerer: a.reg,
+		// The documented in-flight window (config.example.yaml): at most
+		// this many recipients can get a second copy after a crash.
+		InFlight: c.Sending.Workers * c.Sending.BatchSize,
+		Logger:   a.e.log, Registerer: a.reg,
 		Renderer: a.render, Bounces: sendFailures{a}, OnIssueDone: a.issueDone,
 	}
 	if a.e.local {
