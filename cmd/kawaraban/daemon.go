@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -110,9 +111,7 @@ func (d *daemon) run(ctx context.Context, ln net.Listener) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := r.run(workCtx); err != nil && workCtx.Err() == nil {
-				log.Error("runner stopped", "runner", r.name, "err", err)
-			}
+			superviseRunner(workCtx, log, r)
 		}()
 	}
 	// Timeouts keep slow clients from tying the public endpoints up.
@@ -202,4 +201,26 @@ func schedErr(err error) error {
 		return fmt.Errorf("%w: %w", web.ErrNotFound, err)
 	}
 	return err
+}
+
+// superviseRunner runs r until ctx ends. A part that stops with an error
+// while the daemon runs (the outbox after its database writes kept
+// failing, the IMAP reader after a bug) is started again after a pause
+// that grows to a minute, so one bad spell does not leave the daemon up
+// but no longer sending. Each part resumes from its tables on start.
+func superviseRunner(ctx context.Context, log *slog.Logger, r runner) {
+	wait := 5 * time.Second
+	for {
+		err := r.run(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		log.Error("runner stopped; restarting", "runner", r.name, "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Minute)
+	}
 }
