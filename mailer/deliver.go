@@ -22,6 +22,12 @@ func (m *Mailer) deliver(ctx context.Context, d Delivery) result {
 	if ctx.Err() != nil {
 		return result{d: d, status: StatusQueued}
 	}
+	if d.skip {
+		return result{d: d, status: StatusSkipped, note: "recipient left or was suppressed after the snapshot"}
+	}
+	if d.hold {
+		return result{d: d, status: StatusQueued, next: m.now().Add(time.Second)}
+	}
 	domain := Domain(d.Email)
 	now := m.now()
 	if open := m.opt.Window.Next(now, domain); open.After(now) {

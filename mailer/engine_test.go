@@ -440,3 +440,61 @@ func TestRunStopsWhenResultsCannotBeRecorded(t *testing.T) {
 		t.Error("unrecorded deliveries should stay sending for the next start")
 	}
 }
+
+// unwantedChecker says "left" addresses no longer want mail; it fails once
+// when failFirst is set, and counts its calls.
+type unwantedChecker struct {
+	mu        sync.Mutex
+	calls     int
+	failFirst bool
+}
+
+func (c *unwantedChecker) Unwanted(ctx context.Context, ds []Delivery) (map[int64]bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls++
+	if c.failFirst && c.calls == 1 {
+		return nil, errors.New("database is locked")
+	}
+	out := map[int64]bool{}
+	for _, d := range ds {
+		if strings.HasPrefix(d.Email, "left") {
+			out[d.ID] = true
+		}
+	}
+	return out, nil
+}
+
+// An opt-out after the snapshot is honoured at send time, checked once per
+// claimed batch; a failed check holds the batch instead of sending unchecked.
+func TestCheckerSkipsUnwantedPerBatch(t *testing.T) {
+	t.Parallel()
+	for _, failFirst := range []bool{false, true} {
+		c := &unwantedChecker{failFirst: failFirst}
+		e := newEngine(t, nil, func(o *Options) { o.Checker = c; o.BatchSize = 50 })
+		var addrs []string
+		for i := range 120 {
+			prefix := "stay"
+			if i%3 == 0 {
+				prefix = "left"
+			}
+			addrs = append(addrs, fmt.Sprintf("%s%d@example.jp", prefix, i))
+		}
+		e.send(t, addrs, 20*time.Second)
+		for _, a := range addrs {
+			want, status := 1, StatusSent
+			if strings.HasPrefix(a, "left") {
+				want, status = 0, StatusSkipped
+			}
+			if n := e.sink.count(a); n != want {
+				t.Errorf("failFirst=%v: %s got %d copies, want %d", failFirst, a, n, want)
+			}
+			if r := e.row(t, a); r.status != status {
+				t.Errorf("failFirst=%v: %s is %s, want %s", failFirst, a, r.status, status)
+			}
+		}
+		if c.calls > 10 {
+			t.Errorf("checker called %d times for 120 deliveries: want once per batch", c.calls)
+		}
+	}
+}

@@ -127,7 +127,9 @@ type Options struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 
-	Renderer    Renderer
+	Renderer Renderer
+	// Checker, when set, re-checks each claimed batch before sending.
+	Checker     Checker
 	Bounces     BounceRecorder
 	OnIssueDone func(ctx context.Context, issueID int64)
 }

@@ -48,6 +48,15 @@ type Delivery struct {
 	Attempts                  int
 
 	firstAttempt time.Time // zero before the first attempt
+	skip         bool      // the Checker said the recipient no longer wants it
+	hold         bool      // the Checker could not answer: try again shortly
+}
+
+// Checker re-checks a claimed batch just before it is sent and returns the
+// ids of the deliveries whose recipient no longer wants them (unsubscribed
+// or suppressed since the snapshot); those end "skipped".
+type Checker interface {
+	Unwanted(ctx context.Context, ds []Delivery) (map[int64]bool, error)
 }
 
 // Renderer makes the personal message for a delivery. It may return ErrSkip

@@ -124,6 +124,7 @@ func (m *Mailer) dispatch(ctx context.Context, jobs chan<- Delivery, slots chan 
 			ds, n = nil, 0 // the slots are free already
 		}
 		freeSlots(slots, n-len(ds))
+		m.recheck(ctx, ds)
 		for _, d := range ds {
 			jobs <- d // never blocks forever: workers drain jobs
 		}
@@ -406,4 +407,28 @@ func (m *Mailer) backoff(attempts int) time.Duration {
 	}
 	j := time.Duration(rand.Int64N(int64(d)/5*2+1)) - d/5
 	return d + j
+}
+
+// recheck asks the Checker, once per claimed batch, which deliveries are no
+// longer wanted (the recipient left or was suppressed after the snapshot),
+// so an opt-out is honoured up to the moment of sending at the cost of one
+// query per batch rather than one per message. If the check fails the batch
+// is held back for a moment rather than sent unchecked.
+func (m *Mailer) recheck(ctx context.Context, ds []Delivery) {
+	if m.opt.Checker == nil || len(ds) == 0 {
+		return
+	}
+	unwanted, err := m.opt.Checker.Unwanted(ctx, ds)
+	if err != nil {
+		if ctx.Err() == nil {
+			m.log.Error("re-checking recipients", "err", err)
+		}
+		for i := range ds {
+			ds[i].hold = true
+		}
+		return
+	}
+	for i := range ds {
+		ds[i].skip = unwanted[ds[i].ID]
+	}
 }

@@ -136,7 +136,7 @@ func (a *app) mailerOptions() mailer.Options {
 		// this many recipients can get a second copy after a crash.
 		InFlight: c.Sending.Workers * c.Sending.BatchSize,
 		Logger:   a.e.log, Registerer: a.reg,
-		Renderer: a.render, Bounces: sendFailures{a}, OnIssueDone: a.issueDone,
+		Renderer: a.render, Checker: a.render, Bounces: sendFailures{a}, OnIssueDone: a.issueDone,
 	}
 	if a.e.local {
 		// The local relay answers at once; retry quickly so a restarted

@@ -15,8 +15,9 @@ import (
 // issueRenderer renders one delivery of an issue for the outbox
 // (mailer.Renderer). The Markdown, layout and sanitising work is done once
 // per issue (templates.Prepare) and cached; per recipient only the personal
-// parts and links change. It re-checks the subscription first, so an
-// opt-out between snapshot and send is honoured at once.
+// parts and links change. As the mailer's Checker it re-checks each claimed
+// batch against the subscriptions, so an opt-out between snapshot and send
+// is honoured at once, with one query per batch.
 type issueRenderer struct {
 	a  *app
 	mu sync.Mutex
@@ -79,13 +80,6 @@ func (r *issueRenderer) Render(ctx context.Context, d mailer.Delivery) (*mailer.
 	pi, err := r.issue(ctx, d.IssueID)
 	if err != nil {
 		return nil, err
-	}
-	ok, err := r.a.subs.Eligible(ctx, pi.list.ID, []int64{d.SubscriberID})
-	if err != nil {
-		return nil, err
-	}
-	if !ok[d.SubscriberID] {
-		return nil, mailer.ErrSkip
 	}
 	subs := r.a.subs
 	unsub := subs.UnsubscribeURL(d.SubscriberID, pi.list.ID)
@@ -157,4 +151,37 @@ func (r *issueRenderer) previewFor(ctx context.Context, listID int64, subject, m
 		return nil, err
 	}
 	return r.message(l, listIDHeader(l), parts, rc.Email, "", "", 0, 0), nil
+}
+
+// Unwanted implements mailer.Checker: the deliveries of a claimed batch
+// whose recipient is no longer confirmed on the issue's list, or is
+// suppressed.
+func (r *issueRenderer) Unwanted(ctx context.Context, ds []mailer.Delivery) (map[int64]bool, error) {
+	byIssue := map[int64][]mailer.Delivery{}
+	for _, d := range ds {
+		byIssue[d.IssueID] = append(byIssue[d.IssueID], d)
+	}
+	out := map[int64]bool{}
+	for issueID, group := range byIssue {
+		// The list id only: an issue that cannot be prepared still gets
+		// its recipients checked, and then fails in Render.
+		is, err := r.a.issues.ByID(ctx, issueID)
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]int64, len(group))
+		for i, d := range group {
+			ids[i] = d.SubscriberID
+		}
+		ok, err := r.a.subs.Eligible(ctx, is.ListID, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range group {
+			if !ok[d.SubscriberID] {
+				out[d.ID] = true
+			}
+		}
+	}
+	return out, nil
 }
