@@ -31,6 +31,7 @@ import (
 	"kawaraban/localmail"
 	"kawaraban/mailer"
 	"kawaraban/store"
+	"kawaraban/templates"
 	"kawaraban/token"
 )
 
@@ -112,6 +113,10 @@ func sendIssue(addr string, n, conns, workers int) (result, error) {
 	if err != nil {
 		return r, err
 	}
+	rend, err := newRenderer(signer)
+	if err != nil {
+		return r, err
+	}
 	host, portStr, _ := strings.Cut(addr, ":")
 	port, _ := strconv.Atoi(portStr)
 	done := make(chan int64, 1)
@@ -119,7 +124,7 @@ func sendIssue(addr string, n, conns, workers int) (result, error) {
 		Relays:  []mailer.Relay{{Host: host, Port: port, TLS: mailer.TLSNone, MaxConns: conns}},
 		Workers: workers,
 		Signer:  signer, ReturnPathDomain: "bounce.city.example.jp",
-		Renderer:    newRenderer(signer),
+		Renderer:    rend,
 		OnIssueDone: func(ctx context.Context, id int64) { done <- id },
 	})
 	if err != nil {
@@ -263,27 +268,44 @@ func peakRSSKB() int {
 	return 0
 }
 
-// renderer personalises a cached issue per recipient, as the templates
-// adapter does: greeting, signed unsubscribe link; body rendered once.
+// renderer personalises the issue per recipient the way the daemon does:
+// templates.Prepare once (Markdown, sanitising, layout and the legal
+// footer), then Prepared.Render per recipient with its signed links.
 type renderer struct {
-	signer     *token.Signer
-	text, html string
+	signer *token.Signer
+	p      *templates.Prepared
+	list   templates.ListInfo
 }
 
-func newRenderer(s *token.Signer) *renderer {
-	para := "京都市では、市民の皆さまの市政への参加を進めるため、さまざまな取組を行っています。今号では、市民参加推進フォーラムの開催と、区民まちづくり会議の報告をお届けします。\n"
-	return &renderer{signer: s, text: strings.Repeat(para, 4), html: "<p>" + strings.Repeat(para, 4) + "</p>"}
+func newRenderer(s *token.Signer) (*renderer, error) {
+	set, err := templates.New(templates.Options{})
+	if err != nil {
+		return nil, err
+	}
+	para := "京都市では、市民の皆さまの市政への参加を進めるため、さまざまな取組を行っています。今号では、市民参加推進フォーラムの開催と、区民まちづくり会議の報告をお届けします。\n\n"
+	list := templates.ListInfo{Slug: "sanka", NameJA: "市民参加通信", NameEN: "Sanka", FromName: "京都市 市民参加推進",
+		FromAddress: "news@city.example.jp", PostalAddress: "〒604-8571 京都市中京区", Contact: "075-000-0000", NameFallback: "読者"}
+	p, err := set.Prepare(templates.IssueInput{List: list, IssueID: 1, Subject: "【市民参加】第12号 フォーラムのお知らせ",
+		Markdown:   "{{ .Name }} 様\n\n" + strings.Repeat(para, 4) + "[詳しくはこちら](https://www.city.kyoto.lg.jp/)\n",
+		ArchiveURL: "https://city.example.jp/archive/sanka/1", Date: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		return nil, err
+	}
+	return &renderer{signer: s, p: p, list: list}, nil
 }
 
 func (r *renderer) Render(ctx context.Context, d mailer.Delivery) (*mailer.Message, error) {
 	unsub := r.signer.Sign("unsubscribe", token.IDs(d.SubscriberID, 1), time.Time{})
 	url := "https://city.example.jp/unsubscribe/" + unsub
+	parts, err := r.p.Render(templates.Recipient{Name: d.Name, Email: d.Email, UnsubscribeURL: url,
+		PreferencesURL: "https://city.example.jp/preferences/" + r.signer.Sign("prefs", token.IDs(d.SubscriberID), time.Time{})})
+	if err != nil {
+		return nil, err
+	}
 	return &mailer.Message{
-		FromName: "京都市 市民参加推進", FromAddress: "news@city.example.jp",
+		FromName: r.list.FromName, FromAddress: r.list.FromAddress,
 		To: d.Email, ToName: d.Name,
-		Subject:           "【市民参加】第12号 フォーラムのお知らせ",
-		Text:              d.Name + " 様\n\n" + r.text + "\n配信停止: " + url + "\n",
-		HTML:              "<p>" + d.Name + " 様</p>" + r.html + `<p><a href="` + url + `">配信停止</a></p>`,
+		Subject: parts.Subject, Text: parts.Text, HTML: parts.HTML,
 		ListID:            "sanka <sanka.city.example.jp>",
 		UnsubscribeURL:    url,
 		UnsubscribeMailto: "mailto:unsubscribe+" + unsub + "@city.example.jp",
