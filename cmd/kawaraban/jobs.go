@@ -15,7 +15,6 @@ import (
 // what they do; these functions are the only place the two meet.
 const (
 	jobIssueSend    = "issue-send"   // one-off: an issue's send_at
-	jobIssuesDue    = "issues-due"   // recurring backstop for due issues
 	jobReminders    = "reminders"    // daily progress reminders
 	jobDigest       = "digest"       // weekly digest to the coordinator
 	jobHousekeeping = "housekeeping" // expiry, retention, PRAGMA optimize
@@ -38,7 +37,6 @@ func (a *app) newScheduler(ctx context.Context) (*scheduler.Scheduler, error) {
 	}
 	startDue := func(ctx context.Context, _ scheduler.Fire) error { return a.startDue(ctx) }
 	s.Register(jobIssueSend, startDue, scheduler.KindDefaults{Policy: scheduler.RunOnce})
-	s.Register(jobIssuesDue, startDue, scheduler.KindDefaults{Policy: scheduler.Skip})
 	s.Register(jobReminders, func(ctx context.Context, f scheduler.Fire) error {
 		_, err := a.progress.RunReminders(ctx, time.Now(), false)
 		return err
@@ -49,7 +47,6 @@ func (a *app) newScheduler(ctx context.Context) (*scheduler.Scheduler, error) {
 	s.Register(jobHousekeeping, a.housekeeping, scheduler.KindDefaults{Policy: scheduler.Skip})
 	s.Register(jobListRecurring, a.sendOldestReady, scheduler.KindDefaults{Policy: scheduler.RunOnce})
 	for _, sc := range []scheduler.Schedule{
-		{Kind: jobIssuesDue, Name: "due issues", Spec: "@every 1m"},
 		{Kind: jobReminders, Name: "daily reminders", Spec: "0 9 * * *"},
 		{Kind: jobDigest, Name: "weekly digest", Spec: "0 9 * * 1"},
 		{Kind: jobHousekeeping, Name: "housekeeping", Spec: "@hourly"},
