@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -40,20 +41,35 @@ func TestUpgradeFromOlderVersion(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "k.db")
-	db, err := Open(ctx, path, Options{})
+	// A database made by an older kawaraban: only migration 1 applied.
+	old, err := sql.Open("sqlite3", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Pretend the database stopped at version 1: drop what later
-	// migrations made is not needed, reopening must be a no-op upgrade.
-	db.Close()
-	db, err = Open(ctx, path, Options{})
+	ms, err := Migrations()
 	if err != nil {
-		t.Fatalf("reopen: %v", err)
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(ms[0].SQL + "; PRAGMA user_version = 1"); err != nil {
+		t.Fatal(err)
+	}
+	old.Exec("INSERT INTO meta(key, value) VALUES ('kept', 'yes')")
+	old.Close()
+	db, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatalf("upgrade: %v", err)
 	}
 	defer db.Close()
-	if v, _ := SchemaVersion(ctx, db); v != LatestVersion() {
-		t.Fatalf("version %d after reopen", v)
+	if v, _ := SchemaVersion(ctx, db); v != LatestVersion() || v < 2 {
+		t.Fatalf("version %d after upgrade, want %d", v, LatestVersion())
+	}
+	var kept string
+	if err := db.QueryRow("SELECT value FROM meta WHERE key = 'kept'").Scan(&kept); err != nil || kept != "yes" {
+		t.Fatalf("data from before the upgrade: %q %v", kept, err)
+	}
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM sqlite_master WHERE name = 'deliveries'").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("later migrations not applied: %d %v", n, err)
 	}
 }
 

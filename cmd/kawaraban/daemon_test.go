@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -196,17 +197,9 @@ func TestCorruptDatabaseRefused(t *testing.T) {
 		t.Fatal("corrupt database was overwritten")
 	}
 	var ee *exec.ExitError
-	if !errorsAs(err, &ee) || ee.ExitCode() == 0 {
+	if !errors.As(err, &ee) || ee.ExitCode() == 0 {
 		t.Fatalf("exit %v", err)
 	}
-}
-
-func errorsAs(err error, target **exec.ExitError) bool {
-	e, ok := err.(*exec.ExitError)
-	if ok {
-		*target = e
-	}
-	return ok
 }
 
 func TestVersion(t *testing.T) {
@@ -221,7 +214,7 @@ func TestUnknownCommandExits2(t *testing.T) {
 	t.Parallel()
 	err := exec.Command(kawarabanBinary(t), "frobnicate").Run()
 	var ee *exec.ExitError
-	if !errorsAs(err, &ee) || ee.ExitCode() != 2 {
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
 		t.Fatalf("exit %v, want 2", err)
 	}
 }
@@ -241,7 +234,7 @@ func TestCommandRefusesMissingDataDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "typo")
 	out, err := exec.Command(kawarabanBinary(t), "export", "subscribers", "--data", dir, "--list", "shimin-katsudo").CombinedOutput()
 	var ee *exec.ExitError
-	if !errorsAs(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), dir) {
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), dir) {
 		t.Fatalf("exit %v, output %s", err, out)
 	}
 	if _, err := os.Stat(dir); err == nil {
