@@ -266,13 +266,22 @@ func (w webIssues) draft(ctx context.Context, d web.Draft) (issues.Draft, error)
 	return out, nil
 }
 
+// check renders the draft for its real list, so a template error or a list
+// without its legal sender details is refused when saved, not at send time.
+func (w webIssues) check(ctx context.Context, d web.Draft) error {
+	if _, err := w.a.render.preview(ctx, d.ListID, d.Subject, d.BodyMarkdown, ""); err != nil {
+		return &web.InputError{Field: "body_markdown", Message: err.Error(), MessageJA: "本文またはリストの設定に誤りがあります: " + err.Error()}
+	}
+	return nil
+}
+
 func (w webIssues) Create(ctx context.Context, d web.Draft) (web.Issue, error) {
 	dr, err := w.draft(ctx, d)
 	if err != nil {
 		return web.Issue{}, err
 	}
-	if _, err := w.a.render.preview(ctx, d.ListID, d.Subject, d.BodyMarkdown, ""); err != nil {
-		return web.Issue{}, &web.InputError{Field: "body_markdown", Message: err.Error(), MessageJA: "本文またはリストの設定に誤りがあります: " + err.Error()}
+	if err := w.check(ctx, d); err != nil {
+		return web.Issue{}, err
 	}
 	is, err := w.a.issues.Create(ctx, dr)
 	return w.issue(ctx, is, err)
@@ -281,6 +290,9 @@ func (w webIssues) Create(ctx context.Context, d web.Draft) (web.Issue, error) {
 func (w webIssues) Update(ctx context.Context, id int64, d web.Draft) (web.Issue, error) {
 	dr, err := w.draft(ctx, d)
 	if err != nil {
+		return web.Issue{}, err
+	}
+	if err := w.check(ctx, d); err != nil {
 		return web.Issue{}, err
 	}
 	is, err := w.a.issues.Update(ctx, id, dr, actor(d.Author))
