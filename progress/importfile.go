@@ -210,7 +210,20 @@ func (p *planFile) required(n *yaml.Node, key string, have map[string]bool, name
 	}
 }
 
+// contact reads an entry of contacts: (bureau, name_ja, email required).
 func (p *planFile) contact(n *yaml.Node, key string) {
+	p.bureauEntry(n, key, "bureau", "name_ja", "email")
+}
+
+// bureau reads an entry of bureaus: in the seed's format (id, name_ja
+// required; no address yet).
+func (p *planFile) bureau(n *yaml.Node, key string) {
+	p.bureauEntry(n, key, "bureau", "name_ja")
+}
+
+// bureauEntry reads one bureau with its contact details; "id" and
+// "bureau" name the same key, so the two sections share one reader.
+func (p *planFile) bureauEntry(n *yaml.Node, key string, required ...string) {
 	c := contactIn{line: n.Line}
 	have := map[string]bool{}
 	eachKey(n, func(k string, kn, v *yaml.Node) {
@@ -233,28 +246,7 @@ func (p *planFile) contact(n *yaml.Node, key string) {
 			p.warn(kn, kk, "unknown key ignored")
 		}
 	})
-	p.required(n, key, have, "bureau", "name_ja", "email")
-	p.contacts = append(p.contacts, c)
-}
-
-func (p *planFile) bureau(n *yaml.Node, key string) {
-	c := contactIn{line: n.Line}
-	have := map[string]bool{}
-	eachKey(n, func(k string, kn, v *yaml.Node) {
-		have[k] = true
-		kk := key + "." + k
-		switch k {
-		case "id", "bureau":
-			c.bureau, have["id"] = p.slug(v, kk), true
-		case "name_ja":
-			c.nameJa = p.str(v, kk)
-		case "name_en":
-			c.nameEn = p.str(v, kk)
-		default:
-			p.warn(kn, kk, "unknown key ignored")
-		}
-	})
-	p.required(n, key, have, "id", "name_ja")
+	p.required(n, key, have, required...)
 	p.contacts = append(p.contacts, c)
 }
 
