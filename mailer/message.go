@@ -3,12 +3,15 @@ package mailer
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math/bits"
 	"mime"
 	"net/mail"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -139,6 +142,21 @@ var headerRank = map[string]int{
 	"mime-version": 90, "content-type": 91, "content-transfer-encoding": 92,
 }
 
+// headerField is one top-level header field of a composed message.
+type headerField struct {
+	rank int
+	name []byte // as written; compared without case
+	raw  []byte // the whole field with its continuation lines and CRLF
+}
+
+// orderScratch holds orderHeaders' work space between messages.
+type orderScratch struct {
+	fields []headerField
+	hdr    []byte
+}
+
+var orderPool = sync.Pool{New: func() any { return new(orderScratch) }}
+
 // orderHeaders sorts the top-level header fields of the message in buf by
 // headerRank, then by name; fields of the same name keep their order.
 func orderHeaders(buf *bytes.Buffer) {
@@ -147,12 +165,10 @@ func orderHeaders(buf *bytes.Buffer) {
 	if end < 0 {
 		return
 	}
-	type field struct {
-		rank int
-		name string
-		raw  []byte
-	}
-	var fields []field
+	sc := orderPool.Get().(*orderScratch)
+	defer orderPool.Put(sc)
+	fields := sc.fields[:0]
+	var lower [32]byte
 	for start := 0; start < end+2; {
 		i := start
 		for {
@@ -163,25 +179,53 @@ func orderHeaders(buf *bytes.Buffer) {
 			}
 		}
 		raw := b[start:i]
-		name := string(bytes.ToLower(raw[:max(bytes.IndexByte(raw, ':'), 0)]))
-		r, ok := headerRank[name]
-		if !ok {
-			r = 50
+		name := raw[:max(bytes.IndexByte(raw, ':'), 0)]
+		r := 50
+		if len(name) <= len(lower) {
+			l := lower[:len(name)]
+			for k, c := range name {
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				l[k] = c
+			}
+			if v, ok := headerRank[string(l)]; ok { // no allocation: map lookup by converted bytes
+				r = v
+			}
 		}
-		fields = append(fields, field{r, name, raw})
+		fields = append(fields, headerField{r, name, raw})
 		start = i
 	}
-	slices.SortStableFunc(fields, func(x, y field) int {
+	slices.SortStableFunc(fields, func(x, y headerField) int {
 		if x.rank != y.rank {
 			return x.rank - y.rank
 		}
-		return strings.Compare(x.name, y.name)
+		return compareFold(x.name, y.name)
 	})
-	hdr := make([]byte, 0, end+2)
+	hdr := sc.hdr[:0]
 	for _, f := range fields {
 		hdr = append(hdr, f.raw...)
 	}
 	copy(b, hdr) // same fields, same length: the body stays where it is
+	clear(fields)
+	sc.fields, sc.hdr = fields, hdr
+}
+
+// compareFold compares two ASCII header names ignoring case.
+func compareFold(a, b []byte) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return int(x) - int(y)
+		}
+	}
+	return len(a) - len(b)
 }
 
 func (m *Mailer) setAddrs(g *gomail.Msg, msg *Message, j *jisParts) error {
@@ -295,25 +339,56 @@ func setBody(g *gomail.Msg, msg *Message, j *jisParts) {
 // mostly-Japanese text, where quoted-printable would triple every byte
 // (base64 adds a third, and is what Japanese mail software sends).
 func bodyEncoding(s string) gomail.Encoding {
-	high := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			high++
-		}
-	}
-	if high*4 > len(s) {
+	if highBytes(s)*4 > len(s) {
 		return gomail.EncodingB64
 	}
 	return gomail.EncodingQP
 }
 
-// crlf normalises line ends to CRLF.
+// highBytes counts the bytes of s at or above 0x80, eight at a time.
+func highBytes(s string) int {
+	n, i := 0, 0
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		n += bits.OnesCount64(w & 0x8080808080808080)
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			n++
+		}
+	}
+	return n
+}
+
+// crlf normalises line ends to CRLF in one pass; text that has no bare LF
+// is returned as it is.
 func crlf(s string) string {
-	if !strings.Contains(s, "\n") {
+	bare := 0
+	for i := strings.IndexByte(s, '\n'); i >= 0; {
+		if i == 0 || s[i-1] != '\r' {
+			bare++
+		}
+		j := strings.IndexByte(s[i+1:], '\n')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+	}
+	if bare == 0 {
 		return s
 	}
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	return strings.ReplaceAll(s, "\n", "\r\n")
+	var b strings.Builder
+	b.Grow(len(s) + bare)
+	last := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' && (i == 0 || s[i-1] != '\r') {
+			b.WriteString(s[last:i])
+			b.WriteString("\r\n")
+			last = i + 1
+		}
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // checkHeaders refuses CR or LF in any value that becomes a header.

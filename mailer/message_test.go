@@ -339,3 +339,27 @@ func isPrintable(s string) bool {
 	}
 	return !strings.Contains(s, "  ") && !strings.Contains(s, "=?")
 }
+
+// FuzzCRLF checks the one-pass line-end normaliser against the plain
+// definition (every LF not after CR becomes CRLF), and highBytes against a
+// byte loop.
+func FuzzCRLF(f *testing.F) {
+	for _, s := range []string{"", "a", "\n", "\r\n", "a\nb\r\nc\n", "\n\n\r\r\n", "京都\n市民\r\n", "\r"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
+		if got := crlf(s); got != want {
+			t.Errorf("crlf(%q) = %q, want %q", s, got, want)
+		}
+		n := 0
+		for i := 0; i < len(s); i++ {
+			if s[i] >= 0x80 {
+				n++
+			}
+		}
+		if got := highBytes(s); got != n {
+			t.Errorf("highBytes(%q) = %d, want %d", s, got, n)
+		}
+	})
+}
