@@ -363,32 +363,27 @@ func highBytes(s string) int {
 // crlf normalises line ends to CRLF in one pass; text that has no bare LF
 // is returned as it is.
 func crlf(s string) string {
-	bare := 0
-	for i := strings.IndexByte(s, '\n'); i >= 0; {
-		if i == 0 || s[i-1] != '\r' {
-			bare++
-		}
-		j := strings.IndexByte(s[i+1:], '\n')
-		if j < 0 {
-			break
-		}
-		i += j + 1
-	}
+	lf := strings.Count(s, "\n")
+	bare := lf - strings.Count(s, "\r\n")
 	if bare == 0 {
 		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s) + bare)
-	last := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' && (i == 0 || s[i-1] != '\r') {
-			b.WriteString(s[last:i])
-			b.WriteString("\r\n")
-			last = i + 1
+	for {
+		i := strings.IndexByte(s, '\n')
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
 		}
+		if i > 0 && s[i-1] == '\r' {
+			b.WriteString(s[:i+1])
+		} else {
+			b.WriteString(s[:i])
+			b.WriteString("\r\n")
+		}
+		s = s[i+1:]
 	}
-	b.WriteString(s[last:])
-	return b.String()
 }
 
 // checkHeaders refuses CR or LF in any value that becomes a header.
