@@ -392,6 +392,9 @@ func TestTenThousandMix(t *testing.T) {
 	if p.Sent+p.Failed != n || p.Failed != 2000 {
 		t.Errorf("progress %+v, want 2000 failed", p)
 	}
+	if p.PerSecond <= 0 || p.ETA != 0 {
+		t.Errorf("progress right after the run: %.1f msgs/s, ETA %v; want a rate and no ETA (nothing left)", p.PerSecond, p.ETA)
+	}
 }
 
 func counter(t *testing.T, reg *prometheus.Registry, name, result string) float64 {

@@ -145,6 +145,7 @@ type Mailer struct {
 	pool    *pool
 	limits  *limiter
 	metrics *metrics
+	meter   *meter // recent sending rate per issue (Progress)
 
 	mu     sync.Mutex
 	states map[int64]string // issue id → run state, refreshed from the table
@@ -188,7 +189,7 @@ func New(db *sql.DB, opt Options) (*Mailer, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	m := &Mailer{db: db, opt: opt, log: opt.Logger, now: opt.Now, states: map[int64]string{}}
+	m := &Mailer{db: db, opt: opt, log: opt.Logger, now: opt.Now, states: map[int64]string{}, meter: newMeter()}
 	if opt.DKIM != nil {
 		s, err := newDKIMSigner(opt.DKIM)
 		if err != nil {

@@ -305,18 +305,7 @@ func (m *Mailer) Progress(ctx context.Context, issueID int64) (Progress, error) 
 	if err := rows.Err(); err != nil {
 		return p, fmt.Errorf("progress of issue %d: %w", issueID, err)
 	}
-	now := m.now()
-	since := now.Add(-time.Minute).UnixMilli()
-	var recent int
-	var first sql.NullInt64
-	err = m.db.QueryRowContext(ctx, `SELECT count(*), min(done_ms) FROM deliveries
-		WHERE issue_id = ? AND status = 'sent' AND done_ms >= ?`, issueID, since).Scan(&recent, &first)
-	if err != nil {
-		return p, fmt.Errorf("progress of issue %d: %w", issueID, err)
-	}
-	if recent > 0 && first.Valid {
-		span := max(now.UnixMilli()-first.Int64, 1000)
-		p.PerSecond = float64(recent) * 1000 / float64(span)
+	if p.PerSecond = m.meter.rate(issueID, m.now()); p.PerSecond > 0 {
 		p.ETA = time.Duration(float64(p.Queued+p.Sending) / p.PerSecond * float64(time.Second))
 	}
 	return p, nil

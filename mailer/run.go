@@ -211,6 +211,7 @@ func (m *Mailer) record(results <-chan result, slots chan struct{}, stop context
 			batch = batch[:0]
 			return
 		}
+		m.countSent(batch)
 		m.checkDone(ctx, batch)
 		freeSlots(slots, len(batch))
 		batch = batch[:0]
@@ -293,6 +294,24 @@ func nullString(s string) any {
 		return nil
 	}
 	return s
+}
+
+// countSent tells the meter what a committed batch sent.
+func (m *Mailer) countSent(batch []result) {
+	now := m.now()
+	var issue int64
+	n := 0
+	for _, r := range batch {
+		if r.status != StatusSent {
+			continue
+		}
+		if r.d.IssueID != issue {
+			m.meter.add(issue, now, n)
+			issue, n = r.d.IssueID, 0
+		}
+		n++
+	}
+	m.meter.add(issue, now, n)
 }
 
 // checkDone marks finished issues done and tells OnIssueDone.

@@ -53,6 +53,45 @@ func TestAPIIssueLifecycle(t *testing.T) {
 	}
 }
 
+// While an issue is being sent, GET shows the rate and the ETA.
+func TestAPIIssueRateAndETA(t *testing.T) {
+	t.Parallel()
+	fd := &fakeDeliveries{}
+	e := newEnv(t, func(o *Options) { o.Deliveries = fd })
+	fd.issues, e.issues.async = e.issues, true
+	tok := e.bearer("editor")
+	for _, a := range []string{"a@example.jp", "b@example.jp", "c@example.jp", "d@example.jp"} {
+		e.subs.Subscribe(t.Context(), SubscribeRequest{Email: a, Lists: []string{"shimin-katsudo"}})
+	}
+	for _, m := range e.subs.mails {
+		e.subs.Confirm(t.Context(), m, Evidence{})
+	}
+	if resp, body := e.api("POST", "/api/v1/issues", tok, `{"list":"shimin-katsudo","subject":"s","body_markdown":"b"}`); resp.StatusCode != 201 {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	resp, body := e.api("POST", "/api/v1/issues/1/send", tok, "")
+	if resp.StatusCode != 202 {
+		t.Fatalf("send: %d %s", resp.StatusCode, body)
+	}
+	var got struct {
+		Status string
+		Counts map[string]int
+		Rate   float64 `json:"rate_per_second"`
+		ETA    float64 `json:"eta_seconds"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	// fakeDeliveries sends half on each look, at 12.5/s, one second per message left.
+	if got.Status != "sending" || got.Counts["queued"] != 2 || got.Rate != 12.5 || got.ETA != 2 {
+		t.Fatalf("send's answer: %s", body)
+	}
+	_, body = e.api("GET", "/api/v1/issues/1", tok, "")
+	if !strings.Contains(body, `"queued":0`) || strings.Contains(body, "eta_seconds") {
+		t.Fatalf("get when nothing is left: %s", body)
+	}
+}
+
 func TestAPIErrors(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 	"time"
 )
@@ -71,7 +72,30 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	tuneGC()
+	if path := os.Getenv("KAWARABAN_CPUPROFILE"); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+	}
 	return d.run(ctx, ln)
+}
+
+// startCPUProfile writes the daemon's CPU profile to path until the
+// returned function is called (KAWARABAN_CPUPROFILE, for benchmarks:
+// docs/BENCHMARKS.md).
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("KAWARABAN_CPUPROFILE: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("KAWARABAN_CPUPROFILE: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // Garbage collector defaults for the daemon, used unless GOGC or

@@ -51,6 +51,8 @@ func run(args []string, out io.Writer) error {
 	raw := fs.Bool("raw", true, "also measure the sink with smtp-source when it is installed")
 	sink := fs.Bool("sink", false, "internal: run the count-only sink and print its address")
 	prof := fs.String("cpuprofile", "", "write the sender's CPU profile to this file")
+	daemonBin := fs.String("daemon", "", "measure the whole daemon instead: the kawaraban binary to run (go build -o /tmp/kawaraban ./cmd/kawaraban)")
+	batch := fs.Int("batch", 200, "sending.batch_size for -daemon")
 	gogc := fs.Int("gogc", 400, "the sender's GC percent (400 and a 256 MiB soft limit are what kawaraban serve sets; 0 leaves Go's default)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -72,6 +74,13 @@ func run(args []string, out io.Writer) error {
 	if *gogc != 0 {
 		debug.SetGCPercent(*gogc)
 		debug.SetMemoryLimit(256 << 20)
+	}
+	if *daemonBin != "" {
+		rate, err := daemonRun(out, *daemonBin, *n, *conns, *workers, *batch)
+		if err != nil || !*raw {
+			return err
+		}
+		return rawCeiling(out, *n, rate)
 	}
 	addr, stop, err := startSink()
 	if err != nil {
@@ -265,8 +274,11 @@ func cpuTime() time.Duration {
 }
 
 // peakRSSKB reads VmHWM from /proc/self/status (Linux).
-func peakRSSKB() int {
-	b, err := os.ReadFile("/proc/self/status")
+func peakRSSKB() int { return hwmFrom("/proc/self/status") }
+
+// hwmFrom reads VmHWM in kB from a /proc status file.
+func hwmFrom(path string) int {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
@@ -278,6 +290,14 @@ func peakRSSKB() int {
 	}
 	return 0
 }
+
+// The issue both modes send: a greeting with the reader's name, four
+// Japanese paragraphs and a link; the layout adds the legal footer.
+const (
+	benchSubject  = "【市民参加】第12号 フォーラムのお知らせ"
+	benchPara     = "京都市では、市民の皆さまの市政への参加を進めるため、さまざまな取組を行っています。今号では、市民参加推進フォーラムの開催と、区民まちづくり会議の報告をお届けします。\n\n"
+	benchMarkdown = "{{ .Name }} 様\n\n" + benchPara + benchPara + benchPara + benchPara + "[詳しくはこちら](https://www.city.kyoto.lg.jp/)\n"
+)
 
 // renderer personalises the issue per recipient the way the daemon does:
 // templates.Prepare once (Markdown, sanitising, layout and the legal
@@ -293,11 +313,10 @@ func newRenderer(s *token.Signer) (*renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	para := "京都市では、市民の皆さまの市政への参加を進めるため、さまざまな取組を行っています。今号では、市民参加推進フォーラムの開催と、区民まちづくり会議の報告をお届けします。\n\n"
 	list := templates.ListInfo{Slug: "sanka", NameJA: "市民参加通信", NameEN: "Sanka", FromName: "京都市 市民参加推進",
 		FromAddress: "news@city.example.jp", PostalAddress: "〒604-8571 京都市中京区", Contact: "075-000-0000", NameFallback: "読者"}
-	p, err := set.Prepare(templates.IssueInput{List: list, IssueID: 1, Subject: "【市民参加】第12号 フォーラムのお知らせ",
-		Markdown:   "{{ .Name }} 様\n\n" + strings.Repeat(para, 4) + "[詳しくはこちら](https://www.city.kyoto.lg.jp/)\n",
+	p, err := set.Prepare(templates.IssueInput{List: list, IssueID: 1, Subject: benchSubject,
+		Markdown:   benchMarkdown,
 		ArchiveURL: "https://city.example.jp/archive/sanka/1", Date: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"kawaraban/localmail"
+)
+
+// daemonRun measures the whole daemon: `kawaraban serve` with n subscribers
+// imported into a public list sends one issue, created and sent through the
+// JSON API, to the count-only sink. It times POST /send until GET says
+// sent (snapshot, due-loop pick-up, per-batch subscription re-checks and
+// 100 ms polling included), and reads the daemon's CPU time and peak RSS
+// from /proc.
+func daemonRun(out io.Writer, bin string, n, conns, workers, batch int) (float64, error) {
+	sinkAddr, stopSink, err := startSink()
+	if err != nil {
+		return 0, err
+	}
+	sinkStopped := false
+	defer func() {
+		if !sinkStopped {
+			stopSink()
+		}
+	}()
+	imapSrv, err := localmail.NewIMAP(localmail.IMAPOptions{})
+	if err != nil {
+		return 0, err
+	}
+	imapAddr, err := imapSrv.Listen("127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go imapSrv.Run(ctx)
+
+	dir, err := os.MkdirTemp("", "sendbench-daemon")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	port, err := freePort()
+	if err != nil {
+		return 0, err
+	}
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	cfg := filepath.Join(dir, "kawaraban.yaml")
+	sinkHost, sinkPort, _ := strings.Cut(sinkAddr, ":")
+	imapHost, imapPort, _ := strings.Cut(imapAddr.String(), ":")
+	if err := os.WriteFile(cfg, fmt.Appendf(nil, daemonConfig, port, base, filepath.Join(dir, "k.db"),
+		sinkHost, sinkPort, conns, workers, batch, imapHost, imapPort), 0o600); err != nil {
+		return 0, err
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	env := append(os.Environ(), "KAWARABAN_TOKEN_KEY="+hex.EncodeToString(key), "KAWARABAN_IMAP_PASSWORD=bounces", "KAWARABAN_CONFIG=")
+	command := func(stdin string, args ...string) (string, error) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env, cmd.Dir = env, dir
+		cmd.Stdin = strings.NewReader(stdin)
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		if err := cmd.Run(); err != nil {
+			return "", fmt.Errorf("kawaraban %s: %v: %s", strings.Join(args, " "), err, e.String())
+		}
+		return o.String(), nil
+	}
+
+	// The daemon creates the database; commands need it to exist.
+	serve := exec.Command(bin, "serve", "--config", cfg)
+	serve.Env, serve.Dir = env, dir
+	logf, err := os.Create(filepath.Join(dir, "daemon.log"))
+	if err != nil {
+		return 0, err
+	}
+	defer logf.Close()
+	serve.Stdout, serve.Stderr = logf, logf
+	if err := serve.Start(); err != nil {
+		return 0, err
+	}
+	defer func() {
+		serve.Process.Signal(syscall.SIGTERM)
+		serve.Wait()
+	}()
+	if err := waitHealthy(base); err != nil {
+		return 0, err
+	}
+	var csv bytes.Buffer
+	csv.WriteString("email,name\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&csv, "r%d@d%d.example.jp,読者%d\n", i, i%50, i)
+	}
+	csvPath := filepath.Join(dir, "subscribers.csv")
+	if err := os.WriteFile(csvPath, csv.Bytes(), 0o600); err != nil {
+		return 0, err
+	}
+	t0 := time.Now()
+	if _, err := command("", "import", "subscribers", "--config", cfg, "--list", "bench", "--consent-source", "import", csvPath); err != nil {
+		return 0, err
+	}
+	importTook := time.Since(t0)
+	if _, err := command("bench-password-0123456789\n", "user", "add", "--config", cfg, "--login", "bench", "--role", "admin"); err != nil {
+		return 0, err
+	}
+	tokOut, err := command("", "token", "create", "--config", cfg, "--login", "bench")
+	if err != nil {
+		return 0, err
+	}
+	var tok string
+	for _, f := range strings.Fields(tokOut) {
+		if len(f) > len(tok) {
+			tok = f
+		}
+	}
+	api := func(method, path string, body any, into any) error {
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequest(method, base+path, rd)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode >= 300 {
+			return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, b)
+		}
+		if into != nil {
+			return json.Unmarshal(b, into)
+		}
+		return nil
+	}
+	var is struct {
+		ID     int64          `json:"id"`
+		Status string         `json:"status"`
+		Counts map[string]int `json:"counts"`
+	}
+	if err := api("POST", "/api/v1/issues", map[string]string{"list": "bench", "subject": benchSubject, "body_markdown": benchMarkdown}, &is); err != nil {
+		return 0, err
+	}
+	pid := serve.Process.Pid
+	cpu0 := procCPU(pid)
+	start := time.Now()
+	if err := api("POST", fmt.Sprintf("/api/v1/issues/%d/send", is.ID), map[string]string{}, nil); err != nil {
+		return 0, err
+	}
+	for {
+		time.Sleep(100 * time.Millisecond)
+		if err := api("GET", fmt.Sprintf("/api/v1/issues/%d", is.ID), nil, &is); err != nil {
+			return 0, err
+		}
+		if is.Status == "sent" {
+			break
+		}
+		if time.Since(start) > 10*time.Minute {
+			return 0, fmt.Errorf("issue not sent after 10 minutes: %s %v", is.Status, is.Counts)
+		}
+	}
+	wall := time.Since(start)
+	cpu := procCPU(pid) - cpu0
+	hwm := procHWM(pid)
+	serve.Process.Signal(syscall.SIGTERM)
+	serve.Wait()
+	total, err := stopSink()
+	sinkStopped = true
+	if err != nil {
+		return 0, err
+	}
+	rate := float64(n) / wall.Seconds()
+	fmt.Fprintf(out, "daemon: %d subscribers (import %.1fs); issue sent in %.2fs = %.0f msgs/s; daemon CPU %.2fs (%.1f µs/msg); daemon peak RSS %.1f MB; sink counted %d (sink CPU %.1f µs/msg)\n",
+		n, importTook.Seconds(), wall.Seconds(), rate, cpu.Seconds(), float64(cpu.Microseconds())/float64(n),
+		float64(hwm)/1024, total, float64(lastSinkCPU.Microseconds())/float64(n))
+	if total != n {
+		return 0, fmt.Errorf("sink counted %d messages, want %d (daemon log: %s)", total, n, logf.Name())
+	}
+	return rate, nil
+}
+
+const daemonConfig = `http:
+  listen: 127.0.0.1:%d
+base_url: %s
+timezone: Asia/Tokyo
+log:
+  format: text
+  level: warn
+database:
+  path: %s
+secrets:
+  token_key_env: KAWARABAN_TOKEN_KEY
+smtp:
+  host: %s
+  port: %s
+  tls: none
+  helo_name: sendbench.example.test
+  max_conns: %d
+sending:
+  workers: %d
+  batch_size: %d
+imap:
+  host: %s
+  port: %s
+  tls: none
+  username: bounces
+  password_env: KAWARABAN_IMAP_PASSWORD
+  poll_interval: 1m
+bounce:
+  return_path_domain: bounce.city.example.jp
+  inbound_domain: bounce.city.example.jp
+lists:
+  - slug: bench
+    name_ja: 市民参加通信
+    name_en: Sanka
+    kind: public
+    from_address: news@city.example.jp
+    from_name: 京都市 市民参加推進
+    postal_address: 〒604-8571 京都市中京区
+    contact: 075-000-0000
+    double_opt_in: true
+    name_fallback: 読者
+`
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitHealthy(base string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("kawaraban serve: /healthz not 200 within 30s")
+}
+
+// procCPU is the user+system time of process pid (/proc/PID/stat, clock
+// ticks of 10 ms on Linux).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	k, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+k) * 10 * time.Millisecond
+}
+
+// procHWM is VmHWM of process pid in kB.
+func procHWM(pid int) int {
+	return hwmFrom("/proc/" + strconv.Itoa(pid) + "/status")
+}
