@@ -54,6 +54,11 @@ func (m *Mailer) deliver(ctx context.Context, d Delivery) result {
 		return r
 	}
 	defer m.limits.release(domain)
+	if until := m.pool.heldUntil(m.now()); !until.IsZero() {
+		// Every relay asked us to slow down: back to the table until the
+		// first one takes mail again. Not an attempt.
+		return result{d: d, status: StatusQueued, next: until}
+	}
 	qid, relay, e := m.transmit(ctx, msg, buf.Bytes(), domain)
 	return m.outcome(ctx, d, msg, e, qid, relay, domain)
 }
@@ -106,7 +111,7 @@ func (m *Mailer) waitLimits(ctx context.Context, d Delivery, domain string) (res
 
 // transmit sends data over a pooled connection and records metrics.
 func (m *Mailer) transmit(ctx context.Context, msg *Message, data []byte, domain string) (qid, relay string, e *Error) {
-	c, err := m.pool.get(ctx, domain, m.limits.limit(domain))
+	c, err := m.pool.get(ctx, m.now(), domain, m.limits.limit(domain))
 	if err != nil {
 		return "", "", toError(StageConnect, err)
 	}
@@ -130,22 +135,31 @@ func (m *Mailer) transmit(ctx context.Context, msg *Message, data []byte, domain
 }
 
 // outcome maps the SMTP result to the delivery's next state (issue 5):
-// 2xx sent; 421/454 throttle the domain and retry; other 4xx and network
-// errors retry with backoff until MaxRetryAge; 5xx at RCPT or DATA fail at
-// once and are told to the BounceRecorder.
+// 2xx sent; 421/454 rest the relay or the domain and retry; other 4xx and
+// network errors retry with backoff until MaxRetryAge; 5xx at MAIL rests
+// the relay and retries (the relay refuses us, not the recipient); 5xx at
+// RCPT or DATA fail at once and are told to the BounceRecorder.
 func (m *Mailer) outcome(ctx context.Context, d Delivery, msg *Message, e *Error, qid, relay, domain string) result {
 	if e == nil {
 		m.limits.ok(domain)
+		m.pool.ok(relay)
 		return result{d: d, status: StatusSent, attempted: true, msgID: msg.MessageID, queueID: qid, relay: relay}
 	}
 	r := result{d: d, attempted: true, e: e, msgID: msg.MessageID, relay: relay}
 	if e.Temporary {
-		var hold time.Time
-		if e.Throttled() {
-			hold = m.limits.throttle(domain, m.now())
-			m.log.Warn("relay throttling", "domain", domain, "code", e.Code, "until", hold)
-		}
-		rr := m.retry(d, e, hold)
+		rr := m.retry(d, e, m.throttle(e, relay, domain))
+		rr.msgID, rr.relay = r.msgID, r.relay
+		return rr
+	}
+	if e.Stage == StageMail || e.Stage == StageConnect {
+		// A 5xx before any recipient was named refuses us (the sender
+		// address, our credentials), not the recipient: failing every
+		// recipient for a relay setting would lose the issue. The relay
+		// rests, the mail waits until MaxRetryAge, the operator is told.
+		until := m.pool.throttle(relay, m.now(), m.opt.ThrottleHold)
+		m.log.Error("relay refuses the sender: mail waits; check the smtp settings and the return path domain",
+			"relay", relay, "code", e.Code, "enhanced", e.Enhanced, "reply", e.Text, "until", until)
+		rr := m.retry(d, e, until)
 		rr.msgID, rr.relay = r.msgID, r.relay
 		return rr
 	}
@@ -156,6 +170,26 @@ func (m *Mailer) outcome(ctx context.Context, d Delivery, msg *Message, e *Error
 		}
 	}
 	return r
+}
+
+// throttle applies a reply that asks us to slow down and returns when to
+// try again (zero for other failures). A 421 (the relay closes the
+// session), or a rate-limit reply before any recipient was named, rests the
+// whole relay; a rate-limit reply to a recipient rests that recipient's
+// domain. Either way the mail waits instead of failing (issue 5).
+func (m *Mailer) throttle(e *Error, relay, domain string) time.Time {
+	if !e.Throttled() {
+		return time.Time{}
+	}
+	now := m.now()
+	if relay != "" && (e.Code == 421 || e.Stage == StageConnect || e.Stage == StageMail) {
+		until := m.pool.throttle(relay, now, m.opt.ThrottleHold)
+		m.log.Warn("relay asks to slow down: resting it", "relay", relay, "code", e.Code, "stage", e.Stage, "until", until)
+		return until
+	}
+	until := m.limits.throttle(domain, now)
+	m.log.Warn("relay throttling a domain: resting it", "domain", domain, "code", e.Code, "until", until)
+	return until
 }
 
 // retry schedules a temporary failure, or fails it past MaxRetryAge.

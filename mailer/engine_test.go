@@ -501,3 +501,118 @@ func TestCheckerSkipsUnwantedPerBatch(t *testing.T) {
 		}
 	}
 }
+
+// rcptLog records when each RCPT reached the relay and injects one
+// throttling reply.
+type rcptLog struct {
+	mu    sync.Mutex
+	times map[string][]time.Time
+	at    time.Time // when the throttling reply went out
+}
+
+func (l *rcptLog) fault(rcpt string, code int, enh smtp.EnhancedCode) fault {
+	return func(st, r string, try int) *smtp.SMTPError {
+		if st != StageRcpt {
+			return nil
+		}
+		r = strings.Trim(r, "<>")
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		now := time.Now()
+		l.times[r] = append(l.times[r], now)
+		if r == rcpt && try == 1 {
+			l.at = now
+			return &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: "slow down"}
+		}
+		return nil
+	}
+}
+
+// Issue 5: 421 rests the whole relay; a rate-limit reply to one
+// recipient rests only that recipient's domain. Nothing fails either way,
+// and waiting for a resting relay is not counted as an attempt.
+func TestThrottleRestsRelayOrDomain(t *testing.T) {
+	t.Parallel()
+	const hold = 600 * time.Millisecond
+	const throttled = "x@au.com"
+	rcpts := []string{throttled, "a@example.org", "b@example.net", "y@au.com", "c@example.com", "d@example.jp"}
+	for _, tc := range []struct {
+		name      string
+		code      int
+		enh       smtp.EnhancedCode
+		relayWide bool
+	}{
+		{"421 rests the relay", 421, smtp.EnhancedCode{4, 3, 2}, true},
+		{"454 4.7.0 rests the domain", 454, smtp.EnhancedCode{4, 7, 0}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			log := &rcptLog{times: map[string][]time.Time{}}
+			e := newEngine(t, log.fault(throttled, tc.code, tc.enh), func(o *Options) {
+				o.ThrottleHold, o.Workers, o.BatchSize = hold, 1, 10
+			})
+			e.send(t, rcpts, 20*time.Second)
+			log.mu.Lock()
+			defer log.mu.Unlock()
+			for _, r := range rcpts {
+				if n := e.sink.count(r); n != 1 {
+					t.Errorf("%s: %d copies, want 1", r, n)
+				}
+				for _, at := range log.times[r] {
+					d := at.Sub(log.at)
+					resting := r == throttled || tc.relayWide || strings.HasSuffix(r, "@au.com")
+					if resting && d > 0 && d < hold-100*time.Millisecond {
+						t.Errorf("%s: RCPT %v after the %d, within the %v rest", r, d.Round(time.Millisecond), tc.code, hold)
+					}
+				}
+				want := 1
+				if r == throttled {
+					want = 2
+				}
+				if row := e.row(t, r); row.attempts != want {
+					t.Errorf("%s: %d attempts, want %d", r, row.attempts, want)
+				}
+			}
+			if !tc.relayWide {
+				// Other domains went on during the rest.
+				during := 0
+				for _, r := range rcpts {
+					for _, at := range log.times[r] {
+						if !strings.HasSuffix(r, "@au.com") && at.After(log.at) && at.Sub(log.at) < hold {
+							during++
+						}
+					}
+				}
+				if during == 0 {
+					t.Error("no other domain was sent to while au.com rested")
+				}
+			}
+		})
+	}
+}
+
+// A 5xx to MAIL FROM refuses the sender, not the recipients: nobody is
+// failed or recorded as bounced; the relay rests and the mail goes out
+// once it takes the sender again.
+func TestPermanentAtMailWaits(t *testing.T) {
+	t.Parallel()
+	refuse := func(st, rcpt string, try int) *smtp.SMTPError {
+		if st == StageMail && try <= 3 {
+			return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "sender address rejected"}
+		}
+		return nil
+	}
+	e := newEngine(t, refuse, func(o *Options) { o.Workers = 1 })
+	rcpts := []string{"a@example.jp", "b@example.jp", "c@example.jp"}
+	e.send(t, rcpts, 20*time.Second)
+	for _, r := range rcpts {
+		if n := e.sink.count(r); n != 1 {
+			t.Errorf("%s: %d copies, want 1", r, n)
+		}
+	}
+	e.bounces.mu.Lock()
+	defer e.bounces.mu.Unlock()
+	if n := len(e.bounces.by); n != 0 {
+		t.Errorf("%d bounces recorded for a refused sender: %v", n, e.bounces.by)
+	}
+}

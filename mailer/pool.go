@@ -26,7 +26,9 @@ type relayPool struct {
 
 	mu        sync.Mutex
 	idle      []*conn
-	downUntil time.Time
+	downUntil time.Time // failed to connect: others are tried first
+	holdUntil time.Time // asked us to slow down (421): nothing is sent to it
+	penalty   int       // throttling replies since its last success
 }
 
 type conn struct {
@@ -60,14 +62,16 @@ func newPool(relays []Relay, helo string, timeout time.Duration) *pool {
 }
 
 // get returns a connection that may carry one more message to domain
-// under lim. Put it back with put.
-func (p *pool) get(ctx context.Context, domain string, lim DomainLimit) (*conn, error) {
+// under lim, from the first relay (by priority) that is neither down nor
+// resting at now; the last relay is tried whatever its state. Put it back
+// with put.
+func (p *pool) get(ctx context.Context, now time.Time, domain string, lim DomainLimit) (*conn, error) {
 	if len(p.relays) == 0 {
 		return nil, ErrNoRelay
 	}
 	var last error
 	for i, rp := range p.relays {
-		if rp.isDown() && i < len(p.relays)-1 {
+		if (rp.isDown() || rp.heldAt(now)) && i < len(p.relays)-1 {
 			continue
 		}
 		c, err := p.getFrom(ctx, rp, domain, lim)
@@ -86,6 +90,61 @@ func (rp *relayPool) isDown() bool {
 	rp.mu.Lock()
 	defer rp.mu.Unlock()
 	return time.Now().Before(rp.downUntil)
+}
+
+func (rp *relayPool) heldAt(now time.Time) bool {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	return now.Before(rp.holdUntil)
+}
+
+// heldUntil is when the first relay asked to slow down takes mail again,
+// or zero when some relay takes mail now.
+func (p *pool) heldUntil(now time.Time) time.Time {
+	var first time.Time
+	for _, rp := range p.relays {
+		rp.mu.Lock()
+		until := rp.holdUntil
+		rp.mu.Unlock()
+		if !now.Before(until) {
+			return time.Time{}
+		}
+		if first.IsZero() || until.Before(first) {
+			first = until
+		}
+	}
+	return first
+}
+
+// throttle rests the relay called name after it asked us to slow down:
+// base, doubled for each further request up to ten minutes, as for a
+// domain. It returns the end of the rest.
+func (p *pool) throttle(name string, now time.Time, base time.Duration) time.Time {
+	for _, rp := range p.relays {
+		if rp.name != name {
+			continue
+		}
+		rp.mu.Lock()
+		defer rp.mu.Unlock()
+		d := min(base<<min(rp.penalty, 5), 10*time.Minute)
+		rp.penalty++
+		if until := now.Add(d); until.After(rp.holdUntil) {
+			rp.holdUntil = until
+		}
+		return rp.holdUntil
+	}
+	return now.Add(base)
+}
+
+// ok clears the throttling penalty of the relay called name.
+func (p *pool) ok(name string) {
+	for _, rp := range p.relays {
+		if rp.name == name {
+			rp.mu.Lock()
+			rp.penalty = 0
+			rp.mu.Unlock()
+		}
+	}
 }
 
 func (p *pool) getFrom(ctx context.Context, rp *relayPool, domain string, lim DomainLimit) (*conn, error) {

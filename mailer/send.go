@@ -33,27 +33,43 @@ func (m *Mailer) Send(ctx context.Context, msg *Message) (Result, error) {
 		if err := m.waitSend(ctx, domain); err != nil {
 			return Result{}, err
 		}
+		if until := m.pool.heldUntil(m.now()); !until.IsZero() {
+			m.limits.release(domain)
+			if err := pause(ctx, until.Sub(m.now())); err != nil {
+				return Result{}, fmt.Errorf("sending mail: %w", err)
+			}
+			continue
+		}
 		qid, relay, e := m.transmit(ctx, msg, data, domain)
 		m.limits.release(domain)
 		if e == nil {
 			m.limits.ok(domain)
+			m.pool.ok(relay)
 			return Result{Relay: relay, QueueID: qid, MessageID: msg.MessageID}, nil
 		}
 		if !e.Temporary || errors.Is(ctx.Err(), context.Canceled) {
 			return Result{}, e
 		}
 		wait := m.backoff(attempt)
-		if e.Throttled() {
-			wait = max(wait, m.limits.throttle(domain, m.now()).Sub(m.now()))
+		if until := m.throttle(e, relay, domain); !until.IsZero() {
+			wait = max(wait, until.Sub(m.now()))
 		}
 		m.log.Info("send retry", "attempt", attempt, "code", e.Code, "wait", wait)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if pause(ctx, wait) != nil {
 			return Result{}, e
 		}
+	}
+}
+
+// pause waits d, or less when ctx ends (its error).
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

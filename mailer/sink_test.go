@@ -14,7 +14,8 @@ import (
 )
 
 // fault decides how the relay answers; nil means go on as usual. try counts
-// the RCPT commands seen for rcpt so far (1 on the first).
+// the RCPT commands seen for rcpt so far (1 on the first); at the MAIL
+// stage rcpt is mailFrom and try counts MAIL commands.
 type fault func(stage, rcpt string, try int) *smtp.SMTPError
 
 // testSink is localmail's relay with the bookkeeping the engine tests want:
@@ -35,7 +36,12 @@ type testSink struct {
 	dropped  bool
 	dsns     [][]byte
 	conns    map[int64]int // connection → RCPT commands on it
+	mails    int           // MAIL commands seen
 }
+
+// mailFrom is the rcpt a fault sees at the MAIL stage; try counts MAIL
+// commands.
+const mailFrom = "(MAIL FROM)"
 
 func newTestSink(t testing.TB, f fault) *testSink { return newSink(t, f, false) }
 
@@ -77,6 +83,9 @@ func (s *testSink) hook(ev localmail.Event) localmail.Action {
 	var rcpt string
 	var try int
 	switch ev.Stage {
+	case localmail.StageMail:
+		s.mails++
+		rcpt, try = mailFrom, s.mails
 	case localmail.StageRcpt:
 		rcpt = ev.To
 		s.conns[ev.Conn]++

@@ -107,7 +107,7 @@ func startCPUProfile(path string) (func(), error) {
 // collector work harder before the process grows past it.
 const (
 	daemonGCPercent   = 400
-	daemonMemoryLimit = 256 << 20
+	daemonMemoryLimit = 64 << 20
 )
 
 func tuneGC() {

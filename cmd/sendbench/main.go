@@ -53,7 +53,8 @@ func run(args []string, out io.Writer) error {
 	prof := fs.String("cpuprofile", "", "write the sender's CPU profile to this file")
 	daemonBin := fs.String("daemon", "", "measure the whole daemon instead: the kawaraban binary to run (go build -o /tmp/kawaraban ./cmd/kawaraban)")
 	batch := fs.Int("batch", 200, "sending.batch_size for -daemon")
-	gogc := fs.Int("gogc", 400, "the sender's GC percent (400 and a 256 MiB soft limit are what kawaraban serve sets; 0 leaves Go's default)")
+	perConn := fs.Int("per-conn", 100, "smtp.max_messages_per_conn for -daemon (the daemon's default is 100)")
+	gogc := fs.Int("gogc", 400, "the sender's GC percent (400 and a 64 MiB soft limit are what kawaraban serve sets; 0 leaves Go's default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,10 +74,10 @@ func run(args []string, out io.Writer) error {
 	}
 	if *gogc != 0 {
 		debug.SetGCPercent(*gogc)
-		debug.SetMemoryLimit(256 << 20)
+		debug.SetMemoryLimit(64 << 20)
 	}
 	if *daemonBin != "" {
-		rate, err := daemonRun(out, *daemonBin, *n, *conns, *workers, *batch)
+		rate, err := daemonRun(out, *daemonBin, *n, *conns, *perConn, *workers, *batch)
 		if err != nil || !*raw {
 			return err
 		}
