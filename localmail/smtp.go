@@ -271,6 +271,13 @@ func (s *SMTP) Total() int {
 	return s.total
 }
 
+// Recipients returns how many distinct recipients got at least one copy.
+func (s *SMTP) Recipients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.counts)
+}
+
 // accept stores and counts a message whose DATA ended.
 func (s *SMTP) accept(from string, rcpts []string, data []byte) error {
 	if s.capture != nil {

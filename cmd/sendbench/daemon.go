@@ -28,7 +28,7 @@ import (
 // sent (snapshot, due-loop pick-up, per-batch subscription re-checks and
 // 100 ms polling included), and reads the daemon's CPU time and peak RSS
 // from /proc.
-func daemonRun(out io.Writer, bin string, n, conns, perConn, workers, batch int) (float64, error) {
+func daemonRun(out io.Writer, bin string, n, conns, perConn, workers, batch int, crash bool) (float64, error) {
 	sinkAddr, stopSink, err := startSink()
 	if err != nil {
 		return 0, err
@@ -88,22 +88,28 @@ func daemonRun(out io.Writer, bin string, n, conns, perConn, workers, batch int)
 	}
 
 	// The daemon creates the database; commands need it to exist.
-	serve := exec.Command(bin, "serve", "--config", cfg)
-	serve.Env, serve.Dir = env, dir
 	logf, err := os.Create(filepath.Join(dir, "daemon.log"))
 	if err != nil {
 		return 0, err
 	}
 	defer logf.Close()
-	serve.Stdout, serve.Stderr = logf, logf
-	if err := serve.Start(); err != nil {
-		return 0, err
+	startServe := func() (*exec.Cmd, error) {
+		serve := exec.Command(bin, "serve", "--config", cfg)
+		serve.Env, serve.Dir = env, dir
+		serve.Stdout, serve.Stderr = logf, logf
+		if err := serve.Start(); err != nil {
+			return nil, err
+		}
+		return serve, waitHealthy(base)
 	}
-	defer func() {
-		serve.Process.Signal(syscall.SIGTERM)
-		serve.Wait()
-	}()
-	if err := waitHealthy(base); err != nil {
+	serve, err := startServe()
+	if serve != nil {
+		defer func() {
+			serve.Process.Signal(syscall.SIGTERM)
+			serve.Wait()
+		}()
+	}
+	if err != nil {
 		return 0, err
 	}
 	var csv bytes.Buffer
@@ -173,11 +179,29 @@ func daemonRun(out io.Writer, bin string, n, conns, perConn, workers, batch int)
 	// Watch /metrics (cheap) until every message has gone out, then the
 	// issue (a count over its deliveries) until it says sent: polling the
 	// issue itself ten times a second would add its own load.
-	for sentTotal(base) < n {
-		if time.Since(start) > 10*time.Minute {
-			return 0, fmt.Errorf("not all sent after 10 minutes (%d of %d); daemon log: %s", sentTotal(base), n, logf.Name())
+	watch := func(want int) error {
+		for sentTotal(base) < want {
+			if time.Since(start) > 10*time.Minute {
+				return fmt.Errorf("not all sent after 10 minutes (%d of %d); daemon log: %s", sentTotal(base), want, logf.Name())
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		time.Sleep(50 * time.Millisecond)
+		return nil
+	}
+	var atKill int
+	if crash {
+		if err := watch(n / 2); err != nil {
+			return 0, err
+		}
+		atKill = sentTotal(base)
+		serve.Process.Kill()
+		serve.Wait()
+		if serve, err = startServe(); err != nil {
+			return 0, err
+		}
+		pid = serve.Process.Pid
+	} else if err := watch(n); err != nil {
+		return 0, err
 	}
 	for {
 		if err := api("GET", fmt.Sprintf("/api/v1/issues/%d", is.ID), nil, &is); err != nil {
@@ -200,6 +224,15 @@ func daemonRun(out io.Writer, bin string, n, conns, perConn, workers, batch int)
 	sinkStopped = true
 	if err != nil {
 		return 0, err
+	}
+	if crash {
+		lost, dups := n-lastSinkRecipients, total-lastSinkRecipients
+		fmt.Fprintf(out, "crash: kill -9 after %d of %d sent, restarted; all sent %.2fs after the start; %d lost, %d duplicate copies (window sending.workers × sending.batch_size = %d); daemon log: %s\n",
+			atKill, n, wall.Seconds(), lost, dups, workers*batch, logf.Name())
+		if lost != 0 || dups > workers*batch {
+			return 0, fmt.Errorf("crash: %d lost, %d duplicates", lost, dups)
+		}
+		return 0, nil
 	}
 	rate := float64(n) / wall.Seconds()
 	fmt.Fprintf(out, "daemon: %d subscribers (import %.1fs); issue sent in %.2fs = %.0f msgs/s; daemon CPU %.2fs (%.1f µs/msg); daemon peak RSS %.1f MB; sink counted %d (sink CPU %.1f µs/msg)\n",

@@ -53,6 +53,7 @@ func run(args []string, out io.Writer) error {
 	prof := fs.String("cpuprofile", "", "write the sender's CPU profile to this file")
 	daemonBin := fs.String("daemon", "", "measure the whole daemon instead: the kawaraban binary to run (go build -o /tmp/kawaraban ./cmd/kawaraban)")
 	batch := fs.Int("batch", 200, "sending.batch_size for -daemon")
+	crash := fs.Bool("crash", false, "with -daemon: kill -9 the daemon half way, restart it, and count lost and duplicate copies")
 	perConn := fs.Int("per-conn", 100, "smtp.max_messages_per_conn for -daemon (the daemon's default is 100)")
 	gogc := fs.Int("gogc", 400, "the sender's GC percent (400 and a 64 MiB soft limit are what kawaraban serve sets; 0 leaves Go's default)")
 	if err := fs.Parse(args); err != nil {
@@ -77,8 +78,8 @@ func run(args []string, out io.Writer) error {
 		debug.SetMemoryLimit(64 << 20)
 	}
 	if *daemonBin != "" {
-		rate, err := daemonRun(out, *daemonBin, *n, *conns, *perConn, *workers, *batch)
-		if err != nil || !*raw {
+		rate, err := daemonRun(out, *daemonBin, *n, *conns, *perConn, *workers, *batch, *crash)
+		if err != nil || !*raw || *crash {
 			return err
 		}
 		return rawCeiling(out, *n, rate)
@@ -211,8 +212,12 @@ func rawCeiling(out io.Writer, n int, ours float64) error {
 	return nil
 }
 
-// lastSinkCPU is the CPU time of the sink stopped last.
-var lastSinkCPU time.Duration
+// lastSinkCPU is the CPU time of the sink stopped last, and
+// lastSinkRecipients the distinct recipients it counted.
+var (
+	lastSinkCPU        time.Duration
+	lastSinkRecipients int
+)
 
 // startSink runs this binary with -sink and returns the sink's address and
 // a function that stops it and returns its count.
@@ -244,7 +249,9 @@ func startSink() (string, func() (int, error), error) {
 			return 0, fmt.Errorf("reading sink count: %w", err)
 		}
 		lastSinkCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-		return strconv.Atoi(strings.TrimSpace(line))
+		total, distinct, _ := strings.Cut(strings.TrimSpace(line), " ")
+		lastSinkRecipients, _ = strconv.Atoi(distinct)
+		return strconv.Atoi(total)
 	}
 	return strings.TrimSpace(line), stop, nil
 }
@@ -264,7 +271,7 @@ func serveSink(out io.Writer) error {
 	if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
-	fmt.Fprintln(out, s.Total())
+	fmt.Fprintln(out, s.Total(), s.Recipients())
 	return nil
 }
 
