@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -74,10 +74,10 @@ func (m *Mailer) fill(msg *Message, d Delivery) {
 	if msg.MessageID == "" {
 		// Stable per delivery, so a copy sent twice after a crash carries
 		// the same Message-ID and mail clients show it once.
-		msg.MessageID = fmt.Sprintf("kawaraban.%d.%d@%s", d.IssueID, d.ID, domainOr(Domain(msg.FromAddress)))
+		msg.MessageID = "kawaraban." + strconv.FormatInt(d.IssueID, 10) + "." + strconv.FormatInt(d.ID, 10) + "@" + domainOr(Domain(msg.FromAddress))
 	}
 	if msg.FeedbackID == "" {
-		msg.FeedbackID = fmt.Sprintf("%d:issue:kawaraban", d.IssueID)
+		msg.FeedbackID = strconv.FormatInt(d.IssueID, 10) + ":issue:kawaraban"
 	}
 }
 

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -226,7 +226,30 @@ func (p *pool) dial(ctx context.Context, rp *relayPool) (*conn, error) {
 	return &conn{rp: rp, w: w, perDomain: map[string]int{}}, nil
 }
 
-var queuedAs = regexp.MustCompile(`(?i)queued as ([A-Za-z0-9._-]+)`)
+// queueID finds the relay's queue id in a reply to the message ("250 2.0.0
+// Ok: queued as 4F2C81A0B", Postfix; case does not matter), or "".
+func queueID(reply string) string {
+	const key = "queued as "
+	i := 0
+	for ; i+len(key) <= len(reply); i++ {
+		if strings.EqualFold(reply[i:i+len(key)], key) {
+			break
+		}
+	}
+	if i+len(key) > len(reply) {
+		return ""
+	}
+	id := reply[i+len(key):]
+	end := 0
+	for end < len(id) && isQueueIDByte(id[end]) {
+		end++
+	}
+	return id[:end]
+}
+
+func isQueueIDByte(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-'
+}
 
 // send carries one message over c; a failure that leaves the connection in
 // doubt marks it broken.

@@ -233,10 +233,7 @@ func (w *wire) sendChunked(mail, rcpt string, data []byte) (string, *Error, bool
 			return "", e, slices.Contains(codes[:], 421) || w.reset() != nil
 		}
 	}
-	if m := queuedAs.FindStringSubmatch(msgs[2]); m != nil {
-		return m[1], nil, false
-	}
-	return "", nil, false
+	return queueID(msgs[2]), nil, false
 }
 
 func (w *wire) sendStepwise(mail, rcpt string, data []byte) (string, *Error, bool) {
@@ -303,10 +300,7 @@ func (w *wire) body(data []byte) (string, *Error, bool) {
 	if err != nil || code/100 != 2 {
 		return "", w.err(StageData, code, msg, err), err != nil || code == 421
 	}
-	if m := queuedAs.FindStringSubmatch(msg); m != nil {
-		return m[1], nil, false
-	}
-	return "", nil, false
+	return queueID(msg), nil, false
 }
 
 func (w *wire) quit() {

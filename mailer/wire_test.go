@@ -114,3 +114,20 @@ func TestWireRcptRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestQueueID(t *testing.T) {
+	for reply, want := range map[string]string{
+		"2.0.0 Ok: queued as 4F2C81A0B":     "4F2C81A0B",
+		"Ok: Queued As abc_1.2-3 (more)":    "abc_1.2-3",
+		"2.0.0 Ok: queued as ":              "",
+		"2.0.0 OK id=1xyz":                  "",
+		"":                                  "",
+		"queued as":                         "",
+		"250 ok queued as X queued as Y":    "X",
+		"2.6.0 message queued as <id@host>": "",
+	} {
+		if got := queueID(reply); got != want {
+			t.Errorf("queueID(%q) = %q, want %q", reply, got, want)
+		}
+	}
+}

@@ -23,7 +23,13 @@ func (s *Store) UnsubscribeToken(subscriberID, listID int64) string {
 
 // UnsubscribeURL returns BaseURL/unsubscribe/TOKEN for one subscriber and list.
 func (s *Store) UnsubscribeURL(subscriberID, listID int64) string {
-	return s.opt.BaseURL + "/unsubscribe/" + s.UnsubscribeToken(subscriberID, listID)
+	return s.UnsubscribeURLFor(s.UnsubscribeToken(subscriberID, listID))
+}
+
+// UnsubscribeURLFor returns BaseURL/unsubscribe/tok for a token made by
+// UnsubscribeToken (the sender signs it once for the link and the mailto).
+func (s *Store) UnsubscribeURLFor(tok string) string {
+	return s.opt.BaseURL + "/unsubscribe/" + tok
 }
 
 // PreferencesToken returns the never-expiring token of a subscriber's

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -82,7 +83,8 @@ func (r *issueRenderer) Render(ctx context.Context, d mailer.Delivery) (*mailer.
 		return nil, err
 	}
 	subs := r.a.subs
-	unsub := subs.UnsubscribeURL(d.SubscriberID, pi.list.ID)
+	tok := subs.UnsubscribeToken(d.SubscriberID, pi.list.ID)
+	unsub := subs.UnsubscribeURLFor(tok)
 	parts, err := pi.p.Render(templates.Recipient{
 		Name: d.Name, Email: d.Email, UnsubscribeURL: unsub, PreferencesURL: subs.PreferencesURL(d.SubscriberID),
 	})
@@ -90,13 +92,15 @@ func (r *issueRenderer) Render(ctx context.Context, d mailer.Delivery) (*mailer.
 		return nil, err
 	}
 	l := pi.list
-	return r.message(l, pi.listID, parts, d.Email, d.Name, unsub, d.SubscriberID, d.IssueID), nil
+	return r.message(l, pi.listID, parts, d.Email, d.Name, unsub, tok, d.IssueID), nil
 }
 
 // message builds the outgoing message for parts. A list that asks for
 // ISO-2022-JP gets it only when every character maps to JIS X 0208;
 // otherwise that one message goes as UTF-8 (docs/ENCODINGS.md).
-func (r *issueRenderer) message(l subscribers.List, listID string, parts templates.Parts, to, toName, unsub string, subID, issueID int64) *mailer.Message {
+// unsub and unsubTok are the subscriber's unsubscribe link and its token,
+// empty for a preview.
+func (r *issueRenderer) message(l subscribers.List, listID string, parts templates.Parts, to, toName, unsub, unsubTok string, issueID int64) *mailer.Message {
 	charset := l.Encoding
 	if charset == subscribers.EncodingISO2022JP {
 		for _, s := range []string{parts.Subject, parts.Text, l.FromName, toName} {
@@ -111,11 +115,10 @@ func (r *issueRenderer) message(l subscribers.List, listID string, parts templat
 		Subject: parts.Subject, Text: parts.Text, HTML: parts.HTML, Charset: charset,
 		ListID: listID,
 	}
-	if subID != 0 {
+	if unsubTok != "" {
 		m.UnsubscribeURL = unsub
-		m.UnsubscribeMailto = "mailto:" + bounces.UnsubscribeMailto(r.a.e.cfg.Bounce.InboundDomain,
-			r.a.subs.UnsubscribeToken(subID, l.ID))
-		m.FeedbackID = fmt.Sprintf("%d:%s:kawaraban", issueID, l.Slug)
+		m.UnsubscribeMailto = "mailto:" + bounces.UnsubscribeMailto(r.a.e.cfg.Bounce.InboundDomain, unsubTok)
+		m.FeedbackID = strconv.FormatInt(issueID, 10) + ":" + l.Slug + ":kawaraban"
 	}
 	if charset == subscribers.EncodingISO2022JP {
 		m.Subject, _ = templates.ForISO2022JP(m.Subject)
@@ -150,7 +153,7 @@ func (r *issueRenderer) previewFor(ctx context.Context, listID int64, subject, m
 	if err != nil {
 		return nil, err
 	}
-	return r.message(l, listIDHeader(l), parts, rc.Email, "", "", 0, 0), nil
+	return r.message(l, listIDHeader(l), parts, rc.Email, "", "", "", 0), nil
 }
 
 // Unwanted implements mailer.Checker: the deliveries of a claimed batch
