@@ -73,16 +73,18 @@ func run(args []string, out io.Writer) error {
 	if *sink {
 		return serveSink(out)
 	}
-	if *gogc != 0 {
-		debug.SetGCPercent(*gogc)
-		debug.SetMemoryLimit(64 << 20)
-	}
 	if *daemonBin != "" {
+		// This process is the sink here, with Go's default collector like
+		// the -sink child of the raw ceiling.
 		rate, err := daemonRun(out, *daemonBin, *n, *conns, *perConn, *workers, *batch, *crash)
 		if err != nil || !*raw || *crash {
 			return err
 		}
 		return rawCeiling(out, *n, rate)
+	}
+	if *gogc != 0 {
+		debug.SetGCPercent(*gogc)
+		debug.SetMemoryLimit(64 << 20)
 	}
 	addr, stop, err := startSink()
 	if err != nil {
@@ -212,12 +214,8 @@ func rawCeiling(out io.Writer, n int, ours float64) error {
 	return nil
 }
 
-// lastSinkCPU is the CPU time of the sink stopped last, and
-// lastSinkRecipients the distinct recipients it counted.
-var (
-	lastSinkCPU        time.Duration
-	lastSinkRecipients int
-)
+// lastSinkCPU is the CPU time of the sink stopped last.
+var lastSinkCPU time.Duration
 
 // startSink runs this binary with -sink and returns the sink's address and
 // a function that stops it and returns its count.
@@ -249,9 +247,7 @@ func startSink() (string, func() (int, error), error) {
 			return 0, fmt.Errorf("reading sink count: %w", err)
 		}
 		lastSinkCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-		total, distinct, _ := strings.Cut(strings.TrimSpace(line), " ")
-		lastSinkRecipients, _ = strconv.Atoi(distinct)
-		return strconv.Atoi(total)
+		return strconv.Atoi(strings.TrimSpace(line))
 	}
 	return strings.TrimSpace(line), stop, nil
 }
@@ -271,7 +267,7 @@ func serveSink(out io.Writer) error {
 	if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
-	fmt.Fprintln(out, s.Total(), s.Recipients())
+	fmt.Fprintln(out, s.Total())
 	return nil
 }
 
