@@ -116,6 +116,9 @@ func (a *app) mailerOptions() mailer.Options {
 		InsecureSkipVerify: c.SMTP.InsecureSkipVerify,
 	}}
 	for _, r := range c.SMTP.Relays {
+		if r.MaxMessagesPerConn == 0 { // as the first relay's
+			r.MaxMessagesPerConn = c.SMTP.MaxMessagesPerConn
+		}
 		relays = append(relays, mailer.Relay{
 			Host: r.Host, Port: r.Port, TLS: r.TLS, Username: r.Username,
 			Password: a.secretOrEmpty(r.PasswordEnv, r.PasswordFile), Priority: r.Priority,

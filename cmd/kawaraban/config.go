@@ -344,7 +344,7 @@ func (c *Config) applyDefaults() {
 		c.SMTP.MaxConns = 4
 	}
 	if c.SMTP.MaxMessagesPerConn == 0 {
-		c.SMTP.MaxMessagesPerConn = 100
+		c.SMTP.MaxMessagesPerConn = 1000
 	}
 	if c.Sending.Workers == 0 {
 		c.Sending.Workers = 4

@@ -54,7 +54,7 @@ func run(args []string, out io.Writer) error {
 	daemonBin := fs.String("daemon", "", "measure the whole daemon instead: the kawaraban binary to run (go build -o /tmp/kawaraban ./cmd/kawaraban)")
 	batch := fs.Int("batch", 200, "sending.batch_size for -daemon")
 	crash := fs.Bool("crash", false, "with -daemon: kill -9 the daemon half way, restart it, and count lost and duplicate copies")
-	perConn := fs.Int("per-conn", 100, "smtp.max_messages_per_conn for -daemon (the daemon's default is 100)")
+	perConn := fs.Int("per-conn", 1000, "smtp.max_messages_per_conn for -daemon (the daemon's default is 1000)")
 	gogc := fs.Int("gogc", 400, "the sender's GC percent (400 and a 64 MiB soft limit are what kawaraban serve sets; 0 leaves Go's default)")
 	if err := fs.Parse(args); err != nil {
 		return err
