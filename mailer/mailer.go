@@ -146,6 +146,8 @@ type Mailer struct {
 	limits  *limiter
 	metrics *metrics
 	meter   *meter // recent sending rate per issue (Progress)
+	// queueWake tells RunQueue that Enqueue stored a mail.
+	queueWake chan struct{}
 
 	mu     sync.Mutex
 	states map[int64]string // issue id → run state, refreshed from the table
@@ -189,7 +191,8 @@ func New(db *sql.DB, opt Options) (*Mailer, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	m := &Mailer{db: db, opt: opt, log: opt.Logger, now: opt.Now, states: map[int64]string{}, meter: newMeter()}
+	m := &Mailer{db: db, opt: opt, log: opt.Logger, now: opt.Now, states: map[int64]string{}, meter: newMeter(),
+		queueWake: make(chan struct{}, 1)}
 	if opt.DKIM != nil {
 		s, err := newDKIMSigner(opt.DKIM)
 		if err != nil {
@@ -207,6 +210,18 @@ func New(db *sql.DB, opt Options) (*Mailer, error) {
 		return nil, err
 	}
 	m.metrics = met
+	if opt.Registerer != nil && db != nil {
+		queued := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "kawaraban_mailer_queued_mail",
+			Help: "System mails (confirmations) waiting in the queue for a relay.",
+		}, func() float64 {
+			n, _ := m.QueueLength(context.Background())
+			return float64(n)
+		})
+		if _, err := register(opt.Registerer, prometheus.Collector(queued)); err != nil {
+			return nil, err
+		}
+	}
 	m.pool = newPool(opt.Relays, opt.HeloName, opt.Timeout)
 	m.limits = newLimiter(opt.GlobalPerSecond, mergeLimits(opt.DomainLimits))
 	m.limits.hold = opt.ThrottleHold

@@ -35,8 +35,31 @@ func (c confirmer) SendConfirmation(ctx context.Context, cf subscribers.Confirma
 }
 
 func (a *app) sendConfirmation(ctx context.Context, cf subscribers.Confirmation) error {
+	msg, err := a.confirmationMessage(cf)
+	if err != nil || msg == nil {
+		return err
+	}
+	_, err = a.sendSystem(ctx, msg)
+	return err
+}
+
+// queueConfirmation stores the confirmation mail in the mailer's queue,
+// which the daemon sends and retries: a crash or a relay outage delays it
+// instead of losing it.
+func (a *app) queueConfirmation(ctx context.Context, cf subscribers.Confirmation) error {
+	msg, err := a.confirmationMessage(cf)
+	if err != nil || msg == nil {
+		return err
+	}
+	a.systemReturnPath(msg)
+	return a.mail.Enqueue(ctx, "confirmation", msg)
+}
+
+// confirmationMessage renders the confirmation mail, or nil when cf names
+// no list.
+func (a *app) confirmationMessage(cf subscribers.Confirmation) (*mailer.Message, error) {
 	if len(cf.Lists) == 0 {
-		return nil
+		return nil, nil
 	}
 	l := cf.Lists[0]
 	parts, err := a.tmpl.System("confirmation", cf.Lang, templates.SystemData{
@@ -44,13 +67,12 @@ func (a *app) sendConfirmation(ctx context.Context, cf subscribers.Confirmation)
 		ExpiresAt: a.now().Add(subscribers.ConfirmTTL).In(a.e.location()),
 	})
 	if err != nil {
-		return fmt.Errorf("rendering confirmation: %w", err)
+		return nil, fmt.Errorf("rendering confirmation: %w", err)
 	}
-	_, err = a.sendSystem(ctx, &mailer.Message{
+	return &mailer.Message{
 		FromName: l.FromName, FromAddress: l.FromAddress, To: cf.To, ToName: cf.Name,
 		Subject: parts.Subject, Text: parts.Text, HTML: parts.HTML, AutoSubmitted: true,
-	})
-	return err
+	}, nil
 }
 
 // systemSendTimeout bounds how long one system mail (confirmation,
@@ -61,13 +83,17 @@ const systemSendTimeout = 30 * time.Second
 func (a *app) sendSystem(ctx context.Context, msg *mailer.Message) (mailer.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, systemSendTimeout)
 	defer cancel()
+	a.systemReturnPath(msg)
+	return a.mail.Send(ctx, msg)
+}
+
+// systemReturnPath sends the bounces of system mail to the bounce mailbox
+// too (not to a center's inbox), where the policy reads them by the failed
+// recipient: a mistyped address stops getting confirmation mail.
+func (a *app) systemReturnPath(msg *mailer.Message) {
 	if msg.ReturnPath == "" && a.e.cfg.Bounce.ReturnPathDomain != "" {
-		// Bounces of system mail come to the bounce mailbox too (not to a
-		// center's inbox), where the policy reads them by the failed
-		// recipient: a mistyped address stops getting confirmation mail.
 		msg.ReturnPath = "bounces@" + a.e.cfg.Bounce.ReturnPathDomain
 	}
-	return a.mail.Send(ctx, msg)
 }
 
 // confirmations is the background queue behind confirmer.
@@ -82,17 +108,44 @@ func (a *app) confirmQueue() chan subscribers.Confirmation {
 	return a.confirms.ch
 }
 
-// runConfirmations sends queued confirmation mails until ctx ends.
+// runConfirmations moves confirmation requests from the in-memory channel
+// (which keeps /subscribe's answer time the same for every address) into
+// the mailer's queue until ctx ends, then drains what is left.
 func (a *app) runConfirmations(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
+			a.drainConfirmations()
 			return nil
 		case cf := <-a.confirms.ch:
-			if err := a.sendConfirmation(ctx, cf); err != nil {
-				a.e.log.Error("confirmation mail not sent", "subscriber_id", cf.SubscriberID, "err", err)
-			}
+			a.storeConfirmation(ctx, cf)
 		}
+	}
+}
+
+func (a *app) drainConfirmations() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		select {
+		case cf := <-a.confirms.ch:
+			a.storeConfirmation(ctx, cf)
+		default:
+			return
+		}
+	}
+}
+
+// storeConfirmation queues one confirmation mail, or sends it at once when
+// the queue cannot take it.
+func (a *app) storeConfirmation(ctx context.Context, cf subscribers.Confirmation) {
+	err := a.queueConfirmation(ctx, cf)
+	if err == nil {
+		return
+	}
+	a.e.log.Warn("confirmation mail not queued; sending it now", "subscriber_id", cf.SubscriberID, "err", err)
+	if err := a.sendConfirmation(ctx, cf); err != nil {
+		a.e.log.Error("confirmation mail not sent", "subscriber_id", cf.SubscriberID, "err", err)
 	}
 }
 

@@ -67,11 +67,10 @@ func newDaemon(ctx context.Context, e *env, out io.Writer) (*daemon, error) {
 		{"bounces", a.bounces.Run},
 		{"scheduler", a.sched.Run},
 		{"due-issues", a.runDueLoop},
-	}
-	// Several senders, so a burst of sign-ups does not wait behind one
-	// SMTP round trip each (docs/BENCHMARKS.md, subscribe endpoint).
-	for i := 0; i < 4; i++ {
-		d.runners = append(d.runners, runner{"confirmations", a.runConfirmations})
+		// Confirmation requests go from memory into the mailer's queue,
+		// which sends them four at a time and keeps them across a crash.
+		{"confirmations", a.runConfirmations},
+		{"mail-queue", a.mail.RunQueue},
 	}
 	return d, nil
 }

@@ -1,0 +1,241 @@
+package mailer
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// The system-mail queue keeps mail that one person is waiting for (a
+// subscription confirmation) in the database until a relay takes it, so
+// that a crash or a relay outage delays it instead of losing it. Issues
+// have their own outbox (deliveries); this is for single messages.
+
+// queueBatch is how many due queue rows one pass reads.
+const queueBatch = 50
+
+// queuePoll is how often RunQueue looks for due rows when nothing wakes it
+// (rows enqueued by another process, retries coming due).
+const queuePoll = 5 * time.Second
+
+// Enqueue builds msg (DKIM-signed when configured) and stores it for
+// RunQueue to send. kind names it in logs ("confirmation"). It returns once
+// the message is in the database.
+func (m *Mailer) Enqueue(ctx context.Context, kind string, msg *Message) error {
+	if msg.MessageID == "" {
+		msg.MessageID = newMessageID(Domain(msg.FromAddress))
+	}
+	data, err := m.Build(msg)
+	if err != nil {
+		return fmt.Errorf("queueing %s mail: %w", kind, err)
+	}
+	from := msg.ReturnPath
+	if from == "" {
+		from = msg.FromAddress
+	}
+	now := m.now().UnixMilli()
+	if _, err := m.db.ExecContext(ctx, `INSERT INTO mail_queue
+		(kind, mail_from, rcpt, message_id, data, created_ms, next_attempt_ms) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		kind, from, msg.To, msg.MessageID, data, now, now); err != nil {
+		return fmt.Errorf("queueing %s mail: %w", kind, err)
+	}
+	select {
+	case m.queueWake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// QueueLength is how many system mails wait for a relay.
+func (m *Mailer) QueueLength(ctx context.Context) (int, error) {
+	var n int
+	if err := m.db.QueryRowContext(ctx, `SELECT count(*) FROM mail_queue`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting queued mail: %w", err)
+	}
+	return n, nil
+}
+
+// RunQueue sends queued system mail until ctx ends: at once when Enqueue
+// wakes it, and every few seconds for retries. A temporary failure is
+// retried with backoff (a relay's request to slow down is honoured) until
+// MaxRetryAge; a permanent one drops the mail with a log line, as does
+// age.
+func (m *Mailer) RunQueue(ctx context.Context) error {
+	if len(m.pool.relays) == 0 {
+		return ErrNoRelay
+	}
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-m.queueWake:
+		case <-t.C:
+		}
+		more, err := m.sendQueued(ctx)
+		if err != nil && ctx.Err() == nil {
+			m.log.Error("sending queued mail", "err", err)
+		}
+		wait := queuePoll
+		if more {
+			wait = 0
+		} else if next, ok := m.nextQueued(ctx); ok {
+			wait = min(max(next.Sub(m.now()), 0), queuePoll)
+		}
+		t.Reset(wait)
+	}
+}
+
+// nextQueued is when the earliest queued mail is due.
+func (m *Mailer) nextQueued(ctx context.Context) (time.Time, bool) {
+	var next sql.NullInt64
+	if err := m.db.QueryRowContext(ctx, `SELECT min(next_attempt_ms) FROM mail_queue`).Scan(&next); err != nil || !next.Valid {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(next.Int64), true
+}
+
+type queued struct {
+	id               int64
+	kind, from, rcpt string
+	data             []byte
+	attempts         int
+	created          time.Time
+}
+
+// queueSenders is how many queued mails go out at once.
+const queueSenders = 4
+
+// queueOutcome is what becomes of one queued mail after a try.
+type queueOutcome struct {
+	id        int64
+	done      bool      // sent, refused or too old: delete the row
+	next      time.Time // otherwise: try again then
+	reason    string
+	attempted bool
+}
+
+// sendQueued sends the due rows of one batch, queueSenders at a time, and
+// records the outcomes in one transaction; more is true when the batch was
+// full.
+func (m *Mailer) sendQueued(ctx context.Context) (more bool, err error) {
+	now := m.now()
+	rows, err := m.db.QueryContext(ctx, `SELECT id, kind, mail_from, rcpt, data, attempts, created_ms
+		FROM mail_queue WHERE next_attempt_ms <= ? ORDER BY next_attempt_ms, id LIMIT ?`, now.UnixMilli(), queueBatch)
+	if err != nil {
+		return false, err
+	}
+	var due []queued
+	for rows.Next() {
+		var q queued
+		var created int64
+		if err := rows.Scan(&q.id, &q.kind, &q.from, &q.rcpt, &q.data, &q.attempts, &created); err != nil {
+			rows.Close()
+			return false, err
+		}
+		q.created = time.UnixMilli(created)
+		due = append(due, q)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(due) == 0 {
+		return false, err
+	}
+	out := make([]queueOutcome, len(due))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(queueSenders, len(due)) {
+		wg.Go(func() {
+			for i := range next {
+				out[i] = m.tryQueued(ctx, due[i])
+			}
+		})
+	}
+	for i := range due {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return len(due) == queueBatch, m.recordQueued(ctx, out)
+}
+
+// tryQueued tries one queued mail.
+func (m *Mailer) tryQueued(ctx context.Context, q queued) queueOutcome {
+	o := queueOutcome{id: q.id}
+	if ctx.Err() != nil {
+		o.next = m.now()
+		return o
+	}
+	domain := Domain(q.rcpt)
+	if until := m.pool.heldUntil(m.now()); !until.IsZero() {
+		o.next, o.reason = until, "every relay asked us to slow down"
+		return o
+	}
+	if wait, ok := m.limits.acquire(domain, m.now()); !ok {
+		o.next = m.now().Add(wait)
+		return o
+	}
+	qid, relay, e := m.transmit(ctx, &Message{ReturnPath: q.from, To: q.rcpt}, q.data, domain)
+	m.limits.release(domain)
+	switch {
+	case e == nil:
+		m.limits.ok(domain)
+		m.pool.ok(relay)
+		m.log.Info("queued mail sent", "kind", q.kind, "id", q.id, "relay", relay, "queue_id", qid, "attempts", q.attempts+1)
+		o.done = true
+		return o
+	case !e.Temporary && e.Stage != StageMail && e.Stage != StageConnect:
+		m.log.Warn("queued mail refused, dropped", "kind", q.kind, "id", q.id, "err", e.Error())
+		o.done = true
+		return o
+	case m.now().Sub(q.created) >= m.opt.MaxRetryAge:
+		m.log.Error("queued mail too old, dropped", "kind", q.kind, "id", q.id,
+			"age", m.now().Sub(q.created).Round(time.Second), "err", e.Error())
+		o.done = true
+		return o
+	}
+	o.next, o.reason, o.attempted = m.now().Add(m.backoff(q.attempts+1)), e.Error(), true
+	if until := m.throttle(e, relay, domain); until.After(o.next) {
+		o.next = until
+	}
+	if !e.Temporary { // 5xx to MAIL FROM: the relay refuses us, not the recipient
+		if until := m.pool.throttle(relay, m.now(), m.opt.ThrottleHold); until.After(o.next) {
+			o.next = until
+		}
+	}
+	m.log.Info("queued mail retry", "kind", q.kind, "id", q.id, "attempts", q.attempts+1, "next", o.next, "err", e.Error())
+	return o
+}
+
+// recordQueued writes the outcomes of one batch: sent mail leaves the
+// queue even while the daemon stops.
+func (m *Mailer) recordQueued(ctx context.Context, out []queueOutcome) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	tx, err := m.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("recording queued mail: %w", err)
+	}
+	defer tx.Rollback()
+	for _, o := range out {
+		if o.done {
+			_, err = tx.ExecContext(ctx, `DELETE FROM mail_queue WHERE id = ?`, o.id)
+		} else {
+			n := 0
+			if o.attempted {
+				n = 1
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE mail_queue SET next_attempt_ms = ?, attempts = attempts + ?,
+				last_error = coalesce(nullif(?, ''), last_error) WHERE id = ?`, o.next.UnixMilli(), n, o.reason, o.id)
+		}
+		if err != nil {
+			return fmt.Errorf("recording queued mail %d: %w", o.id, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("recording queued mail: %w", err)
+	}
+	return nil
+}
