@@ -27,7 +27,7 @@ import (
 // sent (snapshot, due-loop pick-up, per-batch subscription re-checks and
 // 100 ms polling included), and reads the daemon's CPU time and peak RSS
 // from /proc.
-func daemonRun(out io.Writer, bin string, n, conns, perConn, workers, batch int, crash bool) (float64, error) {
+func daemonRun(out io.Writer, bin string, n, conns, perConn, workers, batch int, crash bool) (_ float64, err error) {
 	// The sink runs in this process, the harness: the daemon is the
 	// sender here, and the sink's count is read without asking the daemon.
 	sink, err := localmail.NewSMTP(localmail.SMTPOptions{CountOnly: true})
@@ -58,11 +58,15 @@ func daemonRun(out io.Writer, bin string, n, conns, perConn, workers, batch int,
 	if err != nil {
 		return 0, err
 	}
-	if os.Getenv("SENDBENCH_KEEP") == "" {
-		defer os.RemoveAll(dir)
-	} else {
-		fmt.Fprintln(out, "keeping", dir)
-	}
+	// The directory (config, database, daemon.log) stays after a failure,
+	// or always with SENDBENCH_KEEP=1.
+	defer func() {
+		if err == nil && os.Getenv("SENDBENCH_KEEP") == "" {
+			os.RemoveAll(dir)
+		} else {
+			fmt.Fprintln(out, "kept", dir)
+		}
+	}()
 	port, err := freePort()
 	if err != nil {
 		return 0, err
@@ -226,8 +230,8 @@ func daemonRun(out io.Writer, bin string, n, conns, perConn, workers, batch int,
 	total, distinct := sink.Total(), sink.Recipients()
 	if crash {
 		lost, dups := n-distinct, total-distinct
-		fmt.Fprintf(out, "crash: kill -9 after %d of %d sent, restarted; all sent %.2fs after the start; %d lost, %d duplicate copies (window sending.workers × sending.batch_size = %d); daemon log: %s\n",
-			atKill, n, wall.Seconds(), lost, dups, workers*batch, logf.Name())
+		fmt.Fprintf(out, "crash: kill -9 after %d of %d sent, restarted; all sent %.2fs after the start; %d lost, %d duplicate copies (window sending.workers × sending.batch_size = %d)\n",
+			atKill, n, wall.Seconds(), lost, dups, workers*batch)
 		if lost != 0 || dups > workers*batch {
 			return 0, fmt.Errorf("crash: %d lost, %d duplicates", lost, dups)
 		}

@@ -76,39 +76,43 @@ func run(args []string, out io.Writer) error {
 	if *daemonBin != "" {
 		// This process is the sink here, with Go's default collector like
 		// the -sink child of the raw ceiling.
-		rate, err := daemonRun(out, *daemonBin, *n, *conns, *perConn, *workers, *batch, *crash)
-		if err != nil || !*raw || *crash {
-			return err
-		}
-		return rawCeiling(out, *n, rate)
+		return measured(out, *raw && !*crash, *n, func() (float64, error) {
+			return daemonRun(out, *daemonBin, *n, *conns, *perConn, *workers, *batch, *crash)
+		})
 	}
 	if *gogc != 0 {
 		debug.SetGCPercent(*gogc)
 		debug.SetMemoryLimit(64 << 20)
 	}
+	return measured(out, *raw, *n, func() (float64, error) {
+		return pipelineRun(out, *n, *conns, *workers)
+	})
+}
+
+// pipelineRun sends the issue in this process to a sink child and prints
+// what it measured; it returns messages/s.
+func pipelineRun(out io.Writer, n, conns, workers int) (float64, error) {
 	addr, stop, err := startSink()
 	if err != nil {
-		return err
+		return 0, err
 	}
-	res, err := sendIssue(addr, *n, *conns, *workers)
+	res, err := sendIssue(addr, n, conns, workers)
 	total, serr := stop()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if serr != nil {
-		return serr
+		return 0, serr
 	}
+	rate := float64(n) / res.wall.Seconds()
 	fmt.Fprintf(out, "pipeline: %d recipients in %.2fs = %.0f msgs/s; snapshot %.2fs; peak RSS %.1f MB; CPU %.2fs (%.1f µs/msg); sink counted %d (sink CPU %.1f µs/msg)\n",
-		*n, res.wall.Seconds(), float64(*n)/res.wall.Seconds(), res.snapshot.Seconds(),
-		float64(res.hwmKB)/1024, res.cpu.Seconds(), float64(res.cpu.Microseconds())/float64(*n), total,
-		float64(lastSinkCPU.Microseconds())/float64(*n))
-	if total != *n {
-		return fmt.Errorf("sink counted %d messages, want %d", total, *n)
+		n, res.wall.Seconds(), rate, res.snapshot.Seconds(),
+		float64(res.hwmKB)/1024, res.cpu.Seconds(), float64(res.cpu.Microseconds())/float64(n), total,
+		float64(lastSinkCPU.Microseconds())/float64(n))
+	if total != n {
+		return 0, fmt.Errorf("sink counted %d messages, want %d", total, n)
 	}
-	if *raw {
-		return rawCeiling(out, *n, float64(*n)/res.wall.Seconds())
-	}
-	return nil
+	return rate, nil
 }
 
 type result struct {
@@ -176,24 +180,25 @@ func sendIssue(addr string, n, conns, workers int) (result, error) {
 	return r, nil
 }
 
-// rawCeiling runs smtp-source against a fresh sink: 20 sessions that stay
-// connected (-d) and pipeline, 4 KB messages.
-func rawCeiling(out io.Writer, n int, ours float64) error {
-	bin, err := exec.LookPath("smtp-source")
-	if err != nil {
-		for _, p := range []string{"/usr/sbin/smtp-source", "/usr/lib/postfix/sbin/smtp-source"} {
-			if _, serr := os.Stat(p); serr == nil {
-				bin, err = p, nil
-			}
+// smtpSource finds Postfix's smtp-source, or "".
+func smtpSource() string {
+	if bin, err := exec.LookPath("smtp-source"); err == nil {
+		return bin
+	}
+	for _, p := range []string{"/usr/sbin/smtp-source", "/usr/lib/postfix/sbin/smtp-source"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
 		}
 	}
-	if err != nil {
-		fmt.Fprintln(out, "raw ceiling: smtp-source not installed (apt-get install postfix); skipped")
-		return nil
-	}
+	return ""
+}
+
+// rawCeiling runs smtp-source against a fresh sink: 20 sessions that stay
+// connected (-d) and pipeline, 4 KB messages. It returns messages/s.
+func rawCeiling(out io.Writer, bin, when string, n int) (float64, error) {
 	addr, stop, err := startSink()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	start := time.Now()
 	cmd := exec.Command(bin, "-d", "-s", "20", "-m", strconv.Itoa(n), "-l", "4096",
@@ -203,14 +208,43 @@ func rawCeiling(out io.Writer, n int, ours float64) error {
 	wall := time.Since(start)
 	total, serr := stop()
 	if err != nil {
-		return fmt.Errorf("smtp-source: %w", err)
+		return 0, fmt.Errorf("smtp-source: %w", err)
 	}
 	if serr != nil {
-		return serr
+		return 0, serr
 	}
 	rate := float64(total) / wall.Seconds()
-	fmt.Fprintf(out, "raw ceiling (smtp-source -d -s 20 -l 4096): %d msgs in %.2fs = %.0f msgs/s (sink CPU %.1f µs/msg); pipeline/raw = %.0f%%\n",
-		total, wall.Seconds(), rate, float64(lastSinkCPU.Microseconds())/float64(total), 100*ours/rate)
+	fmt.Fprintf(out, "raw ceiling %s (smtp-source -d -s 20 -l 4096): %d msgs in %.2fs = %.0f msgs/s (sink CPU %.1f µs/msg)\n",
+		when, total, wall.Seconds(), rate, float64(lastSinkCPU.Microseconds())/float64(total))
+	return rate, nil
+}
+
+// measured runs the pipeline between two raw-ceiling runs, so that a change
+// in the machine's load during the run moves both sides of the ratio, and
+// prints the ratio to their mean.
+func measured(out io.Writer, raw bool, n int, pipeline func() (float64, error)) error {
+	bin := ""
+	if raw {
+		if bin = smtpSource(); bin == "" {
+			fmt.Fprintln(out, "raw ceiling: smtp-source not installed (apt-get install postfix); skipped")
+		}
+	}
+	var before float64
+	if bin != "" {
+		var err error
+		if before, err = rawCeiling(out, bin, "before", n); err != nil {
+			return err
+		}
+	}
+	ours, err := pipeline()
+	if err != nil || bin == "" || ours == 0 {
+		return err
+	}
+	after, err := rawCeiling(out, bin, "after", n)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "pipeline/raw = %.0f%% (raw ceiling: mean of before and after, %.0f msgs/s)\n", 200*ours/(before+after), (before+after)/2)
 	return nil
 }
 
