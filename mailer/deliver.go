@@ -54,10 +54,10 @@ func (m *Mailer) deliver(ctx context.Context, d Delivery) result {
 		return r
 	}
 	defer m.limits.release(domain)
-	if until := m.pool.heldUntil(m.now()); !until.IsZero() {
+	if until, why := m.pool.heldUntil(m.now()); !until.IsZero() {
 		// Every relay asked us to slow down: back to the table until the
 		// first one takes mail again. Not an attempt.
-		return result{d: d, status: StatusQueued, next: until}
+		return result{d: d, status: StatusQueued, next: until, note: "waiting for the relay, which answered: " + why}
 	}
 	qid, relay, e := m.transmit(ctx, msg, buf.Bytes(), domain)
 	return m.outcome(ctx, d, msg, e, qid, relay, domain)
@@ -156,7 +156,7 @@ func (m *Mailer) outcome(ctx context.Context, d Delivery, msg *Message, e *Error
 		// address, our credentials), not the recipient: failing every
 		// recipient for a relay setting would lose the issue. The relay
 		// rests, the mail waits until MaxRetryAge, the operator is told.
-		until := m.pool.throttle(relay, m.now(), m.opt.ThrottleHold)
+		until := m.pool.throttle(relay, m.now(), m.opt.ThrottleHold, e.Error())
 		m.log.Error("relay refuses the sender: mail waits; check the smtp settings and the return path domain",
 			"relay", relay, "code", e.Code, "enhanced", e.Enhanced, "reply", e.Text, "until", until)
 		rr := m.retry(d, e, until)
@@ -183,7 +183,7 @@ func (m *Mailer) throttle(e *Error, relay, domain string) time.Time {
 	}
 	now := m.now()
 	if relay != "" && (e.Code == 421 || e.Stage == StageConnect || e.Stage == StageMail) {
-		until := m.pool.throttle(relay, now, m.opt.ThrottleHold)
+		until := m.pool.throttle(relay, now, m.opt.ThrottleHold, e.Error())
 		m.log.Warn("relay asks to slow down: resting it", "relay", relay, "code", e.Code, "stage", e.Stage, "until", until)
 		return until
 	}

@@ -610,6 +610,10 @@ func TestPermanentAtMailWaits(t *testing.T) {
 			t.Errorf("%s: %d copies, want 1", r, n)
 		}
 	}
+	// The editor sees why the mail waited.
+	if p, _ := e.Progress(context.Background(), 1); !strings.Contains(p.LastError, "553") || p.LastErrorAt.IsZero() {
+		t.Errorf("progress after a refused sender: last error %q at %v, want the 553", p.LastError, p.LastErrorAt)
+	}
 	e.bounces.mu.Lock()
 	defer e.bounces.mu.Unlock()
 	if n := len(e.bounces.by); n != 0 {

@@ -11,10 +11,44 @@ const meterSpan = 60
 // meter counts the messages this process sent per issue in one-second
 // buckets over the last minute, for the rate and ETA of Progress. It
 // replaced a query that read every sent row of the issue on each call
-// (about 7 ms per progress view at 100,000 recipients).
+// (about 7 ms per progress view at 100,000 recipients). It also keeps each
+// issue's last failure, so an editor sees why mail waits.
 type meter struct {
 	mu     sync.Mutex
 	issues map[int64]*meterRing
+	errs   map[int64]issueError
+}
+
+// issueError is the last failure seen for an issue.
+type issueError struct {
+	text string
+	at   time.Time
+}
+
+// errorShown is how long Progress reports an issue's last failure.
+const errorShown = 15 * time.Minute
+
+// fail records the last failure of issue.
+func (m *meter) fail(issue int64, at time.Time, text string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, e := range m.errs {
+		if at.Sub(e.at) > errorShown {
+			delete(m.errs, id)
+		}
+	}
+	m.errs[issue] = issueError{text, at}
+}
+
+// lastError is issue's last failure in the last errorShown, if any.
+func (m *meter) lastError(issue int64, now time.Time) (string, time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.errs[issue]
+	if !ok || now.Sub(e.at) > errorShown {
+		return "", time.Time{}
+	}
+	return e.text, e.at
 }
 
 type meterRing struct {
@@ -22,7 +56,9 @@ type meterRing struct {
 	n   [meterSpan]int
 }
 
-func newMeter() *meter { return &meter{issues: map[int64]*meterRing{}} }
+func newMeter() *meter {
+	return &meter{issues: map[int64]*meterRing{}, errs: map[int64]issueError{}}
+}
 
 // add counts n messages of issue sent at now.
 func (m *meter) add(issue int64, now time.Time, n int) {

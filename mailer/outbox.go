@@ -78,6 +78,10 @@ type Progress struct {
 	Queued, Sending, Sent, Failed, Bounced, Skipped, Cancelled int
 	PerSecond                                                  float64
 	ETA                                                        time.Duration
+	// LastError is the issue's last failure in the last 15 minutes (a
+	// relay's reply, a network error, or why mail waits), with its time.
+	LastError   string
+	LastErrorAt time.Time
 }
 
 // snapshotChunk is the number of rows per multi-row INSERT in Snapshot.
@@ -305,6 +309,7 @@ func (m *Mailer) Progress(ctx context.Context, issueID int64) (Progress, error) 
 	if err := rows.Err(); err != nil {
 		return p, fmt.Errorf("progress of issue %d: %w", issueID, err)
 	}
+	p.LastError, p.LastErrorAt = m.meter.lastError(issueID, m.now())
 	if p.PerSecond = m.meter.rate(issueID, m.now()); p.PerSecond > 0 {
 		p.ETA = time.Duration(float64(p.Queued+p.Sending) / p.PerSecond * float64(time.Second))
 	}

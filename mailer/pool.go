@@ -28,6 +28,7 @@ type relayPool struct {
 	idle      []*conn
 	downUntil time.Time // failed to connect: others are tried first
 	holdUntil time.Time // asked us to slow down (421): nothing is sent to it
+	holdWhy   string    // the reply that asked
 	penalty   int       // throttling replies since its last success
 }
 
@@ -99,27 +100,29 @@ func (rp *relayPool) heldAt(now time.Time) bool {
 }
 
 // heldUntil is when the first relay asked to slow down takes mail again,
-// or zero when some relay takes mail now.
-func (p *pool) heldUntil(now time.Time) time.Time {
+// and the reply that asked; zero when some relay takes mail now.
+func (p *pool) heldUntil(now time.Time) (time.Time, string) {
 	var first time.Time
+	var why string
 	for _, rp := range p.relays {
 		rp.mu.Lock()
-		until := rp.holdUntil
+		until, w := rp.holdUntil, rp.holdWhy
 		rp.mu.Unlock()
 		if !now.Before(until) {
-			return time.Time{}
+			return time.Time{}, ""
 		}
 		if first.IsZero() || until.Before(first) {
-			first = until
+			first, why = until, w
 		}
 	}
-	return first
+	return first, why
 }
 
-// throttle rests the relay called name after it asked us to slow down:
+// throttle rests the relay called name after it asked us to slow down (why
+// is its reply):
 // base, doubled for each further request up to ten minutes, as for a
 // domain. It returns the end of the rest.
-func (p *pool) throttle(name string, now time.Time, base time.Duration) time.Time {
+func (p *pool) throttle(name string, now time.Time, base time.Duration, why string) time.Time {
 	for _, rp := range p.relays {
 		if rp.name != name {
 			continue
@@ -131,6 +134,7 @@ func (p *pool) throttle(name string, now time.Time, base time.Duration) time.Tim
 		if until := now.Add(d); until.After(rp.holdUntil) {
 			rp.holdUntil = until
 		}
+		rp.holdWhy = why
 		return rp.holdUntil
 	}
 	return now.Add(base)

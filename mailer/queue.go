@@ -169,8 +169,8 @@ func (m *Mailer) tryQueued(ctx context.Context, q queued) queueOutcome {
 		return o
 	}
 	domain := Domain(q.rcpt)
-	if until := m.pool.heldUntil(m.now()); !until.IsZero() {
-		o.next, o.reason = until, "every relay asked us to slow down"
+	if until, why := m.pool.heldUntil(m.now()); !until.IsZero() {
+		o.next, o.reason = until, "waiting for the relay, which answered: "+why
 		return o
 	}
 	if wait, ok := m.limits.acquire(domain, m.now()); !ok {
@@ -201,7 +201,7 @@ func (m *Mailer) tryQueued(ctx context.Context, q queued) queueOutcome {
 		o.next = until
 	}
 	if !e.Temporary { // 5xx to MAIL FROM: the relay refuses us, not the recipient
-		if until := m.pool.throttle(relay, m.now(), m.opt.ThrottleHold); until.After(o.next) {
+		if until := m.pool.throttle(relay, m.now(), m.opt.ThrottleHold, e.Error()); until.After(o.next) {
 			o.next = until
 		}
 	}

@@ -296,12 +296,19 @@ func nullString(s string) any {
 	return s
 }
 
-// countSent tells the meter what a committed batch sent.
+// countSent tells the meter what a committed batch sent, and the last
+// failure of each issue in it.
 func (m *Mailer) countSent(batch []result) {
 	now := m.now()
 	var issue int64
 	n := 0
 	for _, r := range batch {
+		switch {
+		case r.e != nil:
+			m.meter.fail(r.d.IssueID, now, r.e.Error())
+		case r.status == StatusQueued && r.note != "":
+			m.meter.fail(r.d.IssueID, now, r.note)
+		}
 		if r.status != StatusSent {
 			continue
 		}

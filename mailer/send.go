@@ -33,7 +33,7 @@ func (m *Mailer) Send(ctx context.Context, msg *Message) (Result, error) {
 		if err := m.waitSend(ctx, domain); err != nil {
 			return Result{}, err
 		}
-		if until := m.pool.heldUntil(m.now()); !until.IsZero() {
+		if until, _ := m.pool.heldUntil(m.now()); !until.IsZero() {
 			m.limits.release(domain)
 			if err := pause(ctx, until.Sub(m.now())); err != nil {
 				return Result{}, fmt.Errorf("sending mail: %w", err)

@@ -508,7 +508,7 @@ type deliveriesAdapter struct{ m *mailer.Mailer }
 func (a deliveriesAdapter) Progress(ctx context.Context, id int64) (Progress, error) {
 	p, err := a.m.Progress(ctx, id)
 	return Progress{Queued: p.Queued, Sending: p.Sending, Sent: p.Sent, Failed: p.Failed, Bounced: p.Bounced,
-		Skipped: p.Skipped + p.Cancelled, PerSecond: p.PerSecond, ETA: p.ETA}, err
+		Skipped: p.Skipped, PerSecond: p.PerSecond, ETA: p.ETA, LastError: p.LastError, LastErrorAt: p.LastErrorAt}, err
 }
 
 type bouncesAdapter struct{ d Domain }

@@ -300,7 +300,17 @@ func (s *Server) handleProgressJSON(w http.ResponseWriter, r *http.Request, sess
 		"status": is.Status, "status_label": v.T("status." + is.Status), "total": total, "percent": pct,
 		"queued": p.Queued + p.Sending, "sent": p.Sent, "failed": p.Failed, "bounced": p.Bounced, "skipped": p.Skipped,
 		"per_second": p.PerSecond, "eta_seconds": int(p.ETA.Seconds()),
+		"last_error": v.LastError(p),
 	})
+}
+
+// LastError tells an editor why mail of a sending issue waits: the last
+// failure and when, or "" when there was none lately.
+func (v *view) LastError(p Progress) string {
+	if p.LastError == "" || p.Queued+p.Sending == 0 {
+		return ""
+	}
+	return v.T("issue.lasterror") + " (" + v.Date(p.LastErrorAt) + "): " + p.LastError
 }
 
 // handlePreview renders the compose form's Markdown as HTML and text

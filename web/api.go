@@ -110,7 +110,10 @@ type issueJSON struct {
 	// Rate (messages/s over the last minute) and ETA while sending.
 	RatePerSecond float64 `json:"rate_per_second,omitempty"`
 	ETASeconds    float64 `json:"eta_seconds,omitempty"`
-	Warning       string  `json:"warning,omitempty"`
+	// The last failure in the last minutes, so a caller sees why mail waits.
+	LastError   string     `json:"last_error,omitempty"`
+	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
+	Warning     string     `json:"warning,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -124,17 +127,17 @@ func timePtr(t time.Time) *time.Time {
 // issueView merges an issue with live delivery counts.
 func (s *Server) issueView(ctx context.Context, is Issue, list List) issueJSON {
 	c := is.Counts
-	var rate, eta float64
+	out := issueJSON{ID: is.ID, List: list.Slug, Subject: is.Subject, Status: is.Status, Author: is.Author,
+		SendAt: timePtr(is.SendAt), SentAt: timePtr(is.SentAt)}
 	if s.opt.Deliveries != nil && is.Status != "draft" {
 		if p, err := s.opt.Deliveries.Progress(ctx, is.ID); err == nil {
 			c.Queued, c.Sending, c.Sent, c.Failed, c.Bounced = p.Queued, p.Sending, p.Sent, p.Failed, p.Bounced
-			rate, eta = math.Round(p.PerSecond*10)/10, math.Round(p.ETA.Seconds())
+			out.RatePerSecond, out.ETASeconds = math.Round(p.PerSecond*10)/10, math.Round(p.ETA.Seconds())
+			out.LastError, out.LastErrorAt = p.LastError, timePtr(p.LastErrorAt)
 		}
 	}
-	return issueJSON{ID: is.ID, List: list.Slug, Subject: is.Subject, Status: is.Status, Author: is.Author,
-		SendAt: timePtr(is.SendAt), SentAt: timePtr(is.SentAt),
-		Counts:        map[string]int{"queued": c.Queued + c.Sending, "sent": c.Sent, "failed": c.Failed, "bounced": c.Bounced},
-		RatePerSecond: rate, ETASeconds: eta}
+	out.Counts = map[string]int{"queued": c.Queued + c.Sending, "sent": c.Sent, "failed": c.Failed, "bounced": c.Bounced}
+	return out
 }
 
 type createIssueRequest struct {

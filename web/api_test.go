@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestAPIIssueLifecycle(t *testing.T) {
@@ -53,10 +54,11 @@ func TestAPIIssueLifecycle(t *testing.T) {
 	}
 }
 
-// While an issue is being sent, GET shows the rate and the ETA.
+// While an issue is being sent, GET shows the rate, the ETA and the last
+// failure; the admin page shows the failure too.
 func TestAPIIssueRateAndETA(t *testing.T) {
 	t.Parallel()
-	fd := &fakeDeliveries{}
+	fd := &fakeDeliveries{lastError: "smtp mail: 421 4.7.0 too many connections"}
 	e := newEnv(t, func(o *Options) { o.Deliveries = fd })
 	fd.issues, e.issues.async = e.issues, true
 	tok := e.bearer("editor")
@@ -78,17 +80,43 @@ func TestAPIIssueRateAndETA(t *testing.T) {
 		Counts map[string]int
 		Rate   float64 `json:"rate_per_second"`
 		ETA    float64 `json:"eta_seconds"`
+		Error  string  `json:"last_error"`
 	}
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		t.Fatal(err)
 	}
 	// fakeDeliveries sends half on each look, at 12.5/s, one second per message left.
-	if got.Status != "sending" || got.Counts["queued"] != 2 || got.Rate != 12.5 || got.ETA != 2 {
+	if got.Status != "sending" || got.Counts["queued"] != 2 || got.Rate != 12.5 || got.ETA != 2 || got.Error != fd.lastError {
 		t.Fatalf("send's answer: %s", body)
 	}
 	_, body = e.api("GET", "/api/v1/issues/1", tok, "")
 	if !strings.Contains(body, `"queued":0`) || strings.Contains(body, "eta_seconds") {
 		t.Fatalf("get when nothing is left: %s", body)
+	}
+	// The page shows nothing once nothing waits.
+	c, _ := e.login("editor")
+	if _, page := e.get(c, "/admin/issues/1"); strings.Contains(page, "421 4.7.0") {
+		t.Errorf("issue page shows a last error when nothing waits")
+	}
+}
+
+func TestViewLastError(t *testing.T) {
+	at := time.Date(2026, 11, 24, 0, 30, 0, 0, time.UTC)
+	jst := time.FixedZone("JST", 9*3600)
+	for _, tc := range []struct {
+		lang string
+		p    Progress
+		want string
+	}{
+		{"ja", Progress{Queued: 3, LastError: "smtp mail: 421 busy", LastErrorAt: at}, "送信待ちの理由（中継サーバーの最後の応答） (2026-11-24 09:30): smtp mail: 421 busy"},
+		{"en", Progress{Sending: 1, LastError: "smtp rcpt: 451 later", LastErrorAt: at}, "Why mail waits (the relay's last answer) (2026-11-24 09:30): smtp rcpt: 451 later"},
+		{"ja", Progress{Sent: 3, LastError: "smtp mail: 421 busy", LastErrorAt: at}, ""},
+		{"ja", Progress{Queued: 3}, ""},
+	} {
+		v := &view{Lang: tc.lang, loc: jst}
+		if got := v.LastError(tc.p); got != tc.want {
+			t.Errorf("%s %+v: %q, want %q", tc.lang, tc.p, got, tc.want)
+		}
 	}
 }
 

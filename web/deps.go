@@ -259,6 +259,10 @@ type Progress struct {
 	Queued, Sending, Sent, Failed, Bounced, Skipped int
 	PerSecond                                       float64
 	ETA                                             time.Duration
+	// LastError is the last failure in the last minutes (a
+	// relay's reply), shown so an editor sees why mail waits.
+	LastError   string
+	LastErrorAt time.Time
 }
 
 // Deliveries reports the progress of sending (mailer).

@@ -598,9 +598,10 @@ func (f *fakePlan) ExportCSV(ctx context.Context, w io.Writer) error {
 // Progress call, then marks it sent: the progress bar has something to
 // follow without sleeps in the server.
 type fakeDeliveries struct {
-	mu     sync.Mutex
-	issues *fakeIssues
-	sent   map[int64]int
+	mu        sync.Mutex
+	issues    *fakeIssues
+	sent      map[int64]int
+	lastError string // reported while mail waits
 }
 
 func (f *fakeDeliveries) Progress(ctx context.Context, id int64) (Progress, error) {
@@ -623,7 +624,11 @@ func (f *fakeDeliveries) Progress(ctx context.Context, id int64) (Progress, erro
 		f.sent[id] = total
 	}
 	done := f.sent[id]
-	return Progress{Queued: total - done, Sent: done, PerSecond: 12.5, ETA: time.Duration(total-done) * time.Second}, nil
+	p := Progress{Queued: total - done, Sent: done, PerSecond: 12.5, ETA: time.Duration(total-done) * time.Second}
+	if f.lastError != "" {
+		p.LastError, p.LastErrorAt = f.lastError, time.Date(2026, 11, 24, 0, 30, 0, 0, time.UTC)
+	}
+	return p, nil
 }
 
 func (f *fakePlan) SubmissionByToken(ctx context.Context, tok string) (Submission, error) {

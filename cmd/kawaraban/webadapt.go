@@ -451,7 +451,7 @@ type webDeliveries struct{ a *app }
 func (w webDeliveries) Progress(ctx context.Context, issueID int64) (web.Progress, error) {
 	p, err := w.a.mail.Progress(ctx, issueID)
 	return web.Progress{Queued: p.Queued, Sending: p.Sending, Sent: p.Sent, Failed: p.Failed, Bounced: p.Bounced,
-		Skipped: p.Skipped, PerSecond: p.PerSecond, ETA: p.ETA}, err
+		Skipped: p.Skipped, PerSecond: p.PerSecond, ETA: p.ETA, LastError: p.LastError, LastErrorAt: p.LastErrorAt}, err
 }
 
 // webBounces lists bounces (web.Bounces).

@@ -43,6 +43,7 @@
           set("c-sent", p.sent); set("c-total", p.total); set("c-failed", p.failed); set("c-bounced", p.bounced);
           set("c-rate", p.per_second ? p.per_second.toFixed(1) + "/s" : "");
           set("c-eta", p.eta_seconds ? "ETA " + Math.ceil(p.eta_seconds / 60) + " min" : "");
+          set("c-error", p.last_error || "");
           set("status", p.status_label || p.status);
           if (active[p.status]) setTimeout(tick, 1500);
           else if (p.status !== box.dataset.status) location.reload(); // show the actions of the new state
