@@ -223,6 +223,22 @@ func New(db *sql.DB, opt Options) (*Mailer, error) {
 		}
 	}
 	m.pool = newPool(opt.Relays, opt.HeloName, opt.Timeout)
+	if opt.Registerer != nil {
+		for _, rp := range m.pool.relays {
+			resting := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name:        "kawaraban_mailer_relay_resting_seconds",
+				Help:        "Seconds until a relay that asked us to slow down (421) takes mail again; 0 when it takes mail.",
+				ConstLabels: prometheus.Labels{"relay": rp.name},
+			}, func() float64 {
+				rp.mu.Lock()
+				defer rp.mu.Unlock()
+				return max(time.Until(rp.holdUntil).Seconds(), 0)
+			})
+			if _, err := register(opt.Registerer, prometheus.Collector(resting)); err != nil {
+				return nil, err
+			}
+		}
+	}
 	m.limits = newLimiter(opt.GlobalPerSecond, mergeLimits(opt.DomainLimits))
 	m.limits.hold = opt.ThrottleHold
 	return m, nil
