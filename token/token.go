@@ -17,6 +17,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
+	"sync"
 	"time"
 )
 
@@ -32,9 +34,14 @@ const tagLen = 16
 
 var enc = base64.RawURLEncoding
 
-// Signer signs and verifies tokens with one secret key.
+// Signer signs and verifies tokens with one secret key. It is safe for
+// concurrent use.
 type Signer struct {
 	key []byte
+	// macs keeps keyed HMAC states: Reset restores the keyed state, so a
+	// token costs two hash blocks instead of four (the sender signs two
+	// per message).
+	macs sync.Pool
 }
 
 // NewSigner returns a Signer for key, which must be at least 32 bytes.
@@ -42,7 +49,9 @@ func NewSigner(key []byte) (*Signer, error) {
 	if len(key) < 32 {
 		return nil, fmt.Errorf("token key must be at least 32 bytes, got %d", len(key))
 	}
-	return &Signer{key: append([]byte(nil), key...)}, nil
+	s := &Signer{key: append([]byte(nil), key...)}
+	s.macs.New = func() any { return hmac.New(sha256.New, s.key) }
+	return s, nil
 }
 
 // Sign returns a token for purpose carrying payload. A zero expires means the
@@ -78,11 +87,13 @@ func (s *Signer) Verify(purpose, tok string, now time.Time) ([]byte, error) {
 }
 
 func (s *Signer) tag(purpose string, body []byte) []byte {
-	m := hmac.New(sha256.New, s.key)
+	m := s.macs.Get().(hash.Hash)
+	defer s.macs.Put(m)
+	m.Reset()
 	m.Write([]byte(purpose))
 	m.Write([]byte{0})
 	m.Write(body)
-	return m.Sum(nil)[:tagLen]
+	return m.Sum(make([]byte, 0, sha256.Size))[:tagLen]
 }
 
 // IDs encodes integer ids as a compact payload for Sign.

@@ -72,3 +72,15 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkSign(b *testing.B) {
+	s, err := NewSigner([]byte("bench-key-0123456789abcdef0123456789"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	payload := IDs(123456, 7)
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Sign("unsubscribe", payload, time.Time{})
+	}
+}
