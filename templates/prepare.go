@@ -225,6 +225,23 @@ func (p *Prepared) Render(r Recipient) (Parts, error) {
 	}, nil
 }
 
+// UseCRLF makes Render end the lines of Text and HTML with CRLF, as mail
+// carries them, so the sender need not copy every message to change them.
+// Call it once, right after Prepare and before Render is used.
+func (p *Prepared) UseCRLF() {
+	p.textLen = toCRLF(p.text, p.textLen)
+	p.htmlLen = toCRLF(p.html, p.htmlLen)
+}
+
+func toCRLF(segs []segment, size int) int {
+	for i, s := range segs {
+		c := strings.ReplaceAll(strings.ReplaceAll(s.lit, "\r\n", "\n"), "\n", "\r\n")
+		size += len(c) - len(s.lit)
+		segs[i].lit = c
+	}
+	return size
+}
+
 func assemble(segs []segment, size int, vals []string) string {
 	if len(segs) == 1 {
 		return segs[0].lit

@@ -119,6 +119,36 @@ func TestRenderFieldsAndFallback(t *testing.T) {
 	}
 }
 
+// UseCRLF gives the same parts with CRLF line ends, and no bare LF.
+func TestUseCRLF(t *testing.T) {
+	t.Parallel()
+	s := newSet(t)
+	in := goldenInput("utf-8")
+	lf, err := s.Prepare(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := s.Prepare(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr.UseCRLF()
+	rc := Recipient{Name: "山田", Email: "a@example.jp", UnsubscribeURL: "https://example.jp/u", PreferencesURL: "https://example.jp/p"}
+	a, _ := lf.Render(rc)
+	b, _ := cr.Render(rc)
+	for _, part := range []struct{ name, lf, crlf string }{{"text", a.Text, b.Text}, {"html", a.HTML, b.HTML}} {
+		if want := strings.ReplaceAll(part.lf, "\n", "\r\n"); part.crlf != want {
+			t.Errorf("%s with UseCRLF differs from the LF render with CRLF ends", part.name)
+		}
+		if strings.Count(part.crlf, "\n") != strings.Count(part.crlf, "\r\n") || !strings.Contains(part.crlf, "\r\n") {
+			t.Errorf("%s has a bare LF, or no line end at all", part.name)
+		}
+	}
+	if a.Subject != b.Subject {
+		t.Errorf("subject changed: %q → %q", a.Subject, b.Subject)
+	}
+}
+
 // FuzzPrepareRender: any body either is refused with an error or renders
 // for any recipient without scripts, javascript: URLs or event handlers.
 func FuzzPrepareRender(f *testing.F) {

@@ -61,6 +61,7 @@ func (r *issueRenderer) issue(ctx context.Context, issueID int64) (*preparedIssu
 		// template or legal-footer error will not mend itself by retrying.
 		return nil, fmt.Errorf("preparing issue %d: %w: %v", issueID, mailer.ErrUnrenderable, err)
 	}
+	p.UseCRLF() // for mail; previews prepare their own
 	pi := &preparedIssue{p: p, list: l, listID: listIDHeader(l)}
 	if len(r.prepared) > 64 {
 		clear(r.prepared)

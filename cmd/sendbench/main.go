@@ -359,6 +359,7 @@ func newRenderer(s *token.Signer) (*renderer, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.UseCRLF() // as the daemon's renderer does
 	return &renderer{signer: s, p: p, list: list}, nil
 }
 
