@@ -427,6 +427,33 @@ func TestSyncListsUpdatesAndKeepsSubscribers(t *testing.T) {
 	}
 }
 
+// Syncing the same definitions again writes nothing: every command syncs,
+// and an export must not need the write lock.
+func TestSyncListsUnchangedWritesNothing(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	updated := func() (n int64) {
+		f.db.QueryRowContext(f.ctx, `SELECT max(updated) FROM lists`).Scan(&n)
+		return n
+	}
+	before := updated()
+	f.clk.Add(time.Hour)
+	if err := f.s.SyncLists(f.ctx, testLists); err != nil {
+		t.Fatal(err)
+	}
+	if got := updated(); got != before {
+		t.Errorf("unchanged lists were written again: updated %d → %d", before, got)
+	}
+	changed := append([]List(nil), testLists...)
+	changed[1].Contact = "075-111-1111"
+	if err := f.s.SyncLists(f.ctx, changed); err != nil {
+		t.Fatal(err)
+	}
+	if got := updated(); got == before {
+		t.Error("a changed contact was not written")
+	}
+}
+
 func TestStatsAndGrowth(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

@@ -3,6 +3,7 @@ package subscribers
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -82,6 +83,7 @@ var testLists = []List{
 
 type fixture struct {
 	s   *Store
+	db  *sql.DB
 	clk *clock
 	rec *recorder
 	ctx context.Context
@@ -105,7 +107,7 @@ func newFixture(t testing.TB) fixture {
 	if err := s.SyncLists(ctx, testLists); err != nil {
 		t.Fatal(err)
 	}
-	return fixture{s: s, clk: clk, rec: rec, ctx: ctx}
+	return fixture{s: s, db: db, clk: clk, rec: rec, ctx: ctx}
 }
 
 func (f fixture) list(t testing.TB, slug string) List {

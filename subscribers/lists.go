@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -90,6 +91,9 @@ func (s *Store) SyncLists(ctx context.Context, defs []List) error {
 		}
 		norm = append(norm, n)
 	}
+	if same, err := s.listsMatch(ctx, norm); err != nil || same {
+		return err
+	}
 	now := s.now().Unix()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, l := range norm {
@@ -111,6 +115,33 @@ ON CONFLICT (slug) DO UPDATE SET name_ja=excluded.name_ja, name_en=excluded.name
 		}
 		return nil
 	})
+}
+
+// listsMatch reports whether every definition is stored as it is, so that
+// SyncLists, which every command runs, writes nothing (and takes no write
+// lock) when the configuration has not changed.
+func (s *Store) listsMatch(ctx context.Context, defs []List) (bool, error) {
+	stored, err := s.Lists(ctx)
+	if err != nil {
+		return false, err
+	}
+	bySlug := make(map[string]List, len(stored))
+	for _, l := range stored {
+		l.ID = 0
+		if len(l.AllowedDomains) == 0 {
+			l.AllowedDomains = nil
+		}
+		bySlug[l.Slug] = l
+	}
+	for _, l := range defs {
+		if len(l.AllowedDomains) == 0 {
+			l.AllowedDomains = nil
+		}
+		if old, ok := bySlug[l.Slug]; !ok || !reflect.DeepEqual(old, l) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 const listColumns = `id, slug, name_ja, name_en, kind, from_address, from_name, postal_address, contact,
