@@ -412,6 +412,13 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request, sess 
 		s.fail(w, r, err)
 		return
 	}
+	if login != sess.user.Login {
+		// A password an admin chose for someone else is a temporary one.
+		if err := s.users.RequirePasswordChange(r.Context(), login); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	s.audit(r, sess.user.Login, "user.password", "user:"+login, "")
 	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -250,5 +251,47 @@ func TestSchedulesPageEditorSeesOnlyHisLists(t *testing.T) {
 		if strings.Contains(body, not) {
 			t.Errorf("editor sees %q", not)
 		}
+	}
+}
+
+// A password an admin sets for someone else is temporary: its owner must
+// choose a new one before the admin pages do anything else.
+func TestResetPasswordMustBeChanged(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	admin, csrf := e.login("admin")
+	if resp, _ := e.post(admin, "/admin/users/editor/password", url.Values{"csrf": {csrf}, "password": {"temporary-pass-123"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reset: %d", resp.StatusCode)
+	}
+	c := e.client()
+	_, page := e.get(c, "/admin/login")
+	if resp, _ := e.post(c, "/admin/login", url.Values{"csrf": {hidden(t, page, "csrf")}, "login": {"editor"}, "password": {"temporary-pass-123"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login with the temporary password: %d", resp.StatusCode)
+	}
+	noFollow := *c
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	for _, path := range []string{"/admin/", "/admin/issues", "/admin/subscribers/export?list=shimin-katsudo"} {
+		resp, _ := e.get(&noFollow, path)
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/account" {
+			t.Errorf("GET %s with a temporary password: %d → %q, want /admin/account", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	_, page = e.get(c, "/admin/account")
+	if !strings.Contains(page, "一時的なパスワード") {
+		t.Fatal("the account page does not ask for a new password")
+	}
+	if resp, _ := e.post(c, "/admin/account", url.Values{"csrf": {hidden(t, page, "csrf")}, "email": {"editor@city.example.jp"},
+		"current_password": {"temporary-pass-123"}, "new_password": {"my-own-password-456"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("choosing a new password: %d", resp.StatusCode)
+	}
+	if resp, _ := e.get(&noFollow, "/admin/issues"); resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /admin/issues after choosing a password: %d", resp.StatusCode)
+	}
+	// The admin's own password change is not temporary.
+	if resp, _ := e.post(admin, "/admin/users/admin/password", url.Values{"csrf": {csrf}, "password": {"admins-new-password"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("admin's own reset: %d", resp.StatusCode)
+	}
+	if u, _ := e.users.ByLogin(context.Background(), "admin"); u.MustChangePassword {
+		t.Error("an admin setting their own password must change it again")
 	}
 }

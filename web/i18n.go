@@ -121,6 +121,7 @@ var catalog = map[string][2]string{
 	"issue.previewtext":   {"テキスト版", "Text version"},
 	"issue.sending":       {"配信", "Delivery"},
 	"issue.progress":      {"配信の進み具合", "Delivery progress"},
+	"account.mustchange":  {"一時的なパスワードでログインしています。ほかの画面を使う前に、新しいパスワードを設定してください。", "You logged in with a temporary password. Choose a new one before anything else."},
 	"issue.lasterror":     {"送信待ちの理由（中継サーバーの最後の応答）", "Why mail waits (the relay's last answer)"},
 	"issue.test":          {"自分にテスト送信", "Send a test to me"},
 	"issue.send":          {"今すぐ配信", "Send now"},

@@ -92,6 +92,9 @@ func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request, sess *ses
 	if r.URL.Query().Get("done") != "" {
 		v.Flash = v.T("account.saved")
 	}
+	if sess.user.MustChangePassword {
+		v.Error = v.T("account.mustchange")
+	}
 	s.render(w, r, http.StatusOK, "account", v)
 }
 

@@ -143,6 +143,11 @@ func (s *Server) admin(h adminFunc) http.HandlerFunc {
 				return
 			}
 		}
+		if sess.user.MustChangePassword && r.URL.Path != "/admin/account" && r.URL.Path != "/admin/logout" {
+			// A one-time or reset password: nothing else until it is replaced.
+			http.Redirect(w, r, "/admin/account", http.StatusSeeOther)
+			return
+		}
 		v := s.newView(w, r, "")
 		v.Admin, v.User, v.CSRF = true, &sess.user, sess.csrf
 		h(w, r, sess, v)

@@ -44,6 +44,10 @@ type User struct {
 	Approver bool     // may approve issues on the lists it may edit
 	Email    string
 	Created  time.Time
+	// MustChangePassword: the password was made for the user (the first
+	// admin's one-time password, an admin's reset); the admin pages ask
+	// for a new one before anything else.
+	MustChangePassword bool
 }
 
 // UsersOptions configures Users. The zero value is the default.
@@ -191,7 +195,7 @@ func (u *Users) SetPassword(ctx context.Context, login, password string) error {
 	if err != nil {
 		return err
 	}
-	res, err := u.db.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE login = ?`, h, login)
+	res, err := u.db.ExecContext(ctx, `UPDATE users SET password_hash = ?, must_change = 0 WHERE login = ?`, h, login)
 	if err != nil {
 		return fmt.Errorf("setting password of %q: %w", login, err)
 	}
@@ -200,6 +204,15 @@ func (u *Users) SetPassword(ctx context.Context, login, password string) error {
 	}
 	_, err = u.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE login = ?)`, login)
 	return err
+}
+
+// RequirePasswordChange makes login choose a new password at its next
+// visit to the admin pages (after a password was made for it).
+func (u *Users) RequirePasswordChange(ctx context.Context, login string) error {
+	if _, err := u.db.ExecContext(ctx, `UPDATE users SET must_change = 1 WHERE login = ?`, login); err != nil {
+		return fmt.Errorf("asking %q for a new password: %w", login, err)
+	}
+	return nil
 }
 
 // Disable stops a user from logging in and its API tokens from working;
@@ -222,8 +235,8 @@ func (u *Users) Disable(ctx context.Context, login string) error {
 }
 
 // EnsureAdmin creates the user "admin" with a random one-time password when
-// no user exists yet (local mode's first start). It returns the password
-// and true when it created the user.
+// no user exists yet (local mode's first start); the first login must
+// replace it. It returns the password and true when it created the user.
 func (u *Users) EnsureAdmin(ctx context.Context) (password string, created bool, err error) {
 	var n int
 	if err := u.db.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
@@ -236,16 +249,19 @@ func (u *Users) EnsureAdmin(ctx context.Context) (password string, created bool,
 	if err := u.Add(ctx, "admin", pw, string(RoleAdmin), nil); err != nil {
 		return "", false, err
 	}
+	if err := u.RequirePasswordChange(ctx, "admin"); err != nil {
+		return "", false, err
+	}
 	return pw, true, nil
 }
 
-const userCols = `id, login, role, approver, email, created`
+const userCols = `id, login, role, approver, email, created, must_change`
 
 func (u *Users) scanUser(ctx context.Context, row *sql.Row) (User, error) {
 	var us User
 	var role string
 	var created int64
-	if err := row.Scan(&us.ID, &us.Login, &role, &us.Approver, &us.Email, &created); err != nil {
+	if err := row.Scan(&us.ID, &us.Login, &role, &us.Approver, &us.Email, &created, &us.MustChangePassword); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return User{}, ErrUnknownUser
 		}

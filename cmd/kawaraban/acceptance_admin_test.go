@@ -65,6 +65,33 @@ func TestAcceptanceAdminLocalMode(t *testing.T) {
 			t.Errorf("session cookie %s: HttpOnly %v SameSite %v, want HttpOnly and Lax or Strict", c.Name, c.HttpOnly, c.SameSite)
 		}
 	}
+	// The one-time password must be replaced before anything else.
+	resp, err = client.Get(d.BaseURL + "/admin/issues")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readAll(t, resp)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/account" {
+		t.Fatalf("GET /admin/issues with the one-time password: %d → %q, want a redirect to /admin/account", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, err = client.Get(d.BaseURL + "/admin/account")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := readAll(t, resp)
+	c := csrfRe.FindStringSubmatch(page)
+	if resp.StatusCode != 200 || c == nil || !strings.Contains(page, "一時的なパスワード") {
+		t.Fatalf("account page with the one-time password: %d, csrf %v, asks for a new password: %v", resp.StatusCode, c != nil, strings.Contains(page, "一時的なパスワード"))
+	}
+	resp, err = client.PostForm(d.BaseURL+"/admin/account", url.Values{"csrf": {c[1]}, "email": {"admin@city.example.jp"},
+		"current_password": {m[1]}, "new_password": {"a-new-password-of-mine"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readAll(t, resp)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("changing the one-time password: %d", resp.StatusCode)
+	}
 	for _, path := range []string{"/admin/", "/admin/issues", "/admin/subscribers", "/admin/progress", "/admin/bounces", "/admin/users"} {
 		resp, err := client.Get(d.BaseURL + path)
 		if err != nil {
