@@ -70,7 +70,7 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]SubscriberRow, int
 		return nil, 0, fmt.Errorf("searching subscribers: %w", err)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT s.id, s.email, s.name, s.created, coalesce(p.status, ''), p.requested_at, p.confirmed_at,
-  coalesce((SELECT reason FROM suppressions x WHERE x.email = s.email AND x.list_id IN (0, ?) LIMIT 1), '') `+
+  coalesce((SELECT reason FROM suppressions x WHERE x.email = s.email COLLATE NOCASE AND x.list_id IN (0, ?) LIMIT 1), '') `+
 		cond+` ORDER BY s.id DESC LIMIT ? OFFSET ?`,
 		append(append([]any{listID}, args...), q.PerPage, (q.Page-1)*q.PerPage)...)
 	if err != nil {
@@ -164,7 +164,7 @@ type ListStats struct {
 // Stats counts the subscriptions of listID.
 func (s *Store) Stats(ctx context.Context, listID int64) (ListStats, error) {
 	rows, err := s.db.QueryContext(ctx, `
-SELECT p.status, EXISTS (SELECT 1 FROM suppressions x WHERE x.email = s.email AND x.list_id IN (0, p.list_id)), count(*)
+SELECT p.status, EXISTS (SELECT 1 FROM suppressions x WHERE x.email = s.email COLLATE NOCASE AND x.list_id IN (0, p.list_id)), count(*)
 FROM subscriptions p JOIN subscribers s ON s.id = p.subscriber_id
 WHERE p.list_id = ? GROUP BY 1, 2`, listID)
 	if err != nil {

@@ -49,7 +49,7 @@ func (s *Store) ExportSubscribers(ctx context.Context, w io.Writer, listSlug str
 	}
 	rows, err := s.db.QueryContext(ctx, `
 SELECT s.email, s.name, p.status, p.requested_at, p.confirmed_at, p.unsubscribed_at, p.source, s.attributes,
-  coalesce((SELECT reason FROM suppressions x WHERE x.email = s.email AND x.list_id IN (0, p.list_id) LIMIT 1), '')
+  coalesce((SELECT reason FROM suppressions x WHERE x.email = s.email COLLATE NOCASE AND x.list_id IN (0, p.list_id) LIMIT 1), '')
 FROM subscriptions p JOIN subscribers s ON s.id = p.subscriber_id
 WHERE p.list_id = ? ORDER BY s.id`, l.ID)
 	if err != nil {

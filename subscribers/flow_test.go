@@ -243,6 +243,39 @@ func TestConfirmationRateLimit(t *testing.T) {
 	}
 }
 
+// A suppression holds for every spelling of the address that differs only
+// in case: a bounce for Taro@ stops mail to taro@ and TARO@ as well, and
+// lifting it lifts all of them.
+func TestSuppressionIgnoresCase(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	lower := f.subscribeConfirmed(t, "taro@example.jp", "kodomo")
+	upper := f.subscribeConfirmed(t, "TARO@example.jp", "kodomo")
+	kodomo := f.list(t, "kodomo")
+	if err := f.s.Suppress(f.ctx, "Taro@example.jp", ReasonHardBounce, "550 5.1.1 user unknown"); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.recipients(t, "kodomo"); len(got) != 0 {
+		t.Errorf("recipients after suppressing Taro@: %v", got)
+	}
+	if ok, _ := f.s.Eligible(f.ctx, kodomo.ID, []int64{lower, upper}); ok[lower] || ok[upper] {
+		t.Errorf("eligible after suppressing Taro@: %v", ok)
+	}
+	if r, _ := f.s.SuppressionReason(f.ctx, "TARO@example.jp"); r != ReasonHardBounce {
+		t.Errorf("reason for TARO@: %q", r)
+	}
+	rep, err := f.s.Import(f.ctx, strings.NewReader("email\ntArO@example.jp\n"), ImportOptions{ListSlug: "kodomo", ConsentSource: "form"})
+	if err != nil || rep.Added != 0 || len(rep.Rejected) != 1 {
+		t.Errorf("importing tArO@ after the suppression: %v, %+v", err, rep)
+	}
+	if err := f.s.Unsuppress(f.ctx, "taro@example.jp", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.recipients(t, "kodomo"); len(got) != 2 {
+		t.Errorf("recipients after lifting it: %v", got)
+	}
+}
+
 func TestSuppression(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

@@ -23,7 +23,7 @@ type Recipient struct {
 // eligibleSQL is the rule for who gets a list's mail: a confirmed
 // subscription and no suppression of the address for this list or all.
 const eligibleSQL = `p.list_id = ?1 AND p.status = 'confirmed'
-  AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = s.email AND x.list_id IN (0, ?1))`
+  AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = s.email COLLATE NOCASE AND x.list_id IN (0, ?1))`
 
 // EachRecipient calls fn for every subscriber eligible for listID, in
 // subscriber id order, streaming rows rather than loading them all. When

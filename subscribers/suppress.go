@@ -45,7 +45,7 @@ func (s *Store) Unsuppress(ctx context.Context, email, actor string) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, `DELETE FROM suppressions WHERE email = ?`, a.String())
+	res, err := s.db.ExecContext(ctx, `DELETE FROM suppressions WHERE email = ? COLLATE NOCASE`, a.String())
 	if err != nil {
 		return fmt.Errorf("unsuppressing address: %w", err)
 	}
@@ -72,7 +72,7 @@ func (s *Store) SuppressionReason(ctx context.Context, email string) (string, er
 
 func suppressionReason(ctx context.Context, q queryer, key string) (string, error) {
 	var r string
-	err := q.QueryRowContext(ctx, `SELECT reason FROM suppressions WHERE email = ? AND list_id = 0`, key).Scan(&r)
+	err := q.QueryRowContext(ctx, `SELECT reason FROM suppressions WHERE email = ? COLLATE NOCASE AND list_id = 0`, key).Scan(&r)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -85,7 +85,7 @@ func suppressionReason(ctx context.Context, q queryer, key string) (string, erro
 // liftOnConfirm removes a hard-bounce or complaint suppression: the
 // address has just proved it reads its mail and wants it again.
 func liftOnConfirm(ctx context.Context, tx *sql.Tx, key string) (bool, error) {
-	res, err := tx.ExecContext(ctx, `DELETE FROM suppressions WHERE email = ? AND reason IN ('hard-bounce', 'complaint')`, key)
+	res, err := tx.ExecContext(ctx, `DELETE FROM suppressions WHERE email = ? COLLATE NOCASE AND reason IN ('hard-bounce', 'complaint')`, key)
 	if err != nil {
 		return false, fmt.Errorf("lifting suppression: %w", err)
 	}
