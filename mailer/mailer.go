@@ -215,7 +215,10 @@ func New(db *sql.DB, opt Options) (*Mailer, error) {
 			Name: "kawaraban_mailer_queued_mail",
 			Help: "System mails (confirmations) waiting in the queue for a relay.",
 		}, func() float64 {
-			n, _ := m.QueueLength(context.Background())
+			// A scrape carries no context; a busy database must not hold it.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, _ := m.QueueLength(ctx)
 			return float64(n)
 		})
 		if _, err := register(opt.Registerer, prometheus.Collector(queued)); err != nil {

@@ -187,12 +187,13 @@ func (m *Mailer) tryQueued(ctx context.Context, q queued) queueOutcome {
 		o.done = true
 		return o
 	case !e.Temporary && e.Stage != StageMail && e.Stage != StageConnect:
-		m.log.Warn("queued mail refused, dropped", "kind", q.kind, "id", q.id, "err", e.Error())
+		// Codes, not the reply text: replies often quote the address.
+		m.log.Warn("queued mail refused, dropped", "kind", q.kind, "id", q.id, "stage", e.Stage, "code", e.Code, "enhanced", e.Enhanced)
 		o.done = true
 		return o
 	case m.now().Sub(q.created) >= m.opt.MaxRetryAge:
 		m.log.Error("queued mail too old, dropped", "kind", q.kind, "id", q.id,
-			"age", m.now().Sub(q.created).Round(time.Second), "err", e.Error())
+			"age", m.now().Sub(q.created).Round(time.Second), "stage", e.Stage, "code", e.Code, "enhanced", e.Enhanced)
 		o.done = true
 		return o
 	}
@@ -205,7 +206,8 @@ func (m *Mailer) tryQueued(ctx context.Context, q queued) queueOutcome {
 			o.next = until
 		}
 	}
-	m.log.Info("queued mail retry", "kind", q.kind, "id", q.id, "attempts", q.attempts+1, "next", o.next, "err", e.Error())
+	m.log.Info("queued mail retry", "kind", q.kind, "id", q.id, "attempts", q.attempts+1, "next", o.next,
+		"stage", e.Stage, "code", e.Code, "enhanced", e.Enhanced)
 	return o
 }
 
