@@ -574,6 +574,21 @@ func TestConcurrentSubscribe(t *testing.T) {
 	}
 }
 
+// The daily cap on confirmation mails counts every spelling of an address
+// that differs only in case: varying the case does not flood a mailbox.
+func TestConfirmationCapIgnoresCase(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, a := range []string{"victim@example.jp", "Victim@example.jp", "VICTIM@example.jp", "vIctim@example.jp", "viCtim@example.jp"} {
+		if err := f.s.Subscribe(f.ctx, SubscribeRequest{Email: a, Lists: []string{"kodomo"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.rec.count(); n != 3 {
+		t.Fatalf("%d confirmation mails to five spellings of one address, want the daily cap of 3", n)
+	}
+}
+
 func TestSubscribeByMail(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

@@ -175,7 +175,7 @@ func (s *Store) optOut(ctx context.Context, tx *sql.Tx, listID int64, sub subscr
 func (s *Store) allowConfirmation(ctx context.Context, tx *sql.Tx, key string) (bool, error) {
 	now := s.now().Unix()
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM confirmation_sends WHERE email = ? AND at > ?`,
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM confirmation_sends WHERE email = ? COLLATE NOCASE AND at > ?`,
 		key, now-int64(24*time.Hour/time.Second)).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("counting confirmation mails: %w", err)
