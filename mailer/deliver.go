@@ -146,20 +146,8 @@ func (m *Mailer) outcome(ctx context.Context, d Delivery, msg *Message, e *Error
 		return result{d: d, status: StatusSent, attempted: true, msgID: msg.MessageID, queueID: qid, relay: relay}
 	}
 	r := result{d: d, attempted: true, e: e, msgID: msg.MessageID, relay: relay}
-	if e.Temporary {
-		rr := m.retry(d, e, m.throttle(e, relay, domain))
-		rr.msgID, rr.relay = r.msgID, r.relay
-		return rr
-	}
-	if e.Stage == StageMail || e.Stage == StageConnect {
-		// A 5xx before any recipient was named refuses us (the sender
-		// address, our credentials), not the recipient: failing every
-		// recipient for a relay setting would lose the issue. The relay
-		// rests, the mail waits until MaxRetryAge, the operator is told.
-		until := m.pool.throttle(relay, m.now(), m.opt.ThrottleHold, e.Error())
-		m.log.Error("relay refuses the sender: mail waits; check the smtp settings and the return path domain",
-			"relay", relay, "code", e.Code, "enhanced", e.Enhanced, "reply", e.Text, "until", until)
-		rr := m.retry(d, e, until)
+	if e.Temporary || refusesSender(e) {
+		rr := m.retry(d, e, m.rest(e, relay, domain))
 		rr.msgID, rr.relay = r.msgID, r.relay
 		return rr
 	}
@@ -172,17 +160,30 @@ func (m *Mailer) outcome(ctx context.Context, d Delivery, msg *Message, e *Error
 	return r
 }
 
-// throttle applies a reply that asks us to slow down and returns when to
-// try again (zero for other failures). A 421 (the relay closes the
-// session), or a rate-limit reply before any recipient was named, rests the
-// whole relay; a rate-limit reply to a recipient rests that recipient's
-// domain. Either way the mail waits instead of failing (issue 5).
-func (m *Mailer) throttle(e *Error, relay, domain string) time.Time {
-	if !e.Throttled() {
-		return time.Time{}
-	}
+// refusesSender reports a 5xx before any recipient was named: the relay
+// refuses us (the sender address, our credentials), not the recipient, so
+// failing every recipient for a relay setting would lose the issue.
+func refusesSender(e *Error) bool {
+	return !e.Temporary && (e.Stage == StageMail || e.Stage == StageConnect)
+}
+
+// rest applies a reply that asks us to slow down, or refuses our sender,
+// and returns when to try again (zero for other failures). A 421 (the
+// relay closes the session), a rate-limit reply before any recipient was
+// named, or a refused sender rests the whole relay; a rate-limit reply to
+// a recipient rests that recipient's domain. Either way the mail waits
+// instead of failing (issue 5).
+func (m *Mailer) rest(e *Error, relay, domain string) time.Time {
 	now := m.now()
-	if relay != "" && (e.Code == 421 || e.Stage == StageConnect || e.Stage == StageMail) {
+	switch {
+	case refusesSender(e):
+		until := m.pool.throttle(relay, now, m.opt.ThrottleHold, e.Error())
+		m.log.Error("relay refuses the sender: mail waits; check the smtp settings and the return path domain",
+			"relay", relay, "code", e.Code, "enhanced", e.Enhanced, "until", until)
+		return until
+	case !e.Throttled():
+		return time.Time{}
+	case relay != "" && (e.Code == 421 || e.Stage == StageConnect || e.Stage == StageMail):
 		until := m.pool.throttle(relay, now, m.opt.ThrottleHold, e.Error())
 		m.log.Warn("relay asks to slow down: resting it", "relay", relay, "code", e.Code, "stage", e.Stage, "until", until)
 		return until

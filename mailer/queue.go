@@ -186,7 +186,7 @@ func (m *Mailer) tryQueued(ctx context.Context, q queued) queueOutcome {
 		m.log.Info("queued mail sent", "kind", q.kind, "id", q.id, "relay", relay, "queue_id", qid, "attempts", q.attempts+1)
 		o.done = true
 		return o
-	case !e.Temporary && e.Stage != StageMail && e.Stage != StageConnect:
+	case !e.Temporary && !refusesSender(e):
 		// Codes, not the reply text: replies often quote the address.
 		m.log.Warn("queued mail refused, dropped", "kind", q.kind, "id", q.id, "stage", e.Stage, "code", e.Code, "enhanced", e.Enhanced)
 		o.done = true
@@ -198,13 +198,8 @@ func (m *Mailer) tryQueued(ctx context.Context, q queued) queueOutcome {
 		return o
 	}
 	o.next, o.reason, o.attempted = m.now().Add(m.backoff(q.attempts+1)), e.Error(), true
-	if until := m.throttle(e, relay, domain); until.After(o.next) {
+	if until := m.rest(e, relay, domain); until.After(o.next) {
 		o.next = until
-	}
-	if !e.Temporary { // 5xx to MAIL FROM: the relay refuses us, not the recipient
-		if until := m.pool.throttle(relay, m.now(), m.opt.ThrottleHold, e.Error()); until.After(o.next) {
-			o.next = until
-		}
 	}
 	m.log.Info("queued mail retry", "kind", q.kind, "id", q.id, "attempts", q.attempts+1, "next", o.next,
 		"stage", e.Stage, "code", e.Code, "enhanced", e.Enhanced)

@@ -51,7 +51,7 @@ func (m *Mailer) Send(ctx context.Context, msg *Message) (Result, error) {
 			return Result{}, e
 		}
 		wait := m.backoff(attempt)
-		if until := m.throttle(e, relay, domain); !until.IsZero() {
+		if until := m.rest(e, relay, domain); !until.IsZero() {
 			wait = max(wait, until.Sub(m.now()))
 		}
 		m.log.Info("send retry", "attempt", attempt, "code", e.Code, "wait", wait)
