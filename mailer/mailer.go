@@ -14,6 +14,16 @@
 // resumes from the table; at most Options.InFlight recipients can be sent
 // twice after a crash (claimed and sent, result not yet committed).
 //
+// A relay that answers 421, or refuses our sender, rests (no mail goes to
+// it, other relays take over); a rate-limit reply to a recipient rests that
+// recipient's domain. Mail waits through a rest instead of failing, and
+// Progress tells why.
+//
+// Single system mails a person waits for (confirmations) go through a
+// small queue of their own (table mail_queue, migration 0010: Enqueue and
+// RunQueue), so that a crash or a relay outage delays them instead of
+// losing them.
+//
 // It leaves rendering (templates), who the recipients are (subscribers) and
 // what a bounce means (bounces) to others: they are reached through the
 // small interfaces RecipientSource, Renderer and BounceRecorder.
