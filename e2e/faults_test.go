@@ -46,7 +46,16 @@ func relayRestart(t *testing.T) {
 		d.fatalf("POST /subscribe during the outage: %d, want 200", resp.StatusCode)
 	}
 	// The outage itself: two seconds in which every connection is refused.
-	time.Sleep(2 * time.Second)
+	// Meanwhile the issue tells why its mail waits.
+	var waiting issue
+	if !waitFor(2*time.Second, 50*time.Millisecond, func() bool {
+		waiting, _ = d.tryIssue(id)
+		return waiting.LastError != ""
+	}) {
+		d.errorf("GET /api/v1/issues/%d during the outage: no last_error (%+v)", id, waiting)
+	}
+	time.Sleep(time.Until(down.Add(2 * time.Second)))
+	t.Logf("during the outage the issue said: %s", waiting.LastError)
 	k2 := startSink(t, k1.addr)
 	t.Logf("relay back on %s after %s", k2.addr, time.Since(down).Round(time.Millisecond))
 

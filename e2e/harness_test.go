@@ -503,9 +503,10 @@ func (d *daemon) api(method, path string, body, out any) int {
 
 // issue is GET /api/v1/issues/{id}.
 type issue struct {
-	ID     int64          `json:"id"`
-	Status string         `json:"status"`
-	Counts map[string]int `json:"counts"`
+	ID        int64          `json:"id"`
+	Status    string         `json:"status"`
+	Counts    map[string]int `json:"counts"`
+	LastError string         `json:"last_error"`
 }
 
 // createIssue makes a draft on slug and returns its id.
