@@ -93,10 +93,17 @@ func TestAPIIssueRateAndETA(t *testing.T) {
 	if !strings.Contains(body, `"queued":0`) || strings.Contains(body, "eta_seconds") {
 		t.Fatalf("get when nothing is left: %s", body)
 	}
-	// The page shows nothing once nothing waits.
+	// The page shows nothing once nothing waits; it offers to resend what
+	// Deliveries counts as failed.
 	c, _ := e.login("editor")
-	if _, page := e.get(c, "/admin/issues/1"); strings.Contains(page, "421 4.7.0") {
-		t.Errorf("issue page shows a last error when nothing waits")
+	if _, page := e.get(c, "/admin/issues/1"); strings.Contains(page, "421 4.7.0") || strings.Contains(page, "retry-failed") {
+		t.Errorf("issue page shows a last error when nothing waits, or a resend button with nothing failed")
+	}
+	fd.mu.Lock()
+	fd.failed = 2
+	fd.mu.Unlock()
+	if _, page := e.get(c, "/admin/issues/1"); !strings.Contains(page, `id="retry-failed"`) {
+		t.Errorf("issue page offers no resend with 2 failed deliveries")
 	}
 }
 

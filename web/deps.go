@@ -181,7 +181,9 @@ type Draft struct {
 	RequireApproval bool
 }
 
-// Counts are an issue's delivery counts.
+// Counts are an issue's delivery counts. Issues fills Unsubscribed; the
+// delivery counts are read from Deliveries where a page shows them (a
+// fake Issues may fill them for tests without Deliveries).
 type Counts struct {
 	Queued, Sending, Sent, Failed, Bounced, Skipped, Unsubscribed int
 }

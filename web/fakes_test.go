@@ -602,6 +602,7 @@ type fakeDeliveries struct {
 	issues    *fakeIssues
 	sent      map[int64]int
 	lastError string // reported while mail waits
+	failed    int    // reported as failed deliveries
 }
 
 func (f *fakeDeliveries) Progress(ctx context.Context, id int64) (Progress, error) {
@@ -624,7 +625,7 @@ func (f *fakeDeliveries) Progress(ctx context.Context, id int64) (Progress, erro
 		f.sent[id] = total
 	}
 	done := f.sent[id]
-	p := Progress{Queued: total - done, Sent: done, PerSecond: 12.5, ETA: time.Duration(total-done) * time.Second}
+	p := Progress{Queued: total - done, Sent: done, Failed: f.failed, PerSecond: 12.5, ETA: time.Duration(total-done) * time.Second}
 	if f.lastError != "" {
 		p.LastError, p.LastErrorAt = f.lastError, time.Date(2026, 11, 24, 0, 30, 0, 0, time.UTC)
 	}

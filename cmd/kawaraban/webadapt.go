@@ -242,9 +242,9 @@ func (w webIssues) issue(ctx context.Context, is issues.Issue, err error) (web.I
 	if is.SentAt != nil {
 		out.SentAt = *is.SentAt
 	}
-	if p, err := w.a.mail.Progress(ctx, is.ID); err == nil {
-		out.Counts = web.Counts{Queued: p.Queued, Sending: p.Sending, Sent: p.Sent, Failed: p.Failed, Bounced: p.Bounced, Skipped: p.Skipped}
-	}
+	// Delivery counts come from web.Deliveries where a page shows them:
+	// counting here too made every issue view count the outbox twice, and
+	// the public archive count it for nothing.
 	if is.SendAt != nil && (is.Status == issues.StatusSending || is.Status == issues.StatusSent) {
 		// "Unsubscribed" on the dashboard: opt-outs from the list in the
 		// week after the issue went out.
