@@ -211,7 +211,7 @@ func (m *Mailer) record(results <-chan result, slots chan struct{}, stop context
 			batch = batch[:0]
 			return
 		}
-		m.countSent(batch)
+		m.observe(batch)
 		m.checkDone(ctx, batch)
 		freeSlots(slots, len(batch))
 		batch = batch[:0]
@@ -296,9 +296,9 @@ func nullString(s string) any {
 	return s
 }
 
-// countSent tells the meter what a committed batch sent, and the last
+// observe tells the meter what a committed batch sent, and the last
 // failure of each issue in it.
-func (m *Mailer) countSent(batch []result) {
+func (m *Mailer) observe(batch []result) {
 	now := m.now()
 	var issue int64
 	n := 0
