@@ -8,14 +8,30 @@ cd "$(dirname "$0")/.."
 here=$PWD/e2e
 
 export DEBIAN_FRONTEND=noninteractive
-if ! command -v postfix >/dev/null || ! command -v dovecot >/dev/null || ! command -v smtp-source >/dev/null \
-   || ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
+# Install exactly what is missing. Node.js and npm are used as the machine
+# has them (an image's Node.js ships its own npm, and Debian's npm package
+# conflicts with it); Debian's nodejs/npm come in only when there is none.
+need=()
+command -v postfix >/dev/null || need+=(postfix)
+command -v smtp-source >/dev/null || need+=(postfix)
+command -v dovecot >/dev/null || need+=(dovecot-core dovecot-imapd)
+command -v openssl >/dev/null || need+=(openssl)
+command -v chromium >/dev/null || need+=(chromium)
+dpkg -s fonts-ipafont-gothic >/dev/null 2>&1 || need+=(fonts-ipafont-gothic)
+command -v npm >/dev/null || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "e2e: missing ${need[*]}; run as root or install them" >&2
+    exit 1
+  fi
   apt-get update -qq
   printf '%s\n' 'postfix postfix/main_mailer_type select Local only' \
     'postfix postfix/mailname string example.test' | debconf-set-selections
-  apt-get install -y -qq --no-install-recommends postfix dovecot-core dovecot-imapd openssl \
-    chromium fonts-ipafont-gothic npm >/dev/null
+  apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${need[@]}" | sort -u) >/dev/null
 fi
+for tool in postfix smtp-source dovecot openssl chromium npm; do
+  command -v "$tool" >/dev/null || { echo "e2e: $tool is still missing after installing ${need[*]:-nothing}" >&2; exit 1; }
+done
 
 # axe-core for the accessibility checks, installed beside the suite.
 if [ ! -f "$here/node_modules/axe-core/axe.min.js" ]; then
