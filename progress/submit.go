@@ -130,21 +130,8 @@ func (s *Store) MarkSubmitted(ctx context.Context, deadlineID, bureau, how, acto
 	if err != nil {
 		return err
 	}
-	var one int
-	err = tx.QueryRowContext(ctx, `SELECT 1 FROM deadline_bureaus WHERE deadline = ? AND bureau = ?`, d.id, bureau).Scan(&one)
-	if err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("bureau %s for deadline %s: %w", bureau, deadlineID, ErrNotFound)
-		}
-		return fmt.Errorf("marking %s submitted for %s: %w", bureau, deadlineID, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO submissions (deadline, bureau, submitted_at, how, actor)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, d.id, bureau, s.opt.Now().Unix(), how, actor); err != nil {
-		return fmt.Errorf("marking %s submitted for %s: %w", bureau, deadlineID, err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE reminders_sent SET status = 'cancelled'
-		WHERE deadline = ? AND bureau = ? AND status = 'pending'`, d.id, bureau); err != nil {
-		return fmt.Errorf("cancelling reminders of %s for %s: %w", bureau, deadlineID, err)
+	if err := markSubmittedTx(ctx, tx, d, bureau, how, actor, s.opt.Now()); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("marking %s submitted for %s: %w", bureau, deadlineID, err)
@@ -169,5 +156,27 @@ func (s *Store) UnmarkSubmitted(ctx context.Context, deadlineID, bureau string) 
 		return fmt.Errorf("submission of %s for %s: %w", bureau, deadlineID, ErrNotFound)
 	}
 	s.log.Info("submission removed", "deadline", deadlineID, "bureau", bureau)
+	return nil
+}
+
+// markSubmittedTx records the submission in tx (the first record is kept)
+// and cancels the pair's pending reminders.
+func markSubmittedTx(ctx context.Context, tx *sql.Tx, d deadlineRow, bureau, how, actor string, now time.Time) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM deadline_bureaus WHERE deadline = ? AND bureau = ?`, d.id, bureau).Scan(&one)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("bureau %s for deadline %s: %w", bureau, d.key, ErrNotFound)
+		}
+		return fmt.Errorf("marking %s submitted for %s: %w", bureau, d.key, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO submissions (deadline, bureau, submitted_at, how, actor)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, d.id, bureau, now.Unix(), how, actor); err != nil {
+		return fmt.Errorf("marking %s submitted for %s: %w", bureau, d.key, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE reminders_sent SET status = 'cancelled'
+		WHERE deadline = ? AND bureau = ? AND status = 'pending'`, d.id, bureau); err != nil {
+		return fmt.Errorf("cancelling reminders of %s for %s: %w", bureau, d.key, err)
+	}
 	return nil
 }
