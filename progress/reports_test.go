@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 )
 
-
 // linkToken returns bureau's "submitted" token for the test deadline.
 func (f *fixture) linkToken(t *testing.T, bureau string) string {
 	t.Helper()
