@@ -241,6 +241,10 @@ func (s *Store) publicMeasures(ctx context.Context, deadlineID string) ([]Public
 	return out, rows.Err()
 }
 
+// Unreported is how many of the measure's projects have no published
+// report.
+func (m PublicMeasure) Unreported() int { return m.Counts()[""] }
+
 // PublicMeasure returns one measure as PublicMeasures does (ErrNotFound
 // for a number the plan does not have).
 func (s *Store) PublicMeasure(ctx context.Context, number int) (PublicMeasure, error) {

@@ -128,6 +128,7 @@ type ProjectReport struct {
 	MeasureTitle string
 	Title        string
 	Bureau       string
+	BureauName   string
 	Latest       *Revision
 	Published    *Revision
 	// PublishedAt is when Published was made public.
@@ -218,9 +219,10 @@ func (s *Store) linkOpen(d deadlineRow, submitted bool) bool {
 // deadlineProjects lists the projects of the deadline's bureaus (or of one
 // bureau) in plan order, each with its newest and its published revision.
 func (s *Store) deadlineProjects(ctx context.Context, q querier, d deadlineRow, bureau string) ([]ProjectReport, error) {
-	rows, err := q.QueryContext(ctx, `SELECT m.number, m.title_ja, p.position, p.title_ja, p.bureau
+	rows, err := q.QueryContext(ctx, `SELECT m.number, m.title_ja, p.position, p.title_ja, p.bureau, c.name_ja
 		FROM projects p JOIN measures m ON m.number = p.measure
 		JOIN deadline_bureaus db ON db.bureau = p.bureau AND db.deadline = ?
+		JOIN contacts c ON c.bureau = p.bureau
 		WHERE ? = '' OR p.bureau = ? ORDER BY m.number, p.position`, d.id, bureau, bureau)
 	if err != nil {
 		return nil, fmt.Errorf("loading projects of %s: %w", d.key, err)
@@ -229,7 +231,7 @@ func (s *Store) deadlineProjects(ctx context.Context, q querier, d deadlineRow, 
 	for rows.Next() {
 		var p ProjectReport
 		var pos int
-		if err := rows.Scan(&p.Measure, &p.MeasureTitle, &pos, &p.Title, &p.Bureau); err != nil {
+		if err := rows.Scan(&p.Measure, &p.MeasureTitle, &pos, &p.Title, &p.Bureau, &p.BureauName); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("loading projects of %s: %w", d.key, err)
 		}

@@ -133,6 +133,8 @@ func apiCases() []routeCase {
 		{"DELETE", "/api/v1/schedules/2", nil, "", "AE", 204},
 		{"DELETE", "/api/v1/schedules/3", nil, "", "A", 204},
 		{"GET", "/api/v1/lists", nil, "", "AECV", 200},
+		{"POST", "/api/v1/progress/publish", nil, `{"deadline":"fy2026-status"}`, "AC", 404},
+		{"POST", "/api/v1/progress/draft-issue", nil, `{"list":"chonai"}`, "AC", 201},
 		{"GET", "/api/v1/lists/shimin-katsudo/subscribers", nil, "", "AEV", 200},
 		{"GET", "/api/v1/lists/kankyo-hozen/subscribers", nil, "", "AV", 200},
 		{"POST", "/api/v1/lists/shimin-katsudo/subscribers", nil, `{"email":"new@example.jp"}`, "AE", 202},

@@ -210,7 +210,9 @@ var catalog = map[string][2]string{
 func tr(lang, key string) string {
 	m, ok := catalog[key]
 	if !ok {
-		return key
+		if m, ok = reportCatalog[key]; !ok {
+			return key
+		}
 	}
 	if lang == "en" {
 		return m[1]

@@ -313,25 +313,12 @@ func TestArchiveAndFeed(t *testing.T) {
 	}
 }
 
+// The "submitted" form is tested over the real store in
+// progress_reports_test.go.
 func TestProgressLinks(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	c := e.client()
-	resp, page := e.get(c, "/progress/submitted/good")
-	if resp.StatusCode != 200 || !strings.Contains(page, "総務局") {
-		t.Fatalf("submitted page: %d", resp.StatusCode)
-	}
-	st, _ := e.srv.opt.Plan.Status(t.Context())
-	if st[0].Bureaus[1].Submitted {
-		t.Fatal("GET recorded a submission")
-	}
-	if resp, _ := e.post(c, "/progress/submitted/good", url.Values{}); resp.StatusCode != 403 {
-		t.Fatalf("POST without form token: %d", resp.StatusCode)
-	}
-	resp, page = e.post(c, "/progress/submitted/good", url.Values{"form_token": {hidden(t, page, "form_token")}})
-	if resp.StatusCode != 200 || !strings.Contains(page, `id="submitted"`) {
-		t.Fatalf("submit: %d", resp.StatusCode)
-	}
 	for _, p := range []string{"/progress/submitted/forged", "/progress/ics/forged.ics"} {
 		if resp, _ := e.get(c, p); resp.StatusCode != 404 {
 			t.Errorf("%s: %d", p, resp.StatusCode)

@@ -27,6 +27,8 @@ func (s *Server) apiRoutes() map[string]http.HandlerFunc {
 		"POST /api/v1/lists/{slug}/subscribers": s.api(s.apiAddSubscriber),
 		"GET /api/v1/bounces":                   s.api(s.apiBounces),
 		"GET /api/v1/openapi.json":              s.handleOpenAPI,
+		"POST /api/v1/progress/publish":         s.api(s.apiPublishReports),
+		"POST /api/v1/progress/draft-issue":     s.api(s.apiDraftIssue),
 	}
 }
 
@@ -53,10 +55,16 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /progress/submitted/{token}", s.handleSubmittedPage)
 	m.HandleFunc("POST /progress/submitted/{token}", s.handleSubmitted)
 	m.HandleFunc("GET /progress/ics/{file}", s.handleICS)
+	m.HandleFunc("GET /progress", s.handlePublicProgress)
+	m.HandleFunc("GET /progress/{measure}", s.handlePublicMeasure)
+	m.HandleFunc("GET /progress/feed.atom", s.handleProgressFeed)
 
 	m.HandleFunc("GET /admin/login", s.handleLoginForm)
 	m.HandleFunc("POST /admin/login", s.handleLogin)
 	for pattern, h := range s.adminRoutes() {
+		m.HandleFunc(pattern, h)
+	}
+	for pattern, h := range s.adminReportRoutes() {
 		m.HandleFunc(pattern, h)
 	}
 	for pattern, h := range s.apiRoutes() {
@@ -94,7 +102,7 @@ func (s *Server) adminRoutes() map[string]http.HandlerFunc {
 		"POST /admin/schedules/{id}/{action}":  s.admin(s.handleScheduleAction),
 		"GET /admin/progress":                  s.admin(s.handleProgress),
 		"POST /admin/progress/submitted":       s.admin(s.handleMarkSubmitted),
-		"GET /admin/progress.csv":              s.admin(s.handleProgressCSV),
+		"GET /admin/progress.csv":              s.admin(s.handleReportsCSV),
 		"GET /admin/users":                     s.admin(s.handleUsers),
 		"POST /admin/users":                    s.admin(s.handleAddUser),
 		"POST /admin/users/{login}/password":   s.admin(s.handleSetPassword),

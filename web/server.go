@@ -63,6 +63,9 @@ type Options struct {
 	Bounces         Bounces
 	Schedules       Schedules
 	Plan            Plan
+	// Reports serves the bureaus' reports and the public progress pages
+	// (progress_reports.go).
+	Reports Reports
 	// Settings returns the running configuration with secrets masked.
 	Settings func() map[string]any
 

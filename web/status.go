@@ -36,8 +36,10 @@ func statusOf(err error) (int, string) {
 		errors.Is(err, templates.ErrInvalidInput), errors.Is(err, templates.ErrMissingLegal),
 		errors.Is(err, subscribers.ErrNoList), errors.Is(err, subscribers.ErrDomainNotAllowed),
 		errors.Is(err, subscribers.ErrConsentSourceRequired), errors.Is(err, subscribers.ErrBadCSV),
-		errors.Is(err, subscribers.ErrUnknownList):
+		errors.Is(err, subscribers.ErrUnknownList), errors.Is(err, progress.ErrInvalidReport):
 		return http.StatusUnprocessableEntity, "err.input"
+	case errors.Is(err, progress.ErrReportClosed):
+		return http.StatusConflict, "rep.closed"
 	case errors.Is(err, token.ErrExpired), errors.Is(err, subscribers.ErrExpiredToken):
 		return http.StatusGone, "err.expired"
 	case errors.Is(err, ErrInvalidToken), errors.Is(err, token.ErrForged), errors.Is(err, token.ErrMalformed),

@@ -87,7 +87,7 @@ func (a *app) webOptions() web.Options {
 		Registry: a.reg, Signer: a.e.signer, Users: a.users, Location: a.e.location(),
 		Subscribers: webSubscribers{a}, SubscriberAdmin: webSubscriberAdmin{a}, Issues: webIssues{a},
 		Renderer: webRenderer{a}, Deliveries: webDeliveries{a}, Bounces: webBounces{a},
-		Schedules: webSchedules{a}, Plan: webPlan{a}, Settings: a.settings,
+		Schedules: webSchedules{a}, Plan: webPlan{a}, Reports: a.progress, Settings: a.settings,
 		MaxBodyBytes: c.HTTP.MaxBodyBytes, SubscribePerMinute: c.Subscribe.RatePerIPPerMinute,
 		TrustForwardedFor: c.HTTP.TrustForwardedFor,
 	}
