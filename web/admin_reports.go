@@ -1,8 +1,6 @@
 package web
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -231,7 +229,7 @@ func (s *Server) apiPublishReports(w http.ResponseWriter, r *http.Request, u Use
 		Deadline string `json:"deadline"`
 		Bureau   string `json:"bureau"`
 	}
-	if !decodeAPI(w, r, &req) {
+	if !decodeJSON(w, r, &req, false) {
 		return
 	}
 	if req.Deadline == "" {
@@ -262,7 +260,7 @@ func (s *Server) apiDraftIssue(w http.ResponseWriter, r *http.Request, u User) {
 		List     string `json:"list"`
 		Deadline string `json:"deadline"`
 	}
-	if !decodeAPI(w, r, &req) {
+	if !decodeJSON(w, r, &req, false) {
 		return
 	}
 	if req.List == "" {
@@ -276,20 +274,4 @@ func (s *Server) apiDraftIssue(w http.ResponseWriter, r *http.Request, u User) {
 	}
 	w.Header().Set("Location", "/api/v1/issues/"+strconv.FormatInt(is.ID, 10))
 	writeJSON(w, http.StatusCreated, s.issueView(r.Context(), is, l))
-}
-
-// decodeAPI reads a strict JSON body, answering the error itself.
-func decodeAPI(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			apiError(w, http.StatusRequestEntityTooLarge, "request body too large")
-			return false
-		}
-		apiError(w, http.StatusBadRequest, "invalid JSON: "+err.Error())
-		return false
-	}
-	return true
 }

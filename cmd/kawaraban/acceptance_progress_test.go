@@ -187,7 +187,8 @@ func TestAcceptanceReminderSubmittedLinkAndICS(t *testing.T) {
 	if c[bureauKikaku] != 2 || c[bureauSomu] != 2 {
 		t.Fatalf("1 day before: mails %v, want a second reminder to each bureau", c)
 	}
-	form := url.Values{}
+	// Since issue 23 the page is the report form: a status per project.
+	form := url.Values{"status_35-1": {"ongoing"}}
 	if m := formTokenRe.FindStringSubmatch(page); m != nil {
 		form.Set("form_token", m[1])
 	}

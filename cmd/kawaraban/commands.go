@@ -27,6 +27,10 @@ func subcommandTable() map[string]subcommand {
 		"token create":       cmdTokenCreate,
 		"progress import":    cmdProgressImport,
 		"reminders run":      cmdRemindersRun,
+		// The bureaus' reports (progress_cmds.go).
+		"progress publish":     cmdProgressPublish,
+		"progress draft-issue": cmdProgressDraftIssue,
+		"export progress":      cmdExportProgress,
 	}
 }
 

@@ -64,6 +64,9 @@ commands:
   user add [--config|--data] --login L --role admin|editor|coordinator|viewer [--lists a,b]
   token create [--config|--data] --login L
   progress import [--config|--data] FILE.yaml
+  progress publish [--config|--data] --deadline ID [--bureau B]
+  progress draft-issue [--config|--data] --list SLUG [--deadline ID]   # prints the draft's id
+  export progress [--config|--data] [--deadline ID] [--bom]
   reminders run [--config|--data] [--now RFC3339] [--dry-run]
 
 Without --config (or KAWARABAN_CONFIG) commands use local mode in --data DIR
