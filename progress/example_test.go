@@ -74,3 +74,43 @@ deadlines:
 	// bad.yaml: line 3: deadlines[0].due: date "2027-04-31" is not YYYY-MM-DD
 	// bad.yaml: line 4: deadlines[1].bureaus[0]: unknown bureau "kankyo" (not in contacts)
 }
+
+// A bureau reports through its link; nothing is public until the
+// coordinator publishes.
+func ExampleStore_Publish() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "progress-example")
+	defer os.RemoveAll(dir)
+	db, err := store.Open(ctx, filepath.Join(dir, "k.db"), store.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer db.Close()
+	signer, _ := token.NewSigner(bytes.Repeat([]byte("k"), 32))
+	now := func() time.Time { return time.Date(2027, 4, 20, 9, 0, 0, 0, time.UTC) }
+	s := progress.New(db, progress.Options{Now: now, Signer: signer, BaseURL: "https://mail.example.jp"})
+	plan := `
+contacts: [{bureau: somu, name_ja: 総務局, email: somu@city.example.jp}]
+measures: [{number: 32, title_ja: 庁内の仕組みづくり, projects: [{title_ja: 職員研修の充実, bureau: somu}]}]
+deadlines: [{id: fy2026-status, title_ja: 令和8年度 実施状況の報告, due: 2027-04-30, bureaus: [somu]}]
+`
+	if _, err := s.Import(ctx, strings.NewReader(plan), "plan.yaml"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	link, _ := s.SubmittedURL(ctx, "fy2026-status", "somu")
+	tok := link[strings.LastIndex(link, "/")+1:]
+	in := []progress.ReportInput{{Project: "32-1", Status: progress.StatusOngoing, Note: "研修を年3回開きました。"}}
+	n, err := s.SaveReportByToken(ctx, tok, in, progress.Evidence{IP: "203.0.113.5", UserAgent: "example"})
+	fmt.Println("revisions:", n, err)
+	m, _ := s.PublicMeasure(ctx, 32)
+	fmt.Println("public before:", m.Projects[0].Report != nil)
+	n, _ = s.Publish(ctx, "fy2026-status", "", "coordinator")
+	m, _ = s.PublicMeasure(ctx, 32)
+	fmt.Println("published:", n, m.Projects[0].Report.Status.Japanese(), m.Projects[0].Report.Note)
+	// Output:
+	// revisions: 1 <nil>
+	// public before: false
+	// published: 1 実施中 研修を年3回開きました。
+}
