@@ -20,6 +20,7 @@ func TestE2E(t *testing.T) {
 		{"crash", crash},
 		{"faults", faults},
 		{"browser", browser},
+		{"progress_reports", progressReports},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, s.run)
