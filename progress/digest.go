@@ -21,7 +21,10 @@ type digestDeadline struct {
 	Title, Due            string
 	DaysLeft, DaysOverdue int
 	SubmittedCount        int
-	Bureaus               []digestBureau
+	// Unpublished counts the projects whose newest report the public does
+	// not see yet (issue 23): the coordinator's review is waiting.
+	Unpublished int
+	Bureaus     []digestBureau
 }
 
 // SendDigest mails the coordinator (the rules' coordinator address) the
@@ -46,17 +49,25 @@ func (s *Store) SendDigest(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	unpublished, err := s.unpublishedByDeadline(ctx)
+	if err != nil {
+		return err
+	}
 	data := struct {
 		Today     string
 		Deadlines []digestDeadline
 		FromName  string
+		ReviewURL string
 	}{Today: today.Japanese(), FromName: s.opt.FromName}
+	if s.opt.BaseURL != "" {
+		data.ReviewURL = s.opt.BaseURL + "/admin/progress/reports"
+	}
 	for _, d := range st {
 		if d.SubmittedCount() == len(d.Bureaus) && -d.DaysLeft > digestWindowDays {
 			continue
 		}
 		dd := digestDeadline{Title: d.Title, Due: d.Due.Japanese(), DaysLeft: max(d.DaysLeft, 0),
-			DaysOverdue: max(-d.DaysLeft, 0), SubmittedCount: d.SubmittedCount()}
+			DaysOverdue: max(-d.DaysLeft, 0), SubmittedCount: d.SubmittedCount(), Unpublished: unpublished[d.ID]}
 		for _, b := range d.Bureaus {
 			db := digestBureau{Name: b.Name, Submitted: b.Submitted, DaysLate: b.DaysLate}
 			if b.Submitted {
@@ -77,4 +88,22 @@ func (s *Store) SendDigest(ctx context.Context, now time.Time) error {
 	}
 	s.log.Info("digest sent", "deadlines", len(data.Deadlines))
 	return nil
+}
+
+// unpublishedByDeadline counts, per deadline id, the projects whose newest
+// report is not the published one.
+func (s *Store) unpublishedByDeadline(ctx context.Context) (map[string]int, error) {
+	all, err := s.Reports(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, d := range all {
+		for _, p := range d.Projects {
+			if p.Unpublished() {
+				out[d.ID]++
+			}
+		}
+	}
+	return out, nil
 }

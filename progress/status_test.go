@@ -74,7 +74,8 @@ func TestDigest(t *testing.T) {
 	f := newFixture(t)
 	f.importFile(t, plan1471)
 	f.clk.Set(at(-1))
-	if err := f.s.MarkSubmitted(context.Background(), "fy2026-status", "sogo-kikaku", "admin", "a"); err != nil {
+	in := []ReportInput{{Project: "35-1", Status: StatusDone, Note: "発行しました。"}}
+	if _, err := f.s.SaveReport(context.Background(), "fy2026-status", "sogo-kikaku", in, Evidence{Actor: "a"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.s.SendDigest(context.Background(), at(3)); err != nil {
@@ -84,7 +85,8 @@ func TestDigest(t *testing.T) {
 	if len(ms) != 1 || ms[0].To != "coordinator@city.example.jp" || !ms[0].AutoSubmitted {
 		t.Fatalf("digest mails %+v", ms)
 	}
-	for _, want := range []string{"2027年5月3日(月)現在", "提出済み 1 / 2 局", "総合企画局: 2027年4月29日(木) 提出", "総務局: 未提出（3日超過）"} {
+	for _, want := range []string{"2027年5月3日(月)現在", "提出済み 1 / 2 局", "総合企画局: 2027年4月29日(木) 提出", "総務局: 未提出（3日超過）",
+		"未公開の報告 1 件（確認・公開: https://mail.city.example.jp/admin/progress/reports）"} {
 		if !strings.Contains(ms[0].Subject+ms[0].Text, want) {
 			t.Errorf("digest lacks %q:\n%s", want, ms[0].Text)
 		}
