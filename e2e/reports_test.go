@@ -21,7 +21,8 @@ import (
 // and the public pages (phone and desktop, axe-core) show the report
 // without any contact data; the newsletter draft is made from it.
 func progressReports(t *testing.T) {
-	d := newDaemon(t, daemonOptions{})
+	// The harness's lists are public ones; the slug is what the draft needs.
+	d := newDaemon(t, daemonOptions{Lists: []listConfig{{Slug: "chonai", NameJA: "市民参加 庁内情報誌", NameEN: "Internal newsletter on citizen participation"}}})
 	d.start()
 	d.login()
 	n := nonce()
