@@ -112,6 +112,7 @@ type PublicReport struct {
 	Measure       int
 	ProjectTitle  string
 	BureauName    string
+	BureauNameEn  string // "" when the progress file gives none
 	Status        ReportStatus
 	Note          string
 	Link          string
@@ -122,10 +123,11 @@ type PublicReport struct {
 // PublicProject is a project of the plan with its latest published report
 // (nil when none).
 type PublicProject struct {
-	Key        string
-	Title      string
-	BureauName string
-	Report     *PublicReport
+	Key          string
+	Title        string
+	BureauName   string
+	BureauNameEn string
+	Report       *PublicReport
 }
 
 // PublicMeasure is a measure of the plan as the public pages show it.
@@ -152,7 +154,7 @@ func (m PublicMeasure) Counts() map[ReportStatus]int {
 
 // publicSelect reads publications with what the public may see of them.
 const publicSelect = `SELECT p.id, p.published_ms, d.key, d.title_ja, d.due, r.project_key, r.measure, r.project_title,
-		coalesce(c.name_ja, r.bureau), r.status, r.note, r.link, r.created_ms
+		coalesce(c.name_ja, r.bureau), coalesce(c.name_en, ''), r.status, r.note, r.link, r.created_ms
 	FROM report_publications p JOIN report_revisions r ON r.id = p.revision
 	JOIN deadlines d ON d.id = p.deadline LEFT JOIN contacts c ON c.bureau = r.bureau`
 
@@ -168,7 +170,7 @@ func (s *Store) publicReports(ctx context.Context, where string, args ...any) ([
 		var due string
 		var pub, rep int64
 		if err := rows.Scan(&r.PublicationID, &pub, &r.DeadlineID, &r.DeadlineTitle, &due, &r.ProjectKey, &r.Measure,
-			&r.ProjectTitle, &r.BureauName, &r.Status, &r.Note, &r.Link, &rep); err != nil {
+			&r.ProjectTitle, &r.BureauName, &r.BureauNameEn, &r.Status, &r.Note, &r.Link, &rep); err != nil {
 			return nil, fmt.Errorf("loading published reports: %w", err)
 		}
 		if r.Due, err = ParseDate(due); err != nil {
@@ -209,7 +211,7 @@ func (s *Store) publicMeasures(ctx context.Context, deadlineID string) ([]Public
 		return nil, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT m.number, m.title_ja, m.title_en, p.position, p.title_ja,
-			coalesce(c.name_ja, p.bureau, '')
+			coalesce(c.name_ja, p.bureau, ''), coalesce(c.name_en, '')
 		FROM measures m LEFT JOIN projects p ON p.measure = m.number LEFT JOIN contacts c ON c.bureau = p.bureau
 		ORDER BY m.number, p.position`)
 	if err != nil {
@@ -221,8 +223,8 @@ func (s *Store) publicMeasures(ctx context.Context, deadlineID string) ([]Public
 		var m PublicMeasure
 		var pos *int
 		var title *string
-		var bureau string
-		if err := rows.Scan(&m.Number, &m.Title, &m.TitleEn, &pos, &title, &bureau); err != nil {
+		var bureau, bureauEn string
+		if err := rows.Scan(&m.Number, &m.Title, &m.TitleEn, &pos, &title, &bureau, &bureauEn); err != nil {
 			return nil, fmt.Errorf("loading measures: %w", err)
 		}
 		if len(out) == 0 || out[len(out)-1].Number != m.Number {
@@ -231,7 +233,7 @@ func (s *Store) publicMeasures(ctx context.Context, deadlineID string) ([]Public
 		if pos == nil {
 			continue
 		}
-		p := PublicProject{Key: ProjectKey(m.Number, *pos), Title: *title, BureauName: bureau}
+		p := PublicProject{Key: ProjectKey(m.Number, *pos), Title: *title, BureauName: bureau, BureauNameEn: bureauEn}
 		if r, ok := cur[p.Key]; ok {
 			p.Report = &r
 		}

@@ -83,8 +83,9 @@ func (s *Server) handleAdminReports(w http.ResponseWriter, r *http.Request, sess
 		}
 	}
 	v.Nav, v.Title, v.Data = "progress", v.T("title.reports"), d
-	if f := r.URL.Query().Get("done"); f != "" {
-		v.Flash = fmt.Sprintf(v.T("rep.done."+f), r.URL.Query().Get("n"))
+	if f := r.URL.Query().Get("done"); f == "saved" || f == "published" {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		v.Flash = fmt.Sprintf(v.T("rep.done."+f), strconv.Itoa(n))
 	}
 	s.render(w, r, http.StatusOK, "admin_reports", v)
 }

@@ -28,7 +28,7 @@ func newTestReports(db *sql.DB, now func() time.Time) *progress.Store {
 const reportPlan = `
 contacts:
   - {bureau: sogo-kikaku, name_ja: 総合企画局, name: 企画課 鈴木, email: kikaku@city.example.jp}
-  - {bureau: somu, name_ja: 総務局, name: 人事課 山田, email: somu@city.example.jp}
+  - {bureau: somu, name_ja: 総務局, name_en: General Affairs Bureau, name: 人事課 山田, email: somu@city.example.jp}
 measures:
   - number: 32
     title_ja: 市民参加を進めるための庁内の仕組みづくり
@@ -163,7 +163,7 @@ func TestReportToPublicPage(t *testing.T) {
 	mustContain(t, "/progress/32", pub, `class="st st-ongoing">実施中`, `class="st st-preparing">準備中`, "総務局", "<time")
 	mustNotContain(t, "/progress/32", pub, "計画の進捗管理")
 	_, pub = e.get(e.client(), "/progress/32?lang=en")
-	mustContain(t, "/progress/32 in English", pub, "In progress", "Internal mechanisms to advance citizen participation")
+	mustContain(t, "/progress/32 in English", pub, "In progress", "Internal mechanisms to advance citizen participation", "General Affairs Bureau")
 	var feed atomFeed
 	_, body := e.get(e.client(), "/progress/feed.atom")
 	if err := xml.Unmarshal([]byte(body), &feed); err != nil {
