@@ -387,3 +387,48 @@ func (s *Store) saveReport(ctx context.Context, deadlineID, bureau string, in []
 	s.log.Info("report saved", "deadline", deadlineID, "bureau", bureau, "source", ev.Source, "revisions", saved)
 	return saved, nil
 }
+
+// RevisionEntry is one saved revision with its evidence, for the
+// coordinator (never for the public pages).
+type RevisionEntry struct {
+	Revision
+	Project   string // key
+	Title     string // the project's title when reported
+	IP        string
+	UserAgent string
+	// PublishedAt is when this revision was first made public (zero: never).
+	PublishedAt time.Time
+}
+
+// History returns every revision of bureau's report for the deadline,
+// newest first, with who saved it from where and when it was published.
+func (s *Store) History(ctx context.Context, deadlineID, bureau string) ([]RevisionEntry, error) {
+	d, err := deadlineByKey(ctx, s.db, deadlineID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.status, r.note, r.link, r.created_ms, r.source, r.actor,
+			r.project_key, r.project_title, r.ip, r.user_agent,
+			(SELECT min(p.published_ms) FROM report_publications p WHERE p.revision = r.id)
+		FROM report_revisions r WHERE r.deadline = ? AND r.bureau = ? ORDER BY r.id DESC`, d.id, bureau)
+	if err != nil {
+		return nil, fmt.Errorf("loading history of %s for %s: %w", bureau, deadlineID, err)
+	}
+	defer rows.Close()
+	var out []RevisionEntry
+	for rows.Next() {
+		var e RevisionEntry
+		var ms int64
+		var pub sql.NullInt64
+		if err := rows.Scan(&e.ID, &e.Status, &e.Note, &e.Link, &ms, &e.Source, &e.Actor, &e.Project, &e.Title,
+			&e.IP, &e.UserAgent, &pub); err != nil {
+			return nil, fmt.Errorf("loading history of %s for %s: %w", bureau, deadlineID, err)
+		}
+		e.At = time.UnixMilli(ms).In(s.loc)
+		if pub.Valid {
+			e.PublishedAt = time.UnixMilli(pub.Int64).In(s.loc)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

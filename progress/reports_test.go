@@ -68,6 +68,11 @@ func TestSaveReportByToken(t *testing.T) {
 	if got := f.count(t, `SELECT count(*) FROM report_revisions`); got != 3 {
 		t.Fatalf("%d revisions kept", got)
 	}
+	h, err := f.s.History(ctx, "fy2026-status", "somu")
+	if err != nil || len(h) != 3 || h[0].Project != "32-2" || h[0].Status != StatusOngoing || h[0].IP != "203.0.113.5" ||
+		h[0].UserAgent != "test-agent" || h[0].Source != "link" || !h[0].PublishedAt.IsZero() {
+		t.Fatalf("history %+v %v", h, err)
+	}
 	// Submitting stopped the reminders: none to somu from now on.
 	for _, d := range []int{-14, -7, -1, 0, 8} {
 		for _, m := range f.run(t, at(d)) {

@@ -103,6 +103,10 @@ func (s *Server) handleAdminReport(w http.ResponseWriter, r *http.Request, sess 
 	}
 	d := newReportForm(rep)
 	d.Action = "/admin/progress/reports/" + url.PathEscape(rep.DeadlineID) + "/" + url.PathEscape(rep.Bureau)
+	if d.History, err = s.opt.Reports.History(r.Context(), rep.DeadlineID, rep.Bureau); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	v.Nav, v.Title, v.Data = "progress", rep.BureauName+" — "+rep.Title, d
 	s.render(w, r, http.StatusOK, "report_form", v)
 }

@@ -65,5 +65,7 @@ var reportCatalog = map[string][2]string{
 	"rep.admin.byhand":      {"状況を選ばなかった事業はそのままです。保存すると提出済みとして記録されます(操作は記録されます)。", "Projects without a status stay as they are. Saving records the report as submitted (and is audited)."},
 	"rep.done.saved":        {"報告を保存しました(新しい版: %s)。", "Report saved (%s new revisions)."},
 	"rep.done.published":    {"%s件の報告を公開しました。", "%s reports published."},
+	"rep.history":           {"報告の履歴(すべての版)", "History (every revision)"},
+	"rep.history.link":      {"局の報告用リンク", "The bureau's link"},
 	"rep.reports":           {"報告内容", "Reports"},
 }

@@ -26,6 +26,7 @@ type Reports interface {
 	SaveReportByToken(ctx context.Context, tok string, in []progress.ReportInput, ev progress.Evidence) (int, error)
 	Report(ctx context.Context, deadlineID, bureau string) (progress.Report, error)
 	SaveReport(ctx context.Context, deadlineID, bureau string, in []progress.ReportInput, ev progress.Evidence) (int, error)
+	History(ctx context.Context, deadlineID, bureau string) ([]progress.RevisionEntry, error)
 	Reports(ctx context.Context) ([]progress.DeadlineReports, error)
 	Publish(ctx context.Context, deadlineID, bureau, actor string) (int, error)
 	PublicMeasures(ctx context.Context) ([]progress.PublicMeasure, error)
@@ -49,6 +50,8 @@ type reportFormData struct {
 	Problems map[string]string // "status_32-1" → message
 	Statuses []progress.ReportStatus
 	MaxNote  int
+	// History is every revision with its evidence (admin page only).
+	History []progress.RevisionEntry
 }
 
 // Line returns the values a project's fields show.

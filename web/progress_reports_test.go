@@ -215,7 +215,7 @@ func TestReportClosedAndCorrectedByHand(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("admin form: %d", resp.StatusCode)
 	}
-	mustContain(t, "admin form", page, "研修を年3回開きました。", `name="csrf"`)
+	mustContain(t, "admin form", page, "研修を年3回開きました。", `name="csrf"`, "報告の履歴", "局の報告用リンク", "127.0.0.1", "Go-http-client")
 	resp, _ = e.post(coord, "/admin/progress/reports/fy2026-status/somu", url.Values{"csrf": {csrf}, "status_32-1": {"done"}, "note_32-1": {"研修を終えました。"}})
 	if resp.StatusCode != 303 {
 		t.Fatalf("correction by hand: %d", resp.StatusCode)
