@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/xml"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -375,4 +376,67 @@ func TestReportCatalogComplete(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The draft composed from the reports is an ordinary issue of the real
+// issues store: it previews, test-sends, and needs another person's
+// approval when its list asks for it (issue 23 acceptance).
+func TestDraftIssueIsOrdinaryDraft(t *testing.T) {
+	t.Parallel()
+	e := newRealEnv(t)
+	ctx := context.Background()
+	lists, err := e.subs.Lists(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range lists {
+		lists[i].RequireApproval = lists[i].Slug == "chonai"
+	}
+	if err := e.subs.SyncLists(ctx, lists); err != nil {
+		t.Fatal(err)
+	}
+	link := e.reportLink(t)
+	bureau := e.client()
+	_, page := e.get(bureau, link)
+	e.post(bureau, link, somuForm(hidden(t, page, "form_token"), "研修を年3回開きました。"))
+	if _, err := e.reports().Publish(ctx, "fy2026-status", "", "coord"); err != nil {
+		t.Fatal(err)
+	}
+	coord, csrf := e.login("coord")
+	resp, _ := e.post(coord, "/admin/progress/draft-issue", url.Values{"csrf": {csrf}, "list": {"chonai"}, "deadline": {"fy2026-status"}})
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != 303 || !strings.HasPrefix(loc, "/admin/issues/") {
+		t.Fatalf("draft: %d %s", resp.StatusCode, loc)
+	}
+	id := strings.TrimPrefix(loc, "/admin/issues/")
+	resp, page = e.get(coord, loc)
+	if resp.StatusCode != 200 {
+		t.Fatalf("issue page: %d", resp.StatusCode)
+	}
+	mustContain(t, "issue page", page, "市民参加推進計画の進捗", "研修を年3回開きました。")
+	tok := e.bearer("coord")
+	resp, body := e.api("POST", "/api/v1/issues/"+id+"/preview", tok, "")
+	if resp.StatusCode != 200 || !strings.Contains(body, "研修を年3回開きました。") || !strings.Contains(body, "\\u003ctable\\u003e") {
+		t.Fatalf("preview: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.api("GET", "/api/v1/issues/"+id, tok, "")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"status":"draft"`) {
+		t.Fatalf("issue: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := e.api("POST", "/api/v1/issues/"+id+"/send", tok, ""); resp.StatusCode != 409 {
+		t.Fatalf("sending an unapproved draft of a list that asks for approval: %d %s", resp.StatusCode, body)
+	}
+	is, err := e.iss.ByID(ctx, mustInt(t, id))
+	if err != nil || !is.RequireApproval || is.Status != "draft" || is.Author != "coord" {
+		t.Fatalf("stored issue %+v %v", is, err)
+	}
+}
+
+func mustInt(t *testing.T, s string) int64 {
+	t.Helper()
+	var n int64
+	if _, err := fmt.Sscan(s, &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
