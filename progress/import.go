@@ -67,6 +67,11 @@ func (s *Store) Import(ctx context.Context, r io.Reader, name string) (ImportRep
 	if err := s.apply(ctx, tx, p, contacts, &rep); err != nil {
 		return rep, fmt.Errorf("importing %s: %w", name, err)
 	}
+	moved, err := reportsMoved(ctx, tx)
+	if err != nil {
+		return rep, fmt.Errorf("importing %s: %w", name, err)
+	}
+	p.warnings = append(p.warnings, moved...)
 	sum := sha256.Sum256(raw)
 	_, err = tx.ExecContext(ctx, `INSERT INTO progress_imports
 		(name, sha256, imported_at, contacts, measures, projects, deadlines) VALUES (?, ?, ?, ?, ?, ?, ?)`,

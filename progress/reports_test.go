@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -362,4 +363,33 @@ func FuzzCheckReport(f *testing.F) {
 			t.Fatalf("accepted %+v", l)
 		}
 	})
+}
+
+// Reports follow a project's place in its measure: an import that puts
+// another project there says so.
+func TestImportWarnsWhenReportedProjectsMove(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	f.importFile(t, plan1471)
+	if _, err := f.s.SaveReportByToken(ctx, f.linkToken(t, "somu"), somuReport, linkEv); err != nil {
+		t.Fatal(err)
+	}
+	same := f.importFile(t, plan1471)
+	if len(same.Warnings) != 0 {
+		t.Fatalf("importing the same file warns: %q", same.Warnings)
+	}
+	b, err := os.ReadFile(plan1471)
+	if err != nil {
+		t.Fatal(err)
+	}
+	swapped := strings.Replace(string(b), `      - {title_ja: 市民参加を促進する職員研修の充実, bureau: somu, new: null, enhanced: true}
+      - {title_ja: "「公民交流セミナー」の実施[再掲]", bureau: somu, new: true, enhanced: null}`, `      - {title_ja: "「公民交流セミナー」の実施[再掲]", bureau: somu, new: true, enhanced: null}`, 1)
+	if swapped == string(b) {
+		t.Fatal("could not edit the plan")
+	}
+	rep := f.importString(t, swapped)
+	if len(rep.Warnings) != 2 || !strings.Contains(rep.Warnings[0], "project 32-1 is now") || !strings.Contains(rep.Warnings[1], "project 32-2 is gone") {
+		t.Fatalf("warnings %q", rep.Warnings)
+	}
 }
