@@ -162,7 +162,7 @@ func TestReportToPublicPage(t *testing.T) {
 		mustNotContain(t, p, pub, privateData...)
 	}
 	_, pub = e.get(e.client(), "/progress/32")
-	mustContain(t, "/progress/32", pub, `class="st st-ongoing">実施中`, `class="st st-preparing">準備中`, "総務局", "<time")
+	mustContain(t, "/progress/32", pub, `<link rel="alternate" type="application/atom+xml" href="/progress/feed.atom"`, `class="st st-ongoing">実施中`, `class="st st-preparing">準備中`, "総務局", "<time")
 	mustNotContain(t, "/progress/32", pub, "計画の進捗管理")
 	_, pub = e.get(e.client(), "/progress/32?lang=en")
 	mustContain(t, "/progress/32 in English", pub, "In progress", "Internal mechanisms to advance citizen participation", "General Affairs Bureau")
