@@ -173,4 +173,7 @@ func TestBrowserProgressReports(t *testing.T) {
 	)
 	shot(t, ctx, dir, "admin-progress-reports.png")
 	checkAxe(t, ctx, axe, "/admin/progress/reports")
+	must("a bureau's report by hand", chromedp.Navigate(u+"/admin/progress/reports/fy2026-status/somu"), chromedp.WaitVisible(chromedp.ID("history")))
+	shot(t, ctx, dir, "admin-progress-report-somu.png")
+	checkAxe(t, ctx, axe, "/admin/progress/reports/{deadline}/{bureau}")
 }

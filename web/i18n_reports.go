@@ -66,6 +66,7 @@ var reportCatalog = map[string][2]string{
 	"rep.done.saved":        {"報告を保存しました(新しい版: %s)。", "Report saved (%s new revisions)."},
 	"rep.done.published":    {"%s件の報告を公開しました。", "%s reports published."},
 	"rep.history":           {"報告の履歴(すべての版)", "History (every revision)"},
+	"rep.history.published": {"公開した日時", "Published"},
 	"rep.history.link":      {"局の報告用リンク", "The bureau's link"},
 	"rep.reports":           {"報告内容", "Reports"},
 }
