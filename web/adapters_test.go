@@ -57,6 +57,7 @@ func (d Domain) Fill(opt *Options) {
 	}
 	if d.Progress != nil {
 		opt.Plan = planAdapter{d.Progress}
+		opt.Reports = d.Progress // *progress.Store satisfies Reports as it is
 	}
 }
 
