@@ -3,7 +3,6 @@ package progress
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -22,7 +21,8 @@ type IssueDraft struct {
 // of the deadline with stable id deadlineID, or, with "", the latest
 // published report of every project. It holds a table of statuses by
 // measure and every report's note grouped by bureau. Only published text
-// is used, and nothing about contacts.
+// is used, and nothing about contacts. Bureaus come in the order of their
+// first project in the plan.
 func (s *Store) ComposeIssue(ctx context.Context, deadlineID string) (IssueDraft, error) {
 	title := ""
 	if deadlineID != "" {
@@ -49,6 +49,7 @@ func (s *Store) ComposeIssue(ctx context.Context, deadlineID string) (IssueDraft
 	}
 	b.WriteString(" 未報告 |\n|---|" + strings.Repeat("---:|", len(ReportStatuses)+1) + "\n")
 	byBureau := map[string][]PublicReport{}
+	var bureaus []string
 	n := 0
 	for _, m := range ms {
 		c := m.Counts()
@@ -59,7 +60,11 @@ func (s *Store) ComposeIssue(ctx context.Context, deadlineID string) (IssueDraft
 		fmt.Fprintf(&b, " %d |\n", c[""])
 		for _, p := range m.Projects {
 			if p.Report != nil {
-				byBureau[p.Report.BureauName] = append(byBureau[p.Report.BureauName], *p.Report)
+				name := p.Report.BureauName
+				if _, seen := byBureau[name]; !seen {
+					bureaus = append(bureaus, name) // in plan order
+				}
+				byBureau[name] = append(byBureau[name], *p.Report)
 				n++
 			}
 		}
@@ -68,11 +73,6 @@ func (s *Store) ComposeIssue(ctx context.Context, deadlineID string) (IssueDraft
 	if n == 0 {
 		b.WriteString("\n公開された報告はまだありません。\n")
 	}
-	bureaus := make([]string, 0, len(byBureau))
-	for name := range byBureau {
-		bureaus = append(bureaus, name)
-	}
-	sort.Strings(bureaus)
 	for _, name := range bureaus {
 		fmt.Fprintf(&b, "\n### %s\n", mdEscape(name))
 		for _, r := range byBureau[name] {

@@ -1,7 +1,11 @@
 package progress
 
 import (
+	"bytes"
 	"context"
+	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -44,5 +48,46 @@ func TestComposedNoteRendersLiterally(t *testing.T) {
 	}
 	if n := strings.Count(html, "<tr>"); n != 3 { // the header and the plan's two measures
 		t.Errorf("summary table has %d rows, want 3", n)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+// TestComposeIssueGolden pins the newsletter draft's Markdown: review a
+// diff of testdata/issue-draft.golden like code (go test ./progress
+// -run Golden -update rewrites it).
+func TestComposeIssueGolden(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	f.importFile(t, plan1471)
+	f.clk.Set(at(-3))
+	if _, err := f.s.SaveReportByToken(ctx, f.linkToken(t, "somu"), somuReport, linkEv); err != nil {
+		t.Fatal(err)
+	}
+	kikaku := []ReportInput{{Project: "35-1", Status: StatusDelayed, Note: "印刷の入札が不調となり、発行を2か月遅らせます。"}}
+	if _, err := f.s.SaveReportByToken(ctx, f.linkToken(t, "sogo-kikaku"), kikaku, linkEv); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.Publish(ctx, "fy2026-status", "", "coord"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := f.s.ComposeIssue(ctx, "fy2026-status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []byte("Subject: " + d.Subject + "\n\n" + d.Markdown)
+	path := filepath.Join("testdata", "issue-draft.golden")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("draft differs from %s (run with -update after review):\n%s", path, got)
 	}
 }
