@@ -57,6 +57,7 @@ commands:
   check-config FILE
   version
   backup [--config FILE | --data DIR] OUT.db
+  restore [--config FILE | --data DIR] FROM.db   (daemon stopped)
   import subscribers [--config|--data] --list SLUG [--consent-source SRC] [--dry-run] FILE.csv
   export subscribers [--config|--data] --list SLUG [--bom]
   export consent [--config|--data] [--list SLUG] [--bom]
@@ -94,6 +95,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdVersion(stdout)
 	case "backup":
 		return cmdBackup(ctx, rest, stdout)
+	case "restore":
+		return cmdRestore(ctx, rest, stdout, stderr)
 	case "help", "--help", "-h":
 		fmt.Fprintln(stdout, usageText)
 		return nil
