@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -147,7 +146,7 @@ func (a *app) mailerOptions() mailer.Options {
 		o.RetryBase, o.RetryMax = 2*time.Second, 30*time.Second
 	}
 	if c.DKIM.Domain != "" {
-		if key, err := os.ReadFile(c.DKIM.KeyFile); err == nil {
+		if key, err := readCredential(c.DKIM.KeyFile); err == nil {
 			o.DKIM = &mailer.DKIM{Domain: c.DKIM.Domain, Selector: c.DKIM.Selector, KeyPEM: key}
 		} else {
 			a.e.log.Error("dkim key unreadable; sending unsigned", "key_file", c.DKIM.KeyFile, "err", err)

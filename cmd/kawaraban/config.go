@@ -536,7 +536,7 @@ func secret(env, file string) (string, error) {
 		}
 	}
 	if file != "" {
-		b, err := os.ReadFile(file)
+		b, err := readCredential(file)
 		if err != nil {
 			return "", fmt.Errorf("reading secret file: %w", err)
 		}
