@@ -21,6 +21,7 @@ func TestE2E(t *testing.T) {
 		{"faults", faults},
 		{"browser", browser},
 		{"progress_reports", progressReports},
+		{"litestream", litestreamScenario},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, s.run)

@@ -33,6 +33,15 @@ for tool in postfix smtp-source dovecot openssl chromium npm; do
   command -v "$tool" >/dev/null || { echo "e2e: $tool is still missing after installing ${need[*]:-nothing}" >&2; exit 1; }
 done
 
+# Litestream for the disk-loss scenario: a Go module, built with go install
+# (the version deploy/litestream.service documents).
+export PATH="$(go env GOPATH)/bin:$PATH"
+if ! command -v litestream >/dev/null; then
+  echo "e2e: installing litestream (go install …/litestream/cmd/litestream@v0.5.17)"
+  go install github.com/benbjohnson/litestream/cmd/litestream@v0.5.17 ||
+    { echo "e2e: litestream is missing and could not be installed" >&2; exit 1; }
+fi
+
 # axe-core for the accessibility checks, installed beside the suite.
 if [ ! -f "$here/node_modules/axe-core/axe.min.js" ]; then
   (cd "$here" && npm install --silent --no-audit --no-fund --no-save --no-package-lock axe-core@4 >/dev/null)
@@ -42,10 +51,19 @@ export KAWARABAN_AXE="$here/node_modules/axe-core/axe.min.js"
 # The mail stack is machine-wide: two runs at once would purge and restart
 # it under each other, so they take turns.
 exec 9>/run/kawaraban-e2e.lock
-flock 9
+if ! flock -n 9; then
+  holders=$(for p in /proc/[0-9]*; do
+    ls -l "$p/fd" 2>/dev/null | grep -q kawaraban-e2e.lock && [ "${p#/proc/}" != $$ ] &&
+      echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline" | cut -c1-80)"; done)
+  echo "e2e: waiting for /run/kawaraban-e2e.lock, held by:" >&2
+  echo "${holders:-  (nobody found)}" >&2
+  flock 9
+fi
 
-"$here/mailstack/stop.sh" --purge >/dev/null 2>&1 || true
-"$here/mailstack/start.sh"
+# The mail servers must not inherit the lock (fd 9): a Dovecot started
+# with it would hold it after this run ends, and every later run waits.
+"$here/mailstack/stop.sh" --purge >/dev/null 2>&1 9>&- || true
+"$here/mailstack/start.sh" 9>&-
 trap '"$here/mailstack/stop.sh" >/dev/null 2>&1 || true' EXIT
 
 export KAWARABAN_E2E=1 KAWARABAN_REQUIRE_ALL=1
