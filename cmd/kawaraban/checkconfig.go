@@ -1,20 +1,30 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 )
 
-// cmdCheckConfig validates a config file and prints one problem per line.
-func cmdCheckConfig(args []string, stdout io.Writer) error {
-	if len(args) != 1 {
-		return badUsage("check-config takes one FILE")
+// cmdCheckConfig validates a config file and prints one problem per line;
+// with --dns it then looks up the sender's DNS records (checkdns.go).
+func cmdCheckConfig(ctx context.Context, args []string, stdout io.Writer) error {
+	dns := len(args) == 2 && args[0] == "--dns"
+	if dns {
+		args = args[1:]
 	}
-	_, err := LoadConfig(args[0])
+	if len(args) != 1 {
+		return badUsage("check-config takes [--dns] and one FILE")
+	}
+	c, err := LoadConfig(args[0])
 	if err == nil {
 		fmt.Fprintf(stdout, "%s: ok\n", args[0])
+		if dns {
+			return checkConfigDNS(ctx, c, net.DefaultResolver, stdout)
+		}
 		return nil
 	}
 	return usageError{fmt.Errorf("%s:\n%s", args[0], problemLines(err))}

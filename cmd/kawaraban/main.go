@@ -54,7 +54,7 @@ const usageText = `usage: kawaraban COMMAND [flags]
 
 commands:
   serve [--config FILE] [--data DIR] [--listen ADDR]
-  check-config FILE
+  check-config [--dns] FILE
   version
   backup [--config FILE | --data DIR] OUT.db
   restore [--config FILE | --data DIR] FROM.db   (daemon stopped)
@@ -90,7 +90,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "serve":
 		return cmdServe(ctx, rest, stdout, stderr)
 	case "check-config":
-		return cmdCheckConfig(rest, stdout)
+		return cmdCheckConfig(ctx, rest, stdout)
 	case "version", "--version", "-v":
 		return cmdVersion(stdout)
 	case "backup":
