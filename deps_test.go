@@ -10,7 +10,7 @@ import (
 // layer ranks packages: a package may import only packages of a strictly
 // lower rank (DESIGN.md "Packages and how they depend"; STYLE.md).
 var layer = map[string]int{
-	"kawaraban/store": 0, "kawaraban/token": 0, "kawaraban/localmail": 0, "kawaraban/scheduler": 0,
+	"kawaraban/store": 0, "kawaraban/token": 0, "kawaraban/localmail": 0, "kawaraban/scheduler": 0, "kawaraban/dnscheck": 0,
 	"kawaraban/templates": 1, "kawaraban/mailer": 1,
 	"kawaraban/subscribers": 2, "kawaraban/issues": 2, "kawaraban/progress": 2, "kawaraban/bounces": 2,
 	"kawaraban/bounces/classify": 1,
