@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -92,6 +93,9 @@ func litestreamScenario(t *testing.T) {
 	t.Logf("kawaraban restore: %s", strings.TrimSpace(d.cli("", []string{"restore"}, restored)))
 	t.Logf("restored in %s", time.Since(start).Round(time.Millisecond))
 	d.start()
+	// The restored machine is the primary now: it replicates again, to the
+	// same replica (docs/OPERATING.md, "A second machine takes over").
+	ls = startLitestream(t, bin, lsConfig, d.dir)
 
 	// Acknowledged writes lost: subscribes answered 200 before the crash
 	// that the restored database does not have.
@@ -130,6 +134,36 @@ func litestreamScenario(t *testing.T) {
 	}
 	if is.Counts["sent"] != lsRecipients {
 		d.errorf("counts %v: sent %d, want %d", is.Counts, is.Counts["sent"], lsRecipients)
+	}
+	replicatesAfterRestore(t, d, bin, lsConfig, dbPath, ls, tag)
+}
+
+// replicatesAfterRestore checks that the replica follows the restored
+// database: a subscribe made after the restore is in a second restore.
+func replicatesAfterRestore(t *testing.T, d *daemon, bin, lsConfig, dbPath string, ls *litestreamProc, tag string) {
+	t.Helper()
+	addr := "after-restore-" + tag + "@sink.test"
+	resp, err := http.PostForm(d.base+"/subscribe", url.Values{"email": {addr}, "list": {listSlug}})
+	if err != nil || resp.StatusCode != http.StatusOK {
+		d.fatalf("subscribe after the restore: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	ls.stop() // SIGTERM: Litestream ships what it has not shipped yet
+	second := filepath.Join(d.dir, "second.db")
+	if out, err := exec.Command(bin, "restore", "-config", lsConfig, "-o", second, dbPath).CombinedOutput(); err != nil {
+		d.fatalf("second litestream restore: %v\n%s\n%s", err, out, ls.log())
+	}
+	dir := filepath.Join(d.dir, "second")
+	cmd := exec.Command(binary, "restore", "--data", dir, second)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		d.fatalf("kawaraban restore --data %s: %v\n%s", dir, err, out)
+	}
+	out, err := exec.Command(binary, "export", "subscribers", "--data", dir, "--list", listSlug).CombinedOutput()
+	if err != nil {
+		d.fatalf("export from the second restore: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), addr) {
+		d.errorf("the replica does not follow the restored database: %s (subscribed after the restore) is not in a second restore\n%s", addr, ls.log())
 	}
 }
 
@@ -220,10 +254,26 @@ func startLitestream(t *testing.T, bin, config, dir string) *litestreamProc {
 	t.Cleanup(func() {
 		p.kill9()
 		if dir := os.Getenv("KAWARABAN_ARTIFACTS"); dir != "" {
-			os.WriteFile(filepath.Join(dir, "TestE2E_litestream-litestream.log"), []byte(p.log()), 0o644)
+			name := fmt.Sprintf("TestE2E_litestream-litestream-%d.log", p.cmd.Process.Pid)
+			os.WriteFile(filepath.Join(dir, name), []byte(p.log()), 0o644)
 		}
 	})
 	return p
+}
+
+// stop ends Litestream with SIGTERM and waits up to 40 s.
+func (p *litestreamProc) stop() {
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(40 * time.Second):
+		p.kill9()
+	}
 }
 
 func (p *litestreamProc) kill9() {
