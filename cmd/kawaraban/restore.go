@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"kawaraban/store"
@@ -37,7 +38,15 @@ func cmdRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		// Restoring onto a new machine: the data directory may not exist.
 		return fmt.Errorf("data directory %s: %w", ef.data, err)
 	}
-	return restoreDatabase(ctx, fs.Arg(0), path, time.Now(), stdout)
+	if err := restoreDatabase(ctx, fs.Arg(0), path, time.Now(), stdout); err != nil {
+		return err
+	}
+	if ef.config == "" {
+		if _, err := os.Stat(filepath.Join(ef.data, "token.key")); err != nil {
+			fmt.Fprintf(stdout, "note: %s has no token.key: the next start makes a new one, and links in mail sent before stop working; copy token.key from the old data directory first\n", ef.data)
+		}
+	}
+	return nil
 }
 
 // restoreDatabase replaces the database at path with a checked copy of
@@ -76,6 +85,14 @@ func restoreDatabase(ctx context.Context, from, path string, now time.Time, stdo
 	if err := copyFile(from, tmp); err != nil {
 		removeDB(tmp)
 		return fmt.Errorf("restore: copying %s: %w", from, err)
+	}
+	// Run as root, the files would be root's and the daemon's user could
+	// not open them: they take the owner of the database's directory.
+	for _, p := range []string{tmp, path + ".lock"} {
+		if err := ownLikeDir(p); err != nil {
+			removeDB(tmp)
+			return fmt.Errorf("restore: %w", err)
+		}
 	}
 	v, err := store.Verify(ctx, tmp)
 	if err != nil {
@@ -158,6 +175,26 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return dst.Close()
+}
+
+// ownLikeDir gives path the owner and group of its directory when this
+// process runs as root (a no-op otherwise, and when they already match).
+func ownLikeDir(path string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	st, err := os.Stat(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	if err := os.Chown(path, int(sys.Uid), int(sys.Gid)); err != nil {
+		return fmt.Errorf("giving %s to the owner of its directory: %w", path, err)
+	}
+	return nil
 }
 
 // removeDB removes a database file with its -wal and -shm.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"kawaraban/store"
@@ -124,6 +125,9 @@ func TestRestoreIntoEmptyDirectory(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "kept at") {
 		t.Errorf("output %q mentions a replaced database where there was none", out.String())
+	}
+	if !strings.Contains(out.String(), "no token.key") {
+		t.Errorf("output %q does not warn that local mode's token.key is missing", out.String())
 	}
 }
 
@@ -256,4 +260,34 @@ func keys(m map[string][]byte) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// Run as root (an operator's shell), the restored database and the lock
+// file belong to the data directory's owner, so that the daemon's user
+// can open them.
+func TestRestoreAsRootKeepsTheServiceOwner(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give files away")
+	}
+	dir := t.TempDir()
+	const uid, gid = 65534, 65534 // nobody, nogroup
+	if err := os.Chown(dir, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	from := filepath.Join(t.TempDir(), "backup.db")
+	makeDB(t, from, "restored")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"restore", "--data", dir, from}, nil, &out, &out); err != nil {
+		t.Fatalf("restore: %v\n%s", err, out.String())
+	}
+	for _, name := range []string{"kawaraban.db", "kawaraban.db.lock"} {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := st.Sys().(*syscall.Stat_t); s.Uid != uid || s.Gid != gid {
+			t.Errorf("%s owned by %d:%d, want the directory's %d:%d", name, s.Uid, s.Gid, uid, gid)
+		}
+	}
 }
