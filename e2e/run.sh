@@ -61,12 +61,14 @@ if ! flock -n 9; then
 fi
 
 # The mail servers must not inherit the lock (fd 9): a Dovecot started
-# with it would hold it after this run ends, and every later run waits.
+# with it (here, or by a scenario that restarts it) would hold it after a
+# run that was killed, and every later run would wait for ever.
 "$here/mailstack/stop.sh" --purge >/dev/null 2>&1 9>&- || true
 "$here/mailstack/start.sh" 9>&-
-trap '"$here/mailstack/stop.sh" >/dev/null 2>&1 || true' EXIT
+trap '"$here/mailstack/stop.sh" >/dev/null 2>&1 9>&- || true' EXIT
 
 export KAWARABAN_E2E=1 KAWARABAN_REQUIRE_ALL=1
 export KAWARABAN_ARTIFACTS="${KAWARABAN_ARTIFACTS:-$PWD/artifacts}"
 mkdir -p "$KAWARABAN_ARTIFACTS"
-go test -tags e2e -count=1 -timeout 15m -v "$@" ./e2e/ 2>&1 | tee "$KAWARABAN_ARTIFACTS/e2e.log"
+# Only this shell holds the lock: the tests restart Dovecot themselves.
+go test -tags e2e -count=1 -timeout 15m -v "$@" ./e2e/ 2>&1 9>&- | tee "$KAWARABAN_ARTIFACTS/e2e.log" 9>&-
