@@ -53,7 +53,7 @@ export KAWARABAN_AXE="$here/node_modules/axe-core/axe.min.js"
 exec 9>/run/kawaraban-e2e.lock
 if ! flock -n 9; then
   holders=$(for p in /proc/[0-9]*; do
-    ls -l "$p/fd" 2>/dev/null | grep -q kawaraban-e2e.lock && [ "${p#/proc/}" != $$ ] &&
+    ls -l "$p/fd" 2>/dev/null | grep -q kawaraban-e2e.lock && [ "${p#/proc/}" != $$ ] && [ "${p#/proc/}" != "$BASHPID" ] &&
       echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline" | cut -c1-80)"; done)
   echo "e2e: waiting for /run/kawaraban-e2e.lock, held by:" >&2
   echo "${holders:-  (nobody found)}" >&2
