@@ -22,6 +22,7 @@ func TestE2E(t *testing.T) {
 		{"browser", browser},
 		{"progress_reports", progressReports},
 		{"litestream", litestreamScenario},
+		{"litestream_replica_configs", litestreamReplicaConfigs},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, s.run)

@@ -167,6 +167,44 @@ func replicatesAfterRestore(t *testing.T, d *daemon, bin, lsConfig, dbPath strin
 	}
 }
 
+// litestreamReplicaConfigs checks that the SFTP and S3 replicas
+// described in deploy/litestream.yml, once uncommented, load in
+// Litestream as replicas of that type. The network has no SFTP or S3
+// server to replicate to, and Litestream ignores unknown keys, so this
+// catches YAML, URL and value mistakes, not misspelt key names.
+func litestreamReplicaConfigs(t *testing.T) {
+	bin := litestreamBinary(t)
+	b, err := os.ReadFile("../deploy/litestream.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := "      type: file\n      path: /srv/kawaraban-replica\n"
+	for kind, lines := range map[string][]string{
+		"sftp": {"url: sftp://", "key-path:"},
+		"s3":   {"url: s3://", "region:", "endpoint:", "force-path-style:"},
+	} {
+		s := string(b)
+		if !strings.Contains(s, file) {
+			t.Fatalf("deploy/litestream.yml no longer has the file replica %q", file)
+		}
+		s = strings.Replace(s, file, "", 1)
+		for _, l := range lines {
+			if !strings.Contains(s, "      # "+l) {
+				t.Fatalf("deploy/litestream.yml has no commented %q for the %s replica", l, kind)
+			}
+			s = strings.Replace(s, "      # "+l, "      "+l, 1)
+		}
+		path := filepath.Join(t.TempDir(), kind+".yml")
+		os.WriteFile(path, []byte(s), 0o644)
+		cmd := exec.Command(bin, "databases", "-config", path)
+		cmd.Env = append(os.Environ(), "CREDENTIALS_DIRECTORY=/run/credentials/litestream.service")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "/var/lib/kawaraban/kawaraban.db") || !strings.Contains(string(out), kind) {
+			t.Errorf("litestream databases with the %s replica of deploy/litestream.yml: %v\n%s", kind, err, out)
+		}
+	}
+}
+
 // litestreamBinary finds litestream (e2e/run.sh installs it), or fails.
 func litestreamBinary(t *testing.T) string {
 	t.Helper()
