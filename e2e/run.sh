@@ -52,9 +52,11 @@ export KAWARABAN_AXE="$here/node_modules/axe-core/axe.min.js"
 # it under each other, so they take turns.
 exec 9>/run/kawaraban-e2e.lock
 if ! flock -n 9; then
-  holders=$(for p in /proc/[0-9]*; do
-    ls -l "$p/fd" 2>/dev/null | grep -q kawaraban-e2e.lock && [ "${p#/proc/}" != $$ ] && [ "${p#/proc/}" != "$BASHPID" ] &&
-      echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline" | cut -c1-80)"; done)
+  # (fd 9 closed first, so that only other processes show up)
+  holders=$(exec 9>&-; find /proc/[0-9]*/fd -maxdepth 1 -lname /run/kawaraban-e2e.lock 2>/dev/null |
+    cut -d/ -f3 | sort -u | while read -r pid; do
+      [ "$pid" = $$ ] || echo "  $pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80)"
+    done; true)
   echo "e2e: waiting for /run/kawaraban-e2e.lock, held by:" >&2
   echo "${holders:-  (nobody found)}" >&2
   flock 9
