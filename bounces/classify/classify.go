@@ -67,6 +67,11 @@ type Recipient struct {
 	// Reason is the cause in this package's vocabulary (userunknown,
 	// mailboxfull, filtered, …; see the Reason* constants).
 	Reason string
+	// Why explains the decision in words: the rules that chose the reason,
+	// the status and the class, in the order they were applied.
+	Why string
+
+	rules []string // IDs of the rules behind Why (see decider)
 }
 
 // Report is the result of classifying one message.
@@ -120,9 +125,16 @@ func Parse(raw []byte) (rep *Report, err error) {
 			rep, err = nil, fmt.Errorf("classifying message: %w: %v", ErrUnreadable, r)
 		}
 	}()
+	return parseWith(raw, &decider{})
+}
+
+// parseWith is Parse deciding with dc; the corpus evaluation passes a
+// decider with rules switched off.
+func parseWith(raw []byte, dc *decider) (*Report, error) {
 	m, err := readMessage(raw)
 	if err != nil {
 		return nil, fmt.Errorf("classifying message: %w", err)
 	}
+	m.dc = dc
 	return classifyMessage(m), nil
 }

@@ -14,6 +14,7 @@ import (
 type label struct {
 	file, recipient, status, reason, class string
 	index                                  int
+	jp                                     bool // Japanese carrier or MTA, or a Japanese charset
 }
 
 // readLabels reads the first five columns and the index of labels.tsv.
@@ -34,6 +35,9 @@ func readLabels(t *testing.T, path string) []label {
 		l := label{file: c[0], recipient: c[1], status: c[2], reason: c[3], class: c[4], index: 1}
 		if len(c) > 5 {
 			fmt.Sscan(c[5], &l.index)
+		}
+		if len(c) > 10 {
+			l.jp = c[10] == "yes"
 		}
 		out = append(out, l)
 	}
@@ -178,6 +182,41 @@ func (s *scores) report(t *testing.T) {
 	}
 }
 
+// findCorpus returns the labelled corpus directory: shared/corpus/bounces
+// beside the repository or beside one of its parents (a git worktree under
+// /work/wt/NAME finds /work/shared), or "" when it is absent.
+func findCorpus() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		c := filepath.Join(dir, "shared", "corpus", "bounces")
+		if _, err := os.Stat(filepath.Join(c, "labels.tsv")); err == nil {
+			return c
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// corpusDir returns findCorpus or skips the test (fails it when
+// KAWARABAN_REQUIRE_ALL=1).
+func corpusDir(t testing.TB) string {
+	t.Helper()
+	dir := findCorpus()
+	if dir == "" {
+		if os.Getenv("KAWARABAN_REQUIRE_ALL") == "1" {
+			t.Fatal("../shared/corpus/bounces is missing")
+		}
+		t.Skip("../shared/corpus/bounces not present")
+	}
+	return dir
+}
+
 // repoRoot walks up from the test's directory to go.mod.
 func repoRoot(t *testing.T) string {
 	t.Helper()
@@ -201,13 +240,7 @@ func repoRoot(t *testing.T) string {
 // sisimai's set-of-emails in ../shared/corpus/bounces, when present.
 func TestCorpus(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join(repoRoot(t), "..", "shared", "corpus", "bounces")
-	if _, err := os.Stat(filepath.Join(dir, "labels.tsv")); err != nil {
-		if os.Getenv("KAWARABAN_REQUIRE_ALL") == "1" {
-			t.Fatalf("corpus missing: %v", err)
-		}
-		t.Skip("../shared/corpus/bounces not present")
-	}
+	dir := corpusDir(t)
 	s := evaluate(t, dir, readLabels(t, filepath.Join(dir, "labels.tsv")))
 	s.report(t)
 	floors := []struct {

@@ -202,7 +202,7 @@ func dsnReport(p *parsed, rep *Report) bool {
 			// recipients would be quadratic; the fields alone decide.
 			human = ""
 		}
-		r := dsnRecipientReport(d, human, others)
+		r := dsnRecipientReport(p.dc, d, human, others)
 		if r.Class == Delivered {
 			delivered = append(delivered, r)
 		} else {
@@ -223,7 +223,8 @@ func dsnReport(p *parsed, rep *Report) bool {
 // Diagnostic-Code is missing or says nothing useful, the human-readable
 // part (RFC 3464 section 2: the first part of the report) around the
 // recipient's address is read as well.
-func dsnRecipientReport(d dsnRecipient, human string, others []string) Recipient {
+func dsnRecipientReport(dc *decider, d dsnRecipient, human string, others []string) Recipient {
+	dc.reset()
 	// Final-Recipient sometimes holds a local path or source route
 	// (Exim, Sun Messaging Server); Original-Recipient then names the
 	// address the sender used.
@@ -270,9 +271,14 @@ func dsnRecipientReport(d dsnRecipient, human string, others []string) Recipient
 	}
 	if d.action == "delayed" && status[0] == '5' {
 		status = "4" + status[1:]
+	} else if d.diagnostic != "" {
+		status = dc.agreeStatus(status, d.diagnostic, status == d.status)
+	} else {
+		status = dc.agreeStatus(status, context, status == d.status)
 	}
+	r.Reason = decideReason(dc, diag, status, smtpCommand(d.diagnostic+"\n"+context))
+	status = dc.deadStatus(status, r.Reason, diag)
 	r.Status = status
-	r.Reason = decideReason(diag, status, smtpCommand(diag+"\n"+context))
 	switch {
 	case d.action == "delayed" && (r.Reason == ReasonOnHold || r.Reason == ReasonUndefined):
 		r.Reason = ReasonExpired
@@ -283,7 +289,7 @@ func dsnRecipientReport(d dsnRecipient, human string, others []string) Recipient
 		// "connect to …: Connection timed out" at queue lifetime).
 		r.Reason = ReasonExpired
 	}
-	r.Class = classOf(r.Reason, status)
+	dc.finish(&r)
 	if r.Action == "" {
 		r.Action = "failed"
 	}

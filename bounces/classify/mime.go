@@ -33,6 +33,7 @@ type parsed struct {
 	original  *textproto.Header
 	origBody  string
 	hasReport bool // multipart/report seen
+	dc        *decider
 }
 
 // readMessage parses raw with go-message and walks its MIME tree.

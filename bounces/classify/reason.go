@@ -2,6 +2,7 @@ package classify
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -261,66 +262,208 @@ func classOf(reason, status string) Class {
 // a few hundred bytes.
 const maxDiagBytes = 16 << 10
 
+// command is the SMTP command a refusal answered ("MAIL", "RCPT", "DATA"
+// or "") and the rule that found it.
+type command struct {
+	name, rule string
+}
+
 // decideReason chooses the reason of one failed recipient from its
 // diagnostic text, status and the SMTP command that was refused. Specific
 // soft wording wins; then replies recognised by their shape; then the
-// address-is-dead wording (corrected by status and command); then a status
-// that names the address (x.1.1…) over generic soft words such as
-// "rejected"; then soft wording; then the status alone.
-func decideReason(diag, status, cmd string) string {
+// address-is-dead wording (corrected by status and command, and kept only
+// with evidence that the address was refused: see deadAddressEvidence);
+// then a status that names the address (x.1.1…) over generic soft words
+// such as "rejected"; then soft wording; then the status alone.
+func decideReason(dc *decider, diag, status string, cmd command) string {
 	if len(diag) > maxDiagBytes {
 		diag = diag[:maxDiagBytes]
 	}
-	d := strings.ToLower(stripAddresses(diag))
-	d = strings.ReplaceAll(d, "unknown address error", "") // Amazon SES's wrapper of every remote refusal
-	if r := matchRules(d, softFirst); r != "" {
-		return refineByStatus(r, status)
+	if cmd.rule != "" && !dc.on(cmd.rule) {
+		cmd = command{}
 	}
-	if strings.Contains(d, "delivery error: dd this user doesn't have") {
+	d := strings.ToLower(stripAddresses(diag))
+	if dc.on("amazonses:wrapper") {
+		d = strings.ReplaceAll(d, "unknown address error", "") // Amazon SES's wrapper of every remote refusal
+	}
+	if r, id, p := dc.matchRules(d, "soft1", softFirst); r != "" {
+		dc.use(id, "reason "+r+": "+strconv.Quote(p)+" in the diagnostic")
+		return dc.refineByStatus(r, status)
+	}
+	if dc.on("yahoo:dd") && strings.Contains(d, "delivery error: dd this user doesn't have") {
 		// Yahoo's answer (after DATA) for an account that does not exist.
+		dc.use("yahoo:dd", "reason userunknown: Yahoo's \"dd This user doesn't have\" answer")
 		return ReasonUserUnknown
 	}
-	if r := hardFormats(d); r != "" {
-		return adjustForCommand(r, cmd)
+	if r, w := softWords(d); r != "" && dc.on("words:"+r) {
+		dc.use("words:"+r, "reason "+r+": "+strconv.Quote(w)+" in the diagnostic")
+		return r
 	}
-	if r := matchRules(d, hardRules); r != "" {
-		if cmd != "RCPT" {
-			r = mailboxStatus(r, status)
+	if r := dc.hardFormats(d); r != "" {
+		return dc.adjustForCommand(r, cmd)
+	}
+	if r, id, p := dc.matchRules(d, "hard", hardRules); r != "" {
+		dc.use(id, "reason "+r+": "+strconv.Quote(p)+" in the diagnostic")
+		if cmd.name != "RCPT" {
+			r = dc.mailboxStatus(r, status)
 		}
-		return adjustForCommand(r, cmd)
+		r = dc.adjustForCommand(r, cmd)
+		return dc.deadAddressEvidence(r, status, d, cmd)
 	}
-	if addressStatus(status) {
-		return adjustForCommand(reasonFromStatus(status), cmd)
+	if r, w := deadWords(d); r != "" && dc.on("words:"+r) {
+		dc.use("words:"+r, "reason "+r+": "+strconv.Quote(w)+" says the "+deadWhat[r]+" is unknown")
+		if cmd.name != "RCPT" {
+			r = dc.mailboxStatus(r, status)
+		}
+		r = dc.adjustForCommand(r, cmd)
+		return dc.deadAddressEvidence(r, status, d, cmd)
 	}
-	if r := matchRules(d, softRules); r != "" {
-		return refineByStatus(r, status)
+	if addressStatus(status) && dc.on("status:names-address") {
+		r := reasonFromStatus(status)
+		dc.use("status:names-address", "reason "+r+": status "+status+" names the address (RFC 3463)")
+		return dc.adjustForCommand(r, cmd)
 	}
-	if r := reasonFromStatus(status); r != "" {
-		return adjustForCommand(r, cmd)
+	if r, id, p := dc.matchRules(d, "soft", softRules); r != "" {
+		dc.use(id, "reason "+r+": "+strconv.Quote(p)+" in the diagnostic")
+		return dc.refineByStatus(r, status)
+	}
+	if r := reasonFromStatus(status); r != "" && dc.on("status:rfc3463") {
+		dc.use("status:rfc3463", "reason "+r+": from status "+status+" alone (RFC 3463)")
+		return dc.adjustForCommand(r, cmd)
 	}
 	if strings.TrimSpace(diag) == "" && status == "" {
+		dc.use("undefined", "reason undefined: nothing stated")
 		return ReasonUndefined
 	}
+	dc.use("onhold", "reason onhold: no cause stated")
 	return ReasonOnHold
 }
+
+// deadAddressEvidence turns unknown-user wording into a filter's answer
+// when the report itself says the mailbox is not the problem and nothing
+// says the address was refused at RCPT TO or by an X.1.x status: a
+// policy/security status (RFC 3463 X.7.x: SFR's "550 5.7.1 … User
+// unknown"), or filter, block, policy or spam words beside the unknown-user
+// words (appliances and carriers' 指定受信 filters answer "user unknown"
+// to mail they refuse); the policy status wins even at RCPT TO
+// to mail they refuse). This follows sisimai's rule (Reason::UserUnknown
+// needs an X.1.1 status or a RCPT refusal, Reason::Filtered takes the
+// rest), which the corpus labels follow, but only where the report gives
+// a reason to doubt the words: with no status and no command named, most
+// "user unknown" answers do mean a dead address.
+func (dc *decider) deadAddressEvidence(reason, status, d string, cmd command) string {
+	if reason != ReasonUserUnknown {
+		return reason
+	}
+	if len(status) >= 5 && status[2:4] == "7." && dc.on("gate:policy-status") {
+		dc.use("gate:policy-status", "reason filtered: status "+status+" is a policy refusal, so the unknown-user wording is a filter's")
+		return ReasonFiltered
+	}
+	if cmd.name == "RCPT" || len(status) >= 5 && status[2] == '1' && status[3] == '.' && status[2:] != "1.0" {
+		return reason
+	}
+	if _, id, p := dc.matchRules(d, "gate", filterWords); id != "" {
+		dc.use(id, "reason filtered: "+strconv.Quote(p)+" beside the unknown-user wording says a filter refused the mail")
+		return ReasonFiltered
+	}
+	return reason
+}
+
+// filterWords are words of a filter or policy refusal; beside unknown-user
+// wording they mean the mailbox was not the problem.
+var filterWords = []phraseRule{{ReasonFiltered, []string{
+	"filter", "blocked", "block list", "policy", "spam", "not authorized", "not permitted",
+	"指定", "拒否", "フィルタ"}}}
+
+// softWords finds, by their parts, wordings that override an address
+// status (receivers put 5.1.1 on anything they refuse at RCPT): a refusal
+// by the recipient's own preferences or filter, a per-hour or per-day
+// rate limit, a domain that accepts no mail (RFC 7505 null MX), and the
+// resolver's TRY_AGAIN ("Host not found, try again"), a temporary lookup
+// failure rather than a dead domain.
+func softWords(d string) (reason, words string) {
+	if !strings.Contains(d, "recipient") && !strings.Contains(d, "too many") && !strings.Contains(d, "accept") &&
+		!strings.Contains(d, "service") && !strings.Contains(d, "null") && !strings.Contains(d, "again") &&
+		!strings.Contains(d, "temporary") {
+		return "", ""
+	}
+	for _, w := range softWordRules {
+		loc := w.re.FindStringIndex(d)
+		if loc == nil {
+			continue
+		}
+		if w.reason == ReasonFiltered && recipientHostRe.MatchString(d[loc[1]:]) {
+			// "rejected by the recipient domain" is the receiving
+			// system speaking, not the recipient's own setting.
+			continue
+		}
+		return w.reason, d[loc[0]:loc[1]]
+	}
+	return "", ""
+}
+
+var recipientHostRe = regexp.MustCompile(`^\s+(?:domain|server|system|host|mail\s+server)\b`)
+
+var softWordRules = []struct {
+	reason string
+	re     *regexp.Regexp
+}{
+	{ReasonFiltered, regexp.MustCompile(`\b(?:refused|rejected|blocked|filtered)\s+(?:by|due\s+to)\s+(?:the\s+)?(?:recipient|user|addressee)(?:'s)?(?:\s+(?:preferences|settings|filter))?\b`)},
+	{ReasonSpeeding, regexp.MustCompile(`\btoo\s+many\s+(?:recipients|messages|mails?)\s+(?:this|per|in\s+the\s+last|an?)\s+(?:hour|minute|day)\b`)},
+	{ReasonNetworkError, regexp.MustCompile(`\bnot\s+found,\s+try\s+again\b|\btemporary\s+failure\s+in\s+name\s+resolution\b`)},
+	{ReasonNotAccept, regexp.MustCompile(`\bno\s+smtp\s+service\b|\bnull\s+mx\b|\b(?:does\s+not|doesn't)\s+accept\s+(?:any\s+)?(?:e-?)?mail\b|\baccepts\s+no\s+(?:e-?)?mail\b`)},
+}
+
+// deadWords finds unknown-user or unknown-host wording by its parts rather
+// than as a fixed phrase: a negative word (unknown, invalid, no such, not
+// found, not recognized, does not exist, unrouteable) next to what is
+// unknown (user, recipient, mailbox, address, account, userid; host,
+// domain). MTAs phrase the same fact in many ways ("Recipient Not Found",
+// "The recipient name is not recognized", "Invalid final delivery userid",
+// "No such domain"); this rule reads all of them the same way.
+func deadWords(d string) (reason, words string) {
+	if m := hostWordsRe.FindString(d); m != "" {
+		return ReasonHostUnknown, m
+	}
+	if m := userWordsRe.FindString(d); m != "" {
+		return ReasonUserUnknown, m
+	}
+	return "", ""
+}
+
+var deadWhat = map[string]string{ReasonUserUnknown: "mailbox", ReasonHostUnknown: "domain"}
+
+var (
+	userWordsRe = regexp.MustCompile(`\b(?:unknown|invalid|no\s+such|bad|no\s+valid|not\s+a\s+valid|nonexistent|non-existent|unrouteable)(?:\s+final\s+delivery|\s+destination|\s+local)?\s+(?:user|recipient|mailbox|address|account|userid|addressee|alias|e-?mail\s+address)(?:e?s)?\b` +
+		`|\b(?:user|recipient|mailbox|addressee|userid|account)(?:\s+name|\s+address)?\s+(?:is\s+)?(?:unknown|not\s+(?:found|recognized|recognised|known)|does\s+not\s+exist|doesn't\s+exist|invalid)\b`)
+	hostWordsRe = regexp.MustCompile(`\b(?:unknown|invalid|no\s+such|unresolvable|unrouteable)\s+(?:mail\s+)?(?:host|domain)(?:\s+name)?\b` +
+		`|\b(?:host|domain)(?:\s+name)?\s+(?:is\s+)?(?:unknown|not\s+found|does\s+not\s+exist|doesn't\s+exist)\b`)
+)
 
 // refineByStatus lets a precise RFC 3463 status name the cause where the
 // wording is generic: X.2.3 "message length exceeds administrative limit"
 // over "message too large", X.4.7 "delivery time expired" over the
 // connection error that preceded it.
-func refineByStatus(reason, status string) string {
+func (dc *decider) refineByStatus(reason, status string) string {
 	switch {
 	case len(status) < 5:
-	case status[2:] == "2.3" && reason == ReasonMesgTooBig:
+	case status[2:] == "2.3" && reason == ReasonMesgTooBig && dc.on("status-refine:2.3"):
+		dc.use("status-refine:2.3", "reason exceedlimit: status X.2.3")
 		return ReasonExceedLimit
-	case status[2:] == "4.7" && (reason == ReasonNetworkError || reason == ReasonSystemError):
+	case status[2:] == "4.7" && (reason == ReasonNetworkError || reason == ReasonSystemError) && dc.on("status-refine:4.7"):
+		dc.use("status-refine:4.7", "reason expired: status X.4.7")
 		return ReasonExpired
 	}
 	return reason
 }
 
-// hardFormats recognises replies whose meaning comes from their shape
-// rather than a phrase:
+// formatRule is a reply recognised by its shape rather than a phrase.
+type formatRule struct {
+	id, why, reason string
+	match           func(d string) bool
+}
+
+// formatRules are checked in order by hardFormats:
 //   - "550 : User unknown" with an empty address is what au (KDDI, ezweb)
 //     answers after DATA for mail its user's filter refused;
 //   - 551 "User not local" (RFC 5321 section 3.4) means the user moved;
@@ -332,21 +475,36 @@ func refineByStatus(reason, status string) string {
 //   - "host example.org not found" (DragonFly, Sendmail) and "example.org
 //     does not exist" name a dead domain;
 //   - reply 521 (RFC 7504) says the host accepts no mail.
-func hardFormats(d string) string {
-	switch {
-	case strings.Contains(d, " : user unknown") && kddiFiltered.MatchString(d):
-		return ReasonFiltered
-	case strings.HasPrefix(strings.TrimSpace(d), "551 ") || strings.Contains(d, "\n551 ") || strings.Contains(d, " 551 5.1.6"):
-		return ReasonHasMoved
-	case strings.Contains(d, "recipient address rejected: access denied"),
-		strings.Contains(d, "recipient address rejected."), strings.Contains(d, "#5.1.0 address rejected"):
-		return ReasonUserUnknown
-	case strings.Contains(d, "dns error:") && gmailDNS.MatchString(d):
-		return ReasonNetworkError
-	case (strings.Contains(d, " not found") || strings.Contains(d, " does not exist")) && hostNotFound.MatchString(d):
-		return ReasonHostUnknown
-	case strings.HasPrefix(strings.TrimSpace(d), "521 ") || strings.Contains(d, " 521 5."):
-		return ReasonNotAccept
+var formatRules = []formatRule{
+	{"format:empty-address-user-unknown", "an empty-address \"5xx : User unknown\" is au/KDDI's filter answer", ReasonFiltered,
+		func(d string) bool { return strings.Contains(d, " : user unknown") && kddiFiltered.MatchString(d) }},
+	{"format:551", "reply 551 (RFC 5321 3.4) means the user moved", ReasonHasMoved,
+		func(d string) bool {
+			return (strings.HasPrefix(strings.TrimSpace(d), "551 ") || strings.Contains(d, "\n551 ") ||
+				strings.Contains(d, " 551 5.1.6")) && !strings.Contains(d, "551 5.7.")
+		}},
+	{"format:recipient-address-rejected", "a bare \"Recipient address rejected\" refuses an unknown recipient", ReasonUserUnknown,
+		func(d string) bool {
+			return strings.Contains(d, "recipient address rejected: access denied") ||
+				strings.Contains(d, "recipient address rejected.") || strings.Contains(d, "#5.1.0 address rejected")
+		}},
+	{"format:gmail-dns", "Gmail's \"DNS Error: N DNS type\" is also used for transient lookups", ReasonNetworkError,
+		func(d string) bool { return strings.Contains(d, "dns error:") && gmailDNS.MatchString(d) }},
+	{"format:host-not-found", "\"host X not found\" or \"X does not exist\" names a dead domain", ReasonHostUnknown,
+		func(d string) bool {
+			return (strings.Contains(d, " not found") || strings.Contains(d, " does not exist")) && hostNotFound.MatchString(d)
+		}},
+	{"format:521", "reply 521 (RFC 7504) says the host accepts no mail", ReasonNotAccept,
+		func(d string) bool { return strings.HasPrefix(strings.TrimSpace(d), "521 ") || strings.Contains(d, " 521 5.") }},
+}
+
+// hardFormats returns the reason of the first formatRule that matches d.
+func (dc *decider) hardFormats(d string) string {
+	for _, f := range formatRules {
+		if f.match(d) && dc.on(f.id) {
+			dc.use(f.id, "reason "+f.reason+": "+f.why)
+			return f.reason
+		}
 	}
 	return ""
 }
@@ -362,16 +520,19 @@ var (
 // about our sender address ("Domain of sender address … does not exist"),
 // X.2.x say the mailbox exists (X.2.1 disabled), so the wording is a
 // filter's, not a dead address.
-func mailboxStatus(reason, status string) string {
+func (dc *decider) mailboxStatus(reason, status string) string {
 	if len(status) < 5 || reason == ReasonNotAccept {
 		return reason
 	}
 	switch {
-	case status[2:] == "1.7" || status[2:] == "1.8":
+	case (status[2:] == "1.7" || status[2:] == "1.8") && dc.on("status-subject:sender"):
+		dc.use("status-subject:sender", "reason rejected: status "+status+" is about our sender address")
 		return ReasonRejected
-	case status[2:] == "2.1":
+	case status[2:] == "2.1" && dc.on("status-subject:2.1"):
+		dc.use("status-subject:2.1", "reason suspend: status "+status+" says the mailbox exists but is disabled")
 		return ReasonSuspend
-	case strings.HasPrefix(status[2:], "2."):
+	case strings.HasPrefix(status[2:], "2.") && dc.on("status-subject:mailbox"):
+		dc.use("status-subject:mailbox", "reason filtered: status "+status+" says the mailbox exists")
 		return ReasonFiltered
 	}
 	return reason
@@ -390,13 +551,16 @@ func stripAddresses(s string) string {
 // it: Postfix "(in reply to RCPT TO command)", Exim "SMTP error from remote
 // mail server after RCPT TO:", Sendmail's transcript ">>> DATA", DragonFly
 // "did not like our RCPT TO:", m-FILTER "-------SMTP command\nDATA". It
-// returns "MAIL", "RCPT", "DATA" or "".
-func smtpCommand(text string) string {
-	l := strings.ToLower(text)
+// returns "MAIL", "RCPT", "DATA" or "" with the ID of the marker rule.
+func smtpCommand(text string) command {
+	// MTAs fold their explanations anywhere ("(in reply to\n    RCPT TO
+	// command)"): markers are looked up in the text with its white space
+	// collapsed.
+	l := strings.Join(strings.Fields(strings.ToLower(text)), " ")
 	if strings.Contains(l, "in local recipient table") || strings.Contains(l, "in virtual mailbox table") ||
 		strings.Contains(l, "in relay recipient table") || strings.Contains(l, "in virtual alias table") {
 		// Postfix checks these tables at RCPT time, whatever a relay says.
-		return "RCPT"
+		return command{"RCPT", "cmd-marker:postfix-table"}
 	}
 	if i := strings.LastIndex(l, ">>> "); i >= 0 {
 		// Sendmail: the last command sent before the refusal. With
@@ -408,27 +572,30 @@ func smtpCommand(text string) string {
 		rest := l[i:]
 		if c == "DATA" && (strings.Contains(rest, "... ") || strings.Contains(rest, "no valid recipients") ||
 			strings.Contains(rest, "need rcpt") || strings.Contains(rest, "must precede data")) {
-			return "RCPT"
+			return command{"RCPT", "cmd-marker:sendmail-pipelined"}
 		}
 		if c != "" {
-			return c
+			return command{c, "cmd-marker:sendmail-transcript"}
 		}
 	}
+	// The report names the command: Yahoo tags it ("… User Unknown
+	// [RCPT_TO]"), others say "in reply to RCPT TO command", "after RCPT
+	// TO:", "did not like our RCPT TO:", "SMTP command DATA", "SMTP:RCPT".
+	// One rule: these are ways of saying the same thing.
 	switch {
 	case strings.Contains(l, "[rcpt_to]"):
-		// Yahoo tags the refused command: "… User Unknown [RCPT_TO]".
-		return "RCPT"
+		return command{"RCPT", "cmd-marker:named"}
 	case strings.Contains(l, "[mail_from]"):
-		return "MAIL"
+		return command{"MAIL", "cmd-marker:named"}
 	}
-	for _, m := range []string{"in reply to ", "after ", "did not like our ", "smtp command\n", "smtp command:"} {
+	for _, m := range []string{"in reply to ", "after ", "did not like our ", "smtp command ", "smtp command:", "smtp:"} {
 		if i := strings.Index(l, m); i >= 0 {
-			if c := commandWord(strings.TrimLeft(l[i+len(m):], " \t")); c != "" {
-				return c
+			if c := commandWord(strings.TrimLeft(l[i+len(m):], " ")); c != "" {
+				return command{c, "cmd-marker:named"}
 			}
 		}
 	}
-	return ""
+	return command{}
 }
 
 func commandWord(s string) string {
@@ -438,7 +605,7 @@ func commandWord(s string) string {
 	switch {
 	case strings.HasPrefix(s, "mail from"):
 		return "MAIL"
-	case strings.HasPrefix(s, "rcpt to"), strings.HasPrefix(s, "rcpt command"):
+	case strings.HasPrefix(s, "rcpt to"), strings.HasPrefix(s, "rcpt command"), strings.HasPrefix(s, "rcpt "):
 		return "RCPT"
 	case strings.HasPrefix(s, "data"):
 		return "DATA"
@@ -451,12 +618,22 @@ func commandWord(s string) string {
 // "user unknown" is the recipient's filter speaking (Japanese carriers
 // answer so to mail their users filter); after MAIL FROM the refusal is
 // about our sender, not the recipient.
-func adjustForCommand(reason, cmd string) string {
+func (dc *decider) adjustForCommand(reason string, cmd command) string {
+	if cmd.name == "" || !dc.on(cmd.rule) {
+		return reason
+	}
 	switch {
-	case cmd == "DATA" && reason == ReasonUserUnknown:
+	case cmd.name == "DATA" && reason == ReasonUserUnknown && dc.on("cmd:data-user-unknown"):
+		dc.use(cmd.rule, "the refusal answered DATA")
+		dc.use("cmd:data-user-unknown", "reason filtered: unknown-user wording after DATA is the recipient's filter")
 		return ReasonFiltered
-	case cmd == "MAIL" && (reason == ReasonUserUnknown || reason == ReasonHostUnknown || reason == ReasonHasMoved):
+	case cmd.name == "MAIL" && (reason == ReasonUserUnknown || reason == ReasonHostUnknown || reason == ReasonHasMoved) &&
+		dc.on("cmd:mail-refusal"):
+		dc.use(cmd.rule, "the refusal answered MAIL FROM")
+		dc.use("cmd:mail-refusal", "reason rejected: a refusal of MAIL FROM is about our sender")
 		return ReasonRejected
+	case cmd.name == "RCPT" && reason == ReasonUserUnknown:
+		dc.use(cmd.rule, "the refusal answered RCPT TO")
 	}
 	return reason
 }

@@ -83,7 +83,7 @@ func TestDecideReason(t *testing.T) {
 		{"nothing stated", "", "", ReasonUndefined},
 	}
 	for _, c := range cases {
-		got := decideReason(c.diag, c.status, smtpCommand(c.diag))
+		got := decideReason(nil, c.diag, c.status, smtpCommand(c.diag))
 		if got != c.reason {
 			t.Errorf("%s: decideReason(%q, %q) = %q, want %q", c.source, c.diag, c.status, got, c.reason)
 		}

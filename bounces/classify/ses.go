@@ -81,8 +81,9 @@ func sesReport(p *parsed, rep *Report) bool {
 			if r.Status == "" {
 				r.Status = defaultStatus(b.DiagnosticCode, n.Bounce.BounceType == "Transient")
 			}
-			r.Reason = decideReason(b.DiagnosticCode, r.Status, smtpCommand(b.DiagnosticCode))
-			r.Class = classOf(r.Reason, r.Status)
+			p.dc.reset()
+			r.Reason = decideReason(p.dc, b.DiagnosticCode, r.Status, smtpCommand(b.DiagnosticCode))
+			p.dc.finish(&r)
 			if r.Action == "" {
 				r.Action = "failed"
 			}

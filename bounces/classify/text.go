@@ -276,7 +276,7 @@ func textBounce(p *parsed, rep *Report) bool {
 		}
 	}
 	rep.Format = textFormat(p, explain)
-	if pastedDSN(explain, rep) {
+	if pastedDSN(p.dc, explain, rep) {
 		return true
 	}
 	rcpts := failedRecipients(p, rep, explain)
@@ -295,12 +295,14 @@ func textBounce(p *parsed, rep *Report) bool {
 		if reasonWords(diag) == "" && findReplyCode(diag) == "" && findStatus(diag) == "" {
 			diag = explain
 		}
-		r := textRecipient(a, diag, temporary)
-		if group {
+		r := textRecipient(p.dc, a, diag, temporary)
+		if group && p.dc.on("format:googlegroups") {
 			// Google Groups refuses a post from a non-member (or to a group
 			// that is gone) in the poster's language; the failed address
 			// is the group.
 			r.Reason, r.Class = ReasonRejected, Soft
+			r.Why = "reason rejected, class soft: a Google Groups refusal is about the poster, not the group's address"
+			r.rules = []string{"format:googlegroups"}
 		}
 		rep.Recipients = append(rep.Recipients, r)
 	}
@@ -309,7 +311,7 @@ func textBounce(p *parsed, rep *Report) bool {
 
 // pastedDSN reads delivery-status fields pasted into the text, as Amazon
 // WorkMail and some gateways do ("Technical report:").
-func pastedDSN(explain string, rep *Report) bool {
+func pastedDSN(dc *decider, explain string, rep *Report) bool {
 	if !strings.Contains(strings.ToLower(explain), "final-recipient:") {
 		return false
 	}
@@ -322,7 +324,7 @@ func pastedDSN(explain string, rep *Report) bool {
 		others = append(others, strings.ToLower(d.final))
 	}
 	for _, d := range recs {
-		rep.Recipients = append(rep.Recipients, dsnRecipientReport(d, explain, others))
+		rep.Recipients = append(rep.Recipients, dsnRecipientReport(dc, d, explain, others))
 	}
 	return true
 }
@@ -374,20 +376,23 @@ func intersect(a, b []string) []string {
 
 // textRecipient decides status, reason and class for one recipient of a
 // free-text bounce.
-func textRecipient(addr, diag string, temporary bool) Recipient {
+func textRecipient(dc *decider, addr, diag string, temporary bool) Recipient {
+	dc.reset()
 	status := diagStatus(diag)
 	if status == "" || status[0] == '2' {
 		status = defaultStatus(diag, temporary)
 	}
-	reason := decideReason(diag, status, smtpCommand(diag))
-	return Recipient{
+	status = dc.agreeStatus(status, diag, false)
+	reason := decideReason(dc, diag, status, smtpCommand(diag))
+	r := Recipient{
 		Address:    addr,
-		Status:     status,
-		Class:      classOf(reason, status),
+		Status:     dc.deadStatus(status, reason, diag),
 		Action:     "failed",
 		Diagnostic: compact(diag),
 		Reason:     reason,
 	}
+	dc.finish(&r)
+	return r
 }
 
 // isTemporaryText reports wording of a delay warning rather than a final

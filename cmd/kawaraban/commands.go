@@ -161,13 +161,15 @@ func cmdBounceClassify(_ context.Context, args []string, _ io.Reader, stdout, st
 			Recipient string `json:"recipient"`
 			Status    string `json:"status"`
 			Class     string `json:"class"`
+			Reason    string `json:"reason,omitempty"`
+			Why       string `json:"why,omitempty"`
 		}
 		rows := []line{}
 		for _, r := range rep.Recipients {
-			rows = append(rows, line{path, r.Address, r.Status, string(r.Class)})
+			rows = append(rows, line{path, r.Address, r.Status, string(r.Class), r.Reason, r.Why})
 		}
 		if len(rows) == 0 {
-			rows = append(rows, line{path, "", "", string(rep.Class)})
+			rows = append(rows, line{File: path, Class: string(rep.Class)})
 		}
 		for _, r := range rows {
 			if *asJSON {
