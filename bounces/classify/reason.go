@@ -495,7 +495,9 @@ var formatRules = []formatRule{
 			return (strings.Contains(d, " not found") || strings.Contains(d, " does not exist")) && hostNotFound.MatchString(d)
 		}},
 	{"format:521", "reply 521 (RFC 7504) says the host accepts no mail", ReasonNotAccept,
-		func(d string) bool { return strings.HasPrefix(strings.TrimSpace(d), "521 ") || strings.Contains(d, " 521 5.") }},
+		func(d string) bool {
+			return strings.HasPrefix(strings.TrimSpace(d), "521 ") || strings.Contains(d, " 521 5.")
+		}},
 }
 
 // hardFormats returns the reason of the first formatRule that matches d.
