@@ -38,6 +38,17 @@ func TestOwnFixtures(t *testing.T) {
 			reason: ReasonUserUnknown, origID: "issue-42.12.1763946004@kawaraban.example.jp", recipients: 1}},
 		{"success-relayed.eml", want{class: "delivered", format: "rfc3464", addr: "shiro@example.jp", status: "2.0.0",
 			reason: ReasonDelivered, recipients: 1}},
+		// Issue 18: an ARF report whose feedback part is typed text/plain,
+		// under a subject that reads like an auto-reply (【自動送信】).
+		{"arf-textplain-jisou.eml", want{class: "complaint", format: "arf", addr: "taro@isp.example.ne.jp",
+			reason: ReasonFeedback, origID: "issue-42.20.1763946004@kawaraban.example.jp", recipients: 1}},
+		// Issue 18: a bounce sent with auto-reply headers names a real
+		// failed recipient; it is not the auto-reply of its From.
+		{"bounce-autoreply-headers.eml", want{class: "hard", format: "text", addr: "hanako@example.co.jp", status: "5.1.1",
+			reason: ReasonUserUnknown, origID: "issue-42.21.1763946004@kawaraban.example.jp", recipients: 1}},
+		// Issue 18: an RFC 2047 encoded local part is decoded.
+		{"rfc2047-localpart.eml", want{class: "hard", format: "exim", addr: "山田@example.jp", status: "5.1.1",
+			reason: ReasonUserUnknown, origID: "issue-42.22.1763946004@kawaraban.example.jp", recipients: 1}},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/mail"
 	nettextproto "net/textproto"
+	"regexp"
 	"strings"
 
 	"github.com/emersion/go-message"
@@ -58,7 +59,36 @@ func readMessage(raw []byte) (*parsed, error) {
 	p.topType, _, _ = e.Header.ContentType()
 	p.walk(e, 0)
 	p.lenient(raw)
+	p.pastedFeedback()
 	return p, nil
+}
+
+// feedbackTypeRe finds the Feedback-Type field of an ARF report at the
+// start of a line.
+var feedbackTypeRe = regexp.MustCompile(`(?im)^feedback-type:[ \t]*[a-z][a-z-]*[ \t]*$`)
+
+// pastedFeedback recovers an ARF report (RFC 5965) whose machine-readable
+// part is not typed message/feedback-report: typed text/plain, or its
+// fields pasted into the text. Its fields start at Feedback-Type, and the
+// report also has the required Version or User-Agent field; without this
+// such a report would be read by its subject or headers, as an auto-reply
+// or a reply.
+func (p *parsed) pastedFeedback() {
+	if len(p.feedback) > 0 || len(p.dsn) > 0 {
+		return
+	}
+	for _, t := range p.texts {
+		loc := feedbackTypeRe.FindStringIndex(t)
+		if loc == nil {
+			continue
+		}
+		fields := t[loc[0]:]
+		l := strings.ToLower(fields)
+		if strings.Contains(l, "\nuser-agent:") || strings.Contains(l, "\nversion:") {
+			p.feedback = append(p.feedback, fields)
+			return
+		}
+	}
 }
 
 // lenient recovers from MIME structure go-message cannot read (seen in

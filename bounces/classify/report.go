@@ -28,13 +28,32 @@ func classifyMessage(p *parsed) *Report {
 	case sesReport(p, rep):
 	case jmrpReport(p, rep):
 	case isAutoReply(p) && !looksLikeBounce(p):
-		autoReply(p, rep)
+		if !statesFailure(p) || !textBounce(p, rep) {
+			autoReply(p, rep)
+		}
 	case looksLikeBounce(p) && textBounce(p, rep):
 	case isAutoReply(p):
 		autoReply(p, rep)
 	}
 	rep.Class = overallClass(rep)
 	return rep
+}
+
+// statesFailure reports whether the text of a message that looks like an
+// auto-reply states a delivery failure the way MTAs do: an RFC 3463
+// status or an SMTP reply code of class 4 or 5 beside failure wording. A
+// bounce sent with auto-reply headers or an "Auto-Reply:" subject then has
+// real failed recipients, and they win over the auto-reply's From.
+func statesFailure(p *parsed) bool {
+	explain, _ := splitOriginal(p.bodyText())
+	if reasonWords(explain) == "" {
+		return false
+	}
+	if s := findStatus(explain); s != "" && s[0] != '2' {
+		return true
+	}
+	c := findReplyCode(explain)
+	return c != "" && (c[0] == '4' || c[0] == '5')
 }
 
 // setOriginal records the returned original's header.

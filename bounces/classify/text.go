@@ -17,13 +17,36 @@ import (
 // CJK prose) is not swallowed.
 var addrRe = regexp.MustCompile(`(?:"[^"\s@]+"|[\p{L}\p{N}.!#$%&'*+/=?^_{|}~-]+)@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]+)\b`)
 
-// findAddresses returns every address in s, in order.
+// findAddresses returns every address in s, in order. A local part
+// written as an RFC 2047 encoded word ("=?UTF-8?B?5bGx55Sw?=@example.jp",
+// as some MTAs echo a header address) is decoded first.
 func findAddresses(s string) []string {
+	if strings.Contains(s, "?=@") || strings.Contains(s, `?="@`) {
+		s = decodeLocalParts(s)
+	}
 	ms := addrRe.FindAllString(s, -1)
 	for i, m := range ms {
 		ms[i] = strings.TrimLeft(m, ".'=")
 	}
 	return ms
+}
+
+// encodedLocalRe matches an RFC 2047 encoded word (optionally quoted) used
+// as the local part of an address.
+var encodedLocalRe = regexp.MustCompile(`"?(=\?[^?\s"]+\?[bBqQ]\?[^?\s"]*\?=)"?@`)
+
+// decodeLocalParts decodes encoded-word local parts in s; a word that
+// does not decode, or decodes to something that cannot be a local part,
+// is left as written.
+func decodeLocalParts(s string) string {
+	return encodedLocalRe.ReplaceAllStringFunc(s, func(m string) string {
+		w := encodedLocalRe.FindStringSubmatch(m)[1]
+		d := decodeHeader(w)
+		if d == w || d == "" || strings.ContainsAny(d, " \t\r\n<>@,;:\"\\()[]") {
+			return m
+		}
+		return d + "@"
+	})
 }
 
 // statusRe matches an RFC 3463 enhanced status code.
@@ -266,6 +289,9 @@ func indexFold(s, sub string) int {
 // when no failed recipient can be found.
 func textBounce(p *parsed, rep *Report) bool {
 	explain, orig := splitOriginal(p.bodyText())
+	if strings.Contains(explain, "?=@") || strings.Contains(explain, `?="@`) {
+		explain = decodeLocalParts(explain)
+	}
 	if !strongBounce(p) && reasonWords(explain) == "" && findReplyCode(explain) == "" && findStatus(explain) == "" {
 		// Only weak signals and no failure stated: not a bounce.
 		return false
