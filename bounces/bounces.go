@@ -154,7 +154,11 @@ type Options struct {
 	SoftThreshold float64       // soft score that suppresses, default 3
 	SoftWindow    time.Duration // soft score restarts after this quiet time, default 30 days
 	SoftHalfLife  time.Duration // soft score halves in this time, default 15 days
-	MaxRawBytes   int           // raw message kept per bounce, default 256 KiB
+	// SoftPersist suppresses an address whose soft refusals have gone on
+	// for this long (at least two, no delivery between, never SoftWindow
+	// apart), whatever its score: default 30 days.
+	SoftPersist time.Duration
+	MaxRawBytes int // raw message kept per bounce, default 256 KiB
 
 	// Registerer receives the metrics; nil registers nothing.
 	Registerer prometheus.Registerer
@@ -198,6 +202,9 @@ func (o *Options) defaults() {
 	}
 	if o.SoftHalfLife <= 0 {
 		o.SoftHalfLife = 15 * 24 * time.Hour
+	}
+	if o.SoftPersist <= 0 {
+		o.SoftPersist = 30 * 24 * time.Hour
 	}
 	if o.MaxRawBytes <= 0 {
 		o.MaxRawBytes = 256 << 10

@@ -8,11 +8,15 @@ import (
 )
 
 // corpusFiles returns the real bounces of ../shared/corpus/bounces (see its
-// README), or skips when the corpus is absent and KAWARABAN_REQUIRE_ALL is
-// not set.
+// README), found beside the repository or one of its parents (a worktree
+// under /work/wt/NAME finds /work/shared), or skips when the corpus is
+// absent and KAWARABAN_REQUIRE_ALL is not set.
 func corpusFiles(t *testing.T) []string {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join("..", "..", "shared", "corpus", "bounces", "maildir", "*", "*.eml"))
+	var files []string
+	for dir, _ := os.Getwd(); len(files) == 0 && dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		files, _ = filepath.Glob(filepath.Join(dir, "shared", "corpus", "bounces", "maildir", "*", "*.eml"))
+	}
 	if len(files) == 0 {
 		if os.Getenv("KAWARABAN_REQUIRE_ALL") == "1" {
 			t.Fatal("../shared/corpus/bounces is missing")

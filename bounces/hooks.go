@@ -38,20 +38,24 @@ func (s *Service) NoteDelivered(ctx context.Context, email string) error {
 // reply to RCPT TO or DATA, RFC 5321 §4.2) as a bounce of d and applies the
 // same policy as to a bounce read from IMAP. enhanced is the RFC 3463 code
 // of the reply, if any. Reporting the same delivery again changes nothing.
+// The class comes from the reply's reason (classify.Refusal), not from its
+// first digit: "552 5.2.2 mailbox full" is soft.
 func (s *Service) RecordSendFailure(ctx context.Context, d Delivery, code int, enhanced, text string) error {
-	class := classify.Hard
+	rc := classify.Refusal(code, enhanced, text, "")
+	class := rc.Class
 	if code >= 400 && code < 500 {
 		class = classify.Soft
 	}
 	if enhanced == "" {
-		enhanced = fmt.Sprintf("%d.0.0", code/100)
+		enhanced = rc.Status
 	}
 	key := "send:" + strconv.FormatInt(d.ID, 10)
 	if d.ID == 0 {
 		key = dedupeKey("", []byte(d.Email+"\x00"+text+"\x00"+s.opt.Now().String()))
 	}
 	ev := &event{received: s.opt.Now(), dedupeKey: key, d: d, by: "send", email: d.Email, class: class,
-		status: enhanced, action: "failed", diagnostic: fmt.Sprintf("smtp; %d %s %s", code, enhanced, text), format: "smtp"}
+		status: enhanced, action: "failed", diagnostic: fmt.Sprintf("smtp; %d %s %s", code, enhanced, text), format: "smtp",
+		reason: rc.Reason, why: rc.Why}
 	if _, err := s.record(ctx, ev); err != nil {
 		return fmt.Errorf("recording send failure of delivery %d: %w", d.ID, err)
 	}
@@ -86,9 +90,12 @@ func (s *Service) MarkNotABounce(ctx context.Context, id int64, actor string) er
 		return fmt.Errorf("marking bounce %d not a bounce: %w", id, err)
 	}
 	defer tx.Rollback()
+	// The other reports of the same failed delivery (List shows them as
+	// one bounce) go with it.
 	if _, err := tx.ExecContext(ctx, `UPDATE bounces SET not_a_bounce = 1, not_a_bounce_by = ?, not_a_bounce_at = ?,
-		rule = rule || ?, outcome = ? WHERE id = ?`, actor, s.opt.Now().Unix(),
-		" — then marked not a bounce by "+actor+"; suppression undone", OutcomeNone, id); err != nil {
+		rule = rule || ?, outcome = ? WHERE id = ? OR (not_a_bounce = 0 AND class IN ('hard','soft') AND delivery_id IS NOT NULL
+		AND delivery_id = (SELECT delivery_id FROM bounces WHERE id = ? AND class IN ('hard','soft')))`, actor, s.opt.Now().Unix(),
+		" — then marked not a bounce by "+actor+"; suppression undone", OutcomeNone, id, id); err != nil {
 		return fmt.Errorf("marking bounce %d not a bounce: %w", id, err)
 	}
 	if email != "" {

@@ -50,6 +50,7 @@ func (s *Service) ingest(ctx context.Context, src source, raw []byte, st *Stats)
 	ev.dedupeKey = dedupeKey(ev.messageID, raw)
 	rc := mainRecipient(rep)
 	ev.status, ev.action, ev.diagnostic, ev.remoteMTA = rc.Status, rc.Action, rc.Diagnostic, rc.RemoteMTA
+	ev.reason, ev.why = rc.Reason, rc.Why
 	if err := s.attribute(ctx, ev, rh, rep, rc); err != nil {
 		return kindBounce, err
 	}

@@ -18,11 +18,17 @@ const (
 	OutcomeAlert        = "alert"        // the receiver refused us; operator alerted
 )
 
-// scores is a row of bounce_scores.
+// scores is a row of bounce_scores, with the run of soft refusals that
+// leads to it.
 type scores struct {
 	hard        int
 	soft        float64
 	softUpdated time.Time
+	// softSince is the first soft refusal of the current run (soft
+	// refusals with no successful delivery and no quiet SoftWindow between
+	// them) and softRun how many it holds; both before this bounce.
+	softSince time.Time
+	softRun   int
 }
 
 // decision is what the policy does about one bounce.
@@ -42,6 +48,18 @@ func isPolicyRefusal(status string) bool {
 	return strings.HasPrefix(status, "5.7.")
 }
 
+// recipientSide reports reasons that are about the recipient's mailbox or
+// own settings rather than about our sender: a 5.7.x refusal for one of
+// these (a carrier's 指定受信 filter answering 5.7.1) is a soft bounce of
+// that address, not a block of our mail.
+func recipientSide(reason string) bool {
+	switch reason {
+	case classify.ReasonFiltered, classify.ReasonSuspend, classify.ReasonMailboxFull, classify.ReasonExceedLimit:
+		return true
+	}
+	return false
+}
+
 // decide applies the policy to one bounce for an address whose counters are
 // sc, updating sc. It is pure: the caller stores sc and the decision.
 func (s *Service) decide(ev *event, sc *scores) decision {
@@ -57,7 +75,8 @@ func (s *Service) decide(ev *event, sc *scores) decision {
 		}
 		return decision{outcome: OutcomeUnsubscribed, reason: ReasonComplaint, unsubscribe: true,
 			rule: fmt.Sprintf("complaint (RFC 5965, feedback type %s): unsubscribed from all lists and suppressed", ft)}
-	case (ev.class == classify.Hard || ev.class == classify.Soft) && isPolicyRefusal(ev.status):
+	case (ev.class == classify.Hard || ev.class == classify.Soft) && isPolicyRefusal(ev.status) &&
+		!(ev.class == classify.Soft && recipientSide(ev.reason)):
 		return decision{outcome: OutcomeAlert, alert: true, markBounced: true,
 			rule: fmt.Sprintf("status %s is a policy, authentication or reputation refusal (RFC 3463 X.7.X): the receiver blocked our mail, not the address; not suppressed, operator alerted", ev.status)}
 	case ev.class == classify.Hard:
@@ -74,11 +93,24 @@ func (s *Service) decide(ev *event, sc *scores) decision {
 		prev := s.decay(sc, now)
 		sc.soft = prev + 1
 		sc.softUpdated = now
-		rule := fmt.Sprintf("soft bounce (status %s): score %.2f (previous %.2f halved every %s, restarted after %s without soft bounces)",
-			orUnknown(ev.status), sc.soft, prev, days(s.opt.SoftHalfLife), days(s.opt.SoftWindow))
+		if prev == 0 || sc.softSince.IsZero() {
+			// The score restarted: so does the run.
+			sc.softSince, sc.softRun = now, 0
+		}
+		sc.softRun++
+		rule := fmt.Sprintf("soft bounce (status %s%s): score %.2f (previous %.2f halved every %s, restarted after %s without soft bounces)",
+			orUnknown(ev.status), reasonWords(ev.reason), sc.soft, prev, days(s.opt.SoftHalfLife), days(s.opt.SoftWindow))
 		if sc.soft >= s.opt.SoftThreshold {
 			return decision{outcome: OutcomeSuppressed, reason: ReasonHardBounce, markBounced: true,
 				rule: rule + fmt.Sprintf(" reached threshold %.2f: suppressed", s.opt.SoftThreshold)}
+		}
+		if span := now.Sub(sc.softSince); sc.softRun >= 2 && span >= s.opt.SoftPersist {
+			// A refusal that repeats (a filter that refuses every issue)
+			// ends in suppression even when issues are too far apart for
+			// the score to add up.
+			return decision{outcome: OutcomeSuppressed, reason: ReasonHardBounce, markBounced: true,
+				rule: rule + fmt.Sprintf("; refused %d times in a row since %s (%s, no delivery since and never %s apart), at least %s: suppressed",
+					sc.softRun, sc.softSince.UTC().Format("2006-01-02"), days(span.Truncate(24*time.Hour)), days(s.opt.SoftWindow), days(s.opt.SoftPersist))}
 		}
 		return decision{outcome: OutcomeScored, markBounced: true,
 			rule: rule + fmt.Sprintf(" below threshold %.2f: not suppressed", s.opt.SoftThreshold)}
@@ -104,6 +136,14 @@ func (s *Service) decay(sc *scores, now time.Time) float64 {
 		return sc.soft
 	}
 	return sc.soft * math.Pow(0.5, float64(age)/float64(s.opt.SoftHalfLife))
+}
+
+// reasonWords puts a classifier reason into a rule: ", reason filtered".
+func reasonWords(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return ", reason " + reason
 }
 
 func orUnknown(status string) string {

@@ -254,11 +254,127 @@ func TestSendFailureAndDSNCountOnce(t *testing.T) {
 	if _, got := rec.suppressed[d.Email]; got {
 		t.Fatal("suppressed after one failed delivery reported twice (threshold 2)")
 	}
+	// Issue 18: one bounce, one row, with both pieces of evidence.
 	list, err := s.List(ctx, Filter{Email: d.Email})
-	if err != nil || len(list) != 2 {
-		t.Fatalf("List = %d, %v; want both reports kept", len(list), err)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("List = %d, %v; want one row for one failed delivery", len(list), err)
 	}
-	if !strings.Contains(list[0].Rule, "counted once") {
-		t.Errorf("second report's rule %q", list[0].Rule)
+	b := list[0]
+	if b.Mailbox != "" || len(b.Also) != 1 || b.Also[0].Mailbox != "INBOX" || !strings.Contains(b.Also[0].Rule, "counted once") {
+		t.Fatalf("row %+v; want the send-time refusal with the DSN in Also", b)
+	}
+	for _, want := range []string{"refused by the receiving server while sending", "also reported by bounce", "DSN rfc3464"} {
+		if !strings.Contains(b.Explanation(), want) {
+			t.Errorf("explanation %q lacks %q", b.Explanation(), want)
+		}
+	}
+	if ev := b.Evidence(); strings.Count(ev, "user unknown") != 2 {
+		t.Errorf("evidence %q; want both diagnostics", ev)
+	}
+	if l, _ := s.List(ctx, Filter{SubscriberID: d.SubscriberID}); len(l) != 1 {
+		t.Errorf("subscriber history lists %d rows, want 1", len(l))
+	}
+	if c, err := s.CountsByIssue(ctx, d.IssueID); err != nil || c[classify.Hard] != 1 {
+		t.Errorf("counts %v, %v; want one hard bounce", c, err)
+	}
+	// Staff marking the row not a bounce marks both reports.
+	if err := s.MarkNotABounce(ctx, b.ID, "editor1"); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.CountsByIssue(ctx, d.IssueID); c[classify.Hard] != 0 {
+		t.Errorf("counts after marking %v; want none", c)
+	}
+}
+
+// TestRefusalThenSoftDSNCountOnce: the refusal at RCPT and the relay's DSN
+// may disagree on the class; they are still one failed delivery.
+func TestRefusalThenSoftDSNCountOnce(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	s := newService(t, nil, rec, Options{})
+	ctx := context.Background()
+	d := delivery(2)
+	if err := s.RecordSendFailure(ctx, d, 550, "5.1.1", "user unknown"); err != nil {
+		t.Fatal(err)
+	}
+	raw := dsnMail("dsn-2@mx.example.test", d.ID, "5.2.2", "failed", "552 5.2.2 mailbox full")
+	if _, err := s.ingest(ctx, source{mailbox: "INBOX", uidvalidity: 1, uid: 1}, []byte(raw), &Stats{}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.List(ctx, Filter{})
+	if err != nil || len(list) != 1 || len(list[0].Also) != 1 || list[0].Also[0].Class != classify.Soft {
+		t.Fatalf("List = %+v, %v; want one hard row with the soft DSN in Also", list, err)
+	}
+	if l, _ := s.List(ctx, Filter{Class: classify.Soft}); len(l) != 0 {
+		t.Errorf("soft filter lists %d rows; the group is hard", len(l))
+	}
+}
+
+// TestIssue18RepeatedRefusalSuppresses: a soft refusal that repeats for
+// every issue ends in suppression after SoftPersist (30 days), even when
+// issues are too far apart for the decaying score to reach its threshold;
+// a policy block of our mail (5.7.x about the sender) never does.
+func TestIssue18RepeatedRefusalSuppresses(t *testing.T) {
+	t.Parallel()
+	day := 24 * time.Hour
+	filter := func(s *Service, ctx context.Context, d Delivery) error {
+		// A carrier's 指定受信 filter answering 5.7.1 at send time.
+		return s.RecordSendFailure(ctx, d, 550, "5.7.1", "指定受信の設定により受信を拒否しました")
+	}
+	full := func(s *Service, ctx context.Context, d Delivery) error {
+		// A permanent code for a temporary condition: still soft.
+		return s.RecordSendFailure(ctx, d, 552, "5.2.2", "Mailbox full")
+	}
+	block := func(s *Service, ctx context.Context, d Delivery) error {
+		return s.RecordSendFailure(ctx, d, 554, "5.7.1", "Service unavailable; client host blocked using zen.spamhaus.org")
+	}
+	cases := []struct {
+		name      string
+		refuse    func(*Service, context.Context, Delivery) error
+		gap       time.Duration
+		n         int
+		delivered int // NoteDelivered before this refusal (-1 never)
+		want      bool
+		wantRule  string
+	}{
+		{"filter every 15 days, 30 days", filter, 15 * day, 3, -1, true, "refused 3 times in a row since 2026-04-01 (30d"},
+		{"filter every 15 days, 15 days", filter, 15 * day, 2, -1, false, "below threshold"},
+		{"filter monthly, two issues", filter, 30 * day, 2, -1, true, "refused 2 times in a row"},
+		{"full mailbox every 15 days, 30 days", full, 15 * day, 3, -1, true, "reason mailboxfull"},
+		{"a delivery between restarts the run", filter, 15 * day, 3, 2, false, "below threshold"},
+		{"monthly with a quiet gap restarts", filter, 31 * day, 3, -1, false, "below threshold"},
+		{"policy block of our mail, 60 days", block, 15 * day, 5, -1, false, "operator alerted"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clk := &clock{t: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}
+			rec := newRecorder()
+			s := newService(t, nil, rec, Options{Now: clk.now})
+			ctx := context.Background()
+			for i := 0; i < tc.n; i++ {
+				if i > 0 {
+					clk.add(tc.gap)
+				}
+				if i == tc.delivered {
+					if err := s.NoteDelivered(ctx, "user1@dest.test"); err != nil {
+						t.Fatal(err)
+					}
+				}
+				d := delivery(1)
+				d.ID = int64(i + 1)
+				if err := tc.refuse(s, ctx, d); err != nil {
+					t.Fatal(err)
+				}
+			}
+			list, err := s.List(ctx, Filter{})
+			if err != nil || len(list) != tc.n {
+				t.Fatalf("List = %d, %v; want %d", len(list), err, tc.n)
+			}
+			_, got := rec.suppressed["user1@dest.test"]
+			if got != tc.want || !strings.Contains(list[0].Rule, tc.wantRule) {
+				t.Errorf("suppressed = %v, want %v; last rule: %s (want %q)", got, tc.want, list[0].Rule, tc.wantRule)
+			}
+		})
 	}
 }

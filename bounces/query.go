@@ -42,6 +42,12 @@ type Bounce struct {
 	// Options.MaxRawBytes when RawTruncated.
 	Raw          []byte
 	RawTruncated bool
+	// Also holds the other reports of the same failed delivery, oldest
+	// first (List only): a refusal at RCPT TO met while sending and the
+	// DSN a relay sent later, or DSNs from two hops. The bounce itself is
+	// the first report, the one the policy acted on; the others were
+	// counted once with it.
+	Also []Bounce
 }
 
 // Explanation says in words how the bounce was attributed and what the
@@ -62,7 +68,30 @@ func (b Bounce) Explanation() string {
 	default:
 		by = "not attributed to any delivery"
 	}
-	return fmt.Sprintf("%s (%s); %s", b.Class, by, b.Rule)
+	s := fmt.Sprintf("%s (%s); %s", b.Class, by, b.Rule)
+	for _, o := range b.Also {
+		s += fmt.Sprintf("; the same delivery was also reported by bounce %d (%s, %s status %s: %s)",
+			o.ID, o.Received.Format(time.RFC3339), reportKind(o), orUnknown(o.Status), o.Diagnostic)
+	}
+	return s
+}
+
+// Evidence is the diagnostic of the bounce followed by those of the other
+// reports of the same delivery (Also), for a one-line view.
+func (b Bounce) Evidence() string {
+	s := b.Diagnostic
+	for _, o := range b.Also {
+		s += fmt.Sprintf(" | %s %s: %s", reportKind(o), orUnknown(o.Status), o.Diagnostic)
+	}
+	return s
+}
+
+// reportKind names where a report came from.
+func reportKind(b Bounce) string {
+	if b.Mailbox == "" {
+		return "refused while sending,"
+	}
+	return "DSN " + b.Format + ","
 }
 
 // Filter selects bounces for List. Zero fields select everything.
@@ -92,15 +121,22 @@ func scanBounce(sc interface{ Scan(...any) error }, extra ...any) (Bounce, error
 	return b, nil
 }
 
+// onePerDelivery selects, from the bounces matching where, one row per
+// failed delivery: reports of the same delivery (delivery_id, class hard
+// or soft, not marked not a bounce) are grouped and the first one stands
+// for the group. Other rows stand alone. first_id names the row that
+// stands for each row's group.
+const onePerDelivery = `WITH f AS (SELECT *, CASE WHEN delivery_id IS NOT NULL AND class IN ('hard','soft') AND not_a_bounce = 0
+		THEN delivery_id END AS grp FROM bounces %s),
+	g AS (SELECT *, MIN(id) OVER (PARTITION BY COALESCE(grp, -id)) AS first_id FROM f)`
+
 // List returns bounces matching f, newest first, without their raw
-// messages.
+// messages. A failed delivery reported more than once is one Bounce, with
+// the other reports in Also; Class selects by the first report's class.
 func (s *Service) List(ctx context.Context, f Filter) ([]Bounce, error) {
 	var where []string
 	var args []any
 	add := func(cond string, v any) { where = append(where, cond); args = append(args, v) }
-	if f.Class != "" {
-		add("class = ?", string(f.Class))
-	}
 	if f.IssueID != 0 {
 		add("issue_id = ?", f.IssueID)
 	}
@@ -116,9 +152,17 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Bounce, error) {
 	if f.Page <= 0 {
 		f.Page = 1
 	}
-	q := "SELECT " + bounceCols + " FROM bounces"
+	// Issue, subscriber and email are the same for every report of a
+	// delivery, so they select before grouping; the class is the group's
+	// (its first report's), so it selects after.
+	pre := ""
 	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+		pre = "WHERE " + strings.Join(where, " AND ")
+	}
+	q := fmt.Sprintf(onePerDelivery, pre) + " SELECT " + bounceCols + " FROM g WHERE id = first_id"
+	if f.Class != "" {
+		q += " AND class = ?"
+		args = append(args, string(f.Class))
 	}
 	q += " ORDER BY received DESC, id DESC LIMIT ? OFFSET ?"
 	rows, err := s.db.QueryContext(ctx, q, append(args, f.PerPage, (f.Page-1)*f.PerPage)...)
@@ -137,7 +181,44 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Bounce, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("listing bounces: %w", err)
 	}
+	rows.Close()
+	if err := s.attachAlso(ctx, out); err != nil {
+		return nil, fmt.Errorf("listing bounces: %w", err)
+	}
 	return out, nil
+}
+
+// attachAlso fills Also of each failure in bs with the other reports of
+// its delivery.
+func (s *Service) attachAlso(ctx context.Context, bs []Bounce) error {
+	at := map[int64]int{} // delivery → index in bs
+	var ids []any
+	for i, b := range bs {
+		if b.DeliveryID != 0 && (b.Class == classify.Hard || b.Class == classify.Soft) && !b.NotABounce {
+			at[b.DeliveryID] = i
+			ids = append(ids, b.DeliveryID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT "+bounceCols+` FROM bounces
+		WHERE delivery_id IN (?`+strings.Repeat(",?", len(ids)-1)+`) AND class IN ('hard','soft') AND not_a_bounce = 0
+		ORDER BY id`, ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		o, err := scanBounce(rows)
+		if err != nil {
+			return err
+		}
+		if p := &bs[at[o.DeliveryID]]; p.ID != o.ID {
+			p.Also = append(p.Also, o)
+		}
+	}
+	return rows.Err()
 }
 
 // ByID returns one bounce with its raw message.
@@ -192,10 +273,11 @@ func (s *Service) Alerts(ctx context.Context) ([]Alert, error) {
 }
 
 // CountsByIssue returns how many bounces of each class an issue had,
-// leaving out those staff marked not a bounce.
+// leaving out those staff marked not a bounce and counting a failed
+// delivery reported twice once (as List shows it).
 func (s *Service) CountsByIssue(ctx context.Context, issueID int64) (map[classify.Class]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT class, COUNT(*) FROM bounces
-		WHERE issue_id = ? AND not_a_bounce = 0 GROUP BY class`, issueID)
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(onePerDelivery, "WHERE issue_id = ? AND not_a_bounce = 0")+
+		` SELECT class, COUNT(*) FROM g WHERE id = first_id GROUP BY class`, issueID)
 	if err != nil {
 		return nil, fmt.Errorf("counting bounces of issue %d: %w", issueID, err)
 	}

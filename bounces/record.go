@@ -38,6 +38,8 @@ type event struct {
 	remoteMTA    string
 	format       string
 	feedbackType string
+	reason       string // the classifier's reason (classify.Reason*)
+	why          string // the classifier's explanation
 	raw          []byte
 }
 
@@ -128,6 +130,11 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, ev *event) (int64, dec
 	sc, err := loadScores(ctx, tx, ev.email)
 	if err != nil {
 		return 0, decision{}, err
+	}
+	if ev.class == classify.Soft {
+		if err := loadSoftRun(ctx, tx, ev.email, s.opt.SoftWindow, &sc); err != nil {
+			return 0, decision{}, err
+		}
 	}
 	prev, err := earlierBounce(ctx, tx, ev)
 	if err != nil {
@@ -244,6 +251,43 @@ func loadScores(ctx context.Context, tx *sql.Tx, email string) (scores, error) {
 	return sc, nil
 }
 
+// loadSoftRun finds the current run of soft refusals of email: the soft
+// bounces that counted (scored or suppressed), newer than its last
+// successful delivery and than staff's last "not a bounce", going back
+// while no two are more than window apart.
+func loadSoftRun(ctx context.Context, tx *sql.Tx, email string, window time.Duration, sc *scores) error {
+	if email == "" {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT received FROM bounces
+		WHERE email = ? COLLATE NOCASE AND class = 'soft' AND outcome IN ('scored','suppressed') AND not_a_bounce = 0
+		AND received > COALESCE((SELECT delivered_at FROM bounce_scores WHERE email = ?), 0)
+		AND received > COALESCE((SELECT MAX(not_a_bounce_at) FROM bounces WHERE email = ? COLLATE NOCASE), 0)
+		ORDER BY received DESC LIMIT 1000`, email, strings.ToLower(email), email)
+	if err != nil {
+		return fmt.Errorf("loading soft bounces: %w", err)
+	}
+	defer rows.Close()
+	var since time.Time
+	n := 0
+	for rows.Next() {
+		var r int64
+		if err := rows.Scan(&r); err != nil {
+			return fmt.Errorf("loading soft bounces: %w", err)
+		}
+		t := time.Unix(r, 0)
+		if n > 0 && since.Sub(t) > window {
+			break
+		}
+		since, n = t, n+1
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("loading soft bounces: %w", err)
+	}
+	sc.softSince, sc.softRun = since, n
+	return nil
+}
+
 func saveScores(ctx context.Context, tx *sql.Tx, email string, sc scores) error {
 	var upd int64
 	if !sc.softUpdated.IsZero() {
@@ -270,15 +314,17 @@ func domainOf(email string) string {
 	return strings.ToLower(d)
 }
 
-// earlierBounce returns the id of a bounce already recorded for the same
-// delivery and class, or 0.
+// earlierBounce returns the id of a failure (hard or soft) already
+// recorded for the same delivery, or 0: a refusal at RCPT TO and the DSN a
+// relay sends later can disagree on the class, and are still one failed
+// delivery.
 func earlierBounce(ctx context.Context, tx *sql.Tx, ev *event) (int64, error) {
 	if ev.d.ID == 0 || (ev.class != classify.Hard && ev.class != classify.Soft) {
 		return 0, nil
 	}
 	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM bounces WHERE delivery_id = ? AND class = ? AND NOT not_a_bounce
-		ORDER BY id LIMIT 1`, ev.d.ID, string(ev.class)).Scan(&id)
+	err := tx.QueryRowContext(ctx, `SELECT id FROM bounces WHERE delivery_id = ? AND class IN ('hard','soft') AND NOT not_a_bounce
+		ORDER BY id LIMIT 1`, ev.d.ID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}

@@ -94,7 +94,12 @@ var softFirst = []phraseRule{
 		"recipient has blocked", "blocked by the recipient", "refused by the recipient",
 		"user has set", "refused due to recipient",
 		"recipients was rejected by a remote mail server", // au (ezweb): the user's domain filter
-		"受信拒否", "拒否設定", "指定拒否"}},
+		"domain filter", "receiving restriction", "reception is restricted",
+		// Japanese carriers' and MTAs' words for the recipient's own
+		// filter: 指定受信 (accept only chosen senders), 受信拒否,
+		// 迷惑メールフィルター, なりすまし規制 (spoofing filter).
+		"受信拒否", "拒否設定", "指定拒否", "指定受信", "受信設定", "受信制限", "着信拒否",
+		"迷惑メールフィルタ", "迷惑メール設定", "なりすまし規制", "なりすましメール拒否"}},
 }
 
 // hardRules are the phrases that mean the address itself is dead.

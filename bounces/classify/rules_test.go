@@ -80,6 +80,17 @@ func TestDecideReason(t *testing.T) {
 		{"RFC 7504 521", "521 5.3.2 <a@example.jp>: host does not accept mail", "5.3.2", ReasonNotAccept},
 		{"Japanese MTA", "宛先のメールアドレスは存在しません", "5.0.0", ReasonUserUnknown},
 		{"status alone", "", "5.1.2", ReasonHostUnknown},
+		// Issue 18: soft refusals that a permanent code does not make hard.
+		{"docomo filter after DATA (Postfix relay)", "550 Unknown user taro@docomo.ne.jp (in reply to end of DATA command)", "5.0.0", ReasonFiltered},
+		{"docomo unknown user at RCPT", "550 Unknown user taro@docomo.ne.jp (in reply to RCPT TO command)", "5.0.0", ReasonUserUnknown},
+		{"SoftBank filter after DATA (Sendmail transcript)", ">>> DATA\n<<< 550 Invalid recipient: <taro@i.softbank.jp>\n554 5.0.0 Service unavailable", "5.0.0", ReasonFiltered},
+		{"carrier 指定受信 wording", "550 5.7.1 指定受信の設定により受信を拒否しました", "5.7.1", ReasonFiltered},
+		{"policy status with unknown-user words (SFR)", "550 5.7.1 <a@sfr.fr>: Recipient address rejected: User unknown", "5.7.1", ReasonFiltered},
+		{"appliance: unknown-user words beside a filter", "550 5.0.0 User unknown (content filter)", "5.0.0", ReasonFiltered},
+		{"bare 5.7.1 block", "554 5.7.1 Message blocked by policy", "5.7.1", ReasonBlocked},
+		{"recipient preferences override 5.1.1", "550 5.1.1 RCP-P2 Refused due to recipient preferences", "5.1.1", ReasonFiltered},
+		{"resolver TRY_AGAIN is not a dead domain", "Name service error for domain example.jp: Host not found, try again", "4.0.0", ReasonNetworkError},
+		{"unknown-user words by their parts", "The recipient name is not recognized", "5.0.0", ReasonUserUnknown},
 		{"nothing stated", "", "", ReasonUndefined},
 	}
 	for _, c := range cases {

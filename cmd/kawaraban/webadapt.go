@@ -477,7 +477,7 @@ func (w webBounces) List(ctx context.Context, f web.BounceFilter) ([]web.Bounce,
 			continue
 		}
 		out = append(out, web.Bounce{ID: b.ID, Received: b.Received, Email: b.Email, ListSlug: slug, Class: string(b.Class),
-			Status: b.Status, Diagnostic: b.Diagnostic})
+			Status: b.Status, Diagnostic: b.Evidence()})
 	}
 	return out, webErr(err)
 }
