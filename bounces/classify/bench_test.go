@@ -3,7 +3,9 @@ package classify
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // BenchmarkParse classifies the testdata messages; the reported
@@ -37,6 +39,7 @@ func benchMessages(b *testing.B, msgs [][]byte) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	n := 0
+	cpu0 := cpuTime()
 	for b.Loop() {
 		if _, err := Parse(msgs[n%len(msgs)]); err != nil {
 			b.Fatal(err)
@@ -44,4 +47,18 @@ func benchMessages(b *testing.B, msgs [][]byte) {
 		n++
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
+	// On a shared machine wall time measures the neighbours; the process's
+	// CPU time (user + system, garbage collection included) measures us.
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(n)/cpu.Seconds(), "msgs/cpu-s")
+	}
+}
+
+// cpuTime is the CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -288,10 +288,13 @@ func decideReason(dc *decider, diag, status string, cmd command) string {
 		cmd = command{}
 	}
 	d := strings.ToLower(stripAddresses(diag))
+	// MTAs fold lines anywhere ("Host not\n    found"): phrases are looked
+	// up with white space collapsed; reply shapes keep the lines.
 	if dc.on("amazonses:wrapper") {
 		d = strings.ReplaceAll(d, "unknown address error", "") // Amazon SES's wrapper of every remote refusal
 	}
-	if r, id, p := dc.matchRules(d, "soft1", softFirst); r != "" {
+	flat := strings.Join(strings.Fields(d), " ")
+	if r, id, p := dc.matchRules(flat, "soft1", softFirst); r != "" {
 		dc.use(id, "reason "+r+": "+strconv.Quote(p)+" in the diagnostic")
 		return dc.refineByStatus(r, status)
 	}
@@ -300,35 +303,35 @@ func decideReason(dc *decider, diag, status string, cmd command) string {
 		dc.use("yahoo:dd", "reason userunknown: Yahoo's \"dd This user doesn't have\" answer")
 		return ReasonUserUnknown
 	}
-	if r, w := softWords(d); r != "" && dc.on("words:"+r) {
+	if r, w := softWords(flat); r != "" && dc.on("words:"+r) {
 		dc.use("words:"+r, "reason "+r+": "+strconv.Quote(w)+" in the diagnostic")
 		return r
 	}
 	if r := dc.hardFormats(d); r != "" {
 		return dc.adjustForCommand(r, cmd)
 	}
-	if r, id, p := dc.matchRules(d, "hard", hardRules); r != "" {
+	if r, id, p := dc.matchRules(flat, "hard", hardRules); r != "" {
 		dc.use(id, "reason "+r+": "+strconv.Quote(p)+" in the diagnostic")
 		if cmd.name != "RCPT" {
 			r = dc.mailboxStatus(r, status)
 		}
 		r = dc.adjustForCommand(r, cmd)
-		return dc.deadAddressEvidence(r, status, d, cmd)
+		return dc.deadAddressEvidence(r, status, flat, cmd)
 	}
-	if r, w := deadWords(d); r != "" && dc.on("words:"+r) {
+	if r, w := deadWords(flat); r != "" && dc.on("words:"+r) {
 		dc.use("words:"+r, "reason "+r+": "+strconv.Quote(w)+" says the "+deadWhat[r]+" is unknown")
 		if cmd.name != "RCPT" {
 			r = dc.mailboxStatus(r, status)
 		}
 		r = dc.adjustForCommand(r, cmd)
-		return dc.deadAddressEvidence(r, status, d, cmd)
+		return dc.deadAddressEvidence(r, status, flat, cmd)
 	}
 	if addressStatus(status) && dc.on("status:names-address") {
 		r := reasonFromStatus(status)
 		dc.use("status:names-address", "reason "+r+": status "+status+" names the address (RFC 3463)")
 		return dc.adjustForCommand(r, cmd)
 	}
-	if r, id, p := dc.matchRules(d, "soft", softRules); r != "" {
+	if r, id, p := dc.matchRules(flat, "soft", softRules); r != "" {
 		dc.use(id, "reason "+r+": "+strconv.Quote(p)+" in the diagnostic")
 		return dc.refineByStatus(r, status)
 	}
@@ -387,12 +390,10 @@ var filterWords = []phraseRule{{ReasonFiltered, []string{
 // resolver's TRY_AGAIN ("Host not found, try again"), a temporary lookup
 // failure rather than a dead domain.
 func softWords(d string) (reason, words string) {
-	if !strings.Contains(d, "recipient") && !strings.Contains(d, "too many") && !strings.Contains(d, "accept") &&
-		!strings.Contains(d, "service") && !strings.Contains(d, "null") && !strings.Contains(d, "again") &&
-		!strings.Contains(d, "temporary") {
-		return "", ""
-	}
 	for _, w := range softWordRules {
+		if !containsAny(d, w.gate) {
+			continue
+		}
 		loc := w.re.FindStringIndex(d)
 		if loc == nil {
 			continue
@@ -411,12 +412,13 @@ var recipientHostRe = regexp.MustCompile(`^\s+(?:domain|server|system|host|mail\
 
 var softWordRules = []struct {
 	reason string
+	gate   []string // words the rule needs; cheaper than the expression
 	re     *regexp.Regexp
 }{
-	{ReasonFiltered, regexp.MustCompile(`\b(?:refused|rejected|blocked|filtered)\s+(?:by|due\s+to)\s+(?:the\s+)?(?:recipient|user|addressee)(?:'s)?(?:\s+(?:preferences|settings|filter))?\b`)},
-	{ReasonSpeeding, regexp.MustCompile(`\btoo\s+many\s+(?:recipients|messages|mails?)\s+(?:this|per|in\s+the\s+last|an?)\s+(?:hour|minute|day)\b`)},
-	{ReasonNetworkError, regexp.MustCompile(`\bnot\s+found,\s+try\s+again\b|\btemporary\s+failure\s+in\s+name\s+resolution\b`)},
-	{ReasonNotAccept, regexp.MustCompile(`\bno\s+smtp\s+service\b|\bnull\s+mx\b|\b(?:does\s+not|doesn't)\s+accept\s+(?:any\s+)?(?:e-?)?mail\b|\baccepts\s+no\s+(?:e-?)?mail\b`)},
+	{ReasonFiltered, []string{"recipient", "user", "addressee"}, regexp.MustCompile(`\b(?:refused|rejected|blocked|filtered)\s+(?:by|due\s+to)\s+(?:the\s+)?(?:recipient|user|addressee)(?:'s)?(?:\s+(?:preferences|settings|filter))?\b`)},
+	{ReasonSpeeding, []string{"too many"}, regexp.MustCompile(`\btoo\s+many\s+(?:recipients|messages|mails?)\s+(?:this|per|in\s+the\s+last|an?)\s+(?:hour|minute|day)\b`)},
+	{ReasonNetworkError, []string{"try again", "name resolution"}, regexp.MustCompile(`\bnot\s+found,\s+try\s+again\b|\btemporary\s+failure\s+in\s+name\s+resolution\b`)},
+	{ReasonNotAccept, []string{"smtp service", "null", "accept"}, regexp.MustCompile(`\bno\s+smtp\s+service\b|\bnull\s+mx\b|\b(?:does\s+not|doesn't)\s+accept\s+(?:any\s+)?(?:e-?)?mail\b|\baccepts\s+no\s+(?:e-?)?mail\b`)},
 }
 
 // deadWords finds unknown-user or unknown-host wording by its parts rather
@@ -427,6 +429,9 @@ var softWordRules = []struct {
 // "The recipient name is not recognized", "Invalid final delivery userid",
 // "No such domain"); this rule reads all of them the same way.
 func deadWords(d string) (reason, words string) {
+	if !containsAny(d, deadGate) {
+		return "", ""
+	}
 	if m := hostWordsRe.FindString(d); m != "" {
 		return ReasonHostUnknown, m
 	}
@@ -434,6 +439,20 @@ func deadWords(d string) (reason, words string) {
 		return ReasonUserUnknown, m
 	}
 	return "", ""
+}
+
+// deadGate lists the negative words that deadWords' expressions need.
+var deadGate = []string{"unknown", "invalid", "no such", "bad", "valid", "nonexistent", "non-existent",
+	"unrouteable", "unresolvable", "not found", "not recogni", "not known", "not exist", "n't exist"}
+
+// containsAny reports whether s contains any of subs.
+func containsAny(s string, subs []string) bool {
+	for _, x := range subs {
+		if strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
 }
 
 var deadWhat = map[string]string{ReasonUserUnknown: "mailbox", ReasonHostUnknown: "domain"}
