@@ -122,3 +122,33 @@ func TestDecodeText(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusal: a refusal met while sending is classed by its reason, not by
+// its first digit (issue 18).
+func TestRefusal(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name           string
+		code           int
+		enhanced, text string
+		cmd            string
+		status, reason string
+		class          Class
+	}{
+		{"unknown user at RCPT", 550, "5.1.1", "<a@example.jp>: Recipient address rejected: User unknown", "RCPT", "5.1.1", ReasonUserUnknown, Hard},
+		{"mailbox full behind a 5xx", 552, "5.2.2", "Mailbox full", "RCPT", "5.2.2", ReasonMailboxFull, Soft},
+		{"carrier filter with 5.7.1", 550, "5.7.1", "指定受信の設定により受信を拒否しました", "DATA", "5.7.1", ReasonFiltered, Soft},
+		{"unknown user after DATA is a filter", 550, "", "Unknown user a@docomo.ne.jp", "DATA", "5.0.0", ReasonFiltered, Soft},
+		{"blocklisted sender", 554, "5.7.1", "Service unavailable; client host blocked using zen.spamhaus.org", "RCPT", "5.7.1", ReasonBlocked, Soft},
+		{"bare 550, no words", 550, "", "Requested action not taken", "", "5.0.0", ReasonOnHold, Soft},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			r := Refusal(c.code, c.enhanced, c.text, c.cmd)
+			if r.Status != c.status || r.Reason != c.reason || r.Class != c.class || r.Why == "" {
+				t.Errorf("Refusal = %+v; want %s %s %s with a why", r, c.status, c.reason, c.class)
+			}
+		})
+	}
+}
