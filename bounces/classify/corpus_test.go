@@ -241,8 +241,17 @@ func repoRoot(t *testing.T) string {
 func TestCorpus(t *testing.T) {
 	t.Parallel()
 	dir := corpusDir(t)
-	s := evaluate(t, dir, readLabels(t, filepath.Join(dir, "labels.tsv")))
+	labels := readLabels(t, filepath.Join(dir, "labels.tsv"))
+	s := evaluate(t, dir, labels)
 	s.report(t)
+	var jp []label
+	for _, l := range labels {
+		if l.jp {
+			jp = append(jp, l)
+		}
+	}
+	t.Log("Japanese rows (jp=yes), every rule on:")
+	evaluate(t, dir, jp).report(t)
 	floors := []struct {
 		name      string
 		got, want float64
