@@ -150,6 +150,11 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, ev *event) (int64, dec
 	} else {
 		d = s.decide(ev, &sc)
 	}
+	if ev.why != "" && (ev.class == classify.Hard || ev.class == classify.Soft) {
+		// The classifier's reasons, so that staff see why it is hard or
+		// soft, not only what the policy did.
+		d.rule += " (classified: " + ev.why + ")"
+	}
 	raw, truncated := ev.raw, false
 	if len(raw) > s.opt.MaxRawBytes {
 		raw, truncated = raw[:s.opt.MaxRawBytes], true
