@@ -376,6 +376,10 @@ func TestAcceptanceBounceClassify(t *testing.T) {
 	if o := got["dsn.eml"]; o["class"] != "hard" || o["recipient"] != "gone@example.jp" || o["status"] != "5.1.1" {
 		t.Errorf("DSN: %v, want hard gone@example.jp 5.1.1", o)
 	}
+	// Issue 18: each decision says why (added fields; the four above stay).
+	if o := got["dsn.eml"]; o["reason"] != "userunknown" || !strings.Contains(o["why"], "class hard") {
+		t.Errorf("DSN: %v, want reason userunknown and a why", o)
+	}
 	if o := got["auto.eml"]; o["class"] != "autoreply" {
 		t.Errorf("auto-reply: %v, want class autoreply", o)
 	}
