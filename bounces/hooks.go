@@ -41,7 +41,7 @@ func (s *Service) NoteDelivered(ctx context.Context, email string) error {
 // The class comes from the reply's reason (classify.Refusal), not from its
 // first digit: "552 5.2.2 mailbox full" is soft.
 func (s *Service) RecordSendFailure(ctx context.Context, d Delivery, code int, enhanced, text string) error {
-	rc := classify.Refusal(code, enhanced, text, "")
+	rc := classify.Refusal(classify.Reply{Code: code, Enhanced: enhanced, Text: text})
 	class := rc.Class
 	if code >= 400 && code < 500 {
 		class = classify.Soft

@@ -99,7 +99,7 @@ func (s *Service) decide(ev *event, sc *scores) decision {
 		}
 		sc.softRun++
 		rule := fmt.Sprintf("soft bounce (status %s%s): score %.2f (previous %.2f halved every %s, restarted after %s without soft bounces)",
-			orUnknown(ev.status), reasonWords(ev.reason), sc.soft, prev, days(s.opt.SoftHalfLife), days(s.opt.SoftWindow))
+			orUnknown(ev.status), reasonClause(ev.reason), sc.soft, prev, days(s.opt.SoftHalfLife), days(s.opt.SoftWindow))
 		if sc.soft >= s.opt.SoftThreshold {
 			return decision{outcome: OutcomeSuppressed, reason: ReasonHardBounce, markBounced: true,
 				rule: rule + fmt.Sprintf(" reached threshold %.2f: suppressed", s.opt.SoftThreshold)}
@@ -138,8 +138,8 @@ func (s *Service) decay(sc *scores, now time.Time) float64 {
 	return sc.soft * math.Pow(0.5, float64(age)/float64(s.opt.SoftHalfLife))
 }
 
-// reasonWords puts a classifier reason into a rule: ", reason filtered".
-func reasonWords(reason string) string {
+// reasonClause puts a classifier reason into a rule: ", reason filtered".
+func reasonClause(reason string) string {
 	if reason == "" {
 		return ""
 	}

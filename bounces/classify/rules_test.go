@@ -145,7 +145,7 @@ func TestRefusal(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			r := Refusal(c.code, c.enhanced, c.text, c.cmd)
+			r := Refusal(Reply{Code: c.code, Enhanced: c.enhanced, Text: c.text, Command: c.cmd})
 			if r.Status != c.status || r.Reason != c.reason || r.Class != c.class || r.Why == "" {
 				t.Errorf("Refusal = %+v; want %s %s %s with a why", r, c.status, c.reason, c.class)
 			}
