@@ -308,6 +308,9 @@ func decideReason(dc *decider, diag, status string, cmd command) string {
 		return r
 	}
 	if r := dc.hardFormats(d); r != "" {
+		if cmd.name != "RCPT" && (r == ReasonHostUnknown || r == ReasonUserUnknown) {
+			r = dc.mailboxStatus(r, status)
+		}
 		return dc.adjustForCommand(r, cmd)
 	}
 	if r, id, p := dc.matchRules(flat, "hard", hardRules); r != "" {
@@ -443,7 +446,7 @@ func deadWords(d string) (reason, words string) {
 
 // deadGate lists the negative words that deadWords' expressions need.
 var deadGate = []string{"unknown", "invalid", "no such", "bad", "valid", "nonexistent", "non-existent",
-	"unrouteable", "unresolvable", "not found", "not recogni", "not known", "not exist", "n't exist"}
+	"unrouteable", "unresolvable", "not found", "not recogni", "not known", "not exist", "n't exist", "be found"}
 
 // containsAny reports whether s contains any of subs.
 func containsAny(s string, subs []string) bool {
@@ -459,7 +462,7 @@ var deadWhat = map[string]string{ReasonUserUnknown: "mailbox", ReasonHostUnknown
 
 var (
 	userWordsRe = regexp.MustCompile(`\b(?:unknown|invalid|no\s+such|bad|no\s+valid|not\s+a\s+valid|nonexistent|non-existent|unrouteable)(?:\s+final\s+delivery|\s+destination|\s+local)?\s+(?:user|recipient|mailbox|address|account|userid|addressee|alias|e-?mail\s+address)(?:e?s)?\b` +
-		`|\b(?:user|recipient|mailbox|addressee|userid|account)(?:\s+name|\s+address)?\s+(?:is\s+)?(?:unknown|not\s+(?:found|recognized|recognised|known)|does\s+not\s+exist|doesn't\s+exist|invalid)\b`)
+		`|\b(?:user|recipient|mailbox|address|addressee|userid|account)(?:\s+name|\s+address)?\s+(?:is\s+)?(?:unknown|not\s+(?:found|recognized|recognised|known)|does\s+not\s+exist|doesn't\s+exist|invalid|(?:could\s+not|couldn't|cannot|can't)\s+be\s+found)\b`)
 	hostWordsRe = regexp.MustCompile(`\b(?:unknown|invalid|no\s+such|unresolvable|unrouteable)\s+(?:mail\s+)?(?:host|domain)(?:\s+name)?\b` +
 		`|\b(?:host|domain)(?:\s+name)?\s+(?:is\s+)?(?:unknown|not\s+found|does\s+not\s+exist|doesn't\s+exist)\b`)
 )
