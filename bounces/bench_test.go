@@ -29,3 +29,33 @@ func BenchmarkIngest10k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkList pages the bounces page over 5,000 failed deliveries, 500
+// of them reported twice (refused at RCPT, then a relay's DSN), so that
+// List groups reports per delivery (issue 18).
+func BenchmarkList(b *testing.B) {
+	const n, twice = 5_000, 500
+	s := newService(b, nil, newRecorder(), Options{})
+	ctx := context.Background()
+	for i := 1; i <= n; i++ {
+		d := Delivery{ID: int64(i), IssueID: 7, SubscriberID: int64(100 + i), Email: fmt.Sprintf("user%d@dest.test", i)}
+		if err := s.RecordSendFailure(ctx, d, 550, "5.1.1", "user unknown"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := 1; i <= twice; i++ {
+		raw := dsnMail(fmt.Sprintf("dsn-%d@mx", i), int64(i), "5.1.1", "failed", "550 5.1.1 user unknown")
+		if _, err := s.ingest(ctx, source{mailbox: "INBOX", uidvalidity: 1, uid: uint32(i)}, []byte(raw), &Stats{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if l, err := s.List(ctx, Filter{Page: 90, PerPage: 50}); err != nil || len(l) != 50 {
+			b.Fatalf("List = %d, %v", len(l), err)
+		}
+		if _, err := s.CountsByIssue(ctx, 7); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -121,14 +121,15 @@ func scanBounce(sc interface{ Scan(...any) error }, extra ...any) (Bounce, error
 	return b, nil
 }
 
-// onePerDelivery selects, from the bounces matching where, one row per
-// failed delivery: reports of the same delivery (delivery_id, class hard
-// or soft, not marked not a bounce) are grouped and the first one stands
-// for the group. Other rows stand alone. first_id names the row that
-// stands for each row's group.
-const onePerDelivery = `WITH f AS (SELECT *, CASE WHEN delivery_id IS NOT NULL AND class IN ('hard','soft') AND not_a_bounce = 0
-		THEN delivery_id END AS grp FROM bounces %s),
-	g AS (SELECT *, MIN(id) OVER (PARTITION BY COALESCE(grp, -id)) AS first_id FROM f)`
+// onePerDelivery names, in the table "firsts", the ids of the bounces
+// matching where that stand for a failed delivery: reports of the same
+// delivery (delivery_id, class hard or soft, not marked not a bounce) are
+// grouped and the first one stands for the group; other rows stand alone.
+// The window runs over ids only, so that no raw message is read.
+const onePerDelivery = `WITH g AS (SELECT id, MIN(id) OVER (PARTITION BY CASE
+		WHEN delivery_id IS NOT NULL AND class IN ('hard','soft') AND not_a_bounce = 0 THEN delivery_id ELSE -id END) AS first_id
+		FROM bounces %s),
+	firsts AS (SELECT id FROM g WHERE id = first_id)`
 
 // List returns bounces matching f, newest first, without their raw
 // messages. A failed delivery reported more than once is one Bounce, with
@@ -159,7 +160,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Bounce, error) {
 	if len(where) > 0 {
 		pre = "WHERE " + strings.Join(where, " AND ")
 	}
-	q := fmt.Sprintf(onePerDelivery, pre) + " SELECT " + bounceCols + " FROM g WHERE id = first_id"
+	q := fmt.Sprintf(onePerDelivery, pre) + " SELECT " + bounceCols + " FROM bounces WHERE id IN (SELECT id FROM firsts)"
 	if f.Class != "" {
 		q += " AND class = ?"
 		args = append(args, string(f.Class))
@@ -277,7 +278,7 @@ func (s *Service) Alerts(ctx context.Context) ([]Alert, error) {
 // delivery reported twice once (as List shows it).
 func (s *Service) CountsByIssue(ctx context.Context, issueID int64) (map[classify.Class]int, error) {
 	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(onePerDelivery, "WHERE issue_id = ? AND not_a_bounce = 0")+
-		` SELECT class, COUNT(*) FROM g WHERE id = first_id GROUP BY class`, issueID)
+		` SELECT class, COUNT(*) FROM bounces WHERE id IN (SELECT id FROM firsts) GROUP BY class`, issueID)
 	if err != nil {
 		return nil, fmt.Errorf("counting bounces of issue %d: %w", issueID, err)
 	}
