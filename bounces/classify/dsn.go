@@ -237,6 +237,7 @@ func dsnRecipientReport(dc *decider, d dsnRecipient, human string, others []stri
 	case "delivered", "relayed", "expanded", "deliverable":
 		// "deliverable" is Postfix's address verification report (sendmail -bv).
 		r.Class, r.Reason = Delivered, ReasonDelivered
+		r.Why = "class delivered: Action " + d.action + " (RFC 3464)"
 		r.Status = d.status
 		if r.Status == "" {
 			r.Status = "2.0.0"

@@ -29,11 +29,13 @@ func arfReport(p *parsed, rep *Report) {
 		rcpts = findAddresses(decodeHeader(p.original.Get("To")))
 	}
 	class, reason := Complaint, ReasonFeedback
+	why := "class complaint: ARF feedback report (RFC 5965), Feedback-Type " + rep.FeedbackType
 	if rep.FeedbackType == "auth-failure" {
 		class = Other
+		why = "class other: ARF auth-failure report (RFC 6591), a machine's DMARC/SPF/DKIM report, not a person"
 	}
 	for _, a := range dedupe(rcpts) {
-		rep.Recipients = append(rep.Recipients, Recipient{Address: a, Class: class, Reason: reason, Action: "failed"})
+		rep.Recipients = append(rep.Recipients, Recipient{Address: a, Class: class, Reason: reason, Action: "failed", Why: why})
 	}
 }
 
@@ -47,7 +49,8 @@ func jmrpReport(p *parsed, rep *Report) bool {
 	rep.Format = "arf"
 	rep.FeedbackType = "abuse"
 	for _, a := range findAddresses(p.original.Get("X-HmXmrOriginalRecipient")) {
-		rep.Recipients = append(rep.Recipients, Recipient{Address: a, Class: Complaint, Reason: ReasonFeedback, Action: "failed"})
+		rep.Recipients = append(rep.Recipients, Recipient{Address: a, Class: Complaint, Reason: ReasonFeedback, Action: "failed",
+			Why: "class complaint: Microsoft JMRP report (X-HmXmrOriginalRecipient)"})
 	}
 	return true
 }
@@ -79,7 +82,8 @@ func isAutoReply(p *parsed) bool {
 func autoReply(p *parsed, rep *Report) {
 	rep.Format = "autoreply"
 	if p.from != "" {
-		rep.Recipients = []Recipient{{Address: p.from, Class: AutoReply, Reason: ReasonVacation, Action: "autoreplied"}}
+		rep.Recipients = []Recipient{{Address: p.from, Class: AutoReply, Reason: ReasonVacation, Action: "autoreplied",
+			Why: "class autoreply: RFC 3834 auto-reply headers or subject, and no failure stated"}}
 	}
 }
 
