@@ -46,6 +46,16 @@ func TestOwnFixtures(t *testing.T) {
 		// failed recipient; it is not the auto-reply of its From.
 		{"bounce-autoreply-headers.eml", want{class: "hard", format: "text", addr: "hanako@example.co.jp", status: "5.1.1",
 			reason: ReasonUserUnknown, origID: "issue-42.21.1763946004@kawaraban.example.jp", recipients: 1}},
+		// Issue 18: Japanese carriers' filter refusals are soft: docomo's
+		// "Unknown user" after DATA (docomo-unknown.eml is the RCPT one),
+		// SoftBank's "Invalid recipient" answering DATA in a Sendmail
+		// transcript, an ISO-2022-JP notice of an au 指定受信 refusal.
+		{"docomo-filter-data.eml", want{class: "soft", format: "rfc3464", addr: "taro.yamada@docomo.ne.jp", status: "5.0.0",
+			reason: ReasonFiltered, origID: "issue-42.30.1763946004@kawaraban.example.jp", recipients: 1}},
+		{"softbank-filter-sendmail.eml", want{class: "soft", format: "rfc3464", addr: "hanako.kyoto@i.softbank.jp", status: "5.0.0",
+			reason: ReasonFiltered, origID: "issue-42.31.1763946004@kawaraban.example.jp", recipients: 1}},
+		{"au-shitei-jushin-iso2022jp.eml", want{class: "soft", format: "text", addr: "jiro.sakyo@ezweb.ne.jp", status: "5.7.1",
+			reason: ReasonFiltered, origID: "issue-42.32.1763946004@kawaraban.example.jp", subject: "配信エラー", recipients: 1}},
 		// Issue 18: an RFC 2047 encoded local part is decoded.
 		{"rfc2047-localpart.eml", want{class: "hard", format: "exim", addr: "山田@example.jp", status: "5.1.1",
 			reason: ReasonUserUnknown, origID: "issue-42.22.1763946004@kawaraban.example.jp", recipients: 1}},
