@@ -288,11 +288,11 @@ func decideReason(dc *decider, diag, status string, cmd command) string {
 		cmd = command{}
 	}
 	d := strings.ToLower(stripAddresses(diag))
-	// MTAs fold lines anywhere ("Host not\n    found"): phrases are looked
-	// up with white space collapsed; reply shapes keep the lines.
 	if dc.on("amazonses:wrapper") {
 		d = strings.ReplaceAll(d, "unknown address error", "") // Amazon SES's wrapper of every remote refusal
 	}
+	// MTAs fold lines anywhere ("Host not\n    found"): phrases are looked
+	// up with white space collapsed; reply shapes keep the lines.
 	flat := strings.Join(strings.Fields(d), " ")
 	if r, id, p := dc.matchRules(flat, "soft1", softFirst); r != "" {
 		dc.use(id, "reason "+r+": "+strconv.Quote(p)+" in the diagnostic")
@@ -356,8 +356,8 @@ func decideReason(dc *decider, diag, status string, cmd command) string {
 // policy/security status (RFC 3463 X.7.x: SFR's "550 5.7.1 … User
 // unknown"), or filter, block, policy or spam words beside the unknown-user
 // words (appliances and carriers' 指定受信 filters answer "user unknown"
-// to mail they refuse); the policy status wins even at RCPT TO
-// to mail they refuse). This follows sisimai's rule (Reason::UserUnknown
+// to mail they refuse). The policy status wins even at RCPT TO. This
+// follows sisimai's rule (Reason::UserUnknown
 // needs an X.1.1 status or a RCPT refusal, Reason::Filtered takes the
 // rest), which the corpus labels follow, but only where the report gives
 // a reason to doubt the words: with no status and no command named, most
