@@ -95,7 +95,8 @@ func sesReport(p *parsed, rep *Report) bool {
 			rep.FeedbackType = "abuse"
 		}
 		for _, c := range n.Complaint.ComplainedRecipients {
-			rep.Recipients = append(rep.Recipients, Recipient{Address: c.EmailAddress, Class: Complaint, Reason: ReasonFeedback, Action: "failed"})
+			rep.Recipients = append(rep.Recipients, Recipient{Address: c.EmailAddress, Class: Complaint, Reason: ReasonFeedback, Action: "failed",
+				Why: "class complaint: Amazon SES Complaint notification, feedback type " + rep.FeedbackType})
 		}
 	case "Delivery":
 		for _, a := range n.Delivery.Recipients {
@@ -104,7 +105,8 @@ func sesReport(p *parsed, rep *Report) bool {
 				st = "2.0.0"
 			}
 			rep.Recipients = append(rep.Recipients, Recipient{Address: a, Class: Delivered, Reason: ReasonDelivered,
-				Action: "delivered", Status: st, Diagnostic: n.Delivery.SMTPResponse})
+				Action: "delivered", Status: st, Diagnostic: n.Delivery.SMTPResponse,
+				Why: "class delivered: Amazon SES Delivery notification"})
 		}
 	default:
 		return false
