@@ -133,7 +133,10 @@ type Options struct {
 	// doubled for each further one up to 20 times (default 30s, max 10m).
 	ThrottleHold time.Duration
 
-	Now        func() time.Time
+	Now func() time.Time
+	// Location is the zone of the Date header (the configured timezone,
+	// so a Kyoto reader sees +0900); nil = time.Local.
+	Location   *time.Location
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 
@@ -197,6 +200,9 @@ func New(db *sql.DB, opt Options) (*Mailer, error) {
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.Location == nil {
+		opt.Location = time.Local
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

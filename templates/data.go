@@ -18,8 +18,11 @@ type ListInfo struct {
 
 // IssueInput is one issue to prepare.
 type IssueInput struct {
-	List       ListInfo
-	IssueID    int64
+	List    ListInfo
+	IssueID int64
+	// Number is the issue's 第N号 on its list, 0 before it is first sent
+	// (the heading then says 第—号(未配信)).
+	Number     int
 	Subject    string
 	Markdown   string
 	ArchiveURL string
@@ -48,6 +51,7 @@ type LayoutData struct {
 	List       ListInfo
 	Subject    string
 	IssueID    int64
+	Number     int // 第N号; 0 while unsent
 	Date       time.Time
 	ArchiveURL string
 	BodyHTML   htmltemplate.HTML

@@ -18,7 +18,7 @@ func Example() {
 		List: templates.ListInfo{Slug: "kankyo", NameJA: "環境センターだより", FromName: "京都市環境センター",
 			PostalAddress: "〒604-8571 京都市中京区寺町通御池上る上本能寺前町488", Contact: "075-000-0000",
 			NameFallback: "読者"},
-		IssueID: 1, Subject: "12月号", Markdown: "{{ .Name }}様\n\n[会場](https://example.jp/map)のご案内です。",
+		IssueID: 1, Number: 1, Subject: "12月号", Markdown: "{{ .Name }}様\n\n[会場](https://example.jp/map)のご案内です。",
 		Date: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC),
 	})
 	if err != nil {

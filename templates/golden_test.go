@@ -68,7 +68,7 @@ func goldenList(enc string) ListInfo {
 
 func goldenInput(enc string) IssueInput {
 	return IssueInput{
-		List: goldenList(enc), IssueID: 12, Subject: "{{ .Name }}様へ 環境センターだより 12月号",
+		List: goldenList(enc), IssueID: 12, Number: 3, Subject: "{{ .Name }}様へ 環境センターだより 12月号",
 		Markdown: goldenBody, ArchiveURL: "https://example.jp/archive/kankyo/12",
 		Date: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC),
 	}

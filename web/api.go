@@ -113,7 +113,6 @@ type issueJSON struct {
 	// The last failure in the last minutes, so a caller sees why mail waits.
 	LastError   string     `json:"last_error,omitempty"`
 	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
-	Warning     string     `json:"warning,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -179,18 +178,13 @@ func (s *Server) apiCreateIssue(w http.ResponseWriter, r *http.Request, u User) 
 	}
 	d := Draft{ListID: list.ID, Subject: req.Subject, BodyMarkdown: req.BodyMarkdown, Author: u.Login,
 		RequireApproval: needsApproval(u, list)}
-	var warning string
 	if req.SendAt != nil && *req.SendAt != "" {
 		at, err := time.Parse(time.RFC3339, *req.SendAt)
 		if err != nil {
 			apiError(w, http.StatusBadRequest, "send_at must be RFC 3339, such as 2026-12-01T09:00:00+09:00")
 			return
 		}
-		if at.Before(s.now()) {
-			warning = "send_at is in the past: the issue is sent as soon as it is sent (POST /send), not scheduled"
-		} else {
-			d.SendAt = at
-		}
+		d.SendAt = at // one in the past is refused (422) with the reason
 	}
 	is, err := s.opt.Issues.Create(r.Context(), d)
 	if err != nil {
@@ -199,7 +193,6 @@ func (s *Server) apiCreateIssue(w http.ResponseWriter, r *http.Request, u User) 
 	}
 	s.audit(r, u.Login, "issue.create", "issue:"+strconv.FormatInt(is.ID, 10), "api; list "+list.Slug)
 	out := s.issueView(r.Context(), is, list)
-	out.Warning = warning
 	w.Header().Set("Location", "/api/v1/issues/"+strconv.FormatInt(is.ID, 10))
 	writeJSON(w, http.StatusCreated, out)
 }

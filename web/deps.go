@@ -27,9 +27,13 @@ type InputError struct {
 	Field     string
 	Message   string
 	MessageJA string
+	cause     error // the domain error it stands for, if any
 }
 
 func (e *InputError) Error() string { return e.Field + ": " + e.Message }
+
+// Unwrap returns the domain error behind the input error.
+func (e *InputError) Unwrap() error { return e.cause }
 
 // List is a mailing list.
 type List struct {
@@ -190,11 +194,13 @@ type Counts struct {
 
 // Issue is one issue of a list.
 type Issue struct {
-	ID            int64
-	ListID        int64
-	Subject       string
-	BodyMarkdown  string
-	Status        string // draft | scheduled | sending | sent | paused | cancelled | failed
+	ID           int64
+	ListID       int64
+	Subject      string
+	BodyMarkdown string
+	Status       string // draft | scheduled | sending | sent | paused | cancelled | failed
+	// Number is the issue's 第N号 on its list; 0 until it is first sent.
+	Number        int
 	Author        string
 	SendAt        time.Time
 	SentAt        time.Time
@@ -223,6 +229,9 @@ type Issues interface {
 	Approve(ctx context.Context, id int64, actor string) error
 	Reject(ctx context.Context, id int64, actor, comment string) error
 	TestSend(ctx context.Context, id int64, to string) error
+	// Recipients is how many subscribers an issue of the list would go
+	// to now (the confirmation before 今すぐ配信 and 中止 shows it).
+	Recipients(ctx context.Context, listID int64) (int, error)
 	// Events is the issue's history (who changed what, approvals,
 	// rejections with their comments), oldest first.
 	Events(ctx context.Context, id int64) ([]IssueEvent, error)
@@ -252,8 +261,9 @@ type Renderer interface {
 	// and fields filled in); ErrNotFound when the subscriber is not on
 	// the list.
 	PreviewFor(ctx context.Context, listID int64, subject, markdown string, subscriberID int64) (Parts, error)
-	// MarkdownHTML renders safe HTML with no personal data (archive).
-	MarkdownHTML(markdown string) (string, error)
+	// Public renders an issue for the archive and its feed: no personal
+	// data, the greeting's name as the list's fallback.
+	Public(ctx context.Context, is Issue) (Parts, error)
 }
 
 // Progress is the live state of a sending issue (mailer).
@@ -289,11 +299,28 @@ type Bounce struct {
 	Class      string
 	Status     string
 	Diagnostic string
+	// NotABounce: staff marked it so (its suppression undone).
+	NotABounce bool
+}
+
+// BounceAlert is a refusal for policy or reputation the operator should
+// look at (a receiver refused us, RFC 3463 X.7.X).
+type BounceAlert struct {
+	At     time.Time
+	Domain string
+	Status string
+	Detail string
 }
 
 // Bounces is package bounces as web uses it.
 type Bounces interface {
+	// List pages through bounces, filtered (by list too) in SQL.
 	List(ctx context.Context, f BounceFilter) ([]Bounce, error)
+	// ListOf is the slug of the list a bounce belongs to ("" if none).
+	ListOf(ctx context.Context, id int64) (string, error)
+	// MarkNotABounce records staff's judgement and undoes a suppression.
+	MarkNotABounce(ctx context.Context, id int64, login string) error
+	Alerts(ctx context.Context) ([]BounceAlert, error)
 }
 
 // ScheduleStatus is one persisted schedule.

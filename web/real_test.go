@@ -3,14 +3,20 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"kawaraban/bounces"
 	"kawaraban/issues"
+	"kawaraban/localmail"
+	"kawaraban/mailer"
+	"kawaraban/newsletter"
 	"kawaraban/subscribers"
 	"kawaraban/templates"
 	"kawaraban/token"
@@ -44,6 +50,48 @@ type noOutbox struct{}
 
 func (noOutbox) Snapshot(ctx context.Context, issueID, listID int64) (int, error) { return 0, nil }
 
+// realDomain builds the application layer over real stores, a mailer that
+// sends to an in-process SMTP server, and the bounce service.
+func realDomain(t testing.TB, o *Options, subs *subscribers.Store, iss *issues.Store) Domain {
+	t.Helper()
+	tpl, err := templates.New(templates.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay, err := localmail.NewSMTP(localmail.SMTPOptions{Keep: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := relay.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go relay.Run(ctx)
+	t.Cleanup(cancel)
+	host, port, _ := net.SplitHostPort(addr.String())
+	p, _ := strconv.Atoi(port)
+	d := Domain{Subscribers: subs, Issues: iss, Location: time.UTC}
+	d.Renderer = newsletter.NewRenderer(iss, subs, tpl, newsletter.RendererOptions{BaseURL: o.BaseURL, Now: o.Now})
+	d.Attribution = newsletter.NewAttribution(nil, iss, subs)
+	d.Mailer, err = mailer.New(o.DB, mailer.Options{Relays: []mailer.Relay{{Host: host, Port: p, TLS: "none"}},
+		Renderer: d.Renderer, Checker: d.Renderer, Now: o.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Mailer.Close() })
+	d.Attribution = newsletter.NewAttribution(d.Mailer, iss, subs)
+	d.Bounces, err = bounces.New(o.DB, bounces.Deps{VERP: d.Mailer, Deliveries: d.Attribution, Marker: d.Mailer,
+		Suppressor: d.Attribution}, bounces.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Attribution.Bounces = d.Bounces
+	d.Sending = newsletter.NewSending(iss, subs, d.Mailer, newsletter.SendingOptions{Now: o.Now})
+	d.System = newsletter.NewSystemMail(d.Mailer, tpl, newsletter.SystemOptions{Now: o.Now})
+	return d
+}
+
 type realEnv struct {
 	*env
 	subs *subscribers.Store
@@ -69,12 +117,8 @@ func newRealEnv(t testing.TB) *realEnv {
 			t.Fatal(err)
 		}
 		re.iss = issues.New(o.DB, issues.Options{Now: o.Now})
-		tpl, err := templates.New(templates.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
 		o.Subscribers, o.SubscriberAdmin, o.Issues, o.Renderer, o.Bounces, o.Deliveries = nil, nil, nil, nil, nil, nil
-		Domain{Subscribers: re.subs, Issues: re.iss, Templates: tpl, BaseURL: o.BaseURL}.Fill(o)
+		realDomain(t, o, re.subs, re.iss).Fill(o)
 	})
 	return &re
 }
@@ -140,6 +184,16 @@ func TestRealAPIAndArchive(t *testing.T) {
 	}
 	var created issueJSON
 	json.Unmarshal([]byte(body), &created)
+	// Issue 14: a send to a list nobody would receive is refused, with the
+	// reason and the count.
+	resp, body = e.api("POST", "/api/v1/issues/"+itoa(created.ID)+"/send", tok, "")
+	if resp.StatusCode != 422 || !strings.Contains(body, "0 recipients") {
+		t.Fatalf("send to an empty list: %d %s", resp.StatusCode, body)
+	}
+	if _, err := e.subs.Import(ctx, strings.NewReader("email,name\nreader@example.jp,読者 一\n"),
+		subscribers.ImportOptions{ListSlug: "shimin-katsudo", ConsentSource: "窓口申込書"}); err != nil {
+		t.Fatal(err)
+	}
 	resp, body = e.api("POST", "/api/v1/issues/"+itoa(created.ID)+"/send", tok, "")
 	if resp.StatusCode != 202 || !strings.Contains(body, `"status":"scheduled"`) {
 		t.Fatalf("send: %d %s", resp.StatusCode, body)
@@ -198,5 +252,28 @@ func TestRealAPIAndArchive(t *testing.T) {
 		if resp, _ := e.get(ui, p); resp.StatusCode != 200 {
 			t.Errorf("%s: %d", p, resp.StatusCode)
 		}
+	}
+}
+
+// Issue 14: a send_at in the past was accepted and sent at once.
+func TestRealAPISendAtInThePast(t *testing.T) {
+	t.Parallel()
+	e := newRealEnv(t)
+	tok := e.bearer("admin")
+	resp, body := e.api("POST", "/api/v1/issues", tok, `{"list":"kankyo-hozen","subject":"s","body_markdown":"b","send_at":"2020-01-01T09:00:00+09:00"}`)
+	if resp.StatusCode != 422 || !strings.Contains(body, "in the past") {
+		t.Fatalf("past send_at: %d %s, want 422 with the reason", resp.StatusCode, body)
+	}
+	if _, err := e.subs.Import(t.Context(), strings.NewReader("email\nr@example.jp\n"),
+		subscribers.ImportOptions{ListSlug: "kankyo-hozen", ConsentSource: "窓口申込書"}); err != nil {
+		t.Fatal(err)
+	}
+	// A future send_at schedules on /send.
+	resp, body = e.api("POST", "/api/v1/issues", tok, `{"list":"kankyo-hozen","subject":"s","body_markdown":"b","send_at":"2030-01-01T09:00:00+09:00"}`)
+	var created issueJSON
+	json.Unmarshal([]byte(body), &created)
+	resp, body = e.api("POST", "/api/v1/issues/"+itoa(created.ID)+"/send", tok, "")
+	if resp.StatusCode != 202 || !strings.Contains(body, `"status":"scheduled"`) {
+		t.Fatalf("send future: %d %s", resp.StatusCode, body)
 	}
 }
