@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/width"
@@ -106,11 +107,34 @@ func onlyJISX0208(b string) bool {
 	return true
 }
 
+// widenKana turns half-width katakana into full-width, combining a voiced
+// or semi-voiced mark with the kana before it (ｶﾞ → ガ, ﾊﾟ → パ): RFC 1468
+// has no JIS X 0201 kana.
 func widenKana(s string) string {
 	if !strings.ContainsFunc(s, isHalfKana) {
 		return s
 	}
-	return width.Widen.String(s)
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		if !isHalfKana(r) {
+			b.WriteRune(r)
+			continue
+		}
+		w := []rune(width.Widen.String(string(r)))[0]
+		next, m := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case next == 0xFF9E && w == 'ウ':
+			w, i = 'ヴ', i+m
+		case next == 0xFF9E && strings.ContainsRune("カキクケコサシスセソタチツテトハヒフヘホ", w):
+			w, i = w+1, i+m
+		case next == 0xFF9F && strings.ContainsRune("ハヒフヘホ", w):
+			w, i = w+2, i+m
+		}
+		b.WriteRune(w)
+	}
+	return b.String()
 }
 
 func isHalfKana(r rune) bool { return r >= 0xFF61 && r <= 0xFF9F }

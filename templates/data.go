@@ -12,7 +12,8 @@ type ListInfo struct {
 	FromName, FromAddress, PostalAddress, Contact string
 	// NameFallback replaces an empty subscriber name (default "読者").
 	NameFallback string
-	// Encoding is "utf-8" (default) or "iso-2022-jp"; see EncodeISO2022JP.
+	// Encoding is "utf-8" (default) or "iso-2022-jp" (package mailer
+	// encodes; docs/ENCODINGS.md).
 	Encoding string
 }
 

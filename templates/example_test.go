@@ -55,12 +55,3 @@ func ExampleSet_Check() {
 	// system/welcome.ja.txt.tmpl:2:3: executing "system/welcome.ja.txt.tmpl" at <.Nmae>: can't evaluate field Nmae in type templates.SystemData
 }
 
-func ExampleEncodeISO2022JP() {
-	_, ok := templates.EncodeISO2022JP("9時〜17時")
-	fmt.Println(ok)
-	_, ok = templates.EncodeISO2022JP("①会場") // NEC special: send as UTF-8
-	fmt.Println(ok)
-	// Output:
-	// true
-	// false
-}
