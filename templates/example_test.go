@@ -54,4 +54,3 @@ func ExampleSet_Check() {
 	// Output:
 	// system/welcome.ja.txt.tmpl:2:3: executing "system/welcome.ja.txt.tmpl" at <.Nmae>: can't evaluate field Nmae in type templates.SystemData
 }
-
