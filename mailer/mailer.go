@@ -145,6 +145,9 @@ type Options struct {
 	Checker     Checker
 	Bounces     BounceRecorder
 	OnIssueDone func(ctx context.Context, issueID int64)
+	// OnDelivered, when set, hears the recipients of each committed batch
+	// of accepted deliveries (the bounce policy resets their scores).
+	OnDelivered func(ctx context.Context, emails []string)
 }
 
 // Mailer builds and sends mail and runs the outbox. It is safe for

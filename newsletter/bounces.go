@@ -2,6 +2,7 @@ package newsletter
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 
 	"kawaraban/bounces"
@@ -23,11 +24,12 @@ type Attribution struct {
 	// Bounces records send-time failures. It is built after the mailer
 	// (which needs this value), so cmd sets it once both exist.
 	Bounces *bounces.Service
+	log     *slog.Logger
 }
 
-// NewAttribution returns the glue over the three stores.
-func NewAttribution(m *mailer.Mailer, is *issues.Store, subs *subscribers.Store) *Attribution {
-	return &Attribution{mail: m, issues: is, subs: subs}
+// NewAttribution returns the glue over the three stores; log may be nil.
+func NewAttribution(m *mailer.Mailer, is *issues.Store, subs *subscribers.Store, log *slog.Logger) *Attribution {
+	return &Attribution{mail: m, issues: is, subs: subs, log: log}
 }
 
 func (a *Attribution) delivery(ctx context.Context, d mailer.Delivery, ok bool, err error) (bounces.Delivery, bool, error) {
@@ -68,6 +70,14 @@ func (a *Attribution) RecordSendFailure(ctx context.Context, d mailer.Delivery, 
 	return a.Bounces.RecordSendFailure(ctx, bounces.Delivery{
 		ID: d.ID, IssueID: d.IssueID, SubscriberID: d.SubscriberID, Email: d.Email, ListID: a.listOf(ctx, d.IssueID),
 	}, e.Code, e.Enhanced, e.Text)
+}
+
+// NoteDelivered hears the recipients the outbox delivered
+// (mailer.Options.OnDelivered): their bounce scores start again.
+func (a *Attribution) NoteDelivered(ctx context.Context, emails []string) {
+	if err := a.Bounces.NoteDelivered(ctx, emails...); err != nil && a.log != nil {
+		a.log.Warn("resetting bounce scores of delivered recipients", "count", len(emails), "err", err)
+	}
 }
 
 // Suppress implements bounces.Suppressor.

@@ -70,6 +70,15 @@ func TestSendIssueOverSMTP(t *testing.T) {
 	t.Parallel()
 	s := newStack(t)
 	s.readers(t, "kankyo-hozen", 3)
+	// One hard bounce of two that suppress; the delivery below starts the
+	// count again (bounces.NoteDelivered through mailer.OnDelivered).
+	hard := func(text string) {
+		d := mailer.Delivery{Email: "kankyo-hozen-reader0@example.jp"}
+		if err := s.attr.RecordSendFailure(context.Background(), d, &mailer.Error{Code: 550, Enhanced: "5.1.1", Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hard("first")
 	is := s.sendNow(t, s.draft(t, "kankyo-hozen", "12月号", "{{ .Name }}様\n\n本文です。").ID)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -109,6 +118,10 @@ func TestSendIssueOverSMTP(t *testing.T) {
 	}
 	if !strings.HasPrefix(msgs[0].From, "bounces+") {
 		t.Errorf("envelope sender %q is not a VERP address", msgs[0].From)
+	}
+	hard("second")
+	if sup, _ := s.subs.IsSuppressed(context.Background(), "kankyo-hozen-reader0@example.jp"); sup {
+		t.Error("a delivery between two hard bounces did not reset the count")
 	}
 }
 

@@ -116,15 +116,15 @@ func newStack(t *testing.T) *stack {
 	s.mail, err = mailer.New(db, mailer.Options{Relays: []mailer.Relay{{Host: host, Port: p, TLS: "none"}},
 		Renderer: s.render, Checker: s.render, Bounces: recorderFunc(func(ctx context.Context, d mailer.Delivery, e *mailer.Error) error {
 			return rec.RecordSendFailure(ctx, d, e)
-		}), OnIssueDone: IssueDone(s.issues, nil), Location: tokyo, Now: s.clock.Now, ReturnPathDomain: "bounce.city.example.jp",
+		}), OnIssueDone: IssueDone(s.issues, nil), OnDelivered: func(ctx context.Context, emails []string) { rec.NoteDelivered(ctx, emails) }, Location: tokyo, Now: s.clock.Now, ReturnPathDomain: "bounce.city.example.jp",
 		Signer: signer, RetryBase: time.Millisecond, RetryMax: time.Millisecond, CFBLAddress: "fbl@city.example.jp"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.mail.Close() })
-	s.attr = NewAttribution(s.mail, s.issues, s.subs)
+	s.attr = NewAttribution(s.mail, s.issues, s.subs, nil)
 	*rec = *s.attr
-	s.b, err = bounces.New(db, bounces.Deps{VERP: s.mail, Deliveries: s.attr, Marker: s.mail, Suppressor: s.attr}, bounces.Options{Now: s.clock.Now})
+	s.b, err = bounces.New(db, bounces.Deps{VERP: s.mail, Deliveries: s.attr, Marker: s.mail, Suppressor: s.attr}, bounces.Options{Now: s.clock.Now, HardThreshold: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

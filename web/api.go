@@ -412,6 +412,7 @@ type bounceJSON struct {
 	Class      string    `json:"class"`
 	Status     string    `json:"status"`
 	Diagnostic string    `json:"diagnostic"`
+	NotABounce bool      `json:"not_a_bounce"`
 }
 
 func (s *Server) apiBounces(w http.ResponseWriter, r *http.Request, u User) {
@@ -427,7 +428,7 @@ func (s *Server) apiBounces(w http.ResponseWriter, r *http.Request, u User) {
 	out := make([]bounceJSON, 0, len(items))
 	for _, b := range items {
 		out = append(out, bounceJSON{ID: b.ID, Received: b.Received.UTC(), Email: b.Email, List: b.ListSlug,
-			Class: b.Class, Status: b.Status, Diagnostic: b.Diagnostic})
+			Class: b.Class, Status: b.Status, Diagnostic: b.Diagnostic, NotABounce: b.NotABounce})
 	}
 	writeJSON(w, http.StatusOK, pageJSON{Items: out, Limit: limit, Offset: offset})
 }

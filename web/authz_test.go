@@ -77,6 +77,8 @@ func uiCases() []routeCase {
 		{"GET", "/admin/bounces", nil, "", "AV", 200},
 		{"GET", "/admin/bounces?list=shimin-katsudo", nil, "", "AEV", 200},
 		{"GET", "/admin/bounces?list=kankyo-hozen", nil, "", "AV", 200},
+		{"POST", "/admin/bounces/1/not-a-bounce", f(), "", "AE", 303},
+		{"POST", "/admin/bounces/2/not-a-bounce", f(), "", "A", 303},
 		{"GET", "/admin/schedules", nil, "", "AECV", 200},
 		{"POST", "/admin/schedules/1/pause", f(), "", "A", 303},
 		{"POST", "/admin/schedules/2/pause", f(), "", "AE", 303},
@@ -142,6 +144,8 @@ func apiCases() []routeCase {
 		{"POST", "/api/v1/lists/chonai/subscribers", nil, `{"email":"staff@city.example.jp"}`, "AC", 201},
 		{"GET", "/api/v1/bounces", nil, "", "AV", 200},
 		{"GET", "/api/v1/bounces?list=shimin-katsudo", nil, "", "AEV", 200},
+		{"POST", "/api/v1/bounces/1/not-a-bounce", nil, "", "AE", 200},
+		{"POST", "/api/v1/bounces/2/not-a-bounce", nil, "", "A", 200},
 		{"GET", "/api/v1/openapi.json", nil, "", "AECV", 200},
 	}
 }

@@ -73,14 +73,13 @@ func realDomain(t testing.TB, o *Options, subs *subscribers.Store, iss *issues.S
 	p, _ := strconv.Atoi(port)
 	d := Domain{Subscribers: subs, Issues: iss, Location: time.UTC}
 	d.Renderer = newsletter.NewRenderer(iss, subs, tpl, newsletter.RendererOptions{BaseURL: o.BaseURL, Now: o.Now})
-	d.Attribution = newsletter.NewAttribution(nil, iss, subs)
 	d.Mailer, err = mailer.New(o.DB, mailer.Options{Relays: []mailer.Relay{{Host: host, Port: p, TLS: "none"}},
 		Renderer: d.Renderer, Checker: d.Renderer, Now: o.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Mailer.Close() })
-	d.Attribution = newsletter.NewAttribution(d.Mailer, iss, subs)
+	d.Attribution = newsletter.NewAttribution(d.Mailer, iss, subs, nil)
 	d.Bounces, err = bounces.New(o.DB, bounces.Deps{VERP: d.Mailer, Deliveries: d.Attribution, Marker: d.Mailer,
 		Suppressor: d.Attribution}, bounces.Options{})
 	if err != nil {
@@ -94,6 +93,7 @@ func realDomain(t testing.TB, o *Options, subs *subscribers.Store, iss *issues.S
 
 type realEnv struct {
 	*env
+	dom  Domain
 	subs *subscribers.Store
 	iss  *issues.Store
 	mail *captured
@@ -118,7 +118,8 @@ func newRealEnv(t testing.TB) *realEnv {
 		}
 		re.iss = issues.New(o.DB, issues.Options{Now: o.Now})
 		o.Subscribers, o.SubscriberAdmin, o.Issues, o.Renderer, o.Bounces, o.Deliveries = nil, nil, nil, nil, nil, nil
-		realDomain(t, o, re.subs, re.iss).Fill(o)
+		re.dom = realDomain(t, o, re.subs, re.iss)
+		re.dom.Fill(o)
 	})
 	return &re
 }
@@ -275,5 +276,71 @@ func TestRealAPISendAtInThePast(t *testing.T) {
 	resp, body = e.api("POST", "/api/v1/issues/"+itoa(created.ID)+"/send", tok, "")
 	if resp.StatusCode != 202 || !strings.Contains(body, `"status":"scheduled"`) {
 		t.Fatalf("send future: %d %s", resp.StatusCode, body)
+	}
+}
+
+// Issue 14: MarkNotABounce and Alerts had no caller. A hard bounce
+// suppresses; "not a bounce" through the API undoes it; a policy refusal
+// shows on the admin's dashboard.
+func TestRealNotABounceAndAlerts(t *testing.T) {
+	t.Parallel()
+	e := newRealEnv(t)
+	ctx := t.Context()
+	if _, err := e.subs.Import(ctx, strings.NewReader("email\nr1@example.jp\nr2@blocked.example\n"),
+		subscribers.ImportOptions{ListSlug: "shimin-katsudo", ConsentSource: "窓口申込書"}); err != nil {
+		t.Fatal(err)
+	}
+	is, err := e.iss.Create(ctx, issues.Draft{ListID: 1, Subject: "s", BodyMarkdown: "b", Author: "editor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := e.subs.ListBySlug(ctx, "shimin-katsudo")
+	if is.ListID != l.ID {
+		t.Skip("list ids differ from the test's assumption")
+	}
+	if err := e.dom.Sending.SendNow(ctx, is.ID, issues.Actor{Login: "editor"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.dom.Sending.StartDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for id, st := range map[int64][2]any{1: {550, "5.1.1"}, 2: {554, "5.7.1"}} {
+		d, ok, err := e.dom.Mailer.DeliveryByID(ctx, id)
+		if err != nil || !ok {
+			t.Fatalf("delivery %d: %v", id, err)
+		}
+		if err := e.dom.Attribution.RecordSendFailure(ctx, d, &mailer.Error{Code: st[0].(int), Enhanced: st[1].(string), Text: "refused"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sup, _ := e.subs.IsSuppressed(ctx, "r1@example.jp"); !sup {
+		t.Fatal("a hard bounce did not suppress")
+	}
+	tok := e.bearer("editor")
+	resp, body := e.api("GET", "/api/v1/bounces?list=shimin-katsudo", tok, "")
+	var page struct{ Items []bounceJSON }
+	json.Unmarshal([]byte(body), &page)
+	if resp.StatusCode != 200 || len(page.Items) != 2 {
+		t.Fatalf("bounces of the list: %d %s", resp.StatusCode, body)
+	}
+	var hard int64
+	for _, b := range page.Items {
+		if b.Status == "5.1.1" {
+			hard = b.ID
+		}
+	}
+	resp, body = e.api("POST", "/api/v1/bounces/"+itoa(hard)+"/not-a-bounce", tok, "")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"not_a_bounce":true`) {
+		t.Fatalf("not-a-bounce: %d %s", resp.StatusCode, body)
+	}
+	if sup, _ := e.subs.IsSuppressed(ctx, "r1@example.jp"); sup {
+		t.Error("not-a-bounce left the address suppressed")
+	}
+	if resp, _ := e.api("POST", "/api/v1/bounces/"+itoa(hard)+"/not-a-bounce", e.bearer("coord"), ""); resp.StatusCode != 403 {
+		t.Errorf("coordinator on another list's bounce: %d, want 403", resp.StatusCode)
+	}
+	ui, _ := e.login("admin")
+	if resp, body := e.get(ui, "/admin/"); resp.StatusCode != 200 || !strings.Contains(body, `id="alerts"`) || !strings.Contains(body, "5.7.1") {
+		t.Errorf("dashboard shows no alert: %d", resp.StatusCode)
 	}
 }

@@ -80,12 +80,11 @@ func newApp(ctx context.Context, e *env, opt appOptions) (*app, error) {
 	a.issues = issues.New(e.db, issues.Options{Logger: e.log})
 	a.render = newsletter.NewRenderer(a.issues, a.subs, a.tmpl, newsletter.RendererOptions{
 		BaseURL: e.cfg.BaseURL, InboundDomain: e.cfg.Bounce.InboundDomain, Location: e.location(), Logger: e.log})
-	a.attrib = newsletter.NewAttribution(nil, a.issues, a.subs)
 	if a.mail, err = mailer.New(e.db, a.mailerOptions()); err != nil {
 		a.Close()
 		return nil, usageError{fmt.Errorf("smtp: %w", err)}
 	}
-	a.attrib = newsletter.NewAttribution(a.mail, a.issues, a.subs)
+	a.attrib = newsletter.NewAttribution(a.mail, a.issues, a.subs, e.log)
 	a.system = newsletter.NewSystemMail(a.mail, a.tmpl, newsletter.SystemOptions{
 		ReturnPathDomain: e.cfg.Bounce.ReturnPathDomain, ProgressFrom: progressFrom(e.cfg), ProgressFromName: newsletter.ProgressFromName,
 		Location: e.location(), Logger: e.log, QueueSize: opt.confirmQueue,
@@ -151,6 +150,7 @@ func (a *app) mailerOptions() mailer.Options {
 		InFlight: c.Sending.Workers * c.Sending.BatchSize,
 		Logger:   a.e.log, Registerer: a.reg,
 		Location: a.e.location(), Renderer: a.render, Checker: a.render, Bounces: sendFailures{&a.attrib},
+		OnDelivered: func(ctx context.Context, emails []string) { a.attrib.NoteDelivered(ctx, emails) },
 		OnIssueDone: newsletter.IssueDone(a.issues, a.e.log),
 	}
 	if a.e.local {
