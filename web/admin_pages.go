@@ -220,7 +220,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, sess *sess
 	}
 	if !dry {
 		s.audit(r, sess.user.Login, "subscribers.import", "list:"+l.Slug,
-			fmt.Sprintf("added %d, existing %d, rejected %d", rep.Added, rep.Existing, len(rep.Rejected)))
+			fmt.Sprintf("added %d, existing %d, rejected %d", rep.Added, rep.Existing(), len(rep.Rejected)))
 	}
 	v.Nav, v.Title = "subscribers", v.T("nav.subscribers")
 	v.Data = subscribersData{Lists: mine, List: l, Report: &rep, DryRun: dry, Page: 1}

@@ -5,6 +5,12 @@ import (
 	"errors"
 	"io"
 	"time"
+
+	"kawaraban/issues"
+	"kawaraban/mailer"
+	"kawaraban/newsletter"
+	"kawaraban/subscribers"
+	"kawaraban/templates"
 )
 
 // This file declares what web needs from the domain packages, as small
@@ -35,60 +41,45 @@ func (e *InputError) Error() string { return e.Field + ": " + e.Message }
 // Unwrap returns the domain error behind the input error.
 func (e *InputError) Unwrap() error { return e.cause }
 
-// List is a mailing list.
-type List struct {
-	ID     int64
-	Slug   string
-	NameJA string
-	NameEN string
-	Kind   string // public | internal
-	// RequireApproval: issues by editors need another user's approval.
-	RequireApproval bool
-}
+// The domain's own types, used as they are (issue 14 removed the mirror
+// structs and the translation between them).
+type (
+	// List is a mailing list.
+	List = subscribers.List
+	// Evidence is what the consent log records about a request.
+	Evidence = subscribers.Evidence
+	// SubscribeRequest is a public subscription from the form.
+	SubscribeRequest = subscribers.SubscribeRequest
+	// ConfirmResult says what a confirmation link confirmed.
+	ConfirmResult = subscribers.ConfirmResult
+	// UnsubscribeInfo describes what an unsubscribe link would do; pages
+	// show MaskedEmail only.
+	UnsubscribeInfo = subscribers.UnsubscribeInfo
+	// Preferences is the state behind a preferences link.
+	Preferences = subscribers.Prefs
+	// PreferenceList is one list on the preferences page.
+	PreferenceList = subscribers.PrefList
+	// ImportOptions configures an import.
+	ImportOptions = subscribers.ImportOptions
+	// ImportReport summarises an import.
+	ImportReport = subscribers.ImportReport
+	// ImportReject is one refused CSV row.
+	ImportReject = subscribers.RejectedRow
+	// ListStats are the dashboard numbers of one list.
+	ListStats = newsletter.Stats
+	// IssueEvent is one entry of an issue's history.
+	IssueEvent = issues.Event
+	// Parts is a rendered mail.
+	Parts = templates.Parts
+	// Progress is the live state of a sending issue.
+	Progress = mailer.Progress
+)
 
-// Evidence is what the consent log records about a request.
-type Evidence struct {
-	IP        string
-	UserAgent string
-	MessageID string
-	Actor     string
-}
 
-// SubscribeRequest is a public subscription from the form.
-type SubscribeRequest struct {
-	Email    string
-	Name     string
-	Lists    []string // slugs
-	Source   string   // web | api | admin
-	Evidence Evidence
-	Lang     string
-}
 
-// ConfirmResult says what a confirmation link confirmed.
-type ConfirmResult struct {
-	SubscriberID int64
-	Lists        []List
-}
 
-// UnsubscribeInfo describes what an unsubscribe link would do, without
-// personal data beyond a masked address.
-type UnsubscribeInfo struct {
-	List         List
-	MaskedEmail  string
-	Unsubscribed bool
-}
 
-// PreferenceList is one list on the preferences page.
-type PreferenceList struct {
-	List       List
-	Subscribed bool
-}
 
-// Preferences is the state behind a preferences link.
-type Preferences struct {
-	MaskedEmail string
-	Lists       []PreferenceList
-}
 
 // Subscribers is the public side of package subscribers.
 type Subscribers interface {
@@ -122,12 +113,6 @@ type HistoryEvent struct {
 	Detail string
 }
 
-// ListStats are the dashboard numbers of one list.
-type ListStats struct {
-	Confirmed     int
-	BounceRate    float64 // 0..1 over the last ten issues
-	ComplaintRate float64
-}
 
 // GrowthPoint is the confirmed count at one day.
 type GrowthPoint struct {
@@ -135,25 +120,6 @@ type GrowthPoint struct {
 	Confirmed int
 }
 
-// ImportOptions configures an import.
-type ImportOptions struct {
-	ListSlug      string
-	ConsentSource string
-	DryRun        bool
-	Actor         string
-}
-
-// ImportReport summarises an import.
-type ImportReport struct {
-	Added, Existing int
-	Rejected        []ImportReject
-}
-
-// ImportReject is one refused CSV row.
-type ImportReject struct {
-	Line   int
-	Reason string
-}
 
 // SubscriberAdmin is the admin side of package subscribers.
 type SubscriberAdmin interface {
@@ -237,21 +203,7 @@ type Issues interface {
 	Events(ctx context.Context, id int64) ([]IssueEvent, error)
 }
 
-// IssueEvent is one entry of an issue's history.
-type IssueEvent struct {
-	At       time.Time
-	Actor    string
-	Action   string
-	From, To string
-	Comment  string
-}
 
-// Parts is a rendered mail.
-type Parts struct {
-	Subject string
-	Text    string
-	HTML    string
-}
 
 // Renderer renders Markdown for previews and the archive (templates).
 type Renderer interface {
@@ -266,16 +218,6 @@ type Renderer interface {
 	Public(ctx context.Context, is Issue) (Parts, error)
 }
 
-// Progress is the live state of a sending issue (mailer).
-type Progress struct {
-	Queued, Sending, Sent, Failed, Bounced, Skipped int
-	PerSecond                                       float64
-	ETA                                             time.Duration
-	// LastError is the issue's last failure in the last minutes (a
-	// relay's reply), shown so an editor sees why mail waits.
-	LastError   string
-	LastErrorAt time.Time
-}
 
 // Deliveries reports the progress of sending (mailer).
 type Deliveries interface {

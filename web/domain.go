@@ -66,62 +66,41 @@ func (d Domain) Fill(opt *Options) {
 	}
 }
 
-func webList(l subscribers.List) List {
-	return List{ID: l.ID, Slug: l.Slug, NameJA: l.NameJA, NameEN: l.NameEN, Kind: l.Kind, RequireApproval: l.RequireApproval}
-}
-
-func subEvidence(ev Evidence) subscribers.Evidence {
-	return subscribers.Evidence{IP: ev.IP, UserAgent: ev.UserAgent, MessageID: ev.MessageID, Actor: ev.Actor}
-}
-
-// webSubscribers serves the public pages (Subscribers).
+// webSubscribers serves the public pages (Subscribers): the store's own
+// methods, with its errors mapped for the pages.
 type webSubscribers struct{ d Domain }
 
 func (w webSubscribers) Lists(ctx context.Context) ([]List, error) {
 	ls, err := w.d.Subscribers.Lists(ctx)
-	out := make([]List, 0, len(ls))
-	for _, l := range ls {
-		out = append(out, webList(l))
-	}
-	return out, domainErr(err)
+	return ls, domainErr(err)
 }
 
 func (w webSubscribers) Subscribe(ctx context.Context, r SubscribeRequest) error {
-	return domainErr(w.d.Subscribers.Subscribe(ctx, subscribers.SubscribeRequest{
-		Email: r.Email, Name: r.Name, Lists: r.Lists, Source: r.Source, Evidence: subEvidence(r.Evidence), Lang: r.Lang,
-	}))
+	return domainErr(w.d.Subscribers.Subscribe(ctx, r))
 }
 
 func (w webSubscribers) Confirm(ctx context.Context, tok string, ev Evidence) (ConfirmResult, error) {
-	res, err := w.d.Subscribers.Confirm(ctx, tok, subEvidence(ev))
-	out := ConfirmResult{SubscriberID: res.SubscriberID}
-	for _, l := range res.Lists {
-		out.Lists = append(out.Lists, webList(l))
-	}
-	return out, domainErr(err)
+	res, err := w.d.Subscribers.Confirm(ctx, tok, ev)
+	return res, domainErr(err)
 }
 
 func (w webSubscribers) UnsubscribeInfo(ctx context.Context, tok string) (UnsubscribeInfo, error) {
 	in, err := w.d.Subscribers.UnsubscribeInfo(ctx, tok)
-	return UnsubscribeInfo{List: webList(in.List), MaskedEmail: in.MaskedEmail, Unsubscribed: !in.Subscribed}, domainErr(err)
+	return in, domainErr(err)
 }
 
 func (w webSubscribers) UnsubscribeByToken(ctx context.Context, tok, source string, ev Evidence) error {
-	_, err := w.d.Subscribers.UnsubscribeByToken(ctx, tok, source, subEvidence(ev))
+	_, err := w.d.Subscribers.UnsubscribeByToken(ctx, tok, source, ev)
 	return domainErr(err)
 }
 
 func (w webSubscribers) Preferences(ctx context.Context, tok string) (Preferences, error) {
 	p, err := w.d.Subscribers.Preferences(ctx, tok)
-	out := Preferences{MaskedEmail: p.MaskedEmail}
-	for _, pl := range p.Lists {
-		out.Lists = append(out.Lists, PreferenceList{List: webList(pl.List), Subscribed: pl.Subscribed})
-	}
-	return out, domainErr(err)
+	return p, domainErr(err)
 }
 
 func (w webSubscribers) SavePreferences(ctx context.Context, tok string, slugs []string, ev Evidence) error {
-	return domainErr(w.d.Subscribers.SavePreferences(ctx, tok, slugs, subEvidence(ev)))
+	return domainErr(w.d.Subscribers.SavePreferences(ctx, tok, slugs, ev))
 }
 
 // webSubscriberAdmin serves the admin's subscriber pages (SubscriberAdmin).
@@ -172,7 +151,7 @@ func (w webSubscriberAdmin) Stats(ctx context.Context, listSlug string) (ListSta
 		return ListStats{}, domainErr(err)
 	}
 	st, err := w.d.Attribution.ListStats(ctx, l.ID)
-	return ListStats{Confirmed: st.Confirmed, BounceRate: st.BounceRate, ComplaintRate: st.ComplaintRate}, domainErr(err)
+	return st, domainErr(err)
 }
 
 func (w webSubscriberAdmin) Growth(ctx context.Context, listSlug string, days int) ([]GrowthPoint, error) {
@@ -189,18 +168,12 @@ func (w webSubscriberAdmin) Growth(ctx context.Context, listSlug string, days in
 }
 
 func (w webSubscriberAdmin) Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error) {
-	rep, err := w.d.Subscribers.Import(ctx, r, subscribers.ImportOptions{
-		ListSlug: opt.ListSlug, ConsentSource: opt.ConsentSource, DryRun: opt.DryRun, Actor: opt.Actor,
-	})
-	out := ImportReport{Added: rep.Added, Existing: rep.Updated + rep.Unchanged}
-	for _, rr := range rep.Rejected {
-		out.Rejected = append(out.Rejected, ImportReject{Line: rr.Line, Reason: rr.Reason})
-	}
-	return out, domainErr(err)
+	rep, err := w.d.Subscribers.Import(ctx, r, opt)
+	return rep, domainErr(err)
 }
 
 func (w webSubscriberAdmin) AddMember(ctx context.Context, listSlug, email, name, source string, ev Evidence) error {
-	return domainErr(w.d.Subscribers.AddMember(ctx, listSlug, email, name, source, subEvidence(ev)))
+	return domainErr(w.d.Subscribers.AddMember(ctx, listSlug, email, name, source, ev))
 }
 
 func (w webSubscriberAdmin) ExportSubscribers(ctx context.Context, out io.Writer, listSlug string) error {
@@ -373,11 +346,7 @@ func (w webIssues) TestSend(ctx context.Context, id int64, to string) error {
 
 func (w webIssues) Events(ctx context.Context, id int64) ([]IssueEvent, error) {
 	evs, err := w.d.Issues.Events(ctx, id)
-	out := make([]IssueEvent, 0, len(evs))
-	for _, e := range evs {
-		out = append(out, IssueEvent{At: e.At, Actor: e.Actor, Action: string(e.Action), From: e.From, To: e.To, Comment: e.Comment})
-	}
-	return out, domainErr(err)
+	return evs, domainErr(err)
 }
 
 // webRenderer renders previews and the archive (Renderer).
@@ -412,9 +381,7 @@ func (w webRenderer) Public(ctx context.Context, is Issue) (Parts, error) {
 type webDeliveries struct{ d Domain }
 
 func (w webDeliveries) Progress(ctx context.Context, issueID int64) (Progress, error) {
-	p, err := w.d.Mailer.Progress(ctx, issueID)
-	return Progress{Queued: p.Queued, Sending: p.Sending, Sent: p.Sent, Failed: p.Failed, Bounced: p.Bounced,
-		Skipped: p.Skipped, PerSecond: p.PerSecond, ETA: p.ETA, LastError: p.LastError, LastErrorAt: p.LastErrorAt}, err
+	return w.d.Mailer.Progress(ctx, issueID)
 }
 
 // webBounces lists bounces (Bounces).

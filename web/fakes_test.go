@@ -128,7 +128,7 @@ func (f *fakeSubscribers) UnsubscribeInfo(ctx context.Context, tok string) (Unsu
 		return UnsubscribeInfo{}, err
 	}
 	l := listOf(ids[1])
-	return UnsubscribeInfo{List: l, MaskedEmail: sub.Email[:1] + "***", Unsubscribed: sub.Lists[l.Slug] == "unsubscribed"}, nil
+	return UnsubscribeInfo{List: l, MaskedEmail: sub.Email[:1] + "***", Subscribed: sub.Lists[l.Slug] != "unsubscribed"}, nil
 }
 
 func (f *fakeSubscribers) UnsubscribeByToken(ctx context.Context, tok, source string, ev Evidence) error {
