@@ -75,12 +75,6 @@ type (
 	Progress = mailer.Progress
 )
 
-
-
-
-
-
-
 // Subscribers is the public side of package subscribers.
 type Subscribers interface {
 	Lists(ctx context.Context) ([]List, error)
@@ -113,13 +107,11 @@ type HistoryEvent struct {
 	Detail string
 }
 
-
 // GrowthPoint is the confirmed count at one day.
 type GrowthPoint struct {
 	Day       time.Time
 	Confirmed int
 }
-
 
 // SubscriberAdmin is the admin side of package subscribers.
 type SubscriberAdmin interface {
@@ -203,8 +195,6 @@ type Issues interface {
 	Events(ctx context.Context, id int64) ([]IssueEvent, error)
 }
 
-
-
 // Renderer renders Markdown for previews and the archive (templates).
 type Renderer interface {
 	// Preview renders an issue for list as a sample recipient would get it.
@@ -217,7 +207,6 @@ type Renderer interface {
 	// data, the greeting's name as the list's fallback.
 	Public(ctx context.Context, is Issue) (Parts, error)
 }
-
 
 // Deliveries reports the progress of sending (mailer).
 type Deliveries interface {
