@@ -13,10 +13,11 @@ import (
 	"kawaraban/templates"
 )
 
-// This file declares what web needs from the domain packages, as small
-// consumer-side interfaces with web's own plain types. cmd/kawaraban passes
-// values (or thin adapters) that satisfy them. A nil interface in Options
-// turns the pages that need it into a "not available" page.
+// This file declares what each handler group needs from the application
+// layer and the domain packages, as small consumer-side interfaces (so a
+// test can give a group a fake). domain.go connects them to the real
+// values. A nil interface in Options turns the pages that need it into a
+// "not available" page.
 
 // Errors the domain values return (or wrap) so that web can choose the HTTP
 // status. Token errors from package token are recognised too.

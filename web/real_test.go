@@ -215,6 +215,10 @@ func TestRealAPIAndArchive(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, "お知らせ</h1>") || strings.Contains(body, "<script>alert") || strings.Contains(body, ".Name") {
 		t.Fatalf("archive page: %d %s", resp.StatusCode, body)
 	}
+	// Issue 14: the greeting kept a lone 様; it reads as the list's fallback.
+	if !strings.Contains(body, "読者様、こんにちは") {
+		t.Errorf("archive greeting is not 読者様: %s", body)
+	}
 	resp, body = e.get(c, "/archive/shimin-katsudo/feed.atom")
 	if resp.StatusCode != 200 || !strings.Contains(body, "<title>12月号</title>") {
 		t.Fatalf("feed: %d", resp.StatusCode)
@@ -290,13 +294,9 @@ func TestRealNotABounceAndAlerts(t *testing.T) {
 		subscribers.ImportOptions{ListSlug: "shimin-katsudo", ConsentSource: "窓口申込書"}); err != nil {
 		t.Fatal(err)
 	}
-	is, err := e.iss.Create(ctx, issues.Draft{ListID: 1, Subject: "s", BodyMarkdown: "b", Author: "editor"})
+	is, err := e.iss.Create(ctx, issues.Draft{ListID: e.listID(t, "shimin-katsudo"), Subject: "s", BodyMarkdown: "b", Author: "editor"})
 	if err != nil {
 		t.Fatal(err)
-	}
-	l, _ := e.subs.ListBySlug(ctx, "shimin-katsudo")
-	if is.ListID != l.ID {
-		t.Skip("list ids differ from the test's assumption")
 	}
 	if err := e.dom.Sending.SendNow(ctx, is.ID, issues.Actor{Login: "editor"}); err != nil {
 		t.Fatal(err)
@@ -343,4 +343,47 @@ func TestRealNotABounceAndAlerts(t *testing.T) {
 	if resp, body := e.get(ui, "/admin/"); resp.StatusCode != 200 || !strings.Contains(body, `id="alerts"`) || !strings.Contains(body, "5.7.1") {
 		t.Errorf("dashboard shows no alert: %d", resp.StatusCode)
 	}
+}
+
+// Issue 14: in the admin UI a past send time is a form error with the
+// reason, 今すぐ配信 and 中止 ask first with the count, and a send to a
+// list nobody is on is refused with the count.
+func TestRealUIRefusesAndConfirms(t *testing.T) {
+	t.Parallel()
+	e := newRealEnv(t)
+	ctx := t.Context()
+	is, err := e.iss.Create(ctx, issues.Draft{ListID: e.listID(t, "shimin-katsudo"), Subject: "件名", BodyMarkdown: "本文", Author: "editor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui, csrf := e.login("editor")
+	path := "/admin/issues/" + itoa(is.ID)
+	resp, body := e.post(ui, path+"/schedule", url.Values{"csrf": {csrf}, "subject": {"件名"}, "body": {"本文"}, "send_at": {"2020-01-01T09:00"}})
+	if resp.StatusCode != 422 || !strings.Contains(body, "配信日時が過去です") {
+		t.Errorf("past send time: %d, want 422 with the reason", resp.StatusCode)
+	}
+	resp, body = e.post(ui, path+"/send", url.Values{"csrf": {csrf}})
+	if resp.StatusCode != 200 || !strings.Contains(body, `id="confirm-send"`) || !strings.Contains(body, "配信先: 0件") {
+		t.Errorf("send asks first: %d", resp.StatusCode)
+	}
+	resp, body = e.post(ui, path+"/send", url.Values{"csrf": {csrf}, "confirm": {"yes"}})
+	if resp.StatusCode != 422 || !strings.Contains(body, "配信先が0件") {
+		t.Errorf("confirmed send to nobody: %d, want 422 with the count", resp.StatusCode)
+	}
+	resp, body = e.post(ui, path+"/cancel", url.Values{"csrf": {csrf}})
+	if resp.StatusCode != 200 || !strings.Contains(body, `id="confirm-cancel"`) {
+		t.Errorf("cancel asks first: %d", resp.StatusCode)
+	}
+	if got, _ := e.iss.ByID(ctx, is.ID); got.Status != issues.StatusDraft {
+		t.Errorf("unconfirmed actions changed the issue: %s", got.Status)
+	}
+}
+
+func (e *realEnv) listID(t *testing.T, slug string) int64 {
+	t.Helper()
+	l, err := e.subs.ListBySlug(t.Context(), slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.ID
 }

@@ -27,7 +27,7 @@ func domainErr(err error) error {
 		return nil
 	case errors.As(err, &re):
 		return &InputError{Field: "list", Message: fmt.Sprintf("list %s has %d recipients: nothing to send", re.List, re.Recipients),
-			MessageJA: fmt.Sprintf("このメールマガジンには配信先が%d件しかありません。配信できません。", re.Recipients), cause: err}
+			MessageJA: fmt.Sprintf("配信先が%d件のため配信できません。登録者がいることを確かめてください。", re.Recipients), cause: err}
 	case errors.Is(err, newsletter.ErrPastSendAt):
 		return &InputError{Field: "send_at", Message: err.Error(),
 			MessageJA: "配信日時が過去です。これから先の日時を選んでください。", cause: err}
