@@ -58,6 +58,8 @@ type Sending struct {
 	issues *issues.Store
 	subs   *subscribers.Store
 	mail   *mailer.Mailer
+	render *Renderer
+	system *SystemMail
 	// Scheduler, when set, records an issue's send_at as a one-off fire
 	// (shown in the admin, kept across restarts). Set it before use.
 	Scheduler *scheduler.Scheduler
@@ -65,15 +67,16 @@ type Sending struct {
 	kicks     chan struct{}
 }
 
-// NewSending returns the coordinator.
-func NewSending(is *issues.Store, subs *subscribers.Store, m *mailer.Mailer, opt SendingOptions) *Sending {
+// NewSending returns the coordinator; r checks drafts and renders test
+// sends, which sys sends.
+func NewSending(is *issues.Store, subs *subscribers.Store, m *mailer.Mailer, r *Renderer, sys *SystemMail, opt SendingOptions) *Sending {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Sending{issues: is, subs: subs, mail: m, opt: opt, kicks: make(chan struct{}, 1)}
+	return &Sending{issues: is, subs: subs, mail: m, render: r, system: sys, opt: opt, kicks: make(chan struct{}, 1)}
 }
 
 // Recipients is how many confirmed, unsuppressed subscribers listID has.
@@ -104,6 +107,68 @@ func (s *Sending) CheckSendAt(at time.Time) error {
 		return fmt.Errorf("%s is before now (%s): %w", at.Format(time.RFC3339), now.Format(time.RFC3339), ErrPastSendAt)
 	}
 	return nil
+}
+
+// Create stores a draft after checking it: a send time in the past is
+// refused, and the draft must render for its real list, so that a template
+// error or a list without its legal sender details is refused when saved,
+// not at send time (templates' errors).
+func (s *Sending) Create(ctx context.Context, d issues.Draft) (issues.Issue, error) {
+	if err := s.checkDraft(ctx, d.ListID, d); err != nil {
+		return issues.Issue{}, err
+	}
+	return s.issues.Create(ctx, d)
+}
+
+// Update changes a draft or scheduled issue, checked as Create checks.
+func (s *Sending) Update(ctx context.Context, id int64, d issues.Draft, by issues.Actor) (issues.Issue, error) {
+	is, err := s.issues.ByID(ctx, id)
+	if err != nil {
+		return issues.Issue{}, err
+	}
+	if err := s.checkDraft(ctx, is.ListID, d); err != nil {
+		return issues.Issue{}, err
+	}
+	return s.issues.Update(ctx, id, d, by)
+}
+
+func (s *Sending) checkDraft(ctx context.Context, listID int64, d issues.Draft) error {
+	if d.SendAt != nil {
+		if err := s.CheckSendAt(*d.SendAt); err != nil {
+			return err
+		}
+	}
+	_, err := s.render.Preview(ctx, listID, d.Subject, d.BodyMarkdown, "")
+	return err
+}
+
+// TestSubjectPrefix marks a test send's subject.
+const TestSubjectPrefix = "[テスト] "
+
+// TestSend sends the issue to to as a reader would get it (its links are
+// placeholders, its heading says it has no number yet), the subject marked
+// with TestSubjectPrefix.
+func (s *Sending) TestSend(ctx context.Context, id int64, to string) error {
+	is, err := s.issues.ByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	msg, err := s.render.Preview(ctx, is.ListID, is.Subject, is.BodyMarkdown, to)
+	if err != nil {
+		return err
+	}
+	msg.Subject = TestSubjectPrefix + msg.Subject
+	_, err = s.system.Send(ctx, msg)
+	return err
+}
+
+// OptOutsAfter counts the opt-outs from the issue's list in the week after
+// it went out (the dashboard's "unsubscribed"); 0 for an unsent issue.
+func (s *Sending) OptOutsAfter(ctx context.Context, is issues.Issue) (int, error) {
+	if is.SendAt == nil || (is.Status != issues.StatusSending && is.Status != issues.StatusSent) {
+		return 0, nil
+	}
+	return s.subs.OptOuts(ctx, is.ListID, *is.SendAt, is.SendAt.Add(7*24*time.Hour))
 }
 
 // SendNow sends the issue at once: refused when its list has no recipient.

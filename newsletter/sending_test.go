@@ -159,3 +159,37 @@ func TestRetryFailedNeedsASentIssue(t *testing.T) {
 		t.Errorf("retry of a draft: %v, want ErrInvalidTransition", err)
 	}
 }
+
+// A draft is checked when saved: a past send time and a body that does not
+// render for its list are refused; a test send goes out marked, numberless.
+func TestDraftChecksAndTestSend(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	ctx := context.Background()
+	l := s.lists["kankyo-hozen"]
+	past := s.clock.Now().Add(-time.Hour)
+	if _, err := s.send.Create(ctx, issues.Draft{ListID: l.ID, Subject: "s", BodyMarkdown: "b", Author: "e", SendAt: &past}); !errors.Is(err, ErrPastSendAt) {
+		t.Errorf("past send_at: %v, want ErrPastSendAt", err)
+	}
+	if _, err := s.send.Create(ctx, issues.Draft{ListID: l.ID, Subject: "s", BodyMarkdown: "{{ .Nope }}", Author: "e"}); err == nil {
+		t.Error("a body that does not render was saved")
+	}
+	is, err := s.send.Create(ctx, issues.Draft{ListID: l.ID, Subject: "12月号", BodyMarkdown: "本文", Author: "e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.send.Update(ctx, is.ID, issues.Draft{Subject: "12月号", BodyMarkdown: "{{ .Nope }}"}, editor); err == nil {
+		t.Error("an edit that does not render was saved")
+	}
+	if err := s.send.TestSend(ctx, is.ID, "editor@city.example.jp"); err != nil {
+		t.Fatal(err)
+	}
+	msgs := s.relay.Messages()
+	if len(msgs) != 1 || msgs[0].To[0] != "editor@city.example.jp" {
+		t.Fatalf("test send at the relay: %+v", msgs)
+	}
+	m, err := s.render.Preview(ctx, l.ID, "12月号", "本文", "editor@city.example.jp")
+	if err != nil || !strings.Contains(m.Text, "第—号(未配信)") || !strings.Contains(m.Text, "このメールは editor@city.example.jp 宛") {
+		t.Errorf("test send text: %v\n%s", err, m.Text)
+	}
+}

@@ -129,8 +129,8 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	s.attr.Bounces, rec.Bounces = s.b, s.b
-	s.send = NewSending(s.issues, s.subs, s.mail, SendingOptions{Now: s.clock.Now})
 	s.system = NewSystemMail(s.mail, tpl, SystemOptions{ReturnPathDomain: "bounce.city.example.jp", Location: tokyo, Now: s.clock.Now, QueueSize: 8})
+	s.send = NewSending(s.issues, s.subs, s.mail, s.render, s.system, SendingOptions{Now: s.clock.Now})
 	if s.sched, err = scheduler.New(db, scheduler.Options{Location: tokyo, Now: s.clock.Now}); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"kawaraban/progress"
 	"kawaraban/scheduler"
 	"kawaraban/subscribers"
-	"kawaraban/templates"
 )
 
 // Domain holds the application layer (package newsletter) and the domain
@@ -202,12 +200,8 @@ func (w webIssues) issue(ctx context.Context, is issues.Issue, err error) (Issue
 	// Delivery counts come from Deliveries where a page shows them:
 	// counting here too made every issue view count the outbox twice, and
 	// the public archive count it for nothing.
-	if is.SendAt != nil && (is.Status == issues.StatusSending || is.Status == issues.StatusSent) {
-		// "Unsubscribed" on the dashboard: opt-outs from the list in the
-		// week after the issue went out.
-		if n, err := w.d.Subscribers.OptOuts(ctx, is.ListID, *is.SendAt, is.SendAt.Add(7*24*time.Hour)); err == nil {
-			out.Counts.Unsubscribed = n
-		}
+	if n, err := w.d.Sending.OptOutsAfter(ctx, is); err == nil {
+		out.Counts.Unsubscribed = n
 	}
 	return out, nil
 }
@@ -220,21 +214,7 @@ func (w webIssues) draft(ctx context.Context, d Draft) (issues.Draft, error) {
 	}
 	// web decides (list setting and author's role); issues fixes it at Create.
 	out.RequireApproval = d.RequireApproval
-	if out.SendAt != nil {
-		if err := w.d.Sending.CheckSendAt(*out.SendAt); err != nil {
-			return issues.Draft{}, domainErr(err)
-		}
-	}
 	return out, nil
-}
-
-// check renders the draft for its real list, so a template error or a list
-// without its legal sender details is refused when saved, not at send time.
-func (w webIssues) check(ctx context.Context, d Draft) error {
-	if _, err := w.d.Renderer.Preview(ctx, d.ListID, d.Subject, d.BodyMarkdown, ""); err != nil {
-		return bodyErr(err)
-	}
-	return nil
 }
 
 func (w webIssues) Create(ctx context.Context, d Draft) (Issue, error) {
@@ -242,10 +222,7 @@ func (w webIssues) Create(ctx context.Context, d Draft) (Issue, error) {
 	if err != nil {
 		return Issue{}, err
 	}
-	if err := w.check(ctx, d); err != nil {
-		return Issue{}, err
-	}
-	is, err := w.d.Issues.Create(ctx, dr)
+	is, err := w.d.Sending.Create(ctx, dr)
 	return w.issue(ctx, is, err)
 }
 
@@ -254,10 +231,7 @@ func (w webIssues) Update(ctx context.Context, id int64, d Draft) (Issue, error)
 	if err != nil {
 		return Issue{}, err
 	}
-	if err := w.check(ctx, d); err != nil {
-		return Issue{}, err
-	}
-	is, err := w.d.Issues.Update(ctx, id, dr, actor(d.Author))
+	is, err := w.d.Sending.Update(ctx, id, dr, actor(d.Author))
 	return w.issue(ctx, is, err)
 }
 
@@ -328,20 +302,8 @@ func (w webIssues) Reject(ctx context.Context, id int64, login, comment string) 
 	return domainErr(err)
 }
 
-// TestSend sends the issue as a recipient would get it to to, marked as
-// a test in the subject.
 func (w webIssues) TestSend(ctx context.Context, id int64, to string) error {
-	is, err := w.d.Issues.ByID(ctx, id)
-	if err != nil {
-		return domainErr(err)
-	}
-	msg, err := w.d.Renderer.Preview(ctx, is.ListID, is.Subject, is.BodyMarkdown, to)
-	if err != nil {
-		return bodyErr(err)
-	}
-	msg.Subject = "[テスト] " + msg.Subject
-	_, err = w.d.System.Send(ctx, msg)
-	return err
+	return domainErr(w.d.Sending.TestSend(ctx, id, to))
 }
 
 func (w webIssues) Events(ctx context.Context, id int64) ([]IssueEvent, error) {
@@ -355,17 +317,14 @@ type webRenderer struct{ d Domain }
 func (w webRenderer) Preview(ctx context.Context, listID int64, subject, markdown string) (Parts, error) {
 	msg, err := w.d.Renderer.Preview(ctx, listID, subject, markdown, "")
 	if err != nil {
-		return Parts{}, bodyErr(err)
+		return Parts{}, domainErr(err)
 	}
 	return Parts{Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML}, nil
 }
 
 func (w webRenderer) PreviewFor(ctx context.Context, listID int64, subject, markdown string, subscriberID int64) (Parts, error) {
 	msg, err := w.d.Renderer.PreviewSubscriber(ctx, listID, subject, markdown, subscriberID)
-	var te *templates.TemplateError
-	if errors.As(err, &te) || errors.Is(err, templates.ErrTemplate) || errors.Is(err, templates.ErrMissingLegal) || errors.Is(err, templates.ErrInvalidInput) {
-		return Parts{}, bodyErr(err)
-	} else if err != nil {
+	if err != nil {
 		return Parts{}, domainErr(err)
 	}
 	return Parts{Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML}, nil

@@ -48,6 +48,11 @@ func domainErr(err error) error {
 	if errors.As(err, &ae) {
 		return &InputError{Field: "email", Message: ae.Message, MessageJA: ae.MessageJA, cause: err}
 	}
+	var te *templates.TemplateError
+	if errors.As(err, &te) || errors.Is(err, templates.ErrTemplate) || errors.Is(err, templates.ErrMissingLegal) ||
+		errors.Is(err, templates.ErrInvalidInput) {
+		return bodyErr(err)
+	}
 	return err
 }
 

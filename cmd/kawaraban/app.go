@@ -89,7 +89,7 @@ func newApp(ctx context.Context, e *env, opt appOptions) (*app, error) {
 		ReturnPathDomain: e.cfg.Bounce.ReturnPathDomain, ProgressFrom: progressFrom(e.cfg), ProgressFromName: newsletter.ProgressFromName,
 		Location: e.location(), Logger: e.log, QueueSize: opt.confirmQueue,
 	})
-	a.sending = newsletter.NewSending(a.issues, a.subs, a.mail, newsletter.SendingOptions{Logger: e.log})
+	a.sending = newsletter.NewSending(a.issues, a.subs, a.mail, a.render, a.system, newsletter.SendingOptions{Logger: e.log})
 	if a.bounces, err = a.newBounces(); err != nil {
 		a.Close()
 		return nil, err
