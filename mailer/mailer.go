@@ -133,12 +133,12 @@ type Options struct {
 	// doubled for each further one up to 20 times (default 30s, max 10m).
 	ThrottleHold time.Duration
 
-	Now func() time.Time
-	// Location is the zone of the Date header (the configured timezone,
-	// so a Kyoto reader sees +0900); nil = time.Local.
-	Location   *time.Location
+	Now        func() time.Time
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
+	// Location is the zone of the Date header (the configured timezone,
+	// so a Kyoto reader sees +0900); nil = time.Local.
+	Location *time.Location
 
 	Renderer Renderer
 	// Checker, when set, re-checks each claimed batch before sending.
