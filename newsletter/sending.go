@@ -322,6 +322,9 @@ func (s *Sending) RunDueLoop(ctx context.Context) error {
 // IssueDone marks an issue sent when the outbox has finished it
 // (mailer.Options.OnIssueDone).
 func IssueDone(is *issues.Store, log *slog.Logger) func(ctx context.Context, issueID int64) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return func(ctx context.Context, issueID int64) {
 		if _, err := is.MarkSent(ctx, issueID, issues.Actor{Login: "mailer", Source: "outbox"}); err != nil &&
 			!errors.Is(err, issues.ErrInvalidTransition) && !errors.Is(err, issues.ErrImmutable) {
