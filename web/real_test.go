@@ -387,3 +387,70 @@ func (e *realEnv) listID(t *testing.T, slug string) int64 {
 	}
 	return l.ID
 }
+
+// Issue 14: ?list= was applied after paging (short or empty pages) and the
+// offset was rounded down to a multiple of the limit.
+func TestRealAPIBouncePagesByList(t *testing.T) {
+	t.Parallel()
+	e := newRealEnv(t)
+	ctx := t.Context()
+	var csv strings.Builder
+	csv.WriteString("email\n")
+	for i := range 9 {
+		csv.WriteString("r" + itoa(int64(i)) + "@example.jp\n")
+	}
+	for _, slug := range []string{"shimin-katsudo", "kankyo-hozen"} {
+		if _, err := e.subs.Import(ctx, strings.NewReader(csv.String()), subscribers.ImportOptions{ListSlug: slug, ConsentSource: "窓口申込書"}); err != nil {
+			t.Fatal(err)
+		}
+		is, err := e.iss.Create(ctx, issues.Draft{ListID: e.listID(t, slug), Subject: "s", BodyMarkdown: "b", Author: "admin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.dom.Sending.SendNow(ctx, is.ID, issues.Actor{Login: "admin"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.dom.Sending.StartDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Deliveries 1–9 are shimin-katsudo's, 10–18 kankyo-hozen's; bounce
+	// three of shimin-katsudo's among all of kankyo-hozen's.
+	for _, id := range []int64{10, 11, 1, 12, 13, 14, 2, 15, 16, 17, 3, 18} {
+		d, _, err := e.dom.Mailer.DeliveryByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.dom.Attribution.RecordSendFailure(ctx, d, &mailer.Error{Code: 550, Enhanced: "5.1.1", Text: "no such user"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok := e.bearer("editor") // edits shimin-katsudo only
+	seen := 0
+	for off := 0; off < 10; off++ {
+		resp, body := e.api("GET", "/api/v1/bounces?list=shimin-katsudo&limit=2&offset="+itoa(int64(off)), tok, "")
+		var page struct {
+			Items  []bounceJSON
+			Offset int
+		}
+		json.Unmarshal([]byte(body), &page)
+		if resp.StatusCode != 200 || page.Offset != off {
+			t.Fatalf("offset %d: %d %s", off, resp.StatusCode, body)
+		}
+		want := min(2, max(0, 3-off))
+		if len(page.Items) != want {
+			t.Errorf("offset %d: %d rows, want %d", off, len(page.Items), want)
+		}
+		for _, b := range page.Items {
+			if b.List != "shimin-katsudo" {
+				t.Errorf("offset %d: a bounce of %s", off, b.List)
+			}
+		}
+		if off%2 == 0 {
+			seen += len(page.Items)
+		}
+	}
+	if seen != 3 {
+		t.Errorf("pages of two hold %d of shimin-katsudo's 3 bounces", seen)
+	}
+}
