@@ -113,6 +113,8 @@ type issueJSON struct {
 	// The last failure in the last minutes, so a caller sees why mail waits.
 	LastError   string     `json:"last_error,omitempty"`
 	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
+	// Number is the issue's 第N号 on its list, once it has been sent.
+	Number int `json:"number,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -127,7 +129,7 @@ func timePtr(t time.Time) *time.Time {
 func (s *Server) issueView(ctx context.Context, is Issue, list List) issueJSON {
 	c := is.Counts
 	out := issueJSON{ID: is.ID, List: list.Slug, Subject: is.Subject, Status: is.Status, Author: is.Author,
-		SendAt: timePtr(is.SendAt), SentAt: timePtr(is.SentAt)}
+		SendAt: timePtr(is.SendAt), SentAt: timePtr(is.SentAt), Number: is.Number}
 	if s.opt.Deliveries != nil && is.Status != "draft" {
 		if p, err := s.opt.Deliveries.Progress(ctx, is.ID); err == nil {
 			c.Queued, c.Sending, c.Sent, c.Failed, c.Bounced = p.Queued, p.Sending, p.Sent, p.Failed, p.Bounced

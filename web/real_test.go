@@ -207,7 +207,8 @@ func TestRealAPIAndArchive(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, body = e.api("GET", "/api/v1/issues/"+itoa(created.ID), tok, "")
-	if resp.StatusCode != 200 || !strings.Contains(body, `"status":"sent"`) || !strings.Contains(body, `"queued":0`) {
+	if resp.StatusCode != 200 || !strings.Contains(body, `"status":"sent"`) || !strings.Contains(body, `"queued":0`) ||
+		!strings.Contains(body, `"number":1`) {
 		t.Fatalf("get: %d %s", resp.StatusCode, body)
 	}
 	c := e.client()
