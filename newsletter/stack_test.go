@@ -2,6 +2,7 @@ package newsletter
 
 import (
 	"context"
+	"database/sql"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -38,6 +39,7 @@ func (c *clock) Add(d time.Duration) {
 // an in-process SMTP server (localmail, which keeps what it accepts) and
 // the real stores.
 type stack struct {
+	db     *sql.DB
 	clock  *clock
 	tokyo  *time.Location
 	relay  *localmail.SMTP
@@ -72,6 +74,7 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	s.db = db
 	signer, _ := token.NewSigner([]byte(strings.Repeat("k", 32)))
 	s.system = nil
 	s.subs = subscribers.New(db, subscribers.Options{Now: s.clock.Now, Signer: signer, BaseURL: "https://mail.city.example.jp",
