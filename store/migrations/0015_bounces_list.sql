@@ -1,4 +1,4 @@
--- 0014 (bounces): a bounce records its delivery's list when it is recorded,
+-- 0015 (bounces): a bounce records its delivery's list when it is recorded,
 -- so that a list's bounces are filtered and paged in SQL. Issue 14.
 ALTER TABLE bounces ADD COLUMN list_id INTEGER; -- the delivery's issue's list (subscribers' lists), NULL if unattributed
 CREATE INDEX bounces_list ON bounces (list_id, received);
