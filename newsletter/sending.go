@@ -177,6 +177,9 @@ func (s *Sending) SendNow(ctx context.Context, id int64, by issues.Actor) error 
 	if err != nil {
 		return err
 	}
+	if err := issues.Allowed(issues.ActSendNow, is, by.Login); err != nil {
+		return fmt.Errorf("sending issue %d: %w", id, err)
+	}
 	if err := s.checkRecipients(ctx, is.ListID); err != nil {
 		return err
 	}

@@ -193,3 +193,18 @@ func TestDraftChecksAndTestSend(t *testing.T) {
 		t.Errorf("test send text: %v\n%s", err, m.Text)
 	}
 }
+
+// The state machine answers first: an unapproved draft is refused for
+// approval even when its list is also empty.
+func TestSendNowApprovalBeforeRecipients(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	ctx := context.Background()
+	is, err := s.issues.Create(ctx, issues.Draft{ListID: s.lists["chonai"].ID, Subject: "s", BodyMarkdown: "b", Author: "editor", RequireApproval: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.send.SendNow(ctx, is.ID, editor); !errors.Is(err, issues.ErrNeedsApproval) {
+		t.Errorf("unapproved draft to an empty list: %v, want ErrNeedsApproval", err)
+	}
+}
