@@ -25,7 +25,7 @@ var layer = map[string]int{
 	"kawaraban/web":        4,
 	// Programs and repository-wide tests: nothing imports them.
 	"kawaraban/cmd/kawaraban": 5, "kawaraban/cmd/sendbench": 5, "kawaraban/cmd/loadsubscribe": 5,
-	"kawaraban/e2e": 5, "kawaraban": 5,
+	"kawaraban/e2e": 5, "kawaraban/deploy": 5, "kawaraban": 5,
 }
 
 // httpRank is the lowest rank allowed to import net/http: web and above.
