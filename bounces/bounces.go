@@ -43,7 +43,10 @@ const MaxApplyAttempts = 3
 // Delivery is the part of a mailer delivery that bounces needs.
 type Delivery struct {
 	ID, IssueID, SubscriberID int64
-	Email                     string
+	// ListID is the list of the delivery's issue, recorded with the
+	// bounce so that a list's bounces are selected in SQL.
+	ListID int64
+	Email  string
 }
 
 // VERP decodes a VERP return-path address (bounces+TOKEN@domain) into the

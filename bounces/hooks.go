@@ -11,25 +11,26 @@ import (
 	"kawaraban/bounces/classify"
 )
 
-// NoteDelivered tells the policy that mail to email was accepted by the
-// receiving server: it resets the address's hard-bounce count and soft
-// score. The mailer calls it after each successful send; it writes only when
-// there is something to reset.
-func (s *Service) NoteDelivered(ctx context.Context, email string) error {
-	email = strings.ToLower(email)
-	var hard int
-	var soft float64
-	err := s.db.QueryRowContext(ctx, `SELECT hard_count, soft_score FROM bounce_scores WHERE email = ?`, email).Scan(&hard, &soft)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && hard == 0 && soft == 0 {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading bounce score: %w", err)
-	}
-	_, err = s.db.ExecContext(ctx, `UPDATE bounce_scores SET hard_count = 0, soft_score = 0, delivered_at = ? WHERE email = ?`,
-		s.opt.Now().Unix(), email)
-	if err != nil {
-		return fmt.Errorf("resetting bounce score: %w", err)
+// NoteDelivered tells the policy that mail to these addresses was accepted
+// by the receiving server: it resets each one's hard-bounce count and soft
+// score. The mailer reports every committed batch of sends (through the
+// application layer), so it is one statement per batch and writes only rows
+// that have something to reset.
+func (s *Service) NoteDelivered(ctx context.Context, emails ...string) error {
+	const chunk = 500
+	for len(emails) > 0 {
+		n := min(chunk, len(emails))
+		args := make([]any, 0, n+1)
+		args = append(args, s.opt.Now().Unix())
+		for _, e := range emails[:n] {
+			args = append(args, strings.ToLower(e))
+		}
+		q := `UPDATE bounce_scores SET hard_count = 0, soft_score = 0, delivered_at = ?
+			WHERE (hard_count > 0 OR soft_score > 0) AND email IN (?` + strings.Repeat(",?", n-1) + `)`
+		if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("resetting bounce scores: %w", err)
+		}
+		emails = emails[n:]
 	}
 	return nil
 }

@@ -22,6 +22,8 @@ type Bounce struct {
 	DeliveryID   int64
 	IssueID      int64
 	SubscriberID int64
+	// ListID is the list of the bounced delivery's issue (0: unattributed).
+	ListID       int64
 	Email        string
 	AttributedBy string // verp|message-id|delivery-header|recipient|send|none
 	Class        classify.Class
@@ -98,22 +100,25 @@ func reportKind(b Bounce) string {
 type Filter struct {
 	Class        classify.Class
 	IssueID      int64
+	ListID       int64
 	SubscriberID int64
 	Email        string
 	Page         int // from 1
 	PerPage      int // default 50
+	// Offset, when set, starts the page at that row instead of Page's.
+	Offset int
 }
 
 const bounceCols = `id, received, mailbox, uidvalidity, uid, message_id, COALESCE(delivery_id,0), COALESCE(issue_id,0),
 	COALESCE(subscriber_id,0), email, attributed_by, class, status, action, diagnostic, remote_mta, format,
-	feedback_type, rule, outcome, not_a_bounce, not_a_bounce_by, apply_error, raw_truncated`
+	feedback_type, rule, outcome, not_a_bounce, not_a_bounce_by, apply_error, raw_truncated, COALESCE(list_id,0)`
 
 func scanBounce(sc interface{ Scan(...any) error }, extra ...any) (Bounce, error) {
 	var b Bounce
 	var received int64
 	dest := []any{&b.ID, &received, &b.Mailbox, &b.UIDValidity, &b.UID, &b.MessageID, &b.DeliveryID, &b.IssueID,
 		&b.SubscriberID, &b.Email, &b.AttributedBy, &b.Class, &b.Status, &b.Action, &b.Diagnostic, &b.RemoteMTA,
-		&b.Format, &b.FeedbackType, &b.Rule, &b.Outcome, &b.NotABounce, &b.NotABounceBy, &b.ApplyError, &b.RawTruncated}
+		&b.Format, &b.FeedbackType, &b.Rule, &b.Outcome, &b.NotABounce, &b.NotABounceBy, &b.ApplyError, &b.RawTruncated, &b.ListID}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return b, err
 	}
@@ -141,6 +146,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Bounce, error) {
 	if f.IssueID != 0 {
 		add("issue_id = ?", f.IssueID)
 	}
+	if f.ListID != 0 {
+		add("list_id = ?", f.ListID)
+	}
 	if f.SubscriberID != 0 {
 		add("subscriber_id = ?", f.SubscriberID)
 	}
@@ -166,7 +174,11 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Bounce, error) {
 		args = append(args, string(f.Class))
 	}
 	q += " ORDER BY received DESC, id DESC LIMIT ? OFFSET ?"
-	rows, err := s.db.QueryContext(ctx, q, append(args, f.PerPage, (f.Page-1)*f.PerPage)...)
+	off := (f.Page - 1) * f.PerPage
+	if f.Offset > 0 {
+		off = f.Offset
+	}
+	rows, err := s.db.QueryContext(ctx, q, append(args, f.PerPage, off)...)
 	if err != nil {
 		return nil, fmt.Errorf("listing bounces: %w", err)
 	}

@@ -161,11 +161,11 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, ev *event) (int64, dec
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO bounces (received, mailbox, uidvalidity, uid, message_id, dedupe_key,
 		delivery_id, issue_id, subscriber_id, email, attributed_by, class, status, action, diagnostic, remote_mta,
-		format, feedback_type, rule, outcome, raw, raw_truncated)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		format, feedback_type, rule, outcome, raw, raw_truncated, list_id)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		ev.received.Unix(), ev.src.mailbox, ev.src.uidvalidity, ev.src.uid, ev.messageID, ev.dedupeKey,
 		nullID(ev.d.ID), nullID(ev.d.IssueID), nullID(ev.d.SubscriberID), ev.email, ev.by, string(ev.class),
-		ev.status, ev.action, ev.diagnostic, ev.remoteMTA, ev.format, ev.feedbackType, d.rule, d.outcome, raw, truncated)
+		ev.status, ev.action, ev.diagnostic, ev.remoteMTA, ev.format, ev.feedbackType, d.rule, d.outcome, raw, truncated, nullID(ev.d.ListID))
 	if err != nil {
 		return 0, decision{}, fmt.Errorf("inserting bounce: %w", err)
 	}

@@ -245,6 +245,9 @@ func browser(t *testing.T) {
 	p.do("wait for the saved draft", chromedp.WaitVisible(chromedp.ID("send-now")))
 	p.snap("draft")
 	p.press("send-now")
+	// 今すぐ配信 asks first, with the recipient count (issue 14).
+	p.do("wait for the confirmation", chromedp.WaitVisible(chromedp.ID("confirm-send")))
+	p.press("confirm-send")
 	p.waitTrue("the issue leaves draft after pressing send",
 		`(() => { const e = document.getElementById('progress'); return !!e && e.dataset.status !== 'draft' })()`, 15*time.Second)
 	p.waitText("progress-pct", 90*time.Second, func(s string) bool {

@@ -2,6 +2,7 @@ package issues
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -32,15 +33,20 @@ func (s *Store) change(ctx context.Context, id int64, act Action, actor Actor, c
 		}
 	}
 	is.Status = to
+	if to == StatusSending && is.Number == 0 {
+		if is.Number, err = nextNumber(ctx, tx, is.ListID); err != nil {
+			return Issue{}, fmt.Errorf("%s issue %d: %w", act, id, err)
+		}
+	}
 	if act == ActUpdate && wasApproved {
 		comment = "approval voided by the edit"
 	}
 	is.UpdatedAt = now
 	_, err = tx.ExecContext(ctx, `UPDATE issues SET subject = ?, body_markdown = ?, status = ?,
 		paused_from = ?, send_at = ?, approved_by = ?, approved_at = ?, recipients = ?,
-		updated_at = ?, sent_at = ? WHERE id = ?`,
+		updated_at = ?, sent_at = ?, number = NULLIF(?, 0) WHERE id = ?`,
 		is.Subject, is.BodyMarkdown, is.Status, is.PausedFrom, msPtr(is.SendAt), is.ApprovedBy,
-		msPtr(is.ApprovedAt), is.Recipients, ms(now), msPtr(is.SentAt), id)
+		msPtr(is.ApprovedAt), is.Recipients, ms(now), msPtr(is.SentAt), is.Number, id)
 	if err != nil {
 		return Issue{}, fmt.Errorf("%s issue %d: %w", act, id, err)
 	}
@@ -160,4 +166,12 @@ func (s *Store) Reject(ctx context.Context, id int64, actor Actor, comment strin
 		is.ApprovedBy, is.ApprovedAt = "", nil
 		return nil
 	})
+}
+
+// nextNumber is the list's next 第N号: one more than the highest given so
+// far (issue 14: a per-list sequence, not the database id).
+func nextNumber(ctx context.Context, tx *sql.Tx, listID int64) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), 0) + 1 FROM issues WHERE list_id = ?`, listID).Scan(&n)
+	return n, err
 }

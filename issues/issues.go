@@ -115,6 +115,9 @@ type Issue struct {
 	PausedFrom string
 	// Recipients is the number of deliveries snapshotted; nil until then.
 	Recipients *int
+	// Number is the issue's 第N号 on its list: 1, 2, … in the order the
+	// list's issues were first sent; 0 while it has never been sent.
+	Number int
 }
 
 // Editable reports whether the issue's content may still change.

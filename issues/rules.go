@@ -121,3 +121,12 @@ func next(act Action, is Issue, actor string) (string, error) {
 	}
 	return to, nil
 }
+
+// Allowed reports whether actor may do act on is now (the error change
+// would return: ErrInvalidTransition, ErrNeedsApproval, ...), without
+// doing it; the application layer checks it before its own conditions so
+// that the state machine's answer comes first.
+func Allowed(act Action, is Issue, actor string) error {
+	_, err := next(act, is, actor)
+	return err
+}

@@ -8,7 +8,7 @@ import (
 )
 
 const issueColumns = `id, list_id, subject, body_markdown, status, paused_from, send_at, author,
-	require_approval, approved_by, approved_at, recipients, created_at, updated_at, sent_at`
+	require_approval, approved_by, approved_at, recipients, created_at, updated_at, sent_at, COALESCE(number, 0)`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -20,7 +20,7 @@ func scanIssue(row scanner) (Issue, error) {
 	)
 	err := row.Scan(&is.ID, &is.ListID, &is.Subject, &is.BodyMarkdown, &is.Status, &is.PausedFrom,
 		&sendAt, &is.Author, &is.RequireApproval, &is.ApprovedBy, &approvedAt, &recips,
-		&created, &updated, &sentAt)
+		&created, &updated, &sentAt, &is.Number)
 	if err != nil {
 		return Issue{}, err
 	}

@@ -72,3 +72,52 @@ type errString string
 func (e errString) Error() string { return string(e) }
 
 func base64Decode(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
+
+// The one ISO-2022-JP decision (docs/ENCODINGS.md): mapped variants, the
+// NEC and IBM rows refused, half-width kana combined.
+func TestJISString(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, in string
+		ok       bool
+		decoded  string // what a reader sees; "" = same as in
+	}{
+		{"ascii", "Hello, Kyoto\n", true, ""},
+		{"japanese", "京都市環境センターだより\n第12号", true, ""},
+		{"wave dash U+301C", "9時〜17時", true, "9時～17時"},
+		{"fullwidth tilde", "9時～17時", true, ""},
+		{"minus sign", "−5℃", true, "－5℃"},
+		{"em dash", "A—B", true, "A―B"},
+		{"yen", "¥500", true, "￥500"},
+		{"halfwidth kana", "ｶﾞｲﾄﾞﾌﾞｯｸ ﾊﾟﾝ ｳﾞ", true, "ガイドブック パン ヴ"},
+		{"circled digit (NEC row 13)", "①会場", false, ""},
+		{"roman numeral (NEC row 13)", "Ⅰ期", false, ""},
+		{"IBM extension", "髙島屋", false, ""},
+		{"emoji", "🎍", false, ""},
+		{"latin accent", "café", false, ""},
+		{"escape char", "a\x1b$Bb", false, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			b, err := jisString(c.in)
+			if (err == nil) != c.ok {
+				t.Fatalf("jisString(%q): %v, want ok=%v", c.in, err, c.ok)
+			}
+			if !c.ok {
+				return
+			}
+			got, err := japanese.ISO2022JP.NewDecoder().String(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := c.decoded
+			if want == "" {
+				want = c.in
+			}
+			if got != want {
+				t.Fatalf("decodes to %q, want %q", got, want)
+			}
+		})
+	}
+}

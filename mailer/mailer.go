@@ -136,12 +136,18 @@ type Options struct {
 	Now        func() time.Time
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
+	// Location is the zone of the Date header (the configured timezone,
+	// so a Kyoto reader sees +0900); nil = time.Local.
+	Location *time.Location
 
 	Renderer Renderer
 	// Checker, when set, re-checks each claimed batch before sending.
 	Checker     Checker
 	Bounces     BounceRecorder
 	OnIssueDone func(ctx context.Context, issueID int64)
+	// OnDelivered, when set, hears the recipients of each committed batch
+	// of accepted deliveries (the bounce policy resets their scores).
+	OnDelivered func(ctx context.Context, emails []string)
 }
 
 // Mailer builds and sends mail and runs the outbox. It is safe for
@@ -197,6 +203,9 @@ func New(db *sql.DB, opt Options) (*Mailer, error) {
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.Location == nil {
+		opt.Location = time.Local
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -108,7 +108,7 @@ func (m *Mailer) write(buf *bytes.Buffer, msg *Message, j *jisParts) error {
 	g.SetMessageIDWithValue(strings.Trim(id, "<>"))
 	d := msg.Date
 	if d.IsZero() {
-		d = m.now()
+		d = m.now().In(m.opt.Location)
 	}
 	g.SetDateWithValue(d)
 	if err := m.setListHeaders(g, msg); err != nil {

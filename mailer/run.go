@@ -212,6 +212,7 @@ func (m *Mailer) record(results <-chan result, slots chan struct{}, stop context
 			return
 		}
 		m.observe(batch)
+		m.delivered(ctx, batch)
 		m.checkDone(ctx, batch)
 		freeSlots(slots, len(batch))
 		batch = batch[:0]
@@ -319,6 +320,22 @@ func (m *Mailer) observe(batch []result) {
 		n++
 	}
 	m.meter.add(issue, now, n)
+}
+
+// delivered tells OnDelivered who of a committed batch was accepted.
+func (m *Mailer) delivered(ctx context.Context, batch []result) {
+	if m.opt.OnDelivered == nil {
+		return
+	}
+	var emails []string
+	for _, r := range batch {
+		if r.status == StatusSent {
+			emails = append(emails, r.d.Email)
+		}
+	}
+	if len(emails) > 0 {
+		m.opt.OnDelivered(ctx, emails)
+	}
 }
 
 // checkDone marks finished issues done and tells OnIssueDone.

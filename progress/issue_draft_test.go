@@ -32,7 +32,11 @@ func TestComposedNoteRendersLiterally(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	html, err := templates.MarkdownHTML(d.Markdown)
+	set, err := templates.New(templates.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, err := set.MarkdownHTML(d.Markdown)
 	if err != nil {
 		t.Fatal(err)
 	}

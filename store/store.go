@@ -147,3 +147,10 @@ func Ping(ctx context.Context, db *sql.DB) error {
 	var one int
 	return db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
+
+// Optimize lets SQLite refresh its query planner statistics (PRAGMA
+// optimize); the daemon's hourly housekeeping runs it.
+func Optimize(ctx context.Context, db *sql.DB) error {
+	_, err := db.ExecContext(ctx, "PRAGMA optimize")
+	return err
+}

@@ -49,6 +49,9 @@ type ImportReport struct {
 	DryRun   bool
 }
 
+// Existing is how many rows were on the list already (updated or not).
+func (r ImportReport) Existing() int { return r.Updated + r.Unchanged }
+
 // RejectedRow is one row that was not imported.
 type RejectedRow struct {
 	// Line is the row's line number in the file (the header is line 1).

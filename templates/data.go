@@ -12,14 +12,18 @@ type ListInfo struct {
 	FromName, FromAddress, PostalAddress, Contact string
 	// NameFallback replaces an empty subscriber name (default "読者").
 	NameFallback string
-	// Encoding is "utf-8" (default) or "iso-2022-jp"; see EncodeISO2022JP.
+	// Encoding is "utf-8" (default) or "iso-2022-jp" (package mailer
+	// encodes; docs/ENCODINGS.md).
 	Encoding string
 }
 
 // IssueInput is one issue to prepare.
 type IssueInput struct {
-	List       ListInfo
-	IssueID    int64
+	List    ListInfo
+	IssueID int64
+	// Number is the issue's 第N号 on its list, 0 before it is first sent
+	// (the heading then says 第—号(未配信)).
+	Number     int
 	Subject    string
 	Markdown   string
 	ArchiveURL string
@@ -48,6 +52,7 @@ type LayoutData struct {
 	List       ListInfo
 	Subject    string
 	IssueID    int64
+	Number     int // 第N号; 0 while unsent
 	Date       time.Time
 	ArchiveURL string
 	BodyHTML   htmltemplate.HTML

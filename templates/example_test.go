@@ -18,7 +18,7 @@ func Example() {
 		List: templates.ListInfo{Slug: "kankyo", NameJA: "環境センターだより", FromName: "京都市環境センター",
 			PostalAddress: "〒604-8571 京都市中京区寺町通御池上る上本能寺前町488", Contact: "075-000-0000",
 			NameFallback: "読者"},
-		IssueID: 1, Subject: "12月号", Markdown: "{{ .Name }}様\n\n[会場](https://example.jp/map)のご案内です。",
+		IssueID: 1, Number: 1, Subject: "12月号", Markdown: "{{ .Name }}様\n\n[会場](https://example.jp/map)のご案内です。",
 		Date: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC),
 	})
 	if err != nil {
@@ -53,14 +53,4 @@ func ExampleSet_Check() {
 	fmt.Println(err)
 	// Output:
 	// system/welcome.ja.txt.tmpl:2:3: executing "system/welcome.ja.txt.tmpl" at <.Nmae>: can't evaluate field Nmae in type templates.SystemData
-}
-
-func ExampleEncodeISO2022JP() {
-	_, ok := templates.EncodeISO2022JP("9時〜17時")
-	fmt.Println(ok)
-	_, ok = templates.EncodeISO2022JP("①会場") // NEC special: send as UTF-8
-	fmt.Println(ok)
-	// Output:
-	// true
-	// false
 }

@@ -68,7 +68,7 @@ func goldenList(enc string) ListInfo {
 
 func goldenInput(enc string) IssueInput {
 	return IssueInput{
-		List: goldenList(enc), IssueID: 12, Subject: "{{ .Name }}様へ 環境センターだより 12月号",
+		List: goldenList(enc), IssueID: 12, Number: 3, Subject: "{{ .Name }}様へ 環境センターだより 12月号",
 		Markdown: goldenBody, ArchiveURL: "https://example.jp/archive/kankyo/12",
 		Date: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC),
 	}
@@ -113,17 +113,11 @@ func TestGoldenIssue(t *testing.T) {
 			if !strings.HasPrefix(parts.Subject, wantName+"様へ") || !strings.Contains(parts.Text, wantName+"様") {
 				t.Errorf("name %q not filled in: %q", wantName, parts.Subject)
 			}
+			// The text as rendered; package mailer encodes it
+			// (ISO-2022-JP for such a list, docs/ENCODINGS.md).
 			text := []byte(parts.Text)
 			if c.enc == "iso-2022-jp" {
-				var ok bool
-				if text, ok = EncodeISO2022JP(parts.Text); !ok {
-					t.Fatal("golden text not encodable as ISO-2022-JP")
-				}
-				subj, ok := EncodeHeaderISO2022JP(parts.Subject)
-				if !ok {
-					t.Fatal("subject not encodable")
-				}
-				golden(t, c.file+".subject.golden", []byte(subj))
+				golden(t, c.file+".subject.golden", []byte(parts.Subject))
 			} else {
 				golden(t, c.file+".subject.golden", []byte(parts.Subject))
 				golden(t, c.file+".html.golden", []byte(parts.HTML))

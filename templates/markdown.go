@@ -47,20 +47,17 @@ func (m markdown) html(src []byte) (string, error) {
 	return m.policy.Sanitize(b.String()), nil
 }
 
-// defaultMarkdown is built per call by the package-level helpers, which
-// keeps the package free of mutable globals; a Set reuses its own.
-func defaultMarkdown() markdown { return newMarkdown() }
-
 // MarkdownHTML renders Markdown (GFM tables, strikethrough, autolinks, task
-// lists) to sanitised HTML, for archive pages and previews. Template
-// actions such as {{ .Name }} are not interpreted: use Prepare for mail.
-func MarkdownHTML(md string) (string, error) {
-	return defaultMarkdown().html([]byte(md))
+// lists) to sanitised HTML with the Set's converter and sanitiser, which
+// are built once in New. Template actions such as {{ .Name }} are not
+// interpreted: use Prepare for mail and Public for the archive.
+func (s *Set) MarkdownHTML(md string) (string, error) {
+	return s.md.html([]byte(md))
 }
 
 // MarkdownText renders Markdown to the text/plain form used in mail: links
 // as numbered footnotes, lines wrapped at width columns (0 = TextWidth),
 // counting East Asian wide characters as two.
-func MarkdownText(md string, width int) string {
-	return defaultMarkdown().text([]byte(md), width, "")
+func (s *Set) MarkdownText(md string, width int) string {
+	return s.md.text([]byte(md), width, "")
 }

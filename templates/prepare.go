@@ -81,7 +81,7 @@ func (s *Set) Prepare(in IssueInput) (*Prepared, error) {
 	}
 	f := &p.fields
 	data := LayoutData{
-		List: l, Subject: subject, IssueID: in.IssueID, Date: in.Date, ArchiveURL: in.ArchiveURL,
+		List: l, Subject: subject, IssueID: in.IssueID, Number: in.Number, Date: in.Date, ArchiveURL: in.ArchiveURL,
 		BodyHTML: htmltemplate.HTML(bodyHTML), BodyText: s.md.text([]byte(body), TextWidth, prefix),
 		Name: f.token(fieldName, modeText), Email: f.token(fieldEmail, modeText),
 		UnsubscribeURL: f.token(fieldUnsubscribe, modeText), PreferencesURL: f.token(fieldPreferences, modeText),

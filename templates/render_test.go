@@ -77,6 +77,7 @@ func TestRenderNeverInjects(t *testing.T) {
 
 func TestMarkdownHTMLSanitises(t *testing.T) {
 	t.Parallel()
+	set := newSet(t)
 	cases := []struct{ md, bad string }{
 		{"<script>alert(1)</script>", "<script"},
 		{"[x](javascript:alert(1))", "javascript:"},
@@ -87,12 +88,12 @@ func TestMarkdownHTMLSanitises(t *testing.T) {
 		{"<div onclick=\"x()\">x</div>", "onclick"},
 	}
 	for _, c := range cases {
-		got, err := MarkdownHTML(c.md)
+		got, err := set.MarkdownHTML(c.md)
 		if err != nil || strings.Contains(got, c.bad) {
 			t.Errorf("MarkdownHTML(%q) = %q, %v", c.md, got, err)
 		}
 	}
-	got, _ := MarkdownHTML("~~old~~ **new** https://example.jp")
+	got, _ := set.MarkdownHTML("~~old~~ **new** https://example.jp")
 	if !strings.Contains(got, "<del>old</del>") || !strings.Contains(got, `<a href="https://example.jp"`) {
 		t.Errorf("GFM lost: %s", got)
 	}

@@ -18,9 +18,9 @@
 // leaving opaque placeholders where personal values go, and Render only
 // splices each recipient's escaped values into the pre-rendered parts.
 //
-// The package builds no MIME message and sends nothing (package mailer
-// does); EncodeISO2022JP is the one encoding helper it offers, because the
-// choice of characters is a rendering decision (docs/ENCODINGS.md).
+// The package builds no MIME message, encodes no charset and sends nothing:
+// package mailer does, and decides alone whether a message can go as
+// ISO-2022-JP (docs/ENCODINGS.md).
 package templates
 
 import (

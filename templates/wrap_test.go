@@ -58,7 +58,8 @@ func TestMarkdownText(t *testing.T) {
 	t.Parallel()
 	md := "# 見出し\n\n本文に**強調**と[リンク](https://example.jp/a)と[同じリンク](https://example.jp/a)と<https://example.jp/b>があります。" +
 		strings.Repeat("長い文章が続きます。", 10) + "\n\n- 一\n  - 二\n\n```\ncode  kept\n```\n"
-	got := MarkdownText(md, 40)
+	set := newSet(t)
+	got := set.MarkdownText(md, 40)
 	for _, want := range []string{"■見出し", "本文に強調とリンク[1]と同じリンク[1]と\nhttps://example.jp/bがあります。", "・一\n  ・二", "  code  kept", "[1] https://example.jp/a"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("MarkdownText lacks %q:\n%s", want, got)
@@ -68,7 +69,7 @@ func TestMarkdownText(t *testing.T) {
 		t.Errorf("markup left or footnote duplicated:\n%s", got)
 	}
 	checkLines(t, got, 40)
-	checkLines(t, MarkdownText(goldenBody, 0), TextWidth)
+	checkLines(t, set.MarkdownText(goldenBody, 0), TextWidth)
 }
 
 func FuzzWrap(f *testing.F) {

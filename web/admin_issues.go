@@ -229,6 +229,9 @@ func (s *Server) handleIssueAction(w http.ResponseWriter, r *http.Request, sess 
 		s.fail(w, r, err)
 		return
 	}
+	if s.needsConfirm(w, r, v, action, is, l) {
+		return
+	}
 	ctx, by := r.Context(), sess.user.Login
 	detail := "list " + l.Slug
 	switch action {

@@ -82,8 +82,23 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request, sess *s
 		}
 		out = append(out, d)
 	}
-	v.Nav, v.Title, v.Data = "dashboard", v.T("nav.dashboard"), out
+	d := dashboardData{Lists: out}
+	// Refusals for policy or reputation (RFC 3463 X.7.X) concern the whole
+	// sending setup: admins see them here.
+	if s.opt.Bounces != nil && sess.user.Role == RoleAdmin {
+		if d.Alerts, err = s.opt.Bounces.Alerts(r.Context()); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		d.Alerts = d.Alerts[:min(len(d.Alerts), 10)]
+	}
+	v.Nav, v.Title, v.Data = "dashboard", v.T("nav.dashboard"), d
 	s.render(w, r, http.StatusOK, "dashboard", v)
+}
+
+type dashboardData struct {
+	Lists  []dashList
+	Alerts []BounceAlert // newest first, at most ten; admins only
 }
 
 type subscribersData struct {
@@ -205,7 +220,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, sess *sess
 	}
 	if !dry {
 		s.audit(r, sess.user.Login, "subscribers.import", "list:"+l.Slug,
-			fmt.Sprintf("added %d, existing %d, rejected %d", rep.Added, rep.Existing, len(rep.Rejected)))
+			fmt.Sprintf("added %d, existing %d, rejected %d", rep.Added, rep.Existing(), len(rep.Rejected)))
 	}
 	v.Nav, v.Title = "subscribers", v.T("nav.subscribers")
 	v.Data = subscribersData{Lists: mine, List: l, Report: &rep, DryRun: dry, Page: 1}

@@ -113,7 +113,8 @@ type issueJSON struct {
 	// The last failure in the last minutes, so a caller sees why mail waits.
 	LastError   string     `json:"last_error,omitempty"`
 	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
-	Warning     string     `json:"warning,omitempty"`
+	// Number is the issue's 第N号 on its list, once it has been sent.
+	Number int `json:"number,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -128,7 +129,7 @@ func timePtr(t time.Time) *time.Time {
 func (s *Server) issueView(ctx context.Context, is Issue, list List) issueJSON {
 	c := is.Counts
 	out := issueJSON{ID: is.ID, List: list.Slug, Subject: is.Subject, Status: is.Status, Author: is.Author,
-		SendAt: timePtr(is.SendAt), SentAt: timePtr(is.SentAt)}
+		SendAt: timePtr(is.SendAt), SentAt: timePtr(is.SentAt), Number: is.Number}
 	if s.opt.Deliveries != nil && is.Status != "draft" {
 		if p, err := s.opt.Deliveries.Progress(ctx, is.ID); err == nil {
 			c.Queued, c.Sending, c.Sent, c.Failed, c.Bounced = p.Queued, p.Sending, p.Sent, p.Failed, p.Bounced
@@ -179,18 +180,13 @@ func (s *Server) apiCreateIssue(w http.ResponseWriter, r *http.Request, u User) 
 	}
 	d := Draft{ListID: list.ID, Subject: req.Subject, BodyMarkdown: req.BodyMarkdown, Author: u.Login,
 		RequireApproval: needsApproval(u, list)}
-	var warning string
 	if req.SendAt != nil && *req.SendAt != "" {
 		at, err := time.Parse(time.RFC3339, *req.SendAt)
 		if err != nil {
 			apiError(w, http.StatusBadRequest, "send_at must be RFC 3339, such as 2026-12-01T09:00:00+09:00")
 			return
 		}
-		if at.Before(s.now()) {
-			warning = "send_at is in the past: the issue is sent as soon as it is sent (POST /send), not scheduled"
-		} else {
-			d.SendAt = at
-		}
+		d.SendAt = at // one in the past is refused (422) with the reason
 	}
 	is, err := s.opt.Issues.Create(r.Context(), d)
 	if err != nil {
@@ -199,7 +195,6 @@ func (s *Server) apiCreateIssue(w http.ResponseWriter, r *http.Request, u User) 
 	}
 	s.audit(r, u.Login, "issue.create", "issue:"+strconv.FormatInt(is.ID, 10), "api; list "+list.Slug)
 	out := s.issueView(r.Context(), is, list)
-	out.Warning = warning
 	w.Header().Set("Location", "/api/v1/issues/"+strconv.FormatInt(is.ID, 10))
 	writeJSON(w, http.StatusCreated, out)
 }
@@ -419,6 +414,7 @@ type bounceJSON struct {
 	Class      string    `json:"class"`
 	Status     string    `json:"status"`
 	Diagnostic string    `json:"diagnostic"`
+	NotABounce bool      `json:"not_a_bounce"`
 }
 
 func (s *Server) apiBounces(w http.ResponseWriter, r *http.Request, u User) {
@@ -434,7 +430,7 @@ func (s *Server) apiBounces(w http.ResponseWriter, r *http.Request, u User) {
 	out := make([]bounceJSON, 0, len(items))
 	for _, b := range items {
 		out = append(out, bounceJSON{ID: b.ID, Received: b.Received.UTC(), Email: b.Email, List: b.ListSlug,
-			Class: b.Class, Status: b.Status, Diagnostic: b.Diagnostic})
+			Class: b.Class, Status: b.Status, Diagnostic: b.Diagnostic, NotABounce: b.NotABounce})
 	}
 	writeJSON(w, http.StatusOK, pageJSON{Items: out, Limit: limit, Offset: offset})
 }

@@ -160,28 +160,6 @@ func TestAPIErrors(t *testing.T) {
 	}
 }
 
-func TestAPISendAtInThePast(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, nil)
-	tok := e.bearer("admin")
-	resp, body := e.api("POST", "/api/v1/issues", tok, `{"list":"kankyo-hozen","subject":"s","body_markdown":"b","send_at":"2020-01-01T09:00:00+09:00"}`)
-	var m map[string]any
-	json.Unmarshal([]byte(body), &m)
-	if resp.StatusCode != 201 || m["warning"] == nil || m["send_at"] != nil {
-		t.Fatalf("past send_at: %d %s", resp.StatusCode, body)
-	}
-	resp, body = e.api("POST", "/api/v1/issues/1/send", tok, "")
-	if resp.StatusCode != 202 || !strings.Contains(body, `"status":"sent"`) {
-		t.Fatalf("send: %d %s", resp.StatusCode, body)
-	}
-	// A future send_at schedules on /send.
-	e.api("POST", "/api/v1/issues", tok, `{"list":"kankyo-hozen","subject":"s","body_markdown":"b","send_at":"2030-01-01T09:00:00+09:00"}`)
-	resp, body = e.api("POST", "/api/v1/issues/2/send", tok, "")
-	if resp.StatusCode != 202 || !strings.Contains(body, `"status":"scheduled"`) {
-		t.Fatalf("send future: %d %s", resp.StatusCode, body)
-	}
-}
-
 func TestAPIPagination(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)

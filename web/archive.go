@@ -1,10 +1,10 @@
 package web
 
 import (
+	"context"
 	"encoding/xml"
 	"html/template"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -59,18 +59,17 @@ func (s *Server) handleArchive(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "archive", v)
 }
 
-// personal matches template actions such as {{ .Name }}: the archive shows
-// the issue as nobody in particular.
-var personal = regexp.MustCompile(`\{\{[^}]*\}\}`)
-
-func (s *Server) archiveHTML(md string) (template.HTML, error) {
-	md = personal.ReplaceAllString(md, "")
+// archiveHTML renders an issue for the archive and the feed as nobody in
+// particular: no personal data, the greeting's name as the list's
+// fallback (newsletter.Renderer.Public). It returns the body and the
+// subject.
+func (s *Server) archiveHTML(ctx context.Context, is Issue) (template.HTML, string, error) {
 	if s.opt.Renderer == nil {
-		return template.HTML("<pre>" + template.HTMLEscapeString(md) + "</pre>"), nil
+		return template.HTML("<pre>" + template.HTMLEscapeString(is.BodyMarkdown) + "</pre>"), is.Subject, nil
 	}
-	h, err := s.opt.Renderer.MarkdownHTML(md)
+	p, err := s.opt.Renderer.Public(ctx, is)
 	// The renderer sanitises its output (bluemonday), so it is trusted here.
-	return template.HTML(h), err
+	return template.HTML(p.HTML), p.Subject, err
 }
 
 type archiveIssueData struct {
@@ -108,11 +107,12 @@ func (s *Server) handleArchiveIssue(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	body, err := s.archiveHTML(is.BodyMarkdown)
+	body, subject, err := s.archiveHTML(r.Context(), is)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	is.Subject = subject
 	v := s.newView(w, r, "title.archive")
 	v.Title = is.Subject
 	v.Data = archiveIssueData{List: l, Issue: is, Body: body}
@@ -175,11 +175,12 @@ func (s *Server) handleFeed(w http.ResponseWriter, r *http.Request) {
 		Links: []atomLink{{Rel: "self", Href: self + "/feed.atom", Type: "application/atom+xml"}, {Rel: "alternate", Href: self, Type: "text/html"}}}
 	var updated time.Time
 	for _, is := range iss {
-		body, err := s.archiveHTML(is.BodyMarkdown)
+		body, subject, err := s.archiveHTML(r.Context(), is)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
+		is.Subject = subject
 		at := is.SentAt
 		if at.IsZero() {
 			at = is.Created

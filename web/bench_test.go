@@ -34,7 +34,7 @@ func BenchmarkSubscribePost(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	Domain{Subscribers: subs}.Fill(&srv.opt)
+	Domain{Subscribers: subs}.Fill(&srv.opt) // the public pages need only the subscribers store
 	ft := srv.formToken("subscribe", "")
 	b.ReportAllocs()
 	b.ResetTimer()

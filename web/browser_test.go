@@ -116,7 +116,13 @@ func TestBrowserComposePreviewSend(t *testing.T) {
 	shot(t, ctx, dir, "admin-compose-preview.png")
 
 	must("save", chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("send-now")))
-	must("send", chromedp.Click(chromedp.ID("send-now")), chromedp.WaitVisible(chromedp.CSS(`#progress[data-status="sending"]`)))
+	// Issue 14: 今すぐ配信 asks first, with the recipient count.
+	must("send", chromedp.Click(chromedp.ID("send-now")), chromedp.WaitVisible(chromedp.ID("confirm-send")))
+	count, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("confirm-count")))
+	if err != nil || !strings.Contains(count, "3件") {
+		t.Errorf("confirmation says %q, want the recipient count", count)
+	}
+	must("confirm", chromedp.Click(chromedp.ID("confirm-send")), chromedp.WaitVisible(chromedp.CSS(`#progress[data-status="sending"]`)))
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("progress-bar").value === 100`,
 		chromedp.WithPollingTimeout(30*time.Second))); err != nil {
 		t.Fatalf("progress bar never reached 100%%: %v", err)

@@ -5,12 +5,19 @@ import (
 	"errors"
 	"io"
 	"time"
+
+	"kawaraban/issues"
+	"kawaraban/mailer"
+	"kawaraban/newsletter"
+	"kawaraban/subscribers"
+	"kawaraban/templates"
 )
 
-// This file declares what web needs from the domain packages, as small
-// consumer-side interfaces with web's own plain types. cmd/kawaraban passes
-// values (or thin adapters) that satisfy them. A nil interface in Options
-// turns the pages that need it into a "not available" page.
+// This file declares what each handler group needs from the application
+// layer and the domain packages, as small consumer-side interfaces (so a
+// test can give a group a fake). domain.go connects them to the real
+// values. A nil interface in Options turns the pages that need it into a
+// "not available" page.
 
 // Errors the domain values return (or wrap) so that web can choose the HTTP
 // status. Token errors from package token are recognised too.
@@ -27,64 +34,47 @@ type InputError struct {
 	Field     string
 	Message   string
 	MessageJA string
+	cause     error // the domain error it stands for, if any
 }
 
 func (e *InputError) Error() string { return e.Field + ": " + e.Message }
 
-// List is a mailing list.
-type List struct {
-	ID     int64
-	Slug   string
-	NameJA string
-	NameEN string
-	Kind   string // public | internal
-	// RequireApproval: issues by editors need another user's approval.
-	RequireApproval bool
-}
+// Unwrap returns the domain error behind the input error.
+func (e *InputError) Unwrap() error { return e.cause }
 
-// Evidence is what the consent log records about a request.
-type Evidence struct {
-	IP        string
-	UserAgent string
-	MessageID string
-	Actor     string
-}
-
-// SubscribeRequest is a public subscription from the form.
-type SubscribeRequest struct {
-	Email    string
-	Name     string
-	Lists    []string // slugs
-	Source   string   // web | api | admin
-	Evidence Evidence
-	Lang     string
-}
-
-// ConfirmResult says what a confirmation link confirmed.
-type ConfirmResult struct {
-	SubscriberID int64
-	Lists        []List
-}
-
-// UnsubscribeInfo describes what an unsubscribe link would do, without
-// personal data beyond a masked address.
-type UnsubscribeInfo struct {
-	List         List
-	MaskedEmail  string
-	Unsubscribed bool
-}
-
-// PreferenceList is one list on the preferences page.
-type PreferenceList struct {
-	List       List
-	Subscribed bool
-}
-
-// Preferences is the state behind a preferences link.
-type Preferences struct {
-	MaskedEmail string
-	Lists       []PreferenceList
-}
+// The domain's own types, used as they are (issue 14 removed the mirror
+// structs and the translation between them).
+type (
+	// List is a mailing list.
+	List = subscribers.List
+	// Evidence is what the consent log records about a request.
+	Evidence = subscribers.Evidence
+	// SubscribeRequest is a public subscription from the form.
+	SubscribeRequest = subscribers.SubscribeRequest
+	// ConfirmResult says what a confirmation link confirmed.
+	ConfirmResult = subscribers.ConfirmResult
+	// UnsubscribeInfo describes what an unsubscribe link would do; pages
+	// show MaskedEmail only.
+	UnsubscribeInfo = subscribers.UnsubscribeInfo
+	// Preferences is the state behind a preferences link.
+	Preferences = subscribers.Prefs
+	// PreferenceList is one list on the preferences page.
+	PreferenceList = subscribers.PrefList
+	// ImportOptions configures an import.
+	ImportOptions = subscribers.ImportOptions
+	// ImportReport summarises an import.
+	ImportReport = subscribers.ImportReport
+	// ImportReject is one refused CSV row.
+	ImportReject = subscribers.RejectedRow
+	// ListStats are the dashboard numbers of one list.
+	ListStats = newsletter.Stats
+	// IssueEvent is one entry of an issue's history.
+	IssueEvent = issues.Event
+	// Parts is a rendered mail.
+	Parts = templates.Parts
+	// Progress is the live state of a sending issue.
+	Progress = mailer.Progress
+)
 
 // Subscribers is the public side of package subscribers.
 type Subscribers interface {
@@ -118,37 +108,10 @@ type HistoryEvent struct {
 	Detail string
 }
 
-// ListStats are the dashboard numbers of one list.
-type ListStats struct {
-	Confirmed     int
-	BounceRate    float64 // 0..1 over the last ten issues
-	ComplaintRate float64
-}
-
 // GrowthPoint is the confirmed count at one day.
 type GrowthPoint struct {
 	Day       time.Time
 	Confirmed int
-}
-
-// ImportOptions configures an import.
-type ImportOptions struct {
-	ListSlug      string
-	ConsentSource string
-	DryRun        bool
-	Actor         string
-}
-
-// ImportReport summarises an import.
-type ImportReport struct {
-	Added, Existing int
-	Rejected        []ImportReject
-}
-
-// ImportReject is one refused CSV row.
-type ImportReject struct {
-	Line   int
-	Reason string
 }
 
 // SubscriberAdmin is the admin side of package subscribers.
@@ -190,11 +153,13 @@ type Counts struct {
 
 // Issue is one issue of a list.
 type Issue struct {
-	ID            int64
-	ListID        int64
-	Subject       string
-	BodyMarkdown  string
-	Status        string // draft | scheduled | sending | sent | paused | cancelled | failed
+	ID           int64
+	ListID       int64
+	Subject      string
+	BodyMarkdown string
+	Status       string // draft | scheduled | sending | sent | paused | cancelled | failed
+	// Number is the issue's 第N号 on its list; 0 until it is first sent.
+	Number        int
 	Author        string
 	SendAt        time.Time
 	SentAt        time.Time
@@ -223,25 +188,12 @@ type Issues interface {
 	Approve(ctx context.Context, id int64, actor string) error
 	Reject(ctx context.Context, id int64, actor, comment string) error
 	TestSend(ctx context.Context, id int64, to string) error
+	// Recipients is how many subscribers an issue of the list would go
+	// to now (the confirmation before 今すぐ配信 and 中止 shows it).
+	Recipients(ctx context.Context, listID int64) (int, error)
 	// Events is the issue's history (who changed what, approvals,
 	// rejections with their comments), oldest first.
 	Events(ctx context.Context, id int64) ([]IssueEvent, error)
-}
-
-// IssueEvent is one entry of an issue's history.
-type IssueEvent struct {
-	At       time.Time
-	Actor    string
-	Action   string
-	From, To string
-	Comment  string
-}
-
-// Parts is a rendered mail.
-type Parts struct {
-	Subject string
-	Text    string
-	HTML    string
 }
 
 // Renderer renders Markdown for previews and the archive (templates).
@@ -252,19 +204,9 @@ type Renderer interface {
 	// and fields filled in); ErrNotFound when the subscriber is not on
 	// the list.
 	PreviewFor(ctx context.Context, listID int64, subject, markdown string, subscriberID int64) (Parts, error)
-	// MarkdownHTML renders safe HTML with no personal data (archive).
-	MarkdownHTML(markdown string) (string, error)
-}
-
-// Progress is the live state of a sending issue (mailer).
-type Progress struct {
-	Queued, Sending, Sent, Failed, Bounced, Skipped int
-	PerSecond                                       float64
-	ETA                                             time.Duration
-	// LastError is the issue's last failure in the last minutes (a
-	// relay's reply), shown so an editor sees why mail waits.
-	LastError   string
-	LastErrorAt time.Time
+	// Public renders an issue for the archive and its feed: no personal
+	// data, the greeting's name as the list's fallback.
+	Public(ctx context.Context, is Issue) (Parts, error)
 }
 
 // Deliveries reports the progress of sending (mailer).
@@ -289,11 +231,28 @@ type Bounce struct {
 	Class      string
 	Status     string
 	Diagnostic string
+	// NotABounce: staff marked it so (its suppression undone).
+	NotABounce bool
+}
+
+// BounceAlert is a refusal for policy or reputation the operator should
+// look at (a receiver refused us, RFC 3463 X.7.X).
+type BounceAlert struct {
+	At     time.Time
+	Domain string
+	Status string
+	Detail string
 }
 
 // Bounces is package bounces as web uses it.
 type Bounces interface {
+	// List pages through bounces, filtered (by list too) in SQL.
 	List(ctx context.Context, f BounceFilter) ([]Bounce, error)
+	// ListOf is the slug of the list a bounce belongs to ("" if none).
+	ListOf(ctx context.Context, id int64) (string, error)
+	// MarkNotABounce records staff's judgement and undoes a suppression.
+	MarkNotABounce(ctx context.Context, id int64, login string) error
+	Alerts(ctx context.Context) ([]BounceAlert, error)
 }
 
 // ScheduleStatus is one persisted schedule.

@@ -13,7 +13,7 @@ import (
 )
 
 // ExampleNew serves kawaraban's HTTP side over a fresh database. cmd
-// passes the real domain stores with adapters over the domain stores (cmd/kawaraban/webadapt.go).
+// connects the application layer and the domain stores with Domain.Fill.
 func ExampleNew() {
 	dir, _ := os.MkdirTemp("", "kawaraban-example")
 	defer os.RemoveAll(dir)

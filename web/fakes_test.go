@@ -128,7 +128,7 @@ func (f *fakeSubscribers) UnsubscribeInfo(ctx context.Context, tok string) (Unsu
 		return UnsubscribeInfo{}, err
 	}
 	l := listOf(ids[1])
-	return UnsubscribeInfo{List: l, MaskedEmail: sub.Email[:1] + "***", Unsubscribed: sub.Lists[l.Slug] == "unsubscribed"}, nil
+	return UnsubscribeInfo{List: l, MaskedEmail: sub.Email[:1] + "***", Subscribed: sub.Lists[l.Slug] != "unsubscribed"}, nil
 }
 
 func (f *fakeSubscribers) UnsubscribeByToken(ctx context.Context, tok, source string, ev Evidence) error {
@@ -446,6 +446,9 @@ func (f *fakeIssues) TestSend(ctx context.Context, id int64, to string) error {
 	return nil
 }
 
+// Recipients: every list has three readers.
+func (f *fakeIssues) Recipients(ctx context.Context, listID int64) (int, error) { return 3, nil }
+
 func (f *fakeIssues) Events(ctx context.Context, id int64) ([]IssueEvent, error) {
 	if _, err := f.ByID(ctx, id); err != nil {
 		return nil, err
@@ -473,19 +476,40 @@ func (fakeRenderer) PreviewFor(ctx context.Context, listID int64, subject, md st
 	return Parts{Subject: subject, Text: body, HTML: "<p>" + html.EscapeString(body) + "</p>"}, nil
 }
 
-func (fakeRenderer) MarkdownHTML(md string) (string, error) {
-	return "<p>" + html.EscapeString(md) + "</p>", nil
+// Public fills the greeting's name as the fallback 読者.
+func (fakeRenderer) Public(ctx context.Context, is Issue) (Parts, error) {
+	md := strings.ReplaceAll(is.BodyMarkdown, "{{ .Name }}", "読者")
+	return Parts{Subject: is.Subject, Text: md, HTML: "<p>" + html.EscapeString(md) + "</p>"}, nil
 }
 
 type fakeBounces struct{}
 
-func (fakeBounces) List(ctx context.Context, f BounceFilter) ([]Bounce, error) {
-	all := []Bounce{
-		{ID: 1, Email: "gone@example.jp", ListSlug: "shimin-katsudo", Class: "hard", Status: "5.1.1"},
-		{ID: 2, Email: "full@example.jp", ListSlug: "kankyo-hozen", Class: "soft", Status: "4.2.2"},
+var fakeBounceRows = []Bounce{
+	{ID: 1, Email: "gone@example.jp", ListSlug: "shimin-katsudo", Class: "hard", Status: "5.1.1"},
+	{ID: 2, Email: "full@example.jp", ListSlug: "kankyo-hozen", Class: "soft", Status: "4.2.2"},
+}
+
+func (fakeBounces) ListOf(ctx context.Context, id int64) (string, error) {
+	for _, b := range fakeBounceRows {
+		if b.ID == id {
+			return b.ListSlug, nil
+		}
 	}
+	return "", ErrNotFound
+}
+
+func (fakeBounces) MarkNotABounce(ctx context.Context, id int64, login string) error {
+	_, err := fakeBounces{}.ListOf(ctx, id)
+	return err
+}
+
+func (fakeBounces) Alerts(ctx context.Context) ([]BounceAlert, error) {
+	return []BounceAlert{{Domain: "example.jp", Status: "5.7.1", Detail: "refused for policy"}}, nil
+}
+
+func (fakeBounces) List(ctx context.Context, f BounceFilter) ([]Bounce, error) {
 	var out []Bounce
-	for _, b := range all {
+	for _, b := range fakeBounceRows {
 		if (f.ListSlug == "" || b.ListSlug == f.ListSlug) && (f.Class == "" || b.Class == f.Class) {
 			out = append(out, b)
 		}

@@ -203,6 +203,20 @@ var catalog = map[string][2]string{
 	"settings.note":       {"実行中の設定です。パスワードなどの秘密は伏せて表示しています。", "The running configuration; secrets are masked."},
 	"settings.key":        {"キー", "Key"},
 	"settings.value":      {"値", "Value"},
+
+	// Issue 14: the confirmation before 今すぐ配信 and 中止, bounce
+	// judgements and alerts.
+	"issueconfirm.send":        {"この号を今すぐ配信しますか?", "Send this issue now?"},
+	"issueconfirm.sendcount":   {"配信先: %d件。配信を始めると取り消せません。", "Recipients: %d. Once started, sending cannot be undone."},
+	"issueconfirm.cancel":      {"この号の配信を中止しますか?", "Cancel this issue?"},
+	"issueconfirm.cancelnote":  {"中止した号は再開できません。", "A cancelled issue cannot be resumed."},
+	"issueconfirm.cancelcount": {"未送信の%d件(全%d件中)は送られなくなります。中止した号は再開できません。", "%d of %d recipients will not get it. A cancelled issue cannot be resumed."},
+	"issueconfirm.back":        {"戻る", "Back"},
+	"bounce.judge":             {"判定", "Judgement"},
+	"bounce.notabounce":        {"エラーではない", "Not a bounce"},
+	"bounce.notabounce.done":   {"エラーではない(確認済み)", "Marked not a bounce"},
+	"dash.alerts":              {"受信側からの拒否(要確認)", "Refusals by receivers (check these)"},
+	"dash.alerts.domain":       {"受信ドメイン", "Domain"},
 }
 
 // tr returns the text for key in lang ("ja" or "en"); an unknown key is

@@ -160,7 +160,7 @@ func (s *Server) handleUnsubscribePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.newView(w, r, "title.unsubscribe")
-	v.Data = unsubscribeData{Info: info, Token: tok, Done: info.Unsubscribed}
+	v.Data = unsubscribeData{Info: info, Token: tok, Done: !info.Subscribed}
 	s.render(w, r, http.StatusOK, "unsubscribe", v)
 }
 

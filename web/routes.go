@@ -29,6 +29,9 @@ func (s *Server) apiRoutes() map[string]http.HandlerFunc {
 		"GET /api/v1/openapi.json":              s.handleOpenAPI,
 		"POST /api/v1/progress/publish":         s.api(s.apiPublishReports),
 		"POST /api/v1/progress/draft-issue":     s.api(s.apiDraftIssue),
+
+		// Issue 14: staff judge a recorded bounce not a bounce.
+		"POST /api/v1/bounces/{id}/not-a-bounce": s.api(s.apiNotABounce),
 	}
 }
 
@@ -112,6 +115,8 @@ func (s *Server) adminRoutes() map[string]http.HandlerFunc {
 		"POST /admin/account":                  s.admin(s.handleSaveAccount),
 		"GET /admin/audit":                     s.admin(s.handleAudit),
 		"GET /admin/settings":                  s.admin(s.handleSettings),
+
+		"POST /admin/bounces/{id}/not-a-bounce": s.admin(s.handleNotABounce),
 	}
 }
 

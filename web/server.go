@@ -5,9 +5,11 @@
 // It owns the tables of migration 0008 (users, user_lists, sessions,
 // api_tokens, audit_log, login_attempts). Everything about lists,
 // subscribers, issues, delivery, bounces, schedules and the plan's progress
-// is reached through the small interfaces in deps.go, which cmd/kawaraban
-// satisfies with the domain packages. web maps their errors to HTTP statuses
-// and user-facing text in one place (status.go); it never writes their SQL.
+// is reached through the handler groups' interfaces in deps.go, which
+// Domain.Fill (domain.go) connects to the application layer (package
+// newsletter) and the domain packages. web maps their errors to HTTP
+// statuses and user-facing text in one place (status.go); it never writes
+// their SQL.
 package web
 
 import (

@@ -2,15 +2,65 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"kawaraban/bounces"
 	"kawaraban/issues"
+	"kawaraban/newsletter"
 	"kawaraban/progress"
+	"kawaraban/scheduler"
 	"kawaraban/subscribers"
 	"kawaraban/templates"
 	"kawaraban/token"
 )
+
+// domainErr turns the errors of the domain and the application layer that
+// a person can correct into an *InputError with the Japanese and English
+// text the page shows next to the form; statusOf then chooses the status.
+// With statusOf it is the one mapping from domain errors to what a user
+// sees (the adapters in domain.go pass every error through it).
+func domainErr(err error) error {
+	var re *newsletter.RecipientsError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &re):
+		return &InputError{Field: "list", Message: fmt.Sprintf("list %s has %d recipients: nothing to send", re.List, re.Recipients),
+			MessageJA: fmt.Sprintf("配信先が%d件のため配信できません。登録者がいることを確かめてください。", re.Recipients), cause: err}
+	case errors.Is(err, newsletter.ErrPastSendAt):
+		return &InputError{Field: "send_at", Message: err.Error(),
+			MessageJA: "配信日時が過去です。これから先の日時を選んでください。", cause: err}
+	case errors.Is(err, subscribers.ErrNoList):
+		return &InputError{Field: "list", Message: "choose at least one list", MessageJA: "配信リストを1つ以上選んでください", cause: err}
+	case errors.Is(err, subscribers.ErrDomainNotAllowed):
+		return &InputError{Field: "email", Message: err.Error(), MessageJA: "このリストに登録できないドメインのアドレスです", cause: err}
+	case errors.Is(err, subscribers.ErrConsentSourceRequired), errors.Is(err, subscribers.ErrBadCSV):
+		return &InputError{Field: "file", Message: err.Error(), MessageJA: "CSVファイルを確認してください: " + err.Error(), cause: err}
+	case errors.Is(err, issues.ErrInvalid):
+		return &InputError{Field: "issue", Message: err.Error(), MessageJA: "入力内容を確認してください: " + err.Error(), cause: err}
+	case errors.Is(err, scheduler.ErrInvalidSpec):
+		return &InputError{Field: "spec", Message: err.Error(), MessageJA: "実行時期の指定が正しくありません: " + err.Error(), cause: err}
+	case errors.Is(err, scheduler.ErrUnknownTimezone):
+		return &InputError{Field: "tz", Message: err.Error(), MessageJA: "タイムゾーンが見つかりません: " + err.Error(), cause: err}
+	}
+	var ae *subscribers.AddressError
+	if errors.As(err, &ae) {
+		return &InputError{Field: "email", Message: ae.Message, MessageJA: ae.MessageJA, cause: err}
+	}
+	var te *templates.TemplateError
+	if errors.As(err, &te) || errors.Is(err, templates.ErrTemplate) || errors.Is(err, templates.ErrMissingLegal) ||
+		errors.Is(err, templates.ErrInvalidInput) {
+		return bodyErr(err)
+	}
+	return err
+}
+
+// bodyErr is a draft that does not render for its list (a template error,
+// or the list lacks its legal sender details).
+func bodyErr(err error) error {
+	return &InputError{Field: "body_markdown", Message: err.Error(), MessageJA: "本文またはリストの設定に誤りがあります: " + err.Error(), cause: err}
+}
 
 // errForbidden is answered when authorize says no.
 var errForbidden = errors.New("forbidden")
@@ -46,6 +96,7 @@ func statusOf(err error) (int, string) {
 		errors.Is(err, subscribers.ErrBadToken), errors.Is(err, progress.ErrInvalidToken):
 		return http.StatusNotFound, "err.token"
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrUnknownUser), errors.Is(err, issues.ErrNotFound),
+		errors.Is(err, scheduler.ErrNotFound),
 		errors.Is(err, subscribers.ErrNotFound), errors.Is(err, progress.ErrNotFound), errors.Is(err, bounces.ErrNotFound):
 		return http.StatusNotFound, "err.notfound"
 	case errors.Is(err, ErrApprovalRequired), errors.Is(err, issues.ErrNeedsApproval):

@@ -77,6 +77,10 @@ func TestAcceptanceProgressReports(t *testing.T) {
 		t.Fatalf("test send: %d %s", code, body)
 	}
 	waitUntil(t, "the test mail", func() bool { return countEML(t, d.Data) > before })
+	// A send needs a recipient (issue 14): the coordinator is on chonai.
+	if code, body := api(t, d, tok, "POST", "/api/v1/lists/chonai/subscribers", map[string]string{"email": "coordinator@city.example.jp"}); code != http.StatusCreated {
+		t.Fatalf("adding a member to chonai: %d %s", code, body)
+	}
 	sendIssue(t, d, tok, id)
 	waitIssueSent(t, d, tok, id)
 

@@ -8,7 +8,8 @@ import (
 
 // Issue 7: a scheduled send survives the daemon being down at its time and
 // being restarted again afterwards: each recipient gets exactly one copy.
-// A send_at in the past sends now, with a warning.
+// A send_at in the past is refused (issue 14: a typo in a date must not
+// become an immediate mass send).
 func TestAcceptanceScheduleAcrossRestarts(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -59,19 +60,20 @@ func TestAcceptanceScheduleAcrossRestarts(t *testing.T) {
 	// is the barrier: once it is delivered the daemon has run its catch-up.
 	d = startDaemon(t, dir)
 	const subject2 = "青少年活動センターだより 即時配信"
-	past := createIssue(t, d, token, map[string]any{
+	code, body := api(t, d, token, "POST", "/api/v1/issues", map[string]any{
 		"list": list, "subject": subject2, "body_markdown": "本文",
 		"send_at": time.Now().Add(-time.Hour).Format(time.RFC3339),
 	})
-	if past.Warning == "" {
-		t.Errorf("send_at in the past: no warning in the response")
+	if code != 422 || !strings.Contains(string(body), "past") {
+		t.Errorf("send_at in the past: %d %s, want 422 with the reason", code, body)
 	}
+	past := createIssue(t, d, token, map[string]any{"list": list, "subject": subject2, "body_markdown": "本文"})
 	sendIssue(t, d, token, past.ID)
 	waitIssueSent(t, d, token, past.ID)
 	all := readCaptured(t, dir)
 	for _, r := range recipients {
 		if n := len(mailsTo(all, r, subject2)); n != 1 {
-			t.Errorf("%s got %d copies of the issue with send_at in the past, want 1", r, n)
+			t.Errorf("%s got %d copies of the issue sent now, want 1", r, n)
 		}
 	}
 	countCopies("after the second restart")

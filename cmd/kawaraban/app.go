@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"kawaraban/bounces"
 	"kawaraban/issues"
 	"kawaraban/mailer"
+	"kawaraban/newsletter"
 	"kawaraban/progress"
 	"kawaraban/scheduler"
 	"kawaraban/subscribers"
@@ -35,11 +35,11 @@ type app struct {
 	bounces  *bounces.Service
 	progress *progress.Store
 	users    *web.Users
-	render   *issueRenderer
-	confirms *confirmations
+	render   *newsletter.Renderer
+	system   *newsletter.SystemMail
+	sending  *newsletter.Sending
+	attrib   *newsletter.Attribution
 	sched    *scheduler.Scheduler
-	kicks    chan struct{}
-	now      func() time.Time
 }
 
 // appOptions says which optional parts a command needs.
@@ -47,10 +47,13 @@ type appOptions struct {
 	// localServers starts local mode's SMTP and IMAP servers (serve, and
 	// commands that send mail).
 	localServers bool
+	// confirmQueue is the in-memory confirmation queue's size (serve);
+	// 0 sends confirmations inline.
+	confirmQueue int
 }
 
 func newApp(ctx context.Context, e *env, opt appOptions) (*app, error) {
-	a := &app{e: e, reg: prometheus.NewRegistry(), now: time.Now, kicks: make(chan struct{}, 1)}
+	a := &app{e: e, reg: prometheus.NewRegistry()}
 	if e.local && opt.localServers {
 		ls, err := startLocalServers(e)
 		if err != nil {
@@ -65,7 +68,7 @@ func newApp(ctx context.Context, e *env, opt appOptions) (*app, error) {
 	}
 	a.subs = subscribers.New(e.db, subscribers.Options{
 		Logger: e.log, Signer: e.signer, BaseURL: e.cfg.BaseURL,
-		Confirmer:                        confirmer{a},
+		Confirmer:                        confirmer{&a.system},
 		MaxConfirmationsPerAddressPerDay: e.cfg.Subscribe.MaxConfirmationsPerDay,
 		ConsentRetention:                 time.Duration(e.cfg.Subscribe.ConsentRetentionDays) * 24 * time.Hour,
 		Location:                         e.location(),
@@ -75,18 +78,26 @@ func newApp(ctx context.Context, e *env, opt appOptions) (*app, error) {
 		return nil, fmt.Errorf("syncing lists from config: %w", err)
 	}
 	a.issues = issues.New(e.db, issues.Options{Logger: e.log})
-	a.render = newIssueRenderer(a)
+	a.render = newsletter.NewRenderer(a.issues, a.subs, a.tmpl, newsletter.RendererOptions{
+		BaseURL: e.cfg.BaseURL, InboundDomain: e.cfg.Bounce.InboundDomain, Location: e.location(), Logger: e.log})
 	if a.mail, err = mailer.New(e.db, a.mailerOptions()); err != nil {
 		a.Close()
 		return nil, usageError{fmt.Errorf("smtp: %w", err)}
 	}
+	a.attrib = newsletter.NewAttribution(a.mail, a.issues, a.subs, e.log)
+	a.system = newsletter.NewSystemMail(a.mail, a.tmpl, newsletter.SystemOptions{
+		ReturnPathDomain: e.cfg.Bounce.ReturnPathDomain, ProgressFrom: progressFrom(e.cfg), ProgressFromName: newsletter.ProgressFromName,
+		Location: e.location(), Logger: e.log, QueueSize: opt.confirmQueue,
+	})
+	a.sending = newsletter.NewSending(a.issues, a.subs, a.mail, a.render, a.system, newsletter.SendingOptions{Logger: e.log})
 	if a.bounces, err = a.newBounces(); err != nil {
 		a.Close()
 		return nil, err
 	}
+	a.attrib.Bounces = a.bounces
 	a.progress = progress.New(e.db, progress.Options{
 		Location: e.location(), Logger: e.log, Signer: e.signer, BaseURL: e.cfg.BaseURL,
-		Sender: systemSender{a}, FromAddress: progressFrom(e.cfg), FromName: "京都市 市民参加推進計画 進捗管理",
+		Sender: a.system, FromAddress: progressFrom(e.cfg), FromName: newsletter.ProgressFromName,
 	})
 	a.users = web.NewUsers(e.db, web.UsersOptions{})
 	return a, nil
@@ -138,7 +149,9 @@ func (a *app) mailerOptions() mailer.Options {
 		// this many recipients can get a second copy after a crash.
 		InFlight: c.Sending.Workers * c.Sending.BatchSize,
 		Logger:   a.e.log, Registerer: a.reg,
-		Renderer: a.render, Checker: a.render, Bounces: sendFailures{a}, OnIssueDone: a.issueDone,
+		Location: a.e.location(), Renderer: a.render, Checker: a.render, Bounces: sendFailures{&a.attrib},
+		OnDelivered: func(ctx context.Context, emails []string) { a.attrib.NoteDelivered(ctx, emails) },
+		OnIssueDone: newsletter.IssueDone(a.issues, a.e.log),
 	}
 	if a.e.local {
 		// The local relay answers at once; retry quickly so a restarted
@@ -192,8 +205,8 @@ func (a *app) newBounces() (*bounces.Service, error) {
 		addr = "" // a command without the local servers reads no mailbox
 	}
 	return bounces.New(a.e.db, bounces.Deps{
-		VERP: a.mail, Deliveries: deliveryLookup{a}, Marker: a.mail,
-		Suppressor: suppressor{a}, Joiner: joiner{a}, Unsubscriber: mailUnsubscriber{a},
+		VERP: a.mail, Deliveries: a.attrib, Marker: a.mail,
+		Suppressor: a.attrib, Joiner: a.attrib, Unsubscriber: a.attrib,
 	}, bounces.Options{
 		IMAP: bounces.IMAPOptions{
 			Addr: addr, TLS: c.IMAP.TLS, Username: c.IMAP.Username, Password: pw,
@@ -217,14 +230,6 @@ func (a *app) secretOrEmpty(env, file string) string {
 		a.e.log.Warn("secret unavailable", "env", env, "err", err)
 	}
 	return s
-}
-
-// issueDone marks an issue sent when the outbox has finished it.
-func (a *app) issueDone(ctx context.Context, issueID int64) {
-	if _, err := a.issues.MarkSent(ctx, issueID, issues.Actor{Login: "mailer", Source: "outbox"}); err != nil &&
-		!errors.Is(err, issues.ErrInvalidTransition) && !errors.Is(err, issues.ErrImmutable) {
-		a.e.log.Error("marking issue sent", "issue_id", issueID, "err", err)
-	}
 }
 
 func heloName(c *Config) string {
@@ -255,6 +260,22 @@ func progressFrom(c *Config) string {
 		return c.Lists[0].FromAddress
 	}
 	return "kawaraban@" + c.Bounce.ReturnPathDomain
+}
+
+// confirmer hands confirmations to the system mail, which is built after
+// the subscribers store that needs it.
+type confirmer struct{ s **newsletter.SystemMail }
+
+func (c confirmer) SendConfirmation(ctx context.Context, cf subscribers.Confirmation) error {
+	return (*c.s).SendConfirmation(ctx, cf)
+}
+
+// sendFailures hands 5xx answers at send time to the attribution, which is
+// built after the mailer that needs it.
+type sendFailures struct{ a **newsletter.Attribution }
+
+func (s sendFailures) RecordSendFailure(ctx context.Context, d mailer.Delivery, e *mailer.Error) error {
+	return (*s.a).RecordSendFailure(ctx, d, e)
 }
 
 // listDefs maps configured lists to the subscribers package's definition.

@@ -31,6 +31,8 @@ func subcommandTable() map[string]subcommand {
 		"progress publish":     cmdProgressPublish,
 		"progress draft-issue": cmdProgressDraftIssue,
 		"export progress":      cmdExportProgress,
+
+		"bounce not-a-bounce": cmdBounceNotABounce,
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"kawaraban/scheduler"
-	"kawaraban/subscribers"
 	"kawaraban/web"
 )
 
@@ -34,11 +31,10 @@ type daemon struct {
 }
 
 func newDaemon(ctx context.Context, e *env, out io.Writer) (*daemon, error) {
-	a, err := newApp(ctx, e, appOptions{localServers: true})
+	a, err := newApp(ctx, e, appOptions{localServers: true, confirmQueue: 1024})
 	if err != nil {
 		return nil, err
 	}
-	a.confirms = &confirmations{ch: make(chan subscribers.Confirmation, 1024)}
 	if a.sched, err = a.newScheduler(ctx); err != nil {
 		a.Close()
 		return nil, err
@@ -66,10 +62,10 @@ func newDaemon(ctx context.Context, e *env, out io.Writer) (*daemon, error) {
 		{"mailer", a.mail.Run},
 		{"bounces", a.bounces.Run},
 		{"scheduler", a.sched.Run},
-		{"due-issues", a.runDueLoop},
+		{"due-issues", a.sending.RunDueLoop},
 		// Confirmation requests go from memory into the mailer's queue,
 		// which sends them four at a time and keeps them across a crash.
-		{"confirmations", a.runConfirmations},
+		{"confirmations", a.system.RunConfirmations},
 		{"mail-queue", a.mail.RunQueue},
 	}
 	return d, nil
@@ -82,15 +78,18 @@ func (a *app) webOptions() web.Options {
 	if c.HTTP.SecureCookies != nil {
 		secure = *c.HTTP.SecureCookies
 	}
-	return web.Options{
+	o := web.Options{
 		DB: a.e.db, Logger: a.e.log, BaseURL: c.BaseURL, SecureCookies: secure, LocalMode: a.e.local,
-		Registry: a.reg, Signer: a.e.signer, Users: a.users, Location: a.e.location(),
-		Subscribers: webSubscribers{a}, SubscriberAdmin: webSubscriberAdmin{a}, Issues: webIssues{a},
-		Renderer: webRenderer{a}, Deliveries: webDeliveries{a}, Bounces: webBounces{a},
-		Schedules: webSchedules{a}, Plan: webPlan{a}, Reports: a.progress, Settings: a.settings,
+		Registry: a.reg, Signer: a.e.signer, Users: a.users, Location: a.e.location(), Settings: a.settings,
 		MaxBodyBytes: c.HTTP.MaxBodyBytes, SubscribePerMinute: c.Subscribe.RatePerIPPerMinute,
 		TrustForwardedFor: c.HTTP.TrustForwardedFor,
 	}
+	web.Domain{
+		Subscribers: a.subs, Issues: a.issues, Mailer: a.mail, Bounces: a.bounces, Progress: a.progress,
+		Scheduler: a.sched, Renderer: a.render, Sending: a.sending, System: a.system, Attribution: a.attrib,
+		Location: a.e.location(),
+	}.Fill(&o)
+	return o
 }
 
 // run serves HTTP and the runners until ctx ends, then stops them in order:
@@ -127,78 +126,6 @@ func (d *daemon) run(ctx context.Context, ln net.Listener) error {
 		log.Warn("shutdown grace period over; exiting with work in flight (it resumes at next start)")
 	}
 	d.a.Close()
-	return err
-}
-
-// webSchedules lists and pauses schedules (web.Schedules).
-type webSchedules struct{ a *app }
-
-func (w webSchedules) List(ctx context.Context) ([]web.ScheduleStatus, error) {
-	ss, err := w.a.sched.List(ctx)
-	out := make([]web.ScheduleStatus, 0, len(ss))
-	for _, s := range ss {
-		out = append(out, scheduleStatus(s))
-	}
-	return out, err
-}
-
-// scheduleStatus is a scheduler.Status as web shows it.
-func scheduleStatus(s scheduler.Status) web.ScheduleStatus {
-	spec := s.Spec
-	if spec == "" {
-		spec = s.At.Format(time.RFC3339)
-	}
-	st := web.ScheduleStatus{ID: s.ID, Name: s.Kind + ": " + s.Name, Spec: spec, TZ: s.TZ, Paused: s.Paused, NextRun: s.Next}
-	if s.Kind == jobListRecurring {
-		st.List = s.Target
-	}
-	if s.Last != nil {
-		st.LastRun, st.LastResult, st.LastError = s.Last.At, s.Last.Result, s.Last.Error
-	}
-	return st
-}
-
-func (w webSchedules) Pause(ctx context.Context, id int64) error {
-	return schedErr(w.a.sched.Pause(ctx, id))
-}
-func (w webSchedules) Resume(ctx context.Context, id int64) error {
-	return schedErr(w.a.sched.Resume(ctx, id))
-}
-func (w webSchedules) Remove(ctx context.Context, id int64) error {
-	return schedErr(w.a.sched.Remove(ctx, id))
-}
-
-// AddRecurring stores a list-recurring schedule named by the list, spec
-// and timezone (the same three again is the same schedule).
-func (w webSchedules) AddRecurring(ctx context.Context, listSlug, spec, tz string) (web.ScheduleStatus, error) {
-	if tz == "" {
-		tz = w.a.e.location().String()
-	}
-	sc, err := w.a.sched.Upsert(ctx, scheduler.Schedule{Kind: jobListRecurring, Name: listSlug + " " + spec + " " + tz,
-		Spec: spec, TZ: tz, Target: listSlug})
-	if err != nil {
-		return web.ScheduleStatus{}, schedErr(err)
-	}
-	st, err := w.a.sched.ByID(ctx, sc.ID)
-	if err != nil {
-		return web.ScheduleStatus{}, schedErr(err)
-	}
-	return scheduleStatus(st), nil
-}
-
-// schedErr turns the scheduler's errors into web's: a bad spec or
-// timezone is the user's to correct, with the scheduler's reason.
-func schedErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, scheduler.ErrInvalidSpec):
-		return &web.InputError{Field: "spec", Message: err.Error(), MessageJA: "実行時期の指定が正しくありません: " + err.Error()}
-	case errors.Is(err, scheduler.ErrUnknownTimezone):
-		return &web.InputError{Field: "tz", Message: err.Error(), MessageJA: "タイムゾーンが見つかりません: " + err.Error()}
-	case errors.Is(err, scheduler.ErrNotFound):
-		return fmt.Errorf("%w: %w", web.ErrNotFound, err)
-	}
 	return err
 }
 

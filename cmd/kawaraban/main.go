@@ -62,6 +62,7 @@ commands:
   export subscribers [--config|--data] --list SLUG [--bom]
   export consent [--config|--data] [--list SLUG] [--bom]
   bounce classify --json FILE...
+  bounce not-a-bounce [--config|--data] [--by LOGIN] ID
   user add [--config|--data] --login L --role admin|editor|coordinator|viewer [--lists a,b]
   token create [--config|--data] --login L
   progress import [--config|--data] FILE.yaml

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"kawaraban/bounces"
+)
+
+// cmdBounceNotABounce is `kawaraban bounce not-a-bounce ID`: staff judge a
+// recorded bounce not a bounce; a suppression it caused is undone.
+func cmdBounceNotABounce(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bounce not-a-bounce", stderr)
+	var ef envFlags
+	ef.register(fs)
+	by := fs.String("by", "cli", "who judges (kept with the bounce)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return badUsage("bounce not-a-bounce: give one bounce id")
+	}
+	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+	if err != nil || id <= 0 {
+		return badUsage("bounce not-a-bounce: %q is not a bounce id", fs.Arg(0))
+	}
+	return withApp(ctx, ef, stderr, appOptions{}, func(a *app) error {
+		err := a.bounces.MarkNotABounce(ctx, id, *by)
+		if errors.Is(err, bounces.ErrNotFound) {
+			return usageError{err}
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "bounce %d marked not a bounce\n", id)
+		return nil
+	})
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+
+	"kawaraban/bounces"
+)
+
+// Issue 14: MarkNotABounce had no caller a user could reach.
+func TestBounceNotABounceCommand(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	e, err := openEnv(ctx, envFlags{data: dir}, "127.0.0.1:0", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := newApp(ctx, e, appOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.bounces.RecordSendFailure(ctx, bounces.Delivery{Email: "gone@example.jp"}, 550, "5.1.1", "no such user"); err != nil {
+		t.Fatal(err)
+	}
+	bs, err := a.bounces.List(ctx, bounces.Filter{})
+	if err != nil || len(bs) != 1 {
+		t.Fatalf("bounces %v %v", bs, err)
+	}
+	id := bs[0].ID
+	a.Close()
+	e.Close()
+
+	var out, errb strings.Builder
+	if err := run(ctx, []string{"bounce", "not-a-bounce", "--data", dir, "--by", "staff", strconv.FormatInt(id, 10)}, nil, &out, &errb); err != nil {
+		t.Fatalf("not-a-bounce: %v %s", err, errb.String())
+	}
+	if !strings.Contains(out.String(), "marked not a bounce") {
+		t.Errorf("output %q", out.String())
+	}
+	err = run(ctx, []string{"bounce", "not-a-bounce", "--data", dir, "999"}, nil, &out, &errb)
+	if code := exitCode(err, io.Discard); code != 2 {
+		t.Errorf("unknown bounce: %v (exit %d), want exit 2", err, code)
+	}
+	e, err = openEnv(ctx, envFlags{data: dir}, "127.0.0.1:0", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	a, err = newApp(ctx, e, appOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if b, err := a.bounces.ByID(ctx, id); err != nil || !b.NotABounce || b.NotABounceBy != "staff" {
+		t.Errorf("bounce after the command: %+v %v", b, err)
+	}
+}

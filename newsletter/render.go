@@ -1,0 +1,257 @@
+package newsletter
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"kawaraban/bounces"
+	"kawaraban/issues"
+	"kawaraban/mailer"
+	"kawaraban/subscribers"
+	"kawaraban/templates"
+)
+
+// RendererOptions configures a Renderer. BaseURL is required.
+type RendererOptions struct {
+	// BaseURL is the public address; archive and sample links start with it.
+	BaseURL string
+	// InboundDomain receives the List-Unsubscribe mailto (RFC 2369);
+	// empty leaves the mailto out.
+	InboundDomain string
+	// Location is the configured timezone: the date in an issue's heading
+	// is its send date there (nil = time.Local).
+	Location *time.Location
+	Now      func() time.Time // nil = time.Now
+	Logger   *slog.Logger
+}
+
+// Renderer renders issues: per recipient for the outbox (mailer.Renderer
+// and mailer.Checker), and for previews, test sends and the archive. The
+// Markdown, layout and sanitising work is done once per issue
+// (templates.Prepare) and cached; per recipient only the personal parts and
+// links change.
+type Renderer struct {
+	issues *issues.Store
+	subs   *subscribers.Store
+	tmpl   *templates.Set
+	opt    RendererOptions
+
+	mu sync.Mutex
+	// prepared caches per issue; an issue's content is immutable once it
+	// is sending, so entries never go stale.
+	prepared map[int64]*preparedIssue
+}
+
+type preparedIssue struct {
+	p      *templates.Prepared
+	list   subscribers.List
+	listID string
+}
+
+// NewRenderer returns a Renderer over the three stores.
+func NewRenderer(is *issues.Store, subs *subscribers.Store, tmpl *templates.Set, opt RendererOptions) *Renderer {
+	if opt.Location == nil {
+		opt.Location = time.Local
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Renderer{issues: is, subs: subs, tmpl: tmpl, opt: opt, prepared: map[int64]*preparedIssue{}}
+}
+
+// ListInfo is what the templates know of a list.
+func ListInfo(l subscribers.List) templates.ListInfo {
+	return templates.ListInfo{
+		Slug: l.Slug, NameJA: l.NameJA, NameEN: l.NameEN, FromName: l.FromName, FromAddress: l.FromAddress,
+		PostalAddress: l.PostalAddress, Contact: l.Contact, NameFallback: l.NameFallback, Encoding: l.Encoding,
+	}
+}
+
+// sendDate is the date an issue's heading shows: when it was (or is being)
+// sent, in the configured timezone.
+func (r *Renderer) sendDate(is issues.Issue) time.Time {
+	d := r.opt.Now()
+	if is.SentAt != nil {
+		d = *is.SentAt
+	} else if is.SendAt != nil && is.Status != issues.StatusDraft {
+		d = *is.SendAt
+	}
+	return d.In(r.opt.Location)
+}
+
+func (r *Renderer) issue(ctx context.Context, issueID int64) (*preparedIssue, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p, ok := r.prepared[issueID]; ok {
+		return p, nil
+	}
+	is, err := r.issues.ByID(ctx, issueID)
+	if err != nil {
+		return nil, fmt.Errorf("loading issue %d: %w", issueID, err)
+	}
+	l, err := r.subs.ListByID(ctx, is.ListID)
+	if err != nil {
+		return nil, fmt.Errorf("loading list %d: %w", is.ListID, err)
+	}
+	p, err := r.tmpl.Prepare(templates.IssueInput{
+		List: ListInfo(l), IssueID: is.ID, Number: is.Number, Subject: is.Subject, Markdown: is.BodyMarkdown,
+		ArchiveURL: fmt.Sprintf("%s/archive/%s/%d", r.opt.BaseURL, l.Slug, is.ID),
+		Date:       r.sendDate(is),
+	})
+	if err != nil {
+		// The issue's content and list are fixed once it is sending: a
+		// template or legal-footer error will not mend itself by retrying.
+		return nil, fmt.Errorf("preparing issue %d: %w: %v", issueID, mailer.ErrUnrenderable, err)
+	}
+	p.UseCRLF() // for mail; previews prepare their own
+	pi := &preparedIssue{p: p, list: l, listID: listIDHeader(l)}
+	if len(r.prepared) > 64 {
+		clear(r.prepared)
+	}
+	r.prepared[issueID] = pi
+	return pi, nil
+}
+
+// listIDHeader is the List-Id value (RFC 2919 §2): a phrase and a unique
+// dotted identifier under a domain the city controls.
+func listIDHeader(l subscribers.List) string {
+	domain := l.FromAddress[strings.LastIndexByte(l.FromAddress, '@')+1:]
+	return fmt.Sprintf("%s <%s.%s>", l.NameEN, l.Slug, domain)
+}
+
+// Render implements mailer.Renderer.
+func (r *Renderer) Render(ctx context.Context, d mailer.Delivery) (*mailer.Message, error) {
+	pi, err := r.issue(ctx, d.IssueID)
+	if err != nil {
+		return nil, err
+	}
+	tok := r.subs.UnsubscribeToken(d.SubscriberID, pi.list.ID)
+	unsub := r.subs.UnsubscribeURLFor(tok)
+	parts, err := pi.p.Render(templates.Recipient{
+		Name: d.Name, Email: d.Email, UnsubscribeURL: unsub, PreferencesURL: r.subs.PreferencesURL(d.SubscriberID),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.message(pi.list, pi.listID, parts, d.Email, d.Name, unsub, tok, d.IssueID), nil
+}
+
+// message builds the outgoing message for parts; the mailer decides its
+// charset (a list that asks for ISO-2022-JP gets it when every character
+// maps, docs/ENCODINGS.md). unsub and unsubTok are the subscriber's
+// unsubscribe link and its token, empty for a preview.
+func (r *Renderer) message(l subscribers.List, listID string, parts templates.Parts, to, toName, unsub, unsubTok string, issueID int64) *mailer.Message {
+	m := &mailer.Message{
+		FromName: l.FromName, FromAddress: l.FromAddress, To: to, ToName: toName,
+		Subject: parts.Subject, Text: parts.Text, HTML: parts.HTML, Charset: l.Encoding,
+		ListID: listID,
+	}
+	if unsubTok != "" {
+		m.UnsubscribeURL = unsub
+		if r.opt.InboundDomain != "" {
+			m.UnsubscribeMailto = "mailto:" + bounces.UnsubscribeMailto(r.opt.InboundDomain, unsubTok)
+		}
+		m.FeedbackID = strconv.FormatInt(issueID, 10) + ":" + l.Slug + ":kawaraban"
+	}
+	return m
+}
+
+// Preview renders an unsaved or saved issue of list listID as a sample
+// recipient at to would get it. Links are placeholders: the sample is
+// nobody's subscription. A draft has no 第N号 yet; the heading says so.
+func (r *Renderer) Preview(ctx context.Context, listID int64, subject, md, to string) (*mailer.Message, error) {
+	return r.PreviewFor(ctx, listID, subject, md, templates.Recipient{Email: to})
+}
+
+// PreviewFor renders an issue for rc (its links are placeholders). An
+// empty address is the sample recipient (SampleName at SampleAddress).
+func (r *Renderer) PreviewFor(ctx context.Context, listID int64, subject, md string, rc templates.Recipient) (*mailer.Message, error) {
+	l, err := r.subs.ListByID(ctx, listID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.tmpl.Prepare(templates.IssueInput{
+		List: ListInfo(l), Subject: subject, Markdown: md, Date: r.opt.Now().In(r.opt.Location),
+		ArchiveURL: fmt.Sprintf("%s/archive/%s", r.opt.BaseURL, l.Slug),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rc.Email == "" {
+		rc.Email, rc.Name = SampleAddress(l), SampleName
+	}
+	rc.UnsubscribeURL, rc.PreferencesURL = r.opt.BaseURL+"/unsubscribe/preview", r.opt.BaseURL+"/preferences/preview"
+	parts, err := p.Render(rc)
+	if err != nil {
+		return nil, err
+	}
+	return r.message(l, listIDHeader(l), parts, rc.Email, rc.Name, "", "", 0), nil
+}
+
+// SampleName is the sample recipient's name in a preview.
+const SampleName = "京都 花子"
+
+// SampleAddress is the address a preview is addressed to when it is for
+// nobody in particular: a reader at the list's own domain.
+func SampleAddress(l subscribers.List) string {
+	return "reader@" + l.FromAddress[strings.LastIndexByte(l.FromAddress, '@')+1:]
+}
+
+// PreviewSubscriber renders an issue as subscriber subscriberID of the
+// list gets it (name and fields filled in).
+func (r *Renderer) PreviewSubscriber(ctx context.Context, listID int64, subject, md string, subscriberID int64) (*mailer.Message, error) {
+	rc, err := r.subs.RecipientOf(ctx, listID, subscriberID)
+	if err != nil {
+		return nil, err
+	}
+	return r.PreviewFor(ctx, listID, subject, md, templates.Recipient{Name: rc.Name, Email: rc.Email, Fields: rc.Attributes})
+}
+
+// Public renders an issue for the archive and its feed: no personal data,
+// the greeting's name as the list's fallback (so no honorific dangles).
+func (r *Renderer) Public(ctx context.Context, is issues.Issue) (templates.Parts, error) {
+	l, err := r.subs.ListByID(ctx, is.ListID)
+	if err != nil {
+		return templates.Parts{}, err
+	}
+	return r.tmpl.Public(templates.IssueInput{List: ListInfo(l), IssueID: is.ID, Number: is.Number,
+		Subject: is.Subject, Markdown: is.BodyMarkdown})
+}
+
+// Unwanted implements mailer.Checker: the deliveries of a claimed batch
+// whose recipient is no longer confirmed on the issue's list, or is
+// suppressed.
+func (r *Renderer) Unwanted(ctx context.Context, ds []mailer.Delivery) (map[int64]bool, error) {
+	byIssue := map[int64][]mailer.Delivery{}
+	for _, d := range ds {
+		byIssue[d.IssueID] = append(byIssue[d.IssueID], d)
+	}
+	out := map[int64]bool{}
+	for issueID, group := range byIssue {
+		// The list id only: an issue that cannot be prepared still gets
+		// its recipients checked, and then fails in Render.
+		is, err := r.issues.ByID(ctx, issueID)
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]int64, len(group))
+		for i, d := range group {
+			ids[i] = d.SubscriberID
+		}
+		ok, err := r.subs.Eligible(ctx, is.ListID, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range group {
+			if !ok[d.SubscriberID] {
+				out[d.ID] = true
+			}
+		}
+	}
+	return out, nil
+}

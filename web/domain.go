@@ -1,0 +1,482 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"kawaraban/bounces"
+	"kawaraban/bounces/classify"
+	"kawaraban/issues"
+	"kawaraban/mailer"
+	"kawaraban/newsletter"
+	"kawaraban/progress"
+	"kawaraban/scheduler"
+	"kawaraban/subscribers"
+)
+
+// Domain holds the application layer (package newsletter) and the domain
+// values web serves from. Fill connects them to the handler groups'
+// interfaces (deps.go); tests give a handler group a fake instead. This is
+// the one place where web meets the domain's types.
+type Domain struct {
+	Subscribers *subscribers.Store
+	Issues      *issues.Store
+	Mailer      *mailer.Mailer
+	Bounces     *bounces.Service
+	Progress    *progress.Store
+	Scheduler   *scheduler.Scheduler
+	Renderer    *newsletter.Renderer
+	Sending     *newsletter.Sending
+	System      *newsletter.SystemMail
+	Attribution *newsletter.Attribution
+	// Location is the default timezone of a recurring schedule.
+	Location *time.Location
+}
+
+// Fill sets opt's interfaces from d; a nil value leaves its group unset.
+func (d Domain) Fill(opt *Options) {
+	if d.Subscribers != nil {
+		opt.Subscribers = webSubscribers{d}
+	}
+	if d.Subscribers != nil && d.Attribution != nil && d.Bounces != nil {
+		opt.SubscriberAdmin = webSubscriberAdmin{d}
+	}
+	if d.Issues != nil && d.Sending != nil && d.Renderer != nil {
+		opt.Issues = webIssues{d}
+	}
+	if d.Renderer != nil {
+		opt.Renderer = webRenderer{d}
+	}
+	if d.Mailer != nil {
+		opt.Deliveries = webDeliveries{d}
+	}
+	if d.Bounces != nil && d.Attribution != nil {
+		opt.Bounces = webBounces{d}
+	}
+	if d.Scheduler != nil {
+		opt.Schedules = webSchedules{d}
+	}
+	if d.Progress != nil {
+		opt.Plan = webPlan{d}
+		opt.Reports = d.Progress // *progress.Store satisfies Reports as it is
+	}
+}
+
+// webSubscribers serves the public pages (Subscribers): the store's own
+// methods, with its errors mapped for the pages.
+type webSubscribers struct{ d Domain }
+
+func (w webSubscribers) Lists(ctx context.Context) ([]List, error) {
+	ls, err := w.d.Subscribers.Lists(ctx)
+	return ls, domainErr(err)
+}
+
+func (w webSubscribers) Subscribe(ctx context.Context, r SubscribeRequest) error {
+	return domainErr(w.d.Subscribers.Subscribe(ctx, r))
+}
+
+func (w webSubscribers) Confirm(ctx context.Context, tok string, ev Evidence) (ConfirmResult, error) {
+	res, err := w.d.Subscribers.Confirm(ctx, tok, ev)
+	return res, domainErr(err)
+}
+
+func (w webSubscribers) UnsubscribeInfo(ctx context.Context, tok string) (UnsubscribeInfo, error) {
+	in, err := w.d.Subscribers.UnsubscribeInfo(ctx, tok)
+	return in, domainErr(err)
+}
+
+func (w webSubscribers) UnsubscribeByToken(ctx context.Context, tok, source string, ev Evidence) error {
+	_, err := w.d.Subscribers.UnsubscribeByToken(ctx, tok, source, ev)
+	return domainErr(err)
+}
+
+func (w webSubscribers) Preferences(ctx context.Context, tok string) (Preferences, error) {
+	p, err := w.d.Subscribers.Preferences(ctx, tok)
+	return p, domainErr(err)
+}
+
+func (w webSubscribers) SavePreferences(ctx context.Context, tok string, slugs []string, ev Evidence) error {
+	return domainErr(w.d.Subscribers.SavePreferences(ctx, tok, slugs, ev))
+}
+
+// webSubscriberAdmin serves the admin's subscriber pages (SubscriberAdmin).
+type webSubscriberAdmin struct{ d Domain }
+
+func (w webSubscriberAdmin) Search(ctx context.Context, listSlug, query string, limit, offset int) ([]Subscriber, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	rows, _, err := w.d.Subscribers.Search(ctx, subscribers.SearchQuery{ListSlug: listSlug, Text: query, Page: offset/limit + 1, PerPage: limit})
+	out := make([]Subscriber, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, Subscriber{ID: r.SubscriberID, Email: r.Email, Name: r.Name, Status: r.Status, Created: r.Created})
+	}
+	return out, domainErr(err)
+}
+
+func (w webSubscriberAdmin) SubscriberLists(ctx context.Context, subscriberID int64) ([]string, error) {
+	slugs, err := w.d.Subscribers.SubscriberLists(ctx, subscriberID)
+	return slugs, domainErr(err)
+}
+
+func (w webSubscriberAdmin) History(ctx context.Context, subscriberID int64) ([]HistoryEvent, error) {
+	evs, err := w.d.Subscribers.History(ctx, subscriberID)
+	out := make([]HistoryEvent, 0, len(evs))
+	for _, e := range evs {
+		detail := e.Detail
+		if e.Evidence.IP != "" || e.Evidence.MessageID != "" {
+			detail = fmt.Sprintf("%s %s %s %s", detail, e.Evidence.IP, e.Evidence.MessageID, e.Evidence.Actor)
+		}
+		out = append(out, HistoryEvent{At: e.At, Kind: e.Event, List: e.ListSlug, Source: e.Source, Detail: detail})
+	}
+	if bs, err := w.d.Bounces.List(ctx, bounces.Filter{SubscriberID: subscriberID, PerPage: 100}); err == nil {
+		// A bounce belongs to its issue's list, so web shows it only to
+		// those who may view that list.
+		wb := webBounces(w)
+		for _, b := range bs {
+			out = append(out, HistoryEvent{At: b.Received, Kind: "bounce", List: wb.slug(ctx, b.ListID),
+				Source: string(b.Class), Detail: b.Explanation()})
+		}
+	}
+	return out, domainErr(err)
+}
+
+func (w webSubscriberAdmin) Stats(ctx context.Context, listSlug string) (ListStats, error) {
+	l, err := w.d.Subscribers.ListBySlug(ctx, listSlug)
+	if err != nil {
+		return ListStats{}, domainErr(err)
+	}
+	st, err := w.d.Attribution.ListStats(ctx, l.ID)
+	return st, domainErr(err)
+}
+
+func (w webSubscriberAdmin) Growth(ctx context.Context, listSlug string, days int) ([]GrowthPoint, error) {
+	l, err := w.d.Subscribers.ListBySlug(ctx, listSlug)
+	if err != nil {
+		return nil, domainErr(err)
+	}
+	dc, err := w.d.Subscribers.Growth(ctx, l.ID, days)
+	out := make([]GrowthPoint, 0, len(dc))
+	for _, d := range dc {
+		out = append(out, GrowthPoint{Day: d.Day, Confirmed: d.Subscribed})
+	}
+	return out, domainErr(err)
+}
+
+func (w webSubscriberAdmin) Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error) {
+	rep, err := w.d.Subscribers.Import(ctx, r, opt)
+	return rep, domainErr(err)
+}
+
+func (w webSubscriberAdmin) AddMember(ctx context.Context, listSlug, email, name, source string, ev Evidence) error {
+	return domainErr(w.d.Subscribers.AddMember(ctx, listSlug, email, name, source, ev))
+}
+
+func (w webSubscriberAdmin) ExportSubscribers(ctx context.Context, out io.Writer, listSlug string) error {
+	return domainErr(w.d.Subscribers.ExportSubscribers(ctx, out, listSlug, true))
+}
+
+// webIssues serves the issue pages and the API (Issues).
+type webIssues struct{ d Domain }
+
+func actor(login string) issues.Actor { return issues.Actor{Login: login, Source: "web"} }
+
+func (w webIssues) issue(ctx context.Context, is issues.Issue, err error) (Issue, error) {
+	if err != nil {
+		return Issue{}, domainErr(err)
+	}
+	out := Issue{
+		ID: is.ID, ListID: is.ListID, Subject: is.Subject, BodyMarkdown: is.BodyMarkdown, Status: is.Status,
+		Number: is.Number, Author: is.Author, Created: is.CreatedAt, NeedsApproval: is.RequireApproval, Approved: is.ApprovedBy != "",
+	}
+	if is.SendAt != nil {
+		out.SendAt = *is.SendAt
+	}
+	if is.SentAt != nil {
+		out.SentAt = *is.SentAt
+	}
+	// Delivery counts come from Deliveries where a page shows them:
+	// counting here too made every issue view count the outbox twice, and
+	// the public archive count it for nothing.
+	if n, err := w.d.Sending.OptOutsAfter(ctx, is); err == nil {
+		out.Counts.Unsubscribed = n
+	}
+	return out, nil
+}
+
+func (w webIssues) draft(ctx context.Context, d Draft) (issues.Draft, error) {
+	out := issues.Draft{ListID: d.ListID, Subject: d.Subject, BodyMarkdown: d.BodyMarkdown, Author: d.Author, Source: "web"}
+	if !d.SendAt.IsZero() {
+		t := d.SendAt
+		out.SendAt = &t
+	}
+	// web decides (list setting and author's role); issues fixes it at Create.
+	out.RequireApproval = d.RequireApproval
+	return out, nil
+}
+
+func (w webIssues) Create(ctx context.Context, d Draft) (Issue, error) {
+	dr, err := w.draft(ctx, d)
+	if err != nil {
+		return Issue{}, err
+	}
+	is, err := w.d.Sending.Create(ctx, dr)
+	return w.issue(ctx, is, err)
+}
+
+func (w webIssues) Update(ctx context.Context, id int64, d Draft) (Issue, error) {
+	dr, err := w.draft(ctx, d)
+	if err != nil {
+		return Issue{}, err
+	}
+	is, err := w.d.Sending.Update(ctx, id, dr, actor(d.Author))
+	return w.issue(ctx, is, err)
+}
+
+func (w webIssues) ByID(ctx context.Context, id int64) (Issue, error) {
+	is, err := w.d.Issues.ByID(ctx, id)
+	return w.issue(ctx, is, err)
+}
+
+func (w webIssues) list(ctx context.Context, iss []issues.Issue, err error) ([]Issue, error) {
+	if err != nil {
+		return nil, domainErr(err)
+	}
+	out := make([]Issue, 0, len(iss))
+	for _, is := range iss {
+		wi, _ := w.issue(ctx, is, nil)
+		out = append(out, wi)
+	}
+	return out, nil
+}
+
+func (w webIssues) ListByList(ctx context.Context, listID int64, limit, offset int) ([]Issue, error) {
+	iss, err := w.d.Issues.ListByList(ctx, listID, issues.Page{Limit: limit, Offset: offset})
+	return w.list(ctx, iss, err)
+}
+
+func (w webIssues) Archive(ctx context.Context, listID int64, limit, offset int) ([]Issue, error) {
+	iss, err := w.d.Issues.Archive(ctx, listID, limit, offset)
+	return w.list(ctx, iss, err)
+}
+
+func (w webIssues) Schedule(ctx context.Context, id int64, at time.Time, login string) error {
+	return domainErr(w.d.Sending.Schedule(ctx, id, at, actor(login)))
+}
+
+func (w webIssues) SendNow(ctx context.Context, id int64, login string) error {
+	return domainErr(w.d.Sending.SendNow(ctx, id, actor(login)))
+}
+
+func (w webIssues) Pause(ctx context.Context, id int64, login string) error {
+	return domainErr(w.d.Sending.Pause(ctx, id, actor(login)))
+}
+
+func (w webIssues) Resume(ctx context.Context, id int64, login string) error {
+	return domainErr(w.d.Sending.Resume(ctx, id, actor(login)))
+}
+
+func (w webIssues) Cancel(ctx context.Context, id int64, login string) error {
+	return domainErr(w.d.Sending.Cancel(ctx, id, actor(login)))
+}
+
+func (w webIssues) RetryFailed(ctx context.Context, id int64, login string) (int, error) {
+	n, err := w.d.Sending.RetryFailed(ctx, id, actor(login))
+	return n, domainErr(err)
+}
+
+func (w webIssues) Recipients(ctx context.Context, listID int64) (int, error) {
+	n, err := w.d.Sending.Recipients(ctx, listID)
+	return n, domainErr(err)
+}
+
+func (w webIssues) Approve(ctx context.Context, id int64, login string) error {
+	_, err := w.d.Issues.Approve(ctx, id, actor(login), "")
+	return domainErr(err)
+}
+
+func (w webIssues) Reject(ctx context.Context, id int64, login, comment string) error {
+	_, err := w.d.Issues.Reject(ctx, id, actor(login), comment)
+	return domainErr(err)
+}
+
+func (w webIssues) TestSend(ctx context.Context, id int64, to string) error {
+	return domainErr(w.d.Sending.TestSend(ctx, id, to))
+}
+
+func (w webIssues) Events(ctx context.Context, id int64) ([]IssueEvent, error) {
+	evs, err := w.d.Issues.Events(ctx, id)
+	return evs, domainErr(err)
+}
+
+// webRenderer renders previews and the archive (Renderer).
+type webRenderer struct{ d Domain }
+
+func (w webRenderer) Preview(ctx context.Context, listID int64, subject, markdown string) (Parts, error) {
+	msg, err := w.d.Renderer.Preview(ctx, listID, subject, markdown, "")
+	if err != nil {
+		return Parts{}, domainErr(err)
+	}
+	return Parts{Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML}, nil
+}
+
+func (w webRenderer) PreviewFor(ctx context.Context, listID int64, subject, markdown string, subscriberID int64) (Parts, error) {
+	msg, err := w.d.Renderer.PreviewSubscriber(ctx, listID, subject, markdown, subscriberID)
+	if err != nil {
+		return Parts{}, domainErr(err)
+	}
+	return Parts{Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML}, nil
+}
+
+func (w webRenderer) Public(ctx context.Context, is Issue) (Parts, error) {
+	p, err := w.d.Renderer.Public(ctx, issues.Issue{ID: is.ID, ListID: is.ListID, Number: is.Number,
+		Subject: is.Subject, BodyMarkdown: is.BodyMarkdown})
+	return Parts{Subject: p.Subject, Text: p.Text, HTML: p.HTML}, domainErr(err)
+}
+
+// webDeliveries reports sending progress (Deliveries).
+type webDeliveries struct{ d Domain }
+
+func (w webDeliveries) Progress(ctx context.Context, issueID int64) (Progress, error) {
+	return w.d.Mailer.Progress(ctx, issueID)
+}
+
+// webBounces lists bounces (Bounces).
+type webBounces struct{ d Domain }
+
+func (w webBounces) List(ctx context.Context, f BounceFilter) ([]Bounce, error) {
+	bs, err := w.d.Attribution.ListBounces(ctx, f.ListSlug, classify.Class(f.Class), f.Limit, f.Offset)
+	out := make([]Bounce, 0, len(bs))
+	slugs := map[int64]string{}
+	for _, b := range bs {
+		slug, ok := slugs[b.ListID]
+		if !ok {
+			slug = w.slug(ctx, b.ListID)
+			slugs[b.ListID] = slug
+		}
+		out = append(out, Bounce{ID: b.ID, Received: b.Received, Email: b.Email, ListSlug: slug, Class: string(b.Class),
+			Status: b.Status, Diagnostic: b.Evidence(), NotABounce: b.NotABounce})
+	}
+	return out, domainErr(err)
+}
+
+// slug is the list's slug, "" when unknown.
+func (w webBounces) slug(ctx context.Context, listID int64) string {
+	if listID == 0 {
+		return ""
+	}
+	l, err := w.d.Subscribers.ListByID(ctx, listID)
+	if err != nil {
+		return ""
+	}
+	return l.Slug
+}
+
+func (w webBounces) MarkNotABounce(ctx context.Context, id int64, login string) error {
+	return domainErr(w.d.Bounces.MarkNotABounce(ctx, id, login))
+}
+
+func (w webBounces) ListOf(ctx context.Context, id int64) (string, error) {
+	b, err := w.d.Bounces.ByID(ctx, id)
+	if err != nil {
+		return "", domainErr(err)
+	}
+	return w.slug(ctx, b.ListID), nil
+}
+
+func (w webBounces) Alerts(ctx context.Context) ([]BounceAlert, error) {
+	as, err := w.d.Bounces.Alerts(ctx)
+	out := make([]BounceAlert, 0, len(as))
+	for _, a := range as {
+		out = append(out, BounceAlert{At: a.Created, Domain: a.Domain, Status: a.Status, Detail: a.Detail})
+	}
+	return out, domainErr(err)
+}
+
+// webPlan serves the progress pages (Plan).
+type webPlan struct{ d Domain }
+
+func (w webPlan) Status(ctx context.Context) ([]DeadlineStatus, error) {
+	ds, err := w.d.Progress.Status(ctx)
+	out := make([]DeadlineStatus, 0, len(ds))
+	for _, d := range ds {
+		wd := DeadlineStatus{ID: d.ID, TitleJA: d.Title, Due: d.Due.String()}
+		for _, b := range d.Bureaus {
+			wd.Bureaus = append(wd.Bureaus, BureauStatus{Bureau: b.Bureau, NameJA: b.Name, Submitted: b.Submitted, At: b.SubmittedAt})
+		}
+		out = append(out, wd)
+	}
+	return out, domainErr(err)
+}
+
+func (w webPlan) MarkSubmitted(ctx context.Context, deadlineID, bureau, login string) error {
+	return domainErr(w.d.Progress.MarkSubmitted(ctx, deadlineID, bureau, "admin", login))
+}
+
+func (w webPlan) ExportCSV(ctx context.Context, out io.Writer) error {
+	return domainErr(w.d.Progress.ExportCSV(ctx, out))
+}
+
+func (w webPlan) SubmissionByToken(ctx context.Context, tok string) (Submission, error) {
+	si, err := w.d.Progress.SubmissionByToken(ctx, tok)
+	return Submission{Title: si.Title, Due: si.Due.String(), BureauName: si.BureauName, Projects: si.Projects}, domainErr(err)
+}
+
+func (w webPlan) SubmitByToken(ctx context.Context, tok, evidence string) error {
+	return domainErr(w.d.Progress.SubmitByToken(ctx, tok, evidence))
+}
+
+func (w webPlan) ICS(ctx context.Context, tok string) ([]byte, error) {
+	b, err := w.d.Progress.ICS(ctx, tok)
+	return b, domainErr(err)
+}
+
+// webSchedules lists and pauses schedules (Schedules).
+type webSchedules struct{ d Domain }
+
+func (w webSchedules) List(ctx context.Context) ([]ScheduleStatus, error) {
+	ss, err := w.d.Scheduler.List(ctx)
+	out := make([]ScheduleStatus, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, scheduleStatus(s))
+	}
+	return out, domainErr(err)
+}
+
+// scheduleStatus is a scheduler.Status as web shows it.
+func scheduleStatus(s scheduler.Status) ScheduleStatus {
+	spec := s.Spec
+	if spec == "" {
+		spec = s.At.Format(time.RFC3339)
+	}
+	st := ScheduleStatus{ID: s.ID, Name: s.Kind + ": " + s.Name, Spec: spec, TZ: s.TZ, Paused: s.Paused, NextRun: s.Next}
+	if s.Kind == newsletter.JobListRecurring {
+		st.List = s.Target
+	}
+	if s.Last != nil {
+		st.LastRun, st.LastResult, st.LastError = s.Last.At, s.Last.Result, s.Last.Error
+	}
+	return st
+}
+
+func (w webSchedules) Pause(ctx context.Context, id int64) error {
+	return domainErr(w.d.Scheduler.Pause(ctx, id))
+}
+
+func (w webSchedules) Resume(ctx context.Context, id int64) error {
+	return domainErr(w.d.Scheduler.Resume(ctx, id))
+}
+
+func (w webSchedules) Remove(ctx context.Context, id int64) error {
+	return domainErr(w.d.Scheduler.Remove(ctx, id))
+}
+
+func (w webSchedules) AddRecurring(ctx context.Context, listSlug, spec, tz string) (ScheduleStatus, error) {
+	st, err := newsletter.AddRecurring(ctx, w.d.Scheduler, listSlug, spec, tz, w.d.Location)
+	if err != nil {
+		return ScheduleStatus{}, domainErr(err)
+	}
+	return scheduleStatus(st), nil
+}
