@@ -142,6 +142,9 @@ type Options struct {
 	Checker     Checker
 	Bounces     BounceRecorder
 	OnIssueDone func(ctx context.Context, issueID int64)
+	// Health, when set, stops sending while the database is unhealthy and
+	// is told how the mailer's writes went.
+	Health Health
 }
 
 // Mailer builds and sends mail and runs the outbox. It is safe for
@@ -158,6 +161,11 @@ type Mailer struct {
 	meter   *meter // recent sending rate per issue (Progress)
 	// queueWake tells RunQueue that Enqueue stored a mail.
 	queueWake chan struct{}
+	// errs logs repeated errors of the loops once per interval.
+	errs *errLog
+	// pauseLo and pauseHi bound the pauses after a failed write of
+	// results (pauseMin, pauseMax; tests shorten them).
+	pauseLo, pauseHi time.Duration
 
 	mu     sync.Mutex
 	states map[int64]string // issue id → run state, refreshed from the table
@@ -202,7 +210,8 @@ func New(db *sql.DB, opt Options) (*Mailer, error) {
 		opt.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	m := &Mailer{db: db, opt: opt, log: opt.Logger, now: opt.Now, states: map[int64]string{}, meter: newMeter(),
-		queueWake: make(chan struct{}, 1)}
+		queueWake: make(chan struct{}, 1), pauseLo: pauseMin, pauseHi: pauseMax}
+	m.errs = newErrLog(m.log, errLogEvery, time.Now) // log pacing is wall time
 	if opt.DKIM != nil {
 		s, err := newDKIMSigner(opt.DKIM)
 		if err != nil {
