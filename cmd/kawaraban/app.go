@@ -16,6 +16,7 @@ import (
 	"kawaraban/mailer"
 	"kawaraban/progress"
 	"kawaraban/scheduler"
+	"kawaraban/store"
 	"kawaraban/subscribers"
 	"kawaraban/templates"
 	"kawaraban/web"
@@ -40,6 +41,9 @@ type app struct {
 	sched    *scheduler.Scheduler
 	kicks    chan struct{}
 	now      func() time.Time
+	// health watches the database (quick_check, full disk); the mailer
+	// waits and /healthz fails while it reports a problem.
+	health *store.Health
 }
 
 // appOptions says which optional parts a command needs.
@@ -59,6 +63,10 @@ func newApp(ctx context.Context, e *env, opt appOptions) (*app, error) {
 		a.local = ls
 	}
 	var err error
+	if a.health, err = store.NewHealth(e.db, store.HealthOptions{Logger: e.log, Registerer: a.reg}); err != nil {
+		a.Close()
+		return nil, err
+	}
 	if a.tmpl, err = templates.New(templates.Options{Dir: e.cfg.Templates.Dir, Logger: e.log}); err != nil {
 		a.Close()
 		return nil, usageError{fmt.Errorf("templates: %w", err)}
@@ -139,6 +147,7 @@ func (a *app) mailerOptions() mailer.Options {
 		InFlight: c.Sending.Workers * c.Sending.BatchSize,
 		Logger:   a.e.log, Registerer: a.reg,
 		Renderer: a.render, Checker: a.render, Bounces: sendFailures{a}, OnIssueDone: a.issueDone,
+		Health: a.health,
 	}
 	if a.e.local {
 		// The local relay answers at once; retry quickly so a restarted

@@ -62,7 +62,13 @@ func newDaemon(ctx context.Context, e *env, out io.Writer) (*daemon, error) {
 			fmt.Fprintf(out, "first start: created user admin with one-time password %s\n", pw)
 		}
 	}
+	// quick_check before anything sends: a corrupt database is reported
+	// on /healthz and nothing is sent from it.
+	if err := a.health.Check(ctx); err != nil {
+		e.log.Warn("checking database", "err", err)
+	}
 	d.runners = []runner{
+		{"db-health", a.health.Run},
 		{"mailer", a.mail.Run},
 		{"bounces", a.bounces.Run},
 		{"scheduler", a.sched.Run},
@@ -89,7 +95,7 @@ func (a *app) webOptions() web.Options {
 		Renderer: webRenderer{a}, Deliveries: webDeliveries{a}, Bounces: webBounces{a},
 		Schedules: webSchedules{a}, Plan: webPlan{a}, Reports: a.progress, Settings: a.settings,
 		MaxBodyBytes: c.HTTP.MaxBodyBytes, SubscribePerMinute: c.Subscribe.RatePerIPPerMinute,
-		TrustForwardedFor: c.HTTP.TrustForwardedFor,
+		TrustForwardedFor: c.HTTP.TrustForwardedFor, Health: a.health,
 	}
 }
 
