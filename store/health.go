@@ -107,15 +107,28 @@ func (h *Health) Status() HealthStatus {
 	return HealthStatus{OK: true}
 }
 
-// Err is nil when the database is healthy, else an error wrapping
-// ErrUnhealthy that says why.
+// Err is nil when the database is healthy, else an *UnhealthyError (it
+// matches ErrUnhealthy) that says why.
 func (h *Health) Err() error {
 	st := h.Status()
 	if st.OK {
 		return nil
 	}
-	return fmt.Errorf("%w: %s: %s", ErrUnhealthy, st.Problem, st.Reason)
+	return &UnhealthyError{Problem: st.Problem, Reason: st.Reason}
 }
+
+// UnhealthyError is Health's answer while the database has a problem.
+type UnhealthyError struct {
+	Problem string // one of the Problem* kinds
+	Reason  string
+}
+
+func (e *UnhealthyError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", ErrUnhealthy, e.Problem, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrUnhealthy) true.
+func (e *UnhealthyError) Is(target error) bool { return target == ErrUnhealthy }
 
 // Observe learns from the outcome of a database call: a "malformed" error
 // marks the database corrupt (until a quick_check passes), a full disk,
@@ -156,6 +169,10 @@ func (h *Health) Observe(err error) {
 // Classify names the health problem err shows (a Problem* kind), or ""
 // when it shows none (a constraint, a busy database, a missing row).
 func Classify(err error) string {
+	var ue *UnhealthyError
+	if errors.As(err, &ue) {
+		return ue.Problem
+	}
 	var se sqlite3.Error
 	if errors.As(err, &se) {
 		switch se.Code {

@@ -69,6 +69,8 @@ type Options struct {
 	Settings func() map[string]any
 	// Health, when set, is the database's health (/healthz, admin banner).
 	Health Health
+	// Imports, when set, lists CSV imports with their progress.
+	Imports Imports
 
 	// MaxBodyBytes caps request bodies (default 1 MiB; imports 10 MiB).
 	MaxBodyBytes int64

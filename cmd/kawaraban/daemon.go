@@ -95,7 +95,7 @@ func (a *app) webOptions() web.Options {
 		Renderer: webRenderer{a}, Deliveries: webDeliveries{a}, Bounces: webBounces{a},
 		Schedules: webSchedules{a}, Plan: webPlan{a}, Reports: a.progress, Settings: a.settings,
 		MaxBodyBytes: c.HTTP.MaxBodyBytes, SubscribePerMinute: c.Subscribe.RatePerIPPerMinute,
-		TrustForwardedFor: c.HTTP.TrustForwardedFor, Health: a.health,
+		TrustForwardedFor: c.HTTP.TrustForwardedFor, Health: a.health, Imports: webImports{a},
 	}
 }
 
