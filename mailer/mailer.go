@@ -22,7 +22,14 @@
 // Single system mails a person waits for (confirmations) go through a
 // small queue of their own (table mail_queue, migration 0010: Enqueue and
 // RunQueue), so that a crash or a relay outage delays them instead of
-// losing them.
+// losing them. Each is claimed with a lease before it is sent, so it goes
+// out at most once per lease.
+//
+// When results cannot be written (a full disk) both the outbox and the
+// queue keep them, write them again after pauses growing to 30 s and send
+// nothing new meanwhile; with Options.Health set they also send nothing
+// while the database is unhealthy. Repeated errors are logged once a
+// minute with a count.
 //
 // It leaves rendering (templates), who the recipients are (subscribers) and
 // what a bounce means (bounces) to others: they are reached through the

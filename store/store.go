@@ -6,7 +6,8 @@
 // newer than this binary knows, and takes online backups. It owns no domain
 // tables: each domain package owns its tables and its SQL, and its DDL lives
 // here in migrations/NNNN_<owner>.sql so that the order of all schema changes
-// is one list.
+// is one list. Health watches the database at run time (quick_check,
+// corrupt pages, a full disk).
 //
 // Concurrency: one *sql.DB with a small pool. Readers run in parallel under
 // WAL; writers are serialised by SQLite itself. Every transaction begins
