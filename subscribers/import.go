@@ -151,7 +151,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opt ImportOptions) (Imp
 	}
 	sortRejected(rep.Rejected)
 	s.log.Info("subscribers imported", "list_id", l.ID, "import_id", im.id, "added", rep.Added, "updated", rep.Updated,
-		"rejected", len(rep.Rejected), "resumed", rep.Resumed)
+		"rejected", len(rep.Rejected), "resumed", rep.Resumed, "longest_batch_ms", im.longest.Milliseconds())
 	return rep, nil
 }
 

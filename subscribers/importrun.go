@@ -38,6 +38,7 @@ type importer struct {
 	written   int64 // valid rows written
 	dbRejects int   // rows refused while writing, in rep.Rejected
 	lastTell  time.Time
+	longest   time.Duration // the longest batch transaction: the longest hold of the write lock
 }
 
 // tell reports progress, at most five times a second unless final.
@@ -176,7 +177,9 @@ func (im *importer) writeBatch(ctx context.Context, batch []importRow) (time.Dur
 		start := time.Now()
 		err := im.commitBatch(ctx, batch)
 		if err == nil {
-			return time.Since(start), nil
+			took := time.Since(start)
+			im.longest = max(im.longest, took)
+			return took, nil
 		}
 		if try == batchTries || ctx.Err() != nil {
 			return 0, err

@@ -31,15 +31,31 @@ func (o faultsOptions) on() bool { return o.importRows > 0 || o.send > 0 }
 type daemonFiles struct {
 	bin, config, dir, log string
 	env                   []string
+	lastLog               string // stderr of the last command
 }
 
-// command runs `kawaraban args...` beside the daemon.
+// longestBatch finds the import's longest write transaction in its log.
+func longestBatch(log string) string {
+	i := strings.Index(log, `"longest_batch_ms":`)
+	if i < 0 {
+		return "?"
+	}
+	v := log[i+len(`"longest_batch_ms":`):]
+	if j := strings.IndexAny(v, ",}"); j >= 0 {
+		v = v[:j]
+	}
+	return v + " ms"
+}
+
+// command runs `kawaraban args...` beside the daemon and returns its
+// stdout (the log on stderr is in d.lastLog).
 func (d *daemonFiles) command(ctx context.Context, stdin string, args ...string) (string, *os.ProcessState, error) {
 	cmd := exec.CommandContext(ctx, d.bin, args...)
 	cmd.Env, cmd.Dir, cmd.Stdin = d.env, d.dir, strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
+	d.lastLog = errb.String()
 	if err != nil {
 		return "", cmd.ProcessState, fmt.Errorf("kawaraban %s: %v: %s", strings.Join(args, " "), err, errb.String())
 	}
@@ -89,7 +105,8 @@ func runFaults(ctx context.Context, t *target, f flags, stdout, stderr io.Writer
 		cpu          time.Duration
 		out          string
 		err          error
-		sent0, sent1 int // messages at the sink when the import began and ended
+		sent0, sent1 int    // messages at the sink when the import began and ended
+		longest      string // its longest write transaction
 	}
 	imp := make(chan imported, 1)
 	if f.faults.importRows > 0 {
@@ -103,7 +120,7 @@ func runFaults(ctx context.Context, t *target, f flags, stdout, stderr io.Writer
 			}
 			t0, s0 := time.Now(), t.sent()
 			out, ps, err := d.command(ctx, "", "import", "subscribers", "--config", d.config, "--list", f.load.List, "--consent-source", "bench", path)
-			r := imported{took: time.Since(t0), out: out, err: err, sent0: s0, sent1: t.sent()}
+			r := imported{took: time.Since(t0), out: out, err: err, sent0: s0, sent1: t.sent(), longest: longestBatch(d.lastLog)}
 			if ps != nil {
 				if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
 					r.rss = ru.Maxrss // kB on Linux
@@ -139,8 +156,8 @@ func runFaults(ctx context.Context, t *target, f flags, stdout, stderr io.Writer
 		if r.err != nil {
 			return r.err
 		}
-		fmt.Fprintf(stdout, "import of %d rows beside the daemon: %.1f s (CPU %.1f s), peak RSS %.1f MB; the daemon sent %d messages meanwhile (%s)\n",
-			f.faults.importRows, r.took.Seconds(), r.cpu.Seconds(), float64(r.rss)/1024, r.sent1-r.sent0, strings.TrimSpace(r.out))
+		fmt.Fprintf(stdout, "import of %d rows beside the daemon: %.1f s (CPU %.1f s), peak RSS %.1f MB, longest write transaction %s; the daemon sent %d messages meanwhile (%s)\n",
+			f.faults.importRows, r.took.Seconds(), r.cpu.Seconds(), float64(r.rss)/1024, r.longest, r.sent1-r.sent0, strings.TrimSpace(r.out))
 	}
 	if f.faults.send > 0 {
 		want := sent0 + f.faults.send
