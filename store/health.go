@@ -190,7 +190,8 @@ func Classify(err error) string {
 	// inject with RAISE, say the same as SQLite.
 	msg := err.Error()
 	switch {
-	case strings.Contains(msg, "malformed"), strings.Contains(msg, "file is not a database"):
+	case strings.Contains(msg, "database disk image is malformed"), strings.Contains(msg, "malformed database schema"),
+		strings.Contains(msg, "file is not a database"):
 		return ProblemCorrupt
 	case strings.Contains(msg, "database or disk is full"), strings.Contains(msg, "no space left on device"):
 		return ProblemDiskFull
