@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // fakeHealth is a Health whose problem the test sets.
@@ -74,4 +76,35 @@ func TestImportProgressJSONAndList(t *testing.T) {
 			t.Errorf("subscribers page lacks %q", want)
 		}
 	}
+}
+
+// The health banner and the recent imports, as a browser shows them.
+func TestBrowserHealthBannerAndImports(t *testing.T) {
+	h := &fakeHealth{}
+	h.Observe(errors.New("database unhealthy: disk-full: database or disk is full"))
+	e := newEnv(t, func(o *Options) { o.Health, o.Imports = h, fakeImports{} })
+	ctx := browser(t)
+	dir := artifacts(t)
+	if err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1024, 1400),
+		chromedp.Navigate(e.http.URL+"/admin/login"),
+		chromedp.WaitVisible(chromedp.ID("login")),
+		chromedp.SendKeys(chromedp.ID("login"), "admin"),
+		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		chromedp.Click(chromedp.ID("login-button")),
+		chromedp.WaitVisible(chromedp.CSS(".list-card")),
+		chromedp.Navigate(e.http.URL+"/admin/subscribers?list=shimin-katsudo"),
+		chromedp.WaitVisible(chromedp.ID("main")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	banner, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`[...document.querySelectorAll(".banner")].filter(e => e.checkVisibility()).map(e => e.textContent).join(" | ")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(banner, "ディスクがいっぱい") {
+		t.Errorf("banner %q, want the full disk", banner)
+	}
+	shot(t, ctx, dir, "admin-subscribers-health-imports.png")
 }
