@@ -36,11 +36,15 @@ func (b *progressBar) show(p subscribers.ImportProgress) {
 	}
 	fmt.Fprintf(b.w, "\r\x1b[K%s %3d%%", what, pct)
 	b.shown = true
+	if p.Phase == "writing" && p.Done == p.Total {
+		b.done() // the import's own log line comes next
+	}
 }
 
-// done ends the progress line.
+// done clears the progress line.
 func (b *progressBar) done() {
 	if b.shown {
 		fmt.Fprint(b.w, "\r\x1b[K")
+		b.shown = false
 	}
 }
