@@ -418,29 +418,60 @@ func counter(t *testing.T, reg *prometheus.Registry, name, result string) float6
 	return 0
 }
 
-// When results cannot be committed Run stops with the error instead of
-// sending beyond the in-flight window. A trigger makes every "sent" update
-// fail.
-func TestRunStopsWhenResultsCannotBeRecorded(t *testing.T) {
+// Issue 16: when results cannot be committed (a full disk) Run keeps the
+// claimed deliveries and tries again with growing pauses instead of
+// sending beyond the in-flight window or stopping; when the write works
+// again everything is recorded and each recipient got exactly one copy.
+// A trigger makes every "sent" update fail for a while.
+func TestIssue16RecordingFailsThenRecovers(t *testing.T) {
 	t.Parallel()
-	e := newEngine(t, nil, nil)
+	health := &fakeHealth{}
+	e := newEngine(t, nil, func(o *Options) { o.BatchSize, o.InFlight, o.Health = 2, 2, health })
+	e.pauseLo, e.pauseHi = 100*time.Millisecond, 200*time.Millisecond
+	addrs := []string{"a@example.jp", "b@example.jp", "c@example.jp", "d@example.jp", "e@example.jp"}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := e.Snapshot(ctx, 1, 1, listSource{"a@example.jp", "b@example.jp", "c@example.jp"}); err != nil {
+	if _, err := e.Snapshot(ctx, 1, 1, listSource(addrs)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.db.Exec(`CREATE TRIGGER fail_sent BEFORE UPDATE OF status ON deliveries
-		WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`); err != nil {
+		WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'database or disk is full (injected)'); END`); err != nil {
 		t.Fatal(err)
 	}
-	err := e.Run(ctx)
-	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "injected failure") {
-		t.Fatalf("Run = %v (ctx %v), want the recording error", err, ctx.Err())
+	ran := make(chan error, 1)
+	go func() { ran <- e.Run(ctx) }()
+	time.Sleep(700 * time.Millisecond)
+	sent := 0
+	for _, a := range addrs {
+		sent += e.sink.count(a)
 	}
-	var sending int
-	e.db.QueryRow(`SELECT count(*) FROM deliveries WHERE status = 'sending'`).Scan(&sending)
-	if sending == 0 {
-		t.Error("unrecorded deliveries should stay sending for the next start")
+	if sent == 0 || sent > 2 {
+		t.Fatalf("%d messages went out while their results could not be recorded, want 1..InFlight (2)", sent)
+	}
+	if health.failures() == 0 {
+		t.Error("Health was not told of the failed writes")
+	}
+	if _, err := e.db.Exec(`DROP TRIGGER fail_sent`); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-e.done:
+	case err := <-ran:
+		t.Fatalf("Run ended early: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("issue not done 20 s after the write works again")
+	}
+	cancel()
+	if err := <-ran; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	for _, a := range addrs {
+		if n := e.sink.count(a); n != 1 {
+			t.Errorf("%s got %d copies, want 1", a, n)
+		}
+		if r := e.row(t, a); r.status != StatusSent {
+			t.Errorf("%s: status %s, want sent", a, r.status)
+		}
 	}
 }
 

@@ -22,7 +22,14 @@
 // Single system mails a person waits for (confirmations) go through a
 // small queue of their own (table mail_queue, migration 0010: Enqueue and
 // RunQueue), so that a crash or a relay outage delays them instead of
-// losing them.
+// losing them. Each is claimed with a lease before it is sent, so it goes
+// out at most once per lease.
+//
+// When results cannot be written (a full disk) both the outbox and the
+// queue keep them, write them again after pauses growing to 30 s and send
+// nothing new meanwhile; with Options.Health set they also send nothing
+// while the database is unhealthy. Repeated errors are logged once a
+// minute with a count.
 //
 // It leaves rendering (templates), who the recipients are (subscribers) and
 // what a bounce means (bounces) to others: they are reached through the
@@ -148,6 +155,9 @@ type Options struct {
 	// OnDelivered, when set, hears the recipients of each committed batch
 	// of accepted deliveries (the bounce policy resets their scores).
 	OnDelivered func(ctx context.Context, emails []string)
+	// Health, when set, stops sending while the database is unhealthy and
+	// is told how the mailer's writes went.
+	Health Health
 }
 
 // Mailer builds and sends mail and runs the outbox. It is safe for
@@ -164,6 +174,11 @@ type Mailer struct {
 	meter   *meter // recent sending rate per issue (Progress)
 	// queueWake tells RunQueue that Enqueue stored a mail.
 	queueWake chan struct{}
+	// errs logs repeated errors of the loops once per interval.
+	errs *errLog
+	// pauseLo and pauseHi bound the pauses after a failed write of
+	// results (pauseMin, pauseMax; tests shorten them).
+	pauseLo, pauseHi time.Duration
 
 	mu     sync.Mutex
 	states map[int64]string // issue id → run state, refreshed from the table
@@ -211,7 +226,8 @@ func New(db *sql.DB, opt Options) (*Mailer, error) {
 		opt.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	m := &Mailer{db: db, opt: opt, log: opt.Logger, now: opt.Now, states: map[int64]string{}, meter: newMeter(),
-		queueWake: make(chan struct{}, 1)}
+		queueWake: make(chan struct{}, 1), pauseLo: pauseMin, pauseHi: pauseMax}
+	m.errs = newErrLog(m.log, errLogEvery, time.Now) // log pacing is wall time
 	if opt.DKIM != nil {
 		s, err := newDKIMSigner(opt.DKIM)
 		if err != nil {

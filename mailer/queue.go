@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 )
@@ -57,36 +58,108 @@ func (m *Mailer) QueueLength(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// queueLease is how long a claimed mail is kept from being claimed again:
+// it covers the send and the tries to record its result. If the daemon
+// dies between the send and the record, the mail goes out again after the
+// lease, so a mail is sent at most once per lease.
+const queueLease = 5 * time.Minute
+
 // RunQueue sends queued system mail until ctx ends: at once when Enqueue
 // wakes it, and every few seconds for retries. A temporary failure is
 // retried with backoff (a relay's request to slow down is honoured) until
 // MaxRetryAge; a permanent one drops the mail with a log line, as does
 // age.
+//
+// Each mail is claimed with a lease before it is sent (its next attempt
+// moves past the lease), so a mail whose result cannot be written is not
+// due again. Results that cannot be written are kept and written again
+// after pauses that grow to half a minute; nothing new is claimed or sent
+// until they are, nor while Health reports a problem.
 func (m *Mailer) RunQueue(ctx context.Context) error {
 	if len(m.pool.relays) == 0 {
 		return ErrNoRelay
 	}
+	q := &queueRun{pending: map[int64]queueOutcome{}}
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			if len(q.pending) > 0 {
+				// One last try; the lease keeps what stays unwritten from
+				// going out again at once after a restart.
+				m.recordQueued(ctx, q.outcomes())
+			}
 			return nil
 		case <-m.queueWake:
+			if wait := time.Until(q.retryAt); wait > 0 {
+				t.Reset(wait) // a wake does not shorten a pause
+				continue
+			}
 		case <-t.C:
 		}
-		more, err := m.sendQueued(ctx)
-		if err != nil && ctx.Err() == nil {
-			m.log.Error("sending queued mail", "err", err)
-		}
-		wait := queuePoll
-		if more {
-			wait = 0
-		} else if next, ok := m.nextQueued(ctx); ok {
-			wait = min(max(next.Sub(m.now()), 0), queuePoll)
-		}
-		t.Reset(wait)
+		t.Reset(m.queueStep(ctx, q))
 	}
+}
+
+// queueRun is what RunQueue carries from one step to the next.
+type queueRun struct {
+	pending map[int64]queueOutcome // sent or tried, result not yet written
+	pause   time.Duration          // the current pause after a failed write
+	retryAt time.Time              // no step before this (wall time)
+}
+
+func (q *queueRun) outcomes() []queueOutcome {
+	out := make([]queueOutcome, 0, len(q.pending))
+	for _, o := range q.pending {
+		out = append(out, o)
+	}
+	return out
+}
+
+// queueStep writes pending results, then sends one batch of due mail; it
+// returns how long to wait before the next step.
+func (m *Mailer) queueStep(ctx context.Context, q *queueRun) time.Duration {
+	failed := func(msg string, err error) time.Duration {
+		m.observeWrite(err)
+		q.pause = grow(q.pause, m.pauseLo, m.pauseHi)
+		q.retryAt = time.Now().Add(q.pause)
+		if ctx.Err() == nil {
+			m.errs.error(msg, err, "pending", len(q.pending), "pause", q.pause)
+		}
+		return q.pause
+	}
+	if len(q.pending) > 0 {
+		err := m.recordQueued(ctx, q.outcomes())
+		if err != nil {
+			return failed("recording queued mail; retrying, not sending meanwhile", err)
+		}
+		m.observeWrite(nil)
+		clear(q.pending)
+	}
+	if err := m.healthErr(); err != nil {
+		m.errs.error("database unhealthy; queued mail waits", err)
+		return queuePoll
+	}
+	more, err := m.sendQueued(ctx, q.pending)
+	if err != nil {
+		return failed("claiming queued mail", err)
+	}
+	if len(q.pending) > 0 {
+		if err := m.recordQueued(ctx, q.outcomes()); err != nil {
+			return failed("recording queued mail; retrying, not sending meanwhile", err)
+		}
+		clear(q.pending)
+		m.observeWrite(nil)
+	}
+	q.pause = 0
+	if more {
+		return 0
+	}
+	if next, ok := m.nextQueued(ctx); ok {
+		return min(max(next.Sub(m.now()), 0), queuePoll)
+	}
+	return queuePoll
 }
 
 // nextQueued is when the earliest queued mail is due.
@@ -118,29 +191,12 @@ type queueOutcome struct {
 	attempted bool
 }
 
-// sendQueued sends the due rows of one batch, queueSenders at a time, and
-// records the outcomes in one transaction; more is true when the batch was
-// full.
-func (m *Mailer) sendQueued(ctx context.Context) (more bool, err error) {
-	now := m.now()
-	rows, err := m.db.QueryContext(ctx, `SELECT id, kind, mail_from, rcpt, data, attempts, created_ms
-		FROM mail_queue WHERE next_attempt_ms <= ? ORDER BY next_attempt_ms, id LIMIT ?`, now.UnixMilli(), queueBatch)
-	if err != nil {
-		return false, err
-	}
-	var due []queued
-	for rows.Next() {
-		var q queued
-		var created int64
-		if err := rows.Scan(&q.id, &q.kind, &q.from, &q.rcpt, &q.data, &q.attempts, &created); err != nil {
-			rows.Close()
-			return false, err
-		}
-		q.created = time.UnixMilli(created)
-		due = append(due, q)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(due) == 0 {
+// sendQueued claims the due rows of one batch, sends them queueSenders at
+// a time and puts their outcomes in pending; more is true when the batch
+// was full. A claim that cannot be written sends nothing.
+func (m *Mailer) sendQueued(ctx context.Context, pending map[int64]queueOutcome) (more bool, err error) {
+	due, err := m.claimQueued(ctx)
+	if err != nil || len(due) == 0 {
 		return false, err
 	}
 	out := make([]queueOutcome, len(due))
@@ -158,7 +214,39 @@ func (m *Mailer) sendQueued(ctx context.Context) (more bool, err error) {
 	}
 	close(next)
 	wg.Wait()
-	return len(due) == queueBatch, m.recordQueued(ctx, out)
+	for _, o := range out {
+		pending[o.id] = o
+	}
+	return len(due) == queueBatch, nil
+}
+
+// claimQueued leases the due rows of one batch: their next attempt moves
+// to the end of the lease in the same statement that reads them.
+func (m *Mailer) claimQueued(ctx context.Context) ([]queued, error) {
+	now := m.now()
+	rows, err := m.db.QueryContext(ctx, `UPDATE mail_queue SET next_attempt_ms = ?
+		WHERE id IN (SELECT id FROM mail_queue WHERE next_attempt_ms <= ? ORDER BY next_attempt_ms, id LIMIT ?)
+		RETURNING id, kind, mail_from, rcpt, data, attempts, created_ms`,
+		now.Add(queueLease).UnixMilli(), now.UnixMilli(), queueBatch)
+	if err != nil {
+		return nil, fmt.Errorf("claiming queued mail: %w", err)
+	}
+	defer rows.Close()
+	var due []queued
+	for rows.Next() {
+		var q queued
+		var created int64
+		if err := rows.Scan(&q.id, &q.kind, &q.from, &q.rcpt, &q.data, &q.attempts, &created); err != nil {
+			return nil, fmt.Errorf("claiming queued mail: %w", err)
+		}
+		q.created = time.UnixMilli(created)
+		due = append(due, q)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claiming queued mail: %w", err)
+	}
+	sort.Slice(due, func(i, j int) bool { return due[i].id < due[j].id })
+	return due, nil
 }
 
 // tryQueued tries one queued mail.

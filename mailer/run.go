@@ -58,10 +58,6 @@ func (m *Mailer) Run(ctx context.Context) error {
 	slots := make(chan struct{}, m.opt.InFlight)
 	jobs := make(chan Delivery, m.opt.BatchSize)
 	results := make(chan result, m.opt.InFlight)
-	// The recorder stops the run when results cannot be committed: sending
-	// on would break the in-flight bound.
-	ctx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
 
 	var wg sync.WaitGroup
 	for range m.opt.Workers {
@@ -72,7 +68,7 @@ func (m *Mailer) Run(ctx context.Context) error {
 		})
 	}
 	recDone := make(chan error, 1)
-	go func() { recDone <- m.record(results, slots, stop) }()
+	go func() { recDone <- m.record(ctx, results, slots) }()
 	go m.watchStates(ctx)
 
 	err := m.dispatch(ctx, jobs, slots)
@@ -120,7 +116,8 @@ func (m *Mailer) dispatch(ctx context.Context, jobs chan<- Delivery, slots chan 
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			m.log.Error("claiming deliveries", "err", err)
+			m.observeWrite(err)
+			m.errs.error("claiming deliveries", err)
 			ds, n = nil, 0 // the slots are free already
 		}
 		freeSlots(slots, n-len(ds))
@@ -150,6 +147,10 @@ func (m *Mailer) claim(ctx context.Context, n int) ([]Delivery, error) {
 	if w := m.opt.Window; w != nil && w.Next(now, "").After(now) {
 		return nil, nil
 	}
+	if err := m.healthErr(); err != nil {
+		m.errs.error("database unhealthy; outbox waits", err)
+		return nil, nil
+	}
 	rows, err := m.db.QueryContext(ctx, `UPDATE deliveries SET status = 'sending'
 		WHERE id IN (SELECT d.id FROM deliveries d JOIN mailer_runs r ON r.issue_id = d.issue_id
 			WHERE d.status = 'queued' AND d.next_attempt_ms <= ? AND r.state = 'running'
@@ -176,10 +177,15 @@ func (m *Mailer) claim(ctx context.Context, n int) ([]Delivery, error) {
 
 // record commits results in batches and frees their in-flight slots.
 //
-// A batch that cannot be committed after a few tries stops the run (stop):
-// its slots stay taken, so nothing more is claimed, and its rows stay
-// "sending" for the next start to resend — within the in-flight bound.
-func (m *Mailer) record(results <-chan result, slots chan struct{}, stop context.CancelCauseFunc) error {
+// A batch that cannot be committed is tried again after pauses that grow
+// to half a minute, for as long as the run lives: its slots stay taken,
+// so nothing more is claimed (at most InFlight mails wait sent but
+// unrecorded), and when the write works again (disk space freed) the
+// batch is recorded and sending resumes by itself — nothing goes twice.
+// Once the run is stopping (ctx done) a batch gets a few more tries; what
+// still cannot be written stays "sending" for the next start to resend,
+// within the in-flight bound, and Run returns the error.
+func (m *Mailer) record(ctx context.Context, results <-chan result, slots chan struct{}) error {
 	batch := make([]result, 0, recordEvery)
 	tick := time.NewTicker(recordAfter)
 	defer tick.Stop()
@@ -188,32 +194,40 @@ func (m *Mailer) record(results <-chan result, slots chan struct{}, stop context
 		if len(batch) == 0 {
 			return
 		}
-		// Results must reach the table even while Run is shutting down.
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		tries := 3
-		if failed != nil {
-			tries = 1
-		}
 		var err error
-		for i := range tries {
-			if err = m.commit(ctx, batch); err == nil {
+		pause := time.Duration(0)
+		for try := 0; ; try++ {
+			if err = m.commitFor(batch); err == nil {
 				break
 			}
-			m.log.Warn("recording results failed, retrying", "try", i+1, "err", err)
-			time.Sleep(time.Duration(100<<(2*i)) * time.Millisecond)
+			m.observeWrite(err)
+			m.errs.error("recording results failed; retrying, not claiming meanwhile", err, "results", len(batch))
+			if ctx.Err() != nil && try >= 2 {
+				break
+			}
+			pause = grow(pause, m.pauseLo/10, m.pauseHi)
+			select {
+			case <-time.After(pause):
+			case <-ctx.Done():
+				if try >= 2 {
+					time.Sleep(pause) // stopping: a last few tries, paced
+				}
+			}
 		}
 		if err != nil {
-			if failed == nil {
-				failed = err
-				stop(err)
-			}
+			failed = err
 			batch = batch[:0]
 			return
 		}
+		if pause > 0 {
+			m.observeWrite(nil)
+			m.log.Info("recording results works again", "results", len(batch))
+		}
 		m.observe(batch)
-		m.delivered(ctx, batch)
-		m.checkDone(ctx, batch)
+		rctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		m.delivered(rctx, batch)
+		m.checkDone(rctx, batch)
+		cancel()
 		freeSlots(slots, len(batch))
 		batch = batch[:0]
 	}
@@ -232,6 +246,14 @@ func (m *Mailer) record(results <-chan result, slots chan struct{}, stop context
 			flush()
 		}
 	}
+}
+
+// commitFor commits batch within 30 s, even while Run is shutting down:
+// results must reach the table.
+func (m *Mailer) commitFor(batch []result) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return m.commit(ctx, batch)
 }
 
 func (m *Mailer) commit(ctx context.Context, batch []result) error {

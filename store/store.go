@@ -6,7 +6,8 @@
 // newer than this binary knows, and takes online backups. It owns no domain
 // tables: each domain package owns its tables and its SQL, and its DDL lives
 // here in migrations/NNNN_<owner>.sql so that the order of all schema changes
-// is one list.
+// is one list. Health watches the database at run time (quick_check,
+// corrupt pages, a full disk).
 //
 // Concurrency: one *sql.DB with a small pool. Readers run in parallel under
 // WAL; writers are serialised by SQLite itself. Every transaction begins
@@ -107,7 +108,7 @@ func checkPath(path string, readOnly bool) error {
 	case err == nil && st.IsDir():
 		return fmt.Errorf("database %s: is a directory", path)
 	case err == nil:
-		return nil
+		return checkWritable(path, readOnly)
 	case !errors.Is(err, os.ErrNotExist):
 		return fmt.Errorf("database %s: %w", path, err)
 	case readOnly:
@@ -125,6 +126,27 @@ func checkPath(path string, readOnly bool) error {
 		return fmt.Errorf("database directory %s is not writable: %w", dir, err)
 	}
 	return f.Close()
+}
+
+// checkWritable says plainly when an existing database cannot be written:
+// SQLite would report "unable to open database file: no such file or
+// directory" when it cannot create the -wal and -shm files beside it.
+// A read-only open needs the directory only when no -shm file exists.
+func checkWritable(path string, readOnly bool) error {
+	dir := filepath.Dir(path)
+	if !readOnly {
+		if err := writable(path); err != nil {
+			return fmt.Errorf("database %s is read-only (%w): kawaraban needs to write it", path, err)
+		}
+	}
+	if _, err := os.Stat(path + "-shm"); readOnly && err == nil {
+		return nil
+	}
+	if err := writable(dir); err != nil {
+		return fmt.Errorf("database directory %s is read-only (%w): SQLite needs to create %s-wal and -shm there",
+			dir, err, filepath.Base(path))
+	}
+	return nil
 }
 
 // probe reads the schema once so that a corrupt or foreign file fails here

@@ -138,3 +138,22 @@ func BenchmarkImport20k(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(rows), "µs/row")
 }
+
+// BenchmarkImport100k imports a 100,000-row file into an empty list
+// (issue 16: 1M rows in at most 30 s on 2 cores; docs/BENCHMARKS.md).
+func BenchmarkImport100k(b *testing.B) {
+	var csv strings.Builder
+	csv.WriteString("email,name,ward\n")
+	for i := range 100_000 {
+		csv.WriteString("user" + strconv.Itoa(i) + "@example.jp,山田 太郎" + strconv.Itoa(i) + ",Kita\n")
+	}
+	for b.Loop() {
+		b.StopTimer()
+		f := newFixture(b)
+		b.StartTimer()
+		rep, err := f.s.Import(f.ctx, strings.NewReader(csv.String()), ImportOptions{ListSlug: "kodomo", ConsentSource: "bench"})
+		if err != nil || rep.Added != 100_000 {
+			b.Fatalf("%+v %v", rep.Added, err)
+		}
+	}
+}

@@ -1,25 +1,21 @@
 package subscribers
 
 import (
-	"bytes"
 	"context"
-	"database/sql"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"sort"
 	"strings"
-	"time"
-	"unicode/utf8"
 
-	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/unicode/norm"
 )
 
-// MaxImportBytes caps the size of an imported CSV file.
-const MaxImportBytes = 64 << 20
+// MaxImportBytes caps the size of an imported CSV file. The file is read
+// as a stream (twice: to check, then to write), so memory does not grow
+// with it.
+const MaxImportBytes = 512 << 20
 
 // ImportOptions says where and how to import.
 type ImportOptions struct {
@@ -29,14 +25,35 @@ type ImportOptions struct {
 	// "2025年度 窓口申込書"). Required for a public list; recorded with
 	// every opt-in.
 	ConsentSource string
-	// DryRun checks and reports everything and changes nothing.
+	// DryRun checks and reports everything and changes nothing; it takes
+	// no write lock.
 	DryRun bool
 	// Actor names who imports (recorded as evidence).
 	Actor string
+	// FileName names the file in the import record.
+	FileName string
+	// Progress, when set, is told how the import goes, a few times a
+	// second at most.
+	Progress func(ImportProgress)
+}
+
+// ImportProgress is how far an import is.
+type ImportProgress struct {
+	// ImportID is the import record's id (0 for a dry run).
+	ImportID int64
+	// Phase is "checking" (Done and Total count bytes of the file) or
+	// "writing" (they count the rows to write).
+	Phase       string
+	Done, Total int64
 }
 
 // ImportReport is the outcome of an import.
 type ImportReport struct {
+	// ImportID is the import record's id (0 for a dry run).
+	ImportID int64
+	// Resumed is true when the import went on from an earlier one of the
+	// same file that had stopped half-way.
+	Resumed bool
 	// Encoding is "utf-8" or "shift_jis", as detected.
 	Encoding string
 	// Rows counts data rows (not the header, not blank lines).
@@ -74,14 +91,26 @@ type importRow struct {
 	attrs map[string]string
 }
 
-// Import adds the rows of a CSV file to a list, all in one transaction (a
-// database error imports nothing). The file is UTF-8, with or without BOM,
-// or Shift_JIS as Excel in Japan writes it; the header row names the
-// columns (email required; name optional; others become attributes).
-// Importing the same file again changes nothing. Rows are rejected, each
-// with its line and a reason, for a bad or duplicate address, a domain an
-// internal list does not allow, a suppressed address, or an address that
-// left the list (an import never subscribes someone again).
+// Import adds the rows of a CSV file to a list. The file is UTF-8, with
+// or without BOM, or Shift_JIS as Excel in Japan writes it; the header row
+// names the columns (email required; name optional; others become
+// attributes). Importing the same file again changes nothing. Rows are
+// rejected, each with its line and a reason, for a bad or duplicate
+// address, a domain an internal list does not allow, a suppressed
+// address, or an address that left the list (an import never subscribes
+// someone again).
+//
+// Every row is read and checked before anything is written (the import
+// record too), outside any transaction: a file that is not CSV, not UTF-8
+// or Shift_JIS, or has no email column changes nothing, and a dry run
+// takes no write lock at all.
+// The checked rows are then written in short batches (a fraction of a
+// second each, so the daemon's writes go on between them), each batch in
+// one transaction with the import record (table subscriber_imports) that
+// shows the progress. If the import stops half-way — a crash, a full
+// disk — the rows written so far stay (each with its consent event), the
+// record says where it stopped, and importing the same file into the
+// same list again resumes there.
 func (s *Store) Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error) {
 	rep := ImportReport{DryRun: opt.DryRun}
 	l, err := s.ListBySlug(ctx, opt.ListSlug)
@@ -91,55 +120,46 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opt ImportOptions) (Imp
 	if l.Public() && strings.TrimSpace(opt.ConsentSource) == "" {
 		return rep, fmt.Errorf("list %s: %w", l.Slug, ErrConsentSourceRequired)
 	}
-	data, err := io.ReadAll(io.LimitReader(r, MaxImportBytes+1))
-	if err != nil {
-		return rep, fmt.Errorf("reading CSV: %w", err)
-	}
-	if len(data) > MaxImportBytes {
-		return rep, fmt.Errorf("CSV is larger than %d MB: %w", MaxImportBytes>>20, ErrBadCSV)
-	}
-	text, enc, err := decodeCSV(data)
+	f, err := openImport(r)
 	if err != nil {
 		return rep, err
 	}
-	rep.Encoding = enc
-	rows, err := parseImport(text, l, &rep)
-	if err != nil {
-		return rep, err
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return rep, fmt.Errorf("beginning import: %w", err)
-	}
-	defer tx.Rollback()
-	for _, row := range rows {
-		if err := s.importRow(ctx, tx, l, row, opt, &rep); err != nil {
-			return ImportReport{Encoding: enc, DryRun: opt.DryRun}, fmt.Errorf("importing line %d: %w", row.line, err)
-		}
-	}
-	sort.SliceStable(rep.Rejected, func(i, j int) bool { return rep.Rejected[i].Line < rep.Rejected[j].Line })
+	defer f.cleanup()
+	rep.Encoding = f.encoding
+	im := &importer{s: s, l: l, opt: opt, f: f, rep: &rep}
 	if opt.DryRun {
+		if err := im.check(ctx); err != nil {
+			return ImportReport{Encoding: f.encoding, DryRun: true}, err
+		}
+		if err := im.plan(ctx); err != nil {
+			return ImportReport{Encoding: f.encoding, DryRun: true}, err
+		}
+		sortRejected(rep.Rejected)
 		return rep, nil
 	}
-	if err := tx.Commit(); err != nil {
-		return ImportReport{Encoding: enc}, fmt.Errorf("committing import: %w", err)
+	if err := im.check(ctx); err != nil {
+		return ImportReport{Encoding: f.encoding}, err
 	}
-	s.log.Info("subscribers imported", "list_id", l.ID, "added", rep.Added, "updated", rep.Updated, "rejected", len(rep.Rejected))
+	if err := im.start(ctx); err != nil {
+		return ImportReport{Encoding: f.encoding}, err
+	}
+	if err := im.write(ctx); err != nil {
+		im.stop(ctx, "failed", err)
+		return ImportReport{Encoding: f.encoding, ImportID: im.id}, fmt.Errorf(
+			"import %d stopped after line %d (the rows before it are in; import the same file again to resume): %w",
+			im.id, im.lineDone, err)
+	}
+	if err := im.finish(ctx); err != nil {
+		return ImportReport{Encoding: f.encoding, ImportID: im.id}, err
+	}
+	sortRejected(rep.Rejected)
+	s.log.Info("subscribers imported", "list_id", l.ID, "import_id", im.id, "added", rep.Added, "updated", rep.Updated,
+		"rejected", len(rep.Rejected), "resumed", rep.Resumed, "longest_batch_ms", im.longest.Milliseconds())
 	return rep, nil
 }
 
-// decodeCSV strips a UTF-8 BOM, and decodes Shift_JIS (CP932) when the
-// bytes are not valid UTF-8.
-func decodeCSV(data []byte) (string, string, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if utf8.Valid(data) {
-		return string(data), "utf-8", nil
-	}
-	out, err := japanese.ShiftJIS.NewDecoder().Bytes(data)
-	if err != nil {
-		return "", "", fmt.Errorf("file is neither UTF-8 nor Shift_JIS: %w", ErrBadCSV)
-	}
-	return string(out), "shift_jis", nil
+func sortRejected(rs []RejectedRow) {
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].Line < rs[j].Line })
 }
 
 // header maps column indexes to their role.
@@ -176,60 +196,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// parseImport reads the CSV rows and checks what needs no database.
-func parseImport(text string, l List, rep *ImportReport) ([]importRow, error) {
-	cr := csv.NewReader(strings.NewReader(text))
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	rec, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("the file is empty: %w", ErrBadCSV)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading the header row: %v: %w", err, ErrBadCSV)
-	}
-	h, err := parseHeader(rec)
-	if err != nil {
-		return nil, err
-	}
-	seen := map[string]int{}
-	var rows []importRow
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				return nil, fmt.Errorf("reading CSV: %w", err)
-			}
-			rep.Rows++
-			rep.Rejected = append(rep.Rejected, RejectedRow{Line: pe.StartLine, Reason: "the row is not valid CSV: " + pe.Err.Error()})
-			continue
-		}
-		if len(rec) == 0 || blank(rec) {
-			continue
-		}
-		line, _ := cr.FieldPos(0)
-		rep.Rows++
-		row, reason := checkRow(rec, h, l)
-		row.line = line
-		if reason == "" {
-			if first, dup := seen[row.addr.String()]; dup {
-				reason = fmt.Sprintf("the same address as line %d", first)
-			}
-		}
-		if reason != "" {
-			rep.Rejected = append(rep.Rejected, RejectedRow{Line: line, Reason: reason})
-			continue
-		}
-		seen[row.addr.String()] = line
-		rows = append(rows, row)
-	}
-	return rows, nil
 }
 
 func blank(rec []string) bool {
@@ -281,57 +247,9 @@ func unescapeCell(v string) string {
 	return v
 }
 
-// importRow applies one checked row inside the import transaction.
-func (s *Store) importRow(ctx context.Context, tx *sql.Tx, l List, row importRow, opt ImportOptions, rep *ImportReport) error {
-	key := row.addr.String()
-	reason, err := suppressionReason(ctx, tx, key)
-	if err != nil {
-		return err
-	}
-	if reason != "" {
-		rep.Rejected = append(rep.Rejected, RejectedRow{Line: row.line, Reason: "the address is suppressed (" + reason + ")"})
-		return nil
-	}
-	sub, err := s.ensureSubscriber(ctx, tx, row.addr, row.name, "")
-	if err != nil {
-		return err
-	}
-	var unsubAt sql.NullInt64
-	var st string
-	err = tx.QueryRowContext(ctx, `SELECT status, unsubscribed_at FROM subscriptions WHERE list_id = ? AND subscriber_id = ?`,
-		l.ID, sub.ID).Scan(&st, &unsubAt)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
-	}
-	if st == StatusUnsubscribed {
-		rep.Rejected = append(rep.Rejected, RejectedRow{Line: row.line, Reason: "the address left this list on " +
-			unixOrZero(unsubAt, s.opt.Location).Format(time.DateOnly) + "; an import does not subscribe it again"})
-		return nil
-	}
-	changed, err := s.updateDetails(ctx, tx, sub, row)
-	if err != nil {
-		return err
-	}
-	switch {
-	case st != StatusConfirmed:
-		rep.Added++
-		ev := Evidence{Actor: opt.Actor}
-		return s.optIn(ctx, tx, l.ID, sub, SourceImport, ev, opt.ConsentSource)
-	case changed:
-		rep.Updated++
-	default:
-		rep.Unchanged++
-	}
-	return nil
-}
-
-// updateDetails sets the row's name (when given) and merges its attributes.
-func (s *Store) updateDetails(ctx context.Context, tx *sql.Tx, sub subscriber, row importRow) (bool, error) {
-	var name, attrs string
-	err := tx.QueryRowContext(ctx, `SELECT name, attributes FROM subscribers WHERE id = ?`, sub.ID).Scan(&name, &attrs)
-	if err != nil {
-		return false, err
-	}
+// mergeDetails is the name and attributes a subscriber has after the row
+// is applied, and whether they differ from name and attrs (JSON).
+func mergeDetails(name, attrs string, row importRow) (string, map[string]string, bool) {
 	merged := decodeAttributes(attrs)
 	if merged == nil {
 		merged = map[string]string{}
@@ -342,10 +260,12 @@ func (s *Store) updateDetails(ctx context.Context, tx *sql.Tx, sub subscriber, r
 	if row.name != "" {
 		newName = row.name
 	}
-	if newName == name && maps.Equal(before, merged) {
-		return false, nil
-	}
-	_, err = tx.ExecContext(ctx, `UPDATE subscribers SET name = ?, attributes = ? WHERE id = ?`,
-		newName, encodeAttributes(merged), sub.ID)
-	return true, err
+	return newName, merged, newName != name || !maps.Equal(before, merged)
+}
+
+// detailsChange tells whether the row would change a subscriber's name
+// or attributes.
+func detailsChange(name, attrs string, row importRow) bool {
+	_, _, changed := mergeDetails(name, attrs, row)
+	return changed
 }

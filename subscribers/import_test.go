@@ -2,12 +2,14 @@ package subscribers
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func countRows(t testing.TB, f fixture, table string) int {
@@ -135,10 +137,14 @@ func TestImportRules(t *testing.T) {
 	}
 }
 
-// TestImportAtomic checks that a database failure part-way imports nothing.
-func TestImportAtomic(t *testing.T) {
+// Issue 16: an import writes in batches, so a database failure part-way
+// keeps the batches written before it; the import record says where it
+// stopped, and importing the same file again resumes there and ends as
+// one whole import would.
+func TestIssue16ImportStopsAndResumes(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	f.s.importPause = time.Millisecond
 	_, err := f.s.db.Exec(`CREATE TRIGGER test_boom BEFORE INSERT ON subscribers
 WHEN NEW.email = 'boom@example.jp' BEGIN SELECT RAISE(ABORT, 'boom'); END`)
 	if err != nil {
@@ -146,15 +152,99 @@ WHEN NEW.email = 'boom@example.jp' BEGIN SELECT RAISE(ABORT, 'boom'); END`)
 	}
 	var b strings.Builder
 	b.WriteString("email\n")
-	for i := range 500 {
+	for i := range 1200 {
 		b.WriteString("u" + strconv.Itoa(i) + "@example.jp\n")
 	}
-	b.WriteString("boom@example.jp\n")
-	if _, err := f.s.Import(f.ctx, strings.NewReader(b.String()), ImportOptions{ListSlug: "kodomo", ConsentSource: "x"}); err == nil {
-		t.Fatal("import succeeded despite a database error")
+	b.WriteString("boom@example.jp\nbad-address\nlast@example.jp\n")
+	csv := b.String()
+	opt := ImportOptions{ListSlug: "kodomo", ConsentSource: "x"}
+	rep, err := f.s.Import(f.ctx, strings.NewReader(csv), opt)
+	if err == nil || !strings.Contains(err.Error(), "import the same file again to resume") {
+		t.Fatalf("import over a failing row: %v, want an error that says how to resume", err)
 	}
-	if n := countRows(t, f, "subscribers") + countRows(t, f, "consent_events") + countRows(t, f, "subscriptions"); n != 0 {
-		t.Fatalf("%d rows after a failed import", n)
+	rec, err := f.s.ImportByID(f.ctx, rep.ImportID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	written := countRows(t, f, "subscriptions")
+	if rec.Status != "failed" || rec.Written != int64(written) || written == 0 || written >= 1200 || rec.Valid != 1202 {
+		t.Fatalf("record %+v with %d subscriptions in the table, want failed, written = the table's count", rec, written)
+	}
+	if n := countRows(t, f, "consent_events"); n != written {
+		t.Fatalf("%d consent events for %d subscriptions", n, written)
+	}
+	if _, err := f.s.db.Exec(`DROP TRIGGER test_boom`); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = f.s.Import(f.ctx, strings.NewReader(csv), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Resumed || rep.ImportID != rec.ID || rep.Added != 1202 || rep.Rows != 1203 || len(rep.Rejected) != 1 || rep.Rejected[0].Line != 1203 {
+		t.Fatalf("resumed report %+v", rep)
+	}
+	if n := countRows(t, f, "consent_events"); n != 1202 {
+		t.Fatalf("%d consent events after the resume, want one per subscriber (1202)", n)
+	}
+	if rec, _ := f.s.ImportByID(f.ctx, rep.ImportID); rec.Status != "done" || rec.Percent() != 100 || rec.Written != 1202 {
+		t.Fatalf("record after resume %+v", rec)
+	}
+	// The same file again is a new import that changes nothing.
+	rep, err = f.s.Import(f.ctx, strings.NewReader(csv), opt)
+	if err != nil || rep.Resumed || rep.Added != 0 || rep.Unchanged != 1202 {
+		t.Fatalf("third import %+v %v", rep, err)
+	}
+}
+
+// Bad input changes nothing: not even an import record is written.
+func TestImportBadInputWritesNothing(t *testing.T) {
+	t.Parallel()
+	for name, in := range map[string]string{
+		"no email column": "name\n山田\n",
+		"empty":           "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			_, err := f.s.Import(f.ctx, strings.NewReader(in), ImportOptions{ListSlug: "kodomo", ConsentSource: "x"})
+			if !errors.Is(err, ErrBadCSV) {
+				t.Fatalf("err = %v, want ErrBadCSV", err)
+			}
+			for _, table := range []string{"subscribers", "subscriptions", "consent_events", "subscriber_imports"} {
+				if n := countRows(t, f, table); n != 0 {
+					t.Errorf("%d rows in %s", n, table)
+				}
+			}
+		})
+	}
+}
+
+// A dry run reports what an import would do, from reads alone: it works
+// while another connection holds the write lock.
+func TestImportDryRunTakesNoWriteLock(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	if _, err := f.s.Import(f.ctx, strings.NewReader("email,name\nold@example.jp,旧\n"), ImportOptions{ListSlug: "kodomo", ConsentSource: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := f.s.db.BeginTx(f.ctx, nil) // BEGIN IMMEDIATE: the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	ctx, cancel := context.WithTimeout(f.ctx, 5*time.Second)
+	defer cancel()
+	var seen []ImportProgress
+	rep, err := f.s.Import(ctx, strings.NewReader("email,name\nold@example.jp,新\nnew@example.jp,\nold@example.jp,\n"),
+		ImportOptions{ListSlug: "kodomo", ConsentSource: "x", DryRun: true, Progress: func(p ImportProgress) { seen = append(seen, p) }})
+	if err != nil {
+		t.Fatalf("dry run beside a writer: %v", err)
+	}
+	if rep.Added != 1 || rep.Updated != 1 || len(rep.Rejected) != 1 || rep.ImportID != 0 {
+		t.Fatalf("dry run report %+v", rep)
+	}
+	if len(seen) == 0 || seen[len(seen)-1].Phase != "checking" || seen[len(seen)-1].Done != seen[len(seen)-1].Total {
+		t.Errorf("progress %+v", seen)
 	}
 }
 

@@ -120,6 +120,9 @@ type Store struct {
 	db  *sql.DB
 	opt Options
 	log *slog.Logger
+	// importPause is the first pause before a failed import batch is
+	// tried again (importPauseFirst; tests shorten it).
+	importPause time.Duration
 }
 
 // New returns a Store on db, which store.Open has migrated.

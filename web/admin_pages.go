@@ -110,6 +110,8 @@ type subscribersData struct {
 	DryRun bool
 	Page   int
 	More   bool
+	// Imports are the list's recent CSV imports.
+	Imports []ImportStatus
 }
 
 func (s *Server) handleSubscribers(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
@@ -131,7 +133,8 @@ func (s *Server) handleSubscribers(w http.ResponseWriter, r *http.Request, sess 
 		s.fail(w, r, err)
 		return
 	}
-	d := subscribersData{Lists: mine, List: l, Query: q, Page: pg, More: len(subs) == 50, Subs: subs}
+	d := subscribersData{Lists: mine, List: l, Query: q, Page: pg, More: len(subs) == 50, Subs: subs,
+		Imports: s.recent(r.Context(), l.Slug)}
 	v.Nav, v.Title, v.Data = "subscribers", v.T("nav.subscribers"), d
 	s.render(w, r, http.StatusOK, "subscribers", v)
 }
@@ -223,7 +226,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, sess *sess
 			fmt.Sprintf("added %d, existing %d, rejected %d", rep.Added, rep.Existing(), len(rep.Rejected)))
 	}
 	v.Nav, v.Title = "subscribers", v.T("nav.subscribers")
-	v.Data = subscribersData{Lists: mine, List: l, Report: &rep, DryRun: dry, Page: 1}
+	v.Data = subscribersData{Lists: mine, List: l, Report: &rep, DryRun: dry, Page: 1, Imports: s.recent(r.Context(), l.Slug)}
 	s.render(w, r, http.StatusOK, "subscribers", v)
 }
 

@@ -52,6 +52,7 @@ func (s *Server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
 	var ie *InputError
 	switch {
 	case code >= 500:
+		s.observe(err)
 		s.log.Error("api request failed", "route", r.Pattern, "err", err)
 		msg = "internal error"
 	case errors.As(err, &ie):

@@ -70,6 +70,8 @@ func uiCases() []routeCase {
 		{"GET", "/admin/subscribers/4", nil, "", "AV", 200},
 		{"POST", "/admin/subscribers/import", f("list", "shimin-katsudo"), "", "AE", 0},
 		{"POST", "/admin/subscribers/import", f("list", "kankyo-hozen"), "", "A", 0},
+		{"GET", "/admin/subscribers/imports.json?list=shimin-katsudo", nil, "", "AEV", 200},
+		{"GET", "/admin/subscribers/imports.json?list=kankyo-hozen", nil, "", "AV", 200},
 		{"POST", "/admin/subscribers/add", f("list", "chonai", "email", "staff@city.example.jp"), "", "AC", 303},
 		{"POST", "/admin/subscribers/add", f("list", "shimin-katsudo", "email", "x@example.jp"), "", "AE", 422},
 		{"GET", "/admin/subscribers/export?list=shimin-katsudo", nil, "", "AE", 200},

@@ -39,6 +39,7 @@ type Domain struct {
 func (d Domain) Fill(opt *Options) {
 	if d.Subscribers != nil {
 		opt.Subscribers = webSubscribers{d}
+		opt.Imports = webImports{d}
 	}
 	if d.Subscribers != nil && d.Attribution != nil && d.Bounces != nil {
 		opt.SubscriberAdmin = webSubscriberAdmin{d}
@@ -479,4 +480,18 @@ func (w webSchedules) AddRecurring(ctx context.Context, listSlug, spec, tz strin
 		return ScheduleStatus{}, domainErr(err)
 	}
 	return scheduleStatus(st), nil
+}
+
+// webImports lists CSV imports with their progress for the admin UI.
+type webImports struct{ d Domain }
+
+func (w webImports) Imports(ctx context.Context, listSlug string, limit int) ([]ImportStatus, error) {
+	rs, err := w.d.Subscribers.Imports(ctx, listSlug, limit)
+	out := make([]ImportStatus, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, ImportStatus{ID: r.ID, FileName: r.FileName, Status: r.Status, Rows: r.Rows,
+			Valid: r.Valid, Written: r.Written, Added: r.Added, Rejected: r.Rejected, Percent: r.Percent(),
+			Error: r.Error, Started: r.Started})
+	}
+	return out, domainErr(err)
 }

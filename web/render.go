@@ -65,6 +65,7 @@ type view struct {
 	User      *User
 	CSRF      string
 	LocalMode bool
+	DBProblem string // catalogue key of the database problem banner, or ""
 	Path      string // current path and query, for the language switch
 	Nav       string // current admin section
 	Flash     string
@@ -147,7 +148,8 @@ func (s *Server) lang(w http.ResponseWriter, r *http.Request) string {
 }
 
 func (s *Server) newView(w http.ResponseWriter, r *http.Request, title string) *view {
-	v := &view{loc: s.opt.Location, Lang: s.lang(w, r), Path: r.URL.RequestURI(), LocalMode: s.opt.LocalMode}
+	v := &view{loc: s.opt.Location, Lang: s.lang(w, r), Path: r.URL.RequestURI(), LocalMode: s.opt.LocalMode,
+		DBProblem: s.healthBanner()}
 	v.Title = v.T(title)
 	return v
 }
@@ -194,6 +196,7 @@ func (s *Server) errorPageErr(w http.ResponseWriter, r *http.Request, code int, 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code, key := statusOf(err)
 	if code >= 500 {
+		s.observe(err)
 		s.log.Error("request failed", "route", r.Pattern, "err", err)
 	}
 	s.errorPageErr(w, r, code, key, err)

@@ -97,6 +97,7 @@ func (s *Server) adminRoutes() map[string]http.HandlerFunc {
 		"GET /admin/subscribers":               s.admin(s.handleSubscribers),
 		"GET /admin/subscribers/{id}":          s.admin(s.handleSubscriberHistory),
 		"POST /admin/subscribers/import":       s.admin(s.handleImport),
+		"GET /admin/subscribers/imports.json":  s.admin(s.handleImportsJSON),
 		"POST /admin/subscribers/add":          s.admin(s.handleAddMember),
 		"GET /admin/subscribers/export":        s.admin(s.handleExport),
 		"GET /admin/bounces":                   s.admin(s.handleBounces),

@@ -13,7 +13,6 @@
 package web
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -70,6 +69,10 @@ type Options struct {
 	Reports Reports
 	// Settings returns the running configuration with secrets masked.
 	Settings func() map[string]any
+	// Health, when set, is the database's health (/healthz, admin banner).
+	Health Health
+	// Imports, when set, lists CSV imports with their progress.
+	Imports Imports
 
 	// MaxBodyBytes caps request bodies (default 1 MiB; imports 10 MiB).
 	MaxBodyBytes int64
@@ -195,18 +198,6 @@ func (s *Server) registerMetrics() error {
 		}
 	}
 	return nil
-}
-
-func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	var one int
-	if err := s.opt.DB.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		s.log.Error("healthz: database does not answer", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func (s *Server) metricsHandler() http.Handler {

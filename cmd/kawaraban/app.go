@@ -16,6 +16,7 @@ import (
 	"kawaraban/newsletter"
 	"kawaraban/progress"
 	"kawaraban/scheduler"
+	"kawaraban/store"
 	"kawaraban/subscribers"
 	"kawaraban/templates"
 	"kawaraban/web"
@@ -40,6 +41,9 @@ type app struct {
 	sending  *newsletter.Sending
 	attrib   *newsletter.Attribution
 	sched    *scheduler.Scheduler
+	// health watches the database (quick_check, full disk); the mailer
+	// waits and /healthz fails while it reports a problem.
+	health *store.Health
 }
 
 // appOptions says which optional parts a command needs.
@@ -62,6 +66,10 @@ func newApp(ctx context.Context, e *env, opt appOptions) (*app, error) {
 		a.local = ls
 	}
 	var err error
+	if a.health, err = store.NewHealth(e.db, store.HealthOptions{Logger: e.log, Registerer: a.reg}); err != nil {
+		a.Close()
+		return nil, err
+	}
 	if a.tmpl, err = templates.New(templates.Options{Dir: e.cfg.Templates.Dir, Logger: e.log}); err != nil {
 		a.Close()
 		return nil, usageError{fmt.Errorf("templates: %w", err)}
@@ -152,6 +160,7 @@ func (a *app) mailerOptions() mailer.Options {
 		Location: a.e.location(), Renderer: a.render, Checker: a.render, Bounces: sendFailures{&a.attrib},
 		OnDelivered: func(ctx context.Context, emails []string) { a.attrib.NoteDelivered(ctx, emails) },
 		OnIssueDone: newsletter.IssueDone(a.issues, a.e.log),
+		Health:      a.health,
 	}
 	if a.e.local {
 		// The local relay answers at once; retry quickly so a restarted

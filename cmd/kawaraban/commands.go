@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -73,11 +74,17 @@ func cmdImportSubscribers(ctx context.Context, args []string, _ io.Reader, stdou
 	}
 	defer f.Close()
 	return withApp(ctx, ef, stderr, appOptions{}, func(a *app) error {
+		bar := newProgressBar(stderr)
 		rep, err := a.subs.Import(ctx, f, subscribers.ImportOptions{
 			ListSlug: *list, ConsentSource: *source, DryRun: *dry, Actor: "cli",
+			FileName: filepath.Base(fs.Arg(0)), Progress: bar.show,
 		})
+		bar.done()
 		if err != nil {
 			return inputErr(err)
+		}
+		if rep.Resumed {
+			fmt.Fprintf(stderr, "resumed import %d, which had stopped half-way\n", rep.ImportID)
 		}
 		mode := "imported"
 		if rep.DryRun {

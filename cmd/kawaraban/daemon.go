@@ -58,7 +58,13 @@ func newDaemon(ctx context.Context, e *env, out io.Writer) (*daemon, error) {
 			fmt.Fprintf(out, "first start: created user admin with one-time password %s\n", pw)
 		}
 	}
+	// quick_check before anything sends: a corrupt database is reported
+	// on /healthz and nothing is sent from it.
+	if err := a.health.Check(ctx); err != nil {
+		e.log.Warn("checking database", "err", err)
+	}
 	d.runners = []runner{
+		{"db-health", a.health.Run},
 		{"mailer", a.mail.Run},
 		{"bounces", a.bounces.Run},
 		{"scheduler", a.sched.Run},
@@ -82,7 +88,7 @@ func (a *app) webOptions() web.Options {
 		DB: a.e.db, Logger: a.e.log, BaseURL: c.BaseURL, SecureCookies: secure, LocalMode: a.e.local,
 		Registry: a.reg, Signer: a.e.signer, Users: a.users, Location: a.e.location(), Settings: a.settings,
 		MaxBodyBytes: c.HTTP.MaxBodyBytes, SubscribePerMinute: c.Subscribe.RatePerIPPerMinute,
-		TrustForwardedFor: c.HTTP.TrustForwardedFor,
+		TrustForwardedFor: c.HTTP.TrustForwardedFor, Health: a.health,
 	}
 	web.Domain{
 		Subscribers: a.subs, Issues: a.issues, Mailer: a.mail, Bounces: a.bounces, Progress: a.progress,

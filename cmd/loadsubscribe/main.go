@@ -64,6 +64,7 @@ type flags struct {
 	cpuprofile string
 	dbConns    int
 	stmtCache  int
+	faults     faultsOptions
 }
 
 func parseArgs(args []string, stderr io.Writer) (flags, error) {
@@ -85,6 +86,9 @@ func parseArgs(args []string, stderr io.Writer) (flags, error) {
 	fs.IntVar(&f.dbConns, "inproc-db-conns", 0, "with -inproc: SQLite pool size (0: store's default)")
 	fs.IntVar(&f.stmtCache, "inproc-stmt-cache", 0, "with -inproc: experiment with go-sqlite3's _stmt_cache_size (0: off, as store opens it)")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of this process to FILE")
+	fs.IntVar(&f.faults.importRows, "import-rows", 0, "with -spawn: run `kawaraban import subscribers` of this many rows while the load runs; print its time, its peak RSS and the daemon's \"database is locked\" lines")
+	fs.IntVar(&f.faults.send, "send", 0, "with -spawn: first import this many subscribers and send them an issue, so the daemon sends while the load runs")
+	fs.BoolVar(&f.faults.importAlone, "import-alone", false, "with -spawn -import-rows: only the import, no load")
 	if err := fs.Parse(args); err != nil {
 		return f, fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -101,6 +105,8 @@ func parseArgs(args []string, stderr io.Writer) (flags, error) {
 		return f, fmt.Errorf("%w: -c must be at least 1", errUsage)
 	case f.load.Total < 0 || f.load.Duration < 0 || f.load.Rate < 0:
 		return f, fmt.Errorf("%w: -n, -d and -rate must not be negative", errUsage)
+	case (f.faults.importRows > 0 || f.faults.send > 0) && !f.spawn:
+		return f, fmt.Errorf("%w: -import-rows and -send need -spawn", errUsage)
 	}
 	if f.load.Duration == 0 || f.load.Duration > maxDuration {
 		f.load.Duration = maxDuration
@@ -121,6 +127,10 @@ type target struct {
 	// serverSide summarises the server's own request times (nil: none).
 	serverSide func() string
 	stop       func() error
+	// daemon is how to run commands beside a spawned daemon (nil
+	// otherwise); list is the public list's slug.
+	daemon *daemonFiles
+	list   string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -142,6 +152,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	t, err := startTarget(ctx, f, stderr)
 	if err != nil {
 		return err
+	}
+	t.list = f.load.List
+	if f.faults.on() {
+		ferr := runFaults(ctx, t, f, stdout, stderr)
+		return errors.Join(ferr, t.stop())
 	}
 	m := &meter{pid: t.pid, client: os.Getpid()}
 	who := "server"

@@ -249,7 +249,8 @@ func spawn(ctx context.Context, o spawnOptions) (t *target, err error) {
 			return errors.New("kawaraban serve did not stop within 15s of SIGTERM; killed")
 		}
 	}
-	return &target{baseURL: "http://" + listen, pid: cmd.Process.Pid, sent: sk.smtp.Total, serverSide: durs.summary, stop: stop}, nil
+	return &target{baseURL: "http://" + listen, pid: cmd.Process.Pid, sent: sk.smtp.Total, serverSide: durs.summary, stop: stop,
+		daemon: &daemonFiles{bin: bin, config: cfg, env: cmd.Env, dir: dir, log: logf.Name()}}, nil
 }
 
 // buildDaemon builds cmd/kawaraban of the module this command belongs to.

@@ -1,5 +1,6 @@
-// kawaraban admin: live preview of the compose form and a progress bar
-// that follows a sending issue. Everything works without this script.
+// kawaraban admin: live preview of the compose form, a progress bar
+// that follows a sending issue, and one that follows a CSV import.
+// Everything works without this script.
 (function () {
   "use strict";
 
@@ -53,5 +54,33 @@
     tick();
   }
 
-  document.addEventListener("DOMContentLoaded", function () { preview(); progress(); });
+  // importProgress shows, while an upload's import runs, how far the
+  // newest import of the list has got (the page stays until the import
+  // is done and its report comes back).
+  function importProgress() {
+    var form = document.getElementById("import-form");
+    var box = document.getElementById("import-progress");
+    if (!form || !box) return;
+    form.addEventListener("submit", function () {
+      if (form.querySelector("#dry_run").checked) return;
+      var since = Date.now() - 5000;
+      box.hidden = false;
+      function tick() {
+        fetch(form.dataset.progress, { credentials: "same-origin" })
+          .then(function (r) { return r.json(); })
+          .then(function (p) {
+            var im = p.imports && p.imports[0];
+            if (im && Date.parse(im.started) >= since) {
+              document.getElementById("import-bar").value = im.percent;
+              document.getElementById("import-pct").textContent = im.percent + "% (" + im.written + "/" + im.valid + ")";
+            }
+            setTimeout(tick, 1000);
+          })
+          .catch(function () { setTimeout(tick, 3000); });
+      }
+      setTimeout(tick, 500);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { preview(); progress(); importProgress(); });
 })();
