@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"kawaraban/bounces/classify"
+	"kawaraban/token"
 )
 
 // Errors callers branch on.
@@ -23,6 +24,9 @@ var (
 	// ErrInsecure reports a plain-text IMAP connection to a host that is
 	// not on loopback.
 	ErrInsecure = errors.New("imap: plain connection allowed only on loopback")
+	// ErrNotUnverified reports a Verify of a bounce that was not recorded
+	// as unverified.
+	ErrNotUnverified = errors.New("bounce is not unverified")
 	// ErrNoIMAP reports a Service built without an IMAP address.
 	ErrNoIMAP = errors.New("imap: no server address configured")
 )
@@ -162,6 +166,10 @@ type Options struct {
 	// apart), whatever its score: default 30 days.
 	SoftPersist time.Duration
 	MaxRawBytes int // raw message kept per bounce, default 256 KiB
+
+	// Signer checks the return path of system mail (SystemReturnPath);
+	// nil leaves bounces of system mail unverified.
+	Signer *token.Signer
 
 	// Registerer receives the metrics; nil registers nothing.
 	Registerer prometheus.Registerer

@@ -11,8 +11,12 @@
 // cmd/kawaraban fills.
 //
 // Attribution order (DESIGN.md, flow 4): the VERP token in the bounce's
-// envelope recipient, then the returned message's Message-ID or our own
-// X-Kawaraban-Delivery header, then the recipient the report names.
+// envelope recipient (or the signed return path of system mail), then the
+// returned message's Message-ID or our own X-Kawaraban-Delivery header,
+// then the recipient the report names. Only a report tied to a delivery we
+// made to the recipient it is about acts (issue 15, docs/BOUNCE-READER.md);
+// the rest is recorded as unverified and changes nothing until staff
+// verify it (Service.Verify): anyone can mail the return path.
 //
 // Policy, each decision recorded in words with the bounce:
 //   - hard: suppress once Options.HardThreshold hard bounces arrived since the

@@ -54,7 +54,7 @@ func (s *Service) RecordSendFailure(ctx context.Context, d Delivery, code int, e
 	if d.ID == 0 {
 		key = dedupeKey("", []byte(d.Email+"\x00"+text+"\x00"+s.opt.Now().String()))
 	}
-	ev := &event{received: s.opt.Now(), dedupeKey: key, d: d, by: "send", email: d.Email, class: class,
+	ev := &event{received: s.opt.Now(), dedupeKey: key, d: d, by: "send", verified: true, email: d.Email, class: class,
 		status: enhanced, action: "failed", diagnostic: fmt.Sprintf("smtp; %d %s %s", code, enhanced, text), format: "smtp",
 		reason: rc.Reason, why: rc.Why}
 	if _, err := s.record(ctx, ev); err != nil {
@@ -109,5 +109,56 @@ func (s *Service) MarkNotABounce(ctx context.Context, id int64, actor string) er
 		return fmt.Errorf("marking bounce %d not a bounce: %w", id, err)
 	}
 	s.log.Info("bounce marked not a bounce", "bounce_id", id, "actor", actor)
+	return nil
+}
+
+// Verify records staff's judgement that an unverified bounce (outcome
+// OutcomeUnverified) is genuine, and applies the policy to it now, as if it
+// had arrived with our VERP token: a complaint unsubscribes and suppresses,
+// a hard bounce counts toward suppression. actor is the staff login, kept
+// in the bounce's rule. A bounce that is not unverified gives
+// ErrNotUnverified; an unknown id ErrNotFound.
+func (s *Service) Verify(ctx context.Context, id int64, actor string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("verifying bounce %d: %w", id, err)
+	}
+	defer tx.Rollback()
+	ev := &event{received: s.opt.Now(), verified: true, by: "staff"}
+	var outcome string
+	err = tx.QueryRowContext(ctx, `SELECT email, class, status, action, feedback_type, message_id, outcome
+		FROM bounces WHERE id = ?`, id).
+		Scan(&ev.email, &ev.class, &ev.status, &ev.action, &ev.feedbackType, &ev.messageID, &outcome)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("verifying bounce %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("verifying bounce %d: %w", id, err)
+	}
+	if outcome != OutcomeUnverified {
+		return fmt.Errorf("verifying bounce %d (outcome %s): %w", id, outcome, ErrNotUnverified)
+	}
+	sc, err := loadScores(ctx, tx, ev.email)
+	if err != nil {
+		return err
+	}
+	d := s.decide(ev, &sc)
+	d.alert = false // an alert is for the receiver's refusals as they arrive
+	if ev.email != "" && (ev.class == classify.Hard || ev.class == classify.Soft) {
+		if err := saveScores(ctx, tx, ev.email, sc); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE bounces SET outcome = ?, rule = rule || ?, applied = 0, attributed_by = ?
+		WHERE id = ?`, d.outcome, " — then verified by "+actor+": "+d.rule, "staff", id); err != nil {
+		return fmt.Errorf("verifying bounce %d: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("verifying bounce %d: %w", id, err)
+	}
+	s.log.Info("bounce verified by staff", "bounce_id", id, "actor", actor, "outcome", d.outcome)
+	if err := s.apply(ctx, id, ev, d); err != nil {
+		return s.applyFailed(ctx, id, err)
+	}
 	return nil
 }

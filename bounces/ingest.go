@@ -94,8 +94,17 @@ func mainRecipient(rep *classify.Report) classify.Recipient {
 }
 
 // attribute ties ev to a delivery, in the order of DESIGN.md flow 4: the
-// VERP token in the envelope recipient, the returned message's Message-ID
-// or X-Kawaraban-Delivery header, then the recipient the report names.
+// VERP token in the envelope recipient, then the returned message's
+// Message-ID or X-Kawaraban-Delivery header. Only these tie a report to a
+// delivery we made, so only they set ev.verified. The returned
+// X-Kawaraban-Delivery header is a bare id, so it is trusted only when the
+// report names the recipient the delivery went to. The returned Message-ID
+// is signed by the mailer (kawaraban.<issue>.<delivery>.<tag>@…), so it is
+// trusted when the report names that recipient or none (feedback loops
+// redact it), never when it names someone else. Anything else falls back
+// to the recipient the report names, unverified: anyone can mail the
+// return path, so such a report changes nothing until staff act on it
+// (Service.Verify).
 func (s *Service) attribute(ctx context.Context, ev *event, rh rawHeader, rep *classify.Report, rc classify.Recipient) error {
 	if s.deps.VERP != nil {
 		for _, addr := range append(rh.envelopeTo, rep.EnvelopeTo...) {
@@ -105,53 +114,94 @@ func (s *Service) attribute(ctx context.Context, ev *event, rh rawHeader, rep *c
 			}
 			ev.verp = true
 			if s.deps.Deliveries == nil {
-				ev.d, ev.by, ev.email = Delivery{ID: id}, "verp", rc.Address
+				ev.d, ev.by, ev.email, ev.verified = Delivery{ID: id}, "verp", rc.Address, true
 				return nil
 			}
-			found, err := s.byID(ctx, ev, id, "verp")
-			if err != nil || found {
+			d, found, err := s.byID(ctx, id)
+			if err != nil {
 				return err
 			}
+			if found {
+				ev.d, ev.by, ev.email, ev.verified = d, "verp", d.Email, true
+				return nil
+			}
+		}
+	}
+	for _, addr := range append(rh.envelopeTo, rep.EnvelopeTo...) {
+		if systemReturn(s.opt.Signer, addr, rc.Address) {
+			// Our own system mail to the recipient the report names.
+			ev.by, ev.email, ev.verified = "system", rc.Address, true
+			return nil
 		}
 	}
 	if s.deps.Deliveries != nil {
-		if rep.OriginalMessageID != "" {
-			d, ok, err := s.deps.Deliveries.ByMessageID(ctx, rep.OriginalMessageID)
-			if err != nil {
-				return fmt.Errorf("looking up delivery by message-id: %w", err)
-			}
-			if ok {
-				ev.d, ev.by, ev.email = d, "message-id", d.Email
-				return nil
-			}
+		d, by, err := s.returnedDelivery(ctx, rep)
+		if err != nil {
+			return err
 		}
-		for _, v := range headerValues(rep.OriginalHeaders, DeliveryHeader) {
-			id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			if err != nil || id <= 0 {
-				continue
-			}
-			found, err := s.byID(ctx, ev, id, "delivery-header")
-			if err != nil || found {
-				return err
-			}
+		switch {
+		case by != "" && rc.Address != "" && strings.EqualFold(rc.Address, d.Email),
+			by == "message-id" && rc.Address == "":
+			// A feedback loop that redacts the recipient still returns the
+			// Message-ID, which is signed (mailer) and so cannot be guessed.
+			ev.d, ev.by, ev.email, ev.verified = d, by, d.Email, true
+			return nil
+		case by != "":
+			// Evidence for staff, but no proof: the report names another
+			// recipient (or none) than the delivery went to.
+			ev.claim = fmt.Sprintf("the returned message's %s names delivery %d (issue %d, subscriber %d), but the report names %s",
+				by, d.ID, d.IssueID, d.SubscriberID, orNone(rc.Address))
+			ev.claimed = d
 		}
 	}
 	ev.email, ev.by = rc.Address, "recipient"
+	if ev.email == "" && ev.claimed.Email != "" {
+		ev.email, ev.by = ev.claimed.Email, "claimed"
+	}
 	if ev.email == "" {
 		ev.by = "none"
 	}
 	return nil
 }
 
-func (s *Service) byID(ctx context.Context, ev *event, id int64, by string) (bool, error) {
+// returnedDelivery finds the delivery the returned message's Message-ID or
+// X-Kawaraban-Delivery header names; by is "" when there is none.
+func (s *Service) returnedDelivery(ctx context.Context, rep *classify.Report) (d Delivery, by string, err error) {
+	if rep.OriginalMessageID != "" {
+		d, ok, err := s.deps.Deliveries.ByMessageID(ctx, rep.OriginalMessageID)
+		if err != nil {
+			return Delivery{}, "", fmt.Errorf("looking up delivery by message-id: %w", err)
+		}
+		if ok {
+			return d, "message-id", nil
+		}
+	}
+	for _, v := range headerValues(rep.OriginalHeaders, DeliveryHeader) {
+		id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || id <= 0 {
+			continue
+		}
+		d, found, err := s.byID(ctx, id)
+		if err != nil || found {
+			return d, "delivery-header", err
+		}
+	}
+	return Delivery{}, "", nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no recipient"
+	}
+	return s
+}
+
+func (s *Service) byID(ctx context.Context, id int64) (Delivery, bool, error) {
 	d, ok, err := s.deps.Deliveries.ByID(ctx, id)
 	if err != nil {
-		return false, fmt.Errorf("looking up delivery %d: %w", id, err)
+		return Delivery{}, false, fmt.Errorf("looking up delivery %d: %w", id, err)
 	}
-	if ok {
-		ev.d, ev.by, ev.email = d, by, d.Email
-	}
-	return ok, nil
+	return d, ok, nil
 }
 
 func headerValues(h map[string][]string, key string) []string {

@@ -16,6 +16,9 @@ const (
 	OutcomeSuppressed   = "suppressed"   // the address was suppressed
 	OutcomeUnsubscribed = "unsubscribed" // complaint: unsubscribed from all lists and suppressed
 	OutcomeAlert        = "alert"        // the receiver refused us; operator alerted
+	// OutcomeUnverified: the report is not tied to a delivery we made, so
+	// it changed nothing; staff may verify it (Service.Verify).
+	OutcomeUnverified = "unverified"
 )
 
 // scores is a row of bounce_scores, with the run of soft refusals that
@@ -120,6 +123,30 @@ func (s *Service) decide(ev *event, sc *scores) decision {
 		return decision{outcome: OutcomeNone, rule: "delivery or relay notification (RFC 3464): recorded only"}
 	}
 	return decision{outcome: OutcomeNone, rule: "not a recognised bounce: recorded only"}
+}
+
+// acts reports whether d changes anything beyond the bounce's own record.
+func (d decision) acts() bool {
+	return d.reason != "" || d.unsubscribe || d.alert || d.markBounced
+}
+
+// unverified decides about a report that is not tied to a delivery we made
+// (no VERP token of ours, no Message-ID of a delivery to the recipient it
+// names). Anyone can mail the return path printed in every issue, so such a
+// report suppresses nobody, unsubscribes nobody and counts toward nothing:
+// it is recorded with what the policy would have done, for staff to judge.
+// sc is a copy; the scores are not saved.
+func (s *Service) unverified(ev *event, sc scores) decision {
+	would := s.decide(ev, &sc)
+	if !would.acts() {
+		return would
+	}
+	why := "no VERP token of ours and no Message-ID of a delivery to the recipient it names"
+	if ev.claim != "" {
+		why = ev.claim
+	}
+	return decision{outcome: OutcomeUnverified,
+		rule: "unverified report (" + why + "): nothing changed until staff verify it; verified, the policy would say: " + would.rule}
 }
 
 // decay returns the soft score at now: halved every SoftHalfLife, and zero

@@ -197,30 +197,46 @@ func TestByIDKeepsRawAndExplains(t *testing.T) {
 }
 
 // TestAttributionOrder: without a VERP token the returned Message-ID
-// decides; without that, X-Kawaraban-Delivery; then the named recipient.
+// decides; without that, X-Kawaraban-Delivery. Both count only when the
+// report names the recipient the delivery went to (issue 15): otherwise,
+// and with neither, the report is unverified and changes nothing.
 func TestAttributionOrder(t *testing.T) {
 	t.Parallel()
-	mk := func(to, returned string) string {
+	mk := func(to, rcpt, returned string) string {
 		return "From: MAILER-DAEMON@mx.test\r\nTo: " + to + "\r\nMessage-ID: <bounce@mx.test>\r\n" +
 			"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=B\r\n\r\n" +
 			"--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.test\r\n\r\n" +
-			"Final-Recipient: rfc822; someone@else.test\r\nAction: failed\r\nStatus: 5.1.1\r\n" +
+			"Final-Recipient: rfc822; " + rcpt + "\r\nAction: failed\r\nStatus: 5.1.1\r\n" +
 			"--B\r\nContent-Type: text/rfc822-headers\r\n\r\n" + returned + "--B--\r\n"
 	}
+	// A feedback loop report that redacts the recipient (no
+	// Original-Rcpt-To), sent to a plain address.
+	arf := func(returned string) string {
+		return "From: fbl@isp.test\r\nTo: bounces@" + testDomain + "\r\nMessage-ID: <arf@isp.test>\r\n" +
+			"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=A\r\n\r\n" +
+			"--A\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nVersion: 1\r\n" +
+			"--A\r\nContent-Type: text/rfc822-headers\r\n\r\n" + returned + "--A--\r\n"
+	}
+	const other = "someone@else.test"
 	cases := []struct {
 		name, mail, by string
 		delivery       int64
-		email          string
+		email, outcome string
 	}{
-		{"verp", mk("bounces+11@"+testDomain, "Message-ID: <d12@example.test>\r\n"), "verp", 11, "user11@dest.test"},
-		{"message-id", mk("bounces@"+testDomain, "Message-ID: <d12@example.test>\r\n"), "message-id", 12, "user12@dest.test"},
-		{"header", mk("bounces@"+testDomain, "Message-ID: <x@y>\r\nX-Kawaraban-Delivery: 13\r\n"), "delivery-header", 13, "user13@dest.test"},
-		{"recipient", mk("bounces@"+testDomain, "Message-ID: <x@y>\r\n"), "recipient", 0, "someone@else.test"},
+		{"verp", mk("bounces+11@"+testDomain, other, "Message-ID: <d12@example.test>\r\n"), "verp", 11, "user11@dest.test", OutcomeSuppressed},
+		{"message-id", mk("bounces@"+testDomain, "user12@dest.test", "Message-ID: <d12@example.test>\r\n"), "message-id", 12, "user12@dest.test", OutcomeSuppressed},
+		{"header", mk("bounces@"+testDomain, "User13@dest.test", "Message-ID: <x@y>\r\nX-Kawaraban-Delivery: 13\r\n"), "delivery-header", 13, "user13@dest.test", OutcomeSuppressed},
+		{"message-id of another recipient", mk("bounces@"+testDomain, other, "Message-ID: <d12@example.test>\r\n"), "recipient", 0, other, OutcomeUnverified},
+		{"header of another recipient", mk("bounces@"+testDomain, other, "Message-ID: <x@y>\r\nX-Kawaraban-Delivery: 13\r\n"), "recipient", 0, other, OutcomeUnverified},
+		{"redacted complaint, message-id", arf("Message-ID: <d12@example.test>\r\n"), "message-id", 12, "user12@dest.test", OutcomeUnsubscribed},
+		{"redacted complaint, header", arf("Message-ID: <x@y>\r\nX-Kawaraban-Delivery: 13\r\n"), "claimed", 0, "user13@dest.test", OutcomeUnverified},
+		{"recipient only", mk("bounces@"+testDomain, other, "Message-ID: <x@y>\r\n"), "recipient", 0, other, OutcomeUnverified},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := newService(t, nil, newRecorder(), Options{})
+			rec := newRecorder()
+			s := newService(t, nil, rec, Options{})
 			var st Stats
 			if _, err := s.ingest(context.Background(), source{mailbox: "INBOX", uidvalidity: 1, uid: 1}, []byte(tc.mail), &st); err != nil {
 				t.Fatal(err)
@@ -229,8 +245,13 @@ func TestAttributionOrder(t *testing.T) {
 			if err != nil || len(list) != 1 {
 				t.Fatalf("List = %v, %v", list, err)
 			}
-			if b := list[0]; b.AttributedBy != tc.by || b.DeliveryID != tc.delivery || b.Email != tc.email {
-				t.Errorf("attributed %q delivery %d email %q; want %q %d %q", b.AttributedBy, b.DeliveryID, b.Email, tc.by, tc.delivery, tc.email)
+			b := list[0]
+			if b.AttributedBy != tc.by || b.DeliveryID != tc.delivery || b.Email != tc.email || b.Outcome != tc.outcome {
+				t.Errorf("attributed %q delivery %d email %q outcome %q; want %q %d %q %q",
+					b.AttributedBy, b.DeliveryID, b.Email, b.Outcome, tc.by, tc.delivery, tc.email, tc.outcome)
+			}
+			if tc.outcome == OutcomeUnverified && (rec.nSuppressed() != 0 || len(rec.bounced) != 0 || !b.Unverified()) {
+				t.Errorf("unverified report acted: suppressed %v, bounced %v", rec.suppressed, rec.bounced)
 			}
 		})
 	}

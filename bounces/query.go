@@ -23,9 +23,12 @@ type Bounce struct {
 	IssueID      int64
 	SubscriberID int64
 	// ListID is the list of the bounced delivery's issue (0: unattributed).
-	ListID       int64
-	Email        string
-	AttributedBy string // verp|message-id|delivery-header|recipient|send|none
+	ListID int64
+	Email  string
+	// AttributedBy is verp, message-id, delivery-header, system or send for a
+	// report tied to a delivery we made; recipient, claimed or none for an
+	// unverified one; staff once staff verified it.
+	AttributedBy string
 	Class        classify.Class
 	Status       string // RFC 3463
 	Action       string // RFC 3464
@@ -52,6 +55,10 @@ type Bounce struct {
 	Also []Bounce
 }
 
+// Unverified reports whether the bounce is not tied to a delivery we made
+// and waits for staff (Service.Verify); it changed nothing.
+func (b Bounce) Unverified() bool { return b.Outcome == OutcomeUnverified }
+
 // Explanation says in words how the bounce was attributed and what the
 // policy did.
 func (b Bounce) Explanation() string {
@@ -64,7 +71,13 @@ func (b Bounce) Explanation() string {
 	case "delivery-header":
 		by = "attributed by the " + DeliveryHeader + " header of the returned message"
 	case "recipient":
-		by = "attributed by the recipient address the report names"
+		by = "not tied to a delivery we made: only the recipient address the report names"
+	case "claimed":
+		by = "not tied to a delivery we made: the returned message names a delivery, the report no recipient"
+	case "staff":
+		by = "verified by staff"
+	case "system":
+		by = "attributed by the signed return path of our system mail to this recipient"
 	case "send":
 		by = "refused by the receiving server while sending"
 	default:
@@ -103,8 +116,9 @@ type Filter struct {
 	ListID       int64
 	SubscriberID int64
 	Email        string
-	Page         int // from 1
-	PerPage      int // default 50
+	Outcome      string // e.g. OutcomeUnverified
+	Page         int    // from 1
+	PerPage      int    // default 50
 	// Offset, when set, starts the page at that row instead of Page's.
 	Offset int
 }
@@ -154,6 +168,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Bounce, error) {
 	}
 	if f.Email != "" {
 		add("email = ? COLLATE NOCASE", f.Email)
+	}
+	if f.Outcome != "" {
+		add("outcome = ?", f.Outcome)
 	}
 	if f.PerPage <= 0 {
 		f.PerPage = 50

@@ -29,7 +29,10 @@ type event struct {
 	dedupeKey    string
 	d            Delivery
 	verp         bool   // the envelope recipient carried a valid VERP token
-	by           string // attribution: verp|message-id|delivery-header|recipient|send|none
+	verified     bool   // tied to a delivery we made (see attribute)
+	by           string // attribution: verp|message-id|delivery-header|send, or unverified recipient|claimed|none
+	claim        string // unverified: what the returned message claimed, in words
+	claimed      Delivery
 	email        string
 	class        classify.Class
 	status       string
@@ -147,8 +150,10 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, ev *event) (int64, dec
 		// once toward suppression.
 		d = decision{outcome: OutcomeNone, markBounced: true,
 			rule: fmt.Sprintf("the same delivery already bounced (bounce %d): counted once", prev)}
-	} else {
+	} else if ev.verified {
 		d = s.decide(ev, &sc)
+	} else {
+		d = s.unverified(ev, sc)
 	}
 	if ev.why != "" && (ev.class == classify.Hard || ev.class == classify.Soft) {
 		// The classifier's reasons, so that staff see why it is hard or
@@ -173,7 +178,7 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, ev *event) (int64, dec
 	if err != nil {
 		return 0, decision{}, fmt.Errorf("inserting bounce: %w", err)
 	}
-	if prev == 0 && ev.email != "" && (ev.class == classify.Hard || ev.class == classify.Soft) {
+	if prev == 0 && ev.verified && ev.email != "" && (ev.class == classify.Hard || ev.class == classify.Soft) {
 		if err := saveScores(ctx, tx, ev.email, sc); err != nil {
 			return 0, decision{}, err
 		}

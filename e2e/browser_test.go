@@ -221,8 +221,10 @@ func browser(t *testing.T) {
 	ms := waitMail(t, d, "carol", confirmsBefore+1, 60*time.Second, "with a "+d.base+"/confirm/ link",
 		func(ms []delivered) []delivered { return matching(ms, d.base+"/confirm/") })
 	confirm := link(ms[len(ms)-1], d.base+"/confirm/")
-	p.do("open the confirmation link", chromedp.Navigate(confirm), chromedp.WaitVisible(chromedp.ID("confirmed")))
+	p.do("open the confirmation link", chromedp.Navigate(confirm), chromedp.WaitVisible(chromedp.ID("confirm")))
 	p.checkA11y("/confirm/{token}")
+	p.press("confirm")
+	p.do("wait for the confirmed page", chromedp.WaitVisible(chromedp.ID("confirmed")))
 	p.snap("confirmed")
 	d.waitStatus(listSlug, citizen, "confirmed", 5*time.Second)
 	d.waitStatus(secondList, citizen, "confirmed", 5*time.Second)

@@ -44,14 +44,15 @@ func emptyMailJoin(t *testing.T) {
 			d.errorf("%s after 空メール, before confirming: export status %q, want unconfirmed", addr, st)
 		}
 		u := link(m, d.base+"/confirm/")
-		resp, err := http.Get(u)
+		// The link shows a button; the button's POST confirms (issue 15).
+		resp, err := http.PostForm(u, nil)
 		if err != nil {
-			d.fatalf("GET %s: %v", u, err)
+			d.fatalf("POST %s: %v", u, err)
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			d.fatalf("GET %s (confirmation link for %s): status %d, want 200: %.300s", u, addr, resp.StatusCode, body)
+			d.fatalf("POST %s (confirmation link for %s): status %d, want 200: %.300s", u, addr, resp.StatusCode, body)
 		}
 		d.waitStatus(listSlug, addr, "confirmed", 5*time.Second)
 		// The consent record keeps the inbound message as evidence.

@@ -72,9 +72,7 @@ func (m *Mailer) fill(msg *Message, d Delivery) {
 		msg.ReturnPath = v
 	}
 	if msg.MessageID == "" {
-		// Stable per delivery, so a copy sent twice after a crash carries
-		// the same Message-ID and mail clients show it once.
-		msg.MessageID = "kawaraban." + strconv.FormatInt(d.IssueID, 10) + "." + strconv.FormatInt(d.ID, 10) + "@" + domainOr(Domain(msg.FromAddress))
+		msg.MessageID = m.deliveryMessageID(d.IssueID, d.ID, Domain(msg.FromAddress))
 	}
 	if msg.FeedbackID == "" {
 		msg.FeedbackID = strconv.FormatInt(d.IssueID, 10) + ":issue:kawaraban"

@@ -22,10 +22,13 @@ func (m *Mailer) DeliveryByMessageID(ctx context.Context, msgID string) (Deliver
 	if msgID == "" {
 		return Delivery{}, false, nil
 	}
-	// The outbox names its messages kawaraban.<issue>.<delivery>@domain
-	// (deliver.go): read the id from it instead of scanning the table.
-	var issueID, id int64
-	if n, _ := fmt.Sscanf(msgID, "kawaraban.%d.%d@", &issueID, &id); n == 2 {
+	// The outbox names its messages kawaraban.<issue>.<delivery>.<tag>@domain
+	// (msgid.go): read the id from it instead of scanning the table. One
+	// of ours with a wrong or missing tag names nothing.
+	if issueID, id, ours, ok := m.parseDeliveryMessageID(msgID); ours {
+		if !ok {
+			return Delivery{}, false, nil
+		}
 		d, ok, err := m.DeliveryByID(ctx, id)
 		if err != nil || !ok || d.IssueID != issueID {
 			return Delivery{}, false, err

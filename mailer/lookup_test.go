@@ -3,6 +3,7 @@ package mailer
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,8 +30,8 @@ func TestDeliveryLookup(t *testing.T) {
 		id   string
 		want bool
 	}{
-		{"<kawaraban.5.9@city.example.jp>", true},
-		{"kawaraban.6.9@city.example.jp", false}, // issue does not match
+		{"<kawaraban.5.9@city.example.jp>", true}, // no Signer: no tag
+		{"kawaraban.6.9@city.example.jp", false},  // issue does not match
 		{"<other-id@example.jp>", true},
 		{"unknown@example.jp", false},
 		{"", false},
@@ -38,6 +39,26 @@ func TestDeliveryLookup(t *testing.T) {
 		d, ok, err := m.DeliveryByMessageID(ctx, tc.id)
 		if err != nil || ok != tc.want || (ok && d.ID != 9) {
 			t.Errorf("%q: %+v %v %v", tc.id, d, ok, err)
+		}
+	}
+	// With a Signer (production) the Message-ID carries a tag: the
+	// unsigned, guessable form names nothing (issue 15).
+	ms, err := New(db, Options{Relays: []Relay{{Host: "127.0.0.1", Port: 1}}, Signer: testSigner(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := ms.deliveryMessageID(5, 9, "city.example.jp")
+	for _, tc := range []struct {
+		id   string
+		want bool
+	}{
+		{"<" + signed + ">", true},
+		{"kawaraban.5.9@city.example.jp", false},
+		{strings.Replace(signed, ".5.9.", ".5.8.", 1), false},
+		{signed[:len(signed)-len("@city.example.jp")-2] + "xx@city.example.jp", false},
+	} {
+		if _, ok, err := ms.DeliveryByMessageID(ctx, tc.id); ok != tc.want || err != nil {
+			t.Errorf("signed: %q: %v %v, want %v", tc.id, ok, err, tc.want)
 		}
 	}
 	if d, ok, _ := m.DeliveryByID(ctx, 9); !ok || d.Email != "a@example.jp" || d.SubscriberID != 3 {

@@ -7,10 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"kawaraban/bounces"
 	"kawaraban/mailer"
 	"kawaraban/progress"
 	"kawaraban/subscribers"
 	"kawaraban/templates"
+	"kawaraban/token"
 )
 
 // systemSendTimeout bounds how long one system mail (confirmation,
@@ -23,9 +25,10 @@ const ProgressFromName = "京都市 市民参加推進計画 進捗管理"
 
 // SystemOptions configures SystemMail.
 type SystemOptions struct {
-	// ReturnPathDomain receives the bounces of system mail too
-	// (bounces@domain), where the policy reads them by recipient.
+	// ReturnPathDomain receives the bounces of system mail too, at
+	// bounces.SystemReturnPath: signed for the recipient with Signer.
 	ReturnPathDomain string
+	Signer           *token.Signer
 	// ProgressFrom and ProgressFromName send the plan's reminders.
 	ProgressFrom, ProgressFromName string
 	// Location is the zone a confirmation's expiry is shown in.
@@ -72,10 +75,16 @@ func (s *SystemMail) Send(ctx context.Context, msg *mailer.Message) (mailer.Resu
 }
 
 // returnPath sends the bounces of system mail to the bounce mailbox too
-// (not to a center's inbox), where the policy reads them by the failed
-// recipient: a mistyped address stops getting confirmation mail.
+// (not to a center's inbox), at an address that signs the recipient
+// (bounces.SystemReturnPath): a bounce naming that recipient acts, so a
+// mistyped address stops getting confirmation mail; a report naming anyone
+// else stays unverified (issue 15). Without a Signer: bounces@domain.
 func (s *SystemMail) returnPath(msg *mailer.Message) {
-	if msg.ReturnPath == "" && s.opt.ReturnPathDomain != "" {
+	switch {
+	case msg.ReturnPath != "" || s.opt.ReturnPathDomain == "":
+	case s.opt.Signer != nil:
+		msg.ReturnPath = bounces.SystemReturnPath(s.opt.Signer, s.opt.ReturnPathDomain, msg.To)
+	default:
 		msg.ReturnPath = "bounces@" + s.opt.ReturnPathDomain
 	}
 }

@@ -77,11 +77,23 @@ func TestSubscribeConfirmUnsubscribePreferences(t *testing.T) {
 	if len(state) != 3 || state["kodomo"] || !state["kankyo"] || state["quick"] {
 		t.Fatalf("preferences %v (internal list must not show)", state)
 	}
+	// Issue 15: leaving applies at once; joining sends a confirmation mail
+	// and changes nothing until its link is confirmed.
+	sent := f.rec.count()
 	if err := f.s.SavePreferences(f.ctx, ptok, []string{"kodomo", "quick"}, ev); err != nil {
 		t.Fatal(err)
 	}
+	if len(f.recipients(t, "kodomo")) != 0 || len(f.recipients(t, "quick")) != 0 || len(f.recipients(t, "kankyo")) != 0 {
+		t.Fatal("preferences joined lists before confirmation, or did not leave kankyo")
+	}
+	if f.rec.count() != sent+1 || len(f.rec.last(t).Lists) != 2 {
+		t.Fatalf("joining from preferences: %d mails, last %+v; want one confirmation for kodomo and quick", f.rec.count()-sent, f.rec.last(t))
+	}
+	if _, err := f.s.Confirm(f.ctx, confirmToken(t, f.rec.last(t)), ev); err != nil {
+		t.Fatal(err)
+	}
 	if len(f.recipients(t, "kodomo")) != 1 || len(f.recipients(t, "quick")) != 1 || len(f.recipients(t, "kankyo")) != 0 {
-		t.Fatal("preferences not applied")
+		t.Fatal("preferences not applied after confirmation")
 	}
 	if err := f.s.SavePreferences(f.ctx, ptok, []string{"chonai"}, ev); !errors.Is(err, ErrUnknownList) {
 		t.Fatalf("joining an internal list from preferences: %v", err)
@@ -107,7 +119,8 @@ func TestSubscribeConfirmUnsubscribePreferences(t *testing.T) {
 		"kodomo confirm-request web", "kankyo confirm-request web",
 		"kodomo opt-in web", "kankyo opt-in web",
 		"kodomo opt-out one-click",
-		"kodomo opt-in prefs", "kankyo opt-out prefs", "quick opt-in prefs",
+		"kankyo opt-out prefs", "kodomo confirm-request prefs", "quick confirm-request prefs",
+		"kodomo opt-in prefs", "quick opt-in prefs",
 		"kodomo opt-out prefs", "quick opt-out prefs",
 	}
 	if !slices.Equal(got, want) {
@@ -122,7 +135,7 @@ func TestSubscribeConfirmUnsubscribePreferences(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if lines[0] != strings.Join(consentColumns, ",") || len(lines) != 1+5 {
+	if lines[0] != strings.Join(consentColumns, ",") || len(lines) != 1+6 {
 		t.Fatalf("consent export:\n%s", buf.String())
 	}
 	if !strings.Contains(lines[2], "opt-in,web,198.51.100.8,UA2") {

@@ -73,12 +73,15 @@ func (s *Store) prefs(ctx context.Context, q queryer, id int64) (Prefs, error) {
 	return p, nil
 }
 
-// SavePreferences sets the subscriber's lists to exactly listSlugs, among
-// the lists Preferences shows. Leaving a list records an opt-out; joining
-// one records an opt-in with source SourcePrefs and confirms at once: the
-// link came by mail to the address, so the address is verified. An empty
-// listSlugs leaves every list. A slug not on the page gives ErrUnknownList
-// and changes nothing.
+// SavePreferences sets the subscriber's lists to listSlugs, among the
+// lists Preferences shows. Leaving a list records an opt-out at once: the
+// link may always remove lists, and it never expires. Joining a list does
+// not: a preferences link travels in every issue and can be forwarded, so
+// whoever holds it is not known to be the citizen. Each list to join gets
+// a confirmation mail as a new subscription would (source SourcePrefs),
+// and nothing changes until its link is confirmed (issue 15). An empty
+// listSlugs leaves every list. A slug not on the page gives
+// ErrUnknownList and changes nothing.
 func (s *Store) SavePreferences(ctx context.Context, tok string, listSlugs []string, ev Evidence) error {
 	id, err := s.prefsSubscriber(ctx, tok)
 	if err != nil {
@@ -88,6 +91,7 @@ func (s *Store) SavePreferences(ctx context.Context, tok string, listSlugs []str
 	for _, slug := range listSlugs {
 		want[slug] = true
 	}
+	var conf *Confirmation
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		p, err := s.prefs(ctx, tx, id)
 		if err != nil {
@@ -102,22 +106,29 @@ func (s *Store) SavePreferences(ctx context.Context, tok string, listSlugs []str
 				return fmt.Errorf("list %q: %w", slug, ErrUnknownList)
 			}
 		}
-		sub := subscriber{ID: p.SubscriberID, Email: p.Email}
+		sub := subscriber{ID: p.SubscriberID, Email: p.Email, Name: p.Name, Lang: p.Lang}
+		var join []List
 		for _, pl := range p.Lists {
 			switch w := want[pl.List.Slug]; {
 			case w && pl.Status != StatusConfirmed:
-				err = s.optIn(ctx, tx, pl.List.ID, sub, SourcePrefs, ev, "joined from the preferences page (address verified by mail)")
+				join = append(join, pl.List)
 			case !w && pl.Subscribed:
-				_, err = s.optOut(ctx, tx, pl.List.ID, sub, SourcePrefs, ev)
-			}
-			if err != nil {
-				return err
+				if _, err := s.optOut(ctx, tx, pl.List.ID, sub, SourcePrefs, ev); err != nil {
+					return err
+				}
 			}
 		}
-		return nil
+		conf, err = s.requestConfirmation(ctx, tx, sub, join, SourcePrefs, ev)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("saving preferences of subscriber %d: %w", id, err)
+	}
+	if conf == nil || s.opt.Confirmer == nil {
+		return nil
+	}
+	if err := s.opt.Confirmer.SendConfirmation(ctx, *conf); err != nil {
+		return fmt.Errorf("sending confirmation to subscriber %d: %w", conf.SubscriberID, err)
 	}
 	return nil
 }

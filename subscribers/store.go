@@ -57,6 +57,9 @@ var (
 	ErrBadToken = errors.New("invalid link")
 	// ErrExpiredToken: a confirmation link older than ConfirmTTL.
 	ErrExpiredToken = errors.New("link has expired")
+	// ErrSupersededToken: a confirmation link issued before the address
+	// last left the lists it names; following it would undo an opt-out.
+	ErrSupersededToken = errors.New("link was issued before a later unsubscription")
 	// ErrBadSource: a consent source or suppression reason this package does not know.
 	ErrBadSource = errors.New("unknown source")
 	// ErrConsentSourceRequired: importing into a public list without saying

@@ -122,8 +122,20 @@ func (s *Store) subscribeTx(ctx context.Context, tx *sql.Tx, a Address, req Subs
 		}
 		pending = append(pending, l)
 	}
-	if len(pending) == 0 {
+	return s.requestConfirmation(ctx, tx, sub, pending, req.Source, req.Evidence)
+}
+
+// requestConfirmation records a confirmation request for lists and returns
+// the mail to send, or nil when there is nothing to confirm, the address
+// is suppressed by hand, or the daily per-address limit is reached. It
+// changes no subscription.
+func (s *Store) requestConfirmation(ctx context.Context, tx *sql.Tx, sub subscriber, lists []List, source string, ev Evidence) (*Confirmation, error) {
+	if len(lists) == 0 {
 		return nil, nil
+	}
+	reason, err := suppressionReason(ctx, tx, sub.Email)
+	if err != nil || reason == ReasonManual {
+		return nil, err
 	}
 	ok, err := s.allowConfirmation(ctx, tx, sub.Email)
 	if err != nil {
@@ -134,16 +146,16 @@ func (s *Store) subscribeTx(ctx context.Context, tx *sql.Tx, a Address, req Subs
 		return nil, nil
 	}
 	ids := []int64{sub.ID}
-	for _, l := range pending {
+	for _, l := range lists {
 		ids = append(ids, l.ID)
 		err := s.record(ctx, tx, ConsentEvent{ListID: l.ID, SubscriberID: sub.ID, Email: sub.Email,
-			Event: EventConfirmRequest, Source: req.Source, Evidence: req.Evidence})
+			Event: EventConfirmRequest, Source: source, Evidence: ev})
 		if err != nil {
 			return nil, err
 		}
 	}
 	tok := s.opt.Signer.Sign(PurposeConfirm, token.IDs(ids...), s.now().Add(ConfirmTTL))
-	return &Confirmation{SubscriberID: sub.ID, To: sub.Email, Name: sub.Name, Lists: pending,
+	return &Confirmation{SubscriberID: sub.ID, To: sub.Email, Name: sub.Name, Lists: lists,
 		ConfirmURL: s.opt.BaseURL + "/confirm/" + tok, Lang: sub.Lang}, nil
 }
 
@@ -218,6 +230,9 @@ type ConfirmResult struct {
 	SubscriberID int64
 	// Lists are the lists the link names (that still exist).
 	Lists []List
+	// Superseded are the lists of Lists the link did not confirm because
+	// the address left them after the link was issued.
+	Superseded []List
 	// AlreadyConfirmed is true when the link had been followed before and
 	// nothing changed.
 	AlreadyConfirmed bool
@@ -228,8 +243,13 @@ type ConfirmResult struct {
 // complaint suppression of the address is lifted. Following it again
 // changes nothing. A forged or malformed token gives ErrBadToken, an old
 // one ErrExpiredToken.
+//
+// A link never undoes a later opt-out (issue 15): a list the address left
+// after the link was issued is not confirmed but reported in
+// res.Superseded; when that is every list of the link, Confirm returns res
+// with ErrSupersededToken, and the citizen must ask again.
 func (s *Store) Confirm(ctx context.Context, tok string, ev Evidence) (ConfirmResult, error) {
-	ids, err := s.verify(PurposeConfirm, tok)
+	ids, issued, err := s.verifyIssued(PurposeConfirm, tok, ConfirmTTL)
 	if err != nil {
 		return ConfirmResult{}, err
 	}
@@ -242,10 +262,7 @@ func (s *Store) Confirm(ctx context.Context, tok string, ev Evidence) (ConfirmRe
 		if err != nil {
 			return err
 		}
-		lifted, err := liftOnConfirm(ctx, tx, sub.Email)
-		if err != nil {
-			return err
-		}
+		var todo []List
 		for _, id := range ids[1:] {
 			l, err := listBy(ctx, tx, "id", id)
 			if errors.Is(err, ErrNotFound) {
@@ -255,18 +272,41 @@ func (s *Store) Confirm(ctx context.Context, tok string, ev Evidence) (ConfirmRe
 				return err
 			}
 			res.Lists = append(res.Lists, l)
-			st, src, err := subStatus(ctx, tx, id, sub.ID)
+			left, err := optedOutSince(ctx, tx, l.ID, sub.ID, issued)
+			if err != nil {
+				return err
+			}
+			if left {
+				res.Superseded = append(res.Superseded, l)
+				continue
+			}
+			todo = append(todo, l)
+		}
+		if len(todo) == 0 {
+			return nil
+		}
+		lifted, err := liftOnConfirm(ctx, tx, sub.Email)
+		if err != nil {
+			return err
+		}
+		for _, l := range todo {
+			st, src, err := subStatus(ctx, tx, l.ID, sub.ID)
 			if err != nil {
 				return err
 			}
 			if st == StatusConfirmed && !lifted {
 				continue
 			}
+			if rs, err := requestSource(ctx, tx, l.ID, sub.ID); err != nil {
+				return err
+			} else if rs != "" {
+				src = rs
+			}
 			if src == "" {
 				src = SourceWeb
 			}
 			res.AlreadyConfirmed = false
-			if err := s.optIn(ctx, tx, id, sub, src, ev, "confirmed by link"); err != nil {
+			if err := s.optIn(ctx, tx, l.ID, sub, src, ev, "confirmed by link"); err != nil {
 				return err
 			}
 		}
@@ -275,10 +315,84 @@ func (s *Store) Confirm(ctx context.Context, tok string, ev Evidence) (ConfirmRe
 	if err != nil {
 		return ConfirmResult{}, fmt.Errorf("confirming: %w", err)
 	}
+	if len(res.Superseded) > 0 && len(res.Superseded) == len(res.Lists) {
+		s.log.Info("confirmation link older than an opt-out refused", "subscriber_id", res.SubscriberID)
+		res.AlreadyConfirmed = false
+		return res, fmt.Errorf("confirming: %w", ErrSupersededToken)
+	}
 	if !res.AlreadyConfirmed {
 		s.log.Info("subscription confirmed", "subscriber_id", res.SubscriberID, "lists", len(res.Lists))
 	}
 	return res, nil
+}
+
+// CheckConfirm reports whether tok is a confirmation link that Confirm
+// would read (ErrBadToken, ErrExpiredToken otherwise). It changes nothing:
+// the page behind a GET of the link calls it.
+func (s *Store) CheckConfirm(ctx context.Context, tok string) error {
+	ids, err := s.verify(PurposeConfirm, tok)
+	if err == nil && len(ids) < 2 {
+		err = fmt.Errorf("confirmation token: %w", ErrBadToken)
+	}
+	return err
+}
+
+// requestSource returns the source of the latest confirmation request for
+// the subscription ("" when there was none): the opt-in a link confirms
+// came from where it was asked for (the form, an empty mail, preferences).
+func requestSource(ctx context.Context, q queryer, listID, subID int64) (string, error) {
+	var src string
+	err := q.QueryRowContext(ctx, `SELECT source FROM consent_events WHERE subscriber_id = ? AND list_id = ? AND event = ?
+		ORDER BY at_ms DESC, id DESC LIMIT 1`, subID, listID, EventConfirmRequest).Scan(&src)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("looking up the confirmation request of subscriber %d: %w", subID, err)
+	}
+	return src, nil
+}
+
+// optedOutSince reports whether the subscriber left the list after a
+// confirmation link issued at issued (whole seconds, from the token) was
+// requested. The request's own consent event orders it exactly: an opt-out
+// logged after it (a larger id) supersedes the link. Without that event
+// (a pruned log) the opt-out's time decides, and one in the second the link
+// was issued counts as later: in doubt the link is refused, never the
+// opt-out undone.
+func optedOutSince(ctx context.Context, q queryer, listID, subID int64, issued time.Time) (bool, error) {
+	var req sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT max(id) FROM consent_events
+		WHERE subscriber_id = ? AND list_id = ? AND event = ? AND at_ms < ?`,
+		subID, listID, EventConfirmRequest, issued.Add(time.Second).UnixMilli()).Scan(&req)
+	if err != nil {
+		return false, fmt.Errorf("looking up the confirmation request of subscriber %d: %w", subID, err)
+	}
+	cond, arg := "at_ms >= ?", any(issued.UnixMilli())
+	if req.Valid {
+		cond, arg = "id > ?", req.Int64
+	}
+	var n int
+	err = q.QueryRowContext(ctx, `SELECT count(*) FROM consent_events
+		WHERE subscriber_id = ? AND list_id = ? AND event = ? AND `+cond, subID, listID, EventOptOut, arg).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("looking for opt-outs of subscriber %d: %w", subID, err)
+	}
+	return n > 0, nil
+}
+
+// verifyIssued is verify for a token signed to expire ttl after it was
+// issued; it also returns when that was (the zero time when unknown).
+func (s *Store) verifyIssued(purpose, tok string, ttl time.Duration) ([]int64, time.Time, error) {
+	ids, err := s.verify(purpose, tok)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	_, exp, err := s.opt.Signer.VerifyExpiry(purpose, tok, s.now())
+	if err != nil || exp.IsZero() {
+		return ids, time.Time{}, nil
+	}
+	return ids, exp.Add(-ttl), nil
 }
 
 // verify checks a token of purpose and decodes its ids, mapping token

@@ -68,22 +68,34 @@ func (s *Signer) Sign(purpose string, payload []byte, expires time.Time) string 
 
 // Verify checks tok for purpose at time now and returns its payload.
 func (s *Signer) Verify(purpose, tok string, now time.Time) ([]byte, error) {
+	p, _, err := s.VerifyExpiry(purpose, tok, now)
+	return p, err
+}
+
+// VerifyExpiry is Verify that also returns the token's expiry (the zero
+// time for a token that never expires), from which a caller that signs
+// with a fixed lifetime learns when the token was issued.
+func (s *Signer) VerifyExpiry(purpose, tok string, now time.Time) ([]byte, time.Time, error) {
 	raw, err := enc.DecodeString(tok)
 	if err != nil || len(raw) < tagLen+1 {
-		return nil, ErrMalformed
+		return nil, time.Time{}, ErrMalformed
 	}
 	body, tag := raw[:len(raw)-tagLen], raw[len(raw)-tagLen:]
 	if !hmac.Equal(tag, s.tag(purpose, body)) {
-		return nil, ErrForged
+		return nil, time.Time{}, ErrForged
 	}
 	exp, n := binary.Uvarint(body)
 	if n <= 0 {
-		return nil, ErrMalformed
+		return nil, time.Time{}, ErrMalformed
 	}
 	if exp != 0 && now.Unix() > int64(exp) {
-		return nil, ErrExpired
+		return nil, time.Time{}, ErrExpired
 	}
-	return body[n:], nil
+	var expires time.Time
+	if exp != 0 {
+		expires = time.Unix(int64(exp), 0)
+	}
+	return body[n:], expires, nil
 }
 
 func (s *Signer) tag(purpose string, body []byte) []byte {
@@ -94,6 +106,19 @@ func (s *Signer) tag(purpose string, body []byte) []byte {
 	m.Write([]byte{0})
 	m.Write(body)
 	return m.Sum(make([]byte, 0, sha256.Size))[:tagLen]
+}
+
+// Tag returns a short signature of data for purpose, without data or an
+// expiry in it: for a value the reader already knows (such as the
+// recipient a bounce names) and only needs to prove was signed by us.
+func (s *Signer) Tag(purpose string, data []byte) string {
+	return enc.EncodeToString(s.tag(purpose, data))
+}
+
+// CheckTag reports whether tag is exactly Tag(purpose, data); compared as
+// text, so that no second spelling of the same bytes is accepted.
+func (s *Signer) CheckTag(purpose string, data []byte, tag string) bool {
+	return hmac.Equal([]byte(tag), []byte(s.Tag(purpose, data)))
 }
 
 // IDs encodes integer ids as a compact payload for Sign.

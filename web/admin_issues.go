@@ -264,11 +264,15 @@ func (s *Server) handleIssueAction(w http.ResponseWriter, r *http.Request, sess 
 		err = s.opt.Issues.Reject(ctx, is.ID, by, comment)
 		detail += "; " + comment
 	case "test":
-		to := sess.user.Email
-		if to == "" {
+		var to string
+		switch {
+		case sess.user.Email == "":
 			err = &InputError{Field: "email", Message: "your account has no e-mail address", MessageJA: "アカウントにメールアドレスがありません"}
-		} else {
-			err = s.opt.Issues.TestSend(ctx, is.ID, to)
+		default:
+			// The same rule and per-user limit as the API's test send.
+			if to, _, err = s.testRecipient(sess.user, ""); err == nil {
+				err = s.opt.Issues.TestSend(ctx, is.ID, to)
+			}
 		}
 	default:
 		s.errorPage(w, r, http.StatusNotFound, "err.notfound")

@@ -426,16 +426,20 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request, sess 
 		return
 	}
 	login := r.PathValue("login")
-	if err := s.users.SetPassword(r.Context(), login, r.PostFormValue("password")); err != nil {
+	var err error
+	switch pw := r.PostFormValue("password"); {
+	case pw == "":
+		err = ErrWeakPassword
+	case login != sess.user.Login:
+		// A password an admin chose for someone else is a temporary one,
+		// and the user's API tokens are revoked (issue 15).
+		_, err = s.users.ResetPassword(r.Context(), login, pw)
+	default:
+		err = s.users.SetPassword(r.Context(), login, pw)
+	}
+	if err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	if login != sess.user.Login {
-		// A password an admin chose for someone else is a temporary one.
-		if err := s.users.RequirePasswordChange(r.Context(), login); err != nil {
-			s.fail(w, r, err)
-			return
-		}
 	}
 	s.audit(r, sess.user.Login, "user.password", "user:"+login, "")
 	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)

@@ -416,6 +416,9 @@ type bounceJSON struct {
 	Status     string    `json:"status"`
 	Diagnostic string    `json:"diagnostic"`
 	NotABounce bool      `json:"not_a_bounce"`
+	// Unverified and Explanation: see docs/BOUNCE-READER.md (issue 15).
+	Unverified  bool   `json:"unverified"`
+	Explanation string `json:"explanation,omitempty"`
 }
 
 func (s *Server) apiBounces(w http.ResponseWriter, r *http.Request, u User) {
@@ -431,7 +434,8 @@ func (s *Server) apiBounces(w http.ResponseWriter, r *http.Request, u User) {
 	out := make([]bounceJSON, 0, len(items))
 	for _, b := range items {
 		out = append(out, bounceJSON{ID: b.ID, Received: b.Received.UTC(), Email: b.Email, List: b.ListSlug,
-			Class: b.Class, Status: b.Status, Diagnostic: b.Diagnostic, NotABounce: b.NotABounce})
+			Class: b.Class, Status: b.Status, Diagnostic: b.Diagnostic, NotABounce: b.NotABounce,
+			Unverified: b.Unverified, Explanation: b.Explanation})
 	}
 	writeJSON(w, http.StatusOK, pageJSON{Items: out, Limit: limit, Offset: offset})
 }

@@ -211,12 +211,12 @@ func (s *Server) apiTestSend(w http.ResponseWriter, r *http.Request, u User) {
 	if !decodeJSON(w, r, &req, true) {
 		return
 	}
-	to := strings.TrimSpace(req.To)
-	if to == "" {
-		to = u.Email
-	}
-	if to == "" {
-		s.apiFail(w, r, &InputError{Field: "to", Message: "no address: give \"to\" or set your account's e-mail address", MessageJA: "送信先がありません"})
+	to, code, err := s.testRecipient(u, req.To)
+	if err != nil {
+		if code == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "60")
+		}
+		apiError(w, code, err.Error())
 		return
 	}
 	if err := s.opt.Issues.TestSend(r.Context(), is.ID, to); err != nil {

@@ -81,6 +81,7 @@ func uiCases() []routeCase {
 		{"GET", "/admin/bounces?list=kankyo-hozen", nil, "", "AV", 200},
 		{"POST", "/admin/bounces/1/not-a-bounce", f(), "", "AE", 303},
 		{"POST", "/admin/bounces/2/not-a-bounce", f(), "", "A", 303},
+		{"POST", "/admin/bounces/1/verify", f(), "", "A", 303},
 		{"GET", "/admin/schedules", nil, "", "AECV", 200},
 		{"POST", "/admin/schedules/1/pause", f(), "", "A", 303},
 		{"POST", "/admin/schedules/2/pause", f(), "", "AE", 303},

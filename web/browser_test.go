@@ -173,7 +173,11 @@ func TestBrowserSubscribeJourney(t *testing.T) {
 	if len(e.subs.mails) != 1 {
 		t.Fatalf("%d confirmation mails", len(e.subs.mails))
 	}
-	must("confirm", chromedp.Navigate(u+"/confirm/"+e.subs.mails[0]), chromedp.WaitVisible(chromedp.ID("confirmed")))
+	must("confirm page", chromedp.Navigate(u+"/confirm/"+e.subs.mails[0]), chromedp.WaitVisible(chromedp.ID("confirm")))
+	if got := e.subs.status("citizen@example.jp", "kankyo-hozen"); got != "unconfirmed" {
+		t.Fatalf("opening the confirm page changed the status to %q", got)
+	}
+	must("confirm", chromedp.Click(chromedp.ID("confirm")), chromedp.WaitVisible(chromedp.ID("confirmed")))
 	shot(t, ctx, dir, "public-confirmed.png")
 	must("preferences", chromedp.Navigate(u+"/preferences/"+e.subs.prefsToken(0)), chromedp.WaitVisible(chromedp.ID("save")))
 	shot(t, ctx, dir, "public-preferences.png")

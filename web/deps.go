@@ -233,6 +233,10 @@ type Bounce struct {
 	Diagnostic string
 	// NotABounce: staff marked it so (its suppression undone).
 	NotABounce bool
+	// Unverified: the report is not tied to a delivery we made and changed
+	// nothing; Explanation gives its evidence in words.
+	Unverified  bool
+	Explanation string
 }
 
 // BounceAlert is a refusal for policy or reputation the operator should

@@ -31,6 +31,9 @@ type Domain struct {
 	Sending     *newsletter.Sending
 	System      *newsletter.SystemMail
 	Attribution *newsletter.Attribution
+	// Intake, when set, takes POST /subscribe so that it costs the same for
+	// every address (issue 15); nil subscribes in the request.
+	Intake *subscribers.Intake
 	// Location is the default timezone of a recurring schedule.
 	Location *time.Location
 }
@@ -75,7 +78,15 @@ func (w webSubscribers) Lists(ctx context.Context) ([]List, error) {
 }
 
 func (w webSubscribers) Subscribe(ctx context.Context, r SubscribeRequest) error {
+	if w.d.Intake != nil {
+		return domainErr(w.d.Intake.Submit(ctx, r))
+	}
 	return domainErr(w.d.Subscribers.Subscribe(ctx, r))
+}
+
+// CheckConfirm checks a confirmation link without following it (ConfirmChecker).
+func (w webSubscribers) CheckConfirm(ctx context.Context, tok string) error {
+	return domainErr(w.d.Subscribers.CheckConfirm(ctx, tok))
 }
 
 func (w webSubscribers) Confirm(ctx context.Context, tok string, ev Evidence) (ConfirmResult, error) {
@@ -358,7 +369,8 @@ func (w webBounces) List(ctx context.Context, f BounceFilter) ([]Bounce, error) 
 			slugs[b.ListID] = slug
 		}
 		out = append(out, Bounce{ID: b.ID, Received: b.Received, Email: b.Email, ListSlug: slug, Class: string(b.Class),
-			Status: b.Status, Diagnostic: b.Evidence(), NotABounce: b.NotABounce})
+			Status: b.Status, Diagnostic: b.Evidence(), NotABounce: b.NotABounce,
+			Unverified: b.Unverified(), Explanation: b.Explanation()})
 	}
 	return out, domainErr(err)
 }
@@ -373,6 +385,11 @@ func (w webBounces) slug(ctx context.Context, listID int64) string {
 		return ""
 	}
 	return l.Slug
+}
+
+// Verify applies the policy to an unverified bounce (BounceVerifier).
+func (w webBounces) Verify(ctx context.Context, id int64, login string) error {
+	return domainErr(w.d.Bounces.Verify(ctx, id, login))
 }
 
 func (w webBounces) MarkNotABounce(ctx context.Context, id int64, login string) error {

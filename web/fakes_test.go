@@ -107,6 +107,13 @@ func (f *fakeSubscribers) Confirm(ctx context.Context, tok string, ev Evidence) 
 	return res, nil
 }
 
+func (f *fakeSubscribers) CheckConfirm(ctx context.Context, tok string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, _, err := f.byToken("confirm", tok, 1)
+	return err
+}
+
 func (f *fakeSubscribers) unsubToken(id int64, listID int64) string {
 	return f.signer.Sign("unsubscribe", token.IDs(id, listID), time.Time{})
 }
@@ -487,6 +494,16 @@ type fakeBounces struct{}
 var fakeBounceRows = []Bounce{
 	{ID: 1, Email: "gone@example.jp", ListSlug: "shimin-katsudo", Class: "hard", Status: "5.1.1"},
 	{ID: 2, Email: "full@example.jp", ListSlug: "kankyo-hozen", Class: "soft", Status: "4.2.2"},
+	{ID: 3, Email: "forged@example.jp", Class: "complaint", Unverified: true,
+		Explanation: "complaint (not tied to a delivery we made: only the recipient address the report names)"},
+}
+
+// Verify accepts bounces 1 and 3.
+func (fakeBounces) Verify(ctx context.Context, id int64, actor string) error {
+	if id != 1 && id != 3 {
+		return ErrNotFound
+	}
+	return nil
 }
 
 func (fakeBounces) ListOf(ctx context.Context, id int64) (string, error) {

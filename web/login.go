@@ -37,7 +37,7 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
+	if err := parseBody(r, 0); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -119,12 +119,34 @@ func (s *Server) handleSaveAccount(w http.ResponseWriter, r *http.Request, sess 
 	}
 	detail := "e-mail"
 	if pw := r.PostFormValue("new_password"); pw != "" {
-		if _, err := s.users.Authenticate(ctx, login, r.PostFormValue("current_password")); err != nil {
+		// Every password check is throttled as login is (issue 15): a
+		// stolen session must not become a password oracle.
+		busy, err := s.throttled(ctx, login, s.clientIP(r))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if busy {
+			s.audit(r, login, "password.throttled", "user:"+login, "")
+			w.Header().Set("Retry-After", "60")
+			v.Error = v.T("login.throttled")
+			s.render(w, r, http.StatusTooManyRequests, "account", v)
+			return
+		}
+		current := r.PostFormValue("current_password")
+		if _, err := s.users.Authenticate(ctx, login, current); err != nil {
 			if errors.Is(err, ErrBadCredential) {
 				s.recordFailure(ctx, login, s.clientIP(r))
+				s.audit(r, login, "password.failed", "user:"+login, "")
 				err = &InputError{Field: "current_password", Message: "the current password is wrong", MessageJA: "現在のパスワードが違います"}
 			}
 			fail(err)
+			return
+		}
+		if pw == current {
+			// A one-time or reset password must really be replaced.
+			fail(&InputError{Field: "new_password", Message: "the new password must differ from the current one",
+				MessageJA: "新しいパスワードは現在のパスワードと異なるものにしてください"})
 			return
 		}
 		if err := s.users.SetPassword(ctx, login, pw); err != nil {

@@ -129,7 +129,7 @@ func (s *Server) handleSubmitted(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
 		return
 	}
-	if err := r.ParseForm(); err != nil {
+	if err := parseBody(r, 0); err != nil {
 		s.fail(w, r, err)
 		return
 	}

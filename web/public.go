@@ -66,7 +66,7 @@ func (s *Server) handleSubscribe(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusTooManyRequests, "err.ratelimit")
 		return
 	}
-	if err := r.ParseForm(); err != nil {
+	if err := parseBody(r, 0); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -125,21 +125,6 @@ func (s *Server) handleSubscribe(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "thanks", v)
 }
 
-func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request) {
-	if s.opt.Subscribers == nil {
-		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
-		return
-	}
-	res, err := s.opt.Subscribers.Confirm(r.Context(), r.PathValue("token"), s.evidence(r, ""))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	v := s.newView(w, r, "title.confirmed")
-	v.Data = res
-	s.render(w, r, http.StatusOK, "confirmed", v)
-}
-
 type unsubscribeData struct {
 	Info  UnsubscribeInfo
 	Token string
@@ -175,7 +160,7 @@ func (s *Server) handleUnsubscribe(w http.ResponseWriter, r *http.Request) {
 	}
 	// RFC 8058 section 3.1: the body SHOULD be multipart/form-data and MAY
 	// be application/x-www-form-urlencoded; read both.
-	if err := r.ParseMultipartForm(64 << 10); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+	if err := parseBody(r, 64<<10); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -241,7 +226,7 @@ func (s *Server) handleSavePreferences(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
 		return
 	}
-	if err := r.ParseForm(); err != nil {
+	if err := parseBody(r, 0); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -265,6 +250,10 @@ func (s *Server) handleSavePreferences(w http.ResponseWriter, r *http.Request) {
 	}
 	v := s.newView(w, r, "title.preferences")
 	v.Flash = v.T("prefs.saved")
+	if joinPending(slugs, p) {
+		// Joining waits for the confirmation mail (issue 15).
+		v.Flash = v.T("prefs.pending")
+	}
 	v.Data = preferencesData{Prefs: p, Token: tok, Form: s.formToken("prefs", tok), Saved: true}
 	s.render(w, r, http.StatusOK, "preferences", v)
 }
@@ -295,4 +284,15 @@ func sameOrigin(u, base string) bool {
 	pu, err1 := url.Parse(u)
 	pb, err2 := url.Parse(base)
 	return err1 == nil && err2 == nil && pu.Scheme == pb.Scheme && strings.EqualFold(pu.Host, pb.Host)
+}
+
+// joinPending reports whether some list the form asked to join is not on
+// the subscriber's lists yet: it waits for its confirmation mail.
+func joinPending(slugs []string, p Preferences) bool {
+	for _, pl := range p.Lists {
+		if !pl.Subscribed && slices.Contains(slugs, pl.List.Slug) {
+			return true
+		}
+	}
+	return false
 }

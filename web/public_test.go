@@ -45,9 +45,20 @@ func TestSubscribeConfirm(t *testing.T) {
 	if got := e.subs.status("new@example.jp", "kankyo-hozen"); got != "unconfirmed" {
 		t.Fatalf("status %q", got)
 	}
-	resp, body := e.get(c, "/confirm/"+e.subs.mails[0])
-	if resp.StatusCode != 200 || !strings.Contains(body, "環境保全センター") {
-		t.Fatalf("confirm: %d", resp.StatusCode)
+	// Issue 15: a GET (a mail scanner prefetching the link) only shows a
+	// button; the POST from that page confirms.
+	for range 2 {
+		resp, body := e.get(c, "/confirm/"+e.subs.mails[0])
+		if resp.StatusCode != 200 || !strings.Contains(body, `id="confirm"`) {
+			t.Fatalf("GET confirm: %d", resp.StatusCode)
+		}
+	}
+	if got := e.subs.status("new@example.jp", "kankyo-hozen"); got != "unconfirmed" {
+		t.Fatalf("after GET of the confirm link %q, want unconfirmed", got)
+	}
+	resp, body := e.post(c, "/confirm/"+e.subs.mails[0], url.Values{})
+	if resp.StatusCode != 200 || !strings.Contains(body, "環境保全センター") || !strings.Contains(body, `id="confirmed"`) {
+		t.Fatalf("POST confirm: %d", resp.StatusCode)
 	}
 	if got := e.subs.status("new@example.jp", "kankyo-hozen"); got != "confirmed" {
 		t.Fatalf("after confirm %q", got)

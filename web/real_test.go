@@ -139,10 +139,16 @@ func TestRealSubscribeConfirmUnsubscribe(t *testing.T) {
 	}
 	conf := e.mail.last(t)
 	u, _ := url.Parse(conf.ConfirmURL)
-	if resp, body := e.get(c, u.Path); resp.StatusCode != 200 || !strings.Contains(body, "環境保全センター") {
+	l, _ := e.subs.ListBySlug(ctx, "kankyo-hozen")
+	if resp, body := e.get(c, u.Path); resp.StatusCode != 200 || !strings.Contains(body, `id="confirm"`) {
+		t.Fatalf("confirm page: %d", resp.StatusCode)
+	}
+	if st, _ := e.subs.Stats(ctx, l.ID); st.Confirmed != 0 {
+		t.Fatalf("GET of the confirm link confirmed: %+v", st)
+	}
+	if resp, body := e.post(c, u.Path, url.Values{}); resp.StatusCode != 200 || !strings.Contains(body, "環境保全センター") {
 		t.Fatalf("confirm: %d", resp.StatusCode)
 	}
-	l, _ := e.subs.ListBySlug(ctx, "kankyo-hozen")
 	if st, _ := e.subs.Stats(ctx, l.ID); st.Confirmed != 1 {
 		t.Fatalf("stats %+v", st)
 	}

@@ -47,7 +47,8 @@ func (s *Server) routes() {
 	})
 	m.HandleFunc("GET /subscribe", s.handleSubscribeForm)
 	m.HandleFunc("POST /subscribe", s.handleSubscribe)
-	m.HandleFunc("GET /confirm/{token}", s.handleConfirm)
+	m.HandleFunc("GET /confirm/{token}", s.handleConfirmPage)
+	m.HandleFunc("POST /confirm/{token}", s.handleConfirm)
 	m.HandleFunc("GET /unsubscribe/{token}", s.handleUnsubscribePage)
 	m.HandleFunc("POST /unsubscribe/{token}", s.handleUnsubscribe)
 	m.HandleFunc("GET /preferences/{token}", s.handlePreferences)
@@ -101,6 +102,7 @@ func (s *Server) adminRoutes() map[string]http.HandlerFunc {
 		"POST /admin/subscribers/add":          s.admin(s.handleAddMember),
 		"GET /admin/subscribers/export":        s.admin(s.handleExport),
 		"GET /admin/bounces":                   s.admin(s.handleBounces),
+		"POST /admin/bounces/{id}/verify":      s.admin(s.handleVerifyBounce),
 		"GET /admin/schedules":                 s.admin(s.handleSchedules),
 		"POST /admin/schedules":                s.admin(s.handleAddSchedule),
 		"POST /admin/schedules/{id}/{action}":  s.admin(s.handleScheduleAction),
@@ -148,7 +150,7 @@ func (s *Server) admin(h adminFunc) http.HandlerFunc {
 			return
 		}
 		if r.Method != http.MethodGet {
-			if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+			if err := parseBody(r, 1<<20); err != nil {
 				s.fail(w, r, err)
 				return
 			}

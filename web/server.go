@@ -86,6 +86,14 @@ type Options struct {
 	// TrustForwardedFor takes the client IP from X-Forwarded-For (behind a
 	// reverse proxy).
 	TrustForwardedFor bool
+	// MetricsToken is the bearer token /metrics asks for; empty leaves
+	// /metrics to loopback clients only (see metricsAllowed).
+	MetricsToken string
+	// TestRecipients are the addresses besides a user's own that test
+	// sends may go to; TestSendsPerHour limits each user (default 20,
+	// burst 5).
+	TestRecipients   []string
+	TestSendsPerHour int
 }
 
 // Server is the http.Handler for everything kawaraban serves.
@@ -129,6 +137,9 @@ func New(opt Options) (*Server, error) {
 	}
 	if opt.SubscribeBurst == 0 {
 		opt.SubscribeBurst = 5
+	}
+	if opt.TestSendsPerHour == 0 {
+		opt.TestSendsPerHour = 20
 	}
 	if opt.SessionIdle == 0 {
 		opt.SessionIdle = 2 * time.Hour
@@ -201,7 +212,7 @@ func (s *Server) registerMetrics() error {
 }
 
 func (s *Server) metricsHandler() http.Handler {
-	return promhttp.HandlerFor(s.opt.Registry, promhttp.HandlerOpts{})
+	return s.guardMetrics(promhttp.HandlerFor(s.opt.Registry, promhttp.HandlerOpts{}))
 }
 
 // statusWriter remembers the status code for logs and metrics.

@@ -72,11 +72,14 @@ func statusOf(err error) (int, string) {
 	var mbe *http.MaxBytesError
 	var te *templates.TemplateError
 	var ae *subscribers.AddressError
+	var be *BodyError
 	switch {
 	case err == nil:
 		return http.StatusOK, ""
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, "err.toolarge"
+	case errors.As(err, &be):
+		return http.StatusBadRequest, "err.badrequest"
 	case errors.Is(err, errForbidden):
 		return http.StatusForbidden, "err.forbidden"
 	case errors.Is(err, errUnavailable):
@@ -103,12 +106,15 @@ func statusOf(err error) (int, string) {
 		return http.StatusConflict, "err.approval"
 	case errors.Is(err, issues.ErrSelfApproval):
 		return http.StatusConflict, "err.selfapproval"
-	case errors.Is(err, ErrConflict), errors.Is(err, issues.ErrInvalidTransition), errors.Is(err, issues.ErrImmutable):
+	case errors.Is(err, ErrConflict), errors.Is(err, issues.ErrInvalidTransition), errors.Is(err, issues.ErrImmutable),
+		errors.Is(err, bounces.ErrNotUnverified):
 		return http.StatusConflict, "err.conflict"
 	case errors.Is(err, ErrUserExists):
 		return http.StatusConflict, "err.userexists"
-	case errors.Is(err, ErrBadRole), errors.Is(err, ErrBadLogin), errors.Is(err, ErrWeakPassword):
-		return http.StatusBadRequest, "err.input"
+	case errors.Is(err, ErrBadRole), errors.Is(err, ErrBadLogin), errors.Is(err, ErrWeakPassword), errors.Is(err, ErrUnknownToken):
+		// Invalid fields of a readable request: 422, as every other
+		// input error (issue 15); 400 is for bodies that cannot be read.
+		return http.StatusUnprocessableEntity, "err.input"
 	}
 	return http.StatusInternalServerError, "err.internal"
 }

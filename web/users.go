@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
 	"errors"
@@ -343,43 +342,6 @@ func (u *Users) Authenticate(ctx context.Context, login, password string) (User,
 		return User{}, ErrBadCredential
 	}
 	return u.byID(ctx, id)
-}
-
-// CreateToken makes a new API bearer token carrying login's rights and
-// returns it; only its SHA-256 hash is stored. `kawaraban token create`
-// calls it.
-func (u *Users) CreateToken(ctx context.Context, login string) (string, error) {
-	us, err := u.ByLogin(ctx, login)
-	if err != nil {
-		return "", err
-	}
-	tok := "kwb_" + randomString(32)
-	h := sha256.Sum256([]byte(tok))
-	if _, err := u.db.ExecContext(ctx, `INSERT INTO api_tokens(user_id, token_hash, created) VALUES (?, ?, ?)`,
-		us.ID, h[:], u.now().Unix()); err != nil {
-		return "", fmt.Errorf("storing token for %q: %w", login, err)
-	}
-	return tok, nil
-}
-
-// ByToken returns the user an API token belongs to.
-func (u *Users) ByToken(ctx context.Context, tok string) (User, error) {
-	if !strings.HasPrefix(tok, "kwb_") || len(tok) > 200 {
-		return User{}, ErrBadCredential
-	}
-	h := sha256.Sum256([]byte(tok))
-	var id int64
-	err := u.db.QueryRowContext(ctx, `SELECT user_id FROM api_tokens WHERE token_hash = ?`, h[:]).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, ErrBadCredential
-	} else if err != nil {
-		return User{}, fmt.Errorf("checking token: %w", err)
-	}
-	us, err := u.byID(ctx, id)
-	if errors.Is(err, ErrUnknownUser) {
-		return User{}, ErrBadCredential
-	}
-	return us, err
 }
 
 // randomString returns n random bytes, URL-safe base64 encoded.

@@ -72,6 +72,10 @@ func TestAcceptanceBackupWhileRunning(t *testing.T) {
 	if code, body := postForm(t, d.BaseURL+"/subscribe", url.Values{"email": {"backup@example.jp"}, "list": {"kodomo-mirai"}}, ""); code != 200 {
 		t.Fatalf("POST /subscribe: %d\n%s", code, body)
 	}
+	// The per-address work follows the answer (issue 15).
+	waitUntil(t, "the subscription to be stored", func() bool {
+		return exportSubscribers(t, d.Data, "kodomo-mirai")["backup@example.jp"] != nil
+	})
 	out := filepath.Join(t.TempDir(), "OUT.db")
 	mustCLI(t, "backup", "--data", d.Data, out)
 	if fi, err := os.Stat(out); err != nil {

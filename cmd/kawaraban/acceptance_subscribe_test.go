@@ -46,8 +46,16 @@ func TestAcceptanceSubscribeConfirm(t *testing.T) {
 	}
 
 	const confirmUA = "KawarabanAcceptance/1.0 (confirm)"
-	if code, body := getUA(t, link, confirmUA); code != 200 {
+	// Issue 15: the link shows a button and changes nothing (a mail
+	// scanner prefetching it must not subscribe anyone); its POST confirms.
+	if code, body := getUA(t, link, confirmUA); code != 200 || !strings.Contains(body, `id="confirm"`) {
 		t.Fatalf("GET %s: %d\n%s", link, code, body)
+	}
+	if rows := exportSubscribers(t, d.Data, list); rows[addr]["status"] != "unconfirmed" {
+		t.Errorf("after GET of the confirm link: status %q, want unconfirmed", rows[addr]["status"])
+	}
+	if code, body := postForm(t, link, url.Values{}, confirmUA); code != 200 {
+		t.Fatalf("POST %s: %d\n%s", link, code, body)
 	}
 	for _, l := range []string{list, "kankyo-hozen"} {
 		rows := exportSubscribers(t, d.Data, l)
@@ -61,8 +69,8 @@ func TestAcceptanceSubscribeConfirm(t *testing.T) {
 
 	// Following the link again (a mail client's preview, a second click)
 	// changes nothing and records no second opt-in.
-	if code, body := getUA(t, link, confirmUA); code >= 500 {
-		t.Errorf("second GET %s: %d\n%s", link, code, body)
+	if code, body := postForm(t, link, url.Values{}, confirmUA); code >= 500 {
+		t.Errorf("second POST %s: %d\n%s", link, code, body)
 	}
 	consent := csvList(t, mustCLI(t, "export", "consent", "--data", d.Data, "--list", list).Stdout)
 	var optIn subscriberRow

@@ -40,6 +40,7 @@ type app struct {
 	system   *newsletter.SystemMail
 	sending  *newsletter.Sending
 	attrib   *newsletter.Attribution
+	intake   *subscribers.Intake // the daemon's /subscribe queue; nil elsewhere
 	sched    *scheduler.Scheduler
 	// health watches the database (quick_check, full disk); the mailer
 	// waits and /healthz fails while it reports a problem.
@@ -94,7 +95,7 @@ func newApp(ctx context.Context, e *env, opt appOptions) (*app, error) {
 	}
 	a.attrib = newsletter.NewAttribution(a.mail, a.issues, a.subs, e.log)
 	a.system = newsletter.NewSystemMail(a.mail, a.tmpl, newsletter.SystemOptions{
-		ReturnPathDomain: e.cfg.Bounce.ReturnPathDomain, ProgressFrom: progressFrom(e.cfg), ProgressFromName: newsletter.ProgressFromName,
+		ReturnPathDomain: e.cfg.Bounce.ReturnPathDomain, Signer: e.signer, ProgressFrom: progressFrom(e.cfg), ProgressFromName: newsletter.ProgressFromName,
 		Location: e.location(), Logger: e.log, QueueSize: opt.confirmQueue,
 	})
 	a.sending = newsletter.NewSending(a.issues, a.subs, a.mail, a.render, a.system, newsletter.SendingOptions{Logger: e.log})
@@ -224,6 +225,7 @@ func (a *app) newBounces() (*bounces.Service, error) {
 		},
 		Domain:        c.Bounce.InboundDomain,
 		HardThreshold: c.Bounce.HardThreshold, SoftThreshold: c.Bounce.SoftThreshold, SoftWindow: c.Bounce.SoftWindow.D(),
+		Signer:     a.e.signer,
 		Registerer: a.reg, Logger: a.e.log,
 	})
 }

@@ -20,14 +20,17 @@ import (
 // subcommandTable maps the two-word commands to their functions.
 func subcommandTable() map[string]subcommand {
 	return map[string]subcommand{
-		"import subscribers": cmdImportSubscribers,
-		"export subscribers": cmdExportSubscribers,
-		"export consent":     cmdExportConsent,
-		"bounce classify":    cmdBounceClassify,
-		"user add":           cmdUserAdd,
-		"token create":       cmdTokenCreate,
-		"progress import":    cmdProgressImport,
-		"reminders run":      cmdRemindersRun,
+		"import subscribers":  cmdImportSubscribers,
+		"export subscribers":  cmdExportSubscribers,
+		"export consent":      cmdExportConsent,
+		"bounce classify":     cmdBounceClassify,
+		"user add":            cmdUserAdd,
+		"user reset-password": cmdUserResetPassword,
+		"token create":        cmdTokenCreate,
+		"token list":          cmdTokenList,
+		"token revoke":        cmdTokenRevoke,
+		"progress import":     cmdProgressImport,
+		"reminders run":       cmdRemindersRun,
 		// The bureaus' reports (progress_cmds.go).
 		"progress publish":     cmdProgressPublish,
 		"progress draft-issue": cmdProgressDraftIssue,
@@ -228,27 +231,6 @@ func cmdUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			return usageError{err}
 		}
 		fmt.Fprintf(stdout, "user %s added (%s)\n", *login, *role)
-		return nil
-	})
-}
-
-func cmdTokenCreate(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("token create", stderr)
-	var ef envFlags
-	ef.register(fs)
-	login := fs.String("login", "", "the user whose rights the token carries (required)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *login == "" {
-		return badUsage("token create needs --login")
-	}
-	return withApp(ctx, ef, stderr, appOptions{}, func(a *app) error {
-		tok, err := a.users.CreateToken(ctx, *login)
-		if err != nil {
-			return usageError{err}
-		}
-		fmt.Fprintln(stdout, tok)
 		return nil
 	})
 }

@@ -45,6 +45,11 @@ type HTTPConfig struct {
 	// TrustForwardedFor takes the client address from X-Forwarded-For;
 	// set it only behind a reverse proxy that sets that header.
 	TrustForwardedFor bool `yaml:"trust_forwarded_for"`
+	// MetricsTokenEnv or MetricsTokenFile hold the bearer token /metrics
+	// asks for; without one, /metrics answers only loopback clients that
+	// did not come through a proxy.
+	MetricsTokenEnv  string `yaml:"metrics_token_env"`
+	MetricsTokenFile string `yaml:"metrics_token_file"`
 }
 
 // LogConfig chooses the log handler.
@@ -103,6 +108,8 @@ type SendingConfig struct {
 	Window         WindowConfig                 `yaml:"window"`
 	CFBLAddress    string                       `yaml:"cfbl_address"`
 	TestRecipients []string                     `yaml:"test_recipients"`
+	// TestSendsPerHour limits each user's test sends (default 20).
+	TestSendsPerHour int `yaml:"test_sends_per_hour"`
 }
 
 // DomainLimitConfig overrides the per-recipient-domain limits.
@@ -376,6 +383,9 @@ func (c *Config) applyDefaults() {
 	if c.Subscribe.RatePerIPPerMinute == 0 {
 		c.Subscribe.RatePerIPPerMinute = 10
 	}
+	if c.Sending.TestSendsPerHour == 0 {
+		c.Sending.TestSendsPerHour = 20
+	}
 	for i := range c.Lists {
 		l := &c.Lists[i]
 		def(&l.Kind, "public")
@@ -405,6 +415,7 @@ func (c *Config) Validate() error {
 	p.check(c.Secrets.TokenKeyEnv != "" || c.Secrets.TokenKeyFile != "", "secrets", "set token_key_env or token_key_file (the HMAC key for links, 32+ bytes)")
 	c.validateSMTP(&p)
 	c.validateIMAP(&p)
+	c.validateTrust(&p)
 	p.check(c.Bounce.ReturnPathDomain != "" && validDomain(c.Bounce.ReturnPathDomain), "bounce.return_path_domain", "must be a domain name, got %q", c.Bounce.ReturnPathDomain)
 	p.check(c.Bounce.HardThreshold >= 1, "bounce.hard_threshold", "must be at least 1, got %d", c.Bounce.HardThreshold)
 	p.check(c.Sending.Workers >= 1 && c.Sending.Workers <= 256, "sending.workers", "must be 1-256, got %d", c.Sending.Workers)

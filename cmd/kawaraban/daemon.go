@@ -35,6 +35,7 @@ func newDaemon(ctx context.Context, e *env, out io.Writer) (*daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.intake = a.subs.NewIntake()
 	if a.sched, err = a.newScheduler(ctx); err != nil {
 		a.Close()
 		return nil, err
@@ -72,6 +73,8 @@ func newDaemon(ctx context.Context, e *env, out io.Writer) (*daemon, error) {
 		// Confirmation requests go from memory into the mailer's queue,
 		// which sends them four at a time and keeps them across a crash.
 		{"confirmations", a.system.RunConfirmations},
+		// /subscribe answers first; the per-address work follows here.
+		{"subscribe-intake", a.intake.Run},
 		{"mail-queue", a.mail.RunQueue},
 	}
 	return d, nil
@@ -89,11 +92,13 @@ func (a *app) webOptions() web.Options {
 		Registry: a.reg, Signer: a.e.signer, Users: a.users, Location: a.e.location(), Settings: a.settings,
 		MaxBodyBytes: c.HTTP.MaxBodyBytes, SubscribePerMinute: c.Subscribe.RatePerIPPerMinute,
 		TrustForwardedFor: c.HTTP.TrustForwardedFor, Health: a.health,
+		MetricsToken:   a.secretOrEmpty(c.HTTP.MetricsTokenEnv, c.HTTP.MetricsTokenFile),
+		TestRecipients: c.Sending.TestRecipients, TestSendsPerHour: c.Sending.TestSendsPerHour,
 	}
 	web.Domain{
 		Subscribers: a.subs, Issues: a.issues, Mailer: a.mail, Bounces: a.bounces, Progress: a.progress,
 		Scheduler: a.sched, Renderer: a.render, Sending: a.sending, System: a.system, Attribution: a.attrib,
-		Location: a.e.location(),
+		Intake: a.intake, Location: a.e.location(),
 	}.Fill(&o)
 	return o
 }

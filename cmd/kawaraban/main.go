@@ -64,7 +64,10 @@ commands:
   bounce classify --json FILE...
   bounce not-a-bounce [--config|--data] [--by LOGIN] ID
   user add [--config|--data] --login L --role admin|editor|coordinator|viewer [--lists a,b]
-  token create [--config|--data] --login L
+  user reset-password [--config|--data] --login L     # prints a one-time password; revokes the user's tokens
+  token create [--config|--data] --login L [--expires 90d|720h|RFC3339]
+  token list [--config|--data] --login L
+  token revoke [--config|--data] --login L TOKEN-ID
   progress import [--config|--data] FILE.yaml
   progress publish [--config|--data] --deadline ID [--bureau B]
   progress draft-issue [--config|--data] --list SLUG [--deadline ID]   # prints the draft's id
