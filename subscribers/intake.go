@@ -2,6 +2,7 @@ package subscribers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -14,16 +15,26 @@ import (
 // answer's time says nothing about whether an address is new, waiting,
 // confirmed or suppressed (issue 15; DESIGN.md flow 1).
 type Intake struct {
-	s *Store
-	q chan SubscribeRequest
+	s      *Store
+	q      chan SubscribeRequest
+	health IntakeHealth
+}
+
+// IntakeHealth is the database's health as the intake uses it
+// (store.Health satisfies it): while Err is not nil, Submit refuses every
+// request alike; Run tells Observe why a write failed.
+type IntakeHealth interface {
+	Err() error
+	Observe(err error)
 }
 
 // IntakeQueue is how many requests wait for Run before Submit blocks.
 const IntakeQueue = 1024
 
-// NewIntake returns an Intake in front of s. Nothing is done until Run runs.
-func (s *Store) NewIntake() *Intake {
-	return &Intake{s: s, q: make(chan SubscribeRequest, IntakeQueue)}
+// NewIntake returns an Intake in front of s. Nothing is done until Run
+// runs. health may be nil.
+func (s *Store) NewIntake(health IntakeHealth) *Intake {
+	return &Intake{s: s, q: make(chan SubscribeRequest, IntakeQueue), health: health}
 }
 
 // Submit checks req as Subscribe would, without reading anything about the
@@ -46,6 +57,13 @@ func (in *Intake) Submit(ctx context.Context, req SubscribeRequest) error {
 	}
 	if _, err := in.s.publicLists(ctx, req.Lists); err != nil {
 		return err
+	}
+	if in.health != nil {
+		// The same answer for every address: the database cannot take
+		// anyone's request now (a full disk), so it is refused, not queued.
+		if err := in.health.Err(); err != nil {
+			return err
+		}
 	}
 	select {
 	case in.q <- req:
@@ -103,8 +121,33 @@ func (in *Intake) drain(ctx context.Context, first *SubscribeRequest) {
 	}
 }
 
+// subscribe does one request's work. A failure of the database (a full
+// disk, a lock) is told to the health and retried, with a pause doubling
+// from 1 s to 1 min, until it succeeds or ctx ends: a request that was
+// answered is not dropped. Other failures are logged.
 func (in *Intake) subscribe(ctx context.Context, req SubscribeRequest) {
-	if err := in.s.Subscribe(ctx, req); err != nil {
-		in.s.log.Error("queued subscription failed", "source", req.Source, "lists", len(req.Lists), "err", err)
+	wait := time.Second
+	for {
+		err := in.s.Subscribe(ctx, req)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		var ae *AddressError
+		if errors.As(err, &ae) || errors.Is(err, ErrUnknownList) || errors.Is(err, ErrNoList) || errors.Is(err, ErrBadSource) {
+			in.s.log.Error("queued subscription refused", "source", req.Source, "lists", len(req.Lists), "err", err)
+			return
+		}
+		if in.health != nil {
+			in.health.Observe(err)
+		}
+		in.s.log.Warn("queued subscription failed; retrying", "source", req.Source, "retry_in", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
+		wait = min(2*wait, time.Minute)
 	}
 }

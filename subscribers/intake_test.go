@@ -38,7 +38,7 @@ func TestIssue15SubmitCostsTheSameForEveryAddress(t *testing.T) {
 	f := newFixture(t)
 	f.subscribeConfirmed(t, "known@example.jp", "kodomo")
 	f.s.Suppress(f.ctx, "blocked@example.jp", ReasonManual, "test")
-	in := f.s.NewIntake()
+	in := f.s.NewIntake(nil)
 	hideAddressTables(t, f, true)
 	for _, addr := range []string{"known@example.jp", "new@example.jp", "blocked@example.jp"} {
 		if err := in.Submit(f.ctx, SubscribeRequest{Email: addr, Lists: []string{"kodomo"}, Evidence: Evidence{IP: "192.0.2.7"}}); err != nil {
@@ -82,7 +82,7 @@ func BenchmarkSubscribeByStatus(b *testing.B) {
 			b.Run(path+"/"+kind, func(b *testing.B) {
 				f := newFixture(b)
 				f.s.opt.MaxConfirmationsPerAddressPerDay = 1 << 30
-				in := f.s.NewIntake()
+				in := f.s.NewIntake(nil)
 				ctx, cancel := context.WithCancel(f.ctx)
 				defer cancel()
 				go in.Run(ctx)

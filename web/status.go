@@ -10,6 +10,7 @@ import (
 	"kawaraban/newsletter"
 	"kawaraban/progress"
 	"kawaraban/scheduler"
+	"kawaraban/store"
 	"kawaraban/subscribers"
 	"kawaraban/templates"
 	"kawaraban/token"
@@ -82,7 +83,7 @@ func statusOf(err error) (int, string) {
 		return http.StatusBadRequest, "err.badrequest"
 	case errors.Is(err, errForbidden):
 		return http.StatusForbidden, "err.forbidden"
-	case errors.Is(err, errUnavailable):
+	case errors.Is(err, errUnavailable), errors.Is(err, store.ErrUnhealthy):
 		return http.StatusServiceUnavailable, "err.unavailable"
 	case errors.As(err, &ie), errors.As(err, &te), errors.As(err, &ae),
 		errors.Is(err, issues.ErrInvalid), errors.Is(err, templates.ErrTemplate),

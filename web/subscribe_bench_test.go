@@ -87,7 +87,7 @@ func BenchmarkSubscribeByStatus(b *testing.B) {
 			}
 			a := intakeSubscribers{s: subs}
 			if mode == "intake" {
-				a.in = subs.NewIntake()
+				a.in = subs.NewIntake(nil)
 				rctx, cancel := context.WithCancel(ctx)
 				defer cancel()
 				go a.in.Run(rctx)

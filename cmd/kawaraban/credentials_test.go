@@ -41,7 +41,7 @@ func TestEverySecretHasAFileKey(t *testing.T) {
 	}
 	walk(reflect.TypeOf(Config{}), "")
 	sort.Strings(secrets)
-	want := []string{"imap.password", "secrets.token_key", "smtp.password", "smtp.relays.password"}
+	want := []string{"http.metrics_token", "imap.password", "secrets.token_key", "smtp.password", "smtp.relays.password"}
 	if !reflect.DeepEqual(secrets, want) {
 		t.Errorf("secrets found %v, want %v (a new secret needs a _file key and a LoadCredential line)", secrets, want)
 	}

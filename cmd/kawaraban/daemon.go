@@ -35,7 +35,7 @@ func newDaemon(ctx context.Context, e *env, out io.Writer) (*daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.intake = a.subs.NewIntake()
+	a.intake = a.subs.NewIntake(a.health)
 	if a.sched, err = a.newScheduler(ctx); err != nil {
 		a.Close()
 		return nil, err
