@@ -260,7 +260,7 @@ func New(db *sql.DB, opt Options) (*Mailer, error) {
 			return nil, err
 		}
 	}
-	m.pool = newPool(opt.Relays, opt.HeloName, opt.Timeout)
+	m.pool = newPool(opt.Relays, opt.HeloName, opt.Timeout, m.log)
 	if opt.Registerer != nil {
 		for _, rp := range m.pool.relays {
 			resting := prometheus.NewGaugeFunc(prometheus.GaugeOpts{

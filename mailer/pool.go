@@ -3,6 +3,7 @@ package mailer
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"slices"
 	"strconv"
@@ -17,12 +18,14 @@ type pool struct {
 	relays  []*relayPool
 	helo    string
 	timeout time.Duration
+	log     *slog.Logger
 }
 
 type relayPool struct {
-	r    Relay
-	name string
-	sem  chan struct{} // one token per open connection
+	r     Relay
+	name  string
+	sem   chan struct{} // one token per open connection
+	probe *chunkProbe   // how BDAT transactions are written to it
 
 	mu        sync.Mutex
 	idle      []*conn
@@ -39,6 +42,7 @@ type conn struct {
 	perDomain map[string]int
 	broken    bool
 	lastUsed  time.Time
+	log       *slog.Logger
 }
 
 // maxIdle is how long a pooled connection may sit unused before it is
@@ -46,16 +50,17 @@ type conn struct {
 // sent into a dead connection would wait a whole retry interval.
 const maxIdle = 30 * time.Second
 
-func newPool(relays []Relay, helo string, timeout time.Duration) *pool {
-	p := &pool{helo: helo, timeout: timeout}
+func newPool(relays []Relay, helo string, timeout time.Duration, log *slog.Logger) *pool {
+	p := &pool{helo: helo, timeout: timeout, log: log}
 	for _, r := range relays {
 		if r.MaxConns <= 0 {
 			r.MaxConns = 4
 		}
 		p.relays = append(p.relays, &relayPool{
-			r:    r,
-			name: net.JoinHostPort(r.Host, strconv.Itoa(r.Port)),
-			sem:  make(chan struct{}, r.MaxConns),
+			r:     r,
+			name:  net.JoinHostPort(r.Host, strconv.Itoa(r.Port)),
+			sem:   make(chan struct{}, r.MaxConns),
+			probe: newChunkProbe(),
 		})
 	}
 	slices.SortStableFunc(p.relays, func(a, b *relayPool) int { return a.r.Priority - b.r.Priority })
@@ -227,7 +232,7 @@ func (p *pool) dial(ctx context.Context, rp *relayPool) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &conn{rp: rp, w: w, perDomain: map[string]int{}}, nil
+	return &conn{rp: rp, w: w, perDomain: map[string]int{}, log: p.log}, nil
 }
 
 // queueID finds the relay's queue id in a reply to the message ("250 2.0.0
@@ -258,9 +263,21 @@ func isQueueIDByte(c byte) bool {
 // send carries one message over c; a failure that leaves the connection in
 // doubt marks it broken.
 func (c *conn) send(from, to string, data []byte) (string, *Error) {
-	qid, e, broken := c.w.send(from, to, data)
+	shape := chunkOneWrite
+	probe := c.w.chunking()
+	if probe {
+		shape = c.rp.probe.shape()
+	}
+	start := time.Now()
+	qid, e, broken := c.w.send(from, to, data, shape)
 	if broken {
 		c.broken = true
+	}
+	if probe && e == nil {
+		if chosen, med, done := c.rp.probe.record(shape, time.Since(start)); done {
+			c.log.Info("relay: BDAT transaction shape chosen", "relay", c.rp.name, "shape", chosen.String(),
+				"one_write_median", med[chunkOneWrite], "split_median", med[chunkSplit])
+		}
 	}
 	if e == nil {
 		c.msgs++

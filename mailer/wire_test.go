@@ -2,14 +2,16 @@ package mailer
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/textproto"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-// scripted plays a relay that offers exts (no CHUNKING), records the
+// scripted plays a relay that offers exts, records the
 // commands and the DATA body, and answers rcptReply to RCPT.
 func scripted(t *testing.T, exts []string, rcptReply string) (*wire, chan []string, chan string) {
 	t.Helper()
@@ -51,6 +53,19 @@ func scripted(t *testing.T, exts []string, rcptReply string) (*wire, chan []stri
 				} else {
 					say("554 5.5.1 no valid recipients")
 				}
+			case "BDAT":
+				// "BDAT n LAST": n bytes follow the command line.
+				n, _ := strconv.Atoi(strings.Fields(line)[1])
+				chunk := make([]byte, n)
+				if _, err := io.ReadFull(r.R, chunk); err != nil {
+					return
+				}
+				if strings.HasPrefix(rcptReply, "2") {
+					bodies <- string(chunk)
+					say("250 2.0.0 Ok: 7202 bytes queued as BDAT42")
+				} else {
+					say("554 5.5.1 no valid recipients")
+				}
 			case "QUIT":
 				say("221 bye")
 				return
@@ -74,7 +89,7 @@ func TestWireDataPaths(t *testing.T) {
 	for _, exts := range [][]string{{"PIPELINING", "DSN", "SIZE 1000000"}, {"DSN"}, {}} {
 		name := strings.Join(exts, ",")
 		w, cmds, bodies := scripted(t, exts, "250 2.1.5 ok")
-		qid, e, broken := w.send("bounces+x@b.example.jp", `"a..b."@docomo.ne.jp`, []byte(data))
+		qid, e, broken := w.send("bounces+x@b.example.jp", `"a..b."@docomo.ne.jp`, []byte(data), chunkOneWrite)
 		if e != nil || broken || qid != "ABC123" {
 			t.Fatalf("[%s] send = %q, %v, broken %v", name, qid, e, broken)
 		}
@@ -104,7 +119,7 @@ func TestWireRcptRefused(t *testing.T) {
 	t.Parallel()
 	for _, exts := range [][]string{{"PIPELINING"}, {}} {
 		w, cmds, _ := scripted(t, exts, "550 5.1.1 no such user")
-		_, e, broken := w.send("a@b.example.jp", "x@example.jp", []byte("hi\r\n"))
+		_, e, broken := w.send("a@b.example.jp", "x@example.jp", []byte("hi\r\n"), chunkOneWrite)
 		if e == nil || e.Temporary || e.Code != 550 || e.Enhanced != "5.1.1" || e.Stage != StageRcpt || broken {
 			t.Errorf("%v: %+v broken %v", exts, e, broken)
 		}
@@ -112,6 +127,49 @@ func TestWireRcptRefused(t *testing.T) {
 		if seen := <-cmds; !strings.Contains(strings.Join(seen, "|"), "RSET") {
 			t.Errorf("%v: no RSET after the refusal: %v", exts, seen)
 		}
+	}
+}
+
+// With CHUNKING and PIPELINING the message goes as one BDAT LAST chunk
+// (RFC 3030), unstuffed, in either shape; the split shape names the
+// recipient before it sends the chunk.
+func TestWireChunkShapes(t *testing.T) {
+	t.Parallel()
+	data := ".starts with a dot\r\nline\r\n.\r\nend\r\n"
+	for _, shape := range []chunkShape{chunkOneWrite, chunkSplit} {
+		w, cmds, bodies := scripted(t, []string{"PIPELINING", "CHUNKING", "DSN"}, "250 2.1.5 ok")
+		if !w.chunking() {
+			t.Fatalf("[%s] chunking() = false", shape)
+		}
+		qid, e, broken := w.send("bounces+x@b.example.jp", "r@example.jp", []byte(data), shape)
+		if e != nil || broken || qid != "BDAT42" {
+			t.Fatalf("[%s] send = %q, %v, broken %v", shape, qid, e, broken)
+		}
+		if body := <-bodies; body != data {
+			t.Errorf("[%s] chunk = %q, want the message as is", shape, body)
+		}
+		w.quit()
+		want := []string{"EHLO client.test", "MAIL FROM:<bounces+x@b.example.jp> RET=HDRS", "RCPT TO:<r@example.jp> NOTIFY=FAILURE,DELAY",
+			"BDAT " + strconv.Itoa(len(data)) + " LAST", "QUIT"}
+		if seen := <-cmds; strings.Join(seen, "|") != strings.Join(want, "|") {
+			t.Errorf("[%s] commands %q, want %q", shape, seen, want)
+		}
+	}
+}
+
+// A refused recipient in the split shape: the chunk is never sent, the
+// refusal names RCPT, and the connection stays usable after RSET.
+func TestWireSplitRcptRefused(t *testing.T) {
+	t.Parallel()
+	w, cmds, _ := scripted(t, []string{"PIPELINING", "CHUNKING"}, "550 5.1.1 no such user")
+	_, e, broken := w.send("a@b.example.jp", "x@example.jp", []byte("hi\r\n"), chunkSplit)
+	if e == nil || e.Temporary || e.Code != 550 || e.Stage != StageRcpt || broken {
+		t.Errorf("send = %+v, broken %v", e, broken)
+	}
+	w.quit()
+	seen := strings.Join(<-cmds, "|")
+	if strings.Contains(seen, "BDAT") || !strings.Contains(seen, "RSET") {
+		t.Errorf("commands %s: want RSET and no BDAT", seen)
 	}
 }
 

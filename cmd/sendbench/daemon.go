@@ -19,7 +19,17 @@ import (
 	"time"
 
 	"kawaraban/localmail"
+	"kawaraban/mailer"
 )
+
+// daemonSetup is what daemonRun measures: n subscribers, the daemon's
+// smtp and sending settings, whether to crash it half way, and the relay
+// to send through (nil: a count-only sink in this process).
+type daemonSetup struct {
+	n, conns, perConn, workers, batch int
+	crash                             bool
+	relay                             *relayBench
+}
 
 // daemonRun measures the whole daemon: `kawaraban serve` with n subscribers
 // imported into a public list sends one issue, created and sent through the
@@ -27,21 +37,34 @@ import (
 // sent (snapshot, due-loop pick-up, per-batch subscription re-checks and
 // 100 ms polling included), and reads the daemon's CPU time and peak RSS
 // from /proc.
-func daemonRun(out io.Writer, bin string, n, conns, perConn, workers, batch int, crash bool) (_ float64, err error) {
+func daemonRun(out io.Writer, bin string, s daemonSetup) (_ float64, err error) {
+	n, conns, perConn, workers, batch, crash := s.n, s.conns, s.perConn, s.workers, s.batch, s.crash
 	// The sink runs in this process, the harness: the daemon is the
 	// sender here, and the sink's count is read without asking the daemon.
+	// With a relay there is no sink: the issue's status says when it is
+	// done.
 	sink, err := localmail.NewSMTP(localmail.SMTPOptions{CountOnly: true})
 	if err != nil {
 		return 0, err
 	}
-	sinkLn, err := sink.Listen("127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	var sinkAddr string
+	smtpConf := ""
+	if s.relay == nil {
+		sinkLn, err := sink.Listen("127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		sinkAddr = sinkLn.String()
+		sinkCtx, stopSink := context.WithCancel(context.Background())
+		defer stopSink()
+		go sink.Run(sinkCtx)
+	} else {
+		sinkAddr = s.relay.addr
+		smtpConf = "  tls: " + s.relay.tls + "\n  insecure_skip_verify: true\n"
+		if s.relay.user != "" {
+			smtpConf += "  username: " + s.relay.user + "\n  password_env: KAWARABAN_SMTP_PASSWORD\n"
+		}
 	}
-	sinkAddr := sinkLn.String()
-	sinkCtx, stopSink := context.WithCancel(context.Background())
-	defer stopSink()
-	go sink.Run(sinkCtx)
 	imapSrv, err := localmail.NewIMAP(localmail.IMAPOptions{})
 	if err != nil {
 		return 0, err
@@ -75,13 +98,19 @@ func daemonRun(out io.Writer, bin string, n, conns, perConn, workers, batch int,
 	cfg := filepath.Join(dir, "kawaraban.yaml")
 	sinkHost, sinkPort, _ := strings.Cut(sinkAddr, ":")
 	imapHost, imapPort, _ := strings.Cut(imapAddr.String(), ":")
+	if smtpConf == "" {
+		smtpConf = "  tls: none\n"
+	}
 	if err := os.WriteFile(cfg, fmt.Appendf(nil, daemonConfig, port, base, filepath.Join(dir, "k.db"),
-		sinkHost, sinkPort, conns, perConn, workers, batch, imapHost, imapPort), 0o600); err != nil {
+		sinkHost, sinkPort, smtpConf, conns, perConn, workers, batch, imapHost, imapPort), 0o600); err != nil {
 		return 0, err
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
 	env := append(os.Environ(), "KAWARABAN_TOKEN_KEY="+hex.EncodeToString(key), "KAWARABAN_IMAP_PASSWORD=bounces", "KAWARABAN_CONFIG=")
+	if s.relay != nil {
+		env = append(env, "KAWARABAN_SMTP_PASSWORD="+s.relay.pass)
+	}
 	command := func(stdin string, args ...string) (string, error) {
 		cmd := exec.Command(bin, args...)
 		cmd.Env, cmd.Dir = env, dir
@@ -121,8 +150,15 @@ func daemonRun(out io.Writer, bin string, n, conns, perConn, workers, batch int,
 	}
 	var csv bytes.Buffer
 	csv.WriteString("email,name\n")
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&csv, "r%d@d%d.example.jp,読者%d\n", i, i%50, i)
+	if s.relay != nil {
+		relaySource{n: n, rcpt: s.relay.rcpt}.EachRecipient(context.Background(), nil, 0, func(r mailer.Recipient) error {
+			fmt.Fprintf(&csv, "%s,%s\n", r.Email, r.Name)
+			return nil
+		})
+	} else {
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(&csv, "r%d@d%d.example.jp,読者%d\n", i, i%50, i)
+		}
 	}
 	csvPath := filepath.Join(dir, "subscribers.csv")
 	if err := os.WriteFile(csvPath, csv.Bytes(), 0o600); err != nil {
@@ -186,7 +222,7 @@ func daemonRun(out io.Writer, bin string, n, conns, perConn, workers, batch int,
 	// Watch the sink until every message has arrived, then the issue (a
 	// count over its deliveries) until it says sent.
 	watch := func(want int) error {
-		for sink.Total() < want {
+		for s.relay == nil && sink.Total() < want {
 			if time.Since(start) > 10*time.Minute {
 				return fmt.Errorf("not all sent after 10 minutes (%d of %d); daemon log: %s", sink.Total(), want, logf.Name())
 			}
@@ -238,6 +274,14 @@ func daemonRun(out io.Writer, bin string, n, conns, perConn, workers, batch int,
 		return 0, nil
 	}
 	rate := float64(n) / wall.Seconds()
+	if s.relay != nil {
+		fmt.Fprintf(out, "  daemon: issue of %d sent in %.2fs = %.0f msgs/s; daemon CPU %.1f µs/msg; counts %v\n",
+			n, wall.Seconds(), rate, float64(cpu.Microseconds())/float64(n), is.Counts)
+		if is.Counts["sent"] != n {
+			return 0, fmt.Errorf("the relay took %d of %d: %v", is.Counts["sent"], n, is.Counts)
+		}
+		return rate, nil
+	}
 	fmt.Fprintf(out, "daemon: %d subscribers (import %.1fs); issue sent in %.2fs = %.0f msgs/s; daemon CPU %.2fs (%.1f µs/msg); daemon peak RSS %.1f MB; sink counted %d (sink CPU %.1f µs/msg)\n",
 		n, importTook.Seconds(), wall.Seconds(), rate, cpu.Seconds(), float64(cpu.Microseconds())/float64(n),
 		float64(hwm)/1024, total, float64(sinkCPU.Microseconds())/float64(n))
@@ -261,8 +305,7 @@ secrets:
 smtp:
   host: %s
   port: %s
-  tls: none
-  helo_name: sendbench.example.test
+%s  helo_name: sendbench.example.test
   max_conns: %d
   max_messages_per_conn: %d
 sending:

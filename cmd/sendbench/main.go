@@ -18,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -56,8 +57,46 @@ func run(args []string, out io.Writer) error {
 	crash := fs.Bool("crash", false, "with -daemon: kill -9 the daemon half way, restart it, and count lost and duplicate copies")
 	perConn := fs.Int("per-conn", 1000, "smtp.max_messages_per_conn for -daemon (the daemon's default is 1000)")
 	gogc := fs.Int("gogc", 400, "the sender's GC percent (400 and a 64 MiB soft limit are what kawaraban serve sets; 0 leaves Go's default)")
+	relay := fs.String("relay", "", "measure against this relay (host:port, e.g. the e2e mail stack's Postfix 127.0.0.1:2525) beside smtp-source, with the daemon's shipped defaults (workers 4, conns 4, batch 100) unless set")
+	relayTLS := fs.String("relay-tls", "none", "with -relay: none, starttls or tls (certificates are not checked)")
+	relayUser := fs.String("relay-user", "", "with -relay: AUTH user")
+	relayPass := fs.String("relay-pass", "", "with -relay: AUTH password")
+	sourceAddr := fs.String("source", "", "with -relay: where smtp-source sends (default: -relay; it speaks neither STARTTLS nor AUTH)")
+	sessions := fs.Int("sessions", 0, "with -relay: smtp-source sessions (default: -conns)")
+	sourceLen := fs.Int("source-len", 0, "with -relay: smtp-source message length (-l; 0: its default)")
+	rcpt := fs.String("rcpt", "bench@example.test", "with -relay: the recipient; kawaraban sends to local+rN@domain")
+	maildir := fs.String("maildir", "", "with -relay: a Maildir to empty before each run")
+	runs := fs.Int("runs", 1, "with -relay: rounds of smtp-source, kawaraban, smtp-source")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *relay != "" {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		b := relayBench{addr: *relay, tls: *relayTLS, user: *relayUser, pass: *relayPass,
+			source: *sourceAddr, sessions: *sessions, sourceLen: *sourceLen, rcpt: *rcpt,
+			maildir: *maildir, daemon: *daemonBin, runs: max(*runs, 1),
+			n: *n, conns: 4, workers: 4, batch: 100, perConn: *perConn}
+		if set["conns"] {
+			b.conns = *conns
+		}
+		if set["workers"] {
+			b.workers = *workers
+		}
+		if set["batch"] {
+			b.batch = *batch
+		}
+		if b.source == "" {
+			b.source = b.addr
+		}
+		if b.sessions == 0 {
+			b.sessions = b.conns
+		}
+		if *gogc != 0 && b.daemon == "" {
+			debug.SetGCPercent(*gogc)
+			debug.SetMemoryLimit(64 << 20)
+		}
+		return b.run(out)
 	}
 	if *prof != "" {
 		f, err := os.Create(*prof)
@@ -77,7 +116,8 @@ func run(args []string, out io.Writer) error {
 		// This process is the sink here, with Go's default collector like
 		// the -sink child of the raw ceiling.
 		return measured(out, *raw && !*crash, *n, func() (float64, error) {
-			return daemonRun(out, *daemonBin, *n, *conns, *perConn, *workers, *batch, *crash)
+			return daemonRun(out, *daemonBin, daemonSetup{n: *n, conns: *conns, perConn: *perConn,
+				workers: *workers, batch: *batch, crash: *crash})
 		})
 	}
 	if *gogc != 0 {
@@ -96,7 +136,12 @@ func pipelineRun(out io.Writer, n, conns, workers int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	res, err := sendIssue(addr, n, conns, workers)
+	host, portStr, _ := strings.Cut(addr, ":")
+	port, _ := strconv.Atoi(portStr)
+	res, err := sendIssue(sendSetup{
+		relay:   mailer.Relay{Host: host, Port: port, TLS: mailer.TLSNone, MaxConns: conns},
+		workers: workers, src: source(n),
+	}, n)
 	total, serr := stop()
 	if err != nil {
 		return 0, err
@@ -118,9 +163,21 @@ func pipelineRun(out io.Writer, n, conns, workers int) (float64, error) {
 type result struct {
 	wall, snapshot, cpu time.Duration
 	hwmKB               int
+	progress            mailer.Progress
 }
 
-func sendIssue(addr string, n, conns, workers int) (result, error) {
+// sendSetup is what sendIssue sends through: the relay, the mailer's
+// workers and batch size (0 = the mailer's defaults) and the recipients.
+type sendSetup struct {
+	relay          mailer.Relay
+	workers, batch int
+	src            mailer.RecipientSource
+	log            *slog.Logger // nil: none
+}
+
+// sendIssue snapshots an issue of n recipients from s.src and runs the
+// mailer until every delivery is final.
+func sendIssue(s sendSetup, n int) (result, error) {
 	var r result
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "sendbench")
@@ -141,13 +198,14 @@ func sendIssue(addr string, n, conns, workers int) (result, error) {
 	if err != nil {
 		return r, err
 	}
-	host, portStr, _ := strings.Cut(addr, ":")
-	port, _ := strconv.Atoi(portStr)
 	done := make(chan int64, 1)
 	m, err := mailer.New(db, mailer.Options{
-		Relays:  []mailer.Relay{{Host: host, Port: port, TLS: mailer.TLSNone, MaxConns: conns}},
-		Workers: workers,
-		Signer:  signer, ReturnPathDomain: "bounce.city.example.jp",
+		Relays:    []mailer.Relay{s.relay},
+		Workers:   s.workers,
+		BatchSize: s.batch,
+		HeloName:  "sendbench.example.test",
+		Logger:    s.log,
+		Signer:    signer, ReturnPathDomain: "bounce.city.example.jp",
 		Renderer:    rend,
 		OnIssueDone: func(ctx context.Context, id int64) { done <- id },
 	})
@@ -155,7 +213,8 @@ func sendIssue(addr string, n, conns, workers int) (result, error) {
 		return r, err
 	}
 	start := time.Now()
-	if _, err := m.Snapshot(ctx, 1, 1, source(n)); err != nil {
+	defer m.Close()
+	if _, err := m.Snapshot(ctx, 1, 1, s.src); err != nil {
 		return r, err
 	}
 	r.snapshot = time.Since(start)
@@ -177,7 +236,8 @@ func sendIssue(addr string, n, conns, workers int) (result, error) {
 		return r, err
 	}
 	r.hwmKB = peakRSSKB()
-	return r, nil
+	r.progress, err = m.Progress(ctx, 1)
+	return r, err
 }
 
 // smtpSource finds Postfix's smtp-source, or "".

@@ -1,0 +1,83 @@
+package mailer
+
+import (
+	"slices"
+	"sync"
+	"time"
+)
+
+// chunkProbe chooses, for one relay, the chunkShape of BDAT transactions
+// from measurement: the first 2×probeSamples transactions alternate the
+// two shapes, and the shape with the lower median transaction time is
+// used for the next reprobeAfter transactions, after which it measures
+// again (the relay may have been replaced or reconfigured).
+//
+// The difference it looks for is large: against a relay that stalls on
+// the one-write shape each such transaction takes a delayed-ACK timeout
+// (~40 ms) instead of about a millisecond, so a handful of samples decides;
+// against a relay that does not stall (go-smtp) the one-write shape saves
+// a round trip and some CPU per message, and wins.
+type chunkProbe struct {
+	mu       sync.Mutex
+	samples  [2][]time.Duration // by chunkShape
+	chosen   chunkShape
+	probing  bool
+	next     chunkShape // the shape the next probe transaction uses
+	sinceSet int        // transactions since the last choice
+}
+
+const (
+	probeSamples = 8
+	reprobeAfter = 100_000
+)
+
+func newChunkProbe() *chunkProbe { return &chunkProbe{probing: true} }
+
+// shape returns the shape for the next transaction.
+func (p *chunkProbe) shape() chunkShape {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.probing {
+		p.sinceSet++
+		if p.sinceSet >= reprobeAfter {
+			p.probing, p.samples = true, [2][]time.Duration{}
+		}
+		return p.chosen
+	}
+	s := p.next
+	if len(p.samples[s]) >= probeSamples {
+		s = 1 - s
+	}
+	p.next = 1 - s
+	return s
+}
+
+// record adds the time a successful transaction of shape s took. It
+// returns true, with both medians, when this sample completed a
+// measurement and a shape was chosen.
+func (p *chunkProbe) record(s chunkShape, took time.Duration) (chosen chunkShape, medians [2]time.Duration, done bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.probing || len(p.samples[s]) >= probeSamples {
+		return p.chosen, medians, false
+	}
+	p.samples[s] = append(p.samples[s], took)
+	if len(p.samples[chunkOneWrite]) < probeSamples || len(p.samples[chunkSplit]) < probeSamples {
+		return p.chosen, medians, false
+	}
+	for i := range p.samples {
+		medians[i] = medianDuration(p.samples[i])
+	}
+	p.chosen = chunkOneWrite
+	if medians[chunkSplit] < medians[chunkOneWrite] {
+		p.chosen = chunkSplit
+	}
+	p.probing, p.sinceSet, p.next = false, 0, chunkOneWrite
+	return p.chosen, medians, true
+}
+
+func medianDuration(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
