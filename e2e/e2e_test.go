@@ -4,7 +4,7 @@ package e2e
 
 import "testing"
 
-// TestE2E runs the seven scenarios of issue 10 one after another: they
+// TestE2E runs the scenarios (issue 10's seven and later ones) one after another: they
 // share the mail stack (its Maildirs and the bounce mailbox), and each
 // starts its own daemon with its own data directory and signing key.
 // Run one alone with -run 'TestE2E/NAME' (docs/TESTING.md).
@@ -19,6 +19,7 @@ func TestE2E(t *testing.T) {
 		{"reminders", reminders},
 		{"crash", crash},
 		{"faults", faults},
+		{"relay_rate", relayRate}, // issue 22
 		{"browser", browser},
 		{"progress_reports", progressReports},
 		{"litestream", litestreamScenario},

@@ -23,12 +23,16 @@ import (
 
 // The mail stack of e2e/mailstack (see its README).
 const (
-	smtpAddr     = "127.0.0.1:2525"
-	imapAddr     = "127.0.0.1:1143"
-	imapUser     = "bounces@example.test"
-	imapPassword = "bounces-secret"
-	mailRoot     = "/var/lib/mailstack/mail/example.test"
-	dovecotConf  = "/var/lib/mailstack/dovecot.conf"
+	smtpAddr = "127.0.0.1:2525"
+	// the submission port: STARTTLS with a self-signed certificate, AUTH
+	submissionPort     = 2587
+	submissionUser     = "news@example.test"
+	submissionPassword = "news-secret"
+	imapAddr           = "127.0.0.1:1143"
+	imapUser           = "bounces@example.test"
+	imapPassword       = "bounces-secret"
+	mailRoot           = "/var/lib/mailstack/mail/example.test"
+	dovecotConf        = "/var/lib/mailstack/dovecot.conf"
 
 	listSlug   = "shimin-katsudo"
 	editor     = "editor"
@@ -127,11 +131,14 @@ type listConfig struct {
 
 // daemonOptions shape one daemon's configuration.
 type daemonOptions struct {
-	SMTPHost  string // default 127.0.0.1
-	SMTPPort  int    // default 2525 (Postfix)
-	Workers   int    // sending.workers, default 4
-	BatchSize int    // sending.batch_size, default 100
-	Lists     []listConfig
+	SMTPHost string // default 127.0.0.1
+	SMTPPort int    // default 2525 (Postfix)
+	// SMTPSubmission sends through Postfix's submission port 2587 with
+	// STARTTLS and AUTH instead (SMTPHost and SMTPPort are ignored).
+	SMTPSubmission bool
+	Workers        int // sending.workers, default 4
+	BatchSize      int // sending.batch_size, default 100
+	Lists          []listConfig
 }
 
 // daemon is one kawaraban instance: its data directory, config file, and
@@ -186,6 +193,12 @@ func newDaemon(t *testing.T, opt daemonOptions) *daemon {
 		"KAWARABAN_IMAP_PASSWORD="+imapPassword,
 		"KAWARABAN_CONFIG=", // the flag decides
 	)
+	smtpTLS := "  tls: none\n"
+	if opt.SMTPSubmission {
+		opt.SMTPHost, opt.SMTPPort = "127.0.0.1", submissionPort
+		smtpTLS = "  tls: starttls\n  insecure_skip_verify: true\n  username: " + submissionUser + "\n  password_env: KAWARABAN_SMTP_PASSWORD\n"
+		d.env = append(d.env, "KAWARABAN_SMTP_PASSWORD="+submissionPassword)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `http:
   listen: 127.0.0.1:%d
@@ -201,8 +214,7 @@ secrets:
 smtp:
   host: %s
   port: %d
-  tls: none
-  helo_name: kawaraban.example.test
+%s  helo_name: kawaraban.example.test
   timeout: 10s
 sending:
   workers: %d
@@ -222,7 +234,7 @@ subscribe:
   max_confirmations_per_day: 50
   rate_per_ip_per_minute: 1000
 lists:
-`, port, d.base, filepath.Join(dir, "kawaraban.db"), opt.SMTPHost, opt.SMTPPort, opt.Workers, opt.BatchSize, imapUser)
+`, port, d.base, filepath.Join(dir, "kawaraban.db"), opt.SMTPHost, opt.SMTPPort, smtpTLS, opt.Workers, opt.BatchSize, imapUser)
 	for _, l := range opt.Lists {
 		fmt.Fprintf(&b, `  - slug: %s
     name_ja: %s

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"kawaraban/mailer"
@@ -95,8 +96,8 @@ func floats(v []float64) string {
 }
 
 // settle waits until the relay has delivered what earlier runs left in its
-// queue (so that no run pays for another's deliveries) and empties the
-// Maildir.
+// queue (so that no run pays for another's deliveries), writes dirty pages
+// back and empties the Maildir.
 func (b relayBench) settle() error {
 	if q, err := exec.LookPath("postqueue"); err == nil {
 		deadline := time.Now().Add(5 * time.Minute)
@@ -114,6 +115,9 @@ func (b relayBench) settle() error {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
+	// Write back what the last run left dirty, so that its fsyncs do not
+	// slow the next one.
+	syscall.Sync()
 	if b.maildir != "" {
 		for _, sub := range []string{"new", "cur", "tmp"} {
 			files, _ := filepath.Glob(filepath.Join(b.maildir, sub, "*"))
