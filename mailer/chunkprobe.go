@@ -8,15 +8,19 @@ import (
 
 // chunkProbe chooses, for one relay, the chunkShape of BDAT transactions
 // from measurement: the first 2×probeSamples transactions alternate the
-// two shapes, and the shape with the lower median transaction time is
-// used for the next reprobeAfter transactions, after which it measures
-// again (the relay may have been replaced or reconfigured).
+// two shapes; the one-write shape is kept for the next reprobeAfter
+// transactions when its median time is below the split shape's and below
+// oneWriteMax, else the split shape; then it measures again (the relay may
+// have been replaced or reconfigured).
 //
-// The difference it looks for is large: against a relay that stalls on
-// the one-write shape each such transaction takes a delayed-ACK timeout
-// (~40 ms) instead of about a millisecond, so a handful of samples decides;
-// against a relay that does not stall (go-smtp) the one-write shape saves
-// a round trip and some CPU per message, and wins.
+// Against a relay that stalls on the one-write shape each such transaction
+// takes at least a delayed-ACK timeout (40 ms on Linux, up to 200 ms
+// elsewhere) instead of about a millisecond; against one that does not
+// (go-smtp) the one-write shape saves a round trip and some CPU per
+// message. oneWriteMax keeps a loaded machine, where split transactions
+// too can take tens of milliseconds, from choosing the stalling shape for
+// the next 100,000 messages; its price is the split shape's extra round
+// trip on a relay more than 30 ms away.
 type chunkProbe struct {
 	mu       sync.Mutex
 	samples  [2][]time.Duration // by chunkShape
@@ -29,6 +33,7 @@ type chunkProbe struct {
 const (
 	probeSamples = 8
 	reprobeAfter = 100_000
+	oneWriteMax  = 30 * time.Millisecond
 )
 
 func newChunkProbe() *chunkProbe { return &chunkProbe{probing: true} }
@@ -68,9 +73,9 @@ func (p *chunkProbe) record(s chunkShape, took time.Duration) (chosen chunkShape
 	for i := range p.samples {
 		medians[i] = medianDuration(p.samples[i])
 	}
-	p.chosen = chunkOneWrite
-	if medians[chunkSplit] < medians[chunkOneWrite] {
-		p.chosen = chunkSplit
+	p.chosen = chunkSplit
+	if medians[chunkOneWrite] < medians[chunkSplit] && medians[chunkOneWrite] < oneWriteMax {
+		p.chosen = chunkOneWrite
 	}
 	p.probing, p.sinceSet, p.next = false, 0, chunkOneWrite
 	return p.chosen, medians, true

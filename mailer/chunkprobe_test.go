@@ -19,6 +19,7 @@ func TestChunkProbe(t *testing.T) {
 	}{
 		{name: "stall on one write (Postfix)", took: map[chunkShape]time.Duration{chunkOneWrite: 44 * ms, chunkSplit: 2 * ms}, want: chunkSplit},
 		{name: "no stall (go-smtp)", took: map[chunkShape]time.Duration{chunkOneWrite: ms / 3, chunkSplit: ms / 2}, want: chunkOneWrite},
+		{name: "a loaded machine: split slower than a stall", took: map[chunkShape]time.Duration{chunkOneWrite: 44 * ms, chunkSplit: 60 * ms}, want: chunkSplit},
 		{name: "an outlier does not decide", took: map[chunkShape]time.Duration{chunkOneWrite: 44 * ms, chunkSplit: 2 * ms}, oneSlowOf: 3, want: chunkSplit},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
