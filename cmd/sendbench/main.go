@@ -5,7 +5,9 @@
 // running in a child process on loopback, and prints messages/s, peak RSS
 // (VmHWM) and CPU seconds of the sender. With smtp-source (Debian's postfix
 // package) on PATH it then measures the same sink's raw ceiling with 20
-// pipelining sessions of 4 KB messages, so the ratio is honest.
+// pipelining sessions of 4 KB messages, so the ratio is honest. With
+// -relay it measures against a real relay instead (the e2e mail stack's
+// Postfix), beside smtp-source with the same sessions (relay.go).
 //
 //	go run ./cmd/sendbench -n 100000
 package main
