@@ -293,20 +293,13 @@ func (m *Mailer) MarkBounced(ctx context.Context, deliveryID int64) error {
 // minute and the estimated time left.
 func (m *Mailer) Progress(ctx context.Context, issueID int64) (Progress, error) {
 	var p Progress
-	rows, err := m.db.QueryContext(ctx, `SELECT status, count(*) FROM deliveries WHERE issue_id = ? GROUP BY status`, issueID)
+	// A finished issue's counts are kept in delivery_counts (migration
+	// 0020); a running one is counted live.
+	n, err := m.addCounts(ctx, &p, `SELECT status, n FROM delivery_counts WHERE issue_id = ?`, issueID)
+	if err == nil && n == 0 {
+		_, err = m.addCounts(ctx, &p, `SELECT status, count(*) FROM deliveries WHERE issue_id = ? GROUP BY status`, issueID)
+	}
 	if err != nil {
-		return p, fmt.Errorf("progress of issue %d: %w", issueID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return p, fmt.Errorf("progress of issue %d: %w", issueID, err)
-		}
-		*p.field(st) += n
-	}
-	if err := rows.Err(); err != nil {
 		return p, fmt.Errorf("progress of issue %d: %w", issueID, err)
 	}
 	p.LastError, p.LastErrorAt = m.meter.lastError(issueID, m.now())
@@ -314,6 +307,27 @@ func (m *Mailer) Progress(ctx context.Context, issueID int64) (Progress, error) 
 		p.ETA = time.Duration(float64(p.Queued+p.Sending) / p.PerSecond * float64(time.Second))
 	}
 	return p, nil
+}
+
+// addCounts adds the (status, count) rows of query to p and says how many
+// rows there were.
+func (m *Mailer) addCounts(ctx context.Context, p *Progress, query string, issueID int64) (int, error) {
+	rows, err := m.db.QueryContext(ctx, query, issueID)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var seen int
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return 0, err
+		}
+		*p.field(st) += n
+		seen++
+	}
+	return seen, rows.Err()
 }
 
 func (p *Progress) field(status string) *int {

@@ -153,11 +153,11 @@ func (a *Attribution) ListStats(ctx context.Context, listID int64) (Stats, error
 		}
 		total += p.Sent + p.Bounced + p.Failed
 		bounced += p.Bounced
-		c, err := a.Bounces.CountsByIssue(ctx, is.ID)
+		c, err := a.Bounces.Complaints(ctx, is.ID)
 		if err != nil {
 			return Stats{}, err
 		}
-		complaints += c[classify.Complaint]
+		complaints += c
 	}
 	if total > 0 {
 		out.BounceRate, out.ComplaintRate = float64(bounced)/float64(total), float64(complaints)/float64(total)

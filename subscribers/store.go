@@ -49,6 +49,9 @@ var (
 	// ErrUnknownList: a list slug that does not exist, or that the caller
 	// may not choose (internal lists on the public form).
 	ErrUnknownList = errors.New("unknown list")
+	// ErrBadStatus: a search by a status that does not exist, or by a
+	// status without a list.
+	ErrBadStatus = errors.New("unknown subscription status")
 	// ErrNoList: a subscribe request that names no list.
 	ErrNoList = errors.New("no list chosen")
 	// ErrDomainNotAllowed: an address outside an internal list's allowed domains.
@@ -126,6 +129,8 @@ type Store struct {
 	// importPause is the first pause before a failed import batch is
 	// tried again (importPauseFirst; tests shorten it).
 	importPause time.Duration
+	// supp keeps the suppressed subscriptions' counts (counts.go).
+	supp *suppressedCache
 }
 
 // New returns a Store on db, which store.Open has migrated.
@@ -145,7 +150,7 @@ func New(db *sql.DB, opt Options) *Store {
 	for len(opt.BaseURL) > 0 && opt.BaseURL[len(opt.BaseURL)-1] == '/' {
 		opt.BaseURL = opt.BaseURL[:len(opt.BaseURL)-1]
 	}
-	return &Store{db: db, opt: opt, log: opt.Logger}
+	return &Store{db: db, opt: opt, log: opt.Logger, supp: &suppressedCache{}}
 }
 
 func (s *Store) now() time.Time { return s.opt.Now() }

@@ -108,10 +108,13 @@ type subscribersData struct {
 	Subs   []Subscriber
 	Report *ImportReport
 	DryRun bool
+	Status string
 	Page   int
 	More   bool
 	// Imports are the list's recent CSV imports.
 	Imports []ImportStatus
+	Next    int64 // the ?after= of the next page
+	Prev    int64 // the ?before= of the previous page
 }
 
 func (s *Server) handleSubscribers(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
@@ -127,14 +130,26 @@ func (s *Server) handleSubscribers(w http.ResponseWriter, r *http.Request, sess 
 	pg, _ := strconv.Atoi(r.URL.Query().Get("page"))
 	pg = max(pg, 1)
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	// Offsets stay multiples of the page size: subscribers pages by number.
-	subs, err := s.opt.SubscriberAdmin.Search(r.Context(), l.Slug, q, 50, (pg-1)*50)
+	// "Next" pages by key (?after=, the same cost on every page); a page
+	// number without it pages by offset, multiples of the page size.
+	p := SubscriberPage{ListSlug: l.Slug, Query: q, Status: r.URL.Query().Get("status"), Limit: 50, Offset: (pg - 1) * 50}
+	p.After, p.Before = pageAfter(r.URL.Query()), pageKey(r.URL.Query(), "before")
+	if p.After > 0 || p.Before > 0 {
+		p.Offset = 0
+	}
+	subs, err := s.searchSubscribers(r.Context(), p)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	d := subscribersData{Lists: mine, List: l, Query: q, Page: pg, More: len(subs) == 50, Subs: subs,
+	d := subscribersData{Lists: mine, List: l, Query: q, Status: p.Status, Page: pg, More: len(subs) == 50, Subs: subs,
 		Imports: s.recent(r.Context(), l.Slug)}
+	if d.More {
+		d.Next = subs[len(subs)-1].ID
+	}
+	if len(subs) > 0 && pg > 1 {
+		d.Prev = subs[0].ID
+	}
 	v.Nav, v.Title, v.Data = "subscribers", v.T("nav.subscribers"), d
 	s.render(w, r, http.StatusOK, "subscribers", v)
 }

@@ -345,7 +345,9 @@ func (s *Server) apiSubscribers(w http.ResponseWriter, r *http.Request, u User) 
 		return
 	}
 	limit, offset := page(r)
-	subs, err := s.opt.SubscriberAdmin.Search(r.Context(), list.Slug, r.URL.Query().Get("q"), limit, offset)
+	p := SubscriberPage{ListSlug: list.Slug, Query: r.URL.Query().Get("q"), Status: r.URL.Query().Get("status"),
+		After: pageAfter(r.URL.Query()), Limit: limit, Offset: offset}
+	subs, err := s.searchSubscribers(r.Context(), p)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
@@ -354,7 +356,11 @@ func (s *Server) apiSubscribers(w http.ResponseWriter, r *http.Request, u User) 
 	for _, sb := range subs {
 		items = append(items, subscriberJSON{ID: sb.ID, Email: sb.Email, Name: sb.Name, Status: sb.Status, Created: sb.Created.UTC()})
 	}
-	writeJSON(w, http.StatusOK, pageJSON{Items: items, Limit: limit, Offset: offset})
+	out := subscriberPageJSON{Items: items, Limit: limit, Offset: offset}
+	if len(subs) == limit {
+		out.Next = subs[len(subs)-1].ID
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 type addSubscriberRequest struct {

@@ -120,7 +120,7 @@ func (w webSubscriberAdmin) Search(ctx context.Context, listSlug, query string, 
 	if limit <= 0 {
 		limit = 50
 	}
-	rows, _, err := w.d.Subscribers.Search(ctx, subscribers.SearchQuery{ListSlug: listSlug, Text: query, Page: offset/limit + 1, PerPage: limit})
+	rows, _, err := w.d.Subscribers.Search(ctx, subscribers.SearchQuery{ListSlug: listSlug, Text: query, Page: offset/limit + 1, PerPage: limit, SkipTotal: true})
 	out := make([]Subscriber, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, Subscriber{ID: r.SubscriberID, Email: r.Email, Name: r.Name, Status: r.Status, Created: r.Created})
