@@ -357,6 +357,16 @@ func (s *Server) apiSubscribers(w http.ResponseWriter, r *http.Request, u User) 
 		items = append(items, subscriberJSON{ID: sb.ID, Email: sb.Email, Name: sb.Name, Status: sb.Status, Created: sb.Created.UTC()})
 	}
 	out := subscriberPageJSON{Items: items, Limit: limit, Offset: offset}
+	if p.Query == "" {
+		n, ok, err := s.subscriberTotal(r.Context(), list.Slug, p.Status)
+		if err != nil {
+			s.apiFail(w, r, err)
+			return
+		}
+		if ok {
+			out.Total = &n
+		}
+	}
 	if len(subs) == limit {
 		out.Next = subs[len(subs)-1].ID
 	}

@@ -164,6 +164,17 @@ func (w webSubscriberAdmin) Stats(ctx context.Context, listSlug string) (ListSta
 	return st, domainErr(err)
 }
 
+// StatusCounts counts a list's subscriptions by status from the counts
+// the store maintains (SubscriberCounter).
+func (w webSubscriberAdmin) StatusCounts(ctx context.Context, listSlug string) (subscribers.ListStats, error) {
+	l, err := w.d.Subscribers.ListBySlug(ctx, listSlug)
+	if err != nil {
+		return subscribers.ListStats{}, domainErr(err)
+	}
+	st, err := w.d.Subscribers.Stats(ctx, l.ID)
+	return st, domainErr(err)
+}
+
 func (w webSubscriberAdmin) Growth(ctx context.Context, listSlug string, days int) ([]GrowthPoint, error) {
 	l, err := w.d.Subscribers.ListBySlug(ctx, listSlug)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/url"
 	"strconv"
+
+	"kawaraban/subscribers"
 )
 
 // SubscriberPage asks for one page of a list's subscribers, newest first.
@@ -54,8 +56,45 @@ func pageKey(q url.Values, name string) int64 {
 // subscriberPageJSON is a page of the subscribers API; next is the
 // ?after= of the following page (absent on the last).
 type subscriberPageJSON struct {
-	Items  any   `json:"items"`
+	Items any `json:"items"`
+	// Total counts the list's subscribers with the status asked for, from
+	// the maintained counts; absent when the page is a search (?q=).
+	Total  *int  `json:"total,omitempty"`
 	Limit  int   `json:"limit"`
 	Offset int   `json:"offset"`
 	Next   int64 `json:"next,omitempty"`
+}
+
+// SubscriberCounter is what a SubscriberAdmin may offer to count a list's
+// subscribers by status without scanning them.
+type SubscriberCounter interface {
+	StatusCounts(ctx context.Context, listSlug string) (subscribers.ListStats, error)
+}
+
+// subscriberTotal counts a list's subscribers with status ("" for all) for
+// the API's total; ok is false when the SubscriberAdmin cannot count.
+func (s *Server) subscriberTotal(ctx context.Context, listSlug, status string) (n int, ok bool, err error) {
+	c, ok := s.opt.SubscriberAdmin.(SubscriberCounter)
+	if !ok {
+		return 0, false, nil
+	}
+	st, err := c.StatusCounts(ctx, listSlug)
+	if err != nil {
+		return 0, false, err
+	}
+	switch status {
+	case "":
+		n = st.Confirmed + st.Unconfirmed + st.Unsubscribed + st.Suppressed
+	case subscribers.StatusConfirmed:
+		n = st.Confirmed
+	case subscribers.StatusUnconfirmed:
+		n = st.Unconfirmed
+	case subscribers.StatusUnsubscribed:
+		n = st.Unsubscribed
+	case subscribers.StatusSuppressed:
+		n = st.Suppressed
+	default:
+		return 0, false, nil
+	}
+	return n, true, nil
 }

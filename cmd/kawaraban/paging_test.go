@@ -102,6 +102,15 @@ func TestIssue19SubscriberPagesByKey(t *testing.T) {
 	if items, _ := p2["items"].([]any); code != 200 || len(items) != 20 || p2["next"] != nil {
 		t.Errorf("API page 2: %d, %d items, next %v; want 20 and no next", code, len(items), p2["next"])
 	}
+	if total, _ := p1["total"].(float64); total != 120 || p2["total"] != p1["total"] {
+		t.Errorf("API total: page 1 %v, page 2 %v; want 120 on both", p1["total"], p2["total"])
+	}
+	if _, c := api("/api/v1/lists/kankyo-hozen/subscribers?status=unsubscribed"); c["total"] != float64(0) {
+		t.Errorf("API total of unsubscribed = %v, want 0", c["total"])
+	}
+	if _, c := api("/api/v1/lists/kankyo-hozen/subscribers?q=m00"); c["total"] != nil {
+		t.Errorf("API total of a search = %v, want none (searches are not counted)", c["total"])
+	}
 	if code, _ := api("/api/v1/lists/kankyo-hozen/subscribers?status=gone"); code != http.StatusUnprocessableEntity {
 		t.Errorf("unknown status: %d, want 422 (an input error)", code)
 	}
