@@ -238,7 +238,7 @@ func (s *Server) apiPublishReports(w http.ResponseWriter, r *http.Request, u Use
 		return
 	}
 	if req.Deadline == "" {
-		apiError(w, http.StatusBadRequest, "deadline is required")
+		apiError(w, http.StatusUnprocessableEntity, "deadline is required")
 		return
 	}
 	if !authorize(u, ActProgressEdit, "") {
@@ -269,7 +269,7 @@ func (s *Server) apiDraftIssue(w http.ResponseWriter, r *http.Request, u User) {
 		return
 	}
 	if req.List == "" {
-		apiError(w, http.StatusBadRequest, "list is required")
+		apiError(w, http.StatusUnprocessableEntity, "list is required")
 		return
 	}
 	is, l, err := s.createReportsIssue(r, u, req.List, req.Deadline)

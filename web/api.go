@@ -167,7 +167,7 @@ func (s *Server) apiCreateIssue(w http.ResponseWriter, r *http.Request, u User) 
 		return
 	}
 	if req.List == "" || strings.TrimSpace(req.Subject) == "" || strings.TrimSpace(req.BodyMarkdown) == "" {
-		apiError(w, http.StatusBadRequest, "list, subject and body_markdown are required")
+		apiError(w, http.StatusUnprocessableEntity, "list, subject and body_markdown are required")
 		return
 	}
 	list, err := s.listBySlug(r.Context(), req.List)
@@ -184,7 +184,7 @@ func (s *Server) apiCreateIssue(w http.ResponseWriter, r *http.Request, u User) 
 	if req.SendAt != nil && *req.SendAt != "" {
 		at, err := time.Parse(time.RFC3339, *req.SendAt)
 		if err != nil {
-			apiError(w, http.StatusBadRequest, "send_at must be RFC 3339, such as 2026-12-01T09:00:00+09:00")
+			apiError(w, http.StatusUnprocessableEntity, "send_at must be RFC 3339, such as 2026-12-01T09:00:00+09:00")
 			return
 		}
 		d.SendAt = at // one in the past is refused (422) with the reason
@@ -390,8 +390,12 @@ func (s *Server) apiAddSubscriber(w http.ResponseWriter, r *http.Request, u User
 	var req addSubscriberRequest
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || strings.TrimSpace(req.Email) == "" {
+	if err := dec.Decode(&req); err != nil {
 		apiError(w, http.StatusBadRequest, `body must be {"email", "name"?}`)
+		return
+	}
+	if strings.TrimSpace(req.Email) == "" {
+		apiError(w, http.StatusUnprocessableEntity, "email is required")
 		return
 	}
 	list, err := s.listBySlug(r.Context(), r.PathValue("slug"))

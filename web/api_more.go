@@ -96,7 +96,7 @@ func (s *Server) apiAddSchedule(w http.ResponseWriter, r *http.Request, u User) 
 		return
 	}
 	if req.List == "" {
-		apiError(w, http.StatusBadRequest, "list and spec are required")
+		apiError(w, http.StatusUnprocessableEntity, "list and spec are required")
 		return
 	}
 	l, err := s.listBySlug(r.Context(), req.List)

@@ -293,7 +293,7 @@ func TestDraftIssueAndCSV(t *testing.T) {
 		{"editor", "/api/v1/progress/publish", `{"deadline":"fy2026-status"}`, 403},
 		{"viewer", "/api/v1/progress/publish", `{"deadline":"fy2026-status"}`, 403},
 		{"coord", "/api/v1/progress/publish", `{"deadline":"nope"}`, 404},
-		{"coord", "/api/v1/progress/publish", `{}`, 400},
+		{"coord", "/api/v1/progress/publish", `{}`, 422},
 		{"coord", "/api/v1/progress/publish", `{"deadline":"fy2026-status","x":1}`, 400},
 		{"editor", "/api/v1/progress/draft-issue", `{"list":"shimin-katsudo"}`, 403},
 		{"coord", "/api/v1/progress/draft-issue", `{"list":"nope"}`, 404},

@@ -304,8 +304,8 @@ func TestAcceptanceIssueBadInput(t *testing.T) {
 		t.Errorf("truncated JSON: %d %s, want 400 {\"error\"}", code, body)
 	}
 	for _, at := range []string{"tomorrow", "2026-12-01 09:00", "2026-13-01T09:00:00+09:00"} {
-		if code, body := api(t, d, tok, "POST", "/api/v1/issues", map[string]any{"list": own, "subject": "件名", "body_markdown": "本文", "send_at": at}); code != http.StatusBadRequest || !strings.Contains(string(body), "send_at") {
-			t.Errorf("send_at %q: %d %s, want 400 naming send_at", at, code, body)
+		if code, body := api(t, d, tok, "POST", "/api/v1/issues", map[string]any{"list": own, "subject": "件名", "body_markdown": "本文", "send_at": at}); code != http.StatusUnprocessableEntity || !strings.Contains(string(body), "send_at") {
+			t.Errorf("send_at %q: %d %s, want 422 naming send_at", at, code, body)
 		}
 	}
 	if code, body := api(t, d, tok, "GET", "/api/v1/issues/999999", nil); code != http.StatusNotFound {
