@@ -26,6 +26,9 @@ func newMarkdown() markdown {
 		// Raw HTML is let through goldmark so that bluemonday decides what of
 		// it survives; nothing reaches a mail without the sanitiser.
 		goldmark.WithRendererOptions(html.WithUnsafe()),
+		// A soft line break between Japanese sentences joins them without
+		// a space (eastasian.go).
+		goldmark.WithRendererOptions(eastAsianHTML()),
 	)
 	// UGC: no scripts, no event handlers, no style attributes, only http,
 	// https and mailto URLs (plus tel for phone numbers), links rel=nofollow.

@@ -55,6 +55,13 @@ const (
 	noEnd = "（［｛「『【〔〈《〘〝‘“｟«"
 )
 
+// gluesCounter reports whether r keeps the next character on its line: a
+// digit holds its counter (12月, 3日, 10時, ５名) and 第 its number (第3回),
+// so that a date or a time is never split across lines.
+func gluesCounter(r rune) bool {
+	return ('0' <= r && r <= '9') || ('０' <= r && r <= '９') || r == '第'
+}
+
 // atom is a piece of a line that is never split: a Latin word or URL, one
 // Japanese character with its glued punctuation, or a space.
 type atom struct {
@@ -82,8 +89,9 @@ func wrap(s string, width int, ph string) []string {
 	return out
 }
 
-// resolveSoftBreaks joins lines of a Markdown paragraph: nothing between
-// two Japanese characters, a space otherwise.
+// resolveSoftBreaks joins lines of a Markdown paragraph as the HTML part
+// does (wideBreakRemoved): nothing between two Japanese characters, a space
+// between Latin words.
 func resolveSoftBreaks(s string) string {
 	if strings.IndexByte(s, softBreak) < 0 {
 		return s
@@ -94,9 +102,9 @@ func resolveSoftBreaks(s string) string {
 			b.WriteByte(s[i])
 			continue
 		}
-		prev, _ := utf8.DecodeLastRuneInString(s[:i])
+		prev := lastRuneBeforeFootnote(s[:i])
 		next, _ := utf8.DecodeRuneInString(s[i+1:])
-		if !(breakable(prev) && breakable(next)) {
+		if !wideBreakRemoved(prev, next) {
 			b.WriteByte(' ')
 		}
 	}
@@ -127,7 +135,7 @@ func atoms(s, ph string) []atom {
 				glueNext = true
 			}
 			push(a)
-			glueNext = strings.ContainsRune(noEnd, r)
+			glueNext = strings.ContainsRune(noEnd, r) || gluesCounter(r)
 			i += size
 		default:
 			j := i
@@ -139,8 +147,12 @@ func atoms(s, ph string) []atom {
 				j += sz
 			}
 			word := s[i:j]
+			if footnoteMark(word) {
+				glueNext = true // a link's footnote mark stays with its words
+			}
 			push(atom{s: word, w: wordWidth(word, ph)})
-			glueNext = false
+			last, _ := utf8.DecodeLastRuneInString(word)
+			glueNext = gluesCounter(last)
 			i = j
 		}
 	}
@@ -196,4 +208,24 @@ func fill(as []atom, width int) []string {
 		pending = false
 	}
 	return append(out, line.String())
+}
+
+// lastRuneBeforeFootnote is the last character of s, looking through a
+// trailing footnote mark "[n]" that the text part added after a link's
+// words: 「リンク[1]⏎です」 joins like 「リンク⏎です」.
+func lastRuneBeforeFootnote(s string) rune {
+	if i := strings.LastIndexByte(s, '['); i >= 0 && strings.HasSuffix(s, "]") && footnoteMark(s[i:]) {
+		s = s[:i]
+	}
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return r
+}
+
+// footnoteMark reports whether w begins with a footnote mark such as "[12]".
+func footnoteMark(w string) bool {
+	if !strings.HasPrefix(w, "[") {
+		return false
+	}
+	end := strings.IndexByte(w, ']')
+	return end > 1 && strings.Trim(w[1:end], "0123456789") == ""
 }
