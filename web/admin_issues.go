@@ -67,7 +67,8 @@ func (s *Server) handleIssues(w http.ResponseWriter, r *http.Request, sess *sess
 }
 
 type issueData struct {
-	Preview  Parts // server-rendered preview, so it shows without JavaScript
+	Preview  Parts     // server-rendered preview, so it shows without JavaScript
+	NonJIS   []jisChar // characters ISO-2022-JP cannot carry (jis.go)
 	Events   []IssueEvent
 	List     List
 	Issue    Issue
@@ -148,7 +149,8 @@ func (s *Server) composeError(w http.ResponseWriter, r *http.Request, v *view, l
 	}
 	v.Error = userMessage(v, key, err)
 	v.Nav, v.Title = "issues", v.T("issue.new")
-	v.Data = issueData{List: l, Issue: is, Editable: true, SendAt: r.PostFormValue("send_at")}
+	v.Data = issueData{List: l, Issue: is, Editable: true, SendAt: r.PostFormValue("send_at"),
+		NonJIS: nonJIS(l, is.Subject, is.BodyMarkdown)}
 	s.render(w, r, code, "issue", v)
 }
 
@@ -171,6 +173,7 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request, sess *sessi
 		// A template error shows in the live preview; the page still opens.
 		d.Preview, _ = s.opt.Renderer.Preview(r.Context(), l.ID, is.Subject, is.BodyMarkdown)
 	}
+	d.NonJIS = nonJIS(l, is.Subject, is.BodyMarkdown)
 	v.Nav, v.Title, v.Data = "issues", is.Subject, d
 	if f := r.URL.Query().Get("done"); f != "" {
 		v.Flash = v.T("done." + f)
@@ -345,5 +348,6 @@ func (s *Server) handlePreview(w http.ResponseWriter, r *http.Request, sess *ses
 		apiError(w, code, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"subject": p.Subject, "html": p.HTML, "text": p.Text})
+	writeJSON(w, http.StatusOK, map[string]any{"subject": p.Subject, "html": p.HTML, "text": p.Text,
+		"non_jis": jisJSON(nonJIS(l, r.PostFormValue("subject"), r.PostFormValue("body")))})
 }

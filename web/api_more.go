@@ -192,7 +192,8 @@ func (s *Server) apiPreview(w http.ResponseWriter, r *http.Request, u User) {
 		apiError(w, code, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"subject": p.Subject, "text": p.Text, "html": p.HTML})
+	writeJSON(w, http.StatusOK, map[string]any{"subject": p.Subject, "text": p.Text, "html": p.HTML,
+		"non_jis": jisJSON(nonJIS(list, is.Subject, is.BodyMarkdown))})
 }
 
 type testSendRequest struct {

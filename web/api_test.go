@@ -226,7 +226,7 @@ func TestAPIPreviewTestSendSchedules(t *testing.T) {
 	e.seedIssues()
 	tok := e.bearer("editor")
 	resp, body := e.api("POST", "/api/v1/issues/1/preview", tok, "")
-	var p map[string]string
+	var p map[string]any
 	if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &p) != nil || p["subject"] == "" || p["html"] == "" || p["text"] == "" {
 		t.Errorf("preview: %d %s", resp.StatusCode, body)
 	}

@@ -19,7 +19,7 @@ import (
 
 var testLists = []List{
 	{ID: 1, Slug: "shimin-katsudo", NameJA: "市民活動総合センター", NameEN: "Citizen Activity Center", Kind: "public"},
-	{ID: 2, Slug: "kankyo-hozen", NameJA: "環境保全センター", NameEN: "Environment Center", Kind: "public"},
+	{ID: 2, Slug: "kankyo-hozen", NameJA: "環境保全センター", NameEN: "Environment Center", Kind: "public", Encoding: "iso-2022-jp"},
 	{ID: 3, Slug: "chonai", NameJA: "庁内情報誌", NameEN: "Internal newsletter", Kind: "internal"},
 }
 

@@ -238,6 +238,13 @@ var catalog = map[string][2]string{
 	"bounce.notabounce.done":   {"エラーではない(確認済み)", "Marked not a bounce"},
 	"dash.alerts":              {"受信側からの拒否(要確認)", "Refusals by receivers (check these)"},
 	"dash.alerts.domain":       {"受信ドメイン", "Domain"},
+	"jis.intro":                {"このメールマガジンは ISO-2022-JP で送ります。次の文字は JIS X 0208 にないため、この号は UTF-8 で届き、古い携帯電話などでは文字化けするおそれがあります。置き換えをお勧めします。", "This list is sent as ISO-2022-JP. The characters below are not in JIS X 0208, so this issue would go out as UTF-8, which some old phones show garbled. Please replace them."},
+	"jis.subject":              {"件名", "Subject"},
+	"jis.body":                 {"本文", "Body"},
+	"jis.line":                 {"%d行目", "line %d"},
+	"jis.count":                {"(%d か所)", "(%d times)"},
+	"jis.use":                  {"「%s」に置き換え", "use \"%s\""},
+	"jis.nosubstitute":         {"置き換える文字がありません。削除してください", "no substitute; please remove it"},
 }
 
 // tr returns the text for key in lang ("ja" or "en"); an unknown key is

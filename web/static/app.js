@@ -19,8 +19,23 @@
           document.getElementById("preview-subject").textContent = p.subject;
           document.getElementById("preview-html").srcdoc = p.html;
           document.getElementById("preview-text").textContent = p.text;
+          jis(p.non_jis || []);
         })
         .catch(function () {});
+    }
+    // Characters ISO-2022-JP cannot carry, named by the server in the
+    // page's language (web/jis.go).
+    function jis(chars) {
+      var box = document.getElementById("jis-box"), list = document.getElementById("jis-list");
+      if (!box || !list) return;
+      var ja = document.getElementById("jis").dataset.ja === "1";
+      list.textContent = "";
+      chars.forEach(function (c) {
+        var li = document.createElement("li");
+        li.textContent = ja ? c.message_ja : c.message;
+        list.appendChild(li);
+      });
+      box.hidden = chars.length === 0;
     }
     form.addEventListener("input", function () {
       clearTimeout(timer);
