@@ -105,6 +105,8 @@ func uiCases() []routeCase {
 		{"POST", "/admin/account", f("email", "me@city.example.jp"), "", "AECV", 303},
 		{"GET", "/admin/audit", nil, "", "A", 200},
 		{"GET", "/admin/settings", nil, "", "A", 200},
+		{"GET", "/admin/local/mail", nil, "", "A", 200},
+		{"POST", "/admin/local/mail", url.Values{"from": {"a@example.jp"}, "to": {"shimin-katsudo-join@bounces.localhost"}}, "", "A", 303},
 	}
 }
 

@@ -245,6 +245,18 @@ var catalog = map[string][2]string{
 	"jis.count":                {"(%d か所)", "(%d times)"},
 	"jis.use":                  {"「%s」に置き換え", "use \"%s\""},
 	"jis.nosubstitute":         {"置き換える文字がありません。削除してください", "no substitute; please remove it"},
+	"nav.localmail":            {"メールを受信させる(ローカル)", "Receive a mail (local)"},
+	"local.intro":              {"ローカルモード専用です。市民が送るメールを、バウンス用の受信箱に届けます。空メールによる登録、メールでの配信停止、手書きのエラーメールを試せます。受信箱は数秒ごとに読まれ、返信は captured フォルダに保存されます。", "Local mode only: puts a mail into the bounce mailbox as a citizen would send it, to try joining by empty mail, leaving by mail and a hand-written bounce. The mailbox is read every few seconds; answers are saved in the captured folder."},
+	"local.from":               {"差出人(市民のアドレス)", "From (the citizen's address)"},
+	"local.to":                 {"宛先", "To"},
+	"local.tohelp":             {"登録は「リスト名-join@…」、配信停止は受信したメールの List-Unsubscribe にある「unsubscribe+…@…」、エラーメールは送ったメールの Return-Path(bounces+…@…)です。", "Join: <list>-join@…; leave: the unsubscribe+…@… address in a received mail's List-Unsubscribe; bounce: a sent mail's Return-Path (bounces+…@…)."},
+	"local.body":               {"本文", "Body"},
+	"local.bodyhelp":           {"空のままで空メールになります。ヘッダーから始まるメッセージ全体(エラーメールなど)を貼り付けると、そのまま届けます。", "Leave empty for an empty mail. A whole message starting with its header (such as a bounce) is delivered as it is."},
+	"local.send":               {"受信箱に届ける", "Deliver to the mailbox"},
+	"local.sent":               {"受信箱に届けました。数秒後に処理され、返信は captured フォルダに保存されます。", "Delivered. It is processed within seconds; answers are saved in the captured folder."},
+	"local.joinaddrs":          {"登録用アドレス(空メール)", "Join addresses (empty mail)"},
+	"local.joinaddr":           {"アドレス", "Address"},
+	"local.cli":                {"コマンドでも同じことができます:", "The same from the command line:"},
 }
 
 // tr returns the text for key in lang ("ja" or "en"); an unknown key is

@@ -66,6 +66,7 @@ type view struct {
 	CSRF      string
 	LocalMode bool
 	DBProblem string // catalogue key of the database problem banner, or ""
+	LocalMail bool   // the local-mode mail page exists (admin_local.go)
 	Path      string // current path and query, for the language switch
 	Nav       string // current admin section
 	Flash     string
@@ -149,7 +150,8 @@ func (s *Server) lang(w http.ResponseWriter, r *http.Request) string {
 
 func (s *Server) newView(w http.ResponseWriter, r *http.Request, title string) *view {
 	v := &view{loc: s.opt.Location, Lang: s.lang(w, r), Path: r.URL.RequestURI(), LocalMode: s.opt.LocalMode,
-		DBProblem: s.healthBanner()}
+		DBProblem: s.healthBanner(),
+		LocalMail: s.opt.LocalMode && s.opt.LocalInbox != nil}
 	v.Title = v.T(title)
 	return v
 }

@@ -120,6 +120,8 @@ func (s *Server) adminRoutes() map[string]http.HandlerFunc {
 		"GET /admin/settings":                  s.admin(s.handleSettings),
 
 		"POST /admin/bounces/{id}/not-a-bounce": s.admin(s.handleNotABounce),
+		"GET /admin/local/mail":                 s.admin(s.handleLocalMail),
+		"POST /admin/local/mail":                s.admin(s.handleLocalMailSend),
 	}
 }
 

@@ -43,6 +43,9 @@ type Options struct {
 	// LocalMode shows a banner on every admin page: mail is captured, not
 	// delivered.
 	LocalMode bool
+	// LocalInbox, in local mode, lets an admin play a citizen's mail
+	// (admin_local.go); nil hides that page.
+	LocalInbox LocalInbox
 	// Registry receives the HTTP metrics plus Go and process collectors;
 	// nil makes a fresh one.
 	Registry *prometheus.Registry

@@ -37,6 +37,8 @@ func subcommandTable() map[string]subcommand {
 		"export progress":      cmdExportProgress,
 
 		"bounce not-a-bounce": cmdBounceNotABounce,
+		// Issue 21: local mode plays a citizen's mail.
+		"local mail": cmdLocalMail,
 	}
 }
 

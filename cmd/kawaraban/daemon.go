@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"kawaraban/localmail"
 	"kawaraban/web"
 )
 
@@ -28,6 +29,9 @@ type daemon struct {
 	out     io.Writer
 	handler http.Handler
 	runners []runner
+	// password is the first admin's one-time password, "" when the user
+	// existed already.
+	password string
 }
 
 func newDaemon(ctx context.Context, e *env, out io.Writer) (*daemon, error) {
@@ -50,13 +54,19 @@ func newDaemon(ctx context.Context, e *env, out io.Writer) (*daemon, error) {
 	if e.local {
 		// Commands run with --data later make links to this address.
 		os.WriteFile(filepath.Join(e.dataDir, "listen"), []byte(e.cfg.HTTP.Listen+"\n"), 0o600)
+		// `kawaraban local mail` reaches the in-memory mailbox here.
+		if a.local != nil {
+			if err := localmail.WriteIMAPAddr(e.dataDir, a.local.imap.Addr()); err != nil {
+				e.log.Warn("recording the local mailbox address", "err", err)
+			}
+		}
 		pw, created, err := a.users.EnsureAdmin(ctx)
 		if err != nil {
 			a.Close()
 			return nil, fmt.Errorf("creating the first admin: %w", err)
 		}
 		if created {
-			fmt.Fprintf(out, "first start: created user admin with one-time password %s\n", pw)
+			d.password = pw // printed once, in the banner
 		}
 	}
 	// quick_check before anything sends: a corrupt database is reported
@@ -94,6 +104,7 @@ func (a *app) webOptions() web.Options {
 		TrustForwardedFor: c.HTTP.TrustForwardedFor, Health: a.health,
 		MetricsToken:   a.secretOrEmpty(c.HTTP.MetricsTokenEnv, c.HTTP.MetricsTokenFile),
 		TestRecipients: c.Sending.TestRecipients, TestSendsPerHour: c.Sending.TestSendsPerHour,
+		LocalInbox: a.localInbox(),
 	}
 	web.Domain{
 		Subscribers: a.subs, Issues: a.issues, Mailer: a.mail, Bounces: a.bounces, Progress: a.progress,
@@ -103,14 +114,26 @@ func (a *app) webOptions() web.Options {
 	return o
 }
 
+// localInbox is the local-mode admin page's way into the mailbox; nil
+// outside local mode.
+func (a *app) localInbox() web.LocalInbox {
+	if !a.e.local || a.local == nil {
+		return nil
+	}
+	return localInbox{box: a.local.imap, domain: a.e.cfg.Bounce.InboundDomain}
+}
+
 // run serves HTTP and the runners until ctx ends, then stops them in order:
 // intake first, then in-flight work within a grace period, then the
 // mailboxes and the database.
 func (d *daemon) run(ctx context.Context, ln net.Listener) error {
 	log := d.e.log
 	if d.e.local {
-		log.Warn("LOCAL MODE: mail is captured in the data directory, not delivered", "dir", d.e.dataDir)
-		fmt.Fprintf(d.out, "kawaraban (local mode) listening on %s — mail is captured in %s/captured, NOT delivered\n", d.e.cfg.BaseURL, d.e.dataDir)
+		// The notice goes to the log for the record and, once, in a box
+		// on stdout for the person who started it.
+		log.Warn("local mode: mail is captured in the data directory, not delivered", "dir", d.e.dataDir)
+		fmt.Fprint(d.out, localBanner(d.e.cfg.BaseURL, d.e.dataDir, d.password))
+		d.password = ""
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", d.e.cfg.BaseURL)
 	workCtx, stopWork := context.WithCancel(context.Background())
@@ -135,6 +158,9 @@ func (d *daemon) run(ctx context.Context, ln net.Listener) error {
 	case <-done:
 	case <-time.After(4 * time.Second):
 		log.Warn("shutdown grace period over; exiting with work in flight (it resumes at next start)")
+	}
+	if d.e.local {
+		removeIMAPAddr(d.e.dataDir)
 	}
 	d.a.Close()
 	return err

@@ -73,6 +73,7 @@ commands:
   progress draft-issue [--config|--data] --list SLUG [--deadline ID]   # prints the draft's id
   export progress [--config|--data] [--deadline ID] [--bom]
   reminders run [--config|--data] [--now RFC3339] [--dry-run]
+  local mail [--data DIR] --from ADDR --to ADDR [--subject S] [FILE]
 
 Without --config (or KAWARABAN_CONFIG) commands use local mode in --data DIR
 (default ./kawaraban-data).`
@@ -104,7 +105,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "help", "--help", "-h":
 		fmt.Fprintln(stdout, usageText)
 		return nil
-	case "import", "export", "bounce", "user", "token", "progress", "reminders":
+	case "import", "export", "bounce", "user", "token", "progress", "reminders", "local":
 		name, sub := two()
 		return runSub(ctx, name, sub, stdin, stdout, stderr)
 	}

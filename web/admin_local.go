@@ -1,0 +1,103 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strings"
+)
+
+// LocalMail is a mail as a citizen would send it to one of the service's
+// inbound addresses (local mode only).
+type LocalMail struct {
+	From, To, Subject string
+	// Body is the text, or a whole message with its own header (a
+	// hand-written bounce).
+	Body string
+}
+
+// LocalInbox puts mail into local mode's bounce mailbox, where the bounce
+// reader picks it up as it would a real one: an empty mail to a join
+// address, a mail to an unsubscribe address, a bounce. cmd passes it only
+// in local mode; nil hides the page.
+type LocalInbox interface {
+	Deliver(ctx context.Context, m LocalMail) error
+	// InboundDomain is the domain of the join and unsubscribe addresses.
+	InboundDomain() string
+}
+
+// localMailData is the local mail page.
+type localMailData struct {
+	Mail   LocalMail
+	Domain string
+	Lists  []List // public lists, for their join addresses
+	Sent   bool
+}
+
+func (s *Server) localMailAllowed(w http.ResponseWriter, r *http.Request, sess *session) bool {
+	if s.opt.LocalInbox == nil || !s.opt.LocalMode {
+		s.errorPage(w, r, http.StatusNotFound, "err.notfound")
+		return false
+	}
+	if !authorize(sess.user, ActAdmin, "") {
+		s.fail(w, r, errForbidden)
+		return false
+	}
+	return true
+}
+
+func (s *Server) handleLocalMail(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if !s.localMailAllowed(w, r, sess) {
+		return
+	}
+	s.renderLocalMail(w, r, v, http.StatusOK, LocalMail{From: "citizen@example.jp"}, r.URL.Query().Get("done") != "")
+}
+
+func (s *Server) renderLocalMail(w http.ResponseWriter, r *http.Request, v *view, code int, m LocalMail, sent bool) {
+	d := localMailData{Mail: m, Domain: s.opt.LocalInbox.InboundDomain(), Sent: sent}
+	if s.opt.Subscribers != nil {
+		ls, err := s.opt.Subscribers.Lists(r.Context())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, l := range ls {
+			if l.Kind == "public" {
+				d.Lists = append(d.Lists, l)
+			}
+		}
+	}
+	if d.Mail.To == "" && len(d.Lists) > 0 {
+		d.Mail.To = d.Lists[0].Slug + "-join@" + d.Domain
+	}
+	if sent {
+		v.Flash = v.T("local.sent")
+	}
+	v.Nav, v.Title, v.Data = "localmail", v.T("nav.localmail"), d
+	s.render(w, r, code, "localmail", v)
+}
+
+func (s *Server) handleLocalMailSend(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	if !s.localMailAllowed(w, r, sess) {
+		return
+	}
+	m := LocalMail{From: strings.TrimSpace(r.PostFormValue("from")), To: strings.TrimSpace(r.PostFormValue("to")),
+		Subject: r.PostFormValue("subject"), Body: r.PostFormValue("body")}
+	err := error(nil)
+	if m.From == "" || m.To == "" {
+		err = &InputError{Field: "to", Message: "give both the sender and the recipient address", MessageJA: "差出人と宛先のメールアドレスを入力してください。"}
+	} else {
+		err = s.opt.LocalInbox.Deliver(r.Context(), m)
+	}
+	if err != nil {
+		code, key := statusOf(err)
+		if code >= 500 {
+			s.fail(w, r, err)
+			return
+		}
+		v.Error = userMessage(v, key, err)
+		s.renderLocalMail(w, r, v, code, m, false) // keep what was typed
+		return
+	}
+	s.audit(r, sess.user.Login, "local.mail", "to:"+m.To, "from "+m.From)
+	http.Redirect(w, r, "/admin/local/mail?done=1", http.StatusSeeOther)
+}

@@ -1,0 +1,62 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// fakeInbox records what the local mail page delivers.
+type fakeInbox struct {
+	mu    sync.Mutex
+	mails []LocalMail
+}
+
+func (f *fakeInbox) Deliver(ctx context.Context, m LocalMail) error {
+	if !strings.Contains(m.From, "@") {
+		return &InputError{Field: "from", Message: "bad from", MessageJA: "差出人のアドレスが正しくありません"}
+	}
+	if strings.HasSuffix(m.To, "@down.example") {
+		return errors.New("mailbox down")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mails = append(f.mails, m)
+	return nil
+}
+
+func (f *fakeInbox) InboundDomain() string { return "bounces.localhost" }
+
+func TestLocalMailPage(t *testing.T) {
+	t.Parallel()
+	box := &fakeInbox{}
+	e := newEnv(t, func(o *Options) { o.LocalInbox = box })
+	c, csrf := e.login("admin")
+	_, page := e.get(c, "/admin/local/mail")
+	for _, want := range []string{"shimin-katsudo-join@bounces.localhost", `href="/admin/local/mail" aria-current="page"`, "空メール"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "chonai-join@") {
+		t.Error("an internal list offers a join address")
+	}
+	resp, _ := e.post(c, "/admin/local/mail", url.Values{"csrf": {csrf}, "from": {"a@example.jp"}, "to": {"shimin-katsudo-join@bounces.localhost"}})
+	if resp.StatusCode != 303 || len(box.mails) != 1 || box.mails[0].To != "shimin-katsudo-join@bounces.localhost" {
+		t.Fatalf("deliver: %d %+v", resp.StatusCode, box.mails)
+	}
+	resp, page = e.post(c, "/admin/local/mail", url.Values{"csrf": {csrf}, "from": {"not-an-address"}, "to": {"x@bounces.localhost"}, "body": {"本文を残す"}})
+	if resp.StatusCode != 422 || !strings.Contains(page, "差出人のアドレスが正しくありません") || !strings.Contains(page, "本文を残す") || !strings.Contains(page, `value="not-an-address"`) {
+		t.Errorf("bad from: %d, page keeps what was typed and says why: %s", resp.StatusCode, page)
+	}
+
+	// Outside local mode the page does not exist.
+	e2 := newEnv(t, func(o *Options) { o.LocalMode, o.LocalInbox = false, box })
+	c2, _ := e2.login("admin")
+	if resp, _ := e2.get(c2, "/admin/local/mail"); resp.StatusCode != 404 {
+		t.Errorf("outside local mode: %d, want 404", resp.StatusCode)
+	}
+}
