@@ -341,11 +341,11 @@ func (s *Server) handlePreview(w http.ResponseWriter, r *http.Request, sess *ses
 	}
 	p, err := s.opt.Renderer.Preview(r.Context(), l.ID, r.PostFormValue("subject"), r.PostFormValue("body"))
 	if err != nil {
-		code, _ := statusOf(err)
+		code, key := statusOf(err)
 		if code >= 500 {
 			code = http.StatusUnprocessableEntity // a template error is the author's to fix
 		}
-		apiError(w, code, err.Error())
+		apiError(w, code, userMessage(v, key, err)) // shown to the editor, in the page's language
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"subject": p.Subject, "html": p.HTML, "text": p.Text,

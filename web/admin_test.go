@@ -59,7 +59,7 @@ func TestIssueComposeAndActions(t *testing.T) {
 		t.Fatalf("no server-rendered preview: %s", body)
 	}
 	resp, body = e.post(c, "/admin/preview", url.Values{"csrf": {csrf}, "list": {"shimin-katsudo"}, "subject": {"号"}, "body": {"{{ .Nope }}"}})
-	if resp.StatusCode != 422 || !strings.Contains(body, "unknown field") {
+	if resp.StatusCode != 422 || !strings.Contains(body, "「{{ .Nope }}」という差し込み項目はありません") || !strings.Contains(body, "{{ .Name }}(お名前)") {
 		t.Fatalf("preview of a bad template: %d %s", resp.StatusCode, body)
 	}
 	resp, body = e.post(c, "/admin/issues/1/test", url.Values{"csrf": {csrf}})
@@ -242,12 +242,12 @@ func TestSchedulesPageEditorSeesOnlyHisLists(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
-	for _, want := range []string{"list-recurring: shimin-katsudo", `name="spec"`, "0 10 1-7 * 1", "Asia/Tokyo", `for="s-spec"`} {
+	for _, want := range []string{"定期配信: 市民活動総合センター", `name="spec"`, "0 10 1-7 * 1", "Asia/Tokyo", `for="s-spec"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	for _, not := range []string{"kankyo-hozen", "send-due-issues"} {
+	for _, not := range []string{"kankyo-hozen", "環境保全センター", "週間まとめ"} {
 		if strings.Contains(body, not) {
 			t.Errorf("editor sees %q", not)
 		}

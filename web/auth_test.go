@@ -301,7 +301,7 @@ func TestAuditLogRecordsChanges(t *testing.T) {
 	e.post(c, "/admin/issues", url.Values{"csrf": {csrf}, "list": {"shimin-katsudo"}, "subject": {"号外"}, "body": {"本文"}})
 	a, _ := e.login("admin")
 	_, body := e.get(a, "/admin/audit")
-	for _, want := range []string{"issue.create", "editor", "issue:1", "127.0.0.1"} {
+	for _, want := range []string{"配信号の作成", "editor", "配信号 #1", "メールマガジン: 市民活動総合センター", "127.0.0.1"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("audit page lacks %q", want)
 		}

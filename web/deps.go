@@ -106,6 +106,8 @@ type HistoryEvent struct {
 	List   string
 	Source string
 	Detail string
+	// Bounce, for a bounce event, is what the page explains in words.
+	Bounce *Bounce
 }
 
 // GrowthPoint is the confirmed count at one day.
@@ -231,6 +233,10 @@ type Bounce struct {
 	Class      string
 	Status     string
 	Diagnostic string
+	// AttributedBy (verp|message-id|delivery-header|recipient|send|none)
+	// and Outcome (none|scored|suppressed|unsubscribed|alert) let the page
+	// explain the bounce in either language (words.go).
+	AttributedBy, Outcome string
 	// NotABounce: staff marked it so (its suppression undone).
 	NotABounce bool
 	// Unverified: the report is not tied to a delivery we made and changed
@@ -263,8 +269,11 @@ type Bounces interface {
 type ScheduleStatus struct {
 	ID   int64
 	Name string
-	Spec string
-	TZ   string // "" for the server's timezone
+	// Kind is the job (reminders, digest, housekeeping, issue-send,
+	// list-recurring) and Target its argument, for the page's words.
+	Kind, Target string
+	Spec         string
+	TZ           string // "" for the server's timezone
 	// List is the slug of the list a recurring issue schedule sends for;
 	// "" for the system's own schedules.
 	List    string

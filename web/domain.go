@@ -148,8 +148,10 @@ func (w webSubscriberAdmin) History(ctx context.Context, subscriberID int64) ([]
 		// those who may view that list.
 		wb := webBounces(w)
 		for _, b := range bs {
+			// The page explains it in words (words.go): Bounce.
 			out = append(out, HistoryEvent{At: b.Received, Kind: "bounce", List: wb.slug(ctx, b.ListID),
-				Source: string(b.Class), Detail: b.Explanation()})
+				Source: string(b.Class), Detail: b.Explanation(),
+				Bounce: &Bounce{Class: string(b.Class), Status: b.Status, Diagnostic: b.Evidence(), AttributedBy: b.AttributedBy, Outcome: b.Outcome}})
 		}
 	}
 	return out, domainErr(err)
@@ -381,7 +383,8 @@ func (w webBounces) List(ctx context.Context, f BounceFilter) ([]Bounce, error) 
 		}
 		out = append(out, Bounce{ID: b.ID, Received: b.Received, Email: b.Email, ListSlug: slug, Class: string(b.Class),
 			Status: b.Status, Diagnostic: b.Evidence(), NotABounce: b.NotABounce,
-			Unverified: b.Unverified(), Explanation: b.Explanation()})
+			Unverified: b.Unverified(), Explanation: b.Explanation(),
+			AttributedBy: b.AttributedBy, Outcome: b.Outcome})
 	}
 	return out, domainErr(err)
 }
@@ -480,7 +483,7 @@ func scheduleStatus(s scheduler.Status) ScheduleStatus {
 	if spec == "" {
 		spec = s.At.Format(time.RFC3339)
 	}
-	st := ScheduleStatus{ID: s.ID, Name: s.Kind + ": " + s.Name, Spec: spec, TZ: s.TZ, Paused: s.Paused, NextRun: s.Next}
+	st := ScheduleStatus{ID: s.ID, Name: s.Kind + ": " + s.Name, Kind: s.Kind, Target: s.Name, Spec: spec, TZ: s.TZ, Paused: s.Paused, NextRun: s.Next}
 	if s.Kind == newsletter.JobListRecurring {
 		st.List = s.Target
 	}

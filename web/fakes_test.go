@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"kawaraban/templates"
 	"kawaraban/token"
 )
 
@@ -18,8 +19,10 @@ import (
 // interfaces, and the real domain packages satisfy them in cmd.
 
 var testLists = []List{
-	{ID: 1, Slug: "shimin-katsudo", NameJA: "市民活動総合センター", NameEN: "Citizen Activity Center", Kind: "public"},
-	{ID: 2, Slug: "kankyo-hozen", NameJA: "環境保全センター", NameEN: "Environment Center", Kind: "public", Encoding: "iso-2022-jp"},
+	{ID: 1, Slug: "shimin-katsudo", NameJA: "市民活動総合センター", NameEN: "Citizen Activity Center", Kind: "public",
+		FromAddress: "shimin-katsudo@city.example.jp", DescriptionJA: "市民活動の講座・イベント・助成金の情報をお届けします。", DescriptionEN: "Courses, events and grants for citizens' activities."},
+	{ID: 2, Slug: "kankyo-hozen", NameJA: "環境保全センター", NameEN: "Environment Center", Kind: "public", Encoding: "iso-2022-jp",
+		FromAddress: "kankyo@city.example.jp", DescriptionJA: "環境保全の活動と講座のお知らせです。", DescriptionEN: "Environmental activities and courses."},
 	{ID: 3, Slug: "chonai", NameJA: "庁内情報誌", NameEN: "Internal newsletter", Kind: "internal"},
 }
 
@@ -225,7 +228,12 @@ func (f *fakeSubscribers) History(ctx context.Context, id int64) ([]HistoryEvent
 	var out []HistoryEvent
 	for _, e := range f.subs[id].Events {
 		parts := strings.SplitN(e, " ", 3)
-		out = append(out, HistoryEvent{Kind: parts[0], List: parts[1], Detail: parts[2]})
+		out = append(out, HistoryEvent{Kind: parts[0], List: parts[1], Source: parts[2]})
+	}
+	if id == 3 { // a confirmed reader whose mailbox then vanished
+		out = append(out, HistoryEvent{Kind: "opt-in", List: "kankyo-hozen", Source: "empty-mail"},
+			HistoryEvent{Kind: "bounce", List: "kankyo-hozen", Source: "hard", Detail: "hard (attributed by the VERP token in the return path); hard bounce",
+				Bounce: &Bounce{Class: "hard", Status: "5.1.1", Diagnostic: "550 5.1.1 User unknown", AttributedBy: "verp", Outcome: "suppressed"}})
 	}
 	return out, nil
 }
@@ -460,14 +468,21 @@ func (f *fakeIssues) Events(ctx context.Context, id int64) ([]IssueEvent, error)
 	if _, err := f.ByID(ctx, id); err != nil {
 		return nil, err
 	}
-	return []IssueEvent{{At: f.now(), Actor: "editor", Action: "create", To: "draft"}}, nil
+	evs := []IssueEvent{{At: f.now(), Actor: "editor", Action: "create", To: "draft"}}
+	if is, _ := f.ByID(ctx, id); is.Status != "draft" {
+		evs = append(evs, IssueEvent{At: f.now(), Actor: "editor", Action: "send_now", From: "draft", To: "scheduled"},
+			IssueEvent{At: f.now(), Actor: "scheduler", Action: "snapshot", From: "scheduled", To: "scheduled", Comment: "6 recipients"},
+			IssueEvent{At: f.now(), Actor: "scheduler", Action: "mark_sending", From: "scheduled", To: "sending"},
+			IssueEvent{At: f.now(), Actor: "mailer", Action: "mark_sent", From: "sending", To: "sent"})
+	}
+	return evs, nil
 }
 
 type fakeRenderer struct{}
 
 func (fakeRenderer) Preview(ctx context.Context, listID int64, subject, md string) (Parts, error) {
-	if strings.Contains(md, "{{ .Nope }}") {
-		return Parts{}, &InputError{Field: "body", Message: "body:1: unknown field Nope", MessageJA: "本文1行目: 不明な項目 Nope"}
+	if err := templates.CheckIssue(subject, md); err != nil {
+		return Parts{}, err // the real check, as cmd's renderer returns it
 	}
 	body := strings.ReplaceAll(md, "{{ .Name }}", "見本 太郎")
 	return Parts{Subject: subject, Text: body + "\n\n-- \n配信停止: https://example.jp/unsubscribe/…",
@@ -492,8 +507,10 @@ func (fakeRenderer) Public(ctx context.Context, is Issue) (Parts, error) {
 type fakeBounces struct{}
 
 var fakeBounceRows = []Bounce{
-	{ID: 1, Email: "gone@example.jp", ListSlug: "shimin-katsudo", Class: "hard", Status: "5.1.1"},
-	{ID: 2, Email: "full@example.jp", ListSlug: "kankyo-hozen", Class: "soft", Status: "4.2.2"},
+	{ID: 1, Email: "gone@example.jp", ListSlug: "shimin-katsudo", Class: "hard", Status: "5.1.1",
+		Diagnostic: "550 5.1.1 <gone@example.jp>: Recipient address rejected: User unknown", AttributedBy: "verp", Outcome: "suppressed"},
+	{ID: 2, Email: "full@example.jp", ListSlug: "kankyo-hozen", Class: "soft", Status: "4.2.2",
+		Diagnostic: "452 4.2.2 Mailbox full", AttributedBy: "message-id", Outcome: "scored"},
 	{ID: 3, Email: "forged@example.jp", Class: "complaint", Unverified: true,
 		Explanation: "complaint (not tied to a delivery we made: only the recipient address the report names)"},
 }
@@ -542,9 +559,10 @@ type fakeSchedules struct {
 func (f *fakeSchedules) seed() {
 	if f.items == nil {
 		f.items = []ScheduleStatus{
-			{ID: 1, Name: "send-due-issues", Spec: "@every 1m"},
-			{ID: 2, Name: "list-recurring: shimin-katsudo", Spec: "0 10 1-7 * 1", TZ: "Asia/Tokyo", List: "shimin-katsudo"},
-			{ID: 3, Name: "list-recurring: kankyo-hozen", Spec: "0 10 1-7 * 1", TZ: "Asia/Tokyo", List: "kankyo-hozen"},
+			{ID: 1, Name: "digest: weekly digest", Kind: "digest", Target: "weekly digest", Spec: "0 9 * * 1", LastResult: "ok"},
+			{ID: 2, Name: "list-recurring: shimin-katsudo", Kind: "list-recurring", Spec: "0 10 1-7 * 1", TZ: "Asia/Tokyo", List: "shimin-katsudo", LastResult: "skipped"},
+			{ID: 3, Name: "list-recurring: kankyo-hozen", Kind: "list-recurring", Spec: "0 10 1-7 * 1", TZ: "Asia/Tokyo", List: "kankyo-hozen"},
+			{ID: 4, Name: "issue-send: 1", Kind: "issue-send", Target: "1", Spec: "2026-12-01T09:00:00+09:00"},
 		}
 	}
 }
@@ -589,7 +607,7 @@ func (f *fakeSchedules) AddRecurring(ctx context.Context, list, spec, tz string)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.seed()
-	st := ScheduleStatus{ID: int64(len(f.items) + 10), Name: "list-recurring: " + list, Spec: spec, TZ: tz, List: list}
+	st := ScheduleStatus{ID: int64(len(f.items) + 10), Name: "list-recurring: " + list, Kind: "list-recurring", Spec: spec, TZ: tz, List: list}
 	f.items = append(f.items, st)
 	return st, nil
 }

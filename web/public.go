@@ -77,13 +77,14 @@ func (s *Server) handleSubscribe(w http.ResponseWriter, r *http.Request) {
 	v := s.newView(w, r, "title.thanks")
 	// The honeypot: people never see the field "website"; robots fill it.
 	// They get the same thanks page and nothing happens.
-	if r.PostFormValue("website") != "" {
-		s.render(w, r, http.StatusOK, "thanks", v)
-		return
-	}
 	lists, err := s.publicLists(r)
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	v.Data = thanksFor(lists, r.PostForm["list"])
+	if r.PostFormValue("website") != "" {
+		s.render(w, r, http.StatusOK, "thanks", v)
 		return
 	}
 	d := subscribeData{Lists: lists, Selected: r.PostForm["list"], Email: strings.TrimSpace(r.PostFormValue("email")),
@@ -123,6 +124,22 @@ func (s *Server) handleSubscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "thanks", v)
+}
+
+// thanksData is the thanks page: the sender addresses of the lists asked
+// for, which the citizen may have to allow.
+type thanksData struct {
+	Senders []string
+}
+
+func thanksFor(lists []List, slugs []string) thanksData {
+	var d thanksData
+	for _, l := range lists {
+		if slices.Contains(slugs, l.Slug) && l.FromAddress != "" && !slices.Contains(d.Senders, l.FromAddress) {
+			d.Senders = append(d.Senders, l.FromAddress)
+		}
+	}
+	return d
 }
 
 type unsubscribeData struct {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -67,6 +68,8 @@ type view struct {
 	LocalMode bool
 	DBProblem string // catalogue key of the database problem banner, or ""
 	LocalMail bool   // the local-mode mail page exists (admin_local.go)
+	lists     func() []List
+	plan      func() []DeadlineStatus
 	Path      string // current path and query, for the language switch
 	Nav       string // current admin section
 	Flash     string
@@ -152,6 +155,19 @@ func (s *Server) newView(w http.ResponseWriter, r *http.Request, title string) *
 	v := &view{loc: s.opt.Location, Lang: s.lang(w, r), Path: r.URL.RequestURI(), LocalMode: s.opt.LocalMode,
 		DBProblem: s.healthBanner(),
 		LocalMail: s.opt.LocalMode && s.opt.LocalInbox != nil}
+	// ListName (words.go) loads the lists once, when a page asks.
+	ctx := r.Context()
+	v.lists = sync.OnceValue(func() []List {
+		ls, _ := s.lists(ctx)
+		return ls
+	})
+	v.plan = sync.OnceValue(func() []DeadlineStatus {
+		if s.opt.Plan == nil {
+			return nil
+		}
+		ds, _ := s.opt.Plan.Status(ctx)
+		return ds
+	})
 	v.Title = v.T(title)
 	return v
 }

@@ -104,7 +104,7 @@ func TestLocalModeBanner(t *testing.T) {
 	c, _ := e.login("viewer")
 	for _, p := range []string{"/admin/", "/admin/issues", "/admin/bounces"} {
 		_, body := e.get(c, p)
-		if !strings.Contains(body, "mail is captured, not delivered") {
+		if !strings.Contains(body, "メールは送信されず") {
 			t.Errorf("%s lacks the local-mode banner", p)
 		}
 	}

@@ -39,7 +39,7 @@ func domainErr(err error) error {
 	case errors.Is(err, subscribers.ErrConsentSourceRequired), errors.Is(err, subscribers.ErrBadCSV):
 		return &InputError{Field: "file", Message: err.Error(), MessageJA: "CSVファイルを確認してください: " + err.Error(), cause: err}
 	case errors.Is(err, issues.ErrInvalid):
-		return &InputError{Field: "issue", Message: err.Error(), MessageJA: "入力内容を確認してください: " + err.Error(), cause: err}
+		return &InputError{Field: "issue", Message: err.Error(), MessageJA: issueProblemsJA(err.Error()), cause: err}
 	case errors.Is(err, scheduler.ErrInvalidSpec):
 		return &InputError{Field: "spec", Message: err.Error(), MessageJA: "実行時期の指定が正しくありません: " + err.Error(), cause: err}
 	case errors.Is(err, scheduler.ErrUnknownTimezone):
@@ -123,6 +123,9 @@ func statusOf(err error) (int, string) {
 // userMessage is what a page says about err: an input error's own message
 // in the page's language, or the catalog text for key.
 func userMessage(v *view, key string, err error) string {
+	if msg, ok := v.TemplateProblem(err); ok {
+		return msg
+	}
 	var ie *InputError
 	if errors.As(err, &ie) {
 		return v.Name(ie.MessageJA, ie.Message)
@@ -130,10 +133,6 @@ func userMessage(v *view, key string, err error) string {
 	var ae *subscribers.AddressError
 	if errors.As(err, &ae) {
 		return v.Name(ae.MessageJA, ae.Message)
-	}
-	var te *templates.TemplateError
-	if errors.As(err, &te) {
-		return v.T(key) + " (" + te.Error() + ")"
 	}
 	return v.T(key)
 }

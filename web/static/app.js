@@ -57,8 +57,9 @@
           document.getElementById("progress-bar").value = p.percent;
           set("progress-pct", p.percent + "%");
           set("c-sent", p.sent); set("c-total", p.total); set("c-failed", p.failed); set("c-bounced", p.bounced);
-          set("c-rate", p.per_second ? p.per_second.toFixed(1) + "/s" : "");
-          set("c-eta", p.eta_seconds ? "ETA " + Math.ceil(p.eta_seconds / 60) + " min" : "");
+          // The words come from the page (data-rate, data-eta: "%s/s").
+          set("c-rate", p.per_second ? box.dataset.rate.replace("%s", p.per_second.toFixed(1)) : "");
+          set("c-eta", p.eta_seconds ? box.dataset.eta.replace("%s", Math.ceil(p.eta_seconds / 60)) : "");
           set("c-error", p.last_error || "");
           set("status", p.status_label || p.status);
           if (active[p.status]) setTimeout(tick, 1500);
