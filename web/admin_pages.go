@@ -381,13 +381,23 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.fail(w, r, errForbidden)
 		return
 	}
+	s.renderUsers(w, r, v, http.StatusOK, userForm{Role: "editor"})
+}
+
+// userForm is what was typed into "add a user" (never the password).
+type userForm struct {
+	Login, Role, Lists string
+}
+
+// renderUsers shows the users page, with the add form as it was typed.
+func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, v *view, code int, f userForm) {
 	us, err := s.users.All(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v.Nav, v.Title, v.Data = "users", v.T("nav.users"), us
-	s.render(w, r, http.StatusOK, "users", v)
+	v.Nav, v.Title, v.Data = "users", v.T("nav.users"), map[string]any{"Users": us, "Form": f}
+	s.render(w, r, code, "users", v)
 }
 
 func splitLists(s string) []string {
@@ -407,7 +417,11 @@ func (s *Server) handleAddUser(w http.ResponseWriter, r *http.Request, sess *ses
 	login := strings.TrimSpace(r.PostFormValue("login"))
 	role := r.PostFormValue("role")
 	err := s.users.Add(r.Context(), login, r.PostFormValue("password"), role, splitLists(r.PostFormValue("lists")))
-	if err != nil {
+	if code, key := statusOf(err); err != nil && code < 500 {
+		v.Error = userMessage(v, key, err) // say what is wrong; keep what was typed
+		s.renderUsers(w, r, v, code, userForm{Login: login, Role: role, Lists: r.PostFormValue("lists")})
+		return
+	} else if err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -453,6 +467,11 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request, sess 
 		err = s.users.SetPassword(r.Context(), login, pw)
 	}
 	if err != nil {
+		if code, key := statusOf(err); code < 500 {
+			v.Error = login + ": " + userMessage(v, key, err)
+			s.renderUsers(w, r, v, code, userForm{Role: "editor"})
+			return
+		}
 		s.fail(w, r, err)
 		return
 	}
@@ -491,54 +510,4 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request, sess *sessi
 	}
 	v.Nav, v.Title, v.Data = "audit", v.T("nav.audit"), map[string]any{"Entries": es, "Next": offset + limit, "More": len(es) == limit}
 	s.render(w, r, http.StatusOK, "audit", v)
-}
-
-type setting struct {
-	Key   string
-	Value string
-}
-
-// secretKey names settings whose values are masked even if the caller
-// forgot to.
-func secretKey(k string) bool {
-	k = strings.ToLower(k)
-	for _, w := range []string{"password", "secret", "key", "token"} {
-		if strings.Contains(k, w) && !strings.HasSuffix(k, "_env") {
-			return true
-		}
-	}
-	return false
-}
-
-func flatten(prefix string, v any, out *[]setting) {
-	switch m := v.(type) {
-	case map[string]any:
-		for k, x := range m {
-			key := k
-			if prefix != "" {
-				key = prefix + "." + k
-			}
-			flatten(key, x, out)
-		}
-	default:
-		val := fmt.Sprint(v)
-		if secretKey(prefix) && val != "" {
-			val = "********"
-		}
-		*out = append(*out, setting{Key: prefix, Value: val})
-	}
-}
-
-func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
-	if !authorize(sess.user, ActAdmin, "") {
-		s.fail(w, r, errForbidden)
-		return
-	}
-	var out []setting
-	if s.opt.Settings != nil {
-		flatten("", s.opt.Settings(), &out)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	v.Nav, v.Title, v.Data = "settings", v.T("nav.settings"), out
-	s.render(w, r, http.StatusOK, "settings", v)
 }

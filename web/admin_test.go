@@ -295,3 +295,72 @@ func TestResetPasswordMustBeChanged(t *testing.T) {
 		t.Error("an admin setting their own password must change it again")
 	}
 }
+
+// TestSettingsReadable: the settings page as an operator reads it (issue
+// 21): durations in hours or days, sizes in MiB, lists as a table, secrets
+// masked, no Go map dump.
+func TestSettingsReadable(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options) {
+		o.Settings = func() map[string]any {
+			return map[string]any{
+				"base_url": "https://mail.city.example.jp", "local_mode": false,
+				"http":    map[string]any{"max_body_bytes": int64(1 << 20), "secure_cookies": nil},
+				"sending": map[string]any{"max_retry_age": 48 * time.Hour, "retry_min": 30 * time.Second},
+				"bounce":  map[string]any{"soft_window": 720 * time.Hour, "soft_threshold": 5.0},
+				"smtp":    map[string]any{"host": "relay.example.jp", "password": "hunter2", "password_env": "SMTP_PASSWORD"},
+				"lists": []any{
+					map[string]any{"slug": "shimin-katsudo", "name_ja": "市民活動総合センター", "encoding": "utf-8", "double_opt_in": true},
+					map[string]any{"slug": "chonai", "name_ja": "庁内情報誌", "encoding": "iso-2022-jp", "double_opt_in": false},
+				},
+			}
+		}
+	})
+	c, _ := e.login("admin")
+	_, body := e.get(c, "/admin/settings")
+	for _, want := range []string{"48時間", "30秒", "30日", "1 MiB", "(既定値)", "<code>relay.example.jp</code>", "SMTP_PASSWORD",
+		`<th scope="col"><code>slug</code></th>`, "<td><code>shimin-katsudo</code></td>", "<td>いいえ</td>", "送信サーバー"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("settings page lacks %q", want)
+		}
+	}
+	for _, not := range []string{"hunter2", "map[", "e+", "1048576", "172800000000000"} {
+		if strings.Contains(body, not) {
+			t.Errorf("settings page shows %q", not)
+		}
+	}
+}
+
+// TestFormsKeepInputAndSayWhy: a rejected form keeps what was typed and
+// names the problem (issue 21: password "abc" gave 入力内容を確認してください
+// and cleared the e-mail field).
+func TestFormsKeepInputAndSayWhy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	c, csrf := e.login("admin")
+	resp, body := e.post(c, "/admin/account", url.Values{"csrf": {csrf}, "email": {"hanako@city.example.jp"},
+		"current_password": {testPassword}, "new_password": {"abc"}})
+	if resp.StatusCode != 422 || !strings.Contains(body, "パスワードは10文字以上にしてください") ||
+		!strings.Contains(body, `value="hanako@city.example.jp"`) {
+		t.Errorf("account with a short password: %d\n%s", resp.StatusCode, body)
+	}
+	resp, body = e.post(c, "/admin/account", url.Values{"csrf": {csrf}, "email": {"not-an-address"}})
+	if resp.StatusCode != 422 || !strings.Contains(body, "メールアドレスの形式が正しくありません") || !strings.Contains(body, `value="not-an-address"`) {
+		t.Errorf("account with a bad address: %d", resp.StatusCode)
+	}
+	resp, body = e.post(c, "/admin/users", url.Values{"csrf": {csrf}, "login": {"tanaka"}, "password": {"short"},
+		"role": {"coordinator"}, "lists": {"chonai"}})
+	if resp.StatusCode != 422 || !strings.Contains(body, "パスワードは10文字以上にしてください") || !strings.Contains(body, `value="tanaka"`) ||
+		!strings.Contains(body, `value="coordinator" selected`) || !strings.Contains(body, `value="chonai"`) {
+		t.Errorf("add user with a short password: %d", resp.StatusCode)
+	}
+	resp, body = e.post(c, "/admin/users", url.Values{"csrf": {csrf}, "login": {"Tanaka San"}, "password": {testPassword}, "role": {"editor"}})
+	if resp.StatusCode != 422 || !strings.Contains(body, "ログイン名は半角の英小文字") {
+		t.Errorf("add user with a bad login: %d", resp.StatusCode)
+	}
+	e.get(c, "/admin/?lang=en")
+	_, body = e.post(c, "/admin/account", url.Values{"csrf": {csrf}, "email": {"a@city.example.jp"}, "current_password": {testPassword}, "new_password": {"abc"}})
+	if !strings.Contains(body, "at least 10 characters") {
+		t.Error("the English page does not say why")
+	}
+}

@@ -111,6 +111,7 @@ func (s *Server) handleSaveAccount(w http.ResponseWriter, r *http.Request, sess 
 			return
 		}
 		v.Error = userMessage(v, key, err)
+		v.Data = map[string]string{"Email": r.PostFormValue("email")} // keep what was typed
 		s.render(w, r, code, "account", v)
 	}
 	if err := s.users.SetEmail(ctx, login, r.PostFormValue("email")); err != nil {

@@ -27,10 +27,11 @@ type pages struct {
 }
 
 var funcs = template.FuncMap{
-	"pct":  func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
-	"join": strings.Join,
-	"add":  func(a, b int) int { return a + b },
-	"sub":  func(a, b int) int { return a - b },
+	"pct":   func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
+	"join":  strings.Join,
+	"add":   func(a, b int) int { return a + b },
+	"sub":   func(a, b int) int { return a - b },
+	"words": func(s ...string) []string { return s },
 }
 
 func loadPages() (*pages, error) {

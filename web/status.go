@@ -112,7 +112,13 @@ func statusOf(err error) (int, string) {
 		return http.StatusConflict, "err.conflict"
 	case errors.Is(err, ErrUserExists):
 		return http.StatusConflict, "err.userexists"
-	case errors.Is(err, ErrBadRole), errors.Is(err, ErrBadLogin), errors.Is(err, ErrWeakPassword), errors.Is(err, ErrUnknownToken):
+	case errors.Is(err, ErrWeakPassword):
+		return http.StatusUnprocessableEntity, "err.weakpassword"
+	case errors.Is(err, ErrBadLogin):
+		return http.StatusUnprocessableEntity, "err.badlogin"
+	case errors.Is(err, ErrBadRole):
+		return http.StatusUnprocessableEntity, "err.badrole"
+	case errors.Is(err, ErrUnknownToken):
 		// Invalid fields of a readable request: 422, as every other
 		// input error (issue 15); 400 is for bodies that cannot be read.
 		return http.StatusUnprocessableEntity, "err.input"

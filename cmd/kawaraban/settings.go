@@ -1,31 +1,86 @@
 package main
 
 import (
-	"encoding/json"
+	"reflect"
 	"strings"
+	"time"
 )
 
-// settings returns the running configuration for the admin's settings page.
-// Secrets never appear: the config holds only the names of environment
-// variables and files, and anything that looks like a password is masked.
+// settings returns the running configuration for the admin's settings page,
+// keyed as config.yaml names its keys (smtp.port, sending.max_retry_age),
+// with durations as time.Duration so that the page can say 48時間 rather
+// than a count of nanoseconds. Secrets never appear: the config holds only
+// the names of environment variables and files, and anything that looks
+// like a password is masked.
 func (a *app) settings() map[string]any {
-	b, err := json.Marshal(a.e.cfg)
-	if err != nil {
-		return map[string]any{"error": err.Error()}
+	m, _ := settingsValue(reflect.ValueOf(*a.e.cfg)).(map[string]any)
+	if m == nil {
+		m = map[string]any{}
 	}
-	var m map[string]any
-	json.Unmarshal(b, &m)
 	mask(m)
-	m["LocalMode"] = a.e.local
+	m["local_mode"] = a.e.local
 	return m
+}
+
+var durationType = reflect.TypeOf(Duration(0))
+
+// settingsValue turns a config value into maps keyed by the yaml tags,
+// slices and plain values.
+func settingsValue(v reflect.Value) any {
+	if v.Type() == durationType {
+		return time.Duration(v.Int())
+	}
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return settingsValue(v.Elem())
+	case reflect.Struct:
+		m := map[string]any{}
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Type().Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if name == "" {
+				name = strings.ToLower(f.Name)
+			}
+			m[name] = settingsValue(v.Field(i))
+		}
+		return m
+	case reflect.Slice, reflect.Array:
+		out := make([]any, v.Len())
+		for i := range out {
+			out[i] = settingsValue(v.Index(i))
+		}
+		return out
+	case reflect.Map:
+		m := map[string]any{}
+		for _, k := range v.MapKeys() {
+			m[k.String()] = settingsValue(v.MapIndex(k))
+		}
+		return m
+	}
+	return v.Interface()
+}
+
+// secretKey says whether a config key holds a secret itself (not the name
+// of the variable or file that holds it).
+func secretKey(k string) bool {
+	lk := strings.ToLower(k)
+	if strings.HasSuffix(lk, "_env") || strings.HasSuffix(lk, "_file") || strings.HasSuffix(lk, "env") || strings.HasSuffix(lk, "file") {
+		return false
+	}
+	return strings.Contains(lk, "password") || strings.Contains(lk, "secret") || strings.Contains(lk, "token") || lk == "key"
 }
 
 func mask(v any) {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, x := range t {
-			lk := strings.ToLower(k)
-			if strings.Contains(lk, "password") && !strings.HasSuffix(lk, "env") && !strings.HasSuffix(lk, "file") {
+			if _, section := x.(map[string]any); secretKey(k) && !section && x != nil && x != "" {
 				t[k] = "********"
 				continue
 			}
