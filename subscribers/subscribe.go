@@ -236,6 +236,9 @@ type ConfirmResult struct {
 	// AlreadyConfirmed is true when the link had been followed before and
 	// nothing changed.
 	AlreadyConfirmed bool
+	// PreferencesToken opens the subscriber's preferences page, the next
+	// step the confirmed page offers.
+	PreferencesToken string
 }
 
 // Confirm follows a confirmation link: each list it names becomes
@@ -323,6 +326,7 @@ func (s *Store) Confirm(ctx context.Context, tok string, ev Evidence) (ConfirmRe
 	if !res.AlreadyConfirmed {
 		s.log.Info("subscription confirmed", "subscriber_id", res.SubscriberID, "lists", len(res.Lists))
 	}
+	res.PreferencesToken = s.PreferencesToken(res.SubscriberID)
 	return res, nil
 }
 

@@ -61,14 +61,14 @@ func TestSoftBreaks(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			html, err := MarkdownHTML(c.md)
+			html, err := newSet(t).MarkdownHTML(c.md)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got := strings.TrimSpace(html); got != c.html {
 				t.Errorf("HTML:\n got %q\nwant %q", got, c.html)
 			}
-			if got := MarkdownText(c.md, 0); !strings.HasPrefix(got, c.text) {
+			if got := newSet(t).MarkdownText(c.md, 0); !strings.HasPrefix(got, c.text) {
 				t.Errorf("text:\n got %q\nwant %q", got, c.text)
 			}
 		})
@@ -117,7 +117,7 @@ func TestGoldenCenterIssues(t *testing.T) {
 			}
 			l := goldenList("utf-8")
 			l.Slug, l.NameJA, l.FromName = "shimin-katsudo", "市民活動総合センターだより", "京都市市民活動総合センター"
-			in := IssueInput{List: l, IssueID: 7, Subject: "市民活動総合センターだより 12月号", Markdown: string(md),
+			in := IssueInput{List: l, IssueID: 7, Number: 7, Subject: "市民活動総合センターだより 12月号", Markdown: string(md),
 				ArchiveURL: "https://example.jp/archive/shimin-katsudo/7", Date: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
 			p, err := s.Prepare(in)
 			if err != nil {

@@ -115,8 +115,8 @@ func TestViewLastError(t *testing.T) {
 		p    Progress
 		want string
 	}{
-		{"ja", Progress{Queued: 3, LastError: "smtp mail: 421 busy", LastErrorAt: at}, "送信待ちの理由（中継サーバーの最後の応答） (2026-11-24 09:30): smtp mail: 421 busy"},
-		{"en", Progress{Sending: 1, LastError: "smtp rcpt: 451 later", LastErrorAt: at}, "Why mail waits (the relay's last answer) (2026-11-24 09:30): smtp rcpt: 451 later"},
+		{"ja", Progress{Queued: 3, LastError: "smtp mail: 421 busy", LastErrorAt: at}, "送信待ちの理由（中継サーバーの最後の応答） (2026-11-24 09:30 JST): smtp mail: 421 busy"},
+		{"en", Progress{Sending: 1, LastError: "smtp rcpt: 451 later", LastErrorAt: at}, "Why mail waits (the relay's last answer) (2026-11-24 09:30 JST): smtp rcpt: 451 later"},
 		{"ja", Progress{Sent: 3, LastError: "smtp mail: 421 busy", LastErrorAt: at}, ""},
 		{"ja", Progress{Queued: 3}, ""},
 	} {

@@ -21,6 +21,8 @@ type confirmData struct {
 	// before the citizen left Lists, so it did nothing; they may ask again.
 	Done, Superseded bool
 	Lists            []List
+	// PreferencesToken opens the preferences page, a next step (issue 21).
+	PreferencesToken string
 }
 
 // handleConfirmPage shows a button and changes nothing: opt-in happens only
@@ -65,6 +67,6 @@ func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.newView(w, r, "title.confirmed")
-	v.Data = confirmData{Token: tok, Done: true, Lists: res.Lists}
+	v.Data = confirmData{Token: tok, Done: true, Lists: res.Lists, PreferencesToken: res.PreferencesToken}
 	s.render(w, r, http.StatusOK, "confirm", v)
 }

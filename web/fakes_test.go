@@ -100,6 +100,7 @@ func (f *fakeSubscribers) Confirm(ctx context.Context, tok string, ev Evidence) 
 	}
 	var res ConfirmResult
 	res.SubscriberID = ids[0]
+	res.PreferencesToken = f.signer.Sign("prefs", token.IDs(ids[0]), time.Time{})
 	for _, l := range testLists {
 		if sub.Lists[l.Slug] == "unconfirmed" {
 			sub.Lists[l.Slug] = "confirmed"

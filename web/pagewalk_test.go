@@ -47,6 +47,9 @@ func visibleText(t *testing.T, page, lang string) string {
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			walk(c)
 		}
+		if n.Type == html.ElementNode {
+			b.WriteString(" ") // cells and blocks do not run into each other
+		}
 	}
 	walk(doc)
 	return b.String()
@@ -127,6 +130,9 @@ func pageWalk(t *testing.T, e *env) map[string]func(c *http.Client) string {
 		"unsubscribe":        get("/unsubscribe/" + e.subs.unsubToken(0, 1)),
 		"preferences":        get("/preferences/" + e.subs.prefsToken(0)),
 		"archive":            get("/archive/shimin-katsudo"),
+		"archive index":      get("/archive"),
+		"privacy":            get("/privacy"),
+		"unsubscribed":       post("/unsubscribe/"+e.subs.unsubToken(1, 2), url.Values{}),
 		"not found":          get("/no-such-page"),
 		"bad token":          get("/unsubscribe/forged"),
 		"login":              get("/admin/login"),

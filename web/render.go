@@ -78,12 +78,14 @@ type view struct {
 	Data      any
 }
 
-// Date shows a time in the server's time zone, "—" for none.
+// Date shows a time in the server's time zone, with the zone's name
+// (2026-12-01 09:00 JST), "—" for none.
 func (v *view) Date(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	return t.In(v.loc).Format("2006-01-02 15:04")
+	// With its zone: a citizen abroad, or a server in UTC, must not guess.
+	return t.In(v.loc).Format("2006-01-02 15:04 MST")
 }
 
 // T translates a catalog key into the page's language.

@@ -53,6 +53,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /unsubscribe/{token}", s.handleUnsubscribe)
 	m.HandleFunc("GET /preferences/{token}", s.handlePreferences)
 	m.HandleFunc("POST /preferences/{token}", s.handleSavePreferences)
+	m.HandleFunc("GET /archive", s.handleArchiveIndex)
+	m.HandleFunc("GET /privacy", s.handlePrivacy)
 	m.HandleFunc("GET /archive/{list}", s.handleArchive)
 	m.HandleFunc("GET /archive/{list}/{id}", s.handleArchiveIssue)
 	m.HandleFunc("GET /archive/{list}/feed.atom", s.handleFeed)

@@ -46,6 +46,8 @@ type Options struct {
 	// LocalInbox, in local mode, lets an admin play a citizen's mail
 	// (admin_local.go); nil hides that page.
 	LocalInbox LocalInbox
+	// Privacy is the notice at /privacy (citizen.go); zero = built in.
+	Privacy Privacy
 	// Registry receives the HTTP metrics plus Go and process collectors;
 	// nil makes a fresh one.
 	Registry *prometheus.Registry

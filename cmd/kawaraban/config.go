@@ -34,6 +34,7 @@ type Config struct {
 	Bounce    BounceConfig    `yaml:"bounce"`
 	Subscribe SubscribeConfig `yaml:"subscribe"`
 	Templates TemplatesConfig `yaml:"templates"`
+	Privacy   PrivacyConfig   `yaml:"privacy"`
 	Lists     []ListConfig    `yaml:"lists"`
 }
 
@@ -167,6 +168,14 @@ type SubscribeConfig struct {
 // TemplatesConfig names the override directory.
 type TemplatesConfig struct {
 	Dir string `yaml:"dir"`
+}
+
+// PrivacyConfig is the privacy notice at /privacy (Markdown; empty = the
+// built-in notice).
+type PrivacyConfig struct {
+	TextJA  string `yaml:"text_ja"`
+	TextEN  string `yaml:"text_en"`
+	Contact string `yaml:"contact"`
 }
 
 // ListConfig is one mailing list as configured; lists are synced into the

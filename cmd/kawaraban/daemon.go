@@ -105,6 +105,7 @@ func (a *app) webOptions() web.Options {
 		MetricsToken:   a.secretOrEmpty(c.HTTP.MetricsTokenEnv, c.HTTP.MetricsTokenFile),
 		TestRecipients: c.Sending.TestRecipients, TestSendsPerHour: c.Sending.TestSendsPerHour,
 		LocalInbox: a.localInbox(),
+		Privacy:    web.Privacy{TextJA: c.Privacy.TextJA, TextEN: c.Privacy.TextEN, Contact: c.Privacy.Contact},
 	}
 	web.Domain{
 		Subscribers: a.subs, Issues: a.issues, Mailer: a.mail, Bounces: a.bounces, Progress: a.progress,

