@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -20,8 +21,11 @@ type ImportReport struct {
 	Measures         int
 	Projects         int
 	DeadlinesCreated int
-	DeadlinesUpdated int
-	RulesUpdated     bool
+	DeadlinesUpdated int // title, due date or bureaus changed
+	// DeadlinesUnchanged were in the file exactly as they are stored: a
+	// second import of the same file reports them here, not as updated.
+	DeadlinesUnchanged int
+	RulesUpdated       bool
 	// Warnings are things imported anyway or ignored, each with its line.
 	Warnings []string
 }
@@ -76,7 +80,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader, name string) (ImportRep
 	_, err = tx.ExecContext(ctx, `INSERT INTO progress_imports
 		(name, sha256, imported_at, contacts, measures, projects, deadlines) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		name, hex.EncodeToString(sum[:]), s.opt.Now().Unix(), rep.Contacts, rep.Measures, rep.Projects,
-		rep.DeadlinesCreated+rep.DeadlinesUpdated)
+		rep.DeadlinesCreated+rep.DeadlinesUpdated+rep.DeadlinesUnchanged)
 	if err != nil {
 		return rep, fmt.Errorf("importing %s: recording run: %w", name, err)
 	}
@@ -85,7 +89,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader, name string) (ImportRep
 	}
 	rep.Warnings = p.warnings
 	s.log.Info("progress file imported", "file", name, "deadlines_created", rep.DeadlinesCreated,
-		"deadlines_updated", rep.DeadlinesUpdated, "warnings", len(rep.Warnings))
+		"deadlines_updated", rep.DeadlinesUpdated, "deadlines_unchanged", rep.DeadlinesUnchanged, "warnings", len(rep.Warnings))
 	return rep, nil
 }
 
@@ -225,14 +229,17 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, p *planFile, contacts []c
 		rep.Projects += n
 	}
 	for _, d := range p.deadlines {
-		created, err := s.upsertDeadline(ctx, tx, d, now, p)
+		change, err := s.upsertDeadline(ctx, tx, d, now, p)
 		if err != nil {
 			return err
 		}
-		if created {
+		switch change {
+		case deadlineCreated:
 			rep.DeadlinesCreated++
-		} else {
+		case deadlineUpdated:
 			rep.DeadlinesUpdated++
+		default:
+			rep.DeadlinesUnchanged++
 		}
 	}
 	if p.rules != nil {
@@ -291,36 +298,80 @@ func replaceMeasure(ctx context.Context, tx *sql.Tx, m measureIn) (int, error) {
 // upsertDeadline creates or updates a deadline by its stable key and
 // replaces its bureaus. Omitted bureaus mean every bureau that has a
 // project and a contact address, as of this import.
-func (s *Store) upsertDeadline(ctx context.Context, tx *sql.Tx, d deadlineIn, now int64, p *planFile) (bool, error) {
-	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM deadlines WHERE key = ?`, d.key).Scan(&id)
-	created := errors.Is(err, sql.ErrNoRows)
-	switch {
-	case created:
+// What an import did to one deadline.
+const (
+	deadlineCreated   = "created"
+	deadlineUpdated   = "updated"
+	deadlineUnchanged = "unchanged"
+)
+
+// upsertDeadline creates d or brings the stored deadline in line with it,
+// and says which of the two it did, or that nothing differed.
+func (s *Store) upsertDeadline(ctx context.Context, tx *sql.Tx, d deadlineIn, now int64, p *planFile) (string, error) {
+	var (
+		id         int64
+		title, due string
+	)
+	err := tx.QueryRowContext(ctx, `SELECT id, title_ja, due FROM deadlines WHERE key = ?`, d.key).Scan(&id, &title, &due)
+	change := deadlineUnchanged
+	if errors.Is(err, sql.ErrNoRows) {
+		change = deadlineCreated
 		err = tx.QueryRowContext(ctx, `INSERT INTO deadlines (key, title_ja, due, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?) RETURNING id`, d.key, d.titleJa, d.due.String(), now, now).Scan(&id)
-	case err == nil:
-		_, err = tx.ExecContext(ctx, `UPDATE deadlines SET title_ja = ?, due = ?, updated_at = ? WHERE id = ?`,
-			d.titleJa, d.due.String(), now, id)
 	}
 	if err != nil {
-		return false, fmt.Errorf("saving deadline %s: %w", d.key, err)
+		return "", fmt.Errorf("saving deadline %s: %w", d.key, err)
 	}
 	bureaus := d.bureaus
 	if bureaus == nil {
 		if bureaus, err = projectBureaus(ctx, tx, d, p); err != nil {
-			return false, err
+			return "", err
+		}
+	}
+	old, err := deadlineBureaus(ctx, tx, id)
+	if err != nil {
+		return "", err
+	}
+	want := slices.Clone(bureaus)
+	slices.Sort(want)
+	want = slices.Compact(want)
+	if change == deadlineUnchanged && title == d.titleJa && due == d.due.String() && slices.Equal(old, want) {
+		return deadlineUnchanged, nil
+	}
+	if change == deadlineUnchanged {
+		change = deadlineUpdated
+		if _, err := tx.ExecContext(ctx, `UPDATE deadlines SET title_ja = ?, due = ?, updated_at = ? WHERE id = ?`,
+			d.titleJa, d.due.String(), now, id); err != nil {
+			return "", fmt.Errorf("saving deadline %s: %w", d.key, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM deadline_bureaus WHERE deadline = ?`, id); err != nil {
-		return false, fmt.Errorf("saving bureaus of deadline %s: %w", d.key, err)
+		return "", fmt.Errorf("saving bureaus of deadline %s: %w", d.key, err)
 	}
-	for _, b := range bureaus {
+	for _, b := range want {
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO deadline_bureaus (deadline, bureau) VALUES (?, ?)`, id, b); err != nil {
-			return false, fmt.Errorf("saving bureau %s of deadline %s: %w", b, d.key, err)
+			return "", fmt.Errorf("saving bureau %s of deadline %s: %w", b, d.key, err)
 		}
 	}
-	return created, nil
+	return change, nil
+}
+
+// deadlineBureaus are the bureaus stored for a deadline, sorted.
+func deadlineBureaus(ctx context.Context, tx *sql.Tx, id int64) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT bureau FROM deadline_bureaus WHERE deadline = ? ORDER BY bureau`, id)
+	if err != nil {
+		return nil, fmt.Errorf("loading bureaus of deadline %d: %w", id, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var b string
+		if err := rows.Scan(&b); err != nil {
+			return nil, fmt.Errorf("loading bureaus of deadline %d: %w", id, err)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
 }
 
 func projectBureaus(ctx context.Context, tx *sql.Tx, d deadlineIn, p *planFile) ([]string, error) {

@@ -196,3 +196,23 @@ deadlines:
 		t.Fatalf("%d deadline bureaus", n)
 	}
 }
+
+// TestIssue21ReimportUnchanged: importing the same file again reports its
+// deadlines as unchanged, not updated.
+func TestIssue21ReimportUnchanged(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.importString(t, goodPlan)
+	rep := f.importString(t, goodPlan)
+	if rep.DeadlinesCreated != 0 || rep.DeadlinesUpdated != 0 || rep.DeadlinesUnchanged != 1 {
+		t.Fatalf("same file again: %+v, want 1 unchanged", rep)
+	}
+	rep = f.importString(t, strings.Replace(goodPlan, "bureaus: [sogo-kikaku, somu]", "bureaus: [somu, sogo-kikaku]", 1))
+	if rep.DeadlinesUnchanged != 1 {
+		t.Fatalf("same bureaus in another order: %+v, want unchanged", rep)
+	}
+	rep = f.importString(t, strings.Replace(goodPlan, "bureaus: [sogo-kikaku, somu]", "bureaus: [somu]", 1))
+	if rep.DeadlinesUpdated != 1 || rep.DeadlinesUnchanged != 0 {
+		t.Fatalf("a bureau fewer: %+v, want 1 updated", rep)
+	}
+}

@@ -18,6 +18,7 @@ type Reminder struct {
 	Label      string // before-7, due, overdue-6, escalate-7
 	To         string
 	Subject    string
+	Text       string // the mail's text, for `reminders run --show`
 	// Status is "sent", "failed" (will be retried next run), "gave-up"
 	// (MaxAttempts reached) or "dry-run".
 	Status string
@@ -284,7 +285,7 @@ func (s *Store) buildReminder(ctx context.Context, c logRow, today Date) (Remind
 	if m.Subject, m.Text, err = s.render(tmpl, data); err != nil {
 		return r, Mail{}, err
 	}
-	r.Subject = m.Subject
+	r.Subject, r.Text = m.Subject, m.Text
 	return r, m, nil
 }
 

@@ -364,3 +364,15 @@ func TestFormsKeepInputAndSayWhy(t *testing.T) {
 		t.Error("the English page does not say why")
 	}
 }
+
+// TestProgressShowsNextReminder: the progress page names the next reminder
+// per deadline in words (issue 21).
+func TestProgressShowsNextReminder(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	c, _ := e.login("coord")
+	_, body := e.get(c, "/admin/progress")
+	if !strings.Contains(body, "次のリマインダー: 2027-04-23 (期限の7日前) → 総合企画局、総務局") || !strings.Contains(body, "総合企画局への通知 2027-05-07 (期限後7日)") {
+		t.Errorf("progress page:\n%s", body)
+	}
+}

@@ -306,6 +306,19 @@ type DeadlineStatus struct {
 	TitleJA string
 	Due     string // YYYY-MM-DD
 	Bureaus []BureauStatus
+	// Next is when the reminder job next mails about it; nil when it
+	// will not (everyone submitted, no rule left).
+	Next *NextReminder
+}
+
+// NextReminder is the next reminder of a deadline (progress).
+type NextReminder struct {
+	Date    string   // YYYY-MM-DD; "" when only an escalation is left
+	Label   string   // before-7, due, overdue-3
+	Bureaus []string // bureau ids it goes to
+	// EscalateDate and EscalateLabel (escalate-7): when the coordinator
+	// is next told.
+	EscalateDate, EscalateLabel string
 }
 
 // BureauStatus is one bureau's submission for a deadline.

@@ -432,15 +432,38 @@ type webPlan struct{ d Domain }
 
 func (w webPlan) Status(ctx context.Context) ([]DeadlineStatus, error) {
 	ds, err := w.d.Progress.Status(ctx)
+	next := w.nextReminders(ctx)
 	out := make([]DeadlineStatus, 0, len(ds))
 	for _, d := range ds {
 		wd := DeadlineStatus{ID: d.ID, TitleJA: d.Title, Due: d.Due.String()}
 		for _, b := range d.Bureaus {
 			wd.Bureaus = append(wd.Bureaus, BureauStatus{Bureau: b.Bureau, NameJA: b.Name, Submitted: b.Submitted, At: b.SubmittedAt})
 		}
+		wd.Next = next[d.ID]
 		out = append(out, wd)
 	}
 	return out, domainErr(err)
+}
+
+// nextReminders are the progress page's next reminder per deadline id; a
+// failure leaves the page without them rather than without the page.
+func (w webPlan) nextReminders(ctx context.Context) map[string]*NextReminder {
+	ns, err := w.d.Progress.NextReminders(ctx, time.Now())
+	if err != nil {
+		return nil
+	}
+	out := map[string]*NextReminder{}
+	for _, n := range ns {
+		wn := &NextReminder{Label: n.Label, Bureaus: n.Bureaus, EscalateLabel: n.EscalateLabel}
+		if !n.Date.IsZero() {
+			wn.Date = n.Date.String()
+		}
+		if !n.EscalateDate.IsZero() {
+			wn.EscalateDate = n.EscalateDate.String()
+		}
+		out[n.Deadline] = wn
+	}
+	return out
 }
 
 func (w webPlan) MarkSubmitted(ctx context.Context, deadlineID, bureau, login string) error {

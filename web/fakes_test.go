@@ -635,6 +635,7 @@ func (f *fakePlan) Status(ctx context.Context) ([]DeadlineStatus, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return []DeadlineStatus{{ID: "fy2026-status", TitleJA: "令和8年度 実施状況の報告", Due: "2027-04-30",
+		Next:    &NextReminder{Date: "2027-04-23", Label: "before-7", Bureaus: []string{"sogo-kikaku", "somu"}, EscalateDate: "2027-05-07", EscalateLabel: "escalate-7"},
 		Bureaus: []BureauStatus{{Bureau: "sogo-kikaku", NameJA: "総合企画局", Submitted: f.done["sogo-kikaku"]}, {Bureau: "somu", NameJA: "総務局"}}}}, nil
 }
 func (f *fakePlan) MarkSubmitted(ctx context.Context, dl, bureau, actor string) error {

@@ -448,6 +448,13 @@ var catalog = map[string][2]string{
 	"next.more":                  {"ほかのメールマガジンも登録する", "Subscribe to other magazines"},
 	"next.again":                 {"もう一度登録する", "Subscribe again"},
 	"next.others":                {"ほかのメールマガジンを見る", "See the other magazines"},
+	"progress.next":              {"次のリマインダー", "Next reminder"},
+	"progress.nonext":            {"予定されたリマインダーはありません。", "No reminder is due."},
+	"progress.escalate":          {"総合企画局への通知", "coordinator told"},
+	"reminder.before":            {"期限の%d日前", "%d days before"},
+	"reminder.due":               {"期限当日", "due day"},
+	"reminder.overdue":           {"期限後%d日", "%d days late"},
+	"reminder.escalate":          {"期限後%d日", "%d days late"},
 }
 
 // tr returns the text for key in lang ("ja" or "en"); an unknown key is

@@ -160,6 +160,18 @@ func (v *view) BureauName(id string) string {
 	return id
 }
 
+var labelRe = regexp.MustCompile(`^(before|overdue|escalate)-(\d+)$`)
+
+// ReminderLabel words a reminder rule's label: before-7 → 期限の7日前,
+// due → 期限当日, overdue-3 → 期限後3日, escalate-7 → 期限後7日(総合企画局へ).
+func (v *view) ReminderLabel(l string) string {
+	if m := labelRe.FindStringSubmatch(l); m != nil {
+		n, _ := strconv.Atoi(m[2])
+		return fmt.Sprintf(v.T("reminder."+m[1]), n)
+	}
+	return v.word("reminder.", l)
+}
+
 // SchedResult names a fire's result (ok, failed, skipped, running).
 func (v *view) SchedResult(r any) string { return v.word("sched.result.", fmt.Sprint(r)) }
 

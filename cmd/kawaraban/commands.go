@@ -265,8 +265,8 @@ func cmdProgressImport(ctx context.Context, args []string, _ io.Reader, stdout, 
 		if err != nil {
 			return inputErr(err)
 		}
-		fmt.Fprintf(stdout, "%s: %d contacts, %d measures, %d projects, %d deadlines created, %d updated\n",
-			fs.Arg(0), rep.Contacts, rep.Measures, rep.Projects, rep.DeadlinesCreated, rep.DeadlinesUpdated)
+		fmt.Fprintf(stdout, "%s: %d contacts, %d measures, %d projects; deadlines: %d created, %d updated, %d unchanged\n",
+			fs.Arg(0), rep.Contacts, rep.Measures, rep.Projects, rep.DeadlinesCreated, rep.DeadlinesUpdated, rep.DeadlinesUnchanged)
 		for _, w := range rep.Warnings {
 			fmt.Fprintln(stdout, "warning:", w)
 		}
@@ -280,6 +280,7 @@ func cmdRemindersRun(ctx context.Context, args []string, _ io.Reader, stdout, st
 	ef.register(fs)
 	nowFlag := fs.String("now", "", "run as if at this RFC 3339 time (default: now)")
 	dry := fs.Bool("dry-run", false, "report what would be sent; send and record nothing")
+	show := fs.Bool("show", false, "print each mail: recipient, subject and text")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -296,10 +297,9 @@ func cmdRemindersRun(ctx context.Context, args []string, _ io.Reader, stdout, st
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "reminders for %s: %d sent, %d failed%s\n", rep.Today, rep.Sent, rep.Failed,
-			map[bool]string{true: " (dry run: nothing sent or recorded)"}[rep.DryRun])
-		for _, r := range rep.Reminders {
-			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Status, r.Deadline, r.Bureau, r.Label, r.To, r.Err)
+		printReminderRun(stdout, rep, *show)
+		if err := printNextReminders(ctx, stdout, a, now); err != nil {
+			return err
 		}
 		if rep.Failed > 0 {
 			return fmt.Errorf("%d reminders could not be sent (they are retried at the next run)", rep.Failed)

@@ -72,7 +72,7 @@ commands:
   progress publish [--config|--data] --deadline ID [--bureau B]
   progress draft-issue [--config|--data] --list SLUG [--deadline ID]   # prints the draft's id
   export progress [--config|--data] [--deadline ID] [--bom]
-  reminders run [--config|--data] [--now RFC3339] [--dry-run]
+  reminders run [--config|--data] [--now RFC3339] [--dry-run] [--show]
   local mail [--data DIR] --from ADDR --to ADDR [--subject S] [FILE]
 
 Without --config (or KAWARABAN_CONFIG) commands use local mode in --data DIR
