@@ -93,6 +93,9 @@ func pageWalk(t *testing.T, e *env) map[string]func(c *http.Client) string {
 		{"schedule.add", "schedule:2", "list:shimin-katsudo 0 10 1-7 * 1 Asia/Tokyo"}, {"schedule.pause", "schedule:2", ""},
 		{"progress.submitted", "deadline:fy2026-status", "bureau somu"}, {"local.mail", "to:shimin-katsudo-join@bounces.localhost", "from a@example.jp"},
 		{"login.failed", "user:admin", ""}, {"subscribers.export", "list:shimin-katsudo", ""},
+		{"subscribers.import", "list:shimin-katsudo", "added 3, existing 1, rejected 0"}, {"account.update", "user:admin", "e-mail, password"},
+		{"issue.schedule", "issue:1", "list shimin-katsudo; at 2026-12-01T09:00:00+09:00"}, {"issue.retry", "issue:1", "list shimin-katsudo; 2 deliveries queued again"},
+		{"issue.reject", "issue:1", "list shimin-katsudo; 日付を直してください"},
 	} {
 		if _, err := e.db.Exec(`INSERT INTO audit_log(at_ms, actor, action, target, detail, ip) VALUES (?, 'admin', ?, ?, ?, '127.0.0.1')`,
 			e.clock.Now().UnixMilli(), a[0], a[1], a[2]); err != nil {

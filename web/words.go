@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"kawaraban/templates"
 )
@@ -120,11 +121,40 @@ func (v *view) AuditDetail(d string) string {
 			parts[i] = v.T("detail.approver") + ": " + v.word("bool.", val)
 		case "bureau":
 			parts[i] = v.T("detail.bureau") + ": " + v.BureauName(val)
-		case "lists", "to", "from", "email", "password", "rows":
+		case "lists", "to", "from", "email", "rows":
 			parts[i] = v.T("detail."+key) + ": " + val
+		case "at":
+			if t, err := time.Parse(time.RFC3339, val); err == nil {
+				parts[i] = v.T("detail.at") + ": " + v.Date(t)
+			}
+		default:
+			parts[i] = v.detailList(p)
 		}
 	}
 	return strings.Join(parts, v.T("detail.sep"))
+}
+
+var queuedAgainRe = regexp.MustCompile(`^(\d+) deliveries queued again$`)
+
+// detailList words "added 3, existing 1, rejected 0" and "e-mail,
+// password"; anything else stays as written (a comment).
+func (v *view) detailList(p string) string {
+	if m := queuedAgainRe.FindStringSubmatch(p); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return fmt.Sprintf(v.T("detail.queuedagain"), n)
+	}
+	items := strings.Split(p, ", ")
+	for i, it := range items {
+		key, val, _ := strings.Cut(it, " ")
+		if _, ok := catalog["detail."+key]; !ok || strings.ContainsAny(val, " ") {
+			return p
+		}
+		items[i] = v.T("detail." + key)
+		if val != "" {
+			items[i] += " " + val
+		}
+	}
+	return strings.Join(items, "、")
 }
 
 // ScheduleName names a schedule: the job in words, with its list or issue.
@@ -170,6 +200,30 @@ func (v *view) ReminderLabel(l string) string {
 		return fmt.Sprintf(v.T("reminder."+m[1]), n)
 	}
 	return v.word("reminder.", l)
+}
+
+// consentPhrases are the details package subscribers records with a
+// consent event, and their catalogue keys.
+var consentPhrases = []struct{ phrase, key string }{
+	{"confirmed by link", "consent.confirmed"},
+	{"single opt-in", "consent.single"},
+	{"joined from the preferences page (address verified by mail)", "consent.prefs"},
+	{"added by ", "consent.addedby"},
+}
+
+// ConsentDetail words the recorded detail of a consent event; the evidence
+// after it (IP address, Message-ID) and free text stay as they are.
+func (v *view) ConsentDetail(d string) string {
+	for _, c := range consentPhrases {
+		if rest, ok := strings.CutPrefix(d, c.phrase); ok {
+			if strings.HasSuffix(c.phrase, " ") { // "added by admin 127.0.0.1"
+				src, more, _ := strings.Cut(rest, " ")
+				return strings.TrimSpace(fmt.Sprintf(v.T(c.key), v.Source(src)) + " " + more)
+			}
+			return v.T(c.key) + rest
+		}
+	}
+	return d
 }
 
 // SchedResult names a fire's result (ok, failed, skipped, running).
