@@ -135,6 +135,8 @@ func pageWalk(t *testing.T, e *env) map[string]func(c *http.Client) string {
 		"archive":            get("/archive/shimin-katsudo"),
 		"archive index":      get("/archive"),
 		"privacy":            get("/privacy"),
+		"public progress":    get("/progress"),
+		"admin reports":      get("/admin/progress/reports"),
 		"unsubscribed":       post("/unsubscribe/"+e.subs.unsubToken(1, 2), url.Values{}),
 		"not found":          get("/no-such-page"),
 		"bad token":          get("/unsubscribe/forged"),
