@@ -23,6 +23,7 @@ func TestAcceptanceLocalMail(t *testing.T) {
 	}
 
 	d := startDaemon(t, dir)
+	waitUntil(t, "the banner's closing line", func() bool { return strings.Count(d.out.String(), "+-") >= 2 })
 	out := d.out.String()
 	if n := strings.Count(out, "LOCAL MODE"); n != 1 {
 		t.Errorf("LOCAL MODE printed %d times, want once:\n%s", n, out)

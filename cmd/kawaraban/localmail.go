@@ -92,15 +92,14 @@ func removeIMAPAddr(dir string) {
 // it listens, that mail is captured, and the first admin's one-time
 // password when it was just created.
 func localBanner(baseURL, dataDir, password string) string {
-	lines := []string{
-		"LOCAL MODE: mail is captured in " + filepath.Join(dataDir, "captured") + ", NOT delivered",
-		"kawaraban listening on " + baseURL,
-	}
+	lines := []string{"LOCAL MODE: mail is captured in " + filepath.Join(dataDir, "captured") + ", NOT delivered"}
 	if password != "" {
-		lines = append(lines, "", "first start: created user admin with one-time password "+password,
+		lines = append(lines, "first start: created user admin with one-time password "+password,
 			"log in at "+baseURL+"/admin/login and choose a new password;",
 			"this password is shown only once (lost it? kawaraban user reset-password --login admin)")
 	}
+	// Last, so that whoever waits for it has read the lines above.
+	lines = append(lines, "kawaraban listening on "+baseURL)
 	w := 0
 	for _, l := range lines {
 		w = max(w, len(l))
