@@ -80,7 +80,7 @@ func TestCitizenNextSteps(t *testing.T) {
 	if strings.Contains(thanks, "city.kyoto.lg.jp") {
 		t.Error("thanks page names a hard-coded domain")
 	}
-	_, confirmed := e.get(c, "/confirm/"+e.subs.mails[0])
+	_, confirmed := e.post(c, "/confirm/"+e.subs.mails[0], url.Values{})
 	if !strings.Contains(confirmed, `id="next-prefs"`) || !strings.Contains(confirmed, `href="/preferences/`) || !strings.Contains(confirmed, `href="/archive/shimin-katsudo"`) {
 		t.Errorf("confirmed page offers no next step:\n%s", confirmed)
 	}

@@ -130,6 +130,7 @@ func pageWalk(t *testing.T, e *env) map[string]func(c *http.Client) string {
 		"thanks":             post("/subscribe", url.Values{"email": {"walk@example.jp"}, "list": {"shimin-katsudo"}}),
 		"subscribe error":    post("/subscribe", url.Values{"email": {"not-an-address"}, "list": {"shimin-katsudo"}}),
 		"confirm":            get("/confirm/" + confirmTok),
+		"confirmed":          post("/confirm/"+confirmTok, url.Values{}),
 		"unsubscribe":        get("/unsubscribe/" + e.subs.unsubToken(0, 1)),
 		"preferences":        get("/preferences/" + e.subs.prefsToken(0)),
 		"archive":            get("/archive/shimin-katsudo"),
