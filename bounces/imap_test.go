@@ -221,6 +221,7 @@ func TestRunUsesIdle(t *testing.T) {
 	idling := make(chan struct{}, 10)
 	s.idling = func() { idling <- struct{}{} }
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel) // a failed test must not leave Run idling while Close waits
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	deadline := time.After(20 * time.Second)
@@ -231,10 +232,18 @@ func TestRunUsesIdle(t *testing.T) {
 	}
 	ms.put(t, "INBOX", dsnMail("b1@mx", 1, "5.1.1", "failed", "550 user unknown"))
 	ms.put(t, "INBOX", dsnMail("b2@mx", 2, "5.1.1", "failed", "550 user unknown"))
+	// imapserver acknowledges IDLE ("+ idling") before the session starts
+	// listening for updates, and an update queued in between is only
+	// delivered by the next one. If nothing came, one more mail is that
+	// next update; with a poll interval of an hour, only IDLE can deliver.
+	nudge := time.NewTimer(3 * time.Second)
+	defer nudge.Stop()
 	for seen := 0; seen < 2; {
 		select {
 		case <-rec.notify:
 			seen++
+		case <-nudge.C:
+			ms.put(t, "INBOX", dsnMail("b3@mx", 3, "5.1.1", "failed", "550 user unknown"))
 		case <-deadline:
 			t.Fatal("Run did not pick up new mail")
 		}
