@@ -148,6 +148,18 @@ func replicatesAfterRestore(t *testing.T, d *daemon, bin, lsConfig, dbPath strin
 		d.fatalf("subscribe after the restore: %v %v", err, resp)
 	}
 	resp.Body.Close()
+	// /subscribe answers before the address is written (the intake does
+	// the per-address work a moment later, so every address costs the
+	// same); wait until the restored database has it.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if _, ok := d.export(listSlug)[strings.ToLower(addr)]; ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			d.fatalf("%s was answered but never written to the restored database", addr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	ls.stop() // SIGTERM: Litestream ships what it has not shipped yet
 	second := filepath.Join(d.dir, "second.db")
 	if out, err := exec.Command(bin, "restore", "-config", lsConfig, "-o", second, dbPath).CombinedOutput(); err != nil {
