@@ -95,6 +95,7 @@ var catalog = map[string][2]string{
 	"login.bad":           {"ログイン名またはパスワードが違います。", "Wrong login or password."},
 	"login.throttled":     {"ログインの失敗が続いたため、しばらくログインできません。15分ほど待ってからお試しください。", "Too many failed logins. Please wait about 15 minutes."},
 	"nav.main":            {"管理メニュー", "Admin menu"},
+	"nav.public":          {"このサイトの案内", "About this site"},
 	"nav.dashboard":       {"ダッシュボード", "Dashboard"},
 	"nav.issues":          {"配信号", "Issues"},
 	"nav.subscribers":     {"読者", "Subscribers"},
