@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"net/textproto"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -218,10 +217,7 @@ func (w *wire) send(from, to string, data []byte, shape chunkShape) (queueID str
 		return w.sendStepwise(mail, rcpt, data)
 	}
 	if _, ok := w.ext["CHUNKING"]; ok {
-		if shape == chunkSplit {
-			return w.sendChunkedSplit(mail, rcpt, data)
-		}
-		return w.sendChunked(mail, rcpt, data)
+		return w.sendChunked(mail, rcpt, data, shape == chunkSplit)
 	}
 	w.w.WriteString(mail + "\r\n" + rcpt + "\r\nDATA\r\n")
 	if err := w.w.Flush(); err != nil {
@@ -253,38 +249,21 @@ func (w *wire) send(from, to string, data []byte, shape chunkShape) (queueID str
 	return "", bad, broken
 }
 
-// sendChunked sends the whole transaction in one write with BDAT (RFC
-// 3030 CHUNKING, pipelined per RFC 2920): no wait for a 354, no
-// dot-stuffing, one round trip per message.
-func (w *wire) sendChunked(mail, rcpt string, data []byte) (string, *Error, bool) {
-	w.w.WriteString(mail + "\r\n" + rcpt + "\r\nBDAT " + strconv.Itoa(len(data)) + " LAST\r\n")
-	w.w.Write(data)
-	if err := w.w.Flush(); err != nil {
-		return "", w.err(StageMail, 0, "", err), true
-	}
-	var codes [3]int
-	var msgs [3]string
-	for i, st := range []string{StageMail, StageRcpt, StageData} {
-		c, m, err := w.read()
-		if err != nil {
-			return "", w.err(st, 0, "", err), true
-		}
-		codes[i], msgs[i] = c, m
-	}
-	for i, st := range []string{StageMail, StageRcpt, StageData} {
-		if codes[i]/100 != 2 {
-			e := w.err(st, codes[i], msgs[i], nil)
-			return "", e, slices.Contains(codes[:], 421) || w.reset() != nil
-		}
-	}
-	return queueID(msgs[2]), nil, false
-}
-
-// sendChunkedSplit sends MAIL and RCPT as one group (RFC 2920: the client
+// sendChunked sends the transaction with BDAT LAST (RFC 3030 CHUNKING,
+// pipelined per RFC 2920): no wait for a 354, no dot-stuffing. With split
+// false MAIL, RCPT, BDAT and the message go in one write, one round trip
+// per message; with split true MAIL and RCPT go as one group (the client
 // waits after the group's last command), and only when both were taken
-// BDAT LAST with the message in one write (RFC 3030).
-func (w *wire) sendChunkedSplit(mail, rcpt string, data []byte) (string, *Error, bool) {
+// BDAT LAST follows with the message.
+func (w *wire) sendChunked(mail, rcpt string, data []byte, split bool) (string, *Error, bool) {
+	bdat := func() {
+		w.w.WriteString("BDAT " + strconv.Itoa(len(data)) + " LAST\r\n")
+		w.w.Write(data)
+	}
 	w.w.WriteString(mail + "\r\n" + rcpt + "\r\n")
+	if !split {
+		bdat()
+	}
 	if err := w.w.Flush(); err != nil {
 		return "", w.err(StageMail, 0, "", err), true
 	}
@@ -296,23 +275,28 @@ func (w *wire) sendChunkedSplit(mail, rcpt string, data []byte) (string, *Error,
 	if err != nil {
 		return "", w.err(StageRcpt, 0, "", err), true
 	}
+	taken := mc/100 == 2 && rc/100 == 2
+	if split && taken {
+		bdat()
+		if err := w.w.Flush(); err != nil {
+			return "", w.err(StageData, 0, "", err), true
+		}
+	}
+	var dc int
+	var dm string
+	if !split || taken {
+		if dc, dm, err = w.read(); err != nil {
+			return "", w.err(StageData, 0, "", err), true
+		}
+	}
+	closed := mc == 421 || rc == 421 || dc == 421
 	switch {
 	case mc/100 != 2:
-		return "", w.err(StageMail, mc, mm, nil), mc == 421 || rc == 421 || w.reset() != nil
+		return "", w.err(StageMail, mc, mm, nil), closed || w.reset() != nil
 	case rc/100 != 2:
-		return "", w.err(StageRcpt, rc, rm, nil), rc == 421 || w.reset() != nil
-	}
-	w.w.WriteString("BDAT " + strconv.Itoa(len(data)) + " LAST\r\n")
-	w.w.Write(data)
-	if err := w.w.Flush(); err != nil {
-		return "", w.err(StageData, 0, "", err), true
-	}
-	dc, dm, err := w.read()
-	if err != nil {
-		return "", w.err(StageData, 0, "", err), true
-	}
-	if dc/100 != 2 {
-		return "", w.err(StageData, dc, dm, nil), dc == 421 || w.reset() != nil
+		return "", w.err(StageRcpt, rc, rm, nil), closed || w.reset() != nil
+	case dc/100 != 2:
+		return "", w.err(StageData, dc, dm, nil), closed || w.reset() != nil
 	}
 	return queueID(dm), nil, false
 }
