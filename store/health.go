@@ -230,26 +230,33 @@ func (h *Health) Check(ctx context.Context) error {
 // quickCheck returns "" when PRAGMA quick_check says ok, else its first
 // lines.
 func quickCheck(ctx context.Context, db *sql.DB) (string, error) {
-	rows, err := db.QueryContext(ctx, "PRAGMA quick_check(5)")
+	lines, err := pragmaLines(ctx, db, "PRAGMA quick_check(5)")
 	if err != nil {
-		return "", err
-	}
-	defer rows.Close()
-	var lines []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return "", err
-		}
-		lines = append(lines, s)
-	}
-	if err := rows.Err(); err != nil {
 		return "", err
 	}
 	if len(lines) == 1 && lines[0] == "ok" {
 		return "", nil
 	}
 	return "quick_check: " + strings.Join(lines, "; "), nil
+}
+
+// pragmaLines runs a checking pragma (quick_check, integrity_check) and
+// returns the lines it answers: "ok" alone when all is well.
+func pragmaLines(ctx context.Context, db *sql.DB, pragma string) ([]string, error) {
+	rows, err := db.QueryContext(ctx, pragma)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		lines = append(lines, s)
+	}
+	return lines, rows.Err()
 }
 
 // Run checks the database every CheckEvery and, while writes fail, tests

@@ -80,21 +80,7 @@ func Verify(ctx context.Context, path string) (Verified, error) {
 
 // integrity runs PRAGMA integrity_check and PRAGMA foreign_key_check.
 func integrity(ctx context.Context, db *sql.DB, path string) error {
-	rows, err := db.QueryContext(ctx, "PRAGMA integrity_check(20)")
-	if err != nil {
-		return fmt.Errorf("%s: %w: %w", path, ErrCorrupt, err)
-	}
-	var msgs []string
-	for rows.Next() {
-		var m string
-		if err := rows.Scan(&m); err != nil {
-			rows.Close()
-			return fmt.Errorf("%s: %w: %w", path, ErrCorrupt, err)
-		}
-		msgs = append(msgs, m)
-	}
-	err = rows.Err()
-	rows.Close()
+	msgs, err := pragmaLines(ctx, db, "PRAGMA integrity_check(20)")
 	if err != nil {
 		return fmt.Errorf("%s: %w: %w", path, ErrCorrupt, err)
 	}
