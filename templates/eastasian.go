@@ -8,7 +8,6 @@ import (
 	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/util"
-	"golang.org/x/text/width"
 )
 
 // Japanese is written without spaces between words or sentences, so a line
@@ -23,14 +22,7 @@ import (
 // not Hangul, which CSS treats like a Latin letter here because Korean is
 // written with spaces.
 func wideRune(r rune) bool {
-	if r < 0x80 || unicode.Is(unicode.Hangul, r) {
-		return false
-	}
-	switch width.LookupRune(r).Kind() {
-	case width.EastAsianWide, width.EastAsianFullwidth, width.EastAsianHalfwidth:
-		return true
-	}
-	return false
+	return breakable(r) && !unicode.Is(unicode.Hangul, r)
 }
 
 // wideBreakRemoved reports whether a soft line break between prev and next
