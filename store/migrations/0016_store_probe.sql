@@ -1,4 +1,4 @@
--- 0014 (store): one row that store.Health rewrites to learn whether the
+-- 0016 (store): one row that store.Health rewrites to learn whether the
 -- database takes writes again after a full disk or an I/O error.
 -- at_ms is unix milliseconds (UTC).
 CREATE TABLE store_probe (

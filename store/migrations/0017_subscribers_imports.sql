@@ -1,4 +1,4 @@
--- 0015 (subscribers): a record of each CSV import, written as the import
+-- 0017 (subscribers): a record of each CSV import, written as the import
 -- goes, so that its progress can be shown and an import that stopped
 -- half-way (crash, full disk) resumes where it stopped when the same file
 -- is imported into the same list again. Rows are checked before any is
