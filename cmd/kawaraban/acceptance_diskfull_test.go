@@ -18,12 +18,7 @@ import (
 func tmpfs(t *testing.T, size string) string {
 	t.Helper()
 	dir := t.TempDir()
-	if os.Geteuid() != 0 {
-		if os.Getenv("KAWARABAN_REQUIRE_ALL") == "1" {
-			t.Fatal("needs root to mount a tmpfs")
-		}
-		t.Skip("needs root to mount a tmpfs")
-	}
+	needRoot(t, "to mount a tmpfs")
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
 		if os.Getenv("KAWARABAN_REQUIRE_ALL") == "1" {
 			t.Fatalf("mount tmpfs: %v %s", err, out)

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
-
-	"kawaraban/bounces"
 )
 
 // cmdBounceNotABounce is `kawaraban bounce not-a-bounce ID`: staff judge a
@@ -28,12 +25,8 @@ func cmdBounceNotABounce(ctx context.Context, args []string, _ io.Reader, stdout
 		return badUsage("bounce not-a-bounce: %q is not a bounce id", fs.Arg(0))
 	}
 	return withApp(ctx, ef, stderr, appOptions{}, func(a *app) error {
-		err := a.bounces.MarkNotABounce(ctx, id, *by)
-		if errors.Is(err, bounces.ErrNotFound) {
-			return usageError{err}
-		}
-		if err != nil {
-			return err
+		if err := a.bounces.MarkNotABounce(ctx, id, *by); err != nil {
+			return inputErr(err)
 		}
 		fmt.Fprintf(stdout, "bounce %d marked not a bounce\n", id)
 		return nil

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"kawaraban/bounces"
 	"kawaraban/bounces/classify"
 	"kawaraban/progress"
 	"kawaraban/subscribers"
@@ -110,7 +111,8 @@ func inputErr(err error) error {
 	switch {
 	case errors.As(err, &ae), errors.Is(err, subscribers.ErrUnknownList), errors.Is(err, subscribers.ErrBadCSV),
 		errors.Is(err, subscribers.ErrConsentSourceRequired), errors.Is(err, subscribers.ErrBadSource),
-		errors.Is(err, subscribers.ErrNotFound), errors.Is(err, progress.ErrInvalidFile):
+		errors.Is(err, subscribers.ErrNotFound), errors.Is(err, progress.ErrInvalidFile),
+		errors.Is(err, progress.ErrNotFound), errors.Is(err, bounces.ErrNotFound):
 		return usageError{err}
 	}
 	return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -29,7 +28,7 @@ func cmdProgressPublish(ctx context.Context, args []string, _ io.Reader, stdout,
 	return withApp(ctx, ef, stderr, appOptions{}, func(a *app) error {
 		n, err := a.progress.Publish(ctx, *deadline, *bureau, "cli")
 		if err != nil {
-			return progressInputErr(err)
+			return inputErr(err)
 		}
 		fmt.Fprintf(stdout, "%s: %d reports published\n", *deadline, n)
 		return nil
@@ -58,7 +57,7 @@ func cmdProgressDraftIssue(ctx context.Context, args []string, _ io.Reader, stdo
 		}
 		d, err := a.progress.ComposeIssue(ctx, *deadline)
 		if err != nil {
-			return progressInputErr(err)
+			return inputErr(err)
 		}
 		is, err := a.issues.Create(ctx, issues.Draft{ListID: l.ID, Subject: d.Subject, BodyMarkdown: d.Markdown,
 			Author: "cli", Source: "cli", RequireApproval: l.RequireApproval})
@@ -85,14 +84,6 @@ func cmdExportProgress(ctx context.Context, args []string, _ io.Reader, stdout, 
 		return badUsage("export progress takes no arguments")
 	}
 	return withApp(ctx, ef, stderr, appOptions{}, func(a *app) error {
-		return progressInputErr(a.progress.ExportReportsCSV(ctx, stdout, progress.CSVOptions{Deadline: *deadline, BOM: *bom}))
+		return inputErr(a.progress.ExportReportsCSV(ctx, stdout, progress.CSVOptions{Deadline: *deadline, BOM: *bom}))
 	})
-}
-
-// progressInputErr marks an unknown deadline or bureau as bad input (exit 2).
-func progressInputErr(err error) error {
-	if errors.Is(err, progress.ErrNotFound) {
-		return usageError{err}
-	}
-	return err
 }

@@ -267,9 +267,7 @@ func keys(m map[string][]byte) []string {
 // can open them.
 func TestRestoreAsRootKeepsTheServiceOwner(t *testing.T) {
 	t.Parallel()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to give files away")
-	}
+	needRoot(t, "to give files away")
 	dir := t.TempDir()
 	const uid, gid = 65534, 65534 // nobody, nogroup
 	if err := os.Chown(dir, uid, gid); err != nil {
@@ -290,4 +288,18 @@ func TestRestoreAsRootKeepsTheServiceOwner(t *testing.T) {
 			t.Errorf("%s owned by %d:%d, want the directory's %d:%d", name, s.Uid, s.Gid, uid, gid)
 		}
 	}
+}
+
+// needRoot skips a test that needs root, or fails it under
+// KAWARABAN_REQUIRE_ALL=1 (CI), so that a missing privilege is not
+// mistaken for a pass.
+func needRoot(t *testing.T, why string) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("KAWARABAN_REQUIRE_ALL") == "1" {
+		t.Fatal("needs root " + why + "; KAWARABAN_REQUIRE_ALL=1 forbids skipping")
+	}
+	t.Skip("needs root " + why)
 }

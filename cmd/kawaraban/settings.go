@@ -70,7 +70,7 @@ func settingsValue(v reflect.Value) any {
 // of the variable or file that holds it).
 func secretKey(k string) bool {
 	lk := strings.ToLower(k)
-	if strings.HasSuffix(lk, "_env") || strings.HasSuffix(lk, "_file") || strings.HasSuffix(lk, "env") || strings.HasSuffix(lk, "file") {
+	if strings.HasSuffix(lk, "env") || strings.HasSuffix(lk, "file") {
 		return false
 	}
 	return strings.Contains(lk, "password") || strings.Contains(lk, "secret") || strings.Contains(lk, "token") || lk == "key"
