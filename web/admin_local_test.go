@@ -3,10 +3,13 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+
+	"kawaraban/localmail"
 )
 
 // fakeInbox records what the local mail page delivers.
@@ -16,8 +19,8 @@ type fakeInbox struct {
 }
 
 func (f *fakeInbox) Deliver(ctx context.Context, m LocalMail) error {
-	if !strings.Contains(m.From, "@") {
-		return &InputError{Field: "from", Message: "bad from", MessageJA: "差出人のアドレスが正しくありません"}
+	if !strings.Contains(m.From, "@") { // as localmail.Inbound.Message answers
+		return fmt.Errorf("from %q: no @: %w", m.From, localmail.ErrBadInbound)
 	}
 	if strings.HasSuffix(m.To, "@down.example") {
 		return errors.New("mailbox down")
@@ -49,7 +52,7 @@ func TestLocalMailPage(t *testing.T) {
 		t.Fatalf("deliver: %d %+v", resp.StatusCode, box.mails)
 	}
 	resp, page = e.post(c, "/admin/local/mail", url.Values{"csrf": {csrf}, "from": {"not-an-address"}, "to": {"x@bounces.localhost"}, "body": {"本文を残す"}})
-	if resp.StatusCode != 422 || !strings.Contains(page, "差出人のアドレスが正しくありません") || !strings.Contains(page, "本文を残す") || !strings.Contains(page, `value="not-an-address"`) {
+	if resp.StatusCode != 422 || !strings.Contains(page, "差出人・宛先のアドレスか件名を確認してください") || !strings.Contains(page, "本文を残す") || !strings.Contains(page, `value="not-an-address"`) {
 		t.Errorf("bad from: %d, page keeps what was typed and says why: %s", resp.StatusCode, page)
 	}
 

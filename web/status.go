@@ -7,6 +7,7 @@ import (
 
 	"kawaraban/bounces"
 	"kawaraban/issues"
+	"kawaraban/localmail"
 	"kawaraban/newsletter"
 	"kawaraban/progress"
 	"kawaraban/scheduler"
@@ -32,6 +33,8 @@ func domainErr(err error) error {
 	case errors.Is(err, newsletter.ErrPastSendAt):
 		return &InputError{Field: "send_at", Message: err.Error(),
 			MessageJA: "配信日時が過去です。これから先の日時を選んでください。", cause: err}
+	case errors.Is(err, localmail.ErrBadInbound):
+		return &InputError{Field: "mail", Message: err.Error(), MessageJA: "差出人・宛先のアドレスか件名を確認してください: " + err.Error(), cause: err}
 	case errors.Is(err, subscribers.ErrNoList):
 		return &InputError{Field: "list", Message: "choose at least one list", MessageJA: "配信リストを1つ以上選んでください", cause: err}
 	case errors.Is(err, subscribers.ErrDomainNotAllowed):

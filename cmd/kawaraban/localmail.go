@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -71,10 +70,8 @@ type localInbox struct {
 // Deliver implements web.LocalInbox.
 func (l localInbox) Deliver(ctx context.Context, m web.LocalMail) error {
 	raw, err := localmail.Inbound{From: m.From, To: m.To, Subject: m.Subject, Body: []byte(m.Body)}.Message()
-	if errors.Is(err, localmail.ErrBadInbound) {
-		return &web.InputError{Field: "mail", Message: err.Error(), MessageJA: "差出人・宛先のアドレスか件名を確認してください: " + err.Error()}
-	} else if err != nil {
-		return err
+	if err != nil {
+		return err // web words localmail.ErrBadInbound for the form
 	}
 	return l.box.Deliver(ctx, raw)
 }
