@@ -146,10 +146,10 @@ func (w webSubscriberAdmin) History(ctx context.Context, subscriberID int64) ([]
 	if bs, err := w.d.Bounces.List(ctx, bounces.Filter{SubscriberID: subscriberID, PerPage: 100}); err == nil {
 		// A bounce belongs to its issue's list, so web shows it only to
 		// those who may view that list.
-		wb := webBounces(w)
+		slug := webBounces(w).slugs(ctx)
 		for _, b := range bs {
 			// The page explains it in words (words.go): Bounce.
-			out = append(out, HistoryEvent{At: b.Received, Kind: "bounce", List: wb.slug(ctx, b.ListID),
+			out = append(out, HistoryEvent{At: b.Received, Kind: "bounce", List: slug(b.ListID),
 				Source: string(b.Class), Detail: b.Explanation(),
 				Bounce: &Bounce{Class: string(b.Class), Status: b.Status, Diagnostic: b.Evidence(), AttributedBy: b.AttributedBy, Outcome: b.Outcome}})
 		}
@@ -374,19 +374,28 @@ type webBounces struct{ d Domain }
 func (w webBounces) List(ctx context.Context, f BounceFilter) ([]Bounce, error) {
 	bs, err := w.d.Attribution.ListBounces(ctx, f.ListSlug, classify.Class(f.Class), f.Limit, f.Offset)
 	out := make([]Bounce, 0, len(bs))
-	slugs := map[int64]string{}
+	slug := w.slugs(ctx)
 	for _, b := range bs {
-		slug, ok := slugs[b.ListID]
-		if !ok {
-			slug = w.slug(ctx, b.ListID)
-			slugs[b.ListID] = slug
-		}
-		out = append(out, Bounce{ID: b.ID, Received: b.Received, Email: b.Email, ListSlug: slug, Class: string(b.Class),
+		out = append(out, Bounce{ID: b.ID, Received: b.Received, Email: b.Email, ListSlug: slug(b.ListID), Class: string(b.Class),
 			Status: b.Status, Diagnostic: b.Evidence(), NotABounce: b.NotABounce,
 			Unverified: b.Unverified(), Explanation: b.Explanation(),
 			AttributedBy: b.AttributedBy, Outcome: b.Outcome})
 	}
 	return out, domainErr(err)
+}
+
+// slugs returns slug, remembering each list's answer, for pages that name
+// the list of every row: one lookup per list, not one per row.
+func (w webBounces) slugs(ctx context.Context) func(listID int64) string {
+	seen := map[int64]string{}
+	return func(listID int64) string {
+		s, ok := seen[listID]
+		if !ok {
+			s = w.slug(ctx, listID)
+			seen[listID] = s
+		}
+		return s
+	}
 }
 
 // slug is the list's slug, "" when unknown.
