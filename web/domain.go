@@ -212,6 +212,18 @@ func (w webIssues) issue(ctx context.Context, is issues.Issue, err error) (Issue
 	if err != nil {
 		return Issue{}, domainErr(err)
 	}
+	out := plainIssue(is)
+	// Delivery counts come from Deliveries where a page shows them:
+	// counting here too made every issue view count the outbox twice, and
+	// the public archive count it for nothing.
+	if n, err := w.d.Sending.OptOutsAfter(ctx, is); err == nil {
+		out.Counts.Unsubscribed = n
+	}
+	return out, nil
+}
+
+// plainIssue is the issue without counts, which need a query.
+func plainIssue(is issues.Issue) Issue {
 	out := Issue{
 		ID: is.ID, ListID: is.ListID, Subject: is.Subject, BodyMarkdown: is.BodyMarkdown, Status: is.Status,
 		Number: is.Number, Author: is.Author, Created: is.CreatedAt, NeedsApproval: is.RequireApproval, Approved: is.ApprovedBy != "",
@@ -222,13 +234,7 @@ func (w webIssues) issue(ctx context.Context, is issues.Issue, err error) (Issue
 	if is.SentAt != nil {
 		out.SentAt = *is.SentAt
 	}
-	// Delivery counts come from Deliveries where a page shows them:
-	// counting here too made every issue view count the outbox twice, and
-	// the public archive count it for nothing.
-	if n, err := w.d.Sending.OptOutsAfter(ctx, is); err == nil {
-		out.Counts.Unsubscribed = n
-	}
-	return out, nil
+	return out
 }
 
 func (w webIssues) draft(ctx context.Context, d Draft) (issues.Draft, error) {
@@ -284,7 +290,15 @@ func (w webIssues) ListByList(ctx context.Context, listID int64, limit, offset i
 
 func (w webIssues) Archive(ctx context.Context, listID int64, limit, offset int) ([]Issue, error) {
 	iss, err := w.d.Issues.Archive(ctx, listID, limit, offset)
-	return w.list(ctx, iss, err)
+	if err != nil {
+		return nil, domainErr(err)
+	}
+	// The public archive shows no counts: no opt-out query per row.
+	out := make([]Issue, 0, len(iss))
+	for _, is := range iss {
+		out = append(out, plainIssue(is))
+	}
+	return out, nil
 }
 
 func (w webIssues) Schedule(ctx context.Context, id int64, at time.Time, login string) error {
