@@ -248,8 +248,9 @@ func TestRoleMatrixCoversEveryRoute(t *testing.T) {
 		_, pattern := e.srv.mux.Handler(req)
 		seen[pattern] = true
 	}
+	reports := e.srv.adminReportRoutes() // TestReportRoutesRoles tries these
 	for p := range e.srv.adminRoutes() {
-		if !seen[p] {
+		if _, ok := reports[p]; !ok && !seen[p] {
 			t.Errorf("admin route %q is not in the role matrix", p)
 		}
 	}

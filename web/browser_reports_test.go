@@ -74,12 +74,7 @@ func TestBrowserProgressReports(t *testing.T) {
 	axe := axeScript(t)
 	dir := artifacts(t)
 	u := e.http.URL
-	must := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
+	must := steps(t, ctx)
 	must("report form on a phone",
 		chromedp.EmulateViewport(390, 844),
 		chromedp.Navigate(u+link),

@@ -65,6 +65,17 @@ func shot(t *testing.T, ctx context.Context, dir, name string) {
 	}
 }
 
+// steps returns a function that runs a named step's actions in the
+// browser and stops the test when one fails.
+func steps(t *testing.T, ctx context.Context) func(step string, actions ...chromedp.Action[chromedp.Void]) {
+	return func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+}
+
 func TestBrowserComposePreviewSend(t *testing.T) {
 	fd := &fakeDeliveries{}
 	e := newEnv(t, func(o *Options) { o.Deliveries = fd })
@@ -79,12 +90,7 @@ func TestBrowserComposePreviewSend(t *testing.T) {
 	dir := artifacts(t)
 	u := e.http.URL
 
-	must := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
+	must := steps(t, ctx)
 	must("login",
 		chromedp.Navigate(u+"/admin/login"),
 		chromedp.WaitVisible(chromedp.ID("login")),
@@ -142,12 +148,7 @@ func TestBrowserSubscribeJourney(t *testing.T) {
 	ctx := browser(t)
 	dir := artifacts(t)
 	u := e.http.URL
-	must := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
+	must := steps(t, ctx)
 	must("form",
 		chromedp.Navigate(u+"/subscribe"),
 		chromedp.WaitVisible(chromedp.ID("email")),

@@ -146,10 +146,10 @@ func (w webSubscriberAdmin) History(ctx context.Context, subscriberID int64) ([]
 	if bs, err := w.d.Bounces.List(ctx, bounces.Filter{SubscriberID: subscriberID, PerPage: 100}); err == nil {
 		// A bounce belongs to its issue's list, so web shows it only to
 		// those who may view that list.
-		wb := webBounces(w)
+		slug := webBounces(w).slugs(ctx)
 		for _, b := range bs {
 			// The page explains it in words (words.go): Bounce.
-			out = append(out, HistoryEvent{At: b.Received, Kind: "bounce", List: wb.slug(ctx, b.ListID),
+			out = append(out, HistoryEvent{At: b.Received, Kind: "bounce", List: slug(b.ListID),
 				Source: string(b.Class), Detail: b.Explanation(),
 				Bounce: &Bounce{Class: string(b.Class), Status: b.Status, Diagnostic: b.Evidence(), AttributedBy: b.AttributedBy, Outcome: b.Outcome}})
 		}
@@ -212,6 +212,18 @@ func (w webIssues) issue(ctx context.Context, is issues.Issue, err error) (Issue
 	if err != nil {
 		return Issue{}, domainErr(err)
 	}
+	out := plainIssue(is)
+	// Delivery counts come from Deliveries where a page shows them:
+	// counting here too made every issue view count the outbox twice, and
+	// the public archive count it for nothing.
+	if n, err := w.d.Sending.OptOutsAfter(ctx, is); err == nil {
+		out.Counts.Unsubscribed = n
+	}
+	return out, nil
+}
+
+// plainIssue is the issue without counts, which need a query.
+func plainIssue(is issues.Issue) Issue {
 	out := Issue{
 		ID: is.ID, ListID: is.ListID, Subject: is.Subject, BodyMarkdown: is.BodyMarkdown, Status: is.Status,
 		Number: is.Number, Author: is.Author, Created: is.CreatedAt, NeedsApproval: is.RequireApproval, Approved: is.ApprovedBy != "",
@@ -222,13 +234,7 @@ func (w webIssues) issue(ctx context.Context, is issues.Issue, err error) (Issue
 	if is.SentAt != nil {
 		out.SentAt = *is.SentAt
 	}
-	// Delivery counts come from Deliveries where a page shows them:
-	// counting here too made every issue view count the outbox twice, and
-	// the public archive count it for nothing.
-	if n, err := w.d.Sending.OptOutsAfter(ctx, is); err == nil {
-		out.Counts.Unsubscribed = n
-	}
-	return out, nil
+	return out
 }
 
 func (w webIssues) draft(ctx context.Context, d Draft) (issues.Draft, error) {
@@ -284,7 +290,15 @@ func (w webIssues) ListByList(ctx context.Context, listID int64, limit, offset i
 
 func (w webIssues) Archive(ctx context.Context, listID int64, limit, offset int) ([]Issue, error) {
 	iss, err := w.d.Issues.Archive(ctx, listID, limit, offset)
-	return w.list(ctx, iss, err)
+	if err != nil {
+		return nil, domainErr(err)
+	}
+	// The public archive shows no counts: no opt-out query per row.
+	out := make([]Issue, 0, len(iss))
+	for _, is := range iss {
+		out = append(out, plainIssue(is))
+	}
+	return out, nil
 }
 
 func (w webIssues) Schedule(ctx context.Context, id int64, at time.Time, login string) error {
@@ -374,19 +388,28 @@ type webBounces struct{ d Domain }
 func (w webBounces) List(ctx context.Context, f BounceFilter) ([]Bounce, error) {
 	bs, err := w.d.Attribution.ListBounces(ctx, f.ListSlug, classify.Class(f.Class), f.Limit, f.Offset)
 	out := make([]Bounce, 0, len(bs))
-	slugs := map[int64]string{}
+	slug := w.slugs(ctx)
 	for _, b := range bs {
-		slug, ok := slugs[b.ListID]
-		if !ok {
-			slug = w.slug(ctx, b.ListID)
-			slugs[b.ListID] = slug
-		}
-		out = append(out, Bounce{ID: b.ID, Received: b.Received, Email: b.Email, ListSlug: slug, Class: string(b.Class),
+		out = append(out, Bounce{ID: b.ID, Received: b.Received, Email: b.Email, ListSlug: slug(b.ListID), Class: string(b.Class),
 			Status: b.Status, Diagnostic: b.Evidence(), NotABounce: b.NotABounce,
 			Unverified: b.Unverified(), Explanation: b.Explanation(),
 			AttributedBy: b.AttributedBy, Outcome: b.Outcome})
 	}
 	return out, domainErr(err)
+}
+
+// slugs returns slug, remembering each list's answer, for pages that name
+// the list of every row: one lookup per list, not one per row.
+func (w webBounces) slugs(ctx context.Context) func(listID int64) string {
+	seen := map[int64]string{}
+	return func(listID int64) string {
+		s, ok := seen[listID]
+		if !ok {
+			s = w.slug(ctx, listID)
+			seen[listID] = s
+		}
+		return s
+	}
 }
 
 // slug is the list's slug, "" when unknown.

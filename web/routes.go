@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"io/fs"
+	"maps"
 	"net/http"
 	"strings"
 )
@@ -70,9 +71,6 @@ func (s *Server) routes() {
 	for pattern, h := range s.adminRoutes() {
 		m.HandleFunc(pattern, h)
 	}
-	for pattern, h := range s.adminReportRoutes() {
-		m.HandleFunc(pattern, h)
-	}
 	for pattern, h := range s.apiRoutes() {
 		m.HandleFunc(pattern, h)
 	}
@@ -84,9 +82,11 @@ func (s *Server) routes() {
 	})
 }
 
-// adminRoutes are the admin UI's patterns (all behind a session).
+// adminRoutes are the admin UI's patterns (all behind a session), the
+// reports' patterns included, so that every test walking the admin routes
+// sees those too.
 func (s *Server) adminRoutes() map[string]http.HandlerFunc {
-	return map[string]http.HandlerFunc{
+	routes := map[string]http.HandlerFunc{
 		"POST /admin/logout":                   s.admin(s.handleLogout),
 		"GET /admin/{$}":                       s.admin(s.handleDashboard),
 		"GET /admin/issues":                    s.admin(s.handleIssues),
@@ -125,6 +125,8 @@ func (s *Server) adminRoutes() map[string]http.HandlerFunc {
 		"GET /admin/local/mail":                 s.admin(s.handleLocalMail),
 		"POST /admin/local/mail":                s.admin(s.handleLocalMailSend),
 	}
+	maps.Copy(routes, s.adminReportRoutes())
+	return routes
 }
 
 func staticCache(h http.Handler) http.Handler {
