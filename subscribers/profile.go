@@ -215,16 +215,15 @@ func (s *Store) LiftSuppression(ctx context.Context, id, listID int64, reason, s
 		if err != nil {
 			return err
 		}
-		var was string
-		err = tx.QueryRowContext(ctx, `DELETE FROM suppressions WHERE email = ? COLLATE NOCASE AND list_id = ? RETURNING reason`,
-			sub.Email, listID).Scan(&was)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotSuppressed
-		} else if err != nil {
+		res, err := tx.ExecContext(ctx, `DELETE FROM suppressions WHERE email = ? COLLATE NOCASE AND list_id = ?`, sub.Email, listID)
+		if err != nil {
 			return err
 		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotSuppressed
+		}
 		return s.record(ctx, tx, ConsentEvent{ListID: listID, SubscriberID: id, Email: sub.Email, Event: EventUnsuppress,
-			Source: source, Evidence: ev, Detail: was + ": " + reason})
+			Source: source, Evidence: ev, Detail: reason})
 	})
 	if err != nil {
 		return fmt.Errorf("lifting suppression of %d: %w", id, err)

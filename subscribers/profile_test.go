@@ -70,7 +70,7 @@ func TestProfileActions(t *testing.T) {
 		}
 		h, _ := f.s.History(f.ctx, id)
 		i := slices.IndexFunc(h, func(e ConsentEvent) bool { return e.Event == EventUnsuppress })
-		if i < 0 || h[i].Evidence.Actor != "admin" || h[i].Detail != "manual: 本人から再開の申し出" {
+		if i < 0 || h[i].Evidence.Actor != "admin" || h[i].Detail != "本人から再開の申し出" {
 			t.Errorf("consent log: %+v", h)
 		}
 	})
