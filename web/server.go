@@ -63,15 +63,16 @@ type Options struct {
 
 	Subscribers     Subscribers
 	SubscriberAdmin SubscriberAdmin
+	Issues          Issues
+	Renderer        Renderer
+	Deliveries      Deliveries
+	Bounces         Bounces
+	Schedules       Schedules
+	Plan            Plan
+
 	// SubscriberDetail serves one subscriber's page and its actions
 	// (subscriber_page.go).
 	SubscriberDetail SubscriberDetail
-	Issues           Issues
-	Renderer         Renderer
-	Deliveries       Deliveries
-	Bounces          Bounces
-	Schedules        Schedules
-	Plan             Plan
 	// Reports serves the bureaus' reports and the public progress pages
 	// (progress_reports.go).
 	Reports Reports
