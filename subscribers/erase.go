@@ -109,7 +109,7 @@ func eraseTx(ctx context.Context, tx *sql.Tx, e Erased, actor, reason string) er
 		// The address inside a detail (an import's consent text, say) goes
 		// too, in the spellings it was stored in.
 		{"consent log", `UPDATE consent_events SET email = ?1, subscriber_id = 0,
-  detail = replace(replace(detail, ?2, ''), lower(?2), '')
+  detail = replace(replace(detail, ?2, '[erased]'), lower(?2), '[erased]')
 WHERE (subscriber_id = ?3 OR email = ?2 COLLATE NOCASE) AND email NOT LIKE 'erased:%'`, []any{e.Key, e.Email, e.SubscriberID}},
 		{"suppressions", `UPDATE OR REPLACE suppressions SET email = ?1, detail = '' WHERE email = ?2 COLLATE NOCASE`,
 			[]any{e.Key, e.Email}},
