@@ -69,4 +69,12 @@ var subscriberCatalog = map[string][2]string{
 	"subp.done.unsubscribe": {"配信を停止しました。", "Unsubscribed."},
 	"subp.done.unsuppress":  {"送信停止を解除しました。", "The suppression is lifted."},
 	"event.unsuppress":      {"送信停止の解除", "suppression lifted"},
+
+	"audit.subscriber.profile":     {"読者のお名前・属性の編集", "subscriber edited"},
+	"audit.subscriber.unsubscribe": {"読者の配信停止(担当者)", "subscriber unsubscribed by staff"},
+	"audit.subscriber.unsuppress":  {"送信停止の解除", "suppression lifted"},
+	"audit.subscriber.erase":       {"読者の個人情報の消去", "subscriber erased"},
+	"target.subscriber":            {"読者 #%s", "subscriber #%s"},
+	"detail.reason":                {"理由", "reason"},
+	"detail.attributes":            {"属性の数", "attributes"},
 }

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"kawaraban/subscribers"
@@ -169,7 +168,7 @@ func (s *Server) patchProfile(r *http.Request, u User, id int64, req patchSubscr
 	if err := s.opt.SubscriberDetail.UpdateProfile(r.Context(), id, name, attrs); err != nil {
 		return err
 	}
-	s.audit(r, u.Login, "subscriber.profile", "subscriber:"+strconv.FormatInt(id, 10), "api; name and "+strconv.Itoa(len(attrs))+" attributes")
+	s.audit(r, u.Login, "subscriber.profile", "subscriber:"+strconv.FormatInt(id, 10), "api; attributes "+strconv.Itoa(len(attrs)))
 	return nil
 }
 
@@ -198,8 +197,7 @@ func (s *Server) apiEraseSubscriber(w http.ResponseWriter, r *http.Request, u Us
 		s.apiFail(w, r, domainErr(err))
 		return
 	}
-	s.audit(r, u.Login, "subscriber.erase", "subscriber:"+strconv.FormatInt(id, 10),
-		"api; lists "+strings.Join(er.Lists, ",")+"; reason: "+req.Reason)
+	s.audit(r, u.Login, "subscriber.erase", "subscriber:"+strconv.FormatInt(id, 10), "api; "+eraseDetail(er.Lists, req.Reason))
 	lists := er.Lists
 	if lists == nil {
 		lists = []string{}
@@ -227,7 +225,6 @@ func (s *Server) apiUnsuppressSubscriber(w http.ResponseWriter, r *http.Request,
 		s.apiFail(w, r, domainErr(err))
 		return
 	}
-	s.audit(r, u.Login, "subscriber.unsuppress", "subscriber:"+strconv.FormatInt(id, 10),
-		"api; list "+strconv.Quote(req.List)+"; reason: "+req.Reason)
+	s.audit(r, u.Login, "subscriber.unsuppress", "subscriber:"+strconv.FormatInt(id, 10), "api; "+unsuppressDetail(req.List, req.Reason))
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "unsuppressed": true, "list": req.List})
 }

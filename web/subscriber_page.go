@@ -281,7 +281,7 @@ func (s *Server) handleSubscriberProfile(w http.ResponseWriter, r *http.Request,
 		if err == nil {
 			err = s.opt.SubscriberDetail.UpdateProfile(r.Context(), id, r.PostFormValue("name"), attrs)
 		}
-		return fmt.Sprintf("name and %d attributes", len(attrs)), domainErr(err)
+		return fmt.Sprintf("attributes %d", len(attrs)), domainErr(err)
 	})
 }
 
@@ -334,7 +334,7 @@ func (s *Server) handleSubscriberUnsuppress(w http.ResponseWriter, r *http.Reque
 			err = s.opt.SubscriberDetail.LiftSuppression(r.Context(), id, listID, r.PostFormValue("reason"),
 				subscribers.SourceAdmin, s.evidence(r, sess.user.Login))
 		}
-		return fmt.Sprintf("list %q; reason: %s", list, r.PostFormValue("reason")), domainErr(err)
+		return unsuppressDetail(list, r.PostFormValue("reason")), domainErr(err)
 	})
 }
 
@@ -359,6 +359,20 @@ func (s *Server) handleSubscriberErase(w http.ResponseWriter, r *http.Request, s
 				MessageJA: "確認のため、メールアドレスを入力してください", cause: ErrConflict}
 		}
 		er, err := s.opt.SubscriberDetail.Erase(r.Context(), id, sess.user.Login, r.PostFormValue("reason"))
-		return fmt.Sprintf("lists %s; reason: %s", strings.Join(er.Lists, ","), r.PostFormValue("reason")), domainErr(err)
+		return eraseDetail(er.Lists, r.PostFormValue("reason")), domainErr(err)
 	})
+}
+
+// The audit log's details of the actions (words.go's AuditDetail reads
+// their "key value; key value" form).
+func unsuppressDetail(list, reason string) string {
+	d := "reason " + reason
+	if list != "" {
+		d = "list " + list + "; " + d
+	}
+	return d
+}
+
+func eraseDetail(lists []string, reason string) string {
+	return "lists " + strings.Join(lists, ",") + "; reason " + reason
 }

@@ -143,6 +143,17 @@ func TestRealSubscriberPageActions(t *testing.T) {
 	if d := e.auditDetail(t, "subscriber.erase", target); !strings.Contains(d, "本人から電話で削除依頼") || strings.Contains(d, "hanako") {
 		t.Errorf("audit of the erasure: %q", d)
 	}
+	// The audit log page says it in Japanese.
+	_, body = e.get(admin, "/admin/audit")
+	for _, want := range []string{"読者の個人情報の消去", "送信停止の解除", "読者の配信停止(担当者)", "読者のお名前・属性の編集",
+		"読者 #" + strconv.FormatInt(both, 10), "理由: 本人から電話で削除依頼"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the audit log page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "subscriber.") || strings.Contains(body, "reason") {
+		t.Error("the Japanese audit log page shows an English code")
+	}
 }
 
 // Issue 17: the subscriber API over the real stores.

@@ -88,7 +88,7 @@ func (v *view) AuditTarget(t string) string {
 			}
 		}
 	}
-	if _, known := catalog["target."+kind]; !known {
+	if v.T("target."+kind) == "target."+kind {
 		return t
 	}
 	return fmt.Sprintf(v.T("target."+kind), id)
@@ -122,7 +122,7 @@ func (v *view) AuditDetail(d string) string {
 			parts[i] = v.T("detail.approver") + ": " + v.word("bool.", val)
 		case "bureau":
 			parts[i] = v.T("detail.bureau") + ": " + v.BureauName(val)
-		case "lists", "to", "from", "email", "rows":
+		case "lists", "to", "from", "email", "rows", "reason", "attributes":
 			parts[i] = v.T("detail."+key) + ": " + val
 		case "at":
 			if t, err := time.Parse(time.RFC3339, val); err == nil {
