@@ -279,3 +279,26 @@ func TestBrowserSubscriberPage(t *testing.T) {
 	do("the page in English", chromedp.Navigate(u+"/admin/subscribers/"+strconv.FormatInt(other, 10)+"?lang=en"), chromedp.WaitVisible(chromedp.ID("sub-email")))
 	shot(t, bctx, dir, "subscriber-en.png")
 }
+
+// FuzzAttributeLines: the page's "key=value" lines never panic, and what
+// formatAttributes writes reads back the same.
+func FuzzAttributeLines(f *testing.F) {
+	for _, seed := range []string{"区=中京区\n年代=40代", "", "a=b=c", "=x", " k = v ", "no equals", "k=\r\nl=m"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		attrs, err := parseAttributes(text)
+		if err != nil {
+			return
+		}
+		again, err := parseAttributes(formatAttributes(attrs))
+		if err != nil || len(again) != len(attrs) {
+			t.Fatalf("round trip of %q: %v %v", text, again, err)
+		}
+		for k, v := range attrs {
+			if again[k] != v {
+				t.Fatalf("round trip of %q: %q=%q became %q", text, k, v, again[k])
+			}
+		}
+	})
+}
