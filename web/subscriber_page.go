@@ -155,7 +155,7 @@ func (s *Server) renderSubscriber(w http.ResponseWriter, r *http.Request, v *vie
 		return
 	}
 	d := subscriberData{P: p, CanEdit: mayEditAny(u, slugs), CanErase: mayEditAll(u, slugs), Form: form}
-	if form.Field == "" {
+	if form.Field != "profile" { // the edit form shows what is stored unless its own save failed
 		d.Form.Name, d.Form.Attributes = p.Name, formatAttributes(p.Attributes)
 	}
 	// An editor sees only what belongs to lists it may view (and what

@@ -117,8 +117,8 @@ func TestRealSubscriberPageActions(t *testing.T) {
 	}
 
 	// Unsuppress needs a reason, which the consent log and audit log keep.
-	if resp, _ := e.post(admin, page(both)+"/unsuppress", form(acsrf, "reason", " ")); resp.StatusCode != 422 {
-		t.Errorf("unsuppress without a reason: %d", resp.StatusCode)
+	if resp, body := e.post(admin, page(both)+"/unsuppress", form(acsrf, "reason", " ")); resp.StatusCode != 422 || !strings.Contains(body, `value="京都 花子"`) {
+		t.Errorf("unsuppress without a reason: %d (the page must keep the stored name in the edit form)", resp.StatusCode)
 	}
 	if resp, _ := e.post(admin, page(both)+"/unsuppress", form(acsrf, "reason", "本人から再開の申し出")); resp.StatusCode != 303 {
 		t.Fatalf("unsuppress: %d", resp.StatusCode)
