@@ -135,7 +135,7 @@ func (s *Store) ensureSubscriber(ctx context.Context, tx *sql.Tx, a Address, nam
 			return sub, err
 		}
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO subscribers (email, name, lang, created) VALUES (?,?,?,?)`,
+	res, err := tx.ExecContext(ctx, `INSERT INTO subscribers (id, email, name, lang, created) VALUES (`+nextIDSQL+`,?,?,?,?)`,
 		key, name, lang, s.now().Unix())
 	if err != nil {
 		return sub, fmt.Errorf("adding subscriber: %w", err)

@@ -22,6 +22,14 @@ const erasedPrefix = "erased:"
 // purposeErased is the token.Signer purpose of the address hash.
 const purposeErased = "erased-address"
 
+// nextIDSQL is the id of a new subscriber: above every id in use and
+// every erased one. SQLite would otherwise give the largest id again once
+// its subscriber is erased, and the links already mailed to the erased
+// reader (unsubscribe, preferences: they never expire) would then act on
+// a stranger.
+const nextIDSQL = `(SELECT max(coalesce((SELECT max(id) FROM subscribers), 0),
+  coalesce((SELECT max(subscriber_id) FROM subscriber_erasures), 0)) + 1)`
+
 // ErrPreviouslyErased is returned when staff add (or import) an address
 // that was erased and has not subscribed again by itself: the law asks
 // that it is not brought back without the person's fresh consent.

@@ -302,7 +302,11 @@ func addSubscribers(ctx context.Context, tx *sql.Tx, rows []importRow, now int64
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			fmt.Fprintf(&b, "(?%d, ?%d, 'ja', ?%d, ?1)", 2+3*i, 3+3*i, 4+3*i)
+			id := "NULL" // the next rowid, one above the largest
+			if i == 0 {
+				id = nextIDSQL
+			}
+			fmt.Fprintf(&b, "(%s, ?%d, ?%d, 'ja', ?%d, ?1)", id, 2+3*i, 3+3*i, 4+3*i)
 		}
 		err := eachRow(ctx, tx, func(rs *sql.Rows) error {
 			var e existing
@@ -312,7 +316,7 @@ func addSubscribers(ctx context.Context, tx *sql.Tx, rows []importRow, now int64
 			}
 			subs[key] = e
 			return nil
-		}, `INSERT INTO subscribers (email, name, lang, attributes, created) VALUES `+b.String()+` RETURNING id, email`, args...)
+		}, `INSERT INTO subscribers (id, email, name, lang, attributes, created) VALUES `+b.String()+` RETURNING id, email`, args...)
 		if err != nil {
 			return fmt.Errorf("adding lines %d–%d: %w", rows[0].line, rows[len(rows)-1].line, err)
 		}

@@ -3,6 +3,7 @@ package subscribers
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -113,5 +114,38 @@ func TestIssue17ErasedComesBackByConfirmingOnly(t *testing.T) {
 	}
 	if got := f.recipients(t, "quick"); !slices.Contains(got, "JIRO@example.jp") {
 		t.Errorf("recipients after confirming: %v", got)
+	}
+}
+
+// Issue 17: the id of an erased subscriber is never given again, so the
+// unsubscribe and preferences links mailed to it (they never expire)
+// cannot reach a new subscriber.
+func TestIssue17ErasedIDNotReused(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	id := f.subscribeConfirmed(t, "last@example.jp", "kodomo")
+	unsub := f.s.UnsubscribeToken(id, f.list(t, "kodomo").ID)
+	prefs := f.s.PreferencesToken(id)
+	if _, err := f.s.Erase(f.ctx, id, "admin", "削除依頼"); err != nil {
+		t.Fatal(err)
+	}
+	next := f.subscribeConfirmed(t, "next@example.jp", "kodomo")
+	rep, err := f.s.Import(f.ctx, strings.NewReader("email\nimported@example.jp\n"), ImportOptions{ListSlug: "kodomo", ConsentSource: "窓口"})
+	if err != nil || rep.Added != 1 {
+		t.Fatalf("import: %+v %v", rep, err)
+	}
+	var imported int64
+	f.db.QueryRow(`SELECT id FROM subscribers WHERE email = 'imported@example.jp'`).Scan(&imported)
+	if next <= id || imported <= next {
+		t.Fatalf("ids after erasing %d: %d (subscribe), %d (import)", id, next, imported)
+	}
+	if res, err := f.s.UnsubscribeByToken(f.ctx, unsub, SourceWeb, Evidence{}); err != nil || !res.AlreadyUnsubscribed {
+		t.Errorf("the erased reader's unsubscribe link unsubscribed someone: %+v %v", res, err)
+	}
+	if _, err := f.s.Preferences(f.ctx, prefs); err == nil {
+		t.Error("the erased reader's preferences link still works")
+	}
+	if got := f.recipients(t, "kodomo"); len(got) != 2 {
+		t.Errorf("recipients %v", got)
 	}
 }

@@ -70,3 +70,6 @@ CREATE TABLE subscriber_erasures (
     lists         TEXT    NOT NULL DEFAULT ''
 ) STRICT;
 CREATE INDEX subscriber_erasures_by_hash ON subscriber_erasures (address_hash);
+-- New subscribers get ids above every erased one (subscribers' nextIDSQL):
+-- a link mailed to an erased reader must never reach someone else.
+CREATE INDEX subscriber_erasures_by_subscriber ON subscriber_erasures (subscriber_id);
