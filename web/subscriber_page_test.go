@@ -10,6 +10,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"kawaraban/issues"
+	"kawaraban/mailer"
 	"kawaraban/subscribers"
 )
 
@@ -209,8 +211,28 @@ func TestBrowserSubscriberPage(t *testing.T) {
 	if err := e.subs.UpdateProfile(ctx, id, "山田 花子", map[string]string{"区": "中京区"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.subs.Suppress(ctx, "yamada.hanako@example.jp", subscribers.ReasonHardBounce, "550 5.1.1"); err != nil {
+	// An issue in the outbox and a refusal of it: a delivery and a bounce
+	// (which suppresses the address) to show.
+	is, err := e.iss.Create(ctx, issues.Draft{ListID: e.listID(t, "shimin-katsudo"), Subject: "12月号 市民活動のお知らせ", BodyMarkdown: "本文", Author: "editor"})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if err := e.dom.Sending.SendNow(ctx, is.ID, issues.Actor{Login: "editor"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.dom.Sending.StartDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d, ok, err := e.dom.Mailer.DeliveryByID(ctx, 1)
+	if err != nil || !ok {
+		t.Fatalf("delivery 1: %v", err)
+	}
+	if err := e.dom.Attribution.RecordSendFailure(ctx, d, &mailer.Error{Code: 550, Enhanced: "5.1.1",
+		Text: "<yamada.hanako@example.jp>: Recipient address rejected: User unknown"}); err != nil {
+		t.Fatal(err)
+	}
+	if sup, _ := e.subs.IsSuppressed(ctx, "yamada.hanako@example.jp"); !sup {
+		t.Fatal("the hard bounce did not suppress the address")
 	}
 	bctx := browser(t)
 	dir := artifacts(t)
@@ -226,7 +248,7 @@ func TestBrowserSubscriberPage(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), testPassword),
 		chromedp.Click(chromedp.ID("login-button")),
 		chromedp.WaitVisible(chromedp.CSS(".list-card")))
-	do("the page", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("sub-email")))
+	do("the page", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("sub-email")), chromedp.WaitVisible(chromedp.ID("deliveries")))
 	wide, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
 	if err != nil || wide {
 		t.Errorf("the page is wider than the phone's screen (%v)", err)
@@ -270,6 +292,11 @@ func TestBrowserSubscriberPage(t *testing.T) {
 	if _, err := e.subs.Profile(ctx, id); err == nil {
 		t.Error("the subscriber is still there after erasing in the browser")
 	}
+	var left int
+	e.db.QueryRow(`SELECT (SELECT count(*) FROM deliveries WHERE email <> '') + (SELECT count(*) FROM bounces WHERE email <> '' OR raw IS NOT NULL)`).Scan(&left)
+	if left != 0 {
+		t.Errorf("%d deliveries or bounces still name the erased address", left)
+	}
 	var events int
 	e.db.QueryRow(`SELECT count(*) FROM consent_events WHERE email LIKE 'erased:%' AND event IN ('opt-out', 'unsuppress')`).Scan(&events)
 	if events != 2 {
@@ -278,6 +305,9 @@ func TestBrowserSubscriberPage(t *testing.T) {
 	other := e.confirmedReader(t, "other@example.jp", "shimin-katsudo")
 	do("the page in English", chromedp.Navigate(u+"/admin/subscribers/"+strconv.FormatInt(other, 10)+"?lang=en"), chromedp.WaitVisible(chromedp.ID("sub-email")))
 	shot(t, bctx, dir, "subscriber-en.png")
+	do("on a desktop", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(u+"/admin/subscribers/"+strconv.FormatInt(other, 10)+"?lang=ja"),
+		chromedp.WaitVisible(chromedp.ID("sub-email")))
+	shot(t, bctx, dir, "subscriber-desktop.png")
 }
 
 // FuzzAttributeLines: the page's "key=value" lines never panic, and what
