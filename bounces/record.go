@@ -161,6 +161,12 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, ev *event) (int64, dec
 		d.rule += " (classified: " + ev.why + ")"
 	}
 	raw, truncated := ev.raw, false
+	if ev.d.ID != 0 && ev.d.Email == "" {
+		// The delivery's recipient was erased at their request
+		// (ForgetAddress): a late report about it keeps no copy and no
+		// diagnostic, which would name the address again.
+		raw, ev.diagnostic = nil, ""
+	}
 	if len(raw) > s.opt.MaxRawBytes {
 		raw, truncated = raw[:s.opt.MaxRawBytes], true
 	}

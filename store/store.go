@@ -92,6 +92,10 @@ func dsn(path string, opt Options) string {
 	// Reuse compiled statements per connection: the subscribe path runs
 	// the same ten statements per request (docs/BENCHMARKS.md: ~20 % CPU).
 	q.Set("_stmt_cache_size", "64")
+	// Deleted rows are overwritten with zeros, so an erased subscriber's
+	// address does not linger in free pages of the file (issue 17;
+	// docs/subscribers.md).
+	q.Set("_secure_delete", "on")
 	if opt.ReadOnly {
 		q.Set("mode", "ro")
 	} else {

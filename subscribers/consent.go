@@ -63,6 +63,9 @@ type subscriber struct {
 	Email string
 	Name  string
 	Lang  string
+	// Erased is set when this row was just created for an address that
+	// had been erased: only a fresh opt-in by confirmation brings it back.
+	Erased bool
 }
 
 func subscriberByID(ctx context.Context, q queryer, id int64) (subscriber, error) {
@@ -123,7 +126,16 @@ func (s *Store) ensureSubscriber(ctx context.Context, tx *sql.Tx, a Address, nam
 	if lang != "en" {
 		lang = "ja"
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO subscribers (email, name, lang, created) VALUES (?,?,?,?)`,
+	erased, err := s.wasErased(ctx, tx, key)
+	if err != nil {
+		return sub, err
+	}
+	if erased {
+		if err := s.reclaimErased(ctx, tx, key); err != nil {
+			return sub, err
+		}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO subscribers (id, email, name, lang, created) VALUES (`+nextIDSQL+`,?,?,?,?)`,
 		key, name, lang, s.now().Unix())
 	if err != nil {
 		return sub, fmt.Errorf("adding subscriber: %w", err)
@@ -132,7 +144,7 @@ func (s *Store) ensureSubscriber(ctx context.Context, tx *sql.Tx, a Address, nam
 	if err != nil {
 		return sub, fmt.Errorf("adding subscriber: %w", err)
 	}
-	return subscriber{ID: id, Email: key, Name: name, Lang: lang}, nil
+	return subscriber{ID: id, Email: key, Name: name, Lang: lang, Erased: erased}, nil
 }
 
 // subStatus returns the subscription's status and the source of its last

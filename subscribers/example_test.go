@@ -67,3 +67,37 @@ func ExampleStore_Subscribe() {
 	// confirmed: kodomo <nil>
 	// recipient: hanako@example.jp
 }
+
+// Erasing a subscriber for a deletion request: the address is gone, the
+// erasure and the consent proof are found again from the address.
+func ExampleStore_Erase() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "kawaraban-example")
+	defer os.RemoveAll(dir)
+	db, err := store.Open(ctx, filepath.Join(dir, "k.db"), store.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer db.Close()
+	signer, _ := token.NewSigner(bytes.Repeat([]byte("k"), 32))
+	s := subscribers.New(db, subscribers.Options{Signer: signer})
+	_ = s.SyncLists(ctx, []subscribers.List{{Slug: "chonai", NameJA: "庁内情報誌", Kind: subscribers.KindInternal}})
+	_ = s.AddMember(ctx, "chonai", "taro@city.example.jp", "京都太郎", subscribers.SourceAdmin, subscribers.Evidence{Actor: "admin"})
+	var id int64
+	_ = db.QueryRow(`SELECT id FROM subscribers`).Scan(&id)
+
+	er, err := s.Erase(ctx, id, "admin", "本人からの削除依頼")
+	fmt.Println("erased from", er.Lists, err)
+	_, err = s.Profile(ctx, id)
+	fmt.Println("profile:", err)
+	recs, _ := s.Erasures(ctx, "Taro@city.example.jp")
+	fmt.Println("erasures of the address:", len(recs), recs[0].Reason)
+	err = s.AddMember(ctx, "chonai", "taro@city.example.jp", "", subscribers.SourceAdmin, subscribers.Evidence{Actor: "admin"})
+	fmt.Println("added again by staff:", err)
+	// Output:
+	// erased from [chonai] <nil>
+	// profile: subscriber 1: not found
+	// erasures of the address: 1 本人からの削除依頼
+	// added again by staff: adding member to chonai: the address was erased at its owner's request
+}

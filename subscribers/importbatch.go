@@ -18,6 +18,9 @@ type batchState struct {
 	suppressed map[string]string // lower-case address → reason
 	subs       map[string]existing
 	status     map[int64]subState // subscriber id → subscription to the list
+	// erased holds the addresses (as stored) that are no subscriber and
+	// were erased at their owner's request (erase.go).
+	erased map[string]bool
 }
 
 type existing struct {
@@ -40,8 +43,44 @@ const (
 	actUnchanged           // confirmed on it as it is
 )
 
-// lookupBatch reads what the database holds about rows' addresses.
-func lookupBatch(ctx context.Context, q queryer, l List, rows []importRow) (batchState, error) {
+// lookupBatch reads what the database holds about rows' addresses,
+// erasures included.
+func (s *Store) lookupBatch(ctx context.Context, q queryer, l List, rows []importRow) (batchState, error) {
+	st, err := lookupRows(ctx, q, l, rows)
+	if err != nil || s.opt.Signer == nil {
+		return st, err
+	}
+	byKey := map[string]string{}
+	for _, r := range rows {
+		if key := r.addr.String(); st.subs[key].id == 0 {
+			byKey[s.erasedKey(key)] = key
+		}
+	}
+	if len(byKey) == 0 {
+		return st, nil
+	}
+	hashes := make([]string, 0, len(byKey))
+	for h := range byKey {
+		hashes = append(hashes, h)
+	}
+	js, _ := json.Marshal(hashes)
+	st.erased = map[string]bool{}
+	err = eachRow(ctx, q, func(rs *sql.Rows) error {
+		var h string
+		if err := rs.Scan(&h); err != nil {
+			return err
+		}
+		st.erased[byKey[h]] = true
+		return nil
+	}, `SELECT DISTINCT address_hash FROM subscriber_erasures WHERE address_hash IN (SELECT value FROM json_each(?))`, string(js))
+	if err != nil {
+		return st, fmt.Errorf("checking erasures: %w", err)
+	}
+	return st, nil
+}
+
+// lookupRows reads what the database holds about rows' addresses.
+func lookupRows(ctx context.Context, q queryer, l List, rows []importRow) (batchState, error) {
 	st := batchState{suppressed: map[string]string{}, subs: map[string]existing{}, status: map[int64]subState{}}
 	keys := make([]string, len(rows))
 	for i, r := range rows {
@@ -119,6 +158,9 @@ func (s *Store) decide(st batchState, row importRow) (rowAction, string) {
 		return actReject, "the address is suppressed (" + reason + ")"
 	}
 	e, ok := st.subs[key]
+	if !ok && st.erased[key] {
+		return actReject, "the address was erased at its owner's request; only the owner can subscribe it again"
+	}
 	if !ok {
 		return actAdd, ""
 	}
@@ -160,7 +202,7 @@ func (s *Store) planRows(ctx context.Context, l List, rows []importRow, rep *Imp
 		return fmt.Errorf("checking rows: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "COMMIT")
-	st, err := lookupBatch(ctx, conn, l, rows)
+	st, err := s.lookupBatch(ctx, conn, l, rows)
 	if err != nil {
 		return err
 	}
@@ -175,7 +217,7 @@ func (s *Store) planRows(ctx context.Context, l List, rows []importRow, rep *Imp
 // outcomes into rep. New subscribers, subscriptions and consent events
 // go in as multi-row INSERTs of up to insertChunk rows.
 func (s *Store) writeRows(ctx context.Context, tx *sql.Tx, l List, rows []importRow, opt ImportOptions, rep *ImportReport) error {
-	st, err := lookupBatch(ctx, tx, l, rows)
+	st, err := s.lookupBatch(ctx, tx, l, rows)
 	if err != nil {
 		return err
 	}
@@ -260,7 +302,11 @@ func addSubscribers(ctx context.Context, tx *sql.Tx, rows []importRow, now int64
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			fmt.Fprintf(&b, "(?%d, ?%d, 'ja', ?%d, ?1)", 2+3*i, 3+3*i, 4+3*i)
+			id := "NULL" // the next rowid, one above the largest
+			if i == 0 {
+				id = nextIDSQL
+			}
+			fmt.Fprintf(&b, "(%s, ?%d, ?%d, 'ja', ?%d, ?1)", id, 2+3*i, 3+3*i, 4+3*i)
 		}
 		err := eachRow(ctx, tx, func(rs *sql.Rows) error {
 			var e existing
@@ -270,7 +316,7 @@ func addSubscribers(ctx context.Context, tx *sql.Tx, rows []importRow, now int64
 			}
 			subs[key] = e
 			return nil
-		}, `INSERT INTO subscribers (email, name, lang, attributes, created) VALUES `+b.String()+` RETURNING id, email`, args...)
+		}, `INSERT INTO subscribers (id, email, name, lang, attributes, created) VALUES `+b.String()+` RETURNING id, email`, args...)
 		if err != nil {
 			return fmt.Errorf("adding lines %d–%d: %w", rows[0].line, rows[len(rows)-1].line, err)
 		}

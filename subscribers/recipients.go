@@ -162,6 +162,9 @@ func (s *Store) AddMember(ctx context.Context, listSlug, email, name, source str
 		if err != nil {
 			return err
 		}
+		if sub.Erased {
+			return ErrPreviouslyErased
+		}
 		st, _, err := subStatus(ctx, tx, l.ID, sub.ID)
 		if err != nil || st == StatusConfirmed {
 			return err

@@ -110,7 +110,10 @@ func (s *Store) subscribeTx(ctx context.Context, tx *sql.Tx, a Address, req Subs
 		switch {
 		case st == StatusConfirmed && reason == "":
 			continue
-		case !l.DoubleOptIn && reason == "":
+		case !l.DoubleOptIn && reason == "" && !sub.Erased:
+			// An erased address comes back only by confirming (its
+			// owner asked to be forgotten; a form filled in by anyone
+			// must not undo that).
 			if err := s.optIn(ctx, tx, l.ID, sub, req.Source, req.Evidence, "single opt-in"); err != nil {
 				return nil, err
 			}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -152,61 +151,6 @@ func (s *Server) handleSubscribers(w http.ResponseWriter, r *http.Request, sess 
 	}
 	v.Nav, v.Title, v.Data = "subscribers", v.T("nav.subscribers"), d
 	s.render(w, r, http.StatusOK, "subscribers", v)
-}
-
-func (s *Server) handleSubscriberHistory(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
-	if s.opt.SubscriberAdmin == nil {
-		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
-		return
-	}
-	l, _, err := s.chosenList(r, sess.user, r.URL.Query().Get("list"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.fail(w, r, ErrNotFound)
-		return
-	}
-	if err := s.mayViewSubscriber(r.Context(), sess.user, id); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	h, err := s.opt.SubscriberAdmin.History(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	// An editor sees only the events of lists it may view (and the
-	// bounces, which are the subscriber's own).
-	var out []HistoryEvent
-	for _, e := range h {
-		if e.List == "" || authorize(sess.user, ActView, e.List) {
-			out = append(out, e)
-		}
-	}
-	v.Nav, v.Title, v.Data = "subscribers", v.T("sub.history"), map[string]any{"List": l, "Events": out, "ID": id}
-	s.render(w, r, http.StatusOK, "history", v)
-}
-
-// mayViewSubscriber allows u to see a subscriber (and its consent and
-// bounce history) only when the subscriber is or was on a list u may
-// view; a subscriber on no list at all only to those who view every list.
-func (s *Server) mayViewSubscriber(ctx context.Context, u User, id int64) error {
-	slugs, err := s.opt.SubscriberAdmin.SubscriberLists(ctx, id)
-	if err != nil {
-		return err
-	}
-	if len(slugs) == 0 && (u.Role == RoleAdmin || u.Role == RoleViewer) {
-		return nil
-	}
-	for _, l := range slugs {
-		if authorize(u, ActView, l) {
-			return nil
-		}
-	}
-	return errForbidden
 }
 
 func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, sess *session, v *view) {

@@ -68,6 +68,34 @@ func uiCases() []routeCase {
 		{"GET", "/admin/subscribers/2?list=chonai", nil, "", "ACV", 200},
 		{"GET", "/admin/subscribers/3?list=shimin-katsudo", nil, "", "AEV", 200},
 		{"GET", "/admin/subscribers/4", nil, "", "AV", 200},
+		// Issue 17: one subscriber's actions. The editor of shimin-katsudo
+		// acts on its own subscribers (0) and gets 403 on those only on
+		// kankyo-hozen (1); erasing or lifting a suppression for every list
+		// needs every list of the subscriber (3 is also on kankyo-hozen).
+		// A missing subscriber is 404 only for those who see every list
+		// (admin, viewer), 403 for the rest: no enumeration.
+		{"POST", "/admin/subscribers/0/profile", f("name", "新しい名前", "attributes", "区=中京区"), "", "AE", 303},
+		{"POST", "/admin/subscribers/1/profile", f("name", "x"), "", "A", 303},
+		{"POST", "/admin/subscribers/2/profile", f("name", "x"), "", "AC", 303},
+		{"POST", "/admin/subscribers/3/profile", f("name", "x"), "", "AE", 303},
+		{"POST", "/admin/subscribers/4/profile", f("name", "x"), "", "A", 303},
+		{"POST", "/admin/subscribers/0/profile", f("attributes", "no key here"), "", "AE", 422},
+		{"POST", "/admin/subscribers/99/profile", f("name", "x"), "", "AV", 404},
+		{"POST", "/admin/subscribers/0/unsubscribe", f("list", "shimin-katsudo"), "", "AE", 200},
+		{"POST", "/admin/subscribers/0/unsubscribe", f("list", "shimin-katsudo", "confirm", "yes"), "", "AE", 303},
+		{"POST", "/admin/subscribers/1/unsubscribe", f("list", "kankyo-hozen", "confirm", "yes"), "", "A", 303},
+		{"POST", "/admin/subscribers/3/unsubscribe", f("list", "kankyo-hozen", "confirm", "yes"), "", "A", 303},
+		{"POST", "/admin/subscribers/0/unsuppress", f("reason", "本人から連絡"), "", "AE", 303},
+		{"POST", "/admin/subscribers/0/unsuppress", f("reason", ""), "", "AE", 422},
+		{"POST", "/admin/subscribers/1/unsuppress", f("reason", "本人から連絡"), "", "A", 303},
+		{"POST", "/admin/subscribers/3/unsuppress", f("reason", "本人から連絡"), "", "A", 303},
+		{"POST", "/admin/subscribers/3/unsuppress", f("reason", "x", "list", "shimin-katsudo"), "", "AE", 409},
+		{"POST", "/admin/subscribers/0/erase", f("reason", "削除依頼", "confirm", "S0@example.jp"), "", "AE", 200},
+		{"POST", "/admin/subscribers/0/erase", f("reason", "削除依頼", "confirm", "someone@example.jp"), "", "AE", 422},
+		{"POST", "/admin/subscribers/1/erase", f("reason", "削除依頼", "confirm", "s1@example.jp"), "", "A", 200},
+		{"POST", "/admin/subscribers/2/erase", f("reason", "削除依頼", "confirm", "s2@example.jp"), "", "AC", 200},
+		{"POST", "/admin/subscribers/3/erase", f("reason", "削除依頼", "confirm", "s3@example.jp"), "", "A", 200},
+		{"POST", "/admin/subscribers/4/erase", f("reason", "削除依頼", "confirm", "s4@example.jp"), "", "A", 200},
 		{"POST", "/admin/subscribers/import", f("list", "shimin-katsudo"), "", "AE", 0},
 		{"POST", "/admin/subscribers/import", f("list", "kankyo-hozen"), "", "A", 0},
 		{"GET", "/admin/subscribers/imports.json?list=shimin-katsudo", nil, "", "AEV", 200},
@@ -152,6 +180,24 @@ func apiCases() []routeCase {
 		{"POST", "/api/v1/bounces/1/not-a-bounce", nil, "", "AE", 200},
 		{"POST", "/api/v1/bounces/2/not-a-bounce", nil, "", "A", 200},
 		{"GET", "/api/v1/openapi.json", nil, "", "AECV", 200},
+		// Issue 17: the subscriber API, under the page's rules (above).
+		{"GET", "/api/v1/subscribers/0", nil, "", "AEV", 200},
+		{"GET", "/api/v1/subscribers/1", nil, "", "AV", 200},
+		{"GET", "/api/v1/subscribers/2", nil, "", "ACV", 200},
+		{"GET", "/api/v1/subscribers/99", nil, "", "AV", 404},
+		{"PATCH", "/api/v1/subscribers/0", nil, `{"name":"新しい名前","attributes":{"区":"中京区"}}`, "AE", 200},
+		{"PATCH", "/api/v1/subscribers/1", nil, `{"name":"x"}`, "A", 200},
+		{"PATCH", "/api/v1/subscribers/3", nil, `{"unsubscribe":["kankyo-hozen"]}`, "A", 200},
+		{"PATCH", "/api/v1/subscribers/3", nil, `{"unsubscribe":["shimin-katsudo"]}`, "AE", 200},
+		{"DELETE", "/api/v1/subscribers/0", nil, `{"reason":"削除依頼"}`, "AE", 200},
+		{"DELETE", "/api/v1/subscribers/0", nil, ``, "AE", 422},
+		{"DELETE", "/api/v1/subscribers/1", nil, `{"reason":"削除依頼"}`, "A", 200},
+		{"DELETE", "/api/v1/subscribers/3", nil, `{"reason":"削除依頼"}`, "A", 200},
+		{"DELETE", "/api/v1/subscribers/99", nil, `{"reason":"削除依頼"}`, "AV", 404},
+		{"POST", "/api/v1/subscribers/0/unsuppress", nil, `{"reason":"本人から連絡"}`, "AE", 200},
+		{"POST", "/api/v1/subscribers/0/unsuppress", nil, `{}`, "AE", 422},
+		{"POST", "/api/v1/subscribers/1/unsuppress", nil, `{"reason":"本人から連絡"}`, "A", 200},
+		{"POST", "/api/v1/subscribers/3/unsuppress", nil, `{"reason":"本人から連絡"}`, "A", 200},
 	}
 }
 
@@ -194,6 +240,7 @@ func TestRoleMatrix(t *testing.T) {
 				if rc.method != "GET" {
 					e = newEnv(t, nil) // fresh state: actions change issues
 					e.seedIssues()
+					e.seedSubscribers()
 					c, csrf = e.login(role)
 				}
 				var resp *http.Response
@@ -212,6 +259,7 @@ func TestRoleMatrix(t *testing.T) {
 				if rc.method != "GET" {
 					e = newEnv(t, nil)
 					e.seedIssues()
+					e.seedSubscribers()
 					tok = e.bearer(role)
 				}
 				resp, body := e.api(rc.method, rc.path, tok, rc.json)

@@ -99,17 +99,6 @@ type Subscriber struct {
 	Created time.Time
 }
 
-// HistoryEvent is one consent or bounce event of a subscriber.
-type HistoryEvent struct {
-	At     time.Time
-	Kind   string // opt-in, opt-out, bounce, ...
-	List   string
-	Source string
-	Detail string
-	// Bounce, for a bounce event, is what the page explains in words.
-	Bounce *Bounce
-}
-
 // GrowthPoint is the confirmed count at one day.
 type GrowthPoint struct {
 	Day       time.Time
@@ -121,7 +110,6 @@ type SubscriberAdmin interface {
 	// Search pages through a list's subscribers; web keeps offset a
 	// multiple of limit.
 	Search(ctx context.Context, listSlug, query string, limit, offset int) ([]Subscriber, error)
-	History(ctx context.Context, subscriberID int64) ([]HistoryEvent, error)
 	// SubscriberLists returns the slugs of the lists the subscriber is or
 	// was on (ErrNotFound for no such subscriber); web shows a subscriber
 	// only to users who may view one of them.

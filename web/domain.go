@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"time"
 
@@ -46,6 +45,7 @@ func (d Domain) Fill(opt *Options) {
 	}
 	if d.Subscribers != nil && d.Attribution != nil && d.Bounces != nil {
 		opt.SubscriberAdmin = webSubscriberAdmin{d}
+		opt.SubscriberDetail = webSubscriberDetail{d, newsletter.NewErasure(d.Subscribers, d.Mailer, d.Bounces)}
 	}
 	if d.Issues != nil && d.Sending != nil && d.Renderer != nil {
 		opt.Issues = webIssues{d}
@@ -131,30 +131,6 @@ func (w webSubscriberAdmin) Search(ctx context.Context, listSlug, query string, 
 func (w webSubscriberAdmin) SubscriberLists(ctx context.Context, subscriberID int64) ([]string, error) {
 	slugs, err := w.d.Subscribers.SubscriberLists(ctx, subscriberID)
 	return slugs, domainErr(err)
-}
-
-func (w webSubscriberAdmin) History(ctx context.Context, subscriberID int64) ([]HistoryEvent, error) {
-	evs, err := w.d.Subscribers.History(ctx, subscriberID)
-	out := make([]HistoryEvent, 0, len(evs))
-	for _, e := range evs {
-		detail := e.Detail
-		if e.Evidence.IP != "" || e.Evidence.MessageID != "" {
-			detail = fmt.Sprintf("%s %s %s %s", detail, e.Evidence.IP, e.Evidence.MessageID, e.Evidence.Actor)
-		}
-		out = append(out, HistoryEvent{At: e.At, Kind: e.Event, List: e.ListSlug, Source: e.Source, Detail: detail})
-	}
-	if bs, err := w.d.Bounces.List(ctx, bounces.Filter{SubscriberID: subscriberID, PerPage: 100}); err == nil {
-		// A bounce belongs to its issue's list, so web shows it only to
-		// those who may view that list.
-		slug := webBounces(w).slugs(ctx)
-		for _, b := range bs {
-			// The page explains it in words (words.go): Bounce.
-			out = append(out, HistoryEvent{At: b.Received, Kind: "bounce", List: slug(b.ListID),
-				Source: string(b.Class), Detail: b.Explanation(),
-				Bounce: &Bounce{Class: string(b.Class), Status: b.Status, Diagnostic: b.Evidence(), AttributedBy: b.AttributedBy, Outcome: b.Outcome}})
-		}
-	}
-	return out, domainErr(err)
 }
 
 func (w webSubscriberAdmin) Stats(ctx context.Context, listSlug string) (ListStats, error) {

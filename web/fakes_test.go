@@ -220,26 +220,6 @@ func (f *fakeSubscribers) Search(ctx context.Context, slug, q string, limit, off
 	return out[offset:min(len(out), offset+limit)], nil
 }
 
-func (f *fakeSubscribers) History(ctx context.Context, id int64) ([]HistoryEvent, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if id < 0 || int(id) >= len(f.subs) {
-		return nil, ErrNotFound
-	}
-	var out []HistoryEvent
-	for _, e := range f.subs[id].Events {
-		parts := strings.SplitN(e, " ", 3)
-		out = append(out, HistoryEvent{Kind: parts[0], List: parts[1], Source: parts[2]})
-	}
-	if id == 3 { // a confirmed reader whose mailbox then vanished
-		out = append(out, HistoryEvent{Kind: "opt-in", List: "kankyo-hozen", Source: "empty-mail", Detail: "confirmed by link 192.0.2.1  "},
-			HistoryEvent{Kind: "opt-in", List: "kankyo-hozen", Source: "admin", Detail: "added by admin"},
-			HistoryEvent{Kind: "bounce", List: "kankyo-hozen", Source: "hard", Detail: "hard (attributed by the VERP token in the return path); hard bounce",
-				Bounce: &Bounce{Class: "hard", Status: "5.1.1", Diagnostic: "550 5.1.1 User unknown", AttributedBy: "verp", Outcome: "suppressed"}})
-	}
-	return out, nil
-}
-
 func (f *fakeSubscribers) SubscriberLists(ctx context.Context, id int64) ([]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

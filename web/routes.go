@@ -11,7 +11,7 @@ import (
 // apiRoutes are the JSON API's patterns; openapi.json must describe exactly
 // these (TestOpenAPIMatchesRoutes).
 func (s *Server) apiRoutes() map[string]http.HandlerFunc {
-	return map[string]http.HandlerFunc{
+	routes := map[string]http.HandlerFunc{
 		"POST /api/v1/issues":                   s.api(s.apiCreateIssue),
 		"GET /api/v1/issues":                    s.api(s.apiListIssues),
 		"GET /api/v1/issues/{id}":               s.api(s.apiIssue),
@@ -34,6 +34,8 @@ func (s *Server) apiRoutes() map[string]http.HandlerFunc {
 		// Issue 14: staff judge a recorded bounce not a bounce.
 		"POST /api/v1/bounces/{id}/not-a-bounce": s.api(s.apiNotABounce),
 	}
+	maps.Copy(routes, s.subscriberAPIRoutes())
+	return routes
 }
 
 func (s *Server) routes() {
@@ -98,7 +100,6 @@ func (s *Server) adminRoutes() map[string]http.HandlerFunc {
 		"GET /admin/issues/{id}/progress.json": s.admin(s.handleProgressJSON),
 		"POST /admin/preview":                  s.admin(s.handlePreview),
 		"GET /admin/subscribers":               s.admin(s.handleSubscribers),
-		"GET /admin/subscribers/{id}":          s.admin(s.handleSubscriberHistory),
 		"POST /admin/subscribers/import":       s.admin(s.handleImport),
 		"GET /admin/subscribers/imports.json":  s.admin(s.handleImportsJSON),
 		"POST /admin/subscribers/add":          s.admin(s.handleAddMember),
@@ -126,6 +127,7 @@ func (s *Server) adminRoutes() map[string]http.HandlerFunc {
 		"POST /admin/local/mail":                s.admin(s.handleLocalMailSend),
 	}
 	maps.Copy(routes, s.adminReportRoutes())
+	maps.Copy(routes, s.subscriberRoutes())
 	return routes
 }
 

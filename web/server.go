@@ -69,6 +69,10 @@ type Options struct {
 	Bounces         Bounces
 	Schedules       Schedules
 	Plan            Plan
+
+	// SubscriberDetail serves one subscriber's page and its actions
+	// (subscriber_page.go).
+	SubscriberDetail SubscriberDetail
 	// Reports serves the bureaus' reports and the public progress pages
 	// (progress_reports.go).
 	Reports Reports

@@ -41,6 +41,14 @@ func domainErr(err error) error {
 		return &InputError{Field: "email", Message: err.Error(), MessageJA: "このリストに登録できないドメインのアドレスです", cause: err}
 	case errors.Is(err, subscribers.ErrConsentSourceRequired), errors.Is(err, subscribers.ErrBadCSV):
 		return &InputError{Field: "file", Message: err.Error(), MessageJA: "CSVファイルを確認してください: " + err.Error(), cause: err}
+	case errors.Is(err, subscribers.ErrReasonRequired):
+		return &InputError{Field: "reason", Message: "a reason is required", MessageJA: "理由を入力してください", cause: err}
+	case errors.Is(err, subscribers.ErrBadAttributes):
+		return &InputError{Field: "attributes", Message: err.Error(),
+			MessageJA: "属性は1行に1つ「項目=値」の形で書いてください(項目は64字、値は500字、50項目まで。改行などの制御文字は使えません)", cause: err}
+	case errors.Is(err, subscribers.ErrPreviouslyErased):
+		return &InputError{Field: "email", Message: err.Error(),
+			MessageJA: "このアドレスは本人の依頼により消去済みです。本人が登録し直したときだけ登録できます", cause: err}
 	case errors.Is(err, issues.ErrInvalid):
 		return &InputError{Field: "issue", Message: err.Error(), MessageJA: issueProblemsJA(err.Error()), cause: err}
 	case errors.Is(err, scheduler.ErrInvalidSpec):
@@ -111,7 +119,7 @@ func statusOf(err error) (int, string) {
 	case errors.Is(err, issues.ErrSelfApproval):
 		return http.StatusConflict, "err.selfapproval"
 	case errors.Is(err, ErrConflict), errors.Is(err, issues.ErrInvalidTransition), errors.Is(err, issues.ErrImmutable),
-		errors.Is(err, bounces.ErrNotUnverified):
+		errors.Is(err, bounces.ErrNotUnverified), errors.Is(err, subscribers.ErrNotSuppressed):
 		return http.StatusConflict, "err.conflict"
 	case errors.Is(err, ErrUserExists):
 		return http.StatusConflict, "err.userexists"

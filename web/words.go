@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"kawaraban/bounces"
 	"kawaraban/templates"
 )
 
@@ -22,8 +23,8 @@ func (v *view) word(prefix, code string) string {
 	if code == "" {
 		return ""
 	}
-	if _, ok := catalog[prefix+code]; ok {
-		return v.T(prefix + code)
+	if t := v.T(prefix + code); t != prefix+code {
+		return t
 	}
 	return code
 }
@@ -87,7 +88,7 @@ func (v *view) AuditTarget(t string) string {
 			}
 		}
 	}
-	if _, known := catalog["target."+kind]; !known {
+	if v.T("target."+kind) == "target."+kind {
 		return t
 	}
 	return fmt.Sprintf(v.T("target."+kind), id)
@@ -121,7 +122,7 @@ func (v *view) AuditDetail(d string) string {
 			parts[i] = v.T("detail.approver") + ": " + v.word("bool.", val)
 		case "bureau":
 			parts[i] = v.T("detail.bureau") + ": " + v.BureauName(val)
-		case "lists", "to", "from", "email", "rows":
+		case "lists", "to", "from", "email", "rows", "reason", "attributes":
 			parts[i] = v.T("detail."+key) + ": " + val
 		case "at":
 			if t, err := time.Parse(time.RFC3339, val); err == nil {
@@ -269,15 +270,24 @@ func (v *view) StatusMeaning(code string) string {
 // page's language (its class has a column of its own): the status code's meaning, how it was tied to a
 // delivery and the outcome.
 func (v *view) BounceExplain(b Bounce) string {
+	return v.bounceWords(b.Status, b.AttributedBy, b.Outcome)
+}
+
+// ReportExplain is BounceExplain for the bounces package's own type.
+func (v *view) ReportExplain(b bounces.Bounce) string {
+	return v.bounceWords(b.Status, b.AttributedBy, b.Outcome)
+}
+
+func (v *view) bounceWords(status, attributedBy, outcome string) string {
 	var out []string
-	if m := v.StatusMeaning(b.Status); m != "" {
+	if m := v.StatusMeaning(status); m != "" {
 		out = append(out, m)
 	}
-	if b.AttributedBy != "" {
-		out = append(out, v.word("attributed.", b.AttributedBy))
+	if attributedBy != "" {
+		out = append(out, v.word("attributed.", attributedBy))
 	}
-	if b.Outcome != "" {
-		out = append(out, v.word("outcome.", b.Outcome))
+	if outcome != "" {
+		out = append(out, v.word("outcome.", outcome))
 	}
 	return strings.Join(out, v.T("detail.sep"))
 }

@@ -1,0 +1,62 @@
+package bounces
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"testing"
+)
+
+// erasedDeliveries are fakeDeliveries whose recipients were erased
+// (mailer.ForgetRecipient): no address, the subscriber id negated.
+type erasedDeliveries struct{}
+
+func (erasedDeliveries) ByID(_ context.Context, id int64) (Delivery, bool, error) {
+	return Delivery{ID: id, IssueID: 7, SubscriberID: -(100 + id)}, true, nil
+}
+
+func (e erasedDeliveries) ByMessageID(ctx context.Context, msgID string) (Delivery, bool, error) {
+	return Delivery{}, false, nil
+}
+
+// Issue 17: ForgetAddress empties a bounce of the address; a late report
+// about a delivery whose recipient was erased keeps no copy or diagnostic.
+func TestIssue17ForgetAddress(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newService(t, nil, newRecorder(), Options{})
+	raw := func(n int64, id string) []byte {
+		return []byte(dsnMail(id, n, "5.1.1", "failed", "550 5.1.1 <user"+strconv.FormatInt(n, 10)+"@dest.test>: unknown user"))
+	}
+	if _, err := s.ingest(ctx, source{mailbox: "INBOX", uidvalidity: 1, uid: 1}, raw(6, "a@mx.example.test"), &Stats{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ForgetAddress(ctx, 106, "USER6@dest.test"); err != nil {
+		t.Fatal(err)
+	}
+	s.deps.Deliveries = erasedDeliveries{}
+	if _, err := s.ingest(ctx, source{mailbox: "INBOX", uidvalidity: 1, uid: 2}, raw(5, "b@mx.example.test"), &Stats{}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.db.Query(`SELECT email, coalesce(subscriber_id, 0), raw, diagnostic, class FROM bounces ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var email, diag, class string
+		var sub int64
+		var b sql.RawBytes
+		if err := rows.Scan(&email, &sub, &b, &diag, &class); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if email != "" || sub > 0 || b != nil || diag != "" || class != "hard" {
+			t.Errorf("bounce %d: email %q, subscriber %d, %d raw bytes, diagnostic %q, class %s", n, email, sub, len(b), diag, class)
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d bounces, want 2", n)
+	}
+}
