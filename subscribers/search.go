@@ -34,7 +34,27 @@ type SearchQuery struct {
 	Page, PerPage int
 	// SkipTotal leaves the total at 0 instead of counting every match.
 	SkipTotal bool
+	// ListSlugs, when ListSlug is "", searches the subscriptions of each
+	// of these lists (an editor's "all my lists" view): a subscriber on
+	// several of them is one row per list, with that list's status. Such
+	// a search pages by key only (After, Before), never by Page, and
+	// counts no total (Counts sums the kept counts instead).
+	ListSlugs []string
+	// IDs, when not empty, keeps only these subscribers (a selection made
+	// with checkboxes; at most MaxSelectedIDs).
+	IDs []int64
 }
+
+// MaxOffset bounds how deep Page may go: skipping rows costs time in
+// proportion to the offset (about 25 ms at 900,000 on a quiet machine,
+// four times that under load), so deeper pages are refused with
+// ErrDeepOffset and read by key (After) instead, which costs the same on
+// every page (issue 19).
+const MaxOffset = 100_000
+
+// MaxSelectedIDs bounds SearchQuery.IDs and Selection.IDs: a page of
+// checkboxes, not a list.
+const MaxSelectedIDs = 1000
 
 // SubscriberRow is one search result.
 type SubscriberRow struct {
@@ -48,6 +68,9 @@ type SubscriberRow struct {
 	ConfirmedAt  time.Time
 	// Suppression is the suppression reason, or "".
 	Suppression string
+	// ListSlug is the list of Status in a search of several lists
+	// (SearchQuery.ListSlugs); "" otherwise.
+	ListSlug string
 }
 
 // suppressedSQL says whether the address of s is suppressed for list ?1
@@ -62,6 +85,15 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]SubscriberRow, int
 	}
 	q.PerPage = min(q.PerPage, 500)
 	q.Page = max(q.Page, 1)
+	if q.After <= 0 && q.Before <= 0 && (q.Page-1)*q.PerPage > MaxOffset {
+		return nil, 0, fmt.Errorf("searching subscribers: offset %d: %w", (q.Page-1)*q.PerPage, ErrDeepOffset)
+	}
+	if len(q.IDs) > MaxSelectedIDs {
+		return nil, 0, fmt.Errorf("searching subscribers: %d ids: %w", len(q.IDs), ErrTooManyIDs)
+	}
+	if q.ListSlug == "" && len(q.ListSlugs) > 0 {
+		return s.searchLists(ctx, q)
+	}
 	var listID int64
 	if q.ListSlug != "" {
 		l, err := s.ListBySlug(ctx, q.ListSlug)
@@ -96,7 +128,7 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]SubscriberRow, int
 		// turned round below.
 		page, offset, dir = cond+` AND s.id > ?`, 0, "ASC"
 		args = append(args, q.Before)
-	case offset > 0 && listID != 0 && q.Status == "" && strings.TrimSpace(q.Text) == "":
+	case offset > 0 && listID != 0 && q.Status == "" && strings.TrimSpace(q.Text) == "" && len(q.IDs) == 0:
 		// A deep offset skips entries of the list's covering index only,
 		// not joined rows: about five times faster at 900,000.
 		page = cond + ` AND p.subscriber_id IN (SELECT subscriber_id FROM subscriptions INDEXED BY subscriptions_by_subscriber
@@ -159,6 +191,14 @@ func searchCond(listID int64, q SearchQuery) (string, []any, error) {
 		cond += ` AND p.status IN ('confirmed', 'unconfirmed') AND ` + suppressedSQL
 	default:
 		return "", nil, fmt.Errorf("searching subscribers: status %q: %w", q.Status, ErrBadStatus)
+	}
+	if len(q.IDs) > 0 {
+		col := "s.id"
+		if listID != 0 {
+			col = "p.subscriber_id"
+		}
+		cond += ` AND ` + col + ` IN (SELECT value FROM json_each(?))`
+		args = append(args, idsJSON(q.IDs))
 	}
 	if listID == 0 && q.Status != "" {
 		return "", nil, fmt.Errorf("searching subscribers: a status needs a list: %w", ErrBadStatus)
