@@ -1,0 +1,43 @@
+package web
+
+// sublistCatalog holds the words of the subscriber list's filters, counts
+// and bulk actions (issue 17), Japanese first. tr looks here after catalog.
+var sublistCatalog = map[string][2]string{
+	"sl.alllists":     {"担当するすべてのメールマガジン", "All my lists"},
+	"sl.status":       {"状態", "Status"},
+	"sl.anystatus":    {"すべての状態", "Any status"},
+	"sl.counts":       {"状態ごとの件数", "Counts by status"},
+	"sl.all":          {"すべて", "All"},
+	"sl.sumnote":      {"件数は各メールマガジンの登録数の合計です(複数に登録している方は、それぞれで数えます)。", "Counts add up each list's subscriptions (someone on two lists counts twice)."},
+	"sl.searchhelp":   {"メールアドレスまたはお名前の先頭の文字で探します。", "Matches the start of an address or a name."},
+	"sl.select":       {"選択", "Select"},
+	"sl.selectone":    {"選択:", "Select:"},
+	"sl.onelist":      {"一括操作は、メールマガジンを1つ選ぶと使えます。", "Choose one list to act on its subscribers in bulk."},
+	"bulk.legend":     {"一括操作", "Bulk action"},
+	"bulk.action":     {"操作", "Action"},
+	"bulk.ticked":     {"チェックした登録者に", "To the ticked subscribers"},
+	"bulk.whole":      {"絞り込み結果のすべてに", "To everyone this filter shows"},
+	"bulk.title":      {"一括操作の確認", "Confirm a bulk action"},
+	"bulk.titledone":  {"一括操作の結果", "Result of the bulk action"},
+	"bulk.count":      {"対象の件数", "Subscriptions affected"},
+	"bulk.scope":      {"対象", "Applies to"},
+	"bulk.tickedn":    {"チェックした登録者", "Ticked subscribers"},
+	"bulk.filter":     {"絞り込み", "Filter"},
+	"bulk.nofilter":   {"なし(すべて)", "none (everyone)"},
+	"bulk.reason":     {"理由(監査ログと同意の記録に残ります)", "Reason (kept in the audit log and the consent log)"},
+	"bulk.confirm":    {"実行する", "Carry it out"},
+	"bulk.back":       {"一覧に戻る", "Back to the list"},
+	"bulk.needreason": {"理由を入力してください。", "Please give a reason."},
+	"bulk.matched":    {"対象", "Selected"},
+	"bulk.changed":    {"変更した件数", "Changed"},
+	"bulk.unchanged":  {"すでにその状態だった件数", "Already so"},
+	"bulk.repeat":     {"同じ操作をもう一度行っても、すでに済んだ登録は変わりません。大量の場合は少しずつ処理するため、時間がかかることがあります。", "Doing it again changes nothing already done. Large selections are processed in small batches and may take a while."},
+	"bulk.zero":       {"対象がありません。", "Nothing is selected."},
+
+	"bulk.a.unsubscribe": {"このメールマガジンの配信を停止する", "Unsubscribe from this list"},
+	"bulk.a.suppress":    {"このメールマガジンへの送信を止める(送信停止)", "Suppress on this list"},
+	"bulk.a.export":      {"CSVで書き出す(表計算ソフト対応)", "Export as CSV (for Excel)"},
+	"bulk.n.unsubscribe": {"配信停止は同意の記録(オプトアウト)として残ります。", "Each unsubscription is recorded as an opt-out in the consent log."},
+	"bulk.n.suppress":    {"送信停止はこのメールマガジンだけに効きます。解除は登録者の画面から行えます。", "The suppression holds for this list only; it can be lifted from the subscriber's page."},
+	"bulk.n.export":      {"書き出したファイルには個人情報が含まれます。取り扱いに注意してください。", "The file holds personal data: handle it with care."},
+}
