@@ -227,7 +227,7 @@ func (s *Server) handleSubscriberBulk(w http.ResponseWriter, r *http.Request, se
 		return
 	}
 	d.Done, d.Result, d.Count = true, res, res.Matched
-	v.Data = d
+	v.Title, v.Data = v.T("bulk.titledone"), d
 	s.render(w, r, http.StatusOK, "subscribers_bulk", v)
 }
 
