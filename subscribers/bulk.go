@@ -39,9 +39,9 @@ var (
 	ErrTooManyIDs = errors.New("too many subscribers selected")
 	// ErrBadAction: a bulk action this package does not know.
 	ErrBadAction = errors.New("unknown bulk action")
-	// ErrReasonRequired: a bulk action without the reason the audit log
+	// ErrBulkReasonRequired: a bulk action without the reason the audit log
 	// and the consent log keep.
-	ErrReasonRequired = errors.New("a reason is required")
+	ErrBulkReasonRequired = errors.New("a bulk action needs a reason")
 )
 
 // bulkBatch subscriptions are changed per transaction; at about 20 µs
@@ -121,7 +121,7 @@ func (s *Store) Bulk(ctx context.Context, sel Selection, action string, ev Evide
 	res := BulkResult{Action: action}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return res, fmt.Errorf("bulk %s: %w", action, ErrReasonRequired)
+		return res, fmt.Errorf("bulk %s: %w", action, ErrBulkReasonRequired)
 	}
 	if action != BulkUnsubscribe && action != BulkSuppress {
 		return res, fmt.Errorf("bulk %q: %w", action, ErrBadAction)

@@ -39,7 +39,7 @@ func domainErr(err error) error {
 		return &InputError{Field: "page", Message: err.Error(), MessageJA: "ページが深すぎます。「次へ」のリンクでたどってください。", cause: err}
 	case errors.Is(err, subscribers.ErrTooManyIDs):
 		return &InputError{Field: "ids", Message: err.Error(), MessageJA: "一度に選べるのは1,000人までです。", cause: err}
-	case errors.Is(err, subscribers.ErrReasonRequired):
+	case errors.Is(err, subscribers.ErrBulkReasonRequired):
 		return &InputError{Field: "reason", Message: err.Error(), MessageJA: "理由を入力してください。", cause: err}
 	case errors.Is(err, subscribers.ErrBadAction):
 		return &InputError{Field: "action", Message: err.Error(), MessageJA: "操作を選んでください。", cause: err}
