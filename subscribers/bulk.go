@@ -44,11 +44,16 @@ var (
 	ErrBulkReasonRequired = errors.New("a bulk action needs a reason")
 )
 
-// bulkBatch subscriptions are changed per transaction; at about 20 µs
-// each the write lock is held some 10 ms, then let go for bulkGap.
+// A bulk action changes a batch of subscriptions per transaction, sized
+// (as imports do) so that a transaction holds the write lock about
+// bulkTarget, then pauses batchGap (imports' pause: longer than SQLite's
+// longest busy-handler sleep, so a waiting writer of the daemon gets its
+// turn). Each batch is a few set-based statements, not one per row.
 const (
-	bulkBatch = 500
-	bulkGap   = 20 * time.Millisecond
+	bulkFirst  = 500
+	bulkMin    = 50
+	bulkMax    = 5000
+	bulkTarget = 100 * time.Millisecond
 )
 
 // Selection names the subscriptions of one list a bulk action acts on:
@@ -66,7 +71,7 @@ type Selection struct {
 }
 
 func (sel Selection) query() SearchQuery {
-	return SearchQuery{ListSlug: sel.ListSlug, Status: sel.Status, Text: sel.Text, IDs: sel.IDs, PerPage: bulkBatch, SkipTotal: true}
+	return SearchQuery{ListSlug: sel.ListSlug, Status: sel.Status, Text: sel.Text, IDs: sel.IDs, PerPage: bulkFirst, SkipTotal: true, batch: bulkMax}
 }
 
 // BulkResult says what a bulk action did.
@@ -77,8 +82,10 @@ type BulkResult struct {
 	// Changed is how many this run changed; Matched - Changed were
 	// already as the action leaves them.
 	Changed int
-	// Batches is the number of write transactions.
-	Batches int
+	// Batches is the number of write transactions; LongestBatch the
+	// longest of them, i.e. the longest hold of the write lock.
+	Batches      int
+	LongestBatch time.Duration
 }
 
 // CountSelection returns how many subscriptions sel selects: what the
@@ -141,78 +148,106 @@ func (s *Store) Bulk(ctx context.Context, sel Selection, action string, ev Evide
 		if len(rows) == 0 {
 			break
 		}
+		t0 := time.Now()
 		n, err := s.bulkBatch(ctx, l, rows, action, ev, reason)
+		took := time.Since(t0)
+		res.LongestBatch = max(res.LongestBatch, took)
 		res.Matched += len(rows)
 		res.Changed += n
 		res.Batches++
 		if err != nil {
 			return res, fmt.Errorf("bulk %s on list %s: %w", action, l.Slug, err)
 		}
-		q.After = rows[len(rows)-1].SubscriberID
 		if len(rows) < q.PerPage {
 			break
+		}
+		q.After = rows[len(rows)-1].SubscriberID
+		switch {
+		case took > bulkTarget:
+			q.PerPage = max(q.PerPage/2, bulkMin)
+		case took < bulkTarget/2:
+			q.PerPage = min(q.PerPage*2, bulkMax)
 		}
 		select {
 		case <-ctx.Done():
 			return res, ctx.Err()
-		case <-time.After(bulkGap):
+		case <-time.After(batchGap):
 		}
 	}
 	s.log.Info("bulk action", "action", action, "list_id", l.ID, "actor", ev.Actor,
-		"matched", res.Matched, "changed", res.Changed, "batches", res.Batches)
+		"matched", res.Matched, "changed", res.Changed, "batches", res.Batches, "longest_batch", res.LongestBatch)
 	return res, nil
 }
 
 // bulkBatch changes one batch in one transaction and returns how many
-// subscriptions it changed. Each row's state is read again inside the
-// transaction, so a change made since the search is respected.
+// subscriptions it changed. The statements test each subscription's state
+// again inside the transaction, so a change made since the search is
+// respected (an unsubscribed one is not unsubscribed twice).
 func (s *Store) bulkBatch(ctx context.Context, l List, rows []SubscriberRow, action string, ev Evidence, reason string) (int, error) {
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.SubscriberID
+	}
 	var changed int
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, r := range rows {
-			var ok bool
-			var err error
-			switch action {
-			case BulkUnsubscribe:
-				ok, err = s.bulkOptOut(ctx, tx, l, r, ev, reason)
-			case BulkSuppress:
-				ok, err = s.bulkSuppress(ctx, tx, l, r, reason)
-			}
-			if err != nil {
-				return err
-			}
-			if ok {
-				changed++
-			}
+		var err error
+		switch action {
+		case BulkUnsubscribe:
+			changed, err = s.bulkOptOut(ctx, tx, l, idsJSON(ids), ev, reason)
+		case BulkSuppress:
+			changed, err = s.bulkSuppress(ctx, tx, l, idsJSON(ids), reason)
 		}
-		return nil
+		return err
 	})
 	return changed, err
 }
 
-func (s *Store) bulkOptOut(ctx context.Context, tx *sql.Tx, l List, r SubscriberRow, ev Evidence, reason string) (bool, error) {
-	st, _, err := subStatus(ctx, tx, l.ID, r.SubscriberID)
-	if err != nil || st == "" || st == StatusUnsubscribed {
-		return false, err
+// bulkOptOut unsubscribes the subscriptions of l with these ids that are
+// not unsubscribed yet, each with an opt-out in the consent log.
+func (s *Store) bulkOptOut(ctx context.Context, tx *sql.Tx, l List, ids string, ev Evidence, reason string) (int, error) {
+	now := s.now()
+	rows, err := tx.QueryContext(ctx, `UPDATE subscriptions SET status = 'unsubscribed', unsubscribed_at = ?
+WHERE list_id = ? AND subscriber_id IN (SELECT value FROM json_each(?)) AND status <> 'unsubscribed'
+RETURNING subscriber_id`, now.Unix(), l.ID, ids)
+	if err != nil {
+		return 0, fmt.Errorf("unsubscribing from list %d: %w", l.ID, err)
 	}
-	if err := s.setStatus(ctx, tx, l.ID, r.SubscriberID, StatusUnsubscribed, SourceAdmin); err != nil {
-		return false, err
+	var done []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("unsubscribing from list %d: %w", l.ID, err)
+		}
+		done = append(done, id)
 	}
-	return true, s.record(ctx, tx, ConsentEvent{ListID: l.ID, SubscriberID: r.SubscriberID, Email: r.Email,
-		Event: EventOptOut, Source: SourceAdmin, Evidence: ev, Detail: "bulk: " + reason})
+	rows.Close()
+	if err := rows.Err(); err != nil || len(done) == 0 {
+		return 0, err
+	}
+	_, err = tx.ExecContext(ctx, `
+INSERT INTO consent_events (at_ms, list_id, subscriber_id, email, event, source, ip, user_agent, message_id, actor, detail)
+SELECT ?, ?, s.id, s.email, ?, ?, ?, ?, '', ?, ? FROM subscribers s WHERE s.id IN (SELECT value FROM json_each(?))`,
+		now.UnixMilli(), l.ID, EventOptOut, SourceAdmin, ev.IP, ev.UserAgent, ev.Actor, "bulk: "+reason, idsJSON(done))
+	if err != nil {
+		return 0, fmt.Errorf("recording opt-outs from list %d: %w", l.ID, err)
+	}
+	return len(done), nil
 }
 
-func (s *Store) bulkSuppress(ctx context.Context, tx *sql.Tx, l List, r SubscriberRow, reason string) (bool, error) {
+// bulkSuppress suppresses for l the addresses of these subscribers that
+// are not suppressed for l or everywhere yet.
+func (s *Store) bulkSuppress(ctx context.Context, tx *sql.Tx, l List, ids, reason string) (int, error) {
 	res, err := tx.ExecContext(ctx, `
 INSERT INTO suppressions (email, list_id, reason, detail, since)
-SELECT ?1, ?2, 'manual', ?3, ?4
-WHERE NOT EXISTS (SELECT 1 FROM suppressions WHERE email = ?1 COLLATE NOCASE AND list_id IN (0, ?2))`,
-		r.Email, l.ID, reason, s.now().Unix())
+SELECT s.email, ?1, 'manual', ?2, ?3 FROM subscribers s WHERE s.id IN (SELECT value FROM json_each(?4))
+  AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = s.email COLLATE NOCASE AND x.list_id IN (0, ?1))
+ON CONFLICT DO NOTHING`, l.ID, reason, s.now().Unix(), ids)
 	if err != nil {
-		return false, fmt.Errorf("suppressing subscriber %d on list %d: %w", r.SubscriberID, l.ID, err)
+		return 0, fmt.Errorf("suppressing on list %d: %w", l.ID, err)
 	}
 	n, _ := res.RowsAffected()
-	return n > 0, nil
+	return int(n), nil
 }
 
 // ExportSelection writes the subscriptions sel selects as ExportSubscribers

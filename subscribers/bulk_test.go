@@ -142,7 +142,7 @@ func TestIssue17BulkBatches(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	l := f.list(t, "quick")
-	const n = 2*bulkBatch + 7
+	const n = 2*bulkFirst + 7
 	tx, err := f.db.BeginTx(f.ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -162,8 +162,8 @@ VALUES (?, ?, 'confirmed', 'import', 1, 1)`, l.ID, id); err != nil {
 		t.Fatal(err)
 	}
 	res, err := f.s.Bulk(f.ctx, Selection{ListSlug: "quick", Status: StatusConfirmed}, BulkUnsubscribe, Evidence{Actor: "admin"}, "list closed")
-	if err != nil || res.Matched != n || res.Changed != n || res.Batches != 3 {
-		t.Fatalf("Bulk = %+v, %v; want %d changed in 3 batches", res, err, n)
+	if err != nil || res.Matched != n || res.Changed != n || res.Batches < 2 || res.LongestBatch <= 0 {
+		t.Fatalf("Bulk = %+v, %v; want %d changed in at least 2 batches", res, err, n)
 	}
 	st, _ := f.s.Stats(f.ctx, l.ID)
 	if st.Unsubscribed != n || st.Confirmed != 0 {

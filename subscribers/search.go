@@ -43,6 +43,9 @@ type SearchQuery struct {
 	// IDs, when not empty, keeps only these subscribers (a selection made
 	// with checkboxes; at most MaxSelectedIDs).
 	IDs []int64
+
+	// batch lets a bulk action read pages larger than 500.
+	batch int
 }
 
 // MaxOffset bounds how deep Page may go: skipping rows costs time in
@@ -83,7 +86,7 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]SubscriberRow, int
 	if q.PerPage <= 0 {
 		q.PerPage = 50
 	}
-	q.PerPage = min(q.PerPage, 500)
+	q.PerPage = min(q.PerPage, max(500, q.batch))
 	q.Page = max(q.Page, 1)
 	if q.After <= 0 && q.Before <= 0 && (q.Page-1)*q.PerPage > MaxOffset {
 		return nil, 0, fmt.Errorf("searching subscribers: offset %d: %w", (q.Page-1)*q.PerPage, ErrDeepOffset)
