@@ -52,8 +52,8 @@ var (
 const (
 	bulkFirst  = 500
 	bulkMin    = 50
-	bulkMax    = 5000
-	bulkTarget = 100 * time.Millisecond
+	bulkMax    = 2000
+	bulkTarget = 50 * time.Millisecond
 )
 
 // Selection names the subscriptions of one list a bulk action acts on:
