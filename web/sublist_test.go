@@ -179,3 +179,52 @@ func TestIssue17SubscriberBulkAPI(t *testing.T) {
 		t.Errorf("editor on another list: %d, want 403", resp.StatusCode)
 	}
 }
+
+// TestIssue17BulkPagesSpeakOneLanguage checks the pages this issue added
+// as TestPagesSpeakOneLanguage checks the others.
+func TestIssue17BulkPagesSpeakOneLanguage(t *testing.T) {
+	t.Parallel()
+	for _, lang := range []string{"ja", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			e := newRealEnv(t)
+			seedSubscriberList(t, e, 3)
+			c, csrf := e.login("editor")
+			e.get(c, "/admin/?lang="+lang)
+			bulk := func(kv ...string) func() string {
+				return func() string {
+					v := url.Values{"csrf": {csrf}, "list": {"shimin-katsudo"}, "action": {"unsubscribe"}, "scope": {"filter"},
+						"status": {"confirmed"}, "q": {"p00"}}
+					for i := 0; i < len(kv); i += 2 {
+						v.Set(kv[i], kv[i+1])
+					}
+					_, body := e.post(c, "/admin/subscribers/bulk", v)
+					return body
+				}
+			}
+			get := func(path string) func() string {
+				return func() string { _, body := e.get(c, path); return body }
+			}
+			for name, page := range map[string]func() string{
+				"list":          get("/admin/subscribers?list=shimin-katsudo&status=confirmed&q=p"),
+				"all lists":     get("/admin/subscribers?list=*"),
+				"confirm":       bulk(),
+				"confirm empty": bulk("q", "該当なし"),
+				"no reason":     bulk("confirm", "yes"),
+				"done":          bulk("confirm", "yes", "reason", "依頼"),
+			} {
+				text := visibleText(t, page(), lang)
+				for key := range sublistCatalog {
+					if strings.Contains(text, key) {
+						t.Errorf("%s (%s): untranslated key %q", name, lang, key)
+					}
+				}
+				if lang == "ja" {
+					checkJapanese(t, name, text)
+				} else {
+					checkEnglish(t, name, text)
+				}
+			}
+		})
+	}
+}
