@@ -161,6 +161,7 @@ func TestIssue17SubscriberBulkAPI(t *testing.T) {
 		{"dry run counts", `{"action":"suppress","q":"p00","dry_run":true}`, 200, `"matched":3`},
 		{"no reason", `{"action":"suppress"}`, 422, "reason"},
 		{"unknown action", `{"action":"erase","reason":"x"}`, 422, "action"},
+		{"unknown action, dry run", `{"action":"export","dry_run":true}`, 422, "action"},
 		{"bad status", `{"action":"suppress","reason":"x","status":"gone"}`, 422, "status"},
 		{"unknown field", `{"action":"suppress","reason":"x","everyone":true}`, 400, "body"},
 		{"suppress", `{"action":"suppress","reason":"returned mail by post","q":"p001"}`, 200, `"changed":1`},

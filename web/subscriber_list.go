@@ -311,6 +311,10 @@ func (s *Server) apiSubscriberBulk(w http.ResponseWriter, r *http.Request, u Use
 		return
 	}
 	sel := subscribers.Selection{ListSlug: l.Slug, Status: req.Status, Text: strings.TrimSpace(req.Q), IDs: req.IDs}
+	if req.Action != subscribers.BulkUnsubscribe && req.Action != subscribers.BulkSuppress {
+		s.apiFail(w, r, domainErr(fmt.Errorf("bulk %q: %w", req.Action, subscribers.ErrBadAction)))
+		return
+	}
 	if req.DryRun {
 		n, err := b.CountSelection(r.Context(), sel)
 		if err != nil {
