@@ -67,6 +67,11 @@ func TestBrowserSubscriberList(t *testing.T) {
 	}
 	shot(t, ctx, dir, "subscribers-bulk-done.png")
 
+	must("select the page", chromedp.Navigate(u+"/admin/subscribers?list=shimin-katsudo&status=confirmed"),
+		chromedp.WaitVisible(chromedp.ID("select-page")), chromedp.Click(chromedp.ID("select-page")))
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#bulk input[name="id"]:checked').length`)); err != nil || n != 6 {
+		t.Errorf("select the page ticked %d (%v), want the 6 confirmed", n, err)
+	}
 	must("filter unsubscribed", chromedp.Navigate(u+"/admin/subscribers?list=shimin-katsudo"), chromedp.WaitVisible(chromedp.ID("bulk")),
 		chromedp.Click(chromedp.CSS(`a[href*="status=unsubscribed"]`)), chromedp.WaitVisible(chromedp.ID("bulk")))
 	if got := text("#count-unsubscribed"); got != "2" {

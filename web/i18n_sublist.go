@@ -12,6 +12,7 @@ var sublistCatalog = map[string][2]string{
 	"sl.searchhelp":   {"メールアドレスまたはお名前の先頭の文字で探します。", "Matches the start of an address or a name."},
 	"sl.select":       {"選択", "Select"},
 	"sl.selectone":    {"選択:", "Select:"},
+	"sl.selectpage":   {"このページのすべてを選択", "Select everyone on this page"},
 	"sl.onelist":      {"一括操作は、メールマガジンを1つ選ぶと使えます。", "Choose one list to act on its subscribers in bulk."},
 	"bulk.legend":     {"一括操作", "Bulk action"},
 	"bulk.action":     {"操作", "Action"},
