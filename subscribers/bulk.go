@@ -108,6 +108,9 @@ func (s *Store) CountSelection(ctx context.Context, sel Selection) (int, error) 
 		return 0, fmt.Errorf("counting a selection: %d ids: %w", len(sel.IDs), ErrTooManyIDs)
 	}
 	q := sel.query()
+	if err := s.judgeBroad(ctx, l.ID, &q); err != nil {
+		return 0, err
+	}
 	cond, args, err := searchCond(l.ID, q)
 	if err != nil {
 		return 0, err

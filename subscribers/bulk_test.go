@@ -256,3 +256,78 @@ func TestIssue17SearchSeveralLists(t *testing.T) {
 		t.Errorf("page at MaxOffset: %v", err)
 	}
 }
+
+// TestIssue17BroadSearch: a prefix that matches more than broadMatches
+// subscribers walks the list instead of the indexes; the answers are the
+// same.
+func TestIssue17BroadSearch(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	l := f.list(t, "kodomo")
+	tx, err := f.db.BeginTx(f.ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range broadMatches + 100 {
+		res, err := tx.ExecContext(f.ctx, `INSERT INTO subscribers (email, created) VALUES (?, 1)`, fmt.Sprintf("user%05d@example.jp", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := res.LastInsertId()
+		status := "confirmed"
+		if i%7 == 0 {
+			status = "unsubscribed"
+		}
+		if i%3 == 0 {
+			continue // not on the list
+		}
+		if _, err := tx.ExecContext(f.ctx, `INSERT INTO subscriptions (list_id, subscriber_id, status, source, requested_at, confirmed_at)
+VALUES (?, ?, ?, 'import', 1, 1)`, l.ID, id, status); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.s.prefixMatches(f.ctx, "USER", broadMatches); err != nil || n != broadMatches {
+		t.Fatalf("prefixMatches = %d, %v; want the cap %d", n, err, broadMatches)
+	}
+	// want lists the subscribers user%05d with i in [from, to) on the
+	// list with status, newest first, at most n.
+	want := func(from, to, n int, status string) string {
+		var b strings.Builder
+		for i := to - 1; i >= from && n > 0; i-- {
+			st := "confirmed"
+			if i%7 == 0 {
+				st = "unsubscribed"
+			}
+			if i%3 == 0 || status != "" && st != status {
+				continue
+			}
+			fmt.Fprintf(&b, "user%05d ", i)
+			n--
+		}
+		return b.String()
+	}
+	first, _, err := f.s.Search(f.ctx, SearchQuery{ListSlug: "kodomo", Text: "user0", PerPage: 5})
+	if err != nil || names(first) != want(0, 10000, 5, "") {
+		t.Fatalf("broad search = %q, %v; want %q", names(first), err, want(0, 10000, 5, ""))
+	}
+	for _, tc := range []struct {
+		name string
+		q    SearchQuery
+		want string
+	}{
+		{"broad, a status", SearchQuery{ListSlug: "kodomo", Text: "USER", Status: StatusUnsubscribed, PerPage: 4}, want(0, broadMatches+100, 4, "unsubscribed")},
+		{"broad, after a key", SearchQuery{ListSlug: "kodomo", Text: "user0", After: first[4].SubscriberID, PerPage: 3}, want(0, 9992, 3, "")},
+		{"narrow", SearchQuery{ListSlug: "kodomo", Text: "user0999", PerPage: 50}, want(9990, 10000, 50, "")},
+	} {
+		rows, _, err := f.s.Search(f.ctx, tc.q)
+		if err != nil || names(rows) != tc.want {
+			t.Errorf("%s: %q, %v; want %q", tc.name, names(rows), err, tc.want)
+		}
+	}
+	if n, err := f.s.CountSelection(f.ctx, Selection{ListSlug: "kodomo", Text: "user", Status: StatusUnsubscribed}); err != nil || n != strings.Count(want(0, broadMatches+100, 1<<30, "unsubscribed"), " ") {
+		t.Errorf("CountSelection of a broad search = %d, %v", n, err)
+	}
+}

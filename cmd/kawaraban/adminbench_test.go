@@ -97,6 +97,8 @@ func BenchmarkAdminPages(b *testing.B) {
 		{"status-suppressed", "/admin/subscribers?list=" + big + "&status=suppressed"},
 		{"status-suppressed-after", "/admin/subscribers?list=" + big + "&status=suppressed&after=100000&page=2"},
 		{"search-status", "/admin/subscribers?list=" + big + "&q=user0123&status=confirmed"},
+		{"search-broad", "/admin/subscribers?list=" + big + "&q=user"}, // every subscriber matches
+		{"search-broad-status", "/admin/subscribers?list=" + big + "&q=user&status=unsubscribed"},
 		{"all-lists", "/admin/subscribers?list=*"},
 		{"all-lists-after", "/admin/subscribers?list=*&after=100000&page=2"},
 		{"all-lists-status", "/admin/subscribers?list=*&status=unsubscribed"},
@@ -137,6 +139,7 @@ func BenchmarkAdminPages(b *testing.B) {
 		{"bulk-confirm-status", url.Values{"status": {"confirmed"}}},
 		{"bulk-confirm-search", url.Values{"q": {"user0123"}}},
 		{"bulk-confirm-search-status", url.Values{"q": {"user0123"}, "status": {"unsubscribed"}}},
+		{"bulk-confirm-search-broad", url.Values{"q": {"user"}, "status": {"unsubscribed"}}}, // counts 50,000 of 1M matches
 		{"bulk-confirm-ticked", url.Values{"scope": {"selected"}, "id": {"999999", "999998", "900000", "5"}}},
 	} {
 		p.form.Set("csrf", csrf)
