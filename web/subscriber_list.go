@@ -63,10 +63,11 @@ type listView struct {
 	Counts subscribers.ListStats
 	// Names are the lists by slug, for the list column of All.
 	Names map[string]List
-	// CanBulk: one list, which the user may edit.
-	CanBulk  bool
-	Statuses []string
-	Actions  []string
+	// CanBulk: one list, which the user may edit. EditsSome: the user
+	// may edit one of Lists (the all-lists view then says how to act).
+	CanBulk, EditsSome bool
+	Statuses           []string
+	Actions            []string
 }
 
 func (s *Server) browser() (SubscriberBrowser, bool) {
@@ -97,6 +98,7 @@ func (s *Server) handleSubscriberList(w http.ResponseWriter, r *http.Request, se
 		for _, l := range d.Lists {
 			slugs = append(slugs, l.Slug)
 			d.Names[l.Slug] = l
+			d.EditsSome = d.EditsSome || authorize(sess.user, ActEdit, l.Slug)
 		}
 		q.ListSlugs = slugs
 	} else {
