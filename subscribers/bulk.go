@@ -12,10 +12,10 @@ import (
 
 // Bulk actions act on many subscriptions of one list at once: the ones
 // staff ticked on a page, or every one a filter matches (issue 17). Each
-// runs in batches of bulkBatch subscriptions, one short write transaction
-// per batch with a pause between them (as imports do), so the daemon's
-// own writes wait a few milliseconds at most; and each is idempotent:
-// running it again changes nothing that the first run changed.
+// runs in batches, one short write transaction per batch with a pause
+// between them (as imports do), so the daemon's own writes keep going;
+// and each is idempotent: running it again changes nothing that the first
+// run changed, and finishes what a stopped run left.
 
 // Bulk actions.
 const (
@@ -91,7 +91,7 @@ type BulkResult struct {
 // CountSelection returns how many subscriptions sel selects: what the
 // confirmation step shows before a bulk action. A whole status of a list
 // is read from the kept counts; a search or a ticked selection is
-// counted through its indexes.
+// counted as Search finds it (its cost grows with the matches).
 func (s *Store) CountSelection(ctx context.Context, sel Selection) (int, error) {
 	l, err := s.ListBySlug(ctx, sel.ListSlug)
 	if err != nil {
