@@ -82,7 +82,7 @@ func (f *fakeSubscribers) Bulk(ctx context.Context, sel subscribers.Selection, a
 	defer f.mu.Unlock()
 	res := subscribers.BulkResult{Action: action}
 	if strings.TrimSpace(reason) == "" {
-		return res, domainErr(subscribers.ErrBulkReasonRequired)
+		return res, domainErr(subscribers.ErrReasonRequired)
 	}
 	want := map[string]string{subscribers.BulkUnsubscribe: "unsubscribed", subscribers.BulkSuppress: "suppressed"}[action]
 	if want == "" {

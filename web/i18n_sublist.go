@@ -37,6 +37,9 @@ var sublistCatalog = map[string][2]string{
 
 	"bulk.a.unsubscribe": {"このメールマガジンの配信を停止する", "Unsubscribe from this list"},
 	"bulk.a.suppress":    {"このメールマガジンへの送信を止める(送信停止)", "Suppress on this list"},
+	"bulk.a.erase":       {"個人情報を消去する(削除依頼)", "Erase the personal data (deletion requests)"},
+	"bulk.n.erase":       {"一人ずつ、登録者の画面の消去と同じように消去します(アドレスの代わりに鍵付きハッシュが残ります)。担当していないメールマガジンにも登録している方は消去せずに残します。一度に1,000人まで。元に戻せません。", "Each subscriber is erased as the subscriber page erases one (a keyed hash stays in place of the address). Anyone also on a list you do not edit is left as is. At most 1,000 at once. This cannot be undone."},
+	"bulk.skipped":       {"消去しなかった件数(他のメールマガジンにも登録)", "Left (also on another list)"},
 	"bulk.a.export":      {"CSVで書き出す(表計算ソフト対応)", "Export as CSV (for Excel)"},
 	"bulk.n.unsubscribe": {"配信停止は同意の記録(オプトアウト)として残ります。", "Each unsubscription is recorded as an opt-out in the consent log."},
 	"bulk.n.suppress":    {"送信停止はこのメールマガジンだけに効きます。解除は登録者の画面から行えます。", "The suppression holds for this list only; it can be lifted from the subscriber's page."},

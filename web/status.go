@@ -35,12 +35,12 @@ func domainErr(err error) error {
 			MessageJA: "配信日時が過去です。これから先の日時を選んでください。", cause: err}
 	case errors.Is(err, localmail.ErrBadInbound):
 		return &InputError{Field: "mail", Message: err.Error(), MessageJA: "差出人・宛先のアドレスか件名を確認してください: " + err.Error(), cause: err}
+	case errors.Is(err, newsletter.ErrTooManyToErase):
+		return &InputError{Field: "action", Message: err.Error(), MessageJA: "一度に消去できるのは1,000人までです。絞り込んでから行ってください。", cause: err}
 	case errors.Is(err, subscribers.ErrDeepOffset):
 		return &InputError{Field: "page", Message: err.Error(), MessageJA: "ページが深すぎます。「次へ」のリンクでたどってください。", cause: err}
 	case errors.Is(err, subscribers.ErrTooManyIDs):
 		return &InputError{Field: "ids", Message: err.Error(), MessageJA: "一度に選べるのは1,000人までです。", cause: err}
-	case errors.Is(err, subscribers.ErrBulkReasonRequired):
-		return &InputError{Field: "reason", Message: err.Error(), MessageJA: "理由を入力してください。", cause: err}
 	case errors.Is(err, subscribers.ErrBadAction):
 		return &InputError{Field: "action", Message: err.Error(), MessageJA: "操作を選んでください。", cause: err}
 	case errors.Is(err, subscribers.ErrBadStatus):

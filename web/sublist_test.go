@@ -160,7 +160,7 @@ func TestIssue17SubscriberBulkAPI(t *testing.T) {
 	}{
 		{"dry run counts", `{"action":"suppress","q":"p00","dry_run":true}`, 200, `"matched":3`},
 		{"no reason", `{"action":"suppress"}`, 422, "reason"},
-		{"unknown action", `{"action":"erase","reason":"x"}`, 422, "action"},
+		{"unknown action", `{"action":"delete","reason":"x"}`, 422, "action"},
 		{"unknown action, dry run", `{"action":"export","dry_run":true}`, 422, "action"},
 		{"bad status", `{"action":"suppress","reason":"x","status":"gone"}`, 422, "status"},
 		{"unknown field", `{"action":"suppress","reason":"x","everyone":true}`, 400, "body"},
@@ -227,5 +227,49 @@ func TestIssue17BulkPagesSpeakOneLanguage(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestIssue17SubscriberBulkErase erases in bulk through the page and the
+// API: an editor's run leaves the subscriber who is also on another
+// center's list, an admin's run erases it.
+func TestIssue17SubscriberBulkErase(t *testing.T) {
+	t.Parallel()
+	e := newRealEnv(t)
+	seedSubscriberList(t, e, 3)
+	ctx := t.Context()
+	if _, err := e.subs.Import(ctx, strings.NewReader("email\np002@example.jp\n"), subscribers.ImportOptions{ListSlug: "kankyo-hozen",
+		ConsentSource: "窓口申込書", Actor: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	ui, csrf := e.login("editor")
+	form := url.Values{"csrf": {csrf}, "list": {"shimin-katsudo"}, "action": {"erase"}, "scope": {"filter"}}
+	resp, body := e.post(ui, "/admin/subscribers/bulk", form)
+	if resp.StatusCode != 200 || !strings.Contains(body, `id="bulk-count">3<`) || !strings.Contains(body, "元に戻せません") {
+		t.Fatalf("erase asks first: %d", resp.StatusCode)
+	}
+	form.Set("confirm", "yes")
+	form.Set("reason", "本人からの削除依頼(窓口)")
+	resp, body = e.post(ui, "/admin/subscribers/bulk", form)
+	if resp.StatusCode != 200 || !strings.Contains(body, `id="bulk-changed">2<`) || !strings.Contains(body, `id="bulk-skipped">1<`) {
+		t.Fatalf("editor's erase: %d, want 2 erased and 1 left", resp.StatusCode)
+	}
+	rows, _, _ := e.subs.Search(ctx, subscribers.SearchQuery{ListSlug: "shimin-katsudo"})
+	if len(rows) != 1 || rows[0].Email != "p002@example.jp" {
+		t.Fatalf("left on the list: %+v", rows)
+	}
+	var n int
+	e.db.QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE actor = 'editor' AND action = 'subscribers.bulk.erase'
+  AND detail LIKE '%matched 3, changed 2, skipped 1%本人からの削除依頼%'`).Scan(&n)
+	if n != 1 {
+		t.Errorf("%d audit rows for the erasure, want 1", n)
+	}
+	resp, body = e.api("POST", "/api/v1/lists/shimin-katsudo/subscribers/bulk", e.bearer("admin"),
+		`{"action":"erase","reason":"本人からの削除依頼","ids":[`+fmt.Sprint(rows[0].SubscriberID)+`]}`)
+	if resp.StatusCode != 200 || !strings.Contains(body, `"changed":1`) {
+		t.Errorf("admin's API erase: %d %s", resp.StatusCode, body)
+	}
+	if st, _ := e.subs.Counts(ctx, []string{"shimin-katsudo", "kankyo-hozen"}); st.Total() != 2 {
+		t.Errorf("after the erasures: %+v, want kankyo-hozen's two", st)
 	}
 }

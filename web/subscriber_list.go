@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"kawaraban/newsletter"
 	"kawaraban/subscribers"
 )
 
@@ -32,11 +33,22 @@ type SubscriberBrowser interface {
 	ExportSelection(ctx context.Context, w io.Writer, sel subscribers.Selection) error
 }
 
+// SubscriberBulkEraser erases a selection (newsletter.Erasure); may
+// says, from the lists a subscriber is or was on, whether the user may
+// erase it.
+type SubscriberBulkEraser interface {
+	EraseSelection(ctx context.Context, sel subscribers.Selection, actor, reason string,
+		may func(lists []string) bool) (newsletter.EraseResult, error)
+}
+
+// bulkErase is the erase action (newsletter.EraseSelection).
+const bulkErase = "erase"
+
 // allLists is the list filter's value for "every list I may view".
 const allLists = "*"
 
 // bulkActions are the actions the page offers, in its order.
-var bulkActions = []string{subscribers.BulkUnsubscribe, subscribers.BulkSuppress, "export"}
+var bulkActions = []string{subscribers.BulkUnsubscribe, subscribers.BulkSuppress, "export", bulkErase}
 
 // subscriberStatuses are the status filters, in the page's order.
 var subscriberStatuses = []string{subscribers.StatusConfirmed, subscribers.StatusUnconfirmed,
@@ -156,15 +168,18 @@ func (d subscribersData) CountOf(status string) int {
 
 // bulkData is the confirmation page of a bulk action, and its result.
 type bulkData struct {
-	List    List
-	Action  string
-	Status  string
-	Query   string
-	IDs     []int64
-	Count   int
-	Reason  string
-	Done    bool
-	Result  subscribers.BulkResult
+	List   List
+	Action string
+	Status string
+	Query  string
+	IDs    []int64
+	Count  int
+	Reason string
+	Done   bool
+	Result subscribers.BulkResult
+	// Skipped counts the subscribers an erasure left (on a list the
+	// user may not edit).
+	Skipped int
 	BackURL string
 }
 
@@ -218,11 +233,12 @@ func (s *Server) handleSubscriberBulk(w http.ResponseWriter, r *http.Request, se
 		}
 		return
 	}
-	res, err := b.Bulk(r.Context(), sel, action, s.evidence(r, sess.user.Login), d.Reason)
+	res, skipped, err := s.bulkRun(r.Context(), b, sel, action, sess.user, s.evidence(r, sess.user.Login), d.Reason)
+	d.Skipped = skipped
 	// The batches done before a failure stay done: the audit log says so.
 	if err == nil || res.Batches > 0 {
 		s.audit(r, sess.user.Login, "subscribers.bulk."+action, "list:"+l.Slug,
-			fmt.Sprintf("%s; matched %d, changed %d; %s", describeSelection(sel), res.Matched, res.Changed, d.Reason))
+			fmt.Sprintf("%s; matched %d, changed %d, skipped %d; %s", describeSelection(sel), res.Matched, res.Changed, d.Skipped, d.Reason))
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -231,6 +247,27 @@ func (s *Server) handleSubscriberBulk(w http.ResponseWriter, r *http.Request, se
 	d.Done, d.Result, d.Count = true, res, res.Matched
 	v.Title, v.Data = v.T("bulk.titledone"), d
 	s.render(w, r, http.StatusOK, "subscribers_bulk", v)
+}
+
+// bulkRun carries out an unsubscribe or suppress (subscribers.Bulk) or
+// an erasure (newsletter.EraseSelection, of the subscribers u may erase:
+// those on no list u may not edit); skipped counts the others.
+func (s *Server) bulkRun(ctx context.Context, b SubscriberBrowser, sel subscribers.Selection, action string, u User,
+	ev Evidence, reason string) (res subscribers.BulkResult, skipped int, err error) {
+	if action != bulkErase {
+		res, err = b.Bulk(ctx, sel, action, ev, reason)
+		return res, 0, err
+	}
+	er, ok := b.(SubscriberBulkEraser)
+	if !ok {
+		return res, 0, errUnavailable
+	}
+	out, err := er.EraseSelection(ctx, sel, u.Login, reason, func(lists []string) bool { return mayEditAll(u, lists) })
+	res = subscribers.BulkResult{Action: action, Matched: out.Matched, Changed: out.Erased}
+	if out.Matched > 0 {
+		res.Batches = 1
+	}
+	return res, out.Skipped, err
 }
 
 // bulkForm reads the selection and the action of a bulk form: scope
@@ -283,6 +320,7 @@ type bulkResultJSON struct {
 	Action  string `json:"action"`
 	Matched int    `json:"matched"`
 	Changed int    `json:"changed"`
+	Skipped int    `json:"skipped,omitempty"`
 	Batches int    `json:"batches"`
 	DryRun  bool   `json:"dry_run,omitempty"`
 }
@@ -313,7 +351,7 @@ func (s *Server) apiSubscriberBulk(w http.ResponseWriter, r *http.Request, u Use
 		return
 	}
 	sel := subscribers.Selection{ListSlug: l.Slug, Status: req.Status, Text: strings.TrimSpace(req.Q), IDs: req.IDs}
-	if req.Action != subscribers.BulkUnsubscribe && req.Action != subscribers.BulkSuppress {
+	if req.Action != subscribers.BulkUnsubscribe && req.Action != subscribers.BulkSuppress && req.Action != bulkErase {
 		s.apiFail(w, r, domainErr(fmt.Errorf("bulk %q: %w", req.Action, subscribers.ErrBadAction)))
 		return
 	}
@@ -326,14 +364,16 @@ func (s *Server) apiSubscriberBulk(w http.ResponseWriter, r *http.Request, u Use
 		writeJSON(w, http.StatusOK, bulkResultJSON{Action: req.Action, Matched: n, DryRun: true})
 		return
 	}
-	res, err := b.Bulk(r.Context(), sel, req.Action, s.evidence(r, u.Login), req.Reason)
+	res, skipped, err := s.bulkRun(r.Context(), b, sel, req.Action, u, s.evidence(r, u.Login), req.Reason)
 	if err == nil || res.Batches > 0 {
 		s.audit(r, u.Login, "subscribers.bulk."+req.Action, "list:"+l.Slug,
-			fmt.Sprintf("api; %s; matched %d, changed %d; %s", describeSelection(sel), res.Matched, res.Changed, strings.TrimSpace(req.Reason)))
+			fmt.Sprintf("api; %s; matched %d, changed %d, skipped %d; %s", describeSelection(sel), res.Matched, res.Changed, skipped,
+				strings.TrimSpace(req.Reason)))
 	}
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, bulkResultJSON{Action: res.Action, Matched: res.Matched, Changed: res.Changed, Batches: res.Batches})
+	writeJSON(w, http.StatusOK, bulkResultJSON{Action: req.Action, Matched: res.Matched, Changed: res.Changed,
+		Skipped: skipped, Batches: res.Batches})
 }
