@@ -39,9 +39,6 @@ var (
 	ErrTooManyIDs = errors.New("too many subscribers selected")
 	// ErrBadAction: a bulk action this package does not know.
 	ErrBadAction = errors.New("unknown bulk action")
-	// ErrBulkReasonRequired: a bulk action without the reason the audit log
-	// and the consent log keep.
-	ErrBulkReasonRequired = errors.New("a bulk action needs a reason")
 )
 
 // A bulk action changes a batch of subscriptions per transaction, sized
@@ -131,7 +128,7 @@ func (s *Store) Bulk(ctx context.Context, sel Selection, action string, ev Evide
 	res := BulkResult{Action: action}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return res, fmt.Errorf("bulk %s: %w", action, ErrBulkReasonRequired)
+		return res, fmt.Errorf("bulk %s: %w", action, ErrReasonRequired)
 	}
 	if action != BulkUnsubscribe && action != BulkSuppress {
 		return res, fmt.Errorf("bulk %q: %w", action, ErrBadAction)

@@ -118,7 +118,7 @@ func TestIssue17BulkRefuses(t *testing.T) {
 		action, reason string
 		want           error
 	}{
-		{BulkUnsubscribe, "  ", ErrBulkReasonRequired},
+		{BulkUnsubscribe, "  ", ErrReasonRequired},
 		{"erase-all", "because", ErrBadAction},
 	} {
 		if _, err := f.s.Bulk(f.ctx, sel, tc.action, Evidence{}, tc.reason); !errors.Is(err, tc.want) {

@@ -29,7 +29,7 @@ var sublistCatalog = map[string][2]string{
 	"bulk.confirm":    {"実行する", "Carry it out"},
 	"bulk.back":       {"一覧に戻る", "Back to the list"},
 	"bulk.needreason": {"理由を入力してください。", "Please give a reason."},
-	"bulk.matched":    {"対象", "Selected"},
+	"bulk.matched":    {"選択された件数", "Selected"},
 	"bulk.changed":    {"変更した件数", "Changed"},
 	"bulk.unchanged":  {"すでにその状態だった件数", "Already so"},
 	"bulk.repeat":     {"同じ操作をもう一度行っても、すでに済んだ登録は変わりません。大量の場合は少しずつ処理するため、時間がかかることがあります。", "Doing it again changes nothing already done. Large selections are processed in small batches and may take a while."},
