@@ -157,3 +157,28 @@ func BenchmarkImport100k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBulk20k unsubscribes, then suppresses, the 20,000 confirmed
+// subscribers of a list in bulk (issue 17), and reports the longest write
+// transaction (lock-ms: how long the daemon's other writers may wait).
+func BenchmarkBulk20k(b *testing.B) {
+	for _, action := range []string{BulkUnsubscribe, BulkSuppress} {
+		b.Run(action, func(b *testing.B) {
+			var longest float64
+			for b.Loop() {
+				b.StopTimer()
+				f := newFixture(b)
+				l := f.list(b, "kodomo")
+				const n = 20_000
+				seedConfirmed(b, f, l.ID, n)
+				b.StartTimer()
+				res, err := f.s.Bulk(f.ctx, Selection{ListSlug: "kodomo", Status: StatusConfirmed}, action, Evidence{Actor: "bench"}, "benchmark")
+				if err != nil || res.Changed != n {
+					b.Fatalf("Bulk = %+v, %v", res, err)
+				}
+				longest = max(longest, float64(res.LongestBatch)/1e6)
+			}
+			b.ReportMetric(longest, "lock-ms")
+		})
+	}
+}

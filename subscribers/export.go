@@ -37,14 +37,7 @@ func (s *Store) ExportSubscribers(ctx context.Context, w io.Writer, listSlug str
 	if err != nil {
 		return err
 	}
-	head := append([]string(nil), subscriberColumns...)
-	for _, k := range keys {
-		if contains(subscriberColumns, strings.ToLower(k)) {
-			k = "attr_" + k
-		}
-		head = append(head, k)
-	}
-	if err := cw.Write(head); err != nil {
+	if err := cw.Write(exportHeader(keys)); err != nil {
 		return fmt.Errorf("writing export: %w", err)
 	}
 	rows, err := s.db.QueryContext(ctx, `

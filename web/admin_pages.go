@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -104,7 +103,6 @@ type subscribersData struct {
 	Lists  []List
 	List   List
 	Query  string
-	Subs   []Subscriber
 	Report *ImportReport
 	DryRun bool
 	Status string
@@ -114,43 +112,7 @@ type subscribersData struct {
 	Imports []ImportStatus
 	Next    int64 // the ?after= of the next page
 	Prev    int64 // the ?before= of the previous page
-}
-
-func (s *Server) handleSubscribers(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
-	if s.opt.SubscriberAdmin == nil {
-		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
-		return
-	}
-	l, mine, err := s.chosenList(r, sess.user, r.URL.Query().Get("list"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	pg, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	pg = max(pg, 1)
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	// "Next" pages by key (?after=, the same cost on every page); a page
-	// number without it pages by offset, multiples of the page size.
-	p := SubscriberPage{ListSlug: l.Slug, Query: q, Status: r.URL.Query().Get("status"), Limit: 50, Offset: (pg - 1) * 50}
-	p.After, p.Before = pageAfter(r.URL.Query()), pageKey(r.URL.Query(), "before")
-	if p.After > 0 || p.Before > 0 {
-		p.Offset = 0
-	}
-	subs, err := s.searchSubscribers(r.Context(), p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	d := subscribersData{Lists: mine, List: l, Query: q, Status: p.Status, Page: pg, More: len(subs) == 50, Subs: subs,
-		Imports: s.recent(r.Context(), l.Slug)}
-	if d.More {
-		d.Next = subs[len(subs)-1].ID
-	}
-	if len(subs) > 0 && pg > 1 {
-		d.Prev = subs[0].ID
-	}
-	v.Nav, v.Title, v.Data = "subscribers", v.T("nav.subscribers"), d
-	s.render(w, r, http.StatusOK, "subscribers", v)
+	listView
 }
 
 func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, sess *session, v *view) {

@@ -473,6 +473,9 @@ var catalog = map[string][2]string{
 func tr(lang, key string) string {
 	m, ok := catalog[key]
 	if !ok {
+		m, ok = sublistCatalog[key]
+	}
+	if !ok {
 		if m, ok = reportCatalog[key]; !ok {
 			if m, ok = subscriberCatalog[key]; !ok {
 				return key

@@ -35,6 +35,7 @@ func (s *Server) apiRoutes() map[string]http.HandlerFunc {
 		"POST /api/v1/bounces/{id}/not-a-bounce": s.api(s.apiNotABounce),
 	}
 	maps.Copy(routes, s.subscriberAPIRoutes())
+	maps.Copy(routes, s.sublistAPIRoutes())
 	return routes
 }
 
@@ -99,7 +100,6 @@ func (s *Server) adminRoutes() map[string]http.HandlerFunc {
 		"POST /admin/issues/{id}/{action}":     s.admin(s.handleIssueAction),
 		"GET /admin/issues/{id}/progress.json": s.admin(s.handleProgressJSON),
 		"POST /admin/preview":                  s.admin(s.handlePreview),
-		"GET /admin/subscribers":               s.admin(s.handleSubscribers),
 		"POST /admin/subscribers/import":       s.admin(s.handleImport),
 		"GET /admin/subscribers/imports.json":  s.admin(s.handleImportsJSON),
 		"POST /admin/subscribers/add":          s.admin(s.handleAddMember),
@@ -128,6 +128,7 @@ func (s *Server) adminRoutes() map[string]http.HandlerFunc {
 	}
 	maps.Copy(routes, s.adminReportRoutes())
 	maps.Copy(routes, s.subscriberRoutes())
+	maps.Copy(routes, s.sublistRoutes())
 	return routes
 }
 

@@ -35,6 +35,16 @@ func domainErr(err error) error {
 			MessageJA: "配信日時が過去です。これから先の日時を選んでください。", cause: err}
 	case errors.Is(err, localmail.ErrBadInbound):
 		return &InputError{Field: "mail", Message: err.Error(), MessageJA: "差出人・宛先のアドレスか件名を確認してください: " + err.Error(), cause: err}
+	case errors.Is(err, newsletter.ErrTooManyToErase):
+		return &InputError{Field: "action", Message: err.Error(), MessageJA: "一度に消去できるのは1,000人までです。絞り込んでから行ってください。", cause: err}
+	case errors.Is(err, subscribers.ErrDeepOffset):
+		return &InputError{Field: "page", Message: err.Error(), MessageJA: "ページが深すぎます。「次へ」のリンクでたどってください。", cause: err}
+	case errors.Is(err, subscribers.ErrTooManyIDs):
+		return &InputError{Field: "ids", Message: err.Error(), MessageJA: "一度に選べるのは1,000人までです。", cause: err}
+	case errors.Is(err, subscribers.ErrBadAction):
+		return &InputError{Field: "action", Message: err.Error(), MessageJA: "操作を選んでください。", cause: err}
+	case errors.Is(err, subscribers.ErrBadStatus):
+		return &InputError{Field: "status", Message: err.Error(), MessageJA: "状態の指定を確認してください", cause: err}
 	case errors.Is(err, subscribers.ErrNoList):
 		return &InputError{Field: "list", Message: "choose at least one list", MessageJA: "配信リストを1つ以上選んでください", cause: err}
 	case errors.Is(err, subscribers.ErrDomainNotAllowed):

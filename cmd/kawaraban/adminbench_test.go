@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,55 +84,121 @@ func BenchmarkAdminPages(b *testing.B) {
 	pages := []struct{ name, path string }{
 		{"dashboard", "/admin/"},
 		{"subscribers", "/admin/subscribers?list=" + big},
-		{"subscribers-page-18000", "/admin/subscribers?list=" + big + "&page=18000"},
+		{"subscribers-page-2000", "/admin/subscribers?list=" + big + "&page=2000"}, // offset 99,950: the deepest by offset (subscribers.MaxOffset)
 		{"subscribers-after-100000", "/admin/subscribers?list=" + big + "&after=100000&page=18000"},
 		{"subscribers-other-list", "/admin/subscribers?list=kokusai-koryu"},
 		{"search-prefix", "/admin/subscribers?list=" + big + "&q=user0123"},
 		{"search-rare", "/admin/subscribers?list=" + big + "&q=user0999999"},
 		{"status-unsubscribed", "/admin/subscribers?list=" + big + "&status=unsubscribed"},
+		// Issue 17: the list's filters, counts and the all-lists view.
+		{"status-confirmed", "/admin/subscribers?list=" + big + "&status=confirmed"},
+		{"status-confirmed-after", "/admin/subscribers?list=" + big + "&status=confirmed&after=100000&page=2"},
+		{"status-unconfirmed", "/admin/subscribers?list=" + big + "&status=unconfirmed"},
+		{"status-suppressed", "/admin/subscribers?list=" + big + "&status=suppressed"},
+		{"status-suppressed-after", "/admin/subscribers?list=" + big + "&status=suppressed&after=100000&page=2"},
+		{"search-status", "/admin/subscribers?list=" + big + "&q=user0123&status=confirmed"},
+		{"search-broad", "/admin/subscribers?list=" + big + "&q=user"}, // every subscriber matches
+		{"search-broad-status", "/admin/subscribers?list=" + big + "&q=user&status=unsubscribed"},
+		{"all-lists", "/admin/subscribers?list=*"},
+		{"all-lists-after", "/admin/subscribers?list=*&after=100000&page=2"},
+		{"all-lists-status", "/admin/subscribers?list=*&status=unsubscribed"},
+		{"all-lists-search", "/admin/subscribers?list=*&q=user0123"},
 		{"issues", "/admin/issues?list=" + big},
 		{"issue", "/admin/issues/" + strconv.FormatInt(lastID, 10)},
 		{"issue-progress", "/admin/issues/" + strconv.FormatInt(lastID, 10) + "/progress.json"},
 		{"bounces", "/admin/bounces"},
 		{"bounces-list-class", "/admin/bounces?list=" + big + "&class=hard"},
 		{"api-subscribers", "/api/v1/lists/" + big + "/subscribers"},
-		{"api-subscribers-offset-900000", "/api/v1/lists/" + big + "/subscribers?offset=900000"},
+		{"api-subscribers-offset-100000", "/api/v1/lists/" + big + "/subscribers?offset=100000"}, // the deepest by offset
 		{"api-subscribers-after-100000", "/api/v1/lists/" + big + "/subscribers?after=100000"},
 		{"api-subscribers-status", "/api/v1/lists/" + big + "/subscribers?status=unsubscribed"},
+		{"api-subscribers-status-after", "/api/v1/lists/" + big + "/subscribers?status=confirmed&after=100000"},
+		{"api-subscribers-suppressed", "/api/v1/lists/" + big + "/subscribers?status=suppressed"},
 		{"api-issues", "/api/v1/issues?list=" + big},
 		{"api-issue", "/api/v1/issues/" + strconv.FormatInt(lastID, 10)},
 		{"api-bounces", "/api/v1/bounces"},
 	}
 	for _, p := range pages {
 		b.Run(p.name, func(b *testing.B) {
-			var took []time.Duration
-			for b.Loop() {
+			timeRequests(b, client, func() *http.Request {
 				req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+p.path, nil)
 				if len(p.path) > 4 && p.path[:5] == "/api/" {
 					req.Header.Set("Authorization", "Bearer "+apiToken)
 				}
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
-					b.Fatal(err)
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				took = append(took, time.Since(t0))
-				if resp.StatusCode != http.StatusOK {
-					b.Fatalf("GET %s: %d", p.path, resp.StatusCode)
-				}
-			}
-			slices.Sort(took)
-			// Nearest rank: the smallest sample at or above q of them.
-			ms := func(q float64) float64 {
-				return float64(took[max(0, int(math.Ceil(q*float64(len(took))))-1)]) / 1e6
-			}
-			b.ReportMetric(ms(0.5), "p50-ms")
-			b.ReportMetric(ms(0.95), "p95-ms")
-			b.ReportMetric(ms(1), "max-ms")
+				return req
+			})
 		})
 	}
+	// Issue 17: the confirmation step of a bulk action counts what it
+	// would change (and changes nothing).
+	csrf := adminBenchCSRF(b, client, ts.URL+"/admin/subscribers?list="+big)
+	for _, p := range []struct {
+		name string
+		form url.Values
+	}{
+		{"bulk-confirm-status", url.Values{"status": {"confirmed"}}},
+		{"bulk-confirm-search", url.Values{"q": {"user0123"}}},
+		{"bulk-confirm-search-status", url.Values{"q": {"user0123"}, "status": {"unsubscribed"}}},
+		{"bulk-confirm-search-broad", url.Values{"q": {"user"}, "status": {"unsubscribed"}}}, // counts 50,000 of 1M matches
+		{"bulk-confirm-ticked", url.Values{"scope": {"selected"}, "id": {"999999", "999998", "900000", "5"}}},
+	} {
+		p.form.Set("csrf", csrf)
+		p.form.Set("list", big)
+		p.form.Set("action", "unsubscribe")
+		if !p.form.Has("scope") {
+			p.form.Set("scope", "filter")
+		}
+		b.Run(p.name, func(b *testing.B) {
+			timeRequests(b, client, func() *http.Request {
+				req, _ := http.NewRequestWithContext(ctx, "POST", ts.URL+"/admin/subscribers/bulk", strings.NewReader(p.form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				return req
+			})
+		})
+	}
+}
+
+// timeRequests sends b.N requests made by req, one at a time, and
+// reports p50-ms, p95-ms (nearest rank) and max-ms.
+func timeRequests(b *testing.B, client *http.Client, req func() *http.Request) {
+	var took []time.Duration
+	for b.Loop() {
+		r := req()
+		t0 := time.Now()
+		resp, err := client.Do(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		took = append(took, time.Since(t0))
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("%s %s: %d", r.Method, r.URL, resp.StatusCode)
+		}
+	}
+	slices.Sort(took)
+	// Nearest rank: the smallest sample at or above q of them.
+	ms := func(q float64) float64 {
+		return float64(took[max(0, int(math.Ceil(q*float64(len(took))))-1)]) / 1e6
+	}
+	b.ReportMetric(ms(0.5), "p50-ms")
+	b.ReportMetric(ms(0.95), "p95-ms")
+	b.ReportMetric(ms(1), "max-ms")
+}
+
+// adminBenchCSRF reads the session's CSRF token from an admin page.
+func adminBenchCSRF(b *testing.B, client *http.Client, page string) string {
+	resp, err := client.Get(page)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfRe.FindSubmatch(body)
+	if m == nil {
+		b.Fatalf("%s has no csrf field", page)
+	}
+	return string(m[1])
 }
 
 // adminBenchLogin logs in as a benchmark admin through the login form and

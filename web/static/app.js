@@ -98,5 +98,15 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { preview(); progress(); importProgress(); });
+  // The subscriber list: one box ticks every subscriber of the page.
+  function selectPage() {
+    var all = document.getElementById("select-page");
+    if (!all) return;
+    all.hidden = false;
+    all.addEventListener("change", function () {
+      document.querySelectorAll('#bulk input[name="id"]').forEach(function (c) { c.checked = all.checked; });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { preview(); progress(); importProgress(); selectPage(); });
 })();
