@@ -11,7 +11,7 @@ import (
 // apiRoutes are the JSON API's patterns; openapi.json must describe exactly
 // these (TestOpenAPIMatchesRoutes).
 func (s *Server) apiRoutes() map[string]http.HandlerFunc {
-	return map[string]http.HandlerFunc{
+	routes := map[string]http.HandlerFunc{
 		"POST /api/v1/issues":                   s.api(s.apiCreateIssue),
 		"GET /api/v1/issues":                    s.api(s.apiListIssues),
 		"GET /api/v1/issues/{id}":               s.api(s.apiIssue),
@@ -34,6 +34,8 @@ func (s *Server) apiRoutes() map[string]http.HandlerFunc {
 		// Issue 14: staff judge a recorded bounce not a bounce.
 		"POST /api/v1/bounces/{id}/not-a-bounce": s.api(s.apiNotABounce),
 	}
+	maps.Copy(routes, s.apiListRoutes())
+	return routes
 }
 
 func (s *Server) routes() {
@@ -126,6 +128,7 @@ func (s *Server) adminRoutes() map[string]http.HandlerFunc {
 		"POST /admin/local/mail":                s.admin(s.handleLocalMailSend),
 	}
 	maps.Copy(routes, s.adminReportRoutes())
+	maps.Copy(routes, s.adminListRoutes())
 	return routes
 }
 

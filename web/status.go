@@ -37,6 +37,9 @@ func domainErr(err error) error {
 		return &InputError{Field: "mail", Message: err.Error(), MessageJA: "差出人・宛先のアドレスか件名を確認してください: " + err.Error(), cause: err}
 	case errors.Is(err, subscribers.ErrNoList):
 		return &InputError{Field: "list", Message: "choose at least one list", MessageJA: "配信リストを1つ以上選んでください", cause: err}
+	case errors.Is(err, subscribers.ErrListClosed):
+		return &InputError{Field: "list", Message: "this list no longer takes new subscribers (" + err.Error() + ")",
+			MessageJA: "このメールマガジンは新規登録の受付を終了しました。", cause: err}
 	case errors.Is(err, subscribers.ErrDomainNotAllowed):
 		return &InputError{Field: "email", Message: err.Error(), MessageJA: "このリストに登録できないドメインのアドレスです", cause: err}
 	case errors.Is(err, subscribers.ErrConsentSourceRequired), errors.Is(err, subscribers.ErrBadCSV):
@@ -93,7 +96,8 @@ func statusOf(err error) (int, string) {
 		errors.Is(err, templates.ErrInvalidInput), errors.Is(err, templates.ErrMissingLegal),
 		errors.Is(err, subscribers.ErrNoList), errors.Is(err, subscribers.ErrDomainNotAllowed),
 		errors.Is(err, subscribers.ErrConsentSourceRequired), errors.Is(err, subscribers.ErrBadCSV),
-		errors.Is(err, subscribers.ErrUnknownList), errors.Is(err, progress.ErrInvalidReport):
+		errors.Is(err, subscribers.ErrUnknownList), errors.Is(err, progress.ErrInvalidReport),
+		errors.Is(err, subscribers.ErrBadList), errors.Is(err, subscribers.ErrListClosed):
 		return http.StatusUnprocessableEntity, "err.input"
 	case errors.Is(err, progress.ErrReportClosed):
 		return http.StatusConflict, "rep.closed"
