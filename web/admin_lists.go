@@ -69,8 +69,17 @@ type listFormData struct {
 func (d listFormData) Problem(field string) string { return d.Problems[field] }
 
 // UI reports whether the field was edited in the UI (the config no
-// longer sets it).
-func (d listFormData) UI(field string) bool { return !d.New && d.List.EditedInUI(field) }
+// longer sets it); not marked on a list created here, which is the UI's
+// in every field.
+func (d listFormData) UI(field string) bool {
+	return !d.New && !d.CreatedHere() && d.List.EditedInUI(field)
+}
+
+// CreatedHere reports whether every field belongs to the UI, as for a
+// list created in the UI or the API.
+func (d listFormData) CreatedHere() bool {
+	return len(d.List.UIFields) == len(subscribers.ListFieldKeys())
+}
 
 // listAdminReady answers 403 to non-admins and 503 without the store.
 func (s *Server) listAdminReady(w http.ResponseWriter, r *http.Request, u User) bool {

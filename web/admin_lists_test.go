@@ -118,13 +118,20 @@ func TestClosedListRefusesNewSubscribers(t *testing.T) {
 		subscribers.ImportOptions{ListSlug: "kankyo-hozen", ConsentSource: "窓口申込書"}); err != nil {
 		t.Fatal(err)
 	}
+	c := e.client()
+	if resp, _ := subscribeForm(t, e.env, c, "pending@example.jp", "kankyo-hozen"); resp.StatusCode != 200 {
+		t.Fatalf("subscribe before closing: %d", resp.StatusCode)
+	}
+	pending, _ := url.Parse(e.mail.last(t).ConfirmURL)
 	resp, body := e.api("PATCH", "/api/v1/lists/kankyo-hozen", admin, `{"closed":true,"archive":false}`)
 	var lj listJSON
 	json.Unmarshal([]byte(body), &lj)
 	if resp.StatusCode != 200 || !lj.Closed || lj.Archive || lj.ClosedAt == nil {
 		t.Fatalf("close: %d %s", resp.StatusCode, body)
 	}
-	c := e.client()
+	if resp, body := e.post(c, pending.Path, url.Values{}); resp.StatusCode != 422 || !strings.Contains(body, "新規登録の受付を終了しました") {
+		t.Errorf("confirming, after closing, a link sent before: %d", resp.StatusCode)
+	}
 	if _, body := e.get(c, "/subscribe"); strings.Contains(body, `value="kankyo-hozen"`) || !strings.Contains(body, `value="shimin-katsudo"`) {
 		t.Error("the public form still offers the closed list")
 	}

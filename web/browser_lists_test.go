@@ -131,6 +131,16 @@ func TestBrowserListAdmin(t *testing.T) {
 		t.Error("the closed list is still on the public form")
 	}
 	shot(t, ctx, dir, "subscribe-after-close.png")
+	must("the form on a phone, in English",
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(u+"/admin/lists/kodomo?lang=en"),
+		chromedp.WaitVisible(chromedp.ID("reopen-list")),
+	)
+	shot(t, ctx, dir, "list-form-phone-en.png")
+	if w, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 390 {
+		t.Errorf("the form is %d px wide on a 390 px phone", w)
+	}
+	must("back to Japanese", chromedp.EmulateViewport(1024, 900), chromedp.Navigate(u+"/admin/lists?lang=ja"), chromedp.WaitVisible(chromedp.ID("lists")))
 
 	// An editor: 403 on the form and the API, the lists read-only.
 	must("editor login",
