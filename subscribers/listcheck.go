@@ -12,15 +12,16 @@ import (
 
 // Codes of a list field's problem (ListProblem.Code); web words them.
 const (
-	ProblemRequired  = "required"  // empty
-	ProblemOneLine   = "one-line"  // contains a line break or a control character
-	ProblemTooLong   = "too-long"  // more characters than the field takes
-	ProblemSlug      = "slug"      // not lower-case letters, digits and hyphens
-	ProblemTaken     = "taken"     // a list with this slug exists
-	ProblemChoice    = "choice"    // not one of the allowed values (kind, encoding)
-	ProblemAddress   = "address"   // not an e-mail address
-	ProblemDomain    = "domain"    // an allowed domain that is not a domain name
-	ProblemReachable = "reachable" // the contact names no e-mail address, URL or telephone number
+	ProblemRequired  = "required"   // empty
+	ProblemOneLine   = "one-line"   // contains a line break or a control character
+	ProblemTooLong   = "too-long"   // more characters than the field takes
+	ProblemSlug      = "slug"       // not lower-case letters, digits and hyphens
+	ProblemTaken     = "taken"      // a list with this slug exists
+	ProblemChoice    = "choice"     // not one of the allowed values (kind, encoding)
+	ProblemAddress   = "address"    // not an e-mail address
+	ProblemDomain    = "domain"     // an allowed domain that is not a domain name
+	ProblemReachable = "reachable"  // the contact names no e-mail address, URL or telephone number
+	ProblemNotConfig = "not-config" // not a field the config file sets (ReleaseListFields)
 )
 
 // ListProblem is one field of a list definition that cannot be saved.
@@ -79,6 +80,8 @@ func problemText(p ListProblem) string {
 		return "must be an e-mail address"
 	case ProblemDomain:
 		return "must be domain names"
+	case ProblemNotConfig:
+		return "is not a field the config file sets"
 	case ProblemReachable:
 		return "must include an e-mail address, a URL or a telephone number (特定電子メール法)"
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -150,4 +151,51 @@ func (l List) checkOpen() error {
 		return fmt.Errorf("list %s: %w", l.Slug, ErrListClosed)
 	}
 	return nil
+}
+
+// ReleaseListFields hands fields (config key names) of the list with slug
+// back to the configuration: they are no longer UI-owned, and the next
+// SyncLists (the next start) sets them from the config file again. It
+// returns the list and the fields that were released (those that were
+// UI-owned). A name that is not a config field gives a *ListError.
+func (s *Store) ReleaseListFields(ctx context.Context, slug string, fields []string) (List, []string, error) {
+	var released []string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		l, err := listBy(ctx, tx, "slug", slug)
+		if err != nil {
+			return err
+		}
+		le := &ListError{Slug: slug}
+		for _, f := range fields {
+			if !isConfigField(f) {
+				le.Problems = append(le.Problems, ListProblem{Field: f, Code: ProblemNotConfig})
+			}
+		}
+		if len(le.Problems) > 0 {
+			return le
+		}
+		var keep []string
+		for _, f := range l.UIFields {
+			if slices.Contains(fields, f) {
+				released = append(released, f)
+			} else {
+				keep = append(keep, f)
+			}
+		}
+		if len(released) == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE lists SET ui_fields = ?, updated = ? WHERE id = ?`,
+			strings.Join(keep, ","), s.now().Unix(), l.ID)
+		return err
+	})
+	if err != nil {
+		return List{}, nil, fmt.Errorf("releasing fields of list %s: %w", slug, err)
+	}
+	l, err := s.ListBySlug(ctx, slug)
+	return l, released, err
+}
+
+func isConfigField(key string) bool {
+	return slices.ContainsFunc(configFields, func(f listField) bool { return f.key == key })
 }

@@ -47,8 +47,10 @@ func TestListPrecedence(t *testing.T) {
 		ui     map[string]List // slug → edit made in the UI (applied on the stored list)
 		create []List          // lists created in the UI
 		edit   map[string]change
-		second []List // the config at the second start
-		want   map[string]change
+		// release hands fields back to the config after the edit.
+		release map[string][]string
+		second  []List // the config at the second start
+		want    map[string]change
 		// wantUI are the UI-owned fields of each list after the second start.
 		wantUI map[string][]string
 		drifts []string // ListDrifts after the second start: slug/field[/ui|/missing|/db-only]
@@ -106,6 +108,16 @@ func TestListPrecedence(t *testing.T) {
 			drifts: []string{"ui-made/name_ja/ui", "ui-made/encoding/ui"},
 		},
 		{
+			name:    "a field handed back to the config follows it again",
+			first:   []List{configList("kodomo")},
+			edit:    map[string]change{"kodomo": func(l *List) { l.FromName = "UIの差出人"; l.Contact = "075-999-9999" }},
+			release: map[string][]string{"kodomo": {"from_name"}},
+			second:  []List{with(configList("kodomo"), func(l *List) { l.FromName = "設定の差出人" })},
+			want:    map[string]change{"kodomo": func(l *List) { l.FromName = "設定の差出人"; l.Contact = "075-999-9999" }},
+			wantUI:  map[string][]string{"kodomo": {"contact"}},
+			drifts:  []string{"kodomo/contact/ui"},
+		},
+		{
 			name:   "archive off and closed are kept across starts",
 			first:  []List{configList("kodomo")},
 			edit:   map[string]change{"kodomo": func(l *List) { l.ArchiveOff = true }},
@@ -133,6 +145,11 @@ func TestListPrecedence(t *testing.T) {
 				ch(&l)
 				if _, _, err := s.UpdateList(ctx, slug, l); err != nil {
 					t.Fatal(err)
+				}
+			}
+			for slug, fields := range tc.release {
+				if _, released, err := s.ReleaseListFields(ctx, slug, fields); err != nil || len(released) != len(fields) {
+					t.Fatalf("release %v: %v %v", fields, released, err)
 				}
 			}
 			closeBefore := tc.name == "archive off and closed are kept across starts"
@@ -263,6 +280,9 @@ func TestUpdateListRefusesEmptyFooterAndChangesNothing(t *testing.T) {
 	}
 	if _, err := s.CreateList(ctx, configList("kodomo")); !errors.As(err, &le) || !le.Has("slug") || le.Problems[0].Code != ProblemTaken {
 		t.Fatalf("CreateList of a taken slug: %v", err)
+	}
+	if _, _, err := s.ReleaseListFields(ctx, "kodomo", []string{"archive", "slug"}); !errors.As(err, &le) || !le.Has("archive") || !le.Has("slug") {
+		t.Fatalf("releasing fields the config does not set: %v", err)
 	}
 }
 

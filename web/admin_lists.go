@@ -26,6 +26,9 @@ type ListAdmin interface {
 	UpdateList(ctx context.Context, slug string, l List) (List, []string, error)
 	CloseList(ctx context.Context, slug string) (List, bool, error)
 	ReopenList(ctx context.Context, slug string) (List, bool, error)
+	// ReleaseListFields hands fields back to the config file (applied at
+	// the next start).
+	ReleaseListFields(ctx context.Context, slug string, fields []string) (List, []string, error)
 }
 
 // adminListRoutes are the list pages (behind a session).
@@ -165,6 +168,17 @@ func (s *Server) handleUpdateList(w http.ResponseWriter, r *http.Request, sess *
 	if len(changed) > 0 {
 		done = "updated"
 		s.audit(r, sess.user.Login, "list.update", l.Slug, "fields: "+strings.Join(changed, ","))
+	}
+	if use := r.PostForm["use_config"]; len(use) > 0 {
+		_, released, err := s.opt.ListAdmin.ReleaseListFields(r.Context(), l.Slug, use)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if len(released) > 0 {
+			done = "updated"
+			s.audit(r, sess.user.Login, "list.release", l.Slug, "fields: "+strings.Join(released, ","))
+		}
 	}
 	http.Redirect(w, r, "/admin/lists?done="+done+"&slug="+url.QueryEscape(l.Slug), http.StatusSeeOther)
 }

@@ -160,3 +160,45 @@ func TestClosedListRefusesNewSubscribers(t *testing.T) {
 		t.Errorf("%d audit entries for the update and the close, want 2", n)
 	}
 }
+
+// TestListFieldBackToConfig: a field edited in the UI is marked on the
+// form, and can be handed back to the config file, in the UI and the API.
+func TestListFieldBackToConfig(t *testing.T) {
+	t.Parallel()
+	e := newRealEnv(t)
+	ctx := t.Context()
+	c, csrf := e.login("admin")
+	resp, _ := e.post(c, "/admin/lists/shimin-katsudo", listForm("", map[string]string{"csrf": csrf}))
+	if resp.StatusCode != 303 {
+		t.Fatalf("edit: %d", resp.StatusCode)
+	}
+	l, _ := e.subs.ListBySlug(ctx, "shimin-katsudo")
+	if !l.EditedInUI("from_name") || !l.EditedInUI("postal_address") {
+		t.Fatalf("UI fields after the edit: %v", l.UIFields)
+	}
+	_, body := e.get(c, "/admin/lists/shimin-katsudo")
+	if !strings.Contains(body, `id="rel-from_name"`) || strings.Contains(body, `id="rel-kind"`) {
+		t.Errorf("the form does not offer exactly the edited fields back to the config")
+	}
+	form := listForm("", map[string]string{"csrf": csrf})
+	form.Add("use_config", "from_name")
+	if resp, _ := e.post(c, "/admin/lists/shimin-katsudo", form); resp.StatusCode != 303 {
+		t.Fatalf("release in the UI: %d", resp.StatusCode)
+	}
+	resp, body = e.api("PATCH", "/api/v1/lists/shimin-katsudo", e.bearer("admin"), `{"use_config":["postal_address"]}`)
+	if resp.StatusCode != 200 || strings.Contains(body, `"postal_address","`) {
+		t.Errorf("release in the API: %d %s", resp.StatusCode, body)
+	}
+	l, _ = e.subs.ListBySlug(ctx, "shimin-katsudo")
+	if l.EditedInUI("from_name") || l.EditedInUI("postal_address") || !l.EditedInUI("contact") {
+		t.Errorf("UI fields after the release: %v", l.UIFields)
+	}
+	if resp, body := e.api("PATCH", "/api/v1/lists/shimin-katsudo", e.bearer("admin"), `{"use_config":["archive"]}`); resp.StatusCode != 422 {
+		t.Errorf("releasing a UI-only field: %d %s", resp.StatusCode, body)
+	}
+	var n int
+	e.db.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'list.release'`).Scan(&n)
+	if n != 2 {
+		t.Errorf("%d release audit entries, want 2", n)
+	}
+}

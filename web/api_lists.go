@@ -70,6 +70,9 @@ type listPatch struct {
 	Archive         *bool     `json:"archive"`
 	// Closed closes the list to new subscribers (true) or opens it (false).
 	Closed *bool `json:"closed"`
+	// UseConfig hands fields back to the config file (PATCH; applied at
+	// the next start).
+	UseConfig []string `json:"use_config"`
 }
 
 // apply sets the fields p names on l.
@@ -176,6 +179,16 @@ func (s *Server) apiUpdateList(w http.ResponseWriter, r *http.Request, u User) {
 	}
 	if len(changed) > 0 {
 		s.audit(r, u.Login, "list.update", l.Slug, "api; fields: "+strings.Join(changed, ","))
+	}
+	if len(p.UseConfig) > 0 {
+		var released []string
+		if l, released, err = s.opt.ListAdmin.ReleaseListFields(r.Context(), l.Slug, p.UseConfig); err != nil {
+			s.apiListFail(w, r, err)
+			return
+		}
+		if len(released) > 0 {
+			s.audit(r, u.Login, "list.release", l.Slug, "api; fields: "+strings.Join(released, ","))
+		}
 	}
 	if p.Closed != nil {
 		var moved bool

@@ -44,6 +44,7 @@ var listCatalog = map[string][2]string{
 	"list.help.encoding": {"古い携帯電話の読者が多いときだけ ISO-2022-JP を選んでください。", "Choose ISO-2022-JP only when many readers use older phones."},
 	"list.help.ui":       {"設定ファイルにあるリストでは、この画面で変えた項目はこの画面の値が優先され、設定ファイルを変えても上書きされません。変えていない項目は設定ファイルに従います。", "For a list from the config file, a field changed here keeps this page's value: a later change of the file does not overwrite it. Fields not changed here follow the file."},
 	"list.help.uimade":   {"この配信リストは管理画面で作られました。設定ファイルの値では変わりません。", "This list was created here: the config file does not change it."},
+	"list.useconfig":     {"設定ファイルの値に戻す(次の起動から)", "Follow the config file again (from the next start)"},
 	"list.ui":            {"この画面で変更済み", "Changed here"},
 
 	"list.p.required":     {"「{field}」を入力してください。", "{field} is required."},
