@@ -58,6 +58,10 @@ VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			n.DescriptionJA, n.DescriptionEN, !n.ArchiveOff, strings.Join(n.UIFields, ","), now, now)
 		return err
 	})
+	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
+		// Created meanwhile by someone else.
+		return List{}, &ListError{Slug: l.Slug, Problems: []ListProblem{{Field: "slug", Code: ProblemTaken}}}
+	}
 	if err != nil {
 		return List{}, fmt.Errorf("creating list %s: %w", l.Slug, err)
 	}
