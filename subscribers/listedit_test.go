@@ -309,6 +309,9 @@ func TestClosedList(t *testing.T) {
 	if err := f.s.NewIntake(nil).Submit(f.ctx, SubscribeRequest{Email: "new@example.jp", Lists: []string{"kodomo"}}); !errors.Is(err, ErrListClosed) {
 		t.Errorf("Intake.Submit: %v", err)
 	}
+	if err := f.s.SubscribeByMail(f.ctx, "new@example.jp", "kodomo", "msg@example.jp"); !errors.Is(err, ErrListClosed) {
+		t.Errorf("SubscribeByMail (空メール): %v", err)
+	}
 	if err := f.s.AddMember(f.ctx, "kodomo", "new@example.jp", "", SourceAPI, Evidence{}); !errors.Is(err, ErrListClosed) {
 		t.Errorf("AddMember: %v", err)
 	}
