@@ -100,7 +100,7 @@ func (r *Renderer) issue(ctx context.Context, issueID int64) (*preparedIssue, er
 	}
 	p, err := r.tmpl.Prepare(templates.IssueInput{
 		List: ListInfo(l), IssueID: is.ID, Number: is.Number, Subject: is.Subject, Markdown: is.BodyMarkdown,
-		ArchiveURL: fmt.Sprintf("%s/archive/%s/%d", r.opt.BaseURL, l.Slug, is.ID),
+		ArchiveURL: archiveURL(l, fmt.Sprintf("%s/archive/%s/%d", r.opt.BaseURL, l.Slug, is.ID)),
 		Date:       r.sendDate(is),
 	})
 	if err != nil {
@@ -177,7 +177,7 @@ func (r *Renderer) PreviewFor(ctx context.Context, listID int64, subject, md str
 	}
 	p, err := r.tmpl.Prepare(templates.IssueInput{
 		List: ListInfo(l), Subject: subject, Markdown: md, Date: r.opt.Now().In(r.opt.Location),
-		ArchiveURL: fmt.Sprintf("%s/archive/%s", r.opt.BaseURL, l.Slug),
+		ArchiveURL: archiveURL(l, fmt.Sprintf("%s/archive/%s", r.opt.BaseURL, l.Slug)),
 	})
 	if err != nil {
 		return nil, err

@@ -117,6 +117,9 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opt ImportOptions) (Imp
 	if err != nil {
 		return rep, err
 	}
+	if err := l.checkOpen(); err != nil {
+		return rep, err
+	}
 	if l.Public() && strings.TrimSpace(opt.ConsentSource) == "" {
 		return rep, fmt.Errorf("list %s: %w", l.Slug, ErrConsentSourceRequired)
 	}

@@ -133,7 +133,8 @@ func (in *Intake) subscribe(ctx context.Context, req SubscribeRequest) {
 			return
 		}
 		var ae *AddressError
-		if errors.As(err, &ae) || errors.Is(err, ErrUnknownList) || errors.Is(err, ErrNoList) || errors.Is(err, ErrBadSource) {
+		if errors.As(err, &ae) || errors.Is(err, ErrUnknownList) || errors.Is(err, ErrNoList) || errors.Is(err, ErrBadSource) ||
+			errors.Is(err, ErrListClosed) {
 			in.s.log.Error("queued subscription refused", "source", req.Source, "lists", len(req.Lists), "err", err)
 			return
 		}

@@ -5,9 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"reflect"
 	"regexp"
 	"strings"
+	"time"
 
 	"golang.org/x/net/idna"
 )
@@ -39,10 +39,22 @@ type List struct {
 	NameFallback                 string   // shown when a subscriber has no name, e.g. 読者
 	RequireApproval              bool     // issues need a second person's approval (used by issues)
 	DescriptionJA, DescriptionEN string
+	// ArchiveOff hides the list's sent issues from the public archive and
+	// its feed (set in the admin UI or the API only; default: shown).
+	ArchiveOff bool
+	// ClosedAt is when an admin closed the list to new subscribers; zero
+	// while it is open (see CloseList).
+	ClosedAt time.Time
+	// UIFields are the fields (config key names) edited in the admin UI or
+	// the API: the configuration no longer changes them (see SyncLists).
+	UIFields []string
 }
 
 // Public reports whether citizens may subscribe to l themselves.
 func (l List) Public() bool { return l.Kind == KindPublic }
+
+// Closed reports whether l takes no new subscribers.
+func (l List) Closed() bool { return !l.ClosedAt.IsZero() }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
@@ -79,81 +91,27 @@ func normaliseList(l List) (List, error) {
 	return l, nil
 }
 
-// SyncLists creates or updates lists by slug, as the configuration
-// describes them at start. Lists missing from defs are left as they are;
-// nothing is deleted, and subscribers are never touched.
-func (s *Store) SyncLists(ctx context.Context, defs []List) error {
-	var norm []List
-	for _, l := range defs {
-		n, err := normaliseList(l)
-		if err != nil {
-			return err
-		}
-		norm = append(norm, n)
-	}
-	if same, err := s.listsMatch(ctx, norm); err != nil || same {
-		return err
-	}
-	now := s.now().Unix()
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, l := range norm {
-			_, err := tx.ExecContext(ctx, `
-INSERT INTO lists (slug, name_ja, name_en, kind, from_address, from_name, postal_address, contact,
-  double_opt_in, allowed_domains, encoding, name_fallback, require_approval, description_ja, description_en, created, updated)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-ON CONFLICT (slug) DO UPDATE SET name_ja=excluded.name_ja, name_en=excluded.name_en, kind=excluded.kind,
-  from_address=excluded.from_address, from_name=excluded.from_name, postal_address=excluded.postal_address,
-  contact=excluded.contact, double_opt_in=excluded.double_opt_in, allowed_domains=excluded.allowed_domains,
-  encoding=excluded.encoding, name_fallback=excluded.name_fallback, require_approval=excluded.require_approval,
-  description_ja=excluded.description_ja, description_en=excluded.description_en, updated=excluded.updated`,
-				l.Slug, l.NameJA, l.NameEN, l.Kind, l.FromAddress, l.FromName, l.PostalAddress, l.Contact,
-				l.DoubleOptIn, strings.Join(l.AllowedDomains, ","), l.Encoding, l.NameFallback, l.RequireApproval,
-				l.DescriptionJA, l.DescriptionEN, now, now)
-			if err != nil {
-				return fmt.Errorf("saving list %s: %w", l.Slug, err)
-			}
-		}
-		return nil
-	})
-}
-
-// listsMatch reports whether every definition is stored as it is, so that
-// SyncLists, which every command runs, writes nothing (and takes no write
-// lock) when the configuration has not changed.
-func (s *Store) listsMatch(ctx context.Context, defs []List) (bool, error) {
-	stored, err := s.Lists(ctx)
-	if err != nil {
-		return false, err
-	}
-	bySlug := make(map[string]List, len(stored))
-	for _, l := range stored {
-		l.ID = 0
-		if len(l.AllowedDomains) == 0 {
-			l.AllowedDomains = nil
-		}
-		bySlug[l.Slug] = l
-	}
-	for _, l := range defs {
-		if len(l.AllowedDomains) == 0 {
-			l.AllowedDomains = nil
-		}
-		if old, ok := bySlug[l.Slug]; !ok || !reflect.DeepEqual(old, l) {
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
 const listColumns = `id, slug, name_ja, name_en, kind, from_address, from_name, postal_address, contact,
-  double_opt_in, allowed_domains, encoding, name_fallback, require_approval, description_ja, description_en`
+  double_opt_in, allowed_domains, encoding, name_fallback, require_approval, description_ja, description_en,
+  archive, closed_at, ui_fields`
 
 func scanList(sc interface{ Scan(...any) error }) (List, error) {
 	var l List
-	var doms string
+	var doms, ui string
+	var archive bool
+	var closed sql.NullInt64
 	err := sc.Scan(&l.ID, &l.Slug, &l.NameJA, &l.NameEN, &l.Kind, &l.FromAddress, &l.FromName, &l.PostalAddress,
-		&l.Contact, &l.DoubleOptIn, &doms, &l.Encoding, &l.NameFallback, &l.RequireApproval, &l.DescriptionJA, &l.DescriptionEN)
+		&l.Contact, &l.DoubleOptIn, &doms, &l.Encoding, &l.NameFallback, &l.RequireApproval, &l.DescriptionJA, &l.DescriptionEN,
+		&archive, &closed, &ui)
 	if doms != "" {
 		l.AllowedDomains = strings.Split(doms, ",")
+	}
+	if ui != "" {
+		l.UIFields = strings.Split(ui, ",")
+	}
+	l.ArchiveOff = !archive
+	if closed.Valid {
+		l.ClosedAt = time.Unix(closed.Int64, 0).UTC()
 	}
 	return l, err
 }

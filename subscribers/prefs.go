@@ -65,7 +65,8 @@ func (s *Store) prefs(ctx context.Context, q queryer, id int64) (Prefs, error) {
 			return Prefs{}, err
 		}
 		on := st == StatusConfirmed || st == StatusUnconfirmed
-		if !l.Public() && !on {
+		if (!l.Public() || l.Closed()) && !on {
+			// A closed list is shown only to those on it, to leave it.
 			continue
 		}
 		p.Lists = append(p.Lists, PrefList{List: l, Status: st, Subscribed: on})
@@ -110,7 +111,7 @@ func (s *Store) SavePreferences(ctx context.Context, tok string, listSlugs []str
 		var join []List
 		for _, pl := range p.Lists {
 			switch w := want[pl.List.Slug]; {
-			case w && pl.Status != StatusConfirmed:
+			case w && pl.Status != StatusConfirmed && !pl.List.Closed():
 				join = append(join, pl.List)
 			case !w && pl.Subscribed:
 				if _, err := s.optOut(ctx, tx, pl.List.ID, sub, SourcePrefs, ev); err != nil {

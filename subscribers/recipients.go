@@ -154,6 +154,9 @@ func (s *Store) AddMember(ctx context.Context, listSlug, email, name, source str
 	if err != nil {
 		return err
 	}
+	if err := l.checkOpen(); err != nil {
+		return err
+	}
 	if err := l.checkDomain(a); err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ type SubscribeRequest struct {
 // address is new, unconfirmed, confirmed or suppressed, so that its answer
 // says nothing about who is subscribed. It returns an *AddressError for a
 // bad address, ErrNoList or ErrUnknownList (also for internal lists) for
-// bad list choices.
+// bad list choices, ErrListClosed for a list closed to new subscribers.
 //
 // No confirmation mail goes out for lists already confirmed, for an
 // address suppressed by hand, or beyond MaxConfirmationsPerAddressPerDay
@@ -223,6 +223,9 @@ func (s *Store) publicLists(ctx context.Context, slugs []string) ([]List, error)
 		if err != nil {
 			return nil, err
 		}
+		if err := l.checkOpen(); err != nil {
+			return nil, err
+		}
 		out = append(out, l)
 	}
 	return out, nil
@@ -231,8 +234,11 @@ func (s *Store) publicLists(ctx context.Context, slugs []string) ([]List, error)
 // ConfirmResult says what a confirmation link did.
 type ConfirmResult struct {
 	SubscriberID int64
-	// Lists are the lists the link names (that still exist).
+	// Lists are the lists the link names (that still exist and are open).
 	Lists []List
+	// Closed are the lists the link names that were closed to new
+	// subscribers since it was sent; they are not joined.
+	Closed []List
 	// Superseded are the lists of Lists the link did not confirm because
 	// the address left them after the link was issued.
 	Superseded []List
@@ -277,6 +283,11 @@ func (s *Store) Confirm(ctx context.Context, tok string, ev Evidence) (ConfirmRe
 			if err != nil {
 				return err
 			}
+			if l.Closed() {
+				// Closed since the link was sent: no new subscribers.
+				res.Closed = append(res.Closed, l)
+				continue
+			}
 			res.Lists = append(res.Lists, l)
 			left, err := optedOutSince(ctx, tx, l.ID, sub.ID, issued)
 			if err != nil {
@@ -320,6 +331,9 @@ func (s *Store) Confirm(ctx context.Context, tok string, ev Evidence) (ConfirmRe
 	})
 	if err != nil {
 		return ConfirmResult{}, fmt.Errorf("confirming: %w", err)
+	}
+	if len(res.Lists) == 0 && len(res.Closed) > 0 {
+		return res, fmt.Errorf("confirming: %w", ErrListClosed)
 	}
 	if len(res.Superseded) > 0 && len(res.Superseded) == len(res.Lists) {
 		s.log.Info("confirmation link older than an opt-out refused", "subscriber_id", res.SubscriberID)

@@ -53,6 +53,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		"/subscribe", "/archive", "/privacy", "/archive/shimin-katsudo", "/confirm/" + e.subs.mails[len(e.subs.mails)-1],
 		"/admin/issues/" + strconv.FormatInt(jis.ID, 10), "/admin/issues/new?list=kankyo-hozen", "/admin/bounces", "/admin/subscribers/3?list=kankyo-hozen",
 		"/admin/audit", "/admin/settings", "/admin/local/mail", "/admin/progress", "/admin/schedules", "/admin/users", "/admin/account",
+		"/admin/lists", "/admin/lists/new", "/admin/lists/kankyo-hozen",
 	} {
 		if err := chromedp.Do(ctx, chromedp.Navigate(u+path), chromedp.WaitVisible(chromedp.ID("main"))); err != nil {
 			t.Fatalf("%s: %v", path, err)

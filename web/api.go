@@ -302,13 +302,6 @@ func (s *Server) apiListIssues(w http.ResponseWriter, r *http.Request, u User) {
 	writeJSON(w, http.StatusOK, pageJSON{Items: items, Limit: limit, Offset: offset})
 }
 
-type listJSON struct {
-	Slug   string `json:"slug"`
-	NameJA string `json:"name_ja"`
-	NameEN string `json:"name_en"`
-	Kind   string `json:"kind"`
-}
-
 func (s *Server) apiLists(w http.ResponseWriter, r *http.Request, u User) {
 	lists, err := s.lists(r.Context())
 	if err != nil {
@@ -317,7 +310,7 @@ func (s *Server) apiLists(w http.ResponseWriter, r *http.Request, u User) {
 	}
 	items := []listJSON{}
 	for _, l := range visible(u, lists) {
-		items = append(items, listJSON{Slug: l.Slug, NameJA: l.NameJA, NameEN: l.NameEN, Kind: l.Kind})
+		items = append(items, listJSONOf(l))
 	}
 	writeJSON(w, http.StatusOK, pageJSON{Items: items, Limit: len(items)})
 }

@@ -19,7 +19,7 @@ func (s *Server) publicList(r *http.Request) (List, error) {
 	if err != nil {
 		return List{}, err
 	}
-	if l.Kind == "internal" {
+	if l.Kind == "internal" || l.ArchiveOff {
 		return List{}, ErrNotFound
 	}
 	return l, nil

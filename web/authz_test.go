@@ -145,6 +145,16 @@ func uiCases() []routeCase {
 		{"GET", "/admin/settings", nil, "", "A", 200},
 		{"GET", "/admin/local/mail", nil, "", "A", 200},
 		{"POST", "/admin/local/mail", url.Values{"from": {"a@example.jp"}, "to": {"shimin-katsudo-join@bounces.localhost"}}, "", "A", 303},
+		// Issue 17: lists are admins' only; the others see theirs read-only.
+		{"GET", "/admin/lists", nil, "", "AECV", 200},
+		{"GET", "/admin/lists/new", nil, "", "A", 200},
+		{"POST", "/admin/lists", listForm("kodomo", nil), "", "A", 303},
+		{"POST", "/admin/lists", listForm("kodomo", map[string]string{"postal_address": ""}), "", "A", 422},
+		{"GET", "/admin/lists/shimin-katsudo", nil, "", "A", 200},
+		{"POST", "/admin/lists/shimin-katsudo", listForm("", map[string]string{"from_name": "新しい差出人"}), "", "A", 303},
+		{"POST", "/admin/lists/kankyo-hozen", listForm("", map[string]string{"contact": ""}), "", "A", 422},
+		{"POST", "/admin/lists/shimin-katsudo/close", f(), "", "A", 303},
+		{"POST", "/admin/lists/shimin-katsudo/reopen", f(), "", "A", 303},
 	}
 }
 
@@ -213,6 +223,11 @@ func apiCases() []routeCase {
 		{"POST", "/api/v1/subscribers/0/unsuppress", nil, `{}`, "AE", 422},
 		{"POST", "/api/v1/subscribers/1/unsuppress", nil, `{"reason":"本人から連絡"}`, "A", 200},
 		{"POST", "/api/v1/subscribers/3/unsuppress", nil, `{"reason":"本人から連絡"}`, "A", 200},
+		// Issue 17: lists, admins only.
+		{"POST", "/api/v1/lists", nil, listJSONBody("kodomo", ""), "A", 201},
+		{"POST", "/api/v1/lists", nil, listJSONBody("kodomo", `"contact":""`), "A", 422},
+		{"PATCH", "/api/v1/lists/shimin-katsudo", nil, `{"from_name":"新しい差出人","closed":true}`, "A", 200},
+		{"PATCH", "/api/v1/lists/shimin-katsudo", nil, `{"postal_address":" "}`, "A", 422},
 	}
 }
 

@@ -29,6 +29,9 @@ func (s *Server) handleArchiveIndex(w http.ResponseWriter, r *http.Request) {
 	}
 	var out []archiveIndexEntry
 	for _, l := range lists {
+		if l.ArchiveOff {
+			continue
+		}
 		iss, err := s.opt.Issues.Archive(r.Context(), l.ID, archiveIndexLatest+1, 0)
 		if err != nil {
 			s.fail(w, r, err)

@@ -42,6 +42,7 @@ func (d Domain) Fill(opt *Options) {
 	if d.Subscribers != nil {
 		opt.Subscribers = webSubscribers{d}
 		opt.Imports = webImports{d}
+		opt.ListAdmin = d.Subscribers // *subscribers.Store satisfies ListAdmin as it is
 	}
 	if d.Subscribers != nil && d.Attribution != nil && d.Bounces != nil {
 		opt.SubscriberAdmin = webSubscriberAdmin{d}

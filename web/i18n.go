@@ -468,22 +468,23 @@ var catalog = map[string][2]string{
 	"reminder.escalate":          {"期限後%d日", "%d days late"},
 }
 
+// catalogs are the word maps tr consults, in order: the general catalog,
+// then each feature's own file (i18n_*.go), so that features add words
+// without touching one shared map.
+var catalogs = []map[string][2]string{
+	catalog, reportCatalog, subscriberCatalog, sublistCatalog, listCatalog,
+}
+
 // tr returns the text for key in lang ("ja" or "en"); an unknown key is
 // returned as is, which TestCatalogComplete catches.
 func tr(lang, key string) string {
-	m, ok := catalog[key]
-	if !ok {
-		m, ok = sublistCatalog[key]
-	}
-	if !ok {
-		if m, ok = reportCatalog[key]; !ok {
-			if m, ok = subscriberCatalog[key]; !ok {
-				return key
+	for _, c := range catalogs {
+		if m, ok := c[key]; ok {
+			if lang == "en" {
+				return m[1]
 			}
+			return m[0]
 		}
 	}
-	if lang == "en" {
-		return m[1]
-	}
-	return m[0]
+	return key
 }

@@ -158,6 +158,9 @@ func pageWalk(t *testing.T, e *env) map[string]func(c *http.Client) string {
 		"admin audit":        get("/admin/audit"),
 		"admin settings":     get("/admin/settings"),
 		"admin local mail":   get("/admin/local/mail"),
+		"admin lists":        get("/admin/lists"),
+		"admin list new":     get("/admin/lists/new"),
+		"admin list edit":    get("/admin/lists/kankyo-hozen"),
 		"admin compose fail": post("/admin/issues", url.Values{"list": {"shimin-katsudo"}, "subject": {""}, "body": {"{{ .Nope }}"}}),
 	}
 }

@@ -48,7 +48,7 @@ func (s *Server) handleSubscribeForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.newView(w, r, "title.subscribe")
-	d := subscribeData{Lists: lists, Token: s.formToken("subscribe", "")}
+	d := subscribeData{Lists: openLists(lists), Token: s.formToken("subscribe", "")}
 	if l := r.URL.Query().Get("list"); l != "" {
 		d.Selected = []string{l}
 	}
@@ -87,10 +87,10 @@ func (s *Server) handleSubscribe(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusOK, "thanks", v)
 		return
 	}
-	d := subscribeData{Lists: lists, Selected: r.PostForm["list"], Email: strings.TrimSpace(r.PostFormValue("email")),
+	d := subscribeData{Lists: openLists(lists), Selected: r.PostForm["list"], Email: strings.TrimSpace(r.PostFormValue("email")),
 		Name: strings.TrimSpace(r.PostFormValue("name")), Token: s.formToken("subscribe", "")}
 	var chosen []string
-	for _, l := range lists {
+	for _, l := range lists { // closed ones too: Subscribe says why it refuses them
 		if d.Checked(l.Slug) {
 			chosen = append(chosen, l.Slug)
 		}

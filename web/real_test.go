@@ -52,7 +52,7 @@ func (noOutbox) Snapshot(ctx context.Context, issueID, listID int64) (int, error
 
 // realDomain builds the application layer over real stores, a mailer that
 // sends to an in-process SMTP server, and the bounce service.
-func realDomain(t testing.TB, o *Options, subs *subscribers.Store, iss *issues.Store) Domain {
+func realDomain(t testing.TB, o *Options, subs *subscribers.Store, iss *issues.Store) (Domain, *localmail.SMTP) {
 	t.Helper()
 	tpl, err := templates.New(templates.Options{})
 	if err != nil {
@@ -88,15 +88,16 @@ func realDomain(t testing.TB, o *Options, subs *subscribers.Store, iss *issues.S
 	d.Attribution.Bounces = d.Bounces
 	d.System = newsletter.NewSystemMail(d.Mailer, tpl, newsletter.SystemOptions{Now: o.Now})
 	d.Sending = newsletter.NewSending(iss, subs, d.Mailer, d.Renderer, d.System, newsletter.SendingOptions{Now: o.Now})
-	return d
+	return d, relay
 }
 
 type realEnv struct {
 	*env
-	dom  Domain
-	subs *subscribers.Store
-	iss  *issues.Store
-	mail *captured
+	dom   Domain
+	relay *localmail.SMTP // where the mailer sends
+	subs  *subscribers.Store
+	iss   *issues.Store
+	mail  *captured
 }
 
 func newRealEnv(t testing.TB) *realEnv {
@@ -118,7 +119,7 @@ func newRealEnv(t testing.TB) *realEnv {
 		}
 		re.iss = issues.New(o.DB, issues.Options{Now: o.Now})
 		o.Subscribers, o.SubscriberAdmin, o.Issues, o.Renderer, o.Bounces, o.Deliveries = nil, nil, nil, nil, nil, nil
-		re.dom = realDomain(t, o, re.subs, re.iss)
+		re.dom, re.relay = realDomain(t, o, re.subs, re.iss)
 		re.dom.Fill(o)
 	})
 	return &re

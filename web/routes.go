@@ -36,6 +36,7 @@ func (s *Server) apiRoutes() map[string]http.HandlerFunc {
 	}
 	maps.Copy(routes, s.subscriberAPIRoutes())
 	maps.Copy(routes, s.sublistAPIRoutes())
+	maps.Copy(routes, s.apiListRoutes())
 	return routes
 }
 
@@ -129,6 +130,7 @@ func (s *Server) adminRoutes() map[string]http.HandlerFunc {
 	maps.Copy(routes, s.adminReportRoutes())
 	maps.Copy(routes, s.subscriberRoutes())
 	maps.Copy(routes, s.sublistRoutes())
+	maps.Copy(routes, s.adminListRoutes())
 	return routes
 }
 

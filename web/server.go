@@ -76,6 +76,8 @@ type Options struct {
 	// Reports serves the bureaus' reports and the public progress pages
 	// (progress_reports.go).
 	Reports Reports
+	// ListAdmin creates, edits and closes lists (admin_lists.go).
+	ListAdmin ListAdmin
 	// Settings returns the running configuration with secrets masked.
 	Settings func() map[string]any
 	// Health, when set, is the database's health (/healthz, admin banner).

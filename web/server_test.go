@@ -130,9 +130,16 @@ func TestLanguageSwitch(t *testing.T) {
 
 func TestCatalogComplete(t *testing.T) {
 	t.Parallel()
-	for key, m := range catalog {
-		if m[0] == "" || m[1] == "" {
-			t.Errorf("catalog %q lacks a translation", key)
+	seen := map[string]bool{}
+	for _, c := range catalogs {
+		for key, m := range c {
+			if m[0] == "" || m[1] == "" {
+				t.Errorf("catalog %q lacks a translation", key)
+			}
+			if seen[key] {
+				t.Errorf("key %q is in two catalogs", key)
+			}
+			seen[key] = true
 		}
 	}
 	e := newEnv(t, nil)

@@ -47,6 +47,9 @@ func domainErr(err error) error {
 		return &InputError{Field: "status", Message: err.Error(), MessageJA: "状態の指定を確認してください", cause: err}
 	case errors.Is(err, subscribers.ErrNoList):
 		return &InputError{Field: "list", Message: "choose at least one list", MessageJA: "配信リストを1つ以上選んでください", cause: err}
+	case errors.Is(err, subscribers.ErrListClosed):
+		return &InputError{Field: "list", Message: "this list no longer takes new subscribers (" + err.Error() + ")",
+			MessageJA: "このメールマガジンは新規登録の受付を終了しました。", cause: err}
 	case errors.Is(err, subscribers.ErrDomainNotAllowed):
 		return &InputError{Field: "email", Message: err.Error(), MessageJA: "このリストに登録できないドメインのアドレスです", cause: err}
 	case errors.Is(err, subscribers.ErrConsentSourceRequired), errors.Is(err, subscribers.ErrBadCSV):
@@ -111,7 +114,8 @@ func statusOf(err error) (int, string) {
 		errors.Is(err, templates.ErrInvalidInput), errors.Is(err, templates.ErrMissingLegal),
 		errors.Is(err, subscribers.ErrNoList), errors.Is(err, subscribers.ErrDomainNotAllowed),
 		errors.Is(err, subscribers.ErrConsentSourceRequired), errors.Is(err, subscribers.ErrBadCSV),
-		errors.Is(err, subscribers.ErrUnknownList), errors.Is(err, progress.ErrInvalidReport):
+		errors.Is(err, subscribers.ErrUnknownList), errors.Is(err, progress.ErrInvalidReport),
+		errors.Is(err, subscribers.ErrBadList), errors.Is(err, subscribers.ErrListClosed):
 		return http.StatusUnprocessableEntity, "err.input"
 	case errors.Is(err, progress.ErrReportClosed):
 		return http.StatusConflict, "rep.closed"

@@ -22,6 +22,7 @@ func cmdCheckConfig(ctx context.Context, args []string, stdout io.Writer) error 
 	c, err := LoadConfig(args[0])
 	if err == nil {
 		fmt.Fprintf(stdout, "%s: ok\n", args[0])
+		checkListDrift(ctx, c, stdout)
 		if dns {
 			return checkConfigDNS(ctx, c, net.DefaultResolver, stdout)
 		}

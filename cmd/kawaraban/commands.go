@@ -111,6 +111,7 @@ func inputErr(err error) error {
 	switch {
 	case errors.As(err, &ae), errors.Is(err, subscribers.ErrUnknownList), errors.Is(err, subscribers.ErrBadCSV),
 		errors.Is(err, subscribers.ErrConsentSourceRequired), errors.Is(err, subscribers.ErrBadSource),
+		errors.Is(err, subscribers.ErrListClosed),
 		errors.Is(err, subscribers.ErrNotFound), errors.Is(err, progress.ErrInvalidFile),
 		errors.Is(err, progress.ErrNotFound), errors.Is(err, bounces.ErrNotFound):
 		return usageError{err}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"kawaraban/store"
+	"kawaraban/subscribers"
+)
+
+// checkListDrift tells, after a config passed check-config, where its
+// lists differ from the database at database.path (when that file
+// exists): which differences the next start applies and which it keeps
+// because an admin edited them in the UI (the precedence rule of
+// subscribers.SyncLists; docs/OPERATING.md, "Lists"). Differences are
+// notes, not problems: the exit code stays 0.
+func checkListDrift(ctx context.Context, c *Config, stdout io.Writer) {
+	if _, err := os.Stat(c.Database.Path); err != nil {
+		return
+	}
+	db, err := store.Open(ctx, c.Database.Path, store.Options{ReadOnly: true})
+	if err != nil {
+		fmt.Fprintf(stdout, "lists: not compared with the database: %v\n", err)
+		return
+	}
+	defer db.Close()
+	drifts, err := subscribers.New(db, subscribers.Options{}).ListDrifts(ctx, listDefs(c.Lists))
+	if err != nil {
+		fmt.Fprintf(stdout, "lists: not compared with the database (a start migrates it first): %v\n", err)
+		return
+	}
+	index := map[string]int{}
+	for i, l := range c.Lists {
+		index[l.Slug] = i
+	}
+	for _, d := range drifts {
+		key := fmt.Sprintf("lists[%d]", index[d.Slug])
+		switch {
+		case d.NotInConfig:
+			fmt.Fprintf(stdout, "list %s: only in the database (created in the admin UI, or removed from this file); kept as it is\n", d.Slug)
+		case d.Missing:
+			fmt.Fprintf(stdout, "%s (%s): not in the database yet; the next start creates it\n", key, d.Slug)
+		case d.EditedInUI:
+			fmt.Fprintf(stdout, "%s.%s (%s): differs from the database, where it was edited in the admin UI and keeps %q (this file says %q)\n",
+				key, d.Field, d.Slug, d.Database, d.Config)
+		default:
+			fmt.Fprintf(stdout, "%s.%s (%s): differs from the database (%q); the next start applies %q\n",
+				key, d.Field, d.Slug, d.Database, d.Config)
+		}
+	}
+}
