@@ -85,9 +85,33 @@ func (m *Mailer) build(buf *bytes.Buffer, msg *Message) error {
 	return m.write(buf, msg, nil)
 }
 
-// write composes with go-mail. j carries the pre-encoded ISO-2022-JP
-// parts, or is nil for UTF-8.
+// write composes msg into buf and signs it. j carries the pre-encoded
+// ISO-2022-JP parts, or is nil for UTF-8.
 func (m *Mailer) write(buf *bytes.Buffer, msg *Message, j *jisParts) error {
+	if j == nil && len(msg.Headers) == 0 {
+		if err := checkAddrs(msg); err != nil {
+			return err
+		}
+		if m.compose(buf, msg) {
+			return m.sign(buf)
+		}
+	}
+	if err := m.writeGoMail(buf, msg, j); err != nil {
+		return err
+	}
+	return m.sign(buf)
+}
+
+func (m *Mailer) sign(buf *bytes.Buffer) error {
+	if m.dkim != nil {
+		return m.dkim.sign(buf)
+	}
+	return nil
+}
+
+// writeGoMail composes with go-mail: ISO-2022-JP, custom header fields,
+// and what compose leaves to it.
+func (m *Mailer) writeGoMail(buf *bytes.Buffer, msg *Message, j *jisParts) error {
 	opts := []gomail.MsgOption{gomail.WithNoDefaultUserAgent()}
 	if msg.Boundary != "" {
 		opts = append(opts, gomail.WithBoundary(msg.Boundary))
@@ -124,9 +148,6 @@ func (m *Mailer) write(buf *bytes.Buffer, msg *Message, j *jisParts) error {
 	orderHeaders(buf)
 	if j != nil && !j.longLine {
 		fix7bit(buf)
-	}
-	if m.dkim != nil {
-		return m.dkim.sign(buf)
 	}
 	return nil
 }
@@ -226,6 +247,17 @@ func compareFold(a, b []byte) int {
 		}
 	}
 	return len(a) - len(b)
+}
+
+// checkAddrs refuses a From or To address that SMTPAddress refuses.
+func checkAddrs(msg *Message) error {
+	if _, err := SMTPAddress(msg.FromAddress); err != nil {
+		return fmt.Errorf("from: %w", err)
+	}
+	if _, err := SMTPAddress(msg.To); err != nil {
+		return fmt.Errorf("to: %w", err)
+	}
+	return nil
 }
 
 func (m *Mailer) setAddrs(g *gomail.Msg, msg *Message, j *jisParts) error {
