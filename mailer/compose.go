@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -35,9 +36,9 @@ func (m *Mailer) compose(buf *bytes.Buffer, msg *Message) bool {
 	if !ok {
 		return false
 	}
-	foldHeader(buf, "From", (&mail.Address{Name: msg.FromName, Address: msg.FromAddress}).String())
+	foldHeader(buf, "From", m.hdrs.get(hdrFrom, msg.FromName, msg.FromAddress))
 	foldHeader(buf, "To", (&mail.Address{Name: msg.ToName, Address: unquote(msg.To)}).String())
-	foldHeader(buf, "Subject", genValue(msg.Subject))
+	foldHeader(buf, "Subject", m.hdrs.get(hdrSubject, msg.Subject, ""))
 	d := msg.Date
 	if d.IsZero() {
 		d = m.now().In(m.opt.Location)
@@ -109,6 +110,46 @@ func (m *Mailer) compose(buf *bytes.Buffer, msg *Message) bool {
 	buf.WriteString(boundary)
 	buf.WriteString("--\r\n")
 	return true
+}
+
+// headerCache keeps the encoded From and Subject values of recent
+// messages: every recipient of an issue has the same.
+type headerCache struct {
+	mu sync.Mutex
+	m  map[headerKey]string
+}
+
+type headerKey struct {
+	kind byte // hdrFrom or hdrSubject
+	a, b string
+}
+
+const (
+	hdrFrom    = 'f' // a: name, b: address
+	hdrSubject = 's' // a: subject
+)
+
+// get returns the encoded value, encoding and keeping it the first time.
+func (c *headerCache) get(kind byte, a, b string) string {
+	k := headerKey{kind, a, b}
+	c.mu.Lock()
+	v, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return v
+	}
+	if kind == hdrFrom {
+		v = (&mail.Address{Name: a, Address: b}).String()
+	} else {
+		v = genValue(a)
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= 256 {
+		c.m = map[headerKey]string{} // test sends and previews must not grow it for ever
+	}
+	c.m[k] = v
+	c.mu.Unlock()
+	return v
 }
 
 // genValue encodes a header value as go-mail's SetGenHeader does (RFC 2047

@@ -395,8 +395,7 @@ func highBytes(s string) int {
 // crlf normalises line ends to CRLF in one pass; text that has no bare LF
 // is returned as it is.
 func crlf(s string) string {
-	lf := strings.Count(s, "\n")
-	bare := lf - strings.Count(s, "\r\n")
+	bare := bareLFs(s)
 	if bare == 0 {
 		return s
 	}
@@ -415,6 +414,22 @@ func crlf(s string) string {
 			b.WriteString("\r\n")
 		}
 		s = s[i+1:]
+	}
+}
+
+// bareLFs counts the LFs of s not preceded by CR, one newline at a time
+// (a rendered issue has few lines and, prepared with CRLF, no bare LF).
+func bareLFs(s string) int {
+	n := 0
+	for i := 0; ; {
+		j := strings.IndexByte(s[i:], '\n')
+		if j < 0 {
+			return n
+		}
+		if i+j == 0 || s[i+j-1] != '\r' {
+			n++
+		}
+		i += j + 1
 	}
 }
 
