@@ -63,11 +63,7 @@ func (m *Mailer) Run(ctx context.Context) error {
 
 	var wg sync.WaitGroup
 	for range m.opt.Workers {
-		wg.Go(func() {
-			for d := range jobs {
-				results <- m.deliver(ctx, d)
-			}
-		})
+		wg.Go(func() { m.work(ctx, jobs, results) })
 	}
 	recDone := make(chan error, 1)
 	go func() { recDone <- m.record(ctx, results, slots) }()
