@@ -153,3 +153,30 @@ func FuzzCompose(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCompose builds the same list message with compose and with
+// go-mail (issue 19): go test ./mailer -run '^$' -bench Compose -benchmem
+func BenchmarkCompose(b *testing.B) {
+	m := newMailer(b, nil, Options{})
+	msg := listMessage()
+	msg.Text = strings.Repeat(msg.Text, 8)
+	msg.HTML = strings.Repeat(msg.HTML, 8)
+	for _, tc := range []struct {
+		name  string
+		write func(*bytes.Buffer) bool
+	}{
+		{"compose", func(buf *bytes.Buffer) bool { return m.compose(buf, msg) }},
+		{"go-mail", func(buf *bytes.Buffer) bool { return m.writeGoMail(buf, msg, nil) == nil }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var buf bytes.Buffer
+			for b.Loop() {
+				buf.Reset()
+				if !tc.write(&buf) {
+					b.Fatal("not built")
+				}
+			}
+			b.SetBytes(int64(buf.Len()))
+		})
+	}
+}
