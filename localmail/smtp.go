@@ -90,6 +90,9 @@ type SMTP struct {
 	msgs   []Message
 	counts map[string]int
 	total  int
+	// first and last are when the first and the last accepted message
+	// ended (Span).
+	first, last time.Time
 }
 
 // NewSMTP builds a relay from opt. With opt.Dir set it creates the
@@ -271,6 +274,14 @@ func (s *SMTP) Total() int {
 	return s.total
 }
 
+// Span returns when the first and the last accepted message ended (zero
+// times before the first): a benchmark's first-to-last time at the sink.
+func (s *SMTP) Span() (first, last time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.first, s.last
+}
+
 // Recipients returns how many distinct recipients got at least one copy.
 func (s *SMTP) Recipients() int {
 	s.mu.Lock()
@@ -292,6 +303,10 @@ func (s *SMTP) accept(from string, rcpts []string, data []byte) error {
 		s.counts[strings.ToLower(r)]++
 	}
 	s.total += len(rcpts)
+	s.last = time.Now()
+	if s.first.IsZero() {
+		s.first = s.last
+	}
 	if s.opt.Keep {
 		s.msgs = append(s.msgs, Message{From: from, To: append([]string(nil), rcpts...), Data: data})
 	}

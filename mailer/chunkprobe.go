@@ -81,6 +81,28 @@ func (p *chunkProbe) record(s chunkShape, took time.Duration) (chosen chunkShape
 	return p.chosen, medians, true
 }
 
+// settledOneWrite reports whether the one-write shape was chosen and no
+// measurement is under way.
+func (p *chunkProbe) settledOneWrite() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return !p.probing && p.chosen == chunkOneWrite
+}
+
+// advance counts n transactions sent in groups towards the next
+// measurement.
+func (p *chunkProbe) advance(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.probing {
+		return
+	}
+	p.sinceSet += n
+	if p.sinceSet >= reprobeAfter {
+		p.probing, p.samples = true, [2][]time.Duration{}
+	}
+}
+
 func medianDuration(d []time.Duration) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)

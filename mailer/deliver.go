@@ -11,56 +11,82 @@ import (
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// outgoing is a delivery rendered, built and cleared by the limits, ready
+// for the wire; done gives back its buffer and its domain's slot.
+type outgoing struct {
+	d      Delivery
+	msg    *Message
+	buf    *bytes.Buffer
+	domain string
+}
+
+func (m *Mailer) done(o *outgoing) {
+	m.limits.release(o.domain)
+	bufPool.Put(o.buf)
+}
+
 // deliver renders and sends one claimed delivery and says what became of it.
 func (m *Mailer) deliver(ctx context.Context, d Delivery) result {
-	switch m.state(d.IssueID) {
-	case runPaused:
-		return result{d: d, status: StatusQueued}
-	case runCancelled:
-		return result{d: d, status: StatusCancelled}
-	}
-	if ctx.Err() != nil {
-		return result{d: d, status: StatusQueued}
-	}
-	if d.skip {
-		return result{d: d, status: StatusSkipped, note: "recipient left or was suppressed after the snapshot"}
-	}
-	if d.hold {
-		return result{d: d, status: StatusQueued, next: m.now().Add(time.Second)}
-	}
-	domain := Domain(d.Email)
-	now := m.now()
-	if open := m.opt.Window.Next(now, domain); open.After(now) {
-		return result{d: d, status: StatusQueued, next: open}
-	}
-	msg, err := m.opt.Renderer.Render(ctx, d)
-	if errors.Is(err, ErrSkip) {
-		return result{d: d, status: StatusSkipped, note: "skipped by renderer"}
-	}
-	if errors.Is(err, ErrUnrenderable) {
-		return result{d: d, status: StatusFailed, note: "render: " + err.Error()}
-	}
-	if err != nil {
-		return m.retry(d, &Error{Temporary: true, Text: "render: " + err.Error(), Stage: "render"}, time.Time{})
-	}
-	m.fill(msg, d)
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer bufPool.Put(buf)
-	if err := m.build(buf, msg); err != nil {
-		return result{d: d, status: StatusFailed, attempted: true, note: "build: " + err.Error()}
-	}
-	if r, ok := m.waitLimits(ctx, d, domain); !ok {
+	o, r, ok := m.prepare(ctx, d)
+	if !ok {
 		return r
 	}
-	defer m.limits.release(domain)
+	defer m.done(o)
 	if until, why := m.pool.heldUntil(m.now()); !until.IsZero() {
 		// Every relay asked us to slow down: back to the table until the
 		// first one takes mail again. Not an attempt.
 		return result{d: d, status: StatusQueued, next: until, note: "waiting for the relay, which answered: " + why}
 	}
-	qid, relay, e := m.transmit(ctx, msg, buf.Bytes(), domain)
-	return m.outcome(ctx, d, msg, e, qid, relay, domain)
+	qid, relay, e := m.transmit(ctx, o.msg, o.buf.Bytes(), o.domain)
+	return m.outcome(ctx, d, o.msg, e, qid, relay, o.domain)
+}
+
+// prepare does what comes before the wire: the run's state, the re-check,
+// the sending window, rendering, building and the rate limits. ok false
+// means the delivery ends here with r.
+func (m *Mailer) prepare(ctx context.Context, d Delivery) (o *outgoing, r result, ok bool) {
+	switch m.state(d.IssueID) {
+	case runPaused:
+		return nil, result{d: d, status: StatusQueued}, false
+	case runCancelled:
+		return nil, result{d: d, status: StatusCancelled}, false
+	}
+	if ctx.Err() != nil {
+		return nil, result{d: d, status: StatusQueued}, false
+	}
+	if d.skip {
+		return nil, result{d: d, status: StatusSkipped, note: "recipient left or was suppressed after the snapshot"}, false
+	}
+	if d.hold {
+		return nil, result{d: d, status: StatusQueued, next: m.now().Add(time.Second)}, false
+	}
+	domain := Domain(d.Email)
+	now := m.now()
+	if open := m.opt.Window.Next(now, domain); open.After(now) {
+		return nil, result{d: d, status: StatusQueued, next: open}, false
+	}
+	msg, err := m.opt.Renderer.Render(ctx, d)
+	if errors.Is(err, ErrSkip) {
+		return nil, result{d: d, status: StatusSkipped, note: "skipped by renderer"}, false
+	}
+	if errors.Is(err, ErrUnrenderable) {
+		return nil, result{d: d, status: StatusFailed, note: "render: " + err.Error()}, false
+	}
+	if err != nil {
+		return nil, m.retry(d, &Error{Temporary: true, Text: "render: " + err.Error(), Stage: "render"}, time.Time{}), false
+	}
+	m.fill(msg, d)
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	if err := m.build(buf, msg); err != nil {
+		bufPool.Put(buf)
+		return nil, result{d: d, status: StatusFailed, attempted: true, note: "build: " + err.Error()}, false
+	}
+	if r, ok := m.waitLimits(ctx, d, domain); !ok {
+		bufPool.Put(buf)
+		return nil, r, false
+	}
+	return &outgoing{d: d, msg: msg, buf: buf, domain: domain}, result{}, true
 }
 
 // fill sets what the outbox owns in every message.

@@ -1,8 +1,10 @@
 // Package mailer builds and delivers kawaraban's mail.
 //
-// It composes RFC 5322 messages with go-mail (text and HTML alternatives,
-// RFC 2047 headers, List-Unsubscribe with RFC 8058 one-click, optional
-// ISO-2022-JP, DKIM signing, CFBL headers), gives every delivery its own
+// It composes RFC 5322 messages as go-mail does (text and HTML
+// alternatives, RFC 2047 headers, List-Unsubscribe with RFC 8058 one-click,
+// optional ISO-2022-JP, DKIM signing, CFBL headers): UTF-8 mail is written
+// directly into a pooled buffer, byte for byte what go-mail writes
+// (compose.go), the rest through go-mail; it gives every delivery its own
 // VERP return path, and sends over pooled SMTP connections to one or more
 // relays under a global rate, per-relay concurrency and per-recipient-domain
 // limits (with defaults for the Japanese mobile carriers).
@@ -172,6 +174,7 @@ type Mailer struct {
 	limits  *limiter
 	metrics *metrics
 	meter   *meter // recent sending rate per issue (Progress)
+	hdrs    headerCache
 	// queueWake tells RunQueue that Enqueue stored a mail.
 	queueWake chan struct{}
 	// errs logs repeated errors of the loops once per interval.

@@ -85,9 +85,33 @@ func (m *Mailer) build(buf *bytes.Buffer, msg *Message) error {
 	return m.write(buf, msg, nil)
 }
 
-// write composes with go-mail. j carries the pre-encoded ISO-2022-JP
-// parts, or is nil for UTF-8.
+// write composes msg into buf and signs it. j carries the pre-encoded
+// ISO-2022-JP parts, or is nil for UTF-8.
 func (m *Mailer) write(buf *bytes.Buffer, msg *Message, j *jisParts) error {
+	if j == nil && len(msg.Headers) == 0 {
+		if err := checkAddrs(msg); err != nil {
+			return err
+		}
+		if m.compose(buf, msg) {
+			return m.sign(buf)
+		}
+	}
+	if err := m.writeGoMail(buf, msg, j); err != nil {
+		return err
+	}
+	return m.sign(buf)
+}
+
+func (m *Mailer) sign(buf *bytes.Buffer) error {
+	if m.dkim != nil {
+		return m.dkim.sign(buf)
+	}
+	return nil
+}
+
+// writeGoMail composes with go-mail: ISO-2022-JP, custom header fields,
+// and what compose leaves to it.
+func (m *Mailer) writeGoMail(buf *bytes.Buffer, msg *Message, j *jisParts) error {
 	opts := []gomail.MsgOption{gomail.WithNoDefaultUserAgent()}
 	if msg.Boundary != "" {
 		opts = append(opts, gomail.WithBoundary(msg.Boundary))
@@ -124,9 +148,6 @@ func (m *Mailer) write(buf *bytes.Buffer, msg *Message, j *jisParts) error {
 	orderHeaders(buf)
 	if j != nil && !j.longLine {
 		fix7bit(buf)
-	}
-	if m.dkim != nil {
-		return m.dkim.sign(buf)
 	}
 	return nil
 }
@@ -226,6 +247,17 @@ func compareFold(a, b []byte) int {
 		}
 	}
 	return len(a) - len(b)
+}
+
+// checkAddrs refuses a From or To address that SMTPAddress refuses.
+func checkAddrs(msg *Message) error {
+	if _, err := SMTPAddress(msg.FromAddress); err != nil {
+		return fmt.Errorf("from: %w", err)
+	}
+	if _, err := SMTPAddress(msg.To); err != nil {
+		return fmt.Errorf("to: %w", err)
+	}
+	return nil
 }
 
 func (m *Mailer) setAddrs(g *gomail.Msg, msg *Message, j *jisParts) error {
@@ -363,8 +395,7 @@ func highBytes(s string) int {
 // crlf normalises line ends to CRLF in one pass; text that has no bare LF
 // is returned as it is.
 func crlf(s string) string {
-	lf := strings.Count(s, "\n")
-	bare := lf - strings.Count(s, "\r\n")
+	bare := bareLFs(s)
 	if bare == 0 {
 		return s
 	}
@@ -383,6 +414,22 @@ func crlf(s string) string {
 			b.WriteString("\r\n")
 		}
 		s = s[i+1:]
+	}
+}
+
+// bareLFs counts the LFs of s not preceded by CR, one newline at a time
+// (a rendered issue has few lines and, prepared with CRLF, no bare LF).
+func bareLFs(s string) int {
+	n := 0
+	for i := 0; ; {
+		j := strings.IndexByte(s[i:], '\n')
+		if j < 0 {
+			return n
+		}
+		if i+j == 0 || s[i+j-1] != '\r' {
+			n++
+		}
+		i += j + 1
 	}
 }
 

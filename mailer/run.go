@@ -3,9 +3,11 @@ package mailer
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -61,11 +63,7 @@ func (m *Mailer) Run(ctx context.Context) error {
 
 	var wg sync.WaitGroup
 	for range m.opt.Workers {
-		wg.Go(func() {
-			for d := range jobs {
-				results <- m.deliver(ctx, d)
-			}
-		})
+		wg.Go(func() { m.work(ctx, jobs, results) })
 	}
 	recDone := make(chan error, 1)
 	go func() { recDone <- m.record(ctx, results, slots) }()
@@ -256,39 +254,47 @@ func (m *Mailer) commitFor(batch []result) error {
 	return m.commit(ctx, batch)
 }
 
+// commitSQL records a batch of results in one statement: the batch is a
+// JSON array with one array per result (resultJSON), so the cost per
+// result is SQLite's row update, not a statement's binds, steps and cgo
+// calls (issue 19).
+const commitSQL = `UPDATE deliveries SET status = r.value ->> 0, attempts = attempts + (r.value ->> 1),
+	next_attempt_ms = r.value ->> 2, first_attempt_ms = coalesce(first_attempt_ms, r.value ->> 3),
+	done_ms = r.value ->> 4, last_code = r.value ->> 5, last_enhanced = r.value ->> 6,
+	last_error = r.value ->> 7, message_id = coalesce(r.value ->> 8, message_id),
+	queue_id = coalesce(r.value ->> 9, queue_id), relay = coalesce(r.value ->> 10, relay)
+	FROM json_each(?) AS r
+	WHERE deliveries.id = r.value ->> 11 AND deliveries.status = 'sending'`
+
 func (m *Mailer) commit(ctx context.Context, batch []result) error {
-	tx, err := m.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("recording results: %w", err)
-	}
-	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + ?,
-		next_attempt_ms = ?, first_attempt_ms = coalesce(first_attempt_ms, ?), done_ms = ?,
-		last_code = ?, last_enhanced = ?, last_error = ?, message_id = coalesce(?, message_id),
-		queue_id = coalesce(?, queue_id), relay = coalesce(?, relay)
-		WHERE id = ? AND status = 'sending'`)
-	if err != nil {
-		return fmt.Errorf("recording results: %w", err)
-	}
-	defer stmt.Close()
 	now := m.now().UnixMilli()
-	for _, r := range batch {
-		if _, err := stmt.ExecContext(ctx, r.args(now)...); err != nil {
-			return fmt.Errorf("recording delivery %d: %w", r.d.ID, err)
+	js := make([]byte, 0, 160*len(batch))
+	js = append(js, '[')
+	for i, r := range batch {
+		if i > 0 {
+			js = append(js, ',')
 		}
+		js = r.appendJSON(js, now)
 	}
-	if err := tx.Commit(); err != nil {
+	js = append(js, ']')
+	// One statement is its own transaction.
+	if _, err := m.db.ExecContext(ctx, commitSQL, string(js)); err != nil {
 		return fmt.Errorf("recording results: %w", err)
 	}
 	return nil
 }
 
-func (r result) args(now int64) []any {
-	attempted, first := 0, any(nil)
+// appendJSON appends r's new column values to js as a JSON array in
+// commitSQL's order: status, attempts added, next_attempt_ms,
+// first_attempt_ms, done_ms, last_code, last_enhanced, last_error,
+// message_id, queue_id, relay, id (nulls where the column keeps its value
+// or is cleared).
+func (r result) appendJSON(js []byte, now int64) []byte {
+	attempted, first := 0, int64(-1)
 	if r.attempted {
 		attempted, first = 1, now
 	}
-	var done any
+	done := int64(-1)
 	if r.status != StatusQueued {
 		done = now
 	}
@@ -296,27 +302,60 @@ func (r result) args(now int64) []any {
 	if !r.next.IsZero() {
 		next = r.next.UnixMilli()
 	}
-	var code, enh, text any
+	var code int64 = -1
+	var enh, text string
 	if r.e != nil {
 		text = r.e.Error()
 		if r.e.Code != 0 {
-			code = r.e.Code
+			code = int64(r.e.Code)
 		}
-		if r.e.Enhanced != "" {
-			enh = r.e.Enhanced
-		}
-	} else if r.note != "" {
+		enh = r.e.Enhanced
+	} else {
 		text = r.note
 	}
-	return []any{r.status, attempted, next, first, done, code, enh, text,
-		nullString(r.msgID), nullString(r.queueID), nullString(r.relay), r.d.ID}
+	js = append(js, '[')
+	js = appendJSONString(js, r.status)
+	js = append(js, ',')
+	js = strconv.AppendInt(js, int64(attempted), 10)
+	js = append(js, ',')
+	js = strconv.AppendInt(js, next, 10)
+	for _, v := range [...]int64{first, done, code} {
+		js = append(js, ',')
+		js = appendJSONInt(js, v)
+	}
+	for _, v := range [...]string{enh, text, r.msgID, r.queueID, r.relay} {
+		js = append(js, ',')
+		js = appendJSONString(js, v)
+	}
+	js = append(js, ',')
+	js = strconv.AppendInt(js, r.d.ID, 10)
+	return append(js, ']')
 }
 
-func nullString(s string) any {
-	if s == "" {
-		return nil
+// appendJSONInt appends v, or null for -1.
+func appendJSONInt(js []byte, v int64) []byte {
+	if v == -1 {
+		return append(js, "null"...)
 	}
-	return s
+	return strconv.AppendInt(js, v, 10)
+}
+
+// appendJSONString appends s as a JSON string, or null when it is empty.
+// Text that needs escaping (a relay's reply) goes through encoding/json,
+// which also replaces invalid UTF-8.
+func appendJSONString(js []byte, s string) []byte {
+	if s == "" {
+		return append(js, "null"...)
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			b, _ := json.Marshal(s)
+			return append(js, b...)
+		}
+	}
+	js = append(js, '"')
+	js = append(js, s...)
+	return append(js, '"')
 }
 
 // observe tells the meter what a committed batch sent, and the last
