@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"kawaraban/bounces"
+	"kawaraban/config"
 	"kawaraban/issues"
 	"kawaraban/mailer"
 	"kawaraban/newsletter"
@@ -169,7 +170,7 @@ func (a *app) mailerOptions() mailer.Options {
 		o.RetryBase, o.RetryMax = 2*time.Second, 30*time.Second
 	}
 	if c.DKIM.Domain != "" {
-		if key, err := readCredential(c.DKIM.KeyFile); err == nil {
+		if key, err := config.ReadCredential(c.DKIM.KeyFile); err == nil {
 			o.DKIM = &mailer.DKIM{Domain: c.DKIM.Domain, Selector: c.DKIM.Selector, KeyPEM: key}
 		} else {
 			a.e.log.Error("dkim key unreadable; sending unsigned", "key_file", c.DKIM.KeyFile, "err", err)
@@ -236,14 +237,14 @@ func (a *app) secretOrEmpty(env, file string) string {
 	if env == "" && file == "" {
 		return ""
 	}
-	s, err := secret(env, file)
+	s, err := config.Secret(env, file)
 	if err != nil {
 		a.e.log.Warn("secret unavailable", "env", env, "err", err)
 	}
 	return s
 }
 
-func heloName(c *Config) string {
+func heloName(c *config.Config) string {
 	if c.SMTP.HeloName != "" {
 		return c.SMTP.HeloName
 	}
@@ -261,7 +262,7 @@ func heloName(c *Config) string {
 	return host
 }
 
-func progressFrom(c *Config) string {
+func progressFrom(c *config.Config) string {
 	for _, l := range c.Lists {
 		if l.Kind == "internal" {
 			return l.FromAddress
@@ -290,7 +291,7 @@ func (s sendFailures) RecordSendFailure(ctx context.Context, d mailer.Delivery, 
 }
 
 // listDefs maps configured lists to the subscribers package's definition.
-func listDefs(ls []ListConfig) []subscribers.List {
+func listDefs(ls []config.ListConfig) []subscribers.List {
 	out := make([]subscribers.List, 0, len(ls))
 	for _, l := range ls {
 		out = append(out, subscribers.List{
@@ -302,4 +303,12 @@ func listDefs(ls []ListConfig) []subscribers.List {
 		})
 	}
 	return out
+}
+
+// settings is the running configuration for the settings page, secrets
+// masked.
+func (a *app) settings() map[string]any {
+	m := a.e.cfg.Settings()
+	m["local_mode"] = a.e.local
+	return m
 }

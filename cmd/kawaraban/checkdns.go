@@ -7,13 +7,14 @@ import (
 	"strings"
 	"time"
 
+	"kawaraban/config"
 	"kawaraban/dnscheck"
 )
 
 // checkConfigDNS looks up the records the configured sender needs (MX of
 // the bounce and inbound domains, SPF, DKIM, DMARC of each From domain)
 // and prints one line each. Anything missing exits 2.
-func checkConfigDNS(ctx context.Context, c *Config, r dnscheck.Resolver, stdout io.Writer) error {
+func checkConfigDNS(ctx context.Context, c *config.Config, r dnscheck.Resolver, stdout io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	findings := dnscheck.Check(ctx, r, dnsSender(c))
@@ -31,7 +32,7 @@ func checkConfigDNS(ctx context.Context, c *Config, r dnscheck.Resolver, stdout 
 }
 
 // dnsSender describes the configured sender for dnscheck.
-func dnsSender(c *Config) dnscheck.Sender {
+func dnsSender(c *config.Config) dnscheck.Sender {
 	s := dnscheck.Sender{
 		ReturnPathDomain: c.Bounce.ReturnPathDomain,
 		InboundDomain:    c.Bounce.InboundDomain,
@@ -46,7 +47,7 @@ func dnsSender(c *Config) dnscheck.Sender {
 	if c.DKIM.Domain != "" && c.DKIM.KeyFile != "" {
 		// Under systemd the key is a credential the operator's shell cannot
 		// read: then the record is checked for presence only.
-		if key, err := readCredential(c.DKIM.KeyFile); err == nil {
+		if key, err := config.ReadCredential(c.DKIM.KeyFile); err == nil {
 			s.DKIMPublicKey, _ = dnscheck.PublicKeyRecord(key)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"kawaraban/config"
 	"kawaraban/store"
 	"kawaraban/token"
 )
@@ -46,7 +47,7 @@ func (e envFlags) requireData() error {
 // env is what a command needs: the config (real or local-mode), the
 // database, the logger and the link signer.
 type env struct {
-	cfg     *Config
+	cfg     *config.Config
 	local   bool
 	dataDir string
 	db      *sql.DB
@@ -84,7 +85,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 func openEnv(ctx context.Context, f envFlags, listen string, stderr io.Writer) (*env, error) {
 	e := &env{}
 	if f.config != "" {
-		cfg, err := LoadConfig(f.config)
+		cfg, err := config.Load(f.config)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("config %s:\n%s", f.config, problemLines(err))}
 		}
@@ -101,7 +102,7 @@ func openEnv(ctx context.Context, f envFlags, listen string, stderr io.Writer) (
 				listen = strings.TrimSpace(string(b))
 			}
 		}
-		e.cfg = localConfig(f.data, listen)
+		e.cfg = config.Local(f.data, listen)
 	}
 	e.log = newLogger(e.cfg.Log, stderr)
 	key, err := e.tokenKey()
@@ -123,7 +124,7 @@ func openEnv(ctx context.Context, f envFlags, listen string, stderr io.Writer) (
 // DIR/token.key, creating it on first start.
 func (e *env) tokenKey() ([]byte, error) {
 	if !e.local {
-		s, err := secret(e.cfg.Secrets.TokenKeyEnv, e.cfg.Secrets.TokenKeyFile)
+		s, err := config.Secret(e.cfg.Secrets.TokenKeyEnv, e.cfg.Secrets.TokenKeyFile)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("secrets: %w", err)}
 		}
@@ -159,7 +160,7 @@ func (e *env) location() *time.Location {
 }
 
 // newLogger chooses the handler: text on a terminal, JSON otherwise.
-func newLogger(c LogConfig, w io.Writer) *slog.Logger {
+func newLogger(c config.LogConfig, w io.Writer) *slog.Logger {
 	level := slog.LevelInfo
 	level.UnmarshalText([]byte(c.Level))
 	opts := &slog.HandlerOptions{Level: level}

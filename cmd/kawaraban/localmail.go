@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"kawaraban/config"
 	"kawaraban/localmail"
 	"kawaraban/web"
 )
@@ -56,7 +57,7 @@ func cmdLocalMail(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		return err
 	}
 	fmt.Fprintf(stdout, "delivered to the local mailbox: %s → %s (%d bytes); the daemon reads it within %s\n",
-		*from, *to, len(raw), localConfig(*data, "").IMAP.PollInterval.D())
+		*from, *to, len(raw), config.Local(*data, "").IMAP.PollInterval.D())
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"kawaraban/config"
 	"kawaraban/store"
 )
 
@@ -29,7 +30,7 @@ func cmdRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	path := filepath.Join(ef.data, "kawaraban.db")
 	if ef.config != "" {
-		cfg, err := LoadConfig(ef.config)
+		cfg, err := config.Load(ef.config)
 		if err != nil {
 			return usageError{fmt.Errorf("config %s:\n%s", ef.config, problemLines(err))}
 		}

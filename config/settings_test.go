@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"testing"
@@ -9,10 +9,9 @@ import (
 // durations as durations, not nanosecond counts (issue 21).
 func TestSettingsKeepsTypes(t *testing.T) {
 	t.Parallel()
-	cfg := localConfig(t.TempDir(), "")
+	cfg := Local(t.TempDir(), "")
 	cfg.SMTP.PasswordEnv = "SMTP_PASSWORD"
-	a := &app{e: &env{cfg: cfg, local: true}}
-	m := a.settings()
+	m := cfg.Settings()
 	sending, _ := m["sending"].(map[string]any)
 	if d, ok := sending["max_retry_age"].(time.Duration); !ok || d != 48*time.Hour {
 		t.Errorf("sending.max_retry_age = %#v, want 48h", sending["max_retry_age"])

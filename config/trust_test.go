@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"strings"
@@ -23,7 +23,7 @@ func TestConfigRefusesCleartextAuth(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := ParseConfig(strings.NewReader(exampleWith(t, tc.old, tc.new)))
+			_, err := Parse(strings.NewReader(exampleWith(t, tc.old, tc.new)))
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("refused: %v", err)

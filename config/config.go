@@ -1,4 +1,10 @@
-package main
+// Package config is the daemon's YAML configuration: its types, defaults,
+// strict decoding, validation (every problem at once, each naming its key),
+// the trust checks, local mode's built-in configuration, secrets read from
+// the environment or files, and the masked view the settings page shows.
+// It leaves to each package what its values mean; cmd/kawaraban maps the
+// sections to the packages' Options.
+package config
 
 import (
 	"bytes"
@@ -215,18 +221,18 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // D returns the value as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
-// LoadConfig reads, strictly decodes, defaults and validates a config file.
+// Load reads, strictly decodes, defaults and validates a config file.
 // All problems are returned at once, joined, one per key.
-func LoadConfig(path string) (*Config, error) {
+func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return ParseConfig(bytes.NewReader(b))
+	return Parse(bytes.NewReader(b))
 }
 
-// ParseConfig decodes YAML from r; see LoadConfig.
-func ParseConfig(r io.Reader) (*Config, error) {
+// Parse decodes YAML from r; see Load.
+func Parse(r io.Reader) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.NewDecoder(r).Decode(&root); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -546,7 +552,7 @@ func validMailbox(s string) bool {
 
 // secret reads a secret from the environment variable named env, or else
 // from file; secrets never live only in the YAML.
-func secret(env, file string) (string, error) {
+func Secret(env, file string) (string, error) {
 	if env != "" {
 		if v, ok := os.LookupEnv(env); ok {
 			return v, nil
@@ -556,7 +562,7 @@ func secret(env, file string) (string, error) {
 		}
 	}
 	if file != "" {
-		b, err := readCredential(file)
+		b, err := ReadCredential(file)
 		if err != nil {
 			return "", fmt.Errorf("reading secret file: %w", err)
 		}

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"path/filepath"
@@ -19,10 +19,10 @@ var localCenters = []struct{ slug, ja, en string }{
 	{"kodomo-mirai", "こどもみらい館", "Children's Future Hall"},
 }
 
-// localConfig is the configuration of local mode: everything on this
+// Local is the configuration of local mode: everything on this
 // machine, mail captured in DIR/captured. The SMTP and IMAP ports are filled
 // in when the in-process servers have started.
-func localConfig(dir, listen string) *Config {
+func Local(dir, listen string) *Config {
 	if listen == "" {
 		listen = "127.0.0.1:8080"
 	}

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"reflect"
@@ -6,19 +6,18 @@ import (
 	"time"
 )
 
-// settings returns the running configuration for the admin's settings page,
+// Settings returns the running configuration for the admin's settings page,
 // keyed as config.yaml names its keys (smtp.port, sending.max_retry_age),
 // with durations as time.Duration so that the page can say 48時間 rather
 // than a count of nanoseconds. Secrets never appear: the config holds only
 // the names of environment variables and files, and anything that looks
 // like a password is masked.
-func (a *app) settings() map[string]any {
-	m, _ := settingsValue(reflect.ValueOf(*a.e.cfg)).(map[string]any)
+func (c *Config) Settings() map[string]any {
+	m, _ := settingsValue(reflect.ValueOf(*c)).(map[string]any)
 	if m == nil {
 		m = map[string]any{}
 	}
 	mask(m)
-	m["local_mode"] = a.e.local
 	return m
 }
 
