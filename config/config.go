@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"kawaraban/newsletter"
 )
 
 // Config is the daemon's YAML configuration. config.example.yaml documents
@@ -115,7 +117,8 @@ type SendingConfig struct {
 	Window         WindowConfig                 `yaml:"window"`
 	CFBLAddress    string                       `yaml:"cfbl_address"`
 	TestRecipients []string                     `yaml:"test_recipients"`
-	// TestSendsPerHour limits each user's test sends (default 20).
+	// TestSendsPerHour limits each user's test sends (default
+	// newsletter.DefaultTestSendsPerHour).
 	TestSendsPerHour int `yaml:"test_sends_per_hour"`
 }
 
@@ -399,7 +402,7 @@ func (c *Config) applyDefaults() {
 		c.Subscribe.RatePerIPPerMinute = 10
 	}
 	if c.Sending.TestSendsPerHour == 0 {
-		c.Sending.TestSendsPerHour = 20
+		c.Sending.TestSendsPerHour = newsletter.DefaultTestSendsPerHour
 	}
 	for i := range c.Lists {
 		l := &c.Lists[i]

@@ -65,16 +65,23 @@ func settingsValue(v reflect.Value) any {
 	return v.Interface()
 }
 
-// secretKey says whether a config key holds a secret itself (not the name
-// of the variable or file that holds it).
+// secretKey says whether a config key holds a secret itself rather than
+// the name of the variable or file that holds it.
 func secretKey(k string) bool {
-	lk := strings.ToLower(k)
-	if strings.HasSuffix(lk, "env") || strings.HasSuffix(lk, "file") {
+	k = strings.ToLower(k)
+	if strings.HasSuffix(k, "_env") || strings.HasSuffix(k, "_file") {
 		return false
 	}
-	return strings.Contains(lk, "password") || strings.Contains(lk, "secret") || strings.Contains(lk, "token") || lk == "key"
+	for _, w := range []string{"password", "secret", "key", "token"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
 }
 
+// mask replaces every secret value in v (nested maps and slices) with
+// asterisks; the web page shows them as they come.
 func mask(v any) {
 	switch t := v.(type) {
 	case map[string]any:

@@ -31,3 +31,37 @@ func TestSettingsKeepsTypes(t *testing.T) {
 		t.Errorf("smtp.password_env = %#v (the variable's name is no secret)", smtp["password_env"])
 	}
 }
+
+// TestSettingsMasksSecrets: a key that holds a secret itself is masked
+// wherever it sits; the names of variables and files are not.
+func TestSettingsMasksSecrets(t *testing.T) {
+	t.Parallel()
+	m := map[string]any{
+		"smtp":   map[string]any{"password": "hunter2", "password_env": "SMTP_PASSWORD", "password_file": "/run/x", "host": "relay"},
+		"relays": []any{map[string]any{"password": "s3cret", "username": "u"}},
+		"http":   map[string]any{"metrics_token": "tok", "metrics_token_file": ""},
+		"dkim":   map[string]any{"key": "PEM", "key_file": "/etc/k"},
+		"empty":  map[string]any{"password": ""},
+	}
+	mask(m)
+	for _, c := range []struct {
+		path []string
+		want any
+	}{
+		{[]string{"smtp", "password"}, "********"},
+		{[]string{"smtp", "password_env"}, "SMTP_PASSWORD"},
+		{[]string{"smtp", "password_file"}, "/run/x"},
+		{[]string{"smtp", "host"}, "relay"},
+		{[]string{"http", "metrics_token"}, "********"},
+		{[]string{"dkim", "key"}, "********"},
+		{[]string{"dkim", "key_file"}, "/etc/k"},
+		{[]string{"empty", "password"}, ""},
+	} {
+		if got := m[c.path[0]].(map[string]any)[c.path[1]]; got != c.want {
+			t.Errorf("%v = %v, want %v", c.path, got, c.want)
+		}
+	}
+	if got := m["relays"].([]any)[0].(map[string]any)["password"]; got != "********" {
+		t.Errorf("relays[0].password = %v", got)
+	}
+}
