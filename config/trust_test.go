@@ -19,6 +19,8 @@ func TestConfigRefusesCleartextAuth(t *testing.T) {
 		{"smtp without auth without tls", "  tls: starttls\n  # AUTH user; empty for none. Default empty.\n  username: kawaraban\n", "  tls: none\n  username: \"\"\n", ""},
 		{"imap without tls", "  tls: tls\n", "  tls: none\n", "imap.tls: none sends the password in clear to imap.city.example.jp"},
 		{"bad test recipient", "  test_recipients: []\n", "  test_recipients: [\"a, b\"]\n", "sending.test_recipients[0]:"},
+		{"test recipient without a domain", "  test_recipients: []\n", "  test_recipients: [\"proof@\"]\n", "sending.test_recipients[0]:"},
+		{"two test recipients", "  test_recipients: []\n", "  test_recipients: [\"proof@city.example.jp\", \"Kikaku@City.Example.JP\"]\n", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
