@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"kawaraban/config"
 	"kawaraban/store"
@@ -148,15 +147,6 @@ func (e *env) tokenKey() ([]byte, error) {
 		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
 	return key, nil
-}
-
-// location returns the configured time zone (validated at load).
-func (e *env) location() *time.Location {
-	loc, err := time.LoadLocation(e.cfg.Timezone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
 }
 
 // newLogger chooses the handler: text on a terminal, JSON otherwise.
