@@ -3,6 +3,8 @@ package config
 import (
 	"path/filepath"
 	"time"
+
+	"kawaraban/localmail"
 )
 
 // localCenters are the eight sector centers of the plan's chapter 5
@@ -32,7 +34,7 @@ func Local(dir, listen string) *Config {
 		BaseURL:  "http://" + listen,
 		Database: DatabaseConfig{Path: filepath.Join(dir, "kawaraban.db")},
 		SMTP:     SMTPConfig{Host: "127.0.0.1", Port: 1, TLS: "none"},
-		IMAP: IMAPConfig{Host: "127.0.0.1", Port: 1, TLS: "none", Username: "bounces",
+		IMAP: IMAPConfig{Host: "127.0.0.1", Port: 1, TLS: "none", Username: localmail.Mailbox,
 			Mailbox: "INBOX", PollInterval: Duration(2 * time.Second)},
 		Bounce: BounceConfig{ReturnPathDomain: "bounces.localhost"},
 	}

@@ -54,7 +54,7 @@ func newDaemon(ctx context.Context, e *env, out io.Writer) (*daemon, error) {
 		os.WriteFile(filepath.Join(e.dataDir, "listen"), []byte(e.cfg.HTTP.Listen+"\n"), 0o600)
 		// `kawaraban local mail` reaches the in-memory mailbox here.
 		if d.m.local != nil {
-			if err := localmail.WriteIMAPAddr(e.dataDir, d.m.local.imap.Addr()); err != nil {
+			if err := localmail.WriteIMAPAddr(e.dataDir, d.m.local.IMAP.Addr()); err != nil {
 				e.log.Warn("recording the local mailbox address", "err", err)
 			}
 		}
@@ -141,7 +141,7 @@ func (d *daemon) localInbox() web.LocalInbox {
 	if !d.e.local || d.m.local == nil {
 		return nil
 	}
-	return localInbox{box: d.m.local.imap, domain: d.e.cfg.Bounce.InboundDomain}
+	return localInbox{box: d.m.local.IMAP, domain: d.e.cfg.Bounce.InboundDomain}
 }
 
 // run serves HTTP and the runners until ctx ends, then stops them in order:

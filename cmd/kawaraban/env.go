@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"flag"
@@ -129,22 +128,9 @@ func (e *env) tokenKey() ([]byte, error) {
 		}
 		return []byte(s), nil
 	}
-	path := filepath.Join(e.dataDir, "token.key")
-	if b, err := os.ReadFile(path); err == nil {
-		return b, nil
-	}
-	key := make([]byte, 32)
-	rand.Read(key)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return os.ReadFile(path) // another process made it first
-	}
+	key, err := token.KeyFile(filepath.Join(e.dataDir, "token.key"))
 	if err != nil {
-		return nil, fmt.Errorf("data directory %s is not writable: %w", e.dataDir, err)
-	}
-	defer f.Close()
-	if _, err := f.Write(key); err != nil {
-		return nil, fmt.Errorf("writing %s: %w", path, err)
+		return nil, fmt.Errorf("data directory %s: %w", e.dataDir, err)
 	}
 	return key, nil
 }

@@ -53,7 +53,7 @@ func cmdLocalMail(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := localmail.AppendInbound(ctx, *data, "bounces", localIMAPPassword, raw); err != nil {
+	if err := localmail.AppendInbound(ctx, *data, localmail.Mailbox, localmail.MailboxPassword, raw); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "delivered to the local mailbox: %s → %s (%d bytes); the daemon reads it within %s\n",

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"kawaraban/bounces"
 	"kawaraban/issues"
+	"kawaraban/localmail"
 	"kawaraban/mailer"
 	"kawaraban/newsletter"
 	"kawaraban/progress"
@@ -57,7 +59,7 @@ func (e *env) progress(s progress.Sender) *progress.Store {
 // the mailer; subscribers confirm through the system mail, which sends
 // through the mailer), so they are built together.
 type mailing struct {
-	local   *localServers // local mode's relay and mailbox; nil elsewhere
+	local   *localmail.Servers // local mode's relay and mailbox; nil elsewhere
 	reg     *prometheus.Registry
 	health  *store.Health
 	tmpl    *templates.Set
@@ -90,9 +92,10 @@ func newMailing(ctx context.Context, e *env, opt mailingOptions) (m *mailing, er
 		}
 	}()
 	if e.local && opt.localServers {
-		if m.local, err = startLocalServers(e); err != nil {
+		if m.local, err = localmail.Start(filepath.Join(e.dataDir, "captured"), e.log); err != nil {
 			return nil, err
 		}
+		e.cfg.SMTP.Port, e.cfg.IMAP.Port = m.local.SMTPPort, m.local.IMAPPort
 	}
 	if m.health, err = store.NewHealth(e.db, store.HealthOptions{Logger: e.log, Registerer: m.reg}); err != nil {
 		return nil, err
@@ -120,7 +123,7 @@ func newMailing(ctx context.Context, e *env, opt mailingOptions) (m *mailing, er
 	bo := e.cfg.Bounces(e.log)
 	bo.Signer, bo.Registerer, bo.Logger = e.signer, m.reg, e.log
 	if e.local {
-		bo.IMAP.Password = localIMAPPassword
+		bo.IMAP.Password = localmail.MailboxPassword
 		if m.local == nil {
 			bo.IMAP.Addr = "" // a command without the local servers reads no mailbox
 		}
