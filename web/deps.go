@@ -9,6 +9,7 @@ import (
 	"kawaraban/issues"
 	"kawaraban/mailer"
 	"kawaraban/newsletter"
+	"kawaraban/scheduler"
 	"kawaraban/subscribers"
 	"kawaraban/templates"
 )
@@ -253,37 +254,16 @@ type Bounces interface {
 	Alerts(ctx context.Context) ([]BounceAlert, error)
 }
 
-// ScheduleStatus is one persisted schedule.
-type ScheduleStatus struct {
-	ID   int64
-	Name string
-	// Kind is the job (reminders, digest, housekeeping, issue-send,
-	// list-recurring) and Target its argument, for the page's words.
-	Kind, Target string
-	Spec         string
-	TZ           string // "" for the server's timezone
-	// List is the slug of the list a recurring issue schedule sends for;
-	// "" for the system's own schedules.
-	List    string
-	Paused  bool
-	LastRun time.Time
-	// LastResult is the latest fire's result (ok, failed, skipped,
-	// running) and LastError its error or note; empty before any fire.
-	LastResult string
-	LastError  string
-	NextRun    time.Time
-}
-
 // Schedules is package scheduler as web uses it.
 type Schedules interface {
-	List(ctx context.Context) ([]ScheduleStatus, error)
+	List(ctx context.Context) ([]scheduler.Status, error)
 	Pause(ctx context.Context, id int64) error
 	Resume(ctx context.Context, id int64) error
 	// AddRecurring stores a recurring issue schedule for a list: at each
 	// instant of spec (five-field cron or a descriptor) in tz (IANA, ""
 	// for the default) the list's oldest ready draft is sent. A bad spec
 	// or timezone is an *InputError naming it and the reason.
-	AddRecurring(ctx context.Context, listSlug, spec, tz string) (ScheduleStatus, error)
+	AddRecurring(ctx context.Context, listSlug, spec, tz string) (scheduler.Status, error)
 	// Remove deletes a schedule (ErrNotFound if none).
 	Remove(ctx context.Context, id int64) error
 }

@@ -491,29 +491,9 @@ func (w webPlan) ICS(ctx context.Context, tok string) ([]byte, error) {
 // webSchedules lists and pauses schedules (Schedules).
 type webSchedules struct{ d Domain }
 
-func (w webSchedules) List(ctx context.Context) ([]ScheduleStatus, error) {
+func (w webSchedules) List(ctx context.Context) ([]scheduler.Status, error) {
 	ss, err := w.d.Scheduler.List(ctx)
-	out := make([]ScheduleStatus, 0, len(ss))
-	for _, s := range ss {
-		out = append(out, scheduleStatus(s))
-	}
-	return out, domainErr(err)
-}
-
-// scheduleStatus is a scheduler.Status as web shows it.
-func scheduleStatus(s scheduler.Status) ScheduleStatus {
-	spec := s.Spec
-	if spec == "" {
-		spec = s.At.Format(time.RFC3339)
-	}
-	st := ScheduleStatus{ID: s.ID, Name: s.Kind + ": " + s.Name, Kind: s.Kind, Target: s.Name, Spec: spec, TZ: s.TZ, Paused: s.Paused, NextRun: s.Next}
-	if s.Kind == newsletter.JobListRecurring {
-		st.List = s.Target
-	}
-	if s.Last != nil {
-		st.LastRun, st.LastResult, st.LastError = s.Last.At, s.Last.Result, s.Last.Error
-	}
-	return st
+	return ss, domainErr(err)
 }
 
 func (w webSchedules) Pause(ctx context.Context, id int64) error {
@@ -528,12 +508,9 @@ func (w webSchedules) Remove(ctx context.Context, id int64) error {
 	return domainErr(w.d.Scheduler.Remove(ctx, id))
 }
 
-func (w webSchedules) AddRecurring(ctx context.Context, listSlug, spec, tz string) (ScheduleStatus, error) {
+func (w webSchedules) AddRecurring(ctx context.Context, listSlug, spec, tz string) (scheduler.Status, error) {
 	st, err := newsletter.AddRecurring(ctx, w.d.Scheduler, listSlug, spec, tz, w.d.Location)
-	if err != nil {
-		return ScheduleStatus{}, domainErr(err)
-	}
-	return scheduleStatus(st), nil
+	return st, domainErr(err)
 }
 
 // webImports lists CSV imports with their progress for the admin UI.

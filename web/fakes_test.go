@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"kawaraban/scheduler"
 	"kawaraban/templates"
 	"kawaraban/token"
 )
@@ -535,28 +536,31 @@ func (fakeBounces) List(ctx context.Context, f BounceFilter) ([]Bounce, error) {
 
 type fakeSchedules struct {
 	mu    sync.Mutex
-	items []ScheduleStatus // nil: the seeded three
+	items []scheduler.Status // nil: the seeded four
 }
 
 func (f *fakeSchedules) seed() {
 	if f.items == nil {
-		f.items = []ScheduleStatus{
-			{ID: 1, Name: "digest: weekly digest", Kind: "digest", Target: "weekly digest", Spec: "0 9 * * 1", LastResult: "ok"},
-			{ID: 2, Name: "list-recurring: shimin-katsudo", Kind: "list-recurring", Spec: "0 10 1-7 * 1", TZ: "Asia/Tokyo", List: "shimin-katsudo", LastResult: "skipped"},
-			{ID: 3, Name: "list-recurring: kankyo-hozen", Kind: "list-recurring", Spec: "0 10 1-7 * 1", TZ: "Asia/Tokyo", List: "kankyo-hozen"},
-			{ID: 4, Name: "issue-send: 1", Kind: "issue-send", Target: "1", Spec: "2026-12-01T09:00:00+09:00"},
+		sent := time.Date(2026, 12, 1, 9, 0, 0, 0, time.FixedZone("JST", 9*3600))
+		f.items = []scheduler.Status{
+			{Schedule: scheduler.Schedule{ID: 1, Kind: "digest", Name: "weekly digest", Spec: "0 9 * * 1"}, Last: &scheduler.FireRecord{Result: "ok"}},
+			{Schedule: scheduler.Schedule{ID: 2, Kind: "list-recurring", Name: "shimin-katsudo", Target: "shimin-katsudo", Spec: "0 10 1-7 * 1", TZ: "Asia/Tokyo"},
+				Last: &scheduler.FireRecord{Result: "skipped"}},
+			{Schedule: scheduler.Schedule{ID: 3, Kind: "list-recurring", Name: "kankyo-hozen", Target: "kankyo-hozen", Spec: "0 10 1-7 * 1", TZ: "Asia/Tokyo"}},
+			// A one-off send that has fired: done (issue 17).
+			{Schedule: scheduler.Schedule{ID: 4, Kind: "issue-send", Name: "1", Target: "1", At: sent}, Last: &scheduler.FireRecord{At: sent, Result: "ok"}},
 		}
 	}
 }
 
-func (f *fakeSchedules) List(ctx context.Context) ([]ScheduleStatus, error) {
+func (f *fakeSchedules) List(ctx context.Context) ([]scheduler.Status, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.seed()
 	return slices.Clone(f.items), nil
 }
 
-func (f *fakeSchedules) set(id int64, fn func(*ScheduleStatus)) error {
+func (f *fakeSchedules) set(id int64, fn func(*scheduler.Status)) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.seed()
@@ -570,26 +574,26 @@ func (f *fakeSchedules) set(id int64, fn func(*ScheduleStatus)) error {
 }
 
 func (f *fakeSchedules) Pause(ctx context.Context, id int64) error {
-	return f.set(id, func(s *ScheduleStatus) { s.Paused = true })
+	return f.set(id, func(s *scheduler.Status) { s.Paused = true })
 }
 
 func (f *fakeSchedules) Resume(ctx context.Context, id int64) error {
-	return f.set(id, func(s *ScheduleStatus) { s.Paused = false })
+	return f.set(id, func(s *scheduler.Status) { s.Paused = false })
 }
 
 // AddRecurring accepts five-field specs and descriptors, and IANA zones.
-func (f *fakeSchedules) AddRecurring(ctx context.Context, list, spec, tz string) (ScheduleStatus, error) {
+func (f *fakeSchedules) AddRecurring(ctx context.Context, list, spec, tz string) (scheduler.Status, error) {
 	if !strings.HasPrefix(spec, "@") && len(strings.Fields(spec)) != 5 {
-		return ScheduleStatus{}, &InputError{Field: "spec", Message: fmt.Sprintf("invalid schedule spec %q: expected exactly 5 fields", spec),
+		return scheduler.Status{}, &InputError{Field: "spec", Message: fmt.Sprintf("invalid schedule spec %q: expected exactly 5 fields", spec),
 			MessageJA: fmt.Sprintf("実行時期 %q が正しくありません", spec)}
 	}
 	if _, err := time.LoadLocation(tz); err != nil {
-		return ScheduleStatus{}, &InputError{Field: "tz", Message: fmt.Sprintf("unknown timezone %q", tz), MessageJA: fmt.Sprintf("タイムゾーン %q が見つかりません", tz)}
+		return scheduler.Status{}, &InputError{Field: "tz", Message: fmt.Sprintf("unknown timezone %q", tz), MessageJA: fmt.Sprintf("タイムゾーン %q が見つかりません", tz)}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.seed()
-	st := ScheduleStatus{ID: int64(len(f.items) + 10), Name: "list-recurring: " + list, Kind: "list-recurring", Spec: spec, TZ: tz, List: list}
+	st := scheduler.Status{Schedule: scheduler.Schedule{ID: int64(len(f.items) + 10), Kind: "list-recurring", Name: list, Target: list, Spec: spec, TZ: tz}}
 	f.items = append(f.items, st)
 	return st, nil
 }

@@ -55,3 +55,29 @@ func TestRejectWithoutCommentJA(t *testing.T) {
 		t.Errorf("status %d, want 422", code)
 	}
 }
+
+// TestFinishedOneOffScheduleSaysDone (issue 17): a one-off send that has
+// fired says 完了 and offers no pause; the API says "done".
+func TestFinishedOneOffScheduleSaysDone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	c, _ := e.login("admin")
+	_, body := e.get(c, "/admin/schedules")
+	row := body
+	if j := strings.Index(body, "2026-12-01T09:00:00+09:00"); j >= 0 { // the one-off's instant
+		row = body[j:]
+		if k := strings.Index(row, "</tr>"); k >= 0 {
+			row = row[:k]
+		}
+	}
+	if !strings.Contains(row, "完了") || strings.Contains(row, "/admin/schedules/4/pause") {
+		t.Errorf("the finished one-off's row is %q: want 完了 and no pause button", row)
+	}
+	if !strings.Contains(body, "/admin/schedules/1/pause") {
+		t.Error("an active schedule lost its pause button")
+	}
+	_, api := e.api("GET", "/api/v1/schedules", e.bearer("admin"), "")
+	if !strings.Contains(api, `"id":4`) || !strings.Contains(api, `"state":"done"`) || !strings.Contains(api, `"state":"active"`) {
+		t.Errorf("API schedules: %s", api)
+	}
+}

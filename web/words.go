@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"kawaraban/bounces"
+	"kawaraban/scheduler"
 	"kawaraban/templates"
 )
 
@@ -159,14 +160,14 @@ func (v *view) detailList(p string) string {
 }
 
 // ScheduleName names a schedule: the job in words, with its list or issue.
-func (v *view) ScheduleName(st ScheduleStatus) string {
+func (v *view) ScheduleName(st scheduler.Status) string {
 	switch st.Kind {
 	case "":
 		return st.Name
 	case "list-recurring":
-		return v.T("job.list-recurring") + ": " + v.ListName(st.List)
+		return v.T("job.list-recurring") + ": " + v.ListName(scheduleList(st))
 	case "issue-send":
-		return fmt.Sprintf(v.T("job.issue-send"), st.Target)
+		return fmt.Sprintf(v.T("job.issue-send"), st.Name)
 	}
 	return v.word("job.", st.Kind)
 }
