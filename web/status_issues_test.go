@@ -1,8 +1,10 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -79,5 +81,33 @@ func TestFinishedOneOffScheduleSaysDone(t *testing.T) {
 	_, api := e.api("GET", "/api/v1/schedules", e.bearer("admin"), "")
 	if !strings.Contains(api, `"id":4`) || !strings.Contains(api, `"state":"done"`) || !strings.Contains(api, `"state":"active"`) {
 		t.Errorf("API schedules: %s", api)
+	}
+}
+
+// brokenDeliveries cannot say how far a send is.
+type brokenDeliveries struct{}
+
+func (brokenDeliveries) Progress(context.Context, int64) (Progress, error) {
+	return Progress{}, errors.New("mailer progress: database is locked")
+}
+
+// TestCancelConfirmationNeedsTheCount: the question before 中止 states
+// how many will not get the issue; when the mailer cannot say, the page
+// fails instead of guessing from stale counts (issue 14).
+func TestCancelConfirmationNeedsTheCount(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options) { o.Deliveries = brokenDeliveries{} })
+	e.issues.async = true
+	tok := e.bearer("editor")
+	if resp, body := e.api("POST", "/api/v1/issues", tok, `{"list":"shimin-katsudo","subject":"s","body_markdown":"b"}`); resp.StatusCode != 201 {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := e.api("POST", "/api/v1/issues/1/send", tok, ""); resp.StatusCode != 202 {
+		t.Fatalf("send: %d %s", resp.StatusCode, body)
+	}
+	c, csrf := e.login("editor")
+	resp, body := e.post(c, "/admin/issues/1/cancel", url.Values{"csrf": {csrf}})
+	if resp.StatusCode != 500 || strings.Contains(body, `id="confirm-cancel"`) {
+		t.Errorf("cancel confirmation without the count: %d, want 500 and no question", resp.StatusCode)
 	}
 }
