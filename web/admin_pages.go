@@ -239,12 +239,12 @@ func (s *Server) handleProgress(w http.ResponseWriter, r *http.Request, sess *se
 		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
 		return
 	}
-	st, err := s.opt.Plan.Status(r.Context())
+	rows, err := s.deadlineRows(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v.Nav, v.Title, v.Data = "progress", v.T("nav.progress"), st
+	v.Nav, v.Title, v.Data = "progress", v.T("nav.progress"), rows
 	s.render(w, r, http.StatusOK, "progress", v)
 }
 

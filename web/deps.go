@@ -9,6 +9,7 @@ import (
 	"kawaraban/issues"
 	"kawaraban/mailer"
 	"kawaraban/newsletter"
+	"kawaraban/progress"
 	"kawaraban/scheduler"
 	"kawaraban/subscribers"
 	"kawaraban/templates"
@@ -268,51 +269,14 @@ type Schedules interface {
 	Remove(ctx context.Context, id int64) error
 }
 
-// DeadlineStatus is one deadline with each bureau's state.
-type DeadlineStatus struct {
-	ID      string
-	TitleJA string
-	Due     string // YYYY-MM-DD
-	Bureaus []BureauStatus
-	// Next is when the reminder job next mails about it; nil when it
-	// will not (everyone submitted, no rule left).
-	Next *NextReminder
-}
-
-// NextReminder is the next reminder of a deadline (progress).
-type NextReminder struct {
-	Date    string   // YYYY-MM-DD; "" when only an escalation is left
-	Label   string   // before-7, due, overdue-3
-	Bureaus []string // bureau ids it goes to
-	// EscalateDate and EscalateLabel (escalate-7): when the coordinator
-	// is next told.
-	EscalateDate, EscalateLabel string
-}
-
-// BureauStatus is one bureau's submission for a deadline.
-type BureauStatus struct {
-	Bureau    string
-	NameJA    string
-	Submitted bool
-	At        time.Time
-}
-
 // Plan is package progress as web uses it.
 type Plan interface {
-	Status(ctx context.Context) ([]DeadlineStatus, error)
+	Status(ctx context.Context) ([]progress.DeadlineStatus, error)
+	// NextReminders is, per deadline with a bureau still to submit, the
+	// next reminder the job will send as of now.
+	NextReminders(ctx context.Context, now time.Time) ([]progress.NextReminder, error)
 	MarkSubmitted(ctx context.Context, deadlineID, bureau, actor string) error
 	ExportCSV(ctx context.Context, w io.Writer) error
-	// SubmissionByToken and SubmitByToken serve the signed "report
-	// submitted" link of a reminder; ICS a bureau's calendar feed.
-	SubmissionByToken(ctx context.Context, tok string) (Submission, error)
-	SubmitByToken(ctx context.Context, tok, evidence string) error
+	// ICS is a bureau's calendar feed (the signed link of a reminder).
 	ICS(ctx context.Context, tok string) ([]byte, error)
-}
-
-// Submission is what a "report submitted" link is about.
-type Submission struct {
-	Title      string
-	Due        string // YYYY-MM-DD
-	BureauName string
-	Projects   []string
 }

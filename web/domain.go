@@ -430,40 +430,14 @@ func (w webBounces) Alerts(ctx context.Context) ([]BounceAlert, error) {
 // webPlan serves the progress pages (Plan).
 type webPlan struct{ d Domain }
 
-func (w webPlan) Status(ctx context.Context) ([]DeadlineStatus, error) {
+func (w webPlan) Status(ctx context.Context) ([]progress.DeadlineStatus, error) {
 	ds, err := w.d.Progress.Status(ctx)
-	next := w.nextReminders(ctx)
-	out := make([]DeadlineStatus, 0, len(ds))
-	for _, d := range ds {
-		wd := DeadlineStatus{ID: d.ID, TitleJA: d.Title, Due: d.Due.String()}
-		for _, b := range d.Bureaus {
-			wd.Bureaus = append(wd.Bureaus, BureauStatus{Bureau: b.Bureau, NameJA: b.Name, Submitted: b.Submitted, At: b.SubmittedAt})
-		}
-		wd.Next = next[d.ID]
-		out = append(out, wd)
-	}
-	return out, domainErr(err)
+	return ds, domainErr(err)
 }
 
-// nextReminders are the progress page's next reminder per deadline id; a
-// failure leaves the page without them rather than without the page.
-func (w webPlan) nextReminders(ctx context.Context) map[string]*NextReminder {
-	ns, err := w.d.Progress.NextReminders(ctx, time.Now())
-	if err != nil {
-		return nil
-	}
-	out := map[string]*NextReminder{}
-	for _, n := range ns {
-		wn := &NextReminder{Label: n.Label, Bureaus: n.Bureaus, EscalateLabel: n.EscalateLabel}
-		if !n.Date.IsZero() {
-			wn.Date = n.Date.String()
-		}
-		if !n.EscalateDate.IsZero() {
-			wn.EscalateDate = n.EscalateDate.String()
-		}
-		out[n.Deadline] = wn
-	}
-	return out
+func (w webPlan) NextReminders(ctx context.Context, now time.Time) ([]progress.NextReminder, error) {
+	ns, err := w.d.Progress.NextReminders(ctx, now)
+	return ns, domainErr(err)
 }
 
 func (w webPlan) MarkSubmitted(ctx context.Context, deadlineID, bureau, login string) error {
@@ -472,15 +446,6 @@ func (w webPlan) MarkSubmitted(ctx context.Context, deadlineID, bureau, login st
 
 func (w webPlan) ExportCSV(ctx context.Context, out io.Writer) error {
 	return domainErr(w.d.Progress.ExportCSV(ctx, out))
-}
-
-func (w webPlan) SubmissionByToken(ctx context.Context, tok string) (Submission, error) {
-	si, err := w.d.Progress.SubmissionByToken(ctx, tok)
-	return Submission{Title: si.Title, Due: si.Due.String(), BureauName: si.BureauName, Projects: si.Projects}, domainErr(err)
-}
-
-func (w webPlan) SubmitByToken(ctx context.Context, tok, evidence string) error {
-	return domainErr(w.d.Progress.SubmitByToken(ctx, tok, evidence))
 }
 
 func (w webPlan) ICS(ctx context.Context, tok string) ([]byte, error) {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"kawaraban/progress"
 	"kawaraban/scheduler"
 	"kawaraban/templates"
 	"kawaraban/token"
@@ -616,13 +617,27 @@ type fakePlan struct {
 	done map[string]bool
 }
 
-func (f *fakePlan) Status(ctx context.Context) ([]DeadlineStatus, error) {
+func (f *fakePlan) Status(ctx context.Context) ([]progress.DeadlineStatus, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return []DeadlineStatus{{ID: "fy2026-status", TitleJA: "令和8年度 実施状況の報告", Due: "2027-04-30",
-		Next:    &NextReminder{Date: "2027-04-23", Label: "before-7", Bureaus: []string{"sogo-kikaku", "somu"}, EscalateDate: "2027-05-07", EscalateLabel: "escalate-7"},
-		Bureaus: []BureauStatus{{Bureau: "sogo-kikaku", NameJA: "総合企画局", Submitted: f.done["sogo-kikaku"]}, {Bureau: "somu", NameJA: "総務局"}}}}, nil
+	return []progress.DeadlineStatus{{ID: "fy2026-status", Title: "令和8年度 実施状況の報告", Due: date("2027-04-30"),
+		Bureaus: []progress.BureauStatus{{Bureau: "sogo-kikaku", Name: "総合企画局", Submitted: f.done["sogo-kikaku"]}, {Bureau: "somu", Name: "総務局"}}}}, nil
 }
+
+func (f *fakePlan) NextReminders(ctx context.Context, now time.Time) ([]progress.NextReminder, error) {
+	return []progress.NextReminder{{Deadline: "fy2026-status", Date: date("2027-04-23"), Label: "before-7", Bureaus: []string{"sogo-kikaku", "somu"},
+		EscalateDate: date("2027-05-07"), EscalateLabel: "escalate-7"}}, nil
+}
+
+// date is a progress.Date from YYYY-MM-DD.
+func date(s string) progress.Date {
+	d, err := progress.ParseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
 func (f *fakePlan) MarkSubmitted(ctx context.Context, dl, bureau, actor string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -676,20 +691,6 @@ func (f *fakeDeliveries) Progress(ctx context.Context, id int64) (Progress, erro
 		p.LastError, p.LastErrorAt = f.lastError, time.Date(2026, 11, 24, 0, 30, 0, 0, time.UTC)
 	}
 	return p, nil
-}
-
-func (f *fakePlan) SubmissionByToken(ctx context.Context, tok string) (Submission, error) {
-	if tok != "good" {
-		return Submission{}, ErrInvalidToken
-	}
-	return Submission{Title: "令和8年度 実施状況の報告", Due: "2027-04-30", BureauName: "総務局", Projects: []string{"施策35"}}, nil
-}
-
-func (f *fakePlan) SubmitByToken(ctx context.Context, tok, evidence string) error {
-	if tok != "good" {
-		return ErrInvalidToken
-	}
-	return f.MarkSubmitted(ctx, "fy2026-status", "somu", evidence)
 }
 
 func (f *fakePlan) ICS(ctx context.Context, tok string) ([]byte, error) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"kawaraban/bounces"
+	"kawaraban/progress"
 	"kawaraban/scheduler"
 	"kawaraban/templates"
 )
@@ -85,7 +86,7 @@ func (v *view) AuditTarget(t string) string {
 	case "deadline":
 		for _, d := range v.deadlines() {
 			if d.ID == id {
-				return fmt.Sprintf(v.T("target.deadline"), d.TitleJA)
+				return fmt.Sprintf(v.T("target.deadline"), d.Title)
 			}
 		}
 	}
@@ -172,7 +173,7 @@ func (v *view) ScheduleName(st scheduler.Status) string {
 	return v.word("job.", st.Kind)
 }
 
-func (v *view) deadlines() []DeadlineStatus {
+func (v *view) deadlines() []progress.DeadlineStatus {
 	if v.plan == nil {
 		return nil
 	}
@@ -184,8 +185,8 @@ func (v *view) deadlines() []DeadlineStatus {
 func (v *view) BureauName(id string) string {
 	for _, d := range v.deadlines() {
 		for _, b := range d.Bureaus {
-			if b.Bureau == id && b.NameJA != "" {
-				return b.NameJA
+			if b.Bureau == id && b.Name != "" {
+				return b.Name
 			}
 		}
 	}
