@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"kawaraban/bounces"
 	"kawaraban/issues"
 	"kawaraban/mailer"
 	"kawaraban/newsletter"
@@ -101,12 +102,6 @@ type Subscriber struct {
 	Created time.Time
 }
 
-// GrowthPoint is the confirmed count at one day.
-type GrowthPoint struct {
-	Day       time.Time
-	Confirmed int
-}
-
 // SubscriberAdmin is the admin side of package subscribers.
 type SubscriberAdmin interface {
 	// Search pages through a list's subscribers; web keeps offset a
@@ -117,7 +112,9 @@ type SubscriberAdmin interface {
 	// only to users who may view one of them.
 	SubscriberLists(ctx context.Context, subscriberID int64) ([]string, error)
 	Stats(ctx context.Context, listSlug string) (ListStats, error)
-	Growth(ctx context.Context, listSlug string, days int) ([]GrowthPoint, error)
+	// Growth is the list's daily counts over the last days (Subscribed:
+	// confirmed at the end of each day).
+	Growth(ctx context.Context, listSlug string, days int) ([]subscribers.DayCount, error)
 	Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error)
 	ExportSubscribers(ctx context.Context, w io.Writer, listSlug string) error
 	// AddMember puts an address on a list at once (internal lists; source
@@ -235,15 +232,6 @@ type Bounce struct {
 	Explanation string
 }
 
-// BounceAlert is a refusal for policy or reputation the operator should
-// look at (a receiver refused us, RFC 3463 X.7.X).
-type BounceAlert struct {
-	At     time.Time
-	Domain string
-	Status string
-	Detail string
-}
-
 // Bounces is package bounces as web uses it.
 type Bounces interface {
 	// List pages through bounces, filtered (by list too) in SQL.
@@ -252,7 +240,9 @@ type Bounces interface {
 	ListOf(ctx context.Context, id int64) (string, error)
 	// MarkNotABounce records staff's judgement and undoes a suppression.
 	MarkNotABounce(ctx context.Context, id int64, login string) error
-	Alerts(ctx context.Context) ([]BounceAlert, error)
+	// Alerts are refusals for policy or reputation the operator should
+	// look at (a receiver refused us, RFC 3463 X.7.X), newest first.
+	Alerts(ctx context.Context) ([]bounces.Alert, error)
 }
 
 // Schedules is package scheduler as web uses it.

@@ -154,17 +154,13 @@ func (w webSubscriberAdmin) StatusCounts(ctx context.Context, listSlug string) (
 	return st, domainErr(err)
 }
 
-func (w webSubscriberAdmin) Growth(ctx context.Context, listSlug string, days int) ([]GrowthPoint, error) {
+func (w webSubscriberAdmin) Growth(ctx context.Context, listSlug string, days int) ([]subscribers.DayCount, error) {
 	l, err := w.d.Subscribers.ListBySlug(ctx, listSlug)
 	if err != nil {
 		return nil, domainErr(err)
 	}
 	dc, err := w.d.Subscribers.Growth(ctx, l.ID, days)
-	out := make([]GrowthPoint, 0, len(dc))
-	for _, d := range dc {
-		out = append(out, GrowthPoint{Day: d.Day, Confirmed: d.Subscribed})
-	}
-	return out, domainErr(err)
+	return dc, domainErr(err)
 }
 
 func (w webSubscriberAdmin) Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error) {
@@ -418,13 +414,9 @@ func (w webBounces) ListOf(ctx context.Context, id int64) (string, error) {
 	return w.slug(ctx, b.ListID), nil
 }
 
-func (w webBounces) Alerts(ctx context.Context) ([]BounceAlert, error) {
+func (w webBounces) Alerts(ctx context.Context) ([]bounces.Alert, error) {
 	as, err := w.d.Bounces.Alerts(ctx)
-	out := make([]BounceAlert, 0, len(as))
-	for _, a := range as {
-		out = append(out, BounceAlert{At: a.Created, Domain: a.Domain, Status: a.Status, Detail: a.Detail})
-	}
-	return out, domainErr(err)
+	return as, domainErr(err)
 }
 
 // webPlan serves the progress pages (Plan).

@@ -10,8 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"kawaraban/bounces"
 	"kawaraban/progress"
 	"kawaraban/scheduler"
+	"kawaraban/subscribers"
 	"kawaraban/templates"
 	"kawaraban/token"
 )
@@ -249,11 +251,11 @@ func (f *fakeSubscribers) Stats(ctx context.Context, slug string) (ListStats, er
 	return st, nil
 }
 
-func (f *fakeSubscribers) Growth(ctx context.Context, slug string, days int) ([]GrowthPoint, error) {
+func (f *fakeSubscribers) Growth(ctx context.Context, slug string, days int) ([]subscribers.DayCount, error) {
 	start := f.now().AddDate(0, 0, -days)
-	var out []GrowthPoint
+	var out []subscribers.DayCount
 	for i := 0; i <= days; i += 10 {
-		out = append(out, GrowthPoint{Day: start.AddDate(0, 0, i), Confirmed: i * 3})
+		out = append(out, subscribers.DayCount{Day: start.AddDate(0, 0, i), Subscribed: i * 3})
 	}
 	return out, nil
 }
@@ -521,8 +523,8 @@ func (fakeBounces) MarkNotABounce(ctx context.Context, id int64, login string) e
 	return err
 }
 
-func (fakeBounces) Alerts(ctx context.Context) ([]BounceAlert, error) {
-	return []BounceAlert{{Domain: "example.jp", Status: "5.7.1", Detail: "refused for policy"}}, nil
+func (fakeBounces) Alerts(ctx context.Context) ([]bounces.Alert, error) {
+	return []bounces.Alert{{Domain: "example.jp", Status: "5.7.1", Detail: "refused for policy"}}, nil
 }
 
 func (fakeBounces) List(ctx context.Context, f BounceFilter) ([]Bounce, error) {
