@@ -77,6 +77,9 @@ type (
 	Parts = templates.Parts
 	// Progress is the live state of a sending issue.
 	Progress = mailer.Progress
+	// Bounce is one recorded bounce; pages explain it in words
+	// (BounceExplain, Evidence, Explanation).
+	Bounce = bounces.Bounce
 )
 
 // Subscribers is the public side of package subscribers.
@@ -203,39 +206,10 @@ type Deliveries interface {
 	Progress(ctx context.Context, issueID int64) (Progress, error)
 }
 
-// BounceFilter selects bounces.
-type BounceFilter struct {
-	ListSlug string
-	Class    string
-	Limit    int
-	Offset   int
-}
-
-// Bounce is one recorded bounce.
-type Bounce struct {
-	ID         int64
-	Received   time.Time
-	Email      string
-	ListSlug   string
-	Class      string
-	Status     string
-	Diagnostic string
-	// AttributedBy (verp|message-id|delivery-header|recipient|send|none)
-	// and Outcome (none|scored|suppressed|unsubscribed|alert) let the page
-	// explain the bounce in either language (words.go).
-	AttributedBy, Outcome string
-	// NotABounce: staff marked it so (its suppression undone).
-	NotABounce bool
-	// Unverified: the report is not tied to a delivery we made and changed
-	// nothing; Explanation gives its evidence in words.
-	Unverified  bool
-	Explanation string
-}
-
 // Bounces is package bounces as web uses it.
 type Bounces interface {
 	// List pages through bounces, filtered (by list too) in SQL.
-	List(ctx context.Context, f BounceFilter) ([]Bounce, error)
+	List(ctx context.Context, f bounces.Filter) ([]Bounce, error)
 	// ListOf is the slug of the list a bounce belongs to ("" if none).
 	ListOf(ctx context.Context, id int64) (string, error)
 	// MarkNotABounce records staff's judgement and undoes a suppression.

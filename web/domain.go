@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"kawaraban/bounces"
-	"kawaraban/bounces/classify"
 	"kawaraban/issues"
 	"kawaraban/mailer"
 	"kawaraban/newsletter"
@@ -358,17 +357,9 @@ func (w webDeliveries) Progress(ctx context.Context, issueID int64) (Progress, e
 // webBounces lists bounces (Bounces).
 type webBounces struct{ d Domain }
 
-func (w webBounces) List(ctx context.Context, f BounceFilter) ([]Bounce, error) {
-	bs, err := w.d.Attribution.ListBounces(ctx, f.ListSlug, classify.Class(f.Class), f.Limit, f.Offset)
-	out := make([]Bounce, 0, len(bs))
-	slug := w.slugs(ctx)
-	for _, b := range bs {
-		out = append(out, Bounce{ID: b.ID, Received: b.Received, Email: b.Email, ListSlug: slug(b.ListID), Class: string(b.Class),
-			Status: b.Status, Diagnostic: b.Evidence(), NotABounce: b.NotABounce,
-			Unverified: b.Unverified(), Explanation: b.Explanation(),
-			AttributedBy: b.AttributedBy, Outcome: b.Outcome})
-	}
-	return out, domainErr(err)
+func (w webBounces) List(ctx context.Context, f bounces.Filter) ([]Bounce, error) {
+	bs, err := w.d.Bounces.List(ctx, f)
+	return bs, domainErr(err)
 }
 
 // slugs returns slug, remembering each list's answer, for pages that name

@@ -493,12 +493,11 @@ func (fakeRenderer) Public(ctx context.Context, is Issue) (Parts, error) {
 type fakeBounces struct{}
 
 var fakeBounceRows = []Bounce{
-	{ID: 1, Email: "gone@example.jp", ListSlug: "shimin-katsudo", Class: "hard", Status: "5.1.1",
+	{ID: 1, Email: "gone@example.jp", ListID: 1, Class: "hard", Status: "5.1.1",
 		Diagnostic: "550 5.1.1 <gone@example.jp>: Recipient address rejected: User unknown", AttributedBy: "verp", Outcome: "suppressed"},
-	{ID: 2, Email: "full@example.jp", ListSlug: "kankyo-hozen", Class: "soft", Status: "4.2.2",
+	{ID: 2, Email: "full@example.jp", ListID: 2, Class: "soft", Status: "4.2.2",
 		Diagnostic: "452 4.2.2 Mailbox full", AttributedBy: "message-id", Outcome: "scored"},
-	{ID: 3, Email: "forged@example.jp", Class: "complaint", Unverified: true,
-		Explanation: "complaint (not tied to a delivery we made: only the recipient address the report names)"},
+	{ID: 3, Email: "forged@example.jp", Class: "complaint", AttributedBy: "recipient", Outcome: bounces.OutcomeUnverified},
 }
 
 // Verify accepts bounces 1 and 3.
@@ -512,7 +511,7 @@ func (fakeBounces) Verify(ctx context.Context, id int64, actor string) error {
 func (fakeBounces) ListOf(ctx context.Context, id int64) (string, error) {
 	for _, b := range fakeBounceRows {
 		if b.ID == id {
-			return b.ListSlug, nil
+			return listOf(b.ListID).Slug, nil
 		}
 	}
 	return "", ErrNotFound
@@ -527,10 +526,10 @@ func (fakeBounces) Alerts(ctx context.Context) ([]bounces.Alert, error) {
 	return []bounces.Alert{{Domain: "example.jp", Status: "5.7.1", Detail: "refused for policy"}}, nil
 }
 
-func (fakeBounces) List(ctx context.Context, f BounceFilter) ([]Bounce, error) {
+func (fakeBounces) List(ctx context.Context, f bounces.Filter) ([]Bounce, error) {
 	var out []Bounce
 	for _, b := range fakeBounceRows {
-		if (f.ListSlug == "" || b.ListSlug == f.ListSlug) && (f.Class == "" || b.Class == f.Class) {
+		if (f.ListID == 0 || b.ListID == f.ListID) && (f.Class == "" || b.Class == f.Class) {
 			out = append(out, b)
 		}
 	}
