@@ -26,8 +26,9 @@ import (
 )
 
 // Config is the daemon's YAML configuration. config.example.yaml documents
-// every key; TestExampleConfig keeps the two in step. Each section is mapped
-// to its package's Options in wire.go: no package sees this struct.
+// every key; TestExampleConfigIsValid keeps the two in step. Each section
+// is mapped to its package's Options in options.go: no other package sees
+// this struct.
 type Config struct {
 	HTTP      HTTPConfig      `yaml:"http"`
 	BaseURL   string          `yaml:"base_url"`
