@@ -84,34 +84,37 @@ type mailingOptions struct {
 	confirmQueue int
 }
 
-func newMailing(ctx context.Context, e *env, opt mailingOptions) (m *mailing, err error) {
-	m = &mailing{reg: prometheus.NewRegistry()}
-	defer func() {
-		if err != nil {
-			m.Close()
-		}
-	}()
+func newMailing(ctx context.Context, e *env, opt mailingOptions) (*mailing, error) {
+	m := &mailing{reg: prometheus.NewRegistry()}
+	if err := m.build(ctx, e, opt); err != nil {
+		m.Close() // what was built so far
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *mailing) build(ctx context.Context, e *env, opt mailingOptions) (err error) {
 	if e.local && opt.localServers {
 		if m.local, err = localmail.Start(filepath.Join(e.dataDir, "captured"), e.log); err != nil {
-			return nil, err
+			return err
 		}
 		e.cfg.SMTP.Port, e.cfg.IMAP.Port = m.local.SMTPPort, m.local.IMAPPort
 	}
 	if m.health, err = store.NewHealth(e.db, store.HealthOptions{Logger: e.log, Registerer: m.reg}); err != nil {
-		return nil, err
+		return err
 	}
 	if m.tmpl, err = templates.New(templates.Options{Dir: e.cfg.Templates.Dir, Logger: e.log}); err != nil {
-		return nil, usageError{fmt.Errorf("templates: %w", err)}
+		return usageError{fmt.Errorf("templates: %w", err)}
 	}
 	m.subs = e.subscribers(confirmer{&m.system})
 	if err := e.syncLists(ctx, m.subs); err != nil {
-		return nil, err
+		return err
 	}
 	m.issues = e.issues()
 	m.render = newsletter.NewRenderer(m.issues, m.subs, m.tmpl, newsletter.RendererOptions{
 		BaseURL: e.cfg.BaseURL, InboundDomain: e.cfg.Bounce.InboundDomain, Location: e.cfg.Location(), Logger: e.log})
 	if m.mail, err = mailer.New(e.db, m.mailerOptions(e)); err != nil {
-		return nil, usageError{fmt.Errorf("smtp: %w", err)}
+		return usageError{fmt.Errorf("smtp: %w", err)}
 	}
 	m.attrib = newsletter.NewAttribution(m.mail, m.issues, m.subs, e.log)
 	m.system = newsletter.NewSystemMail(m.mail, m.tmpl, newsletter.SystemOptions{
@@ -132,10 +135,10 @@ func newMailing(ctx context.Context, e *env, opt mailingOptions) (m *mailing, er
 		VERP: m.mail, Deliveries: m.attrib, Marker: m.mail,
 		Suppressor: m.attrib, Joiner: m.attrib, Unsubscriber: m.attrib,
 	}, bo); err != nil {
-		return nil, err
+		return err
 	}
 	m.attrib.Bounces = m.bounces
-	return m, nil
+	return nil
 }
 
 // Close stops the local servers and releases what the chain opened; the

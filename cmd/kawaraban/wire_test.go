@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"path/filepath"
 	"testing"
 
@@ -44,5 +45,22 @@ func TestReadingCommandsWriteNoLists(t *testing.T) {
 	}
 	if n := lists(); n == 0 {
 		t.Fatal("user add did not sync the configured lists before checking --lists")
+	}
+}
+
+// TestMailingFailsCleanly: a chain that fails half-way (here its template
+// directory is missing) returns the error and closes what it had started.
+func TestMailingFailsCleanly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e, err := openEnv(ctx, envFlags{data: t.TempDir()}, "127.0.0.1:1", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	e.cfg.Templates.Dir = filepath.Join(t.TempDir(), "missing")
+	m, err := newMailing(ctx, e, mailingOptions{localServers: true})
+	if err == nil || m != nil {
+		t.Fatalf("newMailing = %v, %v; want an error", m, err)
 	}
 }
