@@ -71,3 +71,25 @@ func (s *Servers) Close() {
 	s.cancel()
 	s.wg.Wait()
 }
+
+// Inbox puts a citizen's mail into local mode's mailbox, where the bounce
+// reader picks it up as it would a real one (the admin UI's local mail
+// page).
+type Inbox struct {
+	IMAP *IMAP
+	// Domain is the domain of the join and unsubscribe addresses.
+	Domain string
+}
+
+// Deliver builds in's message and appends it; a mail that cannot be built
+// is ErrBadInbound.
+func (b Inbox) Deliver(ctx context.Context, in Inbound) error {
+	raw, err := in.Message()
+	if err != nil {
+		return err
+	}
+	return b.IMAP.Deliver(ctx, raw)
+}
+
+// InboundDomain is the domain of the join and unsubscribe addresses.
+func (b Inbox) InboundDomain() string { return b.Domain }

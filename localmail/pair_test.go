@@ -1,6 +1,7 @@
 package localmail
 
 import (
+	"errors"
 	"net/smtp"
 	"os"
 	"path/filepath"
@@ -28,5 +29,25 @@ func TestStartCapturesMail(t *testing.T) {
 	ents, err := os.ReadDir(dir)
 	if err != nil || len(ents) == 0 {
 		t.Fatalf("captured: %v, %v", ents, err)
+	}
+}
+
+// Inbox delivers what can be built and refuses the rest as ErrBadInbound.
+func TestInboxDeliver(t *testing.T) {
+	t.Parallel()
+	s, err := Start(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	box := Inbox{IMAP: s.IMAP, Domain: "bounces.localhost"}
+	if err := box.Deliver(t.Context(), Inbound{From: "a@example.jp", To: "shimin-katsudo-join@bounces.localhost"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := box.Deliver(t.Context(), Inbound{From: "no-at", To: "x@bounces.localhost"}); !errors.Is(err, ErrBadInbound) {
+		t.Errorf("a sender without @: %v, want ErrBadInbound", err)
+	}
+	if box.InboundDomain() != "bounces.localhost" {
+		t.Error(box.InboundDomain())
 	}
 }

@@ -141,7 +141,7 @@ func (d *daemon) localInbox() web.LocalInbox {
 	if !d.e.local || d.m.local == nil {
 		return nil
 	}
-	return localInbox{box: d.m.local.IMAP, domain: d.e.cfg.Bounce.InboundDomain}
+	return localmail.Inbox{IMAP: d.m.local.IMAP, Domain: d.e.cfg.Bounce.InboundDomain}
 }
 
 // run serves HTTP and the runners until ctx ends, then stops them in order:
