@@ -23,7 +23,7 @@ import (
 )
 
 // The admin benchmark times every admin page and API listing through the
-// production wiring (web.New(a.webOptions()) over the real stores) on a
+// production wiring (buildDaemon's web server over the real stores) on a
 // database of 1,000,000 subscribers and 1,000,000 deliveries. Building
 // that database takes a minute or two, so it is built once and kept in
 // $KAWARABAN_ADMINBENCH_DIR (default $TMPDIR/kawaraban-adminbench-vN,
