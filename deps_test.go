@@ -23,6 +23,9 @@ var layer = map[string]int{
 	"kawaraban/subscribers": 2, "kawaraban/issues": 2, "kawaraban/progress": 2, "kawaraban/bounces": 2,
 	"kawaraban/newsletter": 3, // the application layer joins the domain packages
 	"kawaraban/web":        4,
+	// config decodes the YAML and maps it to the packages' Options; web
+	// never sees it.
+	"kawaraban/config": 4,
 	// Programs and repository-wide tests: nothing imports them.
 	"kawaraban/cmd/kawaraban": 5, "kawaraban/cmd/sendbench": 5, "kawaraban/cmd/loadsubscribe": 5,
 	"kawaraban/e2e": 5, "kawaraban/deploy": 5, "kawaraban": 5,

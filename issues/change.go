@@ -160,7 +160,7 @@ func (s *Store) Approve(ctx context.Context, id int64, actor Actor, comment stri
 // is required. Any approval is voided.
 func (s *Store) Reject(ctx context.Context, id int64, actor Actor, comment string) (Issue, error) {
 	if strings.TrimSpace(comment) == "" {
-		return Issue{}, fmt.Errorf("rejecting issue %d: a comment is required: %w", id, ErrInvalid)
+		return Issue{}, fmt.Errorf("rejecting issue %d: %w", id, &InvalidError{Problems: []Problem{{Field: "comment", Code: CodeRequired}}})
 	}
 	return s.change(ctx, id, ActReject, actor, comment, func(is *Issue, _ time.Time) error {
 		is.ApprovedBy, is.ApprovedAt = "", nil

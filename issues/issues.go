@@ -31,7 +31,6 @@ package issues
 import (
 	"database/sql"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -143,27 +142,27 @@ type Page struct {
 
 // Validate checks a draft's subject and body without storing it.
 func (d Draft) Validate() error {
-	var problems []string
+	var problems []Problem
 	switch {
 	case strings.TrimSpace(d.Subject) == "":
-		problems = append(problems, "subject is empty")
+		problems = append(problems, Problem{Field: "subject", Code: CodeEmpty})
 	case strings.ContainsAny(d.Subject, "\r\n"):
-		problems = append(problems, "subject contains a line break")
+		problems = append(problems, Problem{Field: "subject", Code: CodeLineBreak})
 	case !utf8.ValidString(d.Subject):
-		problems = append(problems, "subject is not valid UTF-8")
+		problems = append(problems, Problem{Field: "subject", Code: CodeNotUTF8})
 	case utf8.RuneCountInString(d.Subject) > MaxSubjectRunes:
-		problems = append(problems, fmt.Sprintf("subject is longer than %d characters", MaxSubjectRunes))
+		problems = append(problems, Problem{Field: "subject", Code: CodeTooLong, Limit: MaxSubjectRunes})
 	}
 	if len(d.BodyMarkdown) > MaxBodyBytes {
-		problems = append(problems, fmt.Sprintf("body is larger than %d bytes", MaxBodyBytes))
+		problems = append(problems, Problem{Field: "body_markdown", Code: CodeTooLarge, Limit: MaxBodyBytes})
 	} else if !utf8.ValidString(d.BodyMarkdown) {
-		problems = append(problems, "body is not valid UTF-8")
+		problems = append(problems, Problem{Field: "body_markdown", Code: CodeNotUTF8})
 	}
 	if d.ListID <= 0 {
-		problems = append(problems, "list is missing")
+		problems = append(problems, Problem{Field: "list", Code: CodeMissing})
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("%s: %w", strings.Join(problems, "; "), ErrInvalid)
+		return &InvalidError{Problems: problems}
 	}
 	return nil
 }

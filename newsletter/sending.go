@@ -142,6 +142,11 @@ func (s *Sending) checkDraft(ctx context.Context, listID int64, d issues.Draft) 
 	return err
 }
 
+// DefaultTestSendsPerHour is how many test sends each user may make per
+// hour when the configuration does not say (sending.test_sends_per_hour):
+// a test send goes to a real mailbox, so it is rate-limited.
+const DefaultTestSendsPerHour = 20
+
 // TestSubjectPrefix marks a test send's subject.
 const TestSubjectPrefix = "[テスト] "
 

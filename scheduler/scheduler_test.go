@@ -540,3 +540,45 @@ func TestRunFiresAndStops(t *testing.T) {
 		t.Errorf("interrupted fire %+v, want left running for resume", st.Last)
 	}
 }
+
+// TestStateOfAOneOff: a one-off is active until its fire has run, then
+// done; a paused one says so (issue 17: a finished send no longer looked
+// active).
+func TestStateOfAOneOff(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Date(2027, 4, 1, 12, 0, 0, 0, time.UTC)
+	h := newHarness(t, openDB(t), now, KindDefaults{MaxLateness: time.Hour})
+	once, err := h.s.AddOnce(ctx, "job", "issue-1", now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	every := h.upsert(Schedule{Name: "hourly", Spec: "@hourly"})
+	state := func(id int64) string {
+		t.Helper()
+		st, err := h.s.ByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.State()
+	}
+	if got := state(once.ID); got != StateActive {
+		t.Errorf("before its instant: %s, want %s", got, StateActive)
+	}
+	if err := h.s.Pause(ctx, once.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := state(once.ID); got != StatePaused {
+		t.Errorf("paused: %s, want %s", got, StatePaused)
+	}
+	if err := h.s.Resume(ctx, once.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.tickAt(now.Add(time.Hour))
+	if got := state(once.ID); got != StateDone {
+		t.Errorf("after its fire: %s, want %s", got, StateDone)
+	}
+	if got := state(every.ID); got != StateActive {
+		t.Errorf("a recurring schedule after a fire: %s, want %s", got, StateActive)
+	}
+}

@@ -32,6 +32,16 @@ type FireRecord struct {
 	Attempts int
 }
 
+// Schedule states, as Status.State reports them.
+const (
+	// StateActive: the schedule will fire (at Next).
+	StateActive = "active"
+	// StatePaused: an operator paused it; it fires when resumed.
+	StatePaused = "paused"
+	// StateDone: a one-off that has fired; it will not fire again.
+	StateDone = "done"
+)
+
 // Status is a schedule with its next instant and its latest fire, for the
 // admin UI and API.
 type Status struct {
@@ -40,6 +50,18 @@ type Status struct {
 	Next time.Time
 	// Last is the latest recorded fire, nil if none.
 	Last *FireRecord
+}
+
+// State is StatePaused for a paused schedule, StateDone for a one-off
+// whose fire has run (whatever its result) and StateActive otherwise.
+func (s Status) State() string {
+	switch {
+	case s.Paused:
+		return StatePaused
+	case s.Spec == "" && s.Next.IsZero() && s.Last != nil && s.Last.Result != ResultRunning:
+		return StateDone
+	}
+	return StateActive
 }
 
 const statusQuery = `SELECT s.id, s.kind, s.name, s.spec, s.once_at, s.tz, s.target, s.policy, s.max_lateness,

@@ -181,13 +181,12 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request, sess *sessi
 	s.render(w, r, http.StatusOK, "issue", v)
 }
 
+// progress is an issue's delivery progress for display: the mailer's, or
+// the issue's own counts (logged) when the mailer cannot say.
 func (s *Server) progress(ctx context.Context, is Issue) (Progress, int, int) {
-	p := Progress{Queued: is.Counts.Queued, Sending: is.Counts.Sending, Sent: is.Counts.Sent,
-		Failed: is.Counts.Failed, Bounced: is.Counts.Bounced, Skipped: is.Counts.Skipped}
-	if s.opt.Deliveries != nil && is.Status != "draft" {
-		if lp, err := s.opt.Deliveries.Progress(ctx, is.ID); err == nil {
-			p = lp
-		}
+	p, err := s.deliveryProgress(ctx, is)
+	if err != nil {
+		s.log.Warn("delivery progress unavailable; showing the issue's counts", "issue_id", is.ID, "err", err)
 	}
 	total := p.Queued + p.Sending + p.Sent + p.Failed + p.Bounced + p.Skipped
 	if total == 0 {

@@ -4,30 +4,25 @@ import (
 	"context"
 	"net/http"
 	"strings"
-)
 
-// LocalMail is a mail as a citizen would send it to one of the service's
-// inbound addresses (local mode only).
-type LocalMail struct {
-	From, To, Subject string
-	// Body is the text, or a whole message with its own header (a
-	// hand-written bounce).
-	Body string
-}
+	"kawaraban/localmail"
+)
 
 // LocalInbox puts mail into local mode's bounce mailbox, where the bounce
 // reader picks it up as it would a real one: an empty mail to a join
 // address, a mail to an unsubscribe address, a bounce. cmd passes it only
-// in local mode; nil hides the page.
+// in local mode (localmail.Inbox); nil hides the page.
 type LocalInbox interface {
-	Deliver(ctx context.Context, m LocalMail) error
+	// Deliver appends m; a mail that cannot be built is
+	// localmail.ErrBadInbound.
+	Deliver(ctx context.Context, m localmail.Inbound) error
 	// InboundDomain is the domain of the join and unsubscribe addresses.
 	InboundDomain() string
 }
 
 // localMailData is the local mail page.
 type localMailData struct {
-	Mail   LocalMail
+	Mail   localmail.Inbound
 	Domain string
 	Lists  []List // public lists, for their join addresses
 	Sent   bool
@@ -49,10 +44,10 @@ func (s *Server) handleLocalMail(w http.ResponseWriter, r *http.Request, sess *s
 	if !s.localMailAllowed(w, r, sess) {
 		return
 	}
-	s.renderLocalMail(w, r, v, http.StatusOK, LocalMail{From: "citizen@example.jp"}, r.URL.Query().Get("done") != "")
+	s.renderLocalMail(w, r, v, http.StatusOK, localmail.Inbound{From: "citizen@example.jp"}, r.URL.Query().Get("done") != "")
 }
 
-func (s *Server) renderLocalMail(w http.ResponseWriter, r *http.Request, v *view, code int, m LocalMail, sent bool) {
+func (s *Server) renderLocalMail(w http.ResponseWriter, r *http.Request, v *view, code int, m localmail.Inbound, sent bool) {
 	d := localMailData{Mail: m, Domain: s.opt.LocalInbox.InboundDomain(), Sent: sent}
 	if s.opt.Subscribers != nil {
 		ls, err := s.opt.Subscribers.Lists(r.Context())
@@ -80,8 +75,8 @@ func (s *Server) handleLocalMailSend(w http.ResponseWriter, r *http.Request, ses
 	if !s.localMailAllowed(w, r, sess) {
 		return
 	}
-	m := LocalMail{From: strings.TrimSpace(r.PostFormValue("from")), To: strings.TrimSpace(r.PostFormValue("to")),
-		Subject: r.PostFormValue("subject"), Body: r.PostFormValue("body")}
+	m := localmail.Inbound{From: strings.TrimSpace(r.PostFormValue("from")), To: strings.TrimSpace(r.PostFormValue("to")),
+		Subject: r.PostFormValue("subject"), Body: []byte(r.PostFormValue("body"))}
 	err := error(nil)
 	if m.From == "" || m.To == "" {
 		err = &InputError{Field: "to", Message: "give both the sender and the recipient address", MessageJA: "差出人と宛先のメールアドレスを入力してください。"}

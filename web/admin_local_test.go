@@ -15,10 +15,10 @@ import (
 // fakeInbox records what the local mail page delivers.
 type fakeInbox struct {
 	mu    sync.Mutex
-	mails []LocalMail
+	mails []localmail.Inbound
 }
 
-func (f *fakeInbox) Deliver(ctx context.Context, m LocalMail) error {
+func (f *fakeInbox) Deliver(ctx context.Context, m localmail.Inbound) error {
 	if !strings.Contains(m.From, "@") { // as localmail.Inbound.Message answers
 		return fmt.Errorf("from %q: no @: %w", m.From, localmail.ErrBadInbound)
 	}

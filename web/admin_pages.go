@@ -7,6 +7,9 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"kawaraban/bounces"
+	"kawaraban/subscribers"
 )
 
 type dashList struct {
@@ -25,13 +28,13 @@ type chart struct {
 }
 
 // growthChart scales points into a 600×160 SVG viewBox.
-func growthChart(pts []GrowthPoint) chart {
+func growthChart(pts []subscribers.DayCount) chart {
 	if len(pts) == 0 {
 		return chart{Empty: true}
 	}
 	c := chart{First: pts[0].Day.Format("01/02"), Last: pts[len(pts)-1].Day.Format("01/02")}
 	for _, p := range pts {
-		c.Max = max(c.Max, p.Confirmed)
+		c.Max = max(c.Max, p.Subscribed)
 	}
 	top := max(c.Max, 1)
 	var b strings.Builder
@@ -40,7 +43,7 @@ func growthChart(pts []GrowthPoint) chart {
 		if len(pts) > 1 {
 			x = float64(i) * 600 / float64(len(pts)-1)
 		}
-		y := 150 - float64(p.Confirmed)*140/float64(top)
+		y := 150 - float64(p.Subscribed)*140/float64(top)
 		fmt.Fprintf(&b, "%.1f,%.1f ", x, y)
 	}
 	c.Points = strings.TrimSpace(b.String())
@@ -96,7 +99,7 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request, sess *s
 
 type dashboardData struct {
 	Lists  []dashList
-	Alerts []BounceAlert // newest first, at most ten; admins only
+	Alerts []bounces.Alert // newest first, at most ten; admins only
 }
 
 type subscribersData struct {
@@ -239,12 +242,12 @@ func (s *Server) handleProgress(w http.ResponseWriter, r *http.Request, sess *se
 		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
 		return
 	}
-	st, err := s.opt.Plan.Status(r.Context())
+	rows, err := s.deadlineRows(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v.Nav, v.Title, v.Data = "progress", v.T("nav.progress"), st
+	v.Nav, v.Title, v.Data = "progress", v.T("nav.progress"), rows
 	s.render(w, r, http.StatusOK, "progress", v)
 }
 

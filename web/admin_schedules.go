@@ -7,6 +7,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
+
+	"kawaraban/newsletter"
+	"kawaraban/scheduler"
 )
 
 // defaultScheduleTZ is the timezone a new recurring schedule is offered
@@ -16,8 +20,30 @@ const defaultScheduleTZ = "Asia/Tokyo"
 // scheduleRow is a schedule on the schedules page with what the user may
 // do to it.
 type scheduleRow struct {
-	ScheduleStatus
+	scheduler.Status
+	// Spec is the cron spec, or a one-off's instant.
+	Spec string
+	// List is the list a recurring issue schedule sends for ("" for the
+	// system's own schedules and one-off sends).
+	List      string
 	CanChange bool
+}
+
+// scheduleList is the slug of the list a recurring issue schedule sends
+// for; "" for the others.
+func scheduleList(st scheduler.Status) string {
+	if st.Kind == newsletter.JobListRecurring {
+		return st.Target
+	}
+	return ""
+}
+
+// scheduleSpec is the cron spec, or a one-off's instant in RFC 3339.
+func scheduleSpec(st scheduler.Status) string {
+	if st.Spec == "" && !st.At.IsZero() {
+		return st.At.Format(time.RFC3339)
+	}
+	return st.Spec
 }
 
 // scheduleForm is the "add a recurring schedule" form's input.
@@ -40,15 +66,17 @@ func canSeeSchedules(u User, editable []List) bool {
 }
 
 // scheduleVisible says whether u may see st.
-func scheduleVisible(u User, st ScheduleStatus) bool {
-	return authorize(u, ActSystemView, "") || (st.List != "" && authorize(u, ActView, st.List))
+func scheduleVisible(u User, st scheduler.Status) bool {
+	l := scheduleList(st)
+	return authorize(u, ActSystemView, "") || (l != "" && authorize(u, ActView, l))
 }
 
 // scheduleChangeable says whether u may pause, resume or remove st:
 // those with system rights any, editors the recurring schedules of their
 // lists.
-func scheduleChangeable(u User, st ScheduleStatus) bool {
-	return authorize(u, ActSystemEdit, "") || (st.List != "" && authorize(u, ActEdit, st.List))
+func scheduleChangeable(u User, st scheduler.Status) bool {
+	l := scheduleList(st)
+	return authorize(u, ActSystemEdit, "") || (l != "" && authorize(u, ActEdit, l))
 }
 
 // editableLists are the lists u may add a recurring schedule for.
@@ -75,7 +103,7 @@ func (s *Server) visibleSchedules(ctx context.Context, u User) ([]scheduleRow, e
 	var out []scheduleRow
 	for _, x := range st {
 		if scheduleVisible(u, x) {
-			out = append(out, scheduleRow{x, scheduleChangeable(u, x)})
+			out = append(out, scheduleRow{Status: x, Spec: scheduleSpec(x), List: scheduleList(x), CanChange: scheduleChangeable(u, x)})
 		}
 	}
 	return out, nil
@@ -83,20 +111,20 @@ func (s *Server) visibleSchedules(ctx context.Context, u User) ([]scheduleRow, e
 
 // scheduleByID finds a schedule, ErrNotFound if there is none or u may
 // not see it.
-func (s *Server) scheduleByID(ctx context.Context, u User, id int64) (ScheduleStatus, error) {
+func (s *Server) scheduleByID(ctx context.Context, u User, id int64) (scheduler.Status, error) {
 	all, err := s.opt.Schedules.List(ctx)
 	if err != nil {
-		return ScheduleStatus{}, err
+		return scheduler.Status{}, err
 	}
 	for _, st := range all {
 		if st.ID == id {
 			if !scheduleVisible(u, st) {
-				return ScheduleStatus{}, errForbidden
+				return scheduler.Status{}, errForbidden
 			}
 			return st, nil
 		}
 	}
-	return ScheduleStatus{}, ErrNotFound
+	return scheduler.Status{}, ErrNotFound
 }
 
 func (s *Server) defaultTZ() string {
@@ -168,9 +196,9 @@ func (s *Server) handleAddSchedule(w http.ResponseWriter, r *http.Request, sess 
 }
 
 // addRecurring checks the spec is there before asking the scheduler.
-func (s *Server) addRecurring(ctx context.Context, list, spec, tz string) (ScheduleStatus, error) {
+func (s *Server) addRecurring(ctx context.Context, list, spec, tz string) (scheduler.Status, error) {
 	if spec == "" {
-		return ScheduleStatus{}, &InputError{Field: "spec", Message: "enter when to send (a cron spec)", MessageJA: "実行時期(cron 形式)を入力してください"}
+		return scheduler.Status{}, &InputError{Field: "spec", Message: "enter when to send (a cron spec)", MessageJA: "実行時期(cron 形式)を入力してください"}
 	}
 	return s.opt.Schedules.AddRecurring(ctx, list, spec, tz)
 }

@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"kawaraban/bounces"
+	"kawaraban/bounces/classify"
 )
 
 //go:embed openapi.json
@@ -447,21 +450,25 @@ func (s *Server) apiBounces(w http.ResponseWriter, r *http.Request, u User) {
 	out := make([]bounceJSON, 0, len(items))
 	for _, b := range items {
 		out = append(out, bounceJSON{ID: b.ID, Received: b.Received.UTC(), Email: b.Email, List: b.ListSlug,
-			Class: b.Class, Status: b.Status, Diagnostic: b.Diagnostic, NotABounce: b.NotABounce,
-			Unverified: b.Unverified, Explanation: b.Explanation})
+			Class: string(b.Class), Status: b.Status, Diagnostic: b.Evidence(), NotABounce: b.NotABounce,
+			Unverified: b.Unverified(), Explanation: b.Explanation()})
 	}
 	writeJSON(w, http.StatusOK, pageJSON{Items: out, Limit: limit, Offset: offset})
 }
 
 // bounces lists bounces filtered by ?list= and ?class=; without a list only
 // users who may view every list see them.
-func (s *Server) bounces(r *http.Request, u User) ([]Bounce, int, int, error) {
+func (s *Server) bounces(r *http.Request, u User) ([]bounceRow, int, int, error) {
 	q := r.URL.Query()
 	slug := q.Get("list")
+	limit, offset := page(r)
+	f := bounces.Filter{Class: classify.Class(q.Get("class")), PerPage: limit, Offset: offset}
 	if slug != "" {
-		if _, err := s.listBySlug(r.Context(), slug); err != nil {
+		l, err := s.listBySlug(r.Context(), slug)
+		if err != nil {
 			return nil, 0, 0, err
 		}
+		f.ListID = l.ID
 	}
 	if slug == "" && u.Role != RoleAdmin && u.Role != RoleViewer {
 		return nil, 0, 0, errForbidden
@@ -469,9 +476,36 @@ func (s *Server) bounces(r *http.Request, u User) ([]Bounce, int, int, error) {
 	if slug != "" && !authorize(u, ActView, slug) {
 		return nil, 0, 0, errForbidden
 	}
-	limit, offset := page(r)
-	items, err := s.opt.Bounces.List(r.Context(), BounceFilter{ListSlug: slug, Class: q.Get("class"), Limit: limit, Offset: offset})
-	return items, limit, offset, err
+	items, err := s.opt.Bounces.List(r.Context(), f)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	slugs, err := s.listSlugs(r.Context())
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	rows := make([]bounceRow, len(items))
+	for i, b := range items {
+		rows[i] = bounceRow{Bounce: b, ListSlug: slugs[b.ListID]}
+	}
+	return rows, limit, offset, nil
+}
+
+// bounceRow is a bounce with the slug of its list ("" when it is tied to
+// none).
+type bounceRow struct {
+	Bounce
+	ListSlug string
+}
+
+// listSlugs maps list ids to slugs.
+func (s *Server) listSlugs(ctx context.Context) (map[int64]string, error) {
+	ls, err := s.lists(ctx)
+	m := make(map[int64]string, len(ls))
+	for _, l := range ls {
+		m[l.ID] = l.Slug
+	}
+	return m, err
 }
 
 func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"kawaraban/scheduler"
 )
 
 // scheduleJSON is a schedule in the API.
@@ -19,15 +21,20 @@ type scheduleJSON struct {
 	TZ         string     `json:"tz,omitempty"`
 	List       string     `json:"list,omitempty"`
 	Paused     bool       `json:"paused"`
+	State      string     `json:"state"`
 	LastRun    *time.Time `json:"last_run,omitempty"`
 	LastResult string     `json:"last_result,omitempty"`
 	LastError  string     `json:"last_error,omitempty"`
 	NextRun    *time.Time `json:"next_run,omitempty"`
 }
 
-func scheduleView(st ScheduleStatus) scheduleJSON {
-	return scheduleJSON{ID: st.ID, Name: st.Name, Spec: st.Spec, TZ: st.TZ, List: st.List, Paused: st.Paused,
-		LastRun: timePtr(st.LastRun), LastResult: st.LastResult, LastError: st.LastError, NextRun: timePtr(st.NextRun)}
+func scheduleView(st scheduler.Status) scheduleJSON {
+	j := scheduleJSON{ID: st.ID, Name: st.Kind + ": " + st.Name, Spec: scheduleSpec(st), TZ: st.TZ, List: scheduleList(st),
+		Paused: st.Paused, State: st.State(), NextRun: timePtr(st.Next)}
+	if st.Last != nil {
+		j.LastRun, j.LastResult, j.LastError = timePtr(st.Last.At), st.Last.Result, st.Last.Error
+	}
+	return j
 }
 
 // decodeJSON reads a request body into v; an empty body leaves v as is
@@ -74,7 +81,7 @@ func (s *Server) apiSchedules(w http.ResponseWriter, r *http.Request, u User) {
 	items := []scheduleJSON{}
 	for i, row := range rows {
 		if i >= offset && len(items) < limit {
-			items = append(items, scheduleView(row.ScheduleStatus))
+			items = append(items, scheduleView(row.Status))
 		}
 	}
 	writeJSON(w, http.StatusOK, pageJSON{Items: items, Limit: limit, Offset: offset})

@@ -6,9 +6,12 @@ import (
 	"io"
 	"time"
 
+	"kawaraban/bounces"
 	"kawaraban/issues"
 	"kawaraban/mailer"
 	"kawaraban/newsletter"
+	"kawaraban/progress"
+	"kawaraban/scheduler"
 	"kawaraban/subscribers"
 	"kawaraban/templates"
 )
@@ -74,6 +77,9 @@ type (
 	Parts = templates.Parts
 	// Progress is the live state of a sending issue.
 	Progress = mailer.Progress
+	// Bounce is one recorded bounce; pages explain it in words
+	// (BounceExplain, Evidence, Explanation).
+	Bounce = bounces.Bounce
 )
 
 // Subscribers is the public side of package subscribers.
@@ -99,12 +105,6 @@ type Subscriber struct {
 	Created time.Time
 }
 
-// GrowthPoint is the confirmed count at one day.
-type GrowthPoint struct {
-	Day       time.Time
-	Confirmed int
-}
-
 // SubscriberAdmin is the admin side of package subscribers.
 type SubscriberAdmin interface {
 	// Search pages through a list's subscribers; web keeps offset a
@@ -115,7 +115,9 @@ type SubscriberAdmin interface {
 	// only to users who may view one of them.
 	SubscriberLists(ctx context.Context, subscriberID int64) ([]string, error)
 	Stats(ctx context.Context, listSlug string) (ListStats, error)
-	Growth(ctx context.Context, listSlug string, days int) ([]GrowthPoint, error)
+	// Growth is the list's daily counts over the last days (Subscribed:
+	// confirmed at the end of each day).
+	Growth(ctx context.Context, listSlug string, days int) ([]subscribers.DayCount, error)
 	Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error)
 	ExportSubscribers(ctx context.Context, w io.Writer, listSlug string) error
 	// AddMember puts an address on a list at once (internal lists; source
@@ -204,135 +206,41 @@ type Deliveries interface {
 	Progress(ctx context.Context, issueID int64) (Progress, error)
 }
 
-// BounceFilter selects bounces.
-type BounceFilter struct {
-	ListSlug string
-	Class    string
-	Limit    int
-	Offset   int
-}
-
-// Bounce is one recorded bounce.
-type Bounce struct {
-	ID         int64
-	Received   time.Time
-	Email      string
-	ListSlug   string
-	Class      string
-	Status     string
-	Diagnostic string
-	// AttributedBy (verp|message-id|delivery-header|recipient|send|none)
-	// and Outcome (none|scored|suppressed|unsubscribed|alert) let the page
-	// explain the bounce in either language (words.go).
-	AttributedBy, Outcome string
-	// NotABounce: staff marked it so (its suppression undone).
-	NotABounce bool
-	// Unverified: the report is not tied to a delivery we made and changed
-	// nothing; Explanation gives its evidence in words.
-	Unverified  bool
-	Explanation string
-}
-
-// BounceAlert is a refusal for policy or reputation the operator should
-// look at (a receiver refused us, RFC 3463 X.7.X).
-type BounceAlert struct {
-	At     time.Time
-	Domain string
-	Status string
-	Detail string
-}
-
 // Bounces is package bounces as web uses it.
 type Bounces interface {
 	// List pages through bounces, filtered (by list too) in SQL.
-	List(ctx context.Context, f BounceFilter) ([]Bounce, error)
+	List(ctx context.Context, f bounces.Filter) ([]Bounce, error)
 	// ListOf is the slug of the list a bounce belongs to ("" if none).
 	ListOf(ctx context.Context, id int64) (string, error)
 	// MarkNotABounce records staff's judgement and undoes a suppression.
 	MarkNotABounce(ctx context.Context, id int64, login string) error
-	Alerts(ctx context.Context) ([]BounceAlert, error)
-}
-
-// ScheduleStatus is one persisted schedule.
-type ScheduleStatus struct {
-	ID   int64
-	Name string
-	// Kind is the job (reminders, digest, housekeeping, issue-send,
-	// list-recurring) and Target its argument, for the page's words.
-	Kind, Target string
-	Spec         string
-	TZ           string // "" for the server's timezone
-	// List is the slug of the list a recurring issue schedule sends for;
-	// "" for the system's own schedules.
-	List    string
-	Paused  bool
-	LastRun time.Time
-	// LastResult is the latest fire's result (ok, failed, skipped,
-	// running) and LastError its error or note; empty before any fire.
-	LastResult string
-	LastError  string
-	NextRun    time.Time
+	// Alerts are refusals for policy or reputation the operator should
+	// look at (a receiver refused us, RFC 3463 X.7.X), newest first.
+	Alerts(ctx context.Context) ([]bounces.Alert, error)
 }
 
 // Schedules is package scheduler as web uses it.
 type Schedules interface {
-	List(ctx context.Context) ([]ScheduleStatus, error)
+	List(ctx context.Context) ([]scheduler.Status, error)
 	Pause(ctx context.Context, id int64) error
 	Resume(ctx context.Context, id int64) error
 	// AddRecurring stores a recurring issue schedule for a list: at each
 	// instant of spec (five-field cron or a descriptor) in tz (IANA, ""
 	// for the default) the list's oldest ready draft is sent. A bad spec
 	// or timezone is an *InputError naming it and the reason.
-	AddRecurring(ctx context.Context, listSlug, spec, tz string) (ScheduleStatus, error)
+	AddRecurring(ctx context.Context, listSlug, spec, tz string) (scheduler.Status, error)
 	// Remove deletes a schedule (ErrNotFound if none).
 	Remove(ctx context.Context, id int64) error
 }
 
-// DeadlineStatus is one deadline with each bureau's state.
-type DeadlineStatus struct {
-	ID      string
-	TitleJA string
-	Due     string // YYYY-MM-DD
-	Bureaus []BureauStatus
-	// Next is when the reminder job next mails about it; nil when it
-	// will not (everyone submitted, no rule left).
-	Next *NextReminder
-}
-
-// NextReminder is the next reminder of a deadline (progress).
-type NextReminder struct {
-	Date    string   // YYYY-MM-DD; "" when only an escalation is left
-	Label   string   // before-7, due, overdue-3
-	Bureaus []string // bureau ids it goes to
-	// EscalateDate and EscalateLabel (escalate-7): when the coordinator
-	// is next told.
-	EscalateDate, EscalateLabel string
-}
-
-// BureauStatus is one bureau's submission for a deadline.
-type BureauStatus struct {
-	Bureau    string
-	NameJA    string
-	Submitted bool
-	At        time.Time
-}
-
 // Plan is package progress as web uses it.
 type Plan interface {
-	Status(ctx context.Context) ([]DeadlineStatus, error)
+	Status(ctx context.Context) ([]progress.DeadlineStatus, error)
+	// NextReminders is, per deadline with a bureau still to submit, the
+	// next reminder the job will send as of now.
+	NextReminders(ctx context.Context, now time.Time) ([]progress.NextReminder, error)
 	MarkSubmitted(ctx context.Context, deadlineID, bureau, actor string) error
 	ExportCSV(ctx context.Context, w io.Writer) error
-	// SubmissionByToken and SubmitByToken serve the signed "report
-	// submitted" link of a reminder; ICS a bureau's calendar feed.
-	SubmissionByToken(ctx context.Context, tok string) (Submission, error)
-	SubmitByToken(ctx context.Context, tok, evidence string) error
+	// ICS is a bureau's calendar feed (the signed link of a reminder).
 	ICS(ctx context.Context, tok string) ([]byte, error)
-}
-
-// Submission is what a "report submitted" link is about.
-type Submission struct {
-	Title      string
-	Due        string // YYYY-MM-DD
-	BureauName string
-	Projects   []string
 }

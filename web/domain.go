@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"kawaraban/bounces"
-	"kawaraban/bounces/classify"
 	"kawaraban/issues"
 	"kawaraban/mailer"
 	"kawaraban/newsletter"
@@ -154,17 +153,13 @@ func (w webSubscriberAdmin) StatusCounts(ctx context.Context, listSlug string) (
 	return st, domainErr(err)
 }
 
-func (w webSubscriberAdmin) Growth(ctx context.Context, listSlug string, days int) ([]GrowthPoint, error) {
+func (w webSubscriberAdmin) Growth(ctx context.Context, listSlug string, days int) ([]subscribers.DayCount, error) {
 	l, err := w.d.Subscribers.ListBySlug(ctx, listSlug)
 	if err != nil {
 		return nil, domainErr(err)
 	}
 	dc, err := w.d.Subscribers.Growth(ctx, l.ID, days)
-	out := make([]GrowthPoint, 0, len(dc))
-	for _, d := range dc {
-		out = append(out, GrowthPoint{Day: d.Day, Confirmed: d.Subscribed})
-	}
-	return out, domainErr(err)
+	return dc, domainErr(err)
 }
 
 func (w webSubscriberAdmin) Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error) {
@@ -362,17 +357,9 @@ func (w webDeliveries) Progress(ctx context.Context, issueID int64) (Progress, e
 // webBounces lists bounces (Bounces).
 type webBounces struct{ d Domain }
 
-func (w webBounces) List(ctx context.Context, f BounceFilter) ([]Bounce, error) {
-	bs, err := w.d.Attribution.ListBounces(ctx, f.ListSlug, classify.Class(f.Class), f.Limit, f.Offset)
-	out := make([]Bounce, 0, len(bs))
-	slug := w.slugs(ctx)
-	for _, b := range bs {
-		out = append(out, Bounce{ID: b.ID, Received: b.Received, Email: b.Email, ListSlug: slug(b.ListID), Class: string(b.Class),
-			Status: b.Status, Diagnostic: b.Evidence(), NotABounce: b.NotABounce,
-			Unverified: b.Unverified(), Explanation: b.Explanation(),
-			AttributedBy: b.AttributedBy, Outcome: b.Outcome})
-	}
-	return out, domainErr(err)
+func (w webBounces) List(ctx context.Context, f bounces.Filter) ([]Bounce, error) {
+	bs, err := w.d.Bounces.List(ctx, f)
+	return bs, domainErr(err)
 }
 
 // slugs returns slug, remembering each list's answer, for pages that name
@@ -418,52 +405,22 @@ func (w webBounces) ListOf(ctx context.Context, id int64) (string, error) {
 	return w.slug(ctx, b.ListID), nil
 }
 
-func (w webBounces) Alerts(ctx context.Context) ([]BounceAlert, error) {
+func (w webBounces) Alerts(ctx context.Context) ([]bounces.Alert, error) {
 	as, err := w.d.Bounces.Alerts(ctx)
-	out := make([]BounceAlert, 0, len(as))
-	for _, a := range as {
-		out = append(out, BounceAlert{At: a.Created, Domain: a.Domain, Status: a.Status, Detail: a.Detail})
-	}
-	return out, domainErr(err)
+	return as, domainErr(err)
 }
 
 // webPlan serves the progress pages (Plan).
 type webPlan struct{ d Domain }
 
-func (w webPlan) Status(ctx context.Context) ([]DeadlineStatus, error) {
+func (w webPlan) Status(ctx context.Context) ([]progress.DeadlineStatus, error) {
 	ds, err := w.d.Progress.Status(ctx)
-	next := w.nextReminders(ctx)
-	out := make([]DeadlineStatus, 0, len(ds))
-	for _, d := range ds {
-		wd := DeadlineStatus{ID: d.ID, TitleJA: d.Title, Due: d.Due.String()}
-		for _, b := range d.Bureaus {
-			wd.Bureaus = append(wd.Bureaus, BureauStatus{Bureau: b.Bureau, NameJA: b.Name, Submitted: b.Submitted, At: b.SubmittedAt})
-		}
-		wd.Next = next[d.ID]
-		out = append(out, wd)
-	}
-	return out, domainErr(err)
+	return ds, domainErr(err)
 }
 
-// nextReminders are the progress page's next reminder per deadline id; a
-// failure leaves the page without them rather than without the page.
-func (w webPlan) nextReminders(ctx context.Context) map[string]*NextReminder {
-	ns, err := w.d.Progress.NextReminders(ctx, time.Now())
-	if err != nil {
-		return nil
-	}
-	out := map[string]*NextReminder{}
-	for _, n := range ns {
-		wn := &NextReminder{Label: n.Label, Bureaus: n.Bureaus, EscalateLabel: n.EscalateLabel}
-		if !n.Date.IsZero() {
-			wn.Date = n.Date.String()
-		}
-		if !n.EscalateDate.IsZero() {
-			wn.EscalateDate = n.EscalateDate.String()
-		}
-		out[n.Deadline] = wn
-	}
-	return out
+func (w webPlan) NextReminders(ctx context.Context, now time.Time) ([]progress.NextReminder, error) {
+	ns, err := w.d.Progress.NextReminders(ctx, now)
+	return ns, domainErr(err)
 }
 
 func (w webPlan) MarkSubmitted(ctx context.Context, deadlineID, bureau, login string) error {
@@ -474,15 +431,6 @@ func (w webPlan) ExportCSV(ctx context.Context, out io.Writer) error {
 	return domainErr(w.d.Progress.ExportCSV(ctx, out))
 }
 
-func (w webPlan) SubmissionByToken(ctx context.Context, tok string) (Submission, error) {
-	si, err := w.d.Progress.SubmissionByToken(ctx, tok)
-	return Submission{Title: si.Title, Due: si.Due.String(), BureauName: si.BureauName, Projects: si.Projects}, domainErr(err)
-}
-
-func (w webPlan) SubmitByToken(ctx context.Context, tok, evidence string) error {
-	return domainErr(w.d.Progress.SubmitByToken(ctx, tok, evidence))
-}
-
 func (w webPlan) ICS(ctx context.Context, tok string) ([]byte, error) {
 	b, err := w.d.Progress.ICS(ctx, tok)
 	return b, domainErr(err)
@@ -491,29 +439,9 @@ func (w webPlan) ICS(ctx context.Context, tok string) ([]byte, error) {
 // webSchedules lists and pauses schedules (Schedules).
 type webSchedules struct{ d Domain }
 
-func (w webSchedules) List(ctx context.Context) ([]ScheduleStatus, error) {
+func (w webSchedules) List(ctx context.Context) ([]scheduler.Status, error) {
 	ss, err := w.d.Scheduler.List(ctx)
-	out := make([]ScheduleStatus, 0, len(ss))
-	for _, s := range ss {
-		out = append(out, scheduleStatus(s))
-	}
-	return out, domainErr(err)
-}
-
-// scheduleStatus is a scheduler.Status as web shows it.
-func scheduleStatus(s scheduler.Status) ScheduleStatus {
-	spec := s.Spec
-	if spec == "" {
-		spec = s.At.Format(time.RFC3339)
-	}
-	st := ScheduleStatus{ID: s.ID, Name: s.Kind + ": " + s.Name, Kind: s.Kind, Target: s.Name, Spec: spec, TZ: s.TZ, Paused: s.Paused, NextRun: s.Next}
-	if s.Kind == newsletter.JobListRecurring {
-		st.List = s.Target
-	}
-	if s.Last != nil {
-		st.LastRun, st.LastResult, st.LastError = s.Last.At, s.Last.Result, s.Last.Error
-	}
-	return st
+	return ss, domainErr(err)
 }
 
 func (w webSchedules) Pause(ctx context.Context, id int64) error {
@@ -528,12 +456,9 @@ func (w webSchedules) Remove(ctx context.Context, id int64) error {
 	return domainErr(w.d.Scheduler.Remove(ctx, id))
 }
 
-func (w webSchedules) AddRecurring(ctx context.Context, listSlug, spec, tz string) (ScheduleStatus, error) {
+func (w webSchedules) AddRecurring(ctx context.Context, listSlug, spec, tz string) (scheduler.Status, error) {
 	st, err := newsletter.AddRecurring(ctx, w.d.Scheduler, listSlug, spec, tz, w.d.Location)
-	if err != nil {
-		return ScheduleStatus{}, domainErr(err)
-	}
-	return scheduleStatus(st), nil
+	return st, domainErr(err)
 }
 
 // webImports lists CSV imports with their progress for the admin UI.

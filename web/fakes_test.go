@@ -10,6 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"kawaraban/bounces"
+	"kawaraban/progress"
+	"kawaraban/scheduler"
+	"kawaraban/subscribers"
 	"kawaraban/templates"
 	"kawaraban/token"
 )
@@ -247,11 +251,11 @@ func (f *fakeSubscribers) Stats(ctx context.Context, slug string) (ListStats, er
 	return st, nil
 }
 
-func (f *fakeSubscribers) Growth(ctx context.Context, slug string, days int) ([]GrowthPoint, error) {
+func (f *fakeSubscribers) Growth(ctx context.Context, slug string, days int) ([]subscribers.DayCount, error) {
 	start := f.now().AddDate(0, 0, -days)
-	var out []GrowthPoint
+	var out []subscribers.DayCount
 	for i := 0; i <= days; i += 10 {
-		out = append(out, GrowthPoint{Day: start.AddDate(0, 0, i), Confirmed: i * 3})
+		out = append(out, subscribers.DayCount{Day: start.AddDate(0, 0, i), Subscribed: i * 3})
 	}
 	return out, nil
 }
@@ -489,12 +493,11 @@ func (fakeRenderer) Public(ctx context.Context, is Issue) (Parts, error) {
 type fakeBounces struct{}
 
 var fakeBounceRows = []Bounce{
-	{ID: 1, Email: "gone@example.jp", ListSlug: "shimin-katsudo", Class: "hard", Status: "5.1.1",
+	{ID: 1, Email: "gone@example.jp", ListID: 1, Class: "hard", Status: "5.1.1",
 		Diagnostic: "550 5.1.1 <gone@example.jp>: Recipient address rejected: User unknown", AttributedBy: "verp", Outcome: "suppressed"},
-	{ID: 2, Email: "full@example.jp", ListSlug: "kankyo-hozen", Class: "soft", Status: "4.2.2",
+	{ID: 2, Email: "full@example.jp", ListID: 2, Class: "soft", Status: "4.2.2",
 		Diagnostic: "452 4.2.2 Mailbox full", AttributedBy: "message-id", Outcome: "scored"},
-	{ID: 3, Email: "forged@example.jp", Class: "complaint", Unverified: true,
-		Explanation: "complaint (not tied to a delivery we made: only the recipient address the report names)"},
+	{ID: 3, Email: "forged@example.jp", Class: "complaint", AttributedBy: "recipient", Outcome: bounces.OutcomeUnverified},
 }
 
 // Verify accepts bounces 1 and 3.
@@ -508,7 +511,7 @@ func (fakeBounces) Verify(ctx context.Context, id int64, actor string) error {
 func (fakeBounces) ListOf(ctx context.Context, id int64) (string, error) {
 	for _, b := range fakeBounceRows {
 		if b.ID == id {
-			return b.ListSlug, nil
+			return listOf(b.ListID).Slug, nil
 		}
 	}
 	return "", ErrNotFound
@@ -519,14 +522,14 @@ func (fakeBounces) MarkNotABounce(ctx context.Context, id int64, login string) e
 	return err
 }
 
-func (fakeBounces) Alerts(ctx context.Context) ([]BounceAlert, error) {
-	return []BounceAlert{{Domain: "example.jp", Status: "5.7.1", Detail: "refused for policy"}}, nil
+func (fakeBounces) Alerts(ctx context.Context) ([]bounces.Alert, error) {
+	return []bounces.Alert{{Domain: "example.jp", Status: "5.7.1", Detail: "refused for policy"}}, nil
 }
 
-func (fakeBounces) List(ctx context.Context, f BounceFilter) ([]Bounce, error) {
+func (fakeBounces) List(ctx context.Context, f bounces.Filter) ([]Bounce, error) {
 	var out []Bounce
 	for _, b := range fakeBounceRows {
-		if (f.ListSlug == "" || b.ListSlug == f.ListSlug) && (f.Class == "" || b.Class == f.Class) {
+		if (f.ListID == 0 || b.ListID == f.ListID) && (f.Class == "" || b.Class == f.Class) {
 			out = append(out, b)
 		}
 	}
@@ -535,28 +538,31 @@ func (fakeBounces) List(ctx context.Context, f BounceFilter) ([]Bounce, error) {
 
 type fakeSchedules struct {
 	mu    sync.Mutex
-	items []ScheduleStatus // nil: the seeded three
+	items []scheduler.Status // nil: the seeded four
 }
 
 func (f *fakeSchedules) seed() {
 	if f.items == nil {
-		f.items = []ScheduleStatus{
-			{ID: 1, Name: "digest: weekly digest", Kind: "digest", Target: "weekly digest", Spec: "0 9 * * 1", LastResult: "ok"},
-			{ID: 2, Name: "list-recurring: shimin-katsudo", Kind: "list-recurring", Spec: "0 10 1-7 * 1", TZ: "Asia/Tokyo", List: "shimin-katsudo", LastResult: "skipped"},
-			{ID: 3, Name: "list-recurring: kankyo-hozen", Kind: "list-recurring", Spec: "0 10 1-7 * 1", TZ: "Asia/Tokyo", List: "kankyo-hozen"},
-			{ID: 4, Name: "issue-send: 1", Kind: "issue-send", Target: "1", Spec: "2026-12-01T09:00:00+09:00"},
+		sent := time.Date(2026, 12, 1, 9, 0, 0, 0, time.FixedZone("JST", 9*3600))
+		f.items = []scheduler.Status{
+			{Schedule: scheduler.Schedule{ID: 1, Kind: "digest", Name: "weekly digest", Spec: "0 9 * * 1"}, Last: &scheduler.FireRecord{Result: "ok"}},
+			{Schedule: scheduler.Schedule{ID: 2, Kind: "list-recurring", Name: "shimin-katsudo", Target: "shimin-katsudo", Spec: "0 10 1-7 * 1", TZ: "Asia/Tokyo"},
+				Last: &scheduler.FireRecord{Result: "skipped"}},
+			{Schedule: scheduler.Schedule{ID: 3, Kind: "list-recurring", Name: "kankyo-hozen", Target: "kankyo-hozen", Spec: "0 10 1-7 * 1", TZ: "Asia/Tokyo"}},
+			// A one-off send that has fired: done (issue 17).
+			{Schedule: scheduler.Schedule{ID: 4, Kind: "issue-send", Name: "1", Target: "1", At: sent}, Last: &scheduler.FireRecord{At: sent, Result: "ok"}},
 		}
 	}
 }
 
-func (f *fakeSchedules) List(ctx context.Context) ([]ScheduleStatus, error) {
+func (f *fakeSchedules) List(ctx context.Context) ([]scheduler.Status, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.seed()
 	return slices.Clone(f.items), nil
 }
 
-func (f *fakeSchedules) set(id int64, fn func(*ScheduleStatus)) error {
+func (f *fakeSchedules) set(id int64, fn func(*scheduler.Status)) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.seed()
@@ -570,26 +576,26 @@ func (f *fakeSchedules) set(id int64, fn func(*ScheduleStatus)) error {
 }
 
 func (f *fakeSchedules) Pause(ctx context.Context, id int64) error {
-	return f.set(id, func(s *ScheduleStatus) { s.Paused = true })
+	return f.set(id, func(s *scheduler.Status) { s.Paused = true })
 }
 
 func (f *fakeSchedules) Resume(ctx context.Context, id int64) error {
-	return f.set(id, func(s *ScheduleStatus) { s.Paused = false })
+	return f.set(id, func(s *scheduler.Status) { s.Paused = false })
 }
 
 // AddRecurring accepts five-field specs and descriptors, and IANA zones.
-func (f *fakeSchedules) AddRecurring(ctx context.Context, list, spec, tz string) (ScheduleStatus, error) {
+func (f *fakeSchedules) AddRecurring(ctx context.Context, list, spec, tz string) (scheduler.Status, error) {
 	if !strings.HasPrefix(spec, "@") && len(strings.Fields(spec)) != 5 {
-		return ScheduleStatus{}, &InputError{Field: "spec", Message: fmt.Sprintf("invalid schedule spec %q: expected exactly 5 fields", spec),
+		return scheduler.Status{}, &InputError{Field: "spec", Message: fmt.Sprintf("invalid schedule spec %q: expected exactly 5 fields", spec),
 			MessageJA: fmt.Sprintf("実行時期 %q が正しくありません", spec)}
 	}
 	if _, err := time.LoadLocation(tz); err != nil {
-		return ScheduleStatus{}, &InputError{Field: "tz", Message: fmt.Sprintf("unknown timezone %q", tz), MessageJA: fmt.Sprintf("タイムゾーン %q が見つかりません", tz)}
+		return scheduler.Status{}, &InputError{Field: "tz", Message: fmt.Sprintf("unknown timezone %q", tz), MessageJA: fmt.Sprintf("タイムゾーン %q が見つかりません", tz)}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.seed()
-	st := ScheduleStatus{ID: int64(len(f.items) + 10), Name: "list-recurring: " + list, Kind: "list-recurring", Spec: spec, TZ: tz, List: list}
+	st := scheduler.Status{Schedule: scheduler.Schedule{ID: int64(len(f.items) + 10), Kind: "list-recurring", Name: list, Target: list, Spec: spec, TZ: tz}}
 	f.items = append(f.items, st)
 	return st, nil
 }
@@ -612,13 +618,27 @@ type fakePlan struct {
 	done map[string]bool
 }
 
-func (f *fakePlan) Status(ctx context.Context) ([]DeadlineStatus, error) {
+func (f *fakePlan) Status(ctx context.Context) ([]progress.DeadlineStatus, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return []DeadlineStatus{{ID: "fy2026-status", TitleJA: "令和8年度 実施状況の報告", Due: "2027-04-30",
-		Next:    &NextReminder{Date: "2027-04-23", Label: "before-7", Bureaus: []string{"sogo-kikaku", "somu"}, EscalateDate: "2027-05-07", EscalateLabel: "escalate-7"},
-		Bureaus: []BureauStatus{{Bureau: "sogo-kikaku", NameJA: "総合企画局", Submitted: f.done["sogo-kikaku"]}, {Bureau: "somu", NameJA: "総務局"}}}}, nil
+	return []progress.DeadlineStatus{{ID: "fy2026-status", Title: "令和8年度 実施状況の報告", Due: date("2027-04-30"),
+		Bureaus: []progress.BureauStatus{{Bureau: "sogo-kikaku", Name: "総合企画局", Submitted: f.done["sogo-kikaku"]}, {Bureau: "somu", Name: "総務局"}}}}, nil
 }
+
+func (f *fakePlan) NextReminders(ctx context.Context, now time.Time) ([]progress.NextReminder, error) {
+	return []progress.NextReminder{{Deadline: "fy2026-status", Date: date("2027-04-23"), Label: "before-7", Bureaus: []string{"sogo-kikaku", "somu"},
+		EscalateDate: date("2027-05-07"), EscalateLabel: "escalate-7"}}, nil
+}
+
+// date is a progress.Date from YYYY-MM-DD.
+func date(s string) progress.Date {
+	d, err := progress.ParseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
 func (f *fakePlan) MarkSubmitted(ctx context.Context, dl, bureau, actor string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -672,20 +692,6 @@ func (f *fakeDeliveries) Progress(ctx context.Context, id int64) (Progress, erro
 		p.LastError, p.LastErrorAt = f.lastError, time.Date(2026, 11, 24, 0, 30, 0, 0, time.UTC)
 	}
 	return p, nil
-}
-
-func (f *fakePlan) SubmissionByToken(ctx context.Context, tok string) (Submission, error) {
-	if tok != "good" {
-		return Submission{}, ErrInvalidToken
-	}
-	return Submission{Title: "令和8年度 実施状況の報告", Due: "2027-04-30", BureauName: "総務局", Projects: []string{"施策35"}}, nil
-}
-
-func (f *fakePlan) SubmitByToken(ctx context.Context, tok, evidence string) error {
-	if tok != "good" {
-		return ErrInvalidToken
-	}
-	return f.MarkSubmitted(ctx, "fy2026-status", "somu", evidence)
 }
 
 func (f *fakePlan) ICS(ctx context.Context, tok string) ([]byte, error) {

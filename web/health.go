@@ -29,11 +29,26 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.dbProblem(); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{
-			"status": "failing", "problem": store.Classify(err), "reason": err.Error()})
+		problem := store.Classify(err)
+		reason, ok := healthReasons[problem]
+		if !ok {
+			problem, reason = "unknown", healthReasons["unknown"]
+		}
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "failing", "problem": problem, "reason": reason})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// healthReasons are /healthz's messages, one per problem code: fixed
+// words, never the error itself (it may name files and statements; the
+// log has it).
+var healthReasons = map[string]string{
+	store.ProblemCorrupt:  "the database fails its integrity check; nothing is sent until it is restored from a backup",
+	store.ProblemDiskFull: "the database's disk is full; writes fail until space is freed",
+	store.ProblemReadOnly: "the database cannot be written (a read-only file or file system)",
+	store.ProblemIO:       "the database's disk or file system fails (I/O errors)",
+	"unknown":             "the database reports a problem; see the daemon's log",
 }
 
 // observe passes a failed request's error to Health.

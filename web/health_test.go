@@ -44,6 +44,11 @@ func TestHealthzFailsWhileDatabaseUnhealthy(t *testing.T) {
 		got["status"] != "failing" || got["problem"] != "disk-full" || !strings.Contains(got["reason"], "disk is full") {
 		t.Fatalf("healthz: %d %s", resp.StatusCode, body)
 	}
+	// The reason is a fixed message for the problem: no error text, which
+	// may name statements and files.
+	if strings.Contains(body, "recording results") || got["reason"] != healthReasons["disk-full"] {
+		t.Errorf("healthz shows the error's own text: %s", body)
+	}
 	c, _ := e.login("admin")
 	_, page := e.get(c, "/admin/")
 	if !strings.Contains(page, "ディスクがいっぱい") {

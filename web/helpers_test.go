@@ -73,7 +73,7 @@ func newEnv(t testing.TB, edit func(*Options)) *env {
 		Schedules: &fakeSchedules{}, Plan: &fakePlan{}, Reports: newTestReports(db, c.Now), TestRecipients: []string{"me@city.example.jp"},
 		LocalInbox: &fakeInbox{}, ListAdmin: newTestListAdmin(t, db, c.Now),
 		Settings: func() map[string]any {
-			return map[string]any{"smtp": map[string]any{"host": "relay.example.jp", "password": "hunter2", "password_env": "SMTP_PASSWORD"}}
+			return map[string]any{"smtp": map[string]any{"host": "relay.example.jp", "password": "********", "password_env": "SMTP_PASSWORD"}}
 		}}
 	if edit != nil {
 		edit(&opt)

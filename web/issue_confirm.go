@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 )
@@ -36,11 +37,33 @@ func (s *Server) needsConfirm(w http.ResponseWriter, r *http.Request, v *view, a
 		d.Question, d.Button = v.T("issueconfirm.cancel"), v.T("issue.cancel")
 		d.Count = v.T("issueconfirm.cancelnote")
 		if is.Status == "sending" || is.Status == "paused" {
-			p, total, _ := s.progress(r.Context(), is)
-			d.Count = fmt.Sprintf(v.T("issueconfirm.cancelcount"), total-p.Sent-p.Failed-p.Bounced-p.Skipped, total)
+			// The count the decision rests on: an error fails the page
+			// rather than showing a stale one.
+			p, err := s.deliveryProgress(r.Context(), is)
+			if err != nil {
+				s.fail(w, r, err)
+				return true
+			}
+			total := p.Queued + p.Sending + p.Sent + p.Failed + p.Bounced + p.Skipped
+			d.Count = fmt.Sprintf(v.T("issueconfirm.cancelcount"), p.Queued+p.Sending, total)
 		}
 	}
 	v.Nav, v.Title, v.Data = "issues", is.Subject, d
 	s.render(w, r, http.StatusOK, "issue_confirm", v)
 	return true
+}
+
+// deliveryProgress is the mailer's progress of an issue; the issue's own
+// counts for a draft, without a mailer, or with the mailer's error.
+func (s *Server) deliveryProgress(ctx context.Context, is Issue) (Progress, error) {
+	counts := Progress{Queued: is.Counts.Queued, Sending: is.Counts.Sending, Sent: is.Counts.Sent,
+		Failed: is.Counts.Failed, Bounced: is.Counts.Bounced, Skipped: is.Counts.Skipped}
+	if s.opt.Deliveries == nil || is.Status == "draft" {
+		return counts, nil
+	}
+	p, err := s.opt.Deliveries.Progress(ctx, is.ID)
+	if err != nil {
+		return counts, err
+	}
+	return p, nil
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"kawaraban/progress"
 )
 
 //go:embed templates/*.html
@@ -70,7 +72,7 @@ type view struct {
 	DBProblem string // catalogue key of the database problem banner, or ""
 	LocalMail bool   // the local-mode mail page exists (admin_local.go)
 	lists     func() []List
-	plan      func() []DeadlineStatus
+	plan      func() []progress.DeadlineStatus
 	Path      string // current path and query, for the language switch
 	Nav       string // current admin section
 	Flash     string
@@ -164,7 +166,7 @@ func (s *Server) newView(w http.ResponseWriter, r *http.Request, title string) *
 		ls, _ := s.lists(ctx)
 		return ls
 	})
-	v.plan = sync.OnceValue(func() []DeadlineStatus {
+	v.plan = sync.OnceValue(func() []progress.DeadlineStatus {
 		if s.opt.Plan == nil {
 			return nil
 		}

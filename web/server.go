@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
 
+	"kawaraban/newsletter"
 	"kawaraban/token"
 )
 
@@ -78,7 +79,8 @@ type Options struct {
 	Reports Reports
 	// ListAdmin creates, edits and closes lists (admin_lists.go).
 	ListAdmin ListAdmin
-	// Settings returns the running configuration with secrets masked.
+	// Settings returns the running configuration with secrets already
+	// masked (config.Config.Settings); the page shows values as they come.
 	Settings func() map[string]any
 	// Health, when set, is the database's health (/healthz, admin banner).
 	Health Health
@@ -101,8 +103,8 @@ type Options struct {
 	// /metrics to loopback clients only (see metricsAllowed).
 	MetricsToken string
 	// TestRecipients are the addresses besides a user's own that test
-	// sends may go to; TestSendsPerHour limits each user (default 20,
-	// burst 5).
+	// sends may go to; TestSendsPerHour limits each user (burst 5;
+	// default newsletter.DefaultTestSendsPerHour).
 	TestRecipients   []string
 	TestSendsPerHour int
 }
@@ -150,7 +152,7 @@ func New(opt Options) (*Server, error) {
 		opt.SubscribeBurst = 5
 	}
 	if opt.TestSendsPerHour == 0 {
-		opt.TestSendsPerHour = 20
+		opt.TestSendsPerHour = newsletter.DefaultTestSendsPerHour
 	}
 	if opt.SessionIdle == 0 {
 		opt.SessionIdle = 2 * time.Hour

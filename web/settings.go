@@ -38,21 +38,6 @@ type settingsSection struct {
 	Tables []settingsTable
 }
 
-// secretKey says whether a config key holds a secret itself rather than
-// the name of the variable or file that holds it.
-func secretKey(k string) bool {
-	k = strings.ToLower(k)
-	if strings.HasSuffix(k, "_env") || strings.HasSuffix(k, "_file") {
-		return false
-	}
-	for _, w := range []string{"password", "secret", "key", "token"} {
-		if strings.Contains(k, w) {
-			return true
-		}
-	}
-	return false
-}
-
 // settingsSections arranges the config: scalars at the top level go into a
 // first, general section.
 func (v *view) settingsSections(cfg map[string]any) []settingsSection {
@@ -166,9 +151,6 @@ func (v *view) setting(full, key string, x any) setting {
 
 // settingValue formats one value for the key it belongs to.
 func (v *view) settingValue(key string, x any) string {
-	if secretKey(key) && x != nil && fmt.Sprint(x) != "" {
-		return "********"
-	}
 	switch t := x.(type) {
 	case nil:
 		return v.T("settings.default")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"kawaraban/bounces"
 	"kawaraban/issues"
@@ -62,12 +63,14 @@ func domainErr(err error) error {
 	case errors.Is(err, subscribers.ErrPreviouslyErased):
 		return &InputError{Field: "email", Message: err.Error(),
 			MessageJA: "このアドレスは本人の依頼により消去済みです。本人が登録し直したときだけ登録できます", cause: err}
-	case errors.Is(err, issues.ErrInvalid):
-		return &InputError{Field: "issue", Message: err.Error(), MessageJA: issueProblemsJA(err.Error()), cause: err}
 	case errors.Is(err, scheduler.ErrInvalidSpec):
 		return &InputError{Field: "spec", Message: err.Error(), MessageJA: "実行時期の指定が正しくありません: " + err.Error(), cause: err}
 	case errors.Is(err, scheduler.ErrUnknownTimezone):
 		return &InputError{Field: "tz", Message: err.Error(), MessageJA: "タイムゾーンが見つかりません: " + err.Error(), cause: err}
+	}
+	var ie *issues.InvalidError
+	if errors.As(err, &ie) {
+		return &InputError{Field: "issue", Message: err.Error(), MessageJA: issueProblemsJA(ie.Problems), cause: err}
 	}
 	var ae *subscribers.AddressError
 	if errors.As(err, &ae) {
@@ -85,6 +88,40 @@ func domainErr(err error) error {
 // or the list lacks its legal sender details).
 func bodyErr(err error) error {
 	return &InputError{Field: "body_markdown", Message: err.Error(), MessageJA: "本文またはリストの設定に誤りがあります: " + err.Error(), cause: err}
+}
+
+// issueProblemsJA words a refused draft's problems in Japanese for the
+// compose form, from their codes.
+func issueProblemsJA(ps []issues.Problem) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = issueProblemJA(p)
+	}
+	return strings.Join(out, "。") + "。"
+}
+
+func issueProblemJA(p issues.Problem) string {
+	what := map[string]string{"subject": "件名", "body_markdown": "本文", "list": "メールマガジン", "comment": "コメント"}[p.Field]
+	switch p.Code {
+	case issues.CodeEmpty:
+		return what + "を入力してください"
+	case issues.CodeLineBreak:
+		return what + "に改行は使えません"
+	case issues.CodeNotUTF8:
+		return what + "に読み取れない文字があります"
+	case issues.CodeTooLong:
+		return fmt.Sprintf("%sは%d文字以内にしてください", what, p.Limit)
+	case issues.CodeTooLarge:
+		return fmt.Sprintf("%sが長すぎます(%dバイトまで)", what, p.Limit)
+	case issues.CodeMissing:
+		return what + "を選んでください"
+	case issues.CodeRequired:
+		if p.Field == "comment" {
+			return "差し戻しの理由をコメントに書いてください"
+		}
+		return what + "を入力してください"
+	}
+	return what + "を確かめてください"
 }
 
 // errForbidden is answered when authorize says no.

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"kawaraban/bounces"
+	"kawaraban/progress"
+	"kawaraban/scheduler"
 	"kawaraban/templates"
 )
 
@@ -84,7 +86,7 @@ func (v *view) AuditTarget(t string) string {
 	case "deadline":
 		for _, d := range v.deadlines() {
 			if d.ID == id {
-				return fmt.Sprintf(v.T("target.deadline"), d.TitleJA)
+				return fmt.Sprintf(v.T("target.deadline"), d.Title)
 			}
 		}
 	}
@@ -159,19 +161,19 @@ func (v *view) detailList(p string) string {
 }
 
 // ScheduleName names a schedule: the job in words, with its list or issue.
-func (v *view) ScheduleName(st ScheduleStatus) string {
+func (v *view) ScheduleName(st scheduler.Status) string {
 	switch st.Kind {
 	case "":
 		return st.Name
 	case "list-recurring":
-		return v.T("job.list-recurring") + ": " + v.ListName(st.List)
+		return v.T("job.list-recurring") + ": " + v.ListName(scheduleList(st))
 	case "issue-send":
-		return fmt.Sprintf(v.T("job.issue-send"), st.Target)
+		return fmt.Sprintf(v.T("job.issue-send"), st.Name)
 	}
 	return v.word("job.", st.Kind)
 }
 
-func (v *view) deadlines() []DeadlineStatus {
+func (v *view) deadlines() []progress.DeadlineStatus {
 	if v.plan == nil {
 		return nil
 	}
@@ -183,8 +185,8 @@ func (v *view) deadlines() []DeadlineStatus {
 func (v *view) BureauName(id string) string {
 	for _, d := range v.deadlines() {
 		for _, b := range d.Bureaus {
-			if b.Bureau == id && b.NameJA != "" {
-				return b.NameJA
+			if b.Bureau == id && b.Name != "" {
+				return b.Name
 			}
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"kawaraban/config"
 )
 
 // Issue 21: with the real wiring, /subscribe shows every public list's
@@ -29,7 +31,7 @@ func TestAcceptanceCitizenPages(t *testing.T) {
 		return string(b)
 	}
 	sub, archive := get("/subscribe"), get("/archive")
-	for _, l := range localConfig(dir, "").Lists {
+	for _, l := range config.Local(dir, "").Lists {
 		if l.Kind != "public" {
 			continue
 		}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"kawaraban/localmail"
 )
 
 var localIMAPRe = regexp.MustCompile(`"imap":"(127\.0\.0\.1:[0-9]+)"`)
@@ -29,7 +31,7 @@ func deliverInbound(t *testing.T, d *daemonProc, raw string) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := c.Login("bounces", localIMAPPassword).Wait(); err != nil {
+	if err := c.Login(localmail.Mailbox, localmail.MailboxPassword).Wait(); err != nil {
 		t.Fatalf("IMAP login: %v", err)
 	}
 	raw = strings.ReplaceAll(raw, "\n", "\r\n")

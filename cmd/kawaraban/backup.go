@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"kawaraban/config"
 	"kawaraban/store"
 )
 
@@ -25,7 +26,7 @@ func cmdBackup(ctx context.Context, args []string, stdout io.Writer) error {
 	// would otherwise "back up" a new, empty database and exit 0.
 	path := filepath.Join(ef.data, "kawaraban.db")
 	if ef.config != "" {
-		if cfg, err := LoadConfig(ef.config); err == nil {
+		if cfg, err := config.Load(ef.config); err == nil {
 			path = cfg.Database.Path
 		} else {
 			path = "" // openEnv reports the config's problems

@@ -10,9 +10,7 @@ import (
 // cmdBounceNotABounce is `kawaraban bounce not-a-bounce ID`: staff judge a
 // recorded bounce not a bounce; a suppression it caused is undone.
 func cmdBounceNotABounce(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bounce not-a-bounce", stderr)
-	var ef envFlags
-	ef.register(fs)
+	fs, ef := dbFlags("bounce not-a-bounce", stderr)
 	by := fs.String("by", "cli", "who judges (kept with the bounce)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -24,8 +22,15 @@ func cmdBounceNotABounce(ctx context.Context, args []string, _ io.Reader, stdout
 	if err != nil || id <= 0 {
 		return badUsage("bounce not-a-bounce: %q is not a bounce id", fs.Arg(0))
 	}
-	return withApp(ctx, ef, stderr, appOptions{}, func(a *app) error {
-		if err := a.bounces.MarkNotABounce(ctx, id, *by); err != nil {
+	return withEnv(ctx, ef, stderr, func(e *env) error {
+		// Undoing a suppression goes through the attribution to the
+		// subscribers: the whole chain, with no mailbox read.
+		m, err := newMailing(ctx, e, mailingOptions{})
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		if err := m.bounces.MarkNotABounce(ctx, id, *by); err != nil {
 			return inputErr(err)
 		}
 		fmt.Fprintf(stdout, "bounce %d marked not a bounce\n", id)

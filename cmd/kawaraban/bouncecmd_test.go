@@ -19,19 +19,19 @@ func TestBounceNotABounceCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := newApp(ctx, e, appOptions{})
+	m, err := newMailing(ctx, e, mailingOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.bounces.RecordSendFailure(ctx, bounces.Delivery{Email: "gone@example.jp"}, 550, "5.1.1", "no such user"); err != nil {
+	if err := m.bounces.RecordSendFailure(ctx, bounces.Delivery{Email: "gone@example.jp"}, 550, "5.1.1", "no such user"); err != nil {
 		t.Fatal(err)
 	}
-	bs, err := a.bounces.List(ctx, bounces.Filter{})
+	bs, err := m.bounces.List(ctx, bounces.Filter{})
 	if err != nil || len(bs) != 1 {
 		t.Fatalf("bounces %v %v", bs, err)
 	}
 	id := bs[0].ID
-	a.Close()
+	m.Close()
 	e.Close()
 
 	var out, errb strings.Builder
@@ -50,12 +50,12 @@ func TestBounceNotABounceCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	a, err = newApp(ctx, e, appOptions{})
+	m, err = newMailing(ctx, e, mailingOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
-	if b, err := a.bounces.ByID(ctx, id); err != nil || !b.NotABounce || b.NotABounceBy != "staff" {
+	defer m.Close()
+	if b, err := m.bounces.ByID(ctx, id); err != nil || !b.NotABounce || b.NotABounceBy != "staff" {
 		t.Errorf("bounce after the command: %+v %v", b, err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"strings"
+
+	"kawaraban/config"
 )
 
 // cmdCheckConfig validates a config file and prints one problem per line;
@@ -19,7 +21,7 @@ func cmdCheckConfig(ctx context.Context, args []string, stdout io.Writer) error 
 	if len(args) != 1 {
 		return badUsage("check-config takes [--dns] and one FILE")
 	}
-	c, err := LoadConfig(args[0])
+	c, err := config.Load(args[0])
 	if err == nil {
 		fmt.Fprintf(stdout, "%s: ok\n", args[0])
 		checkListDrift(ctx, c, stdout)

@@ -4,19 +4,19 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
+	"kawaraban/config"
 	"kawaraban/dnscheck"
 )
 
 // checkConfigDNS looks up the records the configured sender needs (MX of
 // the bounce and inbound domains, SPF, DKIM, DMARC of each From domain)
 // and prints one line each. Anything missing exits 2.
-func checkConfigDNS(ctx context.Context, c *Config, r dnscheck.Resolver, stdout io.Writer) error {
+func checkConfigDNS(ctx context.Context, c *config.Config, r dnscheck.Resolver, stdout io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	findings := dnscheck.Check(ctx, r, dnsSender(c))
+	findings := dnscheck.Check(ctx, r, c.DNSSender())
 	var missing int
 	for _, f := range findings {
 		fmt.Fprintln(stdout, f)
@@ -28,27 +28,4 @@ func checkConfigDNS(ctx context.Context, c *Config, r dnscheck.Resolver, stdout 
 		return badUsage("dns: %d of %d records missing or wrong (docs/OPERATING.md, \"DNS records the sender needs\")", missing, len(findings))
 	}
 	return nil
-}
-
-// dnsSender describes the configured sender for dnscheck.
-func dnsSender(c *Config) dnscheck.Sender {
-	s := dnscheck.Sender{
-		ReturnPathDomain: c.Bounce.ReturnPathDomain,
-		InboundDomain:    c.Bounce.InboundDomain,
-		DKIMDomain:       c.DKIM.Domain,
-		DKIMSelector:     c.DKIM.Selector,
-	}
-	for _, l := range c.Lists {
-		if at := strings.LastIndexByte(l.FromAddress, '@'); at >= 0 {
-			s.FromDomains = append(s.FromDomains, l.FromAddress[at+1:])
-		}
-	}
-	if c.DKIM.Domain != "" && c.DKIM.KeyFile != "" {
-		// Under systemd the key is a credential the operator's shell cannot
-		// read: then the record is checked for presence only.
-		if key, err := readCredential(c.DKIM.KeyFile); err == nil {
-			s.DKIMPublicKey, _ = dnscheck.PublicKeyRecord(key)
-		}
-	}
-	return s
 }

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"kawaraban/config"
 )
 
 // fakeDNS answers from maps; a missing name is "not found", as DNS says.
@@ -74,7 +76,7 @@ func TestCheckConfigDNS(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			cfg, err := ParseConfig(strings.NewReader(c.config))
+			cfg, err := config.Parse(strings.NewReader(c.config))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"kawaraban/config"
 	"kawaraban/store"
 	"kawaraban/subscribers"
 )
@@ -16,7 +17,7 @@ import (
 // because an admin edited them in the UI (the precedence rule of
 // subscribers.SyncLists; docs/OPERATING.md, "Lists"). Differences are
 // notes, not problems: the exit code stays 0.
-func checkListDrift(ctx context.Context, c *Config, stdout io.Writer) {
+func checkListDrift(ctx context.Context, c *config.Config, stdout io.Writer) {
 	if _, err := os.Stat(c.Database.Path); err != nil {
 		return
 	}
@@ -26,7 +27,7 @@ func checkListDrift(ctx context.Context, c *Config, stdout io.Writer) {
 		return
 	}
 	defer db.Close()
-	drifts, err := subscribers.New(db, subscribers.Options{}).ListDrifts(ctx, listDefs(c.Lists))
+	drifts, err := subscribers.New(db, subscribers.Options{}).ListDrifts(ctx, c.SubscriberLists())
 	if err != nil {
 		fmt.Fprintf(stdout, "lists: not compared with the database (a start migrates it first): %v\n", err)
 		return

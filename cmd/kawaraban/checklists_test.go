@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"kawaraban/config"
 	"kawaraban/store"
 	"kawaraban/subscribers"
 )
@@ -17,9 +18,9 @@ func TestCheckConfigListDrift(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "k.db")
-	list := func(slug string) ListConfig {
+	list := func(slug string) config.ListConfig {
 		yes := true
-		return ListConfig{Slug: slug, NameJA: "センター通信", NameEN: "Center news", Kind: "public",
+		return config.ListConfig{Slug: slug, NameJA: "センター通信", NameEN: "Center news", Kind: "public",
 			FromAddress: slug + "@city.example.jp", FromName: "京都市センター", PostalAddress: "京都市中京区寺町通御池上る上本能寺前町488",
 			Contact: "075-000-0000", DoubleOptIn: &yes, Encoding: "utf-8", NameFallback: "読者"}
 	}
@@ -28,7 +29,7 @@ func TestCheckConfigListDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	subs := subscribers.New(db, subscribers.Options{})
-	if err := subs.SyncLists(ctx, listDefs([]ListConfig{list("kodomo")})); err != nil {
+	if err := subs.SyncLists(ctx, (&config.Config{Lists: []config.ListConfig{list("kodomo")}}).SubscriberLists()); err != nil {
 		t.Fatal(err)
 	}
 	l, _ := subs.ListBySlug(ctx, "kodomo")
@@ -36,14 +37,14 @@ func TestCheckConfigListDrift(t *testing.T) {
 	if _, _, err := subs.UpdateList(ctx, "kodomo", l); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := subs.CreateList(ctx, subscribers.List(listDefs([]ListConfig{list("ui-made")})[0])); err != nil {
+	if _, err := subs.CreateList(ctx, (&config.Config{Lists: []config.ListConfig{list("ui-made")}}).SubscriberLists()[0]); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
 
 	changed := list("kodomo")
 	changed.FromName, changed.Contact = "設定の差出人", "075-111-1111"
-	c := &Config{Database: DatabaseConfig{Path: path}, Lists: []ListConfig{changed, list("kankyo")}}
+	c := &config.Config{Database: config.DatabaseConfig{Path: path}, Lists: []config.ListConfig{changed, list("kankyo")}}
 	var out strings.Builder
 	checkListDrift(ctx, c, &out)
 	got := out.String()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -43,28 +44,31 @@ func subcommandTable() map[string]subcommand {
 	}
 }
 
-// withApp opens the env and the app for a command and closes both after.
-func withApp(ctx context.Context, ef envFlags, stderr io.Writer, opt appOptions, fn func(a *app) error) error {
+// dbFlags returns the flag set of a command that works on the database,
+// with --config and --data registered.
+func dbFlags(name string, stderr io.Writer) (*flag.FlagSet, *envFlags) {
+	fs := newFlagSet(name, stderr)
+	ef := &envFlags{}
+	ef.register(fs)
+	return fs, ef
+}
+
+// withEnv opens the env for a command and closes it after; the command
+// builds the parts it uses from it (wire.go).
+func withEnv(ctx context.Context, ef *envFlags, stderr io.Writer, fn func(e *env) error) error {
 	if err := ef.requireData(); err != nil {
 		return err
 	}
-	e, err := openEnv(ctx, ef, "", stderr)
+	e, err := openEnv(ctx, *ef, "", stderr)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	a, err := newApp(ctx, e, opt)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	return fn(a)
+	return fn(e)
 }
 
 func cmdImportSubscribers(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("import subscribers", stderr)
-	var ef envFlags
-	ef.register(fs)
+	fs, ef := dbFlags("import subscribers", stderr)
 	list := fs.String("list", "", "list slug (required)")
 	source := fs.String("consent-source", "", "how these people consented (required for public lists), e.g. \"paper form at the 2026 fair\"")
 	dry := fs.Bool("dry-run", false, "check and report; change nothing")
@@ -79,9 +83,13 @@ func cmdImportSubscribers(ctx context.Context, args []string, _ io.Reader, stdou
 		return usageError{err}
 	}
 	defer f.Close()
-	return withApp(ctx, ef, stderr, appOptions{}, func(a *app) error {
+	return withEnv(ctx, ef, stderr, func(e *env) error {
+		subs := e.subscribers(nil)
+		if err := e.syncLists(ctx, subs); err != nil {
+			return err
+		}
 		bar := newProgressBar(stderr)
-		rep, err := a.subs.Import(ctx, f, subscribers.ImportOptions{
+		rep, err := subs.Import(ctx, f, subscribers.ImportOptions{
 			ListSlug: *list, ConsentSource: *source, DryRun: *dry, Actor: "cli",
 			FileName: filepath.Base(fs.Arg(0)), Progress: bar.show,
 		})
@@ -120,9 +128,7 @@ func inputErr(err error) error {
 }
 
 func cmdExportSubscribers(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("export subscribers", stderr)
-	var ef envFlags
-	ef.register(fs)
+	fs, ef := dbFlags("export subscribers", stderr)
 	list := fs.String("list", "", "list slug (required)")
 	bom := fs.Bool("bom", false, "start with a UTF-8 BOM (for Excel)")
 	if err := parseFlags(fs, args); err != nil {
@@ -131,22 +137,20 @@ func cmdExportSubscribers(ctx context.Context, args []string, _ io.Reader, stdou
 	if *list == "" {
 		return badUsage("export subscribers needs --list SLUG")
 	}
-	return withApp(ctx, ef, stderr, appOptions{}, func(a *app) error {
-		return inputErr(a.subs.ExportSubscribers(ctx, stdout, *list, *bom))
+	return withEnv(ctx, ef, stderr, func(e *env) error {
+		return inputErr(e.subscribers(nil).ExportSubscribers(ctx, stdout, *list, *bom))
 	})
 }
 
 func cmdExportConsent(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("export consent", stderr)
-	var ef envFlags
-	ef.register(fs)
+	fs, ef := dbFlags("export consent", stderr)
 	list := fs.String("list", "", "list slug (default: all lists)")
 	bom := fs.Bool("bom", false, "start with a UTF-8 BOM (for Excel)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	return withApp(ctx, ef, stderr, appOptions{}, func(a *app) error {
-		return inputErr(a.subs.ExportConsent(ctx, stdout, *list, *bom))
+	return withEnv(ctx, ef, stderr, func(e *env) error {
+		return inputErr(e.subscribers(nil).ExportConsent(ctx, stdout, *list, *bom))
 	})
 }
 
@@ -203,9 +207,7 @@ func cmdBounceClassify(_ context.Context, args []string, _ io.Reader, stdout, st
 }
 
 func cmdUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("user add", stderr)
-	var ef envFlags
-	ef.register(fs)
+	fs, ef := dbFlags("user add", stderr)
 	login := fs.String("login", "", "login name (required)")
 	role := fs.String("role", "", "admin, editor, coordinator or viewer (required)")
 	lists := fs.String("lists", "", "comma-separated list slugs an editor may edit")
@@ -226,13 +228,17 @@ func cmdUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			slugs = append(slugs, s)
 		}
 	}
-	return withApp(ctx, ef, stderr, appOptions{}, func(a *app) error {
+	return withEnv(ctx, ef, stderr, func(e *env) error {
+		subs := e.subscribers(nil)
+		if err := e.syncLists(ctx, subs); err != nil {
+			return err
+		}
 		for _, s := range slugs {
-			if _, err := a.subs.ListBySlug(ctx, s); err != nil {
+			if _, err := subs.ListBySlug(ctx, s); err != nil {
 				return badUsage("--lists: unknown list %q", s)
 			}
 		}
-		if err := a.users.Add(ctx, *login, pw, *role, slugs); err != nil {
+		if err := e.users().Add(ctx, *login, pw, *role, slugs); err != nil {
 			return usageError{err}
 		}
 		fmt.Fprintf(stdout, "user %s added (%s)\n", *login, *role)
@@ -241,9 +247,7 @@ func cmdUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 }
 
 func cmdProgressImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("progress import", stderr)
-	var ef envFlags
-	ef.register(fs)
+	fs, ef := dbFlags("progress import", stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -255,8 +259,8 @@ func cmdProgressImport(ctx context.Context, args []string, _ io.Reader, stdout, 
 		return usageError{err}
 	}
 	defer f.Close()
-	return withApp(ctx, ef, stderr, appOptions{}, func(a *app) error {
-		rep, err := a.progress.Import(ctx, f, fs.Arg(0))
+	return withEnv(ctx, ef, stderr, func(e *env) error {
+		rep, err := e.progress(nil).Import(ctx, f, fs.Arg(0))
 		var fe *progress.FileError
 		if errors.As(err, &fe) {
 			lines := make([]string, 0, len(fe.Problems))
@@ -278,9 +282,7 @@ func cmdProgressImport(ctx context.Context, args []string, _ io.Reader, stdout, 
 }
 
 func cmdRemindersRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("reminders run", stderr)
-	var ef envFlags
-	ef.register(fs)
+	fs, ef := dbFlags("reminders run", stderr)
 	nowFlag := fs.String("now", "", "run as if at this RFC 3339 time (default: now)")
 	dry := fs.Bool("dry-run", false, "report what would be sent; send and record nothing")
 	show := fs.Bool("show", false, "print each mail: recipient, subject and text")
@@ -295,13 +297,19 @@ func cmdRemindersRun(ctx context.Context, args []string, _ io.Reader, stdout, st
 		}
 		now = t
 	}
-	return withApp(ctx, ef, stderr, appOptions{localServers: true}, func(a *app) error {
-		rep, err := a.progress.RunReminders(ctx, now, *dry)
+	return withEnv(ctx, ef, stderr, func(e *env) error {
+		m, err := newMailing(ctx, e, mailingOptions{localServers: true})
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		ps := e.progress(m.system)
+		rep, err := ps.RunReminders(ctx, now, *dry)
 		if err != nil {
 			return err
 		}
 		printReminderRun(stdout, rep, *show)
-		if err := printNextReminders(ctx, stdout, a, now); err != nil {
+		if err := printNextReminders(ctx, stdout, ps, now); err != nil {
 			return err
 		}
 		if rep.Failed > 0 {

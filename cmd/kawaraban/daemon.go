@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"kawaraban/localmail"
+	"kawaraban/progress"
+	"kawaraban/scheduler"
+	"kawaraban/subscribers"
 	"kawaraban/web"
 )
 
@@ -24,45 +27,40 @@ type runner struct {
 
 // daemon holds what serve started, in the order it must stop.
 type daemon struct {
-	e       *env
-	a       *app
-	out     io.Writer
-	handler http.Handler
-	runners []runner
+	e        *env
+	m        *mailing
+	users    *web.Users
+	progress *progress.Store
+	intake   *subscribers.Intake // /subscribe's queue of per-address work
+	sched    *scheduler.Scheduler
+	handler  http.Handler
+	out      io.Writer
+	runners  []runner
 	// password is the first admin's one-time password, "" when the user
 	// existed already.
 	password string
 }
 
+// newDaemon builds everything serve runs and prepares local mode's files
+// and first admin.
 func newDaemon(ctx context.Context, e *env, out io.Writer) (*daemon, error) {
-	a, err := newApp(ctx, e, appOptions{localServers: true, confirmQueue: 1024})
+	d, err := buildDaemon(ctx, e, true)
 	if err != nil {
 		return nil, err
 	}
-	a.intake = a.subs.NewIntake(a.health)
-	if a.sched, err = a.newScheduler(ctx); err != nil {
-		a.Close()
-		return nil, err
-	}
-	d := &daemon{e: e, a: a, out: out}
-	srv, err := web.New(a.webOptions())
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
-	d.handler = srv
+	d.out = out
 	if e.local {
 		// Commands run with --data later make links to this address.
 		os.WriteFile(filepath.Join(e.dataDir, "listen"), []byte(e.cfg.HTTP.Listen+"\n"), 0o600)
 		// `kawaraban local mail` reaches the in-memory mailbox here.
-		if a.local != nil {
-			if err := localmail.WriteIMAPAddr(e.dataDir, a.local.imap.Addr()); err != nil {
+		if d.m.local != nil {
+			if err := localmail.WriteIMAPAddr(e.dataDir, d.m.local.IMAP.Addr()); err != nil {
 				e.log.Warn("recording the local mailbox address", "err", err)
 			}
 		}
-		pw, created, err := a.users.EnsureAdmin(ctx)
+		pw, created, err := d.users.EnsureAdmin(ctx)
 		if err != nil {
-			a.Close()
+			d.m.Close()
 			return nil, fmt.Errorf("creating the first admin: %w", err)
 		}
 		if created {
@@ -71,57 +69,79 @@ func newDaemon(ctx context.Context, e *env, out io.Writer) (*daemon, error) {
 	}
 	// quick_check before anything sends: a corrupt database is reported
 	// on /healthz and nothing is sent from it.
-	if err := a.health.Check(ctx); err != nil {
+	if err := d.m.health.Check(ctx); err != nil {
 		e.log.Warn("checking database", "err", err)
-	}
-	d.runners = []runner{
-		{"db-health", a.health.Run},
-		{"mailer", a.mail.Run},
-		{"bounces", a.bounces.Run},
-		{"scheduler", a.sched.Run},
-		{"due-issues", a.sending.RunDueLoop},
-		// Confirmation requests go from memory into the mailer's queue,
-		// which sends them four at a time and keeps them across a crash.
-		{"confirmations", a.system.RunConfirmations},
-		// /subscribe answers first; the per-address work follows here.
-		{"subscribe-intake", a.intake.Run},
-		{"mail-queue", a.mail.RunQueue},
 	}
 	return d, nil
 }
 
-// webOptions connects the web server to the domain through the adapters.
-func (a *app) webOptions() web.Options {
-	c := a.e.cfg
-	secure := len(c.BaseURL) > 8 && c.BaseURL[:8] == "https://"
-	if c.HTTP.SecureCookies != nil {
-		secure = *c.HTTP.SecureCookies
+// buildDaemon builds the daemon's parts and its web server without
+// starting anything; localServers starts local mode's mail servers.
+func buildDaemon(ctx context.Context, e *env, localServers bool) (*daemon, error) {
+	m, err := newMailing(ctx, e, mailingOptions{localServers: localServers, confirmQueue: 1024})
+	if err != nil {
+		return nil, err
 	}
+	d := &daemon{e: e, m: m, users: e.users(), progress: e.progress(m.system), intake: m.subs.NewIntake(m.health)}
+	if d.sched, err = d.newScheduler(ctx); err != nil {
+		m.Close()
+		return nil, err
+	}
+	if d.handler, err = web.New(d.webOptions()); err != nil {
+		m.Close()
+		return nil, err
+	}
+	d.runners = []runner{
+		{"db-health", m.health.Run},
+		{"mailer", m.mail.Run},
+		{"bounces", m.bounces.Run},
+		{"scheduler", d.sched.Run},
+		{"due-issues", m.sending.RunDueLoop},
+		// Confirmation requests go from memory into the mailer's queue,
+		// which sends them four at a time and keeps them across a crash.
+		{"confirmations", m.system.RunConfirmations},
+		// /subscribe answers first; the per-address work follows here.
+		{"subscribe-intake", d.intake.Run},
+		{"mail-queue", m.mail.RunQueue},
+	}
+	return d, nil
+}
+
+// webOptions connects the web server to the domain.
+func (d *daemon) webOptions() web.Options {
+	c, m := d.e.cfg, d.m
 	o := web.Options{
-		DB: a.e.db, Logger: a.e.log, BaseURL: c.BaseURL, SecureCookies: secure, LocalMode: a.e.local,
-		Registry: a.reg, Signer: a.e.signer, Users: a.users, Location: a.e.location(), Settings: a.settings,
+		DB: d.e.db, Logger: d.e.log, BaseURL: c.BaseURL, SecureCookies: c.SecureCookies(), LocalMode: d.e.local,
+		Registry: m.reg, Signer: d.e.signer, Users: d.users, Location: c.Location(), Settings: d.settings,
 		MaxBodyBytes: c.HTTP.MaxBodyBytes, SubscribePerMinute: c.Subscribe.RatePerIPPerMinute,
-		TrustForwardedFor: c.HTTP.TrustForwardedFor, Health: a.health,
-		MetricsToken:   a.secretOrEmpty(c.HTTP.MetricsTokenEnv, c.HTTP.MetricsTokenFile),
+		TrustForwardedFor: c.HTTP.TrustForwardedFor, Health: m.health, MetricsToken: c.MetricsToken(d.e.log),
 		TestRecipients: c.Sending.TestRecipients, TestSendsPerHour: c.Sending.TestSendsPerHour,
-		LocalInbox: a.localInbox(),
+		LocalInbox: d.localInbox(),
 		Privacy:    web.Privacy{TextJA: c.Privacy.TextJA, TextEN: c.Privacy.TextEN, Contact: c.Privacy.Contact},
 	}
 	web.Domain{
-		Subscribers: a.subs, Issues: a.issues, Mailer: a.mail, Bounces: a.bounces, Progress: a.progress,
-		Scheduler: a.sched, Renderer: a.render, Sending: a.sending, System: a.system, Attribution: a.attrib,
-		Intake: a.intake, Location: a.e.location(),
+		Subscribers: m.subs, Issues: m.issues, Mailer: m.mail, Bounces: m.bounces, Progress: d.progress,
+		Scheduler: d.sched, Renderer: m.render, Sending: m.sending, System: m.system, Attribution: m.attrib,
+		Intake: d.intake, Location: c.Location(),
 	}.Fill(&o)
 	return o
 }
 
+// settings is the running configuration for the settings page, secrets
+// masked.
+func (d *daemon) settings() map[string]any {
+	s := d.e.cfg.Settings()
+	s["local_mode"] = d.e.local
+	return s
+}
+
 // localInbox is the local-mode admin page's way into the mailbox; nil
 // outside local mode.
-func (a *app) localInbox() web.LocalInbox {
-	if !a.e.local || a.local == nil {
+func (d *daemon) localInbox() web.LocalInbox {
+	if !d.e.local || d.m.local == nil {
 		return nil
 	}
-	return localInbox{box: a.local.imap, domain: a.e.cfg.Bounce.InboundDomain}
+	return localmail.Inbox{IMAP: d.m.local.IMAP, Domain: d.e.cfg.Bounce.InboundDomain}
 }
 
 // run serves HTTP and the runners until ctx ends, then stops them in order:
@@ -163,7 +183,7 @@ func (d *daemon) run(ctx context.Context, ln net.Listener) error {
 	if d.e.local {
 		removeIMAPAddr(d.e.dataDir)
 	}
-	d.a.Close()
+	d.m.Close()
 	return err
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"flag"
@@ -12,8 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
+	"kawaraban/config"
 	"kawaraban/store"
 	"kawaraban/token"
 )
@@ -46,7 +45,7 @@ func (e envFlags) requireData() error {
 // env is what a command needs: the config (real or local-mode), the
 // database, the logger and the link signer.
 type env struct {
-	cfg     *Config
+	cfg     *config.Config
 	local   bool
 	dataDir string
 	db      *sql.DB
@@ -84,7 +83,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 func openEnv(ctx context.Context, f envFlags, listen string, stderr io.Writer) (*env, error) {
 	e := &env{}
 	if f.config != "" {
-		cfg, err := LoadConfig(f.config)
+		cfg, err := config.Load(f.config)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("config %s:\n%s", f.config, problemLines(err))}
 		}
@@ -101,7 +100,7 @@ func openEnv(ctx context.Context, f envFlags, listen string, stderr io.Writer) (
 				listen = strings.TrimSpace(string(b))
 			}
 		}
-		e.cfg = localConfig(f.data, listen)
+		e.cfg = config.Local(f.data, listen)
 	}
 	e.log = newLogger(e.cfg.Log, stderr)
 	key, err := e.tokenKey()
@@ -123,43 +122,21 @@ func openEnv(ctx context.Context, f envFlags, listen string, stderr io.Writer) (
 // DIR/token.key, creating it on first start.
 func (e *env) tokenKey() ([]byte, error) {
 	if !e.local {
-		s, err := secret(e.cfg.Secrets.TokenKeyEnv, e.cfg.Secrets.TokenKeyFile)
+		s, err := config.Secret(e.cfg.Secrets.TokenKeyEnv, e.cfg.Secrets.TokenKeyFile)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("secrets: %w", err)}
 		}
 		return []byte(s), nil
 	}
-	path := filepath.Join(e.dataDir, "token.key")
-	if b, err := os.ReadFile(path); err == nil {
-		return b, nil
-	}
-	key := make([]byte, 32)
-	rand.Read(key)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return os.ReadFile(path) // another process made it first
-	}
+	key, err := token.KeyFile(filepath.Join(e.dataDir, "token.key"))
 	if err != nil {
-		return nil, fmt.Errorf("data directory %s is not writable: %w", e.dataDir, err)
-	}
-	defer f.Close()
-	if _, err := f.Write(key); err != nil {
-		return nil, fmt.Errorf("writing %s: %w", path, err)
+		return nil, fmt.Errorf("data directory %s: %w", e.dataDir, err)
 	}
 	return key, nil
 }
 
-// location returns the configured time zone (validated at load).
-func (e *env) location() *time.Location {
-	loc, err := time.LoadLocation(e.cfg.Timezone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}
-
 // newLogger chooses the handler: text on a terminal, JSON otherwise.
-func newLogger(c LogConfig, w io.Writer) *slog.Logger {
+func newLogger(c config.LogConfig, w io.Writer) *slog.Logger {
 	level := slog.LevelInfo
 	level.UnmarshalText([]byte(c.Level))
 	opts := &slog.HandlerOptions{Level: level}

@@ -20,20 +20,20 @@ const (
 
 // newScheduler registers every job kind and declares the system schedules
 // (idempotently: a schedule an operator paused stays paused).
-func (a *app) newScheduler(ctx context.Context) (*scheduler.Scheduler, error) {
-	s, err := scheduler.New(a.e.db, scheduler.Options{Logger: a.e.log, Location: a.e.location(), Registerer: a.reg})
+func (d *daemon) newScheduler(ctx context.Context) (*scheduler.Scheduler, error) {
+	s, err := scheduler.New(d.e.db, scheduler.Options{Logger: d.e.log, Location: d.e.cfg.Location(), Registerer: d.m.reg})
 	if err != nil {
 		return nil, err
 	}
-	a.sending.Register(s)
+	d.m.sending.Register(s)
 	s.Register(jobReminders, func(ctx context.Context, f scheduler.Fire) error {
-		_, err := a.progress.RunReminders(ctx, time.Now(), false)
+		_, err := d.progress.RunReminders(ctx, time.Now(), false)
 		return err
 	}, scheduler.KindDefaults{Policy: scheduler.RunOnce, MaxLateness: 20 * time.Hour})
 	s.Register(jobDigest, func(ctx context.Context, f scheduler.Fire) error {
-		return a.progress.SendDigest(ctx, time.Now())
+		return d.progress.SendDigest(ctx, time.Now())
 	}, scheduler.KindDefaults{Policy: scheduler.RunOnce, MaxLateness: 3 * 24 * time.Hour})
-	s.Register(jobHousekeeping, a.housekeeping, scheduler.KindDefaults{Policy: scheduler.Skip})
+	s.Register(jobHousekeeping, d.housekeeping, scheduler.KindDefaults{Policy: scheduler.Skip})
 	for _, sc := range []scheduler.Schedule{
 		{Kind: jobReminders, Name: "daily reminders", Spec: "0 9 * * *"},
 		{Kind: jobDigest, Name: "weekly digest", Spec: "0 9 * * 1"},
@@ -46,17 +46,17 @@ func (a *app) newScheduler(ctx context.Context) (*scheduler.Scheduler, error) {
 	return s, nil
 }
 
-func (a *app) housekeeping(ctx context.Context, _ scheduler.Fire) error {
+func (d *daemon) housekeeping(ctx context.Context, _ scheduler.Fire) error {
 	var errs []error
-	if n, err := a.subs.ExpireUnconfirmed(ctx); err != nil {
+	if n, err := d.m.subs.ExpireUnconfirmed(ctx); err != nil {
 		errs = append(errs, err)
 	} else if n > 0 {
-		a.e.log.Info("expired unconfirmed subscriptions", "count", n)
+		d.e.log.Info("expired unconfirmed subscriptions", "count", n)
 	}
-	if _, err := a.subs.PruneConsent(ctx); err != nil {
+	if _, err := d.m.subs.PruneConsent(ctx); err != nil {
 		errs = append(errs, err)
 	}
-	if err := store.Optimize(ctx, a.e.db); err != nil {
+	if err := store.Optimize(ctx, d.e.db); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"kawaraban/config"
 	"kawaraban/localmail"
-	"kawaraban/web"
 )
 
 // cmdLocalMail delivers one mail into the bounce mailbox of the local-mode
@@ -52,33 +52,13 @@ func cmdLocalMail(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := localmail.AppendInbound(ctx, *data, "bounces", localIMAPPassword, raw); err != nil {
+	if err := localmail.AppendInbound(ctx, *data, localmail.Mailbox, localmail.MailboxPassword, raw); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "delivered to the local mailbox: %s → %s (%d bytes); the daemon reads it within %s\n",
-		*from, *to, len(raw), localConfig(*data, "").IMAP.PollInterval.D())
+		*from, *to, len(raw), config.Local(*data, "").IMAP.PollInterval.D())
 	return nil
 }
-
-// localInbox lets the local-mode admin page put a mail into the in-process
-// mailbox (web.LocalInbox).
-type localInbox struct {
-	box    *localmail.IMAP
-	domain string
-}
-
-// Deliver implements web.LocalInbox.
-func (l localInbox) Deliver(ctx context.Context, m web.LocalMail) error {
-	raw, err := localmail.Inbound{From: m.From, To: m.To, Subject: m.Subject, Body: []byte(m.Body)}.Message()
-	if err != nil {
-		return err // web words localmail.ErrBadInbound for the form
-	}
-	return l.box.Deliver(ctx, raw)
-}
-
-// InboundDomain implements web.LocalInbox: the domain of the join and
-// unsubscribe addresses.
-func (l localInbox) InboundDomain() string { return l.domain }
 
 // removeIMAPAddr forgets the mailbox address when the daemon stops.
 func removeIMAPAddr(dir string) {

@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"kawaraban/subscribers"
-	"kawaraban/web"
 )
 
 // TestIssue19SubscriberPagesByKey follows the subscriber page's "next"
@@ -26,24 +25,20 @@ func TestIssue19SubscriberPagesByKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	a, err := newApp(ctx, e, appOptions{})
+	d, err := buildDaemon(ctx, e, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
+	defer d.m.Close()
 	for i := range 120 {
-		err := a.subs.AddMember(ctx, "kankyo-hozen", fmt.Sprintf("m%03d@example.jp", i), "", subscribers.SourceAdmin, subscribers.Evidence{Actor: "t"})
+		err := d.m.subs.AddMember(ctx, "kankyo-hozen", fmt.Sprintf("m%03d@example.jp", i), "", subscribers.SourceAdmin, subscribers.Evidence{Actor: "t"})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	srv, err := web.New(a.webOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
+	ts := httptest.NewServer(d.handler)
 	defer ts.Close()
-	client, apiToken := adminBenchLogin(t, ctx, a, ts.URL)
+	client, apiToken := adminBenchLogin(t, ctx, d.users, ts.URL)
 	get := func(path string) string {
 		t.Helper()
 		resp, err := client.Get(ts.URL + path)

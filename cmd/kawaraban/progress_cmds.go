@@ -14,9 +14,7 @@ import (
 // published ones, and export them for the council report.
 
 func cmdProgressPublish(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("progress publish", stderr)
-	var ef envFlags
-	ef.register(fs)
+	fs, ef := dbFlags("progress publish", stderr)
 	deadline := fs.String("deadline", "", "deadline id from the progress file (required)")
 	bureau := fs.String("bureau", "", "only this bureau's reports (default: every bureau of the deadline)")
 	if err := parseFlags(fs, args); err != nil {
@@ -25,8 +23,8 @@ func cmdProgressPublish(ctx context.Context, args []string, _ io.Reader, stdout,
 	if *deadline == "" || fs.NArg() != 0 {
 		return badUsage("progress publish needs --deadline ID")
 	}
-	return withApp(ctx, ef, stderr, appOptions{}, func(a *app) error {
-		n, err := a.progress.Publish(ctx, *deadline, *bureau, "cli")
+	return withEnv(ctx, ef, stderr, func(e *env) error {
+		n, err := e.progress(nil).Publish(ctx, *deadline, *bureau, "cli")
 		if err != nil {
 			return inputErr(err)
 		}
@@ -39,9 +37,7 @@ func cmdProgressPublish(ctx context.Context, args []string, _ io.Reader, stdout,
 // reports and prints its id. It is an ordinary draft: it needs approval
 // when the list asks for it (a composed draft is read by a person first).
 func cmdProgressDraftIssue(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("progress draft-issue", stderr)
-	var ef envFlags
-	ef.register(fs)
+	fs, ef := dbFlags("progress draft-issue", stderr)
 	list := fs.String("list", "", "list slug, e.g. chonai (required)")
 	deadline := fs.String("deadline", "", "only this deadline's reports (default: the latest published report of every project)")
 	if err := parseFlags(fs, args); err != nil {
@@ -50,16 +46,20 @@ func cmdProgressDraftIssue(ctx context.Context, args []string, _ io.Reader, stdo
 	if *list == "" || fs.NArg() != 0 {
 		return badUsage("progress draft-issue needs --list SLUG")
 	}
-	return withApp(ctx, ef, stderr, appOptions{}, func(a *app) error {
-		l, err := a.subs.ListBySlug(ctx, *list)
+	return withEnv(ctx, ef, stderr, func(e *env) error {
+		subs := e.subscribers(nil)
+		if err := e.syncLists(ctx, subs); err != nil {
+			return err
+		}
+		l, err := subs.ListBySlug(ctx, *list)
 		if err != nil {
 			return inputErr(err)
 		}
-		d, err := a.progress.ComposeIssue(ctx, *deadline)
+		d, err := e.progress(nil).ComposeIssue(ctx, *deadline)
 		if err != nil {
 			return inputErr(err)
 		}
-		is, err := a.issues.Create(ctx, issues.Draft{ListID: l.ID, Subject: d.Subject, BodyMarkdown: d.Markdown,
+		is, err := e.issues().Create(ctx, issues.Draft{ListID: l.ID, Subject: d.Subject, BodyMarkdown: d.Markdown,
 			Author: "cli", Source: "cli", RequireApproval: l.RequireApproval})
 		if err != nil {
 			return fmt.Errorf("creating the draft issue: %w", err)
@@ -72,9 +72,7 @@ func cmdProgressDraftIssue(ctx context.Context, args []string, _ io.Reader, stdo
 // cmdExportProgress writes the council report's CSV (one row per deadline
 // and project) on stdout.
 func cmdExportProgress(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("export progress", stderr)
-	var ef envFlags
-	ef.register(fs)
+	fs, ef := dbFlags("export progress", stderr)
 	deadline := fs.String("deadline", "", "only this deadline (default: all)")
 	bom := fs.Bool("bom", false, "start with a UTF-8 BOM (for Excel)")
 	if err := parseFlags(fs, args); err != nil {
@@ -83,7 +81,7 @@ func cmdExportProgress(ctx context.Context, args []string, _ io.Reader, stdout, 
 	if fs.NArg() != 0 {
 		return badUsage("export progress takes no arguments")
 	}
-	return withApp(ctx, ef, stderr, appOptions{}, func(a *app) error {
-		return inputErr(a.progress.ExportReportsCSV(ctx, stdout, progress.CSVOptions{Deadline: *deadline, BOM: *bom}))
+	return withEnv(ctx, ef, stderr, func(e *env) error {
+		return inputErr(e.progress(nil).ExportReportsCSV(ctx, stdout, progress.CSVOptions{Deadline: *deadline, BOM: *bom}))
 	})
 }

@@ -29,8 +29,8 @@ func printReminderRun(w io.Writer, rep progress.RunReport, show bool) {
 
 // printNextReminders says, per deadline, when the job will next send and
 // to whom.
-func printNextReminders(ctx context.Context, w io.Writer, a *app, now time.Time) error {
-	next, err := a.progress.NextReminders(ctx, now)
+func printNextReminders(ctx context.Context, w io.Writer, ps *progress.Store, now time.Time) error {
+	next, err := ps.NextReminders(ctx, now)
 	if err != nil {
 		return err
 	}

@@ -10,16 +10,15 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
-	"syscall"
 	"time"
+
+	"kawaraban/store"
 )
 
 // cmdServe runs the daemon until ctx ends (SIGINT/SIGTERM), then shuts down
 // in order: stop intake, let in-flight work finish, close the database.
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", stderr)
-	var ef envFlags
-	ef.register(fs)
+	fs, ef := dbFlags("serve", stderr)
 	listen := fs.String("listen", "", "address to listen on (default http.listen, or 127.0.0.1:8080 in local mode)")
 	logFormat := fs.String("log-format", "", "text or json (default: log.format, or text on a terminal and JSON otherwise)")
 	if err := parseFlags(fs, args); err != nil {
@@ -41,7 +40,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *logFormat != "" && *logFormat != "text" && *logFormat != "json" {
 		return badUsage("--log-format must be text or json, got %q", *logFormat)
 	}
-	e, err := openEnv(ctx, ef, addr, stderr)
+	e, err := openEnv(ctx, *ef, addr, stderr)
 	if err == nil && *logFormat != "" {
 		e.cfg.Log.Format = *logFormat
 		e.log = newLogger(e.cfg.Log, stderr)
@@ -53,7 +52,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer e.Close()
-	unlock, err := lockDaemon(e.cfg.Database.Path)
+	unlock, err := store.Lock(e.cfg.Database.Path)
 	if err != nil {
 		if ln != nil {
 			ln.Close()
@@ -134,21 +133,4 @@ func serveHTTP(ctx context.Context, srv *http.Server, ln net.Listener) error {
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil
-}
-
-// lockDaemon takes an exclusive lock beside the database so that a second
-// daemon on the same data refuses to start: two outboxes would requeue each
-// other's in-flight deliveries. Commands do not take it; they work beside a
-// running daemon.
-func lockDaemon(dbPath string) (func(), error) {
-	path := dbPath + ".lock"
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("lock file %s: %w", path, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("another kawaraban serve is already running on %s (lock %s is held)", dbPath, path)
-	}
-	return func() { f.Close() }, nil
 }

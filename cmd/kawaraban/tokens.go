@@ -43,9 +43,7 @@ func parseExpiry(v string, now time.Time) (time.Time, error) {
 }
 
 func cmdTokenCreate(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("token create", stderr)
-	var ef envFlags
-	ef.register(fs)
+	fs, ef := dbFlags("token create", stderr)
 	login := fs.String("login", "", "the user whose rights the token carries (required)")
 	expires := fs.String("expires", "", "when the token stops working: 90d, 720h or an RFC 3339 time (default never)")
 	if err := parseFlags(fs, args); err != nil {
@@ -58,8 +56,8 @@ func cmdTokenCreate(ctx context.Context, args []string, _ io.Reader, stdout, std
 	if err != nil {
 		return err
 	}
-	return withApp(ctx, ef, stderr, appOptions{}, func(a *app) error {
-		tok, err := a.users.CreateTokenUntil(ctx, *login, until)
+	return withEnv(ctx, ef, stderr, func(e *env) error {
+		tok, err := e.users().CreateTokenUntil(ctx, *login, until)
 		if err != nil {
 			return usageError{err}
 		}
@@ -71,9 +69,7 @@ func cmdTokenCreate(ctx context.Context, args []string, _ io.Reader, stdout, std
 // cmdTokenList prints one line per API token of the user: id, created,
 // expires ("never") and last use ("never"), tab-separated, times in RFC 3339.
 func cmdTokenList(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("token list", stderr)
-	var ef envFlags
-	ef.register(fs)
+	fs, ef := dbFlags("token list", stderr)
 	login := fs.String("login", "", "the user whose tokens to list (required)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -81,8 +77,8 @@ func cmdTokenList(ctx context.Context, args []string, _ io.Reader, stdout, stder
 	if *login == "" || fs.NArg() != 0 {
 		return badUsage("token list needs --login and no other argument")
 	}
-	return withApp(ctx, ef, stderr, appOptions{}, func(a *app) error {
-		ts, err := a.users.Tokens(ctx, *login)
+	return withEnv(ctx, ef, stderr, func(e *env) error {
+		ts, err := e.users().Tokens(ctx, *login)
 		if err != nil {
 			return usageError{err}
 		}
@@ -104,9 +100,7 @@ func timeOrNever(t time.Time) string {
 // cmdTokenRevoke revokes one token of the user by the id `token list`
 // shows.
 func cmdTokenRevoke(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("token revoke", stderr)
-	var ef envFlags
-	ef.register(fs)
+	fs, ef := dbFlags("token revoke", stderr)
 	login := fs.String("login", "", "the user whose token to revoke (required)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -118,8 +112,8 @@ func cmdTokenRevoke(ctx context.Context, args []string, _ io.Reader, stdout, std
 	if err != nil || id <= 0 {
 		return badUsage("token revoke: TOKEN-ID %q is not a token id (see token list)", fs.Arg(0))
 	}
-	return withApp(ctx, ef, stderr, appOptions{}, func(a *app) error {
-		if err := a.users.RevokeToken(ctx, *login, id); err != nil {
+	return withEnv(ctx, ef, stderr, func(e *env) error {
+		if err := e.users().RevokeToken(ctx, *login, id); err != nil {
 			if errors.Is(err, web.ErrUnknownToken) || errors.Is(err, web.ErrUnknownUser) {
 				return usageError{err}
 			}
@@ -134,9 +128,7 @@ func cmdTokenRevoke(ctx context.Context, args []string, _ io.Reader, stdout, std
 // which it must replace at its next login; its sessions end and its API
 // tokens are revoked.
 func cmdUserResetPassword(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("user reset-password", stderr)
-	var ef envFlags
-	ef.register(fs)
+	fs, ef := dbFlags("user reset-password", stderr)
 	login := fs.String("login", "", "the user whose password to reset (required)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -144,8 +136,8 @@ func cmdUserResetPassword(ctx context.Context, args []string, _ io.Reader, stdou
 	if *login == "" || fs.NArg() != 0 {
 		return badUsage("user reset-password needs --login")
 	}
-	return withApp(ctx, ef, stderr, appOptions{}, func(a *app) error {
-		pw, err := a.users.ResetPassword(ctx, *login, "")
+	return withEnv(ctx, ef, stderr, func(e *env) error {
+		pw, err := e.users().ResetPassword(ctx, *login, "")
 		if errors.Is(err, web.ErrUnknownUser) {
 			return usageError{err}
 		}

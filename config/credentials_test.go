@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"os"
@@ -87,19 +87,19 @@ func TestSecretsFromCredentialsDirectory(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "smtp.password"), []byte("s3cret\n"), 0o600)
 	os.WriteFile(filepath.Join(dir, "dkim.key"), []byte("-----BEGIN PRIVATE KEY-----\n"), 0o600)
 	t.Setenv("CREDENTIALS_DIRECTORY", dir)
-	got, err := secret("", "${CREDENTIALS_DIRECTORY}/smtp.password")
+	got, err := Secret("", "${CREDENTIALS_DIRECTORY}/smtp.password")
 	if err != nil || got != "s3cret" {
 		t.Errorf("secret = %q, %v; want s3cret", got, err)
 	}
 	// The environment variable wins when both are set.
 	t.Setenv("KAWARABAN_TEST_SMTP", "from-env")
-	if got, _ := secret("KAWARABAN_TEST_SMTP", "${CREDENTIALS_DIRECTORY}/smtp.password"); got != "from-env" {
+	if got, _ := Secret("KAWARABAN_TEST_SMTP", "${CREDENTIALS_DIRECTORY}/smtp.password"); got != "from-env" {
 		t.Errorf("secret = %q, want the environment's", got)
 	}
-	if b, err := readCredential("$CREDENTIALS_DIRECTORY/dkim.key"); err != nil || !strings.HasPrefix(string(b), "-----BEGIN") {
+	if b, err := ReadCredential("$CREDENTIALS_DIRECTORY/dkim.key"); err != nil || !strings.HasPrefix(string(b), "-----BEGIN") {
 		t.Errorf("dkim key: %q, %v", b, err)
 	}
-	if _, err := secret("", "${CREDENTIALS_DIRECTORY}/missing"); err == nil || !strings.Contains(err.Error(), "missing") {
+	if _, err := Secret("", "${CREDENTIALS_DIRECTORY}/missing"); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("missing credential: err = %v, want one naming the file", err)
 	}
 }

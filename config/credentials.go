@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -26,9 +26,9 @@ func credentialPath(path string, lookup func(string) (string, bool)) (string, er
 	return strings.ReplaceAll(path, "$"+credentialsVar, dir), nil
 }
 
-// readCredential reads a *_file secret such as dkim.key_file, expanding
+// ReadCredential reads a *_file secret such as dkim.key_file, expanding
 // $CREDENTIALS_DIRECTORY.
-func readCredential(path string) ([]byte, error) {
+func ReadCredential(path string) ([]byte, error) {
 	p, err := credentialPath(path, os.LookupEnv)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,10 @@
-package main
+// Package config is the daemon's YAML configuration: its types, defaults,
+// strict decoding, validation (every problem at once, each naming its key),
+// the trust checks, local mode's built-in configuration, secrets read from
+// the environment or files, and the masked view the settings page shows.
+// It leaves to each package what its values mean; cmd/kawaraban maps the
+// sections to the packages' Options.
+package config
 
 import (
 	"bytes"
@@ -15,11 +21,14 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"kawaraban/newsletter"
 )
 
 // Config is the daemon's YAML configuration. config.example.yaml documents
-// every key; TestExampleConfig keeps the two in step. Each section is mapped
-// to its package's Options in wire.go: no package sees this struct.
+// every key; TestExampleConfigIsValid keeps the two in step. Each section
+// is mapped to its package's Options in options.go: no other package sees
+// this struct.
 type Config struct {
 	HTTP      HTTPConfig      `yaml:"http"`
 	BaseURL   string          `yaml:"base_url"`
@@ -109,7 +118,8 @@ type SendingConfig struct {
 	Window         WindowConfig                 `yaml:"window"`
 	CFBLAddress    string                       `yaml:"cfbl_address"`
 	TestRecipients []string                     `yaml:"test_recipients"`
-	// TestSendsPerHour limits each user's test sends (default 20).
+	// TestSendsPerHour limits each user's test sends (default
+	// newsletter.DefaultTestSendsPerHour).
 	TestSendsPerHour int `yaml:"test_sends_per_hour"`
 }
 
@@ -215,18 +225,18 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // D returns the value as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
-// LoadConfig reads, strictly decodes, defaults and validates a config file.
+// Load reads, strictly decodes, defaults and validates a config file.
 // All problems are returned at once, joined, one per key.
-func LoadConfig(path string) (*Config, error) {
+func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return ParseConfig(bytes.NewReader(b))
+	return Parse(bytes.NewReader(b))
 }
 
-// ParseConfig decodes YAML from r; see LoadConfig.
-func ParseConfig(r io.Reader) (*Config, error) {
+// Parse decodes YAML from r; see Load.
+func Parse(r io.Reader) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.NewDecoder(r).Decode(&root); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -393,7 +403,7 @@ func (c *Config) applyDefaults() {
 		c.Subscribe.RatePerIPPerMinute = 10
 	}
 	if c.Sending.TestSendsPerHour == 0 {
-		c.Sending.TestSendsPerHour = 20
+		c.Sending.TestSendsPerHour = newsletter.DefaultTestSendsPerHour
 	}
 	for i := range c.Lists {
 		l := &c.Lists[i]
@@ -546,7 +556,7 @@ func validMailbox(s string) bool {
 
 // secret reads a secret from the environment variable named env, or else
 // from file; secrets never live only in the YAML.
-func secret(env, file string) (string, error) {
+func Secret(env, file string) (string, error) {
 	if env != "" {
 		if v, ok := os.LookupEnv(env); ok {
 			return v, nil
@@ -556,7 +566,7 @@ func secret(env, file string) (string, error) {
 		}
 	}
 	if file != "" {
-		b, err := readCredential(file)
+		b, err := ReadCredential(file)
 		if err != nil {
 			return "", fmt.Errorf("reading secret file: %w", err)
 		}

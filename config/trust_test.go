@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"strings"
@@ -19,11 +19,13 @@ func TestConfigRefusesCleartextAuth(t *testing.T) {
 		{"smtp without auth without tls", "  tls: starttls\n  # AUTH user; empty for none. Default empty.\n  username: kawaraban\n", "  tls: none\n  username: \"\"\n", ""},
 		{"imap without tls", "  tls: tls\n", "  tls: none\n", "imap.tls: none sends the password in clear to imap.city.example.jp"},
 		{"bad test recipient", "  test_recipients: []\n", "  test_recipients: [\"a, b\"]\n", "sending.test_recipients[0]:"},
+		{"test recipient without a domain", "  test_recipients: []\n", "  test_recipients: [\"proof@\"]\n", "sending.test_recipients[0]:"},
+		{"two test recipients", "  test_recipients: []\n", "  test_recipients: [\"proof@city.example.jp\", \"Kikaku@City.Example.JP\"]\n", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := ParseConfig(strings.NewReader(exampleWith(t, tc.old, tc.new)))
+			_, err := Parse(strings.NewReader(exampleWith(t, tc.old, tc.new)))
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("refused: %v", err)

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"os"
@@ -8,7 +8,7 @@ import (
 
 func TestExampleConfigIsValid(t *testing.T) {
 	t.Parallel()
-	c, err := LoadConfig("../../config.example.yaml")
+	c, err := Load("../config.example.yaml")
 	if err != nil {
 		t.Fatalf("config.example.yaml: %v", err)
 	}
@@ -20,7 +20,7 @@ func TestExampleConfigIsValid(t *testing.T) {
 // exampleWith returns config.example.yaml with one line replaced.
 func exampleWith(t *testing.T, old, new string) string {
 	t.Helper()
-	b, err := os.ReadFile("../../config.example.yaml")
+	b, err := os.ReadFile("../config.example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestConfigBadValues(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := ParseConfig(strings.NewReader(exampleWith(t, tc.old, tc.new)))
+			_, err := Parse(strings.NewReader(exampleWith(t, tc.old, tc.new)))
 			if err == nil {
 				t.Fatal("accepted")
 			}
@@ -74,7 +74,7 @@ func TestConfigListsEveryProblemAtOnce(t *testing.T) {
 	src := exampleWith(t, "  port: 587\n", "  port: 0\n")
 	src = strings.Replace(src, "timezone: Asia/Tokyo\n", "timezone: Nowhere/Land\n", 1)
 	src = strings.Replace(src, "  tls: tls\n", "  tls: maybe\n", 1)
-	_, err := ParseConfig(strings.NewReader(src))
+	_, err := Parse(strings.NewReader(src))
 	if err == nil {
 		t.Fatal("accepted")
 	}
@@ -85,30 +85,15 @@ func TestConfigListsEveryProblemAtOnce(t *testing.T) {
 	}
 }
 
-func TestCheckConfigExitCodes(t *testing.T) {
-	t.Parallel()
-	var out strings.Builder
-	if code := exitCode(run(t.Context(), []string{"check-config", "../../config.example.yaml"}, nil, &out, &out), &out); code != 0 {
-		t.Fatalf("exit %d: %s", code, out.String())
-	}
-	bad := t.TempDir() + "/bad.yaml"
-	os.WriteFile(bad, []byte(exampleWith(t, "  port: 587\n", "  port: 0\n")), 0o600)
-	out.Reset()
-	code := exitCode(run(t.Context(), []string{"check-config", bad}, nil, &out, &out), &out)
-	if code != 2 || !strings.Contains(out.String(), "smtp.port") {
-		t.Fatalf("exit %d, output %q", code, out.String())
-	}
-}
-
-func FuzzParseConfig(f *testing.F) {
-	b, _ := os.ReadFile("../../config.example.yaml")
+func FuzzParse(f *testing.F) {
+	b, _ := os.ReadFile("../config.example.yaml")
 	f.Add(string(b))
 	f.Add("smtp: {port: -1}\n")
 	f.Add("lists: [{slug: A}]\n")
 	f.Fuzz(func(t *testing.T, src string) {
-		c, err := ParseConfig(strings.NewReader(src))
+		c, err := Parse(strings.NewReader(src))
 		if err == nil && c.Validate() != nil {
-			t.Fatal("ParseConfig accepted a config that Validate refuses")
+			t.Fatal("Parse accepted a config that Validate refuses")
 		}
 	})
 }

@@ -1,9 +1,11 @@
-package main
+package config
 
 import (
 	"fmt"
 	"net"
 	"strings"
+
+	"kawaraban/subscribers"
 )
 
 // loopbackHost reports whether host names this machine: "localhost" or a
@@ -37,8 +39,10 @@ func (c *Config) validateTrust(p *problems) {
 	if c.IMAP.TLS == "none" && c.IMAP.Host != "" && !loopbackHost(c.IMAP.Host) {
 		p.add("imap.tls", "none "+why, c.IMAP.Host)
 	}
+	// The same parser as a test send's "to": an address check-config
+	// accepts is one web can send to.
 	for i, a := range c.Sending.TestRecipients {
-		if !strings.Contains(a, "@") || strings.ContainsAny(a, " \t\r\n,<>") {
+		if _, err := subscribers.ParseAddress(a); err != nil {
 			p.add(fmt.Sprintf("sending.test_recipients[%d]", i), "must be one e-mail address, got %q", a)
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"reflect"
@@ -6,19 +6,18 @@ import (
 	"time"
 )
 
-// settings returns the running configuration for the admin's settings page,
+// Settings returns the running configuration for the admin's settings page,
 // keyed as config.yaml names its keys (smtp.port, sending.max_retry_age),
 // with durations as time.Duration so that the page can say 48時間 rather
 // than a count of nanoseconds. Secrets never appear: the config holds only
 // the names of environment variables and files, and anything that looks
 // like a password is masked.
-func (a *app) settings() map[string]any {
-	m, _ := settingsValue(reflect.ValueOf(*a.e.cfg)).(map[string]any)
+func (c *Config) Settings() map[string]any {
+	m, _ := settingsValue(reflect.ValueOf(*c)).(map[string]any)
 	if m == nil {
 		m = map[string]any{}
 	}
 	mask(m)
-	m["local_mode"] = a.e.local
 	return m
 }
 
@@ -66,16 +65,23 @@ func settingsValue(v reflect.Value) any {
 	return v.Interface()
 }
 
-// secretKey says whether a config key holds a secret itself (not the name
-// of the variable or file that holds it).
+// secretKey says whether a config key holds a secret itself rather than
+// the name of the variable or file that holds it.
 func secretKey(k string) bool {
-	lk := strings.ToLower(k)
-	if strings.HasSuffix(lk, "env") || strings.HasSuffix(lk, "file") {
+	k = strings.ToLower(k)
+	if strings.HasSuffix(k, "_env") || strings.HasSuffix(k, "_file") {
 		return false
 	}
-	return strings.Contains(lk, "password") || strings.Contains(lk, "secret") || strings.Contains(lk, "token") || lk == "key"
+	for _, w := range []string{"password", "secret", "key", "token"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
 }
 
+// mask replaces every secret value in v (nested maps and slices) with
+// asterisks; the web page shows them as they come.
 func mask(v any) {
 	switch t := v.(type) {
 	case map[string]any:

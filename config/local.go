@@ -1,8 +1,10 @@
-package main
+package config
 
 import (
 	"path/filepath"
 	"time"
+
+	"kawaraban/localmail"
 )
 
 // localCenters are the eight sector centers of the plan's chapter 5
@@ -19,10 +21,10 @@ var localCenters = []struct{ slug, ja, en string }{
 	{"kodomo-mirai", "こどもみらい館", "Children's Future Hall"},
 }
 
-// localConfig is the configuration of local mode: everything on this
+// Local is the configuration of local mode: everything on this
 // machine, mail captured in DIR/captured. The SMTP and IMAP ports are filled
 // in when the in-process servers have started.
-func localConfig(dir, listen string) *Config {
+func Local(dir, listen string) *Config {
 	if listen == "" {
 		listen = "127.0.0.1:8080"
 	}
@@ -32,7 +34,7 @@ func localConfig(dir, listen string) *Config {
 		BaseURL:  "http://" + listen,
 		Database: DatabaseConfig{Path: filepath.Join(dir, "kawaraban.db")},
 		SMTP:     SMTPConfig{Host: "127.0.0.1", Port: 1, TLS: "none"},
-		IMAP: IMAPConfig{Host: "127.0.0.1", Port: 1, TLS: "none", Username: "bounces",
+		IMAP: IMAPConfig{Host: "127.0.0.1", Port: 1, TLS: "none", Username: localmail.Mailbox,
 			Mailbox: "INBOX", PollInterval: Duration(2 * time.Second)},
 		Bounce: BounceConfig{ReturnPathDomain: "bounces.localhost"},
 	}

@@ -1,0 +1,113 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"kawaraban/issues"
+)
+
+// TestIssueProblemsJA: what Validate reports reads as Japanese, with no
+// English word left (issue 21).
+func TestIssueProblemsJA(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		d    issues.Draft
+		want string
+	}{
+		{issues.Draft{ListID: 1}, "件名を入力してください。"},
+		{issues.Draft{ListID: 1, Subject: strings.Repeat("あ", issues.MaxSubjectRunes+1)}, fmt.Sprintf("件名は%d文字以内にしてください。", issues.MaxSubjectRunes)},
+		{issues.Draft{Subject: "a\nb", BodyMarkdown: strings.Repeat("x", issues.MaxBodyBytes+1)}, "件名に改行は使えません。本文が長すぎます"},
+		{issues.Draft{ListID: 1, Subject: "x", BodyMarkdown: "\xff"}, "本文に読み取れない文字があります。"},
+		{issues.Draft{Subject: "x"}, "メールマガジンを選んでください。"},
+	}
+	for _, c := range cases {
+		var ie *InputError
+		err := domainErr(c.d.Validate())
+		if !errors.As(err, &ie) {
+			t.Fatalf("Validate(%+v) maps to %v", c.d, err)
+		}
+		got := ie.MessageJA
+		if !strings.HasPrefix(got, c.want) {
+			t.Errorf("%q → %q, want prefix %q", err, got, c.want)
+		}
+		for _, r := range got {
+			if r < 0x80 && (r >= 'a' && r <= 'z') {
+				t.Errorf("%q has English left", got)
+				break
+			}
+		}
+	}
+}
+
+// TestRejectWithoutCommentJA: the action's refusal is worded from its
+// code too.
+func TestRejectWithoutCommentJA(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("rejecting issue 7: %w", &issues.InvalidError{Problems: []issues.Problem{{Field: "comment", Code: issues.CodeRequired}}})
+	var ie *InputError
+	if !errors.As(domainErr(err), &ie) || ie.MessageJA != "差し戻しの理由をコメントに書いてください。" {
+		t.Fatalf("mapped to %+v", ie)
+	}
+	if code, _ := statusOf(err); code != 422 {
+		t.Errorf("status %d, want 422", code)
+	}
+}
+
+// TestFinishedOneOffScheduleSaysDone (issue 17): a one-off send that has
+// fired says 完了 and offers no pause; the API says "done".
+func TestFinishedOneOffScheduleSaysDone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	c, _ := e.login("admin")
+	_, body := e.get(c, "/admin/schedules")
+	row := body
+	if j := strings.Index(body, "2026-12-01T09:00:00+09:00"); j >= 0 { // the one-off's instant
+		row = body[j:]
+		if k := strings.Index(row, "</tr>"); k >= 0 {
+			row = row[:k]
+		}
+	}
+	if !strings.Contains(row, "完了") || strings.Contains(row, "/admin/schedules/4/pause") {
+		t.Errorf("the finished one-off's row is %q: want 完了 and no pause button", row)
+	}
+	if !strings.Contains(body, "/admin/schedules/1/pause") {
+		t.Error("an active schedule lost its pause button")
+	}
+	_, api := e.api("GET", "/api/v1/schedules", e.bearer("admin"), "")
+	if !strings.Contains(api, `"id":4`) || !strings.Contains(api, `"state":"done"`) || !strings.Contains(api, `"state":"active"`) {
+		t.Errorf("API schedules: %s", api)
+	}
+}
+
+// brokenDeliveries cannot say how far a send is.
+type brokenDeliveries struct{}
+
+func (brokenDeliveries) Progress(context.Context, int64) (Progress, error) {
+	return Progress{}, errors.New("mailer progress: database is locked")
+}
+
+// TestCancelConfirmationNeedsTheCount: the question before 中止 states
+// how many will not get the issue; when the mailer cannot say, the page
+// fails instead of guessing from stale counts (issue 14).
+func TestCancelConfirmationNeedsTheCount(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options) { o.Deliveries = brokenDeliveries{} })
+	e.issues.async = true
+	tok := e.bearer("editor")
+	if resp, body := e.api("POST", "/api/v1/issues", tok, `{"list":"shimin-katsudo","subject":"s","body_markdown":"b"}`); resp.StatusCode != 201 {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := e.api("POST", "/api/v1/issues/1/send", tok, ""); resp.StatusCode != 202 {
+		t.Fatalf("send: %d %s", resp.StatusCode, body)
+	}
+	c, csrf := e.login("editor")
+	resp, body := e.post(c, "/admin/issues/1/cancel", url.Values{"csrf": {csrf}})
+	if resp.StatusCode != 500 || strings.Contains(body, `id="confirm-cancel"`) {
+		t.Errorf("cancel confirmation without the count: %d, want 500 and no question", resp.StatusCode)
+	}
+}
