@@ -1,0 +1,69 @@
+package mailer
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+)
+
+// jointSource holds each list's subscriber ids; addresses follow the id.
+type jointSource map[int64][]int64
+
+func (l jointSource) EachRecipient(ctx context.Context, tx *sql.Tx, listID int64, fn func(Recipient) error) error {
+	for _, id := range l[listID] {
+		if err := fn(Recipient{SubscriberID: id, Email: "r" + string(rune('a'+id)) + "@example.jp"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestSnapshotListsOncePerSubscriber: issue 17. A joint issue's snapshot
+// gives each subscriber one delivery, for the first of its lists they are
+// on, and the per-list counts add up to the issue's.
+func TestSnapshotListsOncePerSubscriber(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	m := newMailer(t, db, Options{})
+	ctx := context.Background()
+	src := jointSource{10: {1, 2, 3}, 20: {3, 4, 1, 5}}
+	n, err := m.SnapshotLists(ctx, 1, []int64{10, 20}, src)
+	if err != nil || n != 5 {
+		t.Fatalf("SnapshotLists = %d, %v; want 5", n, err)
+	}
+	if n, err := m.SnapshotLists(ctx, 1, []int64{10, 20}, src); err != nil || n != 0 {
+		t.Fatalf("second SnapshotLists = %d, %v; want 0", n, err)
+	}
+	want := map[int64]int64{1: 10, 2: 10, 3: 10, 4: 20, 5: 20}
+	rows, err := db.Query(`SELECT subscriber_id, list_id FROM deliveries WHERE issue_id = 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sub, list int64
+		rows.Scan(&sub, &list)
+		if want[sub] != list {
+			t.Errorf("subscriber %d: delivery for list %d, want %d", sub, list, want[sub])
+		}
+	}
+	a, errA := m.ProgressOn(ctx, 1, 10)
+	b, errB := m.ProgressOn(ctx, 1, 20)
+	all, errAll := m.Progress(ctx, 1)
+	if errA != nil || errB != nil || errAll != nil || a.Queued != 3 || b.Queued != 2 || all.Queued != a.Queued+b.Queued {
+		t.Fatalf("per list %d+%d, issue %d (%v %v %v)", a.Queued, b.Queued, all.Queued, errA, errB, errAll)
+	}
+	ds, err := m.claim(ctx, 10)
+	if err != nil || len(ds) != 5 {
+		t.Fatalf("claim = %d, %v", len(ds), err)
+	}
+	for _, d := range ds {
+		if d.ListID != want[d.SubscriberID] {
+			t.Errorf("claimed delivery of %d has list %d, want %d", d.SubscriberID, d.ListID, want[d.SubscriberID])
+		}
+	}
+	d, ok, err := m.DeliveryByID(ctx, ds[0].ID)
+	if err != nil || !ok || d.ListID != ds[0].ListID {
+		t.Fatalf("DeliveryByID = %+v %v %v", d, ok, err)
+	}
+}
