@@ -258,7 +258,11 @@ func (w webIssues) list(ctx context.Context, iss []issues.Issue, err error) ([]I
 
 func (w webIssues) ListByList(ctx context.Context, listID int64, limit, offset int) ([]Issue, error) {
 	iss, err := w.d.Issues.ListByList(ctx, listID, issues.Page{Limit: limit, Offset: offset})
-	return w.list(ctx, iss, err)
+	out, err := w.list(ctx, iss, err)
+	for i := range out { // a joint issue shows as this list's, with its number here
+		out[i] = issueOn(out[i], listID)
+	}
+	return out, err
 }
 
 func (w webIssues) Archive(ctx context.Context, listID int64, limit, offset int) ([]Issue, error) {

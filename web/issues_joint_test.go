@@ -34,6 +34,10 @@ func TestRealJointIssueAPIAndArchive(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, `"lists":["kankyo-hozen","shimin-katsudo"]`) {
 		t.Fatalf("GET by an editor of one of its lists: %d %s", resp.StatusCode, body)
 	}
+	resp, body = e.api("GET", "/api/v1/issues?list=shimin-katsudo", tok, "")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"list":"shimin-katsudo"`) || !strings.Contains(body, `"lists":["kankyo-hozen","shimin-katsudo"]`) {
+		t.Fatalf("the second list's issues: %d %s", resp.StatusCode, body)
+	}
 	resp, body = e.api("POST", "/api/v1/issues", e.bearer("editor"), `{"list":"shimin-katsudo","lists":["kankyo-hozen"],"subject":"s","body_markdown":"b"}`)
 	if resp.StatusCode != 403 {
 		t.Fatalf("editor of shimin-katsudo with kankyo-hozen: %d %s, want 403", resp.StatusCode, body)
