@@ -3,6 +3,7 @@ package mailer
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"testing"
 )
 
@@ -65,5 +66,37 @@ func TestSnapshotListsOncePerSubscriber(t *testing.T) {
 	d, ok, err := m.DeliveryByID(ctx, ds[0].ID)
 	if err != nil || !ok || d.ListID != ds[0].ListID {
 		t.Fatalf("DeliveryByID = %+v %v %v", d, ok, err)
+	}
+}
+
+// brokenSecondList fails in the middle of the second list's walk.
+type brokenSecondList struct{ jointSource }
+
+func (b brokenSecondList) EachRecipient(ctx context.Context, tx *sql.Tx, listID int64, fn func(Recipient) error) error {
+	if listID == 20 {
+		if err := fn(Recipient{SubscriberID: 9, Email: "x@example.jp"}); err != nil {
+			return err
+		}
+		return errors.New("disk I/O error")
+	}
+	return b.jointSource.EachRecipient(ctx, tx, listID, fn)
+}
+
+// A joint snapshot that fails on its second list leaves nothing behind
+// (one transaction), and the next try snapshots every list (issue 17).
+func TestSnapshotListsAllOrNothing(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	m := newMailer(t, db, Options{})
+	ctx := context.Background()
+	src := jointSource{10: {1, 2}, 20: {2, 3}}
+	if _, err := m.SnapshotLists(ctx, 1, []int64{10, 20}, brokenSecondList{src}); err == nil {
+		t.Fatal("a failed snapshot reported success")
+	}
+	if got := statuses(t, db, 1); len(got) != 0 {
+		t.Fatalf("a failed snapshot left %v", got)
+	}
+	if n, err := m.SnapshotLists(ctx, 1, []int64{10, 20}, src); err != nil || n != 3 {
+		t.Fatalf("snapshot after the failure = %d, %v; want 3", n, err)
 	}
 }
