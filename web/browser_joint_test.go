@@ -68,6 +68,14 @@ func TestBrowserJointIssueAndDuplicate(t *testing.T) {
 	}
 	shot(t, ctx, dir, "admin-duplicate.png")
 
+	// The second list's issues show both, marked joint.
+	must("second list's issues", chromedp.Navigate(u+"/admin/issues?list=shimin-katsudo"), chromedp.WaitVisible(chromedp.ID("main")))
+	badges, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("table .badge").length`))
+	if err != nil || badges != 2 {
+		t.Errorf("%d joint badges on the second list's issues (%v), want 2", badges, err)
+	}
+	shot(t, ctx, dir, "admin-joint-issues-list.png")
+
 	must("phone", chromedp.EmulateViewport(390, 844),
 		chromedp.Navigate(u+"/admin/issues/new?list=shimin-katsudo"), chromedp.WaitVisible(chromedp.ID("schedule")))
 	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('input[type="datetime-local"]').length`))
