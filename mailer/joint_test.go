@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"testing"
 )
 
@@ -98,5 +99,45 @@ func TestSnapshotListsAllOrNothing(t *testing.T) {
 	}
 	if n, err := m.SnapshotLists(ctx, 1, []int64{10, 20}, src); err != nil || n != 3 {
 		t.Fatalf("snapshot after the failure = %d, %v; want 3", n, err)
+	}
+}
+
+// rangeSource gives list l the subscribers lo[l]..hi[l].
+type rangeSource map[int64][2]int64
+
+func (r rangeSource) EachRecipient(ctx context.Context, tx *sql.Tx, listID int64, fn func(Recipient) error) error {
+	for id := r[listID][0]; id <= r[listID][1]; id++ {
+		if err := fn(Recipient{SubscriberID: id, Email: "r" + strconv.FormatInt(id, 10) + "@d" + strconv.FormatInt(id%7, 10) + ".example.jp"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// BenchmarkSnapshotLists: the snapshot of 100,000 distinct readers, from
+// one list, and from a joint issue of two lists of 60,000 that share
+// 20,000 (the shared rows lose the unique (issue, subscriber) race).
+func BenchmarkSnapshotLists(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		lists []int64
+		src   rangeSource
+	}{
+		{"one-list-100k", []int64{10}, rangeSource{10: {1, 100_000}}},
+		{"joint-2x60k-overlap20k", []int64{10, 20}, rangeSource{10: {1, 60_000}, 20: {40_001, 100_000}}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			db := openDB(b)
+			m := newMailer(b, db, Options{})
+			ctx := context.Background()
+			var issue int64
+			for b.Loop() {
+				issue++
+				n, err := m.SnapshotLists(ctx, issue, c.lists, c.src)
+				if err != nil || n != 100_000 {
+					b.Fatalf("SnapshotLists = %d, %v", n, err)
+				}
+			}
+		})
 	}
 }
