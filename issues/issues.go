@@ -22,6 +22,13 @@
 // goes back to draft. Approve, Reject (with a comment) and the voiding are
 // events.
 //
+// Joint issues (issue 17): an issue may go to several lists, fixed at
+// Create (Draft.ListIDs, the lead first; issue_lists). The lead stays in
+// ListID; each list gives the issue its own next 第N号 when it is first
+// sent (Issue.Lists, NumberOn); it is listed and archived under each list.
+// Who gets it once, and for which list, is the outbox's and the
+// application layer's business (docs/JOINT-ISSUES.md).
+//
 // The package renders nothing and sends nothing: cmd wires the send through
 // the consumer-side Outbox interface (see StartDue), so issues imports neither
 // mailer nor subscribers. The rules of the state machine live in Go (rules.go);
