@@ -15,6 +15,5 @@ var jointCatalog = map[string][2]string{
 	"joint.duphelp":   {"件名・本文・配信先を引き継ぎます。号数・配信日時・承認は引き継ぎません。", "Keeps subject, body and lists; not the number, the send time or the approval."},
 	"joint.dupof":     {"#%s を複製", "copy of #%s"},
 
-	"done.duplicate":        {"複製して新しい下書きを作りました。", "Duplicated into this new draft."},
-	"audit.issue.duplicate": {"号の複製", "issue duplicated"},
+	"done.duplicate": {"複製して新しい下書きを作りました。", "Duplicated into this new draft."},
 }
