@@ -243,23 +243,23 @@ func (d Draft) Validate() error {
 }
 
 // checkLists checks a joint issue's lists: the lead first, each once.
-func (d Draft) checkLists() []string {
+func (d Draft) checkLists() []Problem {
 	if len(d.ListIDs) == 0 {
 		return nil
 	}
-	var problems []string
+	var problems []Problem
 	if d.ListIDs[0] != d.ListID {
-		problems = append(problems, "the lead list must come first")
+		problems = append(problems, Problem{Field: "lists", Code: CodeLeadNotFirst})
 	}
 	if len(d.ListIDs) > MaxLists {
-		problems = append(problems, fmt.Sprintf("more than %d lists", MaxLists))
+		problems = append(problems, Problem{Field: "lists", Code: CodeTooMany, Limit: MaxLists})
 	}
 	seen := map[int64]bool{}
 	for _, id := range d.ListIDs {
 		if id <= 0 {
-			problems = append(problems, "a list is missing")
+			problems = append(problems, Problem{Field: "lists", Code: CodeMissing})
 		} else if seen[id] {
-			problems = append(problems, fmt.Sprintf("list %d is named twice", id))
+			problems = append(problems, Problem{Field: "lists", Code: CodeTwice})
 		}
 		seen[id] = true
 	}
