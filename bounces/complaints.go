@@ -21,3 +21,15 @@ WHERE issue_id = ? AND class = 'complaint' AND not_a_bounce = 0`, issueID).Scan(
 	}
 	return n, nil
 }
+
+// ComplaintsOn counts the complaints about issueID from readers of listID
+// (a joint issue's complaints, split by the list each delivery was for).
+func (s *Service) ComplaintsOn(ctx context.Context, issueID, listID int64) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM bounces
+WHERE issue_id = ? AND list_id = ? AND class = 'complaint' AND not_a_bounce = 0`, issueID, listID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("counting complaints of issue %d on list %d: %w", issueID, listID, err)
+	}
+	return n, nil
+}

@@ -34,7 +34,7 @@ func (s *Store) change(ctx context.Context, id int64, act Action, actor Actor, c
 	}
 	is.Status = to
 	if to == StatusSending && is.Number == 0 {
-		if is.Number, err = nextNumber(ctx, tx, is.ListID); err != nil {
+		if err := numberLists(ctx, tx, &is); err != nil {
 			return Issue{}, fmt.Errorf("%s issue %d: %w", act, id, err)
 		}
 	}
@@ -168,10 +168,29 @@ func (s *Store) Reject(ctx context.Context, id int64, actor Actor, comment strin
 	})
 }
 
-// nextNumber is the list's next 第N号: one more than the highest given so
-// far (issue 14: a per-list sequence, not the database id).
-func nextNumber(ctx context.Context, tx *sql.Tx, listID int64) (int, error) {
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), 0) + 1 FROM issues WHERE list_id = ?`, listID).Scan(&n)
-	return n, err
+// numberLists gives the issue its 第N号 on each of its lists, each in the
+// list's own sequence: one more than the highest that list has given so far
+// (issue 14: a per-list sequence, not the database id; issue 17: a joint
+// issue takes the next number of every list it goes to). The lead's number
+// is also kept in issues.number.
+func numberLists(ctx context.Context, tx *sql.Tx, is *Issue) error {
+	for i, l := range is.Lists {
+		if l.Number != 0 {
+			continue
+		}
+		var n int
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), 0) + 1 FROM issue_lists WHERE list_id = ?`, l.ListID).Scan(&n)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE issue_lists SET number = ? WHERE issue_id = ? AND list_id = ?`,
+			n, is.ID, l.ListID); err != nil {
+			return err
+		}
+		is.Lists[i].Number = n
+		if l.ListID == is.ListID {
+			is.Number = n
+		}
+	}
+	return nil
 }

@@ -27,6 +27,11 @@ const (
 	CodeTooLarge  = "too-large"
 	CodeMissing   = "missing"
 	CodeRequired  = "required"
+	// A joint issue's lists (issue 17): the lead is not first, a list is
+	// named twice, more than Limit lists.
+	CodeLeadNotFirst = "lead-not-first"
+	CodeTwice        = "twice"
+	CodeTooMany      = "too-many"
 )
 
 func (p Problem) String() string {
@@ -45,6 +50,12 @@ func (p Problem) String() string {
 		return p.Field + " is missing"
 	case CodeRequired:
 		return "a " + p.Field + " is required"
+	case CodeLeadNotFirst:
+		return "the lead list must come first in lists"
+	case CodeTwice:
+		return "a list is named twice in lists"
+	case CodeTooMany:
+		return fmt.Sprintf("more than %d lists", p.Limit)
 	}
 	return p.Field + ": " + p.Code
 }

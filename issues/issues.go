@@ -22,6 +22,13 @@
 // goes back to draft. Approve, Reject (with a comment) and the voiding are
 // events.
 //
+// Joint issues (issue 17): an issue may go to several lists, fixed at
+// Create (Draft.ListIDs, the lead first; issue_lists). The lead stays in
+// ListID; each list gives the issue its own next 第N号 when it is first
+// sent (Issue.Lists, NumberOn); it is listed and archived under each list.
+// Who gets it once, and for which list, is the outbox's and the
+// application layer's business (docs/JOINT-ISSUES.md).
+//
 // The package renders nothing and sends nothing: cmd wires the send through
 // the consumer-side Outbox interface (see StartDue), so issues imports neither
 // mailer nor subscribers. The rules of the state machine live in Go (rules.go);
@@ -80,9 +87,16 @@ type Actor struct {
 	Source string
 }
 
+// MaxLists is the most lists one (joint) issue may go to.
+const MaxLists = 20
+
 // Draft is what an editor writes.
 type Draft struct {
-	ListID       int64
+	// ListID is the lead list: its sender identity signs the mail.
+	ListID int64
+	// ListIDs are every list of a joint issue, the lead (ListID) first;
+	// nil or just ListID is an issue of one list. Fixed at Create.
+	ListIDs      []int64
 	Subject      string
 	BodyMarkdown string
 	SendAt       *time.Time
@@ -93,6 +107,24 @@ type Draft struct {
 	// RequireApproval is fixed at Create: the caller sets it when the list
 	// requires approval for this author. Update ignores it.
 	RequireApproval bool
+	// DuplicateOf names the issue this draft was copied from (0: none);
+	// Create records it in the create event.
+	DuplicateOf int64
+}
+
+// Lists returns every list of the draft, the lead first.
+func (d Draft) Lists() []int64 {
+	if len(d.ListIDs) == 0 {
+		return []int64{d.ListID}
+	}
+	return d.ListIDs
+}
+
+// ListNumber is one list of an issue and the issue's 第N号 on it.
+type ListNumber struct {
+	ListID int64
+	// Number is 0 until the issue is first sent.
+	Number int
 }
 
 // Issue is one stored issue.
@@ -116,7 +148,49 @@ type Issue struct {
 	Recipients *int
 	// Number is the issue's 第N号 on its list: 1, 2, … in the order the
 	// list's issues were first sent; 0 while it has never been sent.
+	// For a joint issue it is the number on the lead list (ListID).
 	Number int
+	// Lists are every list of the issue, the lead (ListID) first, each
+	// with the issue's number in that list's own sequence.
+	Lists []ListNumber
+}
+
+// ListIDs returns the ids of the issue's lists, the lead first.
+func (is Issue) ListIDs() []int64 {
+	if len(is.Lists) == 0 {
+		return []int64{is.ListID}
+	}
+	out := make([]int64, len(is.Lists))
+	for i, l := range is.Lists {
+		out[i] = l.ListID
+	}
+	return out
+}
+
+// Joint reports whether the issue goes to more than one list.
+func (is Issue) Joint() bool { return len(is.Lists) > 1 }
+
+// NumberOn is the issue's 第N号 on listID (0 if unsent or not its list).
+func (is Issue) NumberOn(listID int64) int {
+	for _, l := range is.Lists {
+		if l.ListID == listID {
+			return l.Number
+		}
+	}
+	if listID == is.ListID {
+		return is.Number
+	}
+	return 0
+}
+
+// HasList reports whether listID is one of the issue's lists.
+func (is Issue) HasList(listID int64) bool {
+	for _, id := range is.ListIDs() {
+		if id == listID {
+			return true
+		}
+	}
+	return false
 }
 
 // Editable reports whether the issue's content may still change.
@@ -161,10 +235,35 @@ func (d Draft) Validate() error {
 	if d.ListID <= 0 {
 		problems = append(problems, Problem{Field: "list", Code: CodeMissing})
 	}
+	problems = append(problems, d.checkLists()...)
 	if len(problems) > 0 {
 		return &InvalidError{Problems: problems}
 	}
 	return nil
+}
+
+// checkLists checks a joint issue's lists: the lead first, each once.
+func (d Draft) checkLists() []Problem {
+	if len(d.ListIDs) == 0 {
+		return nil
+	}
+	var problems []Problem
+	if d.ListIDs[0] != d.ListID {
+		problems = append(problems, Problem{Field: "lists", Code: CodeLeadNotFirst})
+	}
+	if len(d.ListIDs) > MaxLists {
+		problems = append(problems, Problem{Field: "lists", Code: CodeTooMany, Limit: MaxLists})
+	}
+	seen := map[int64]bool{}
+	for _, id := range d.ListIDs {
+		if id <= 0 {
+			problems = append(problems, Problem{Field: "lists", Code: CodeMissing})
+		} else if seen[id] {
+			problems = append(problems, Problem{Field: "lists", Code: CodeTwice})
+		}
+		seen[id] = true
+	}
+	return problems
 }
 
 func ms(t time.Time) int64 { return t.UTC().UnixMilli() }

@@ -3,12 +3,17 @@ package issues
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
 const issueColumns = `id, list_id, subject, body_markdown, status, paused_from, send_at, author,
-	require_approval, approved_by, approved_at, recipients, created_at, updated_at, sent_at, COALESCE(number, 0)`
+	require_approval, approved_by, approved_at, recipients, created_at, updated_at, sent_at, COALESCE(number, 0),
+	(SELECT group_concat(l.list_id || ':' || COALESCE(l.number, 0), ',' ORDER BY l.position)
+	 FROM issue_lists l WHERE l.issue_id = issues.id)`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -17,12 +22,19 @@ func scanIssue(row scanner) (Issue, error) {
 		is                                 Issue
 		sendAt, approvedAt, sentAt, recips sql.NullInt64
 		created, updated                   int64
+		lists                              sql.NullString
 	)
 	err := row.Scan(&is.ID, &is.ListID, &is.Subject, &is.BodyMarkdown, &is.Status, &is.PausedFrom,
 		&sendAt, &is.Author, &is.RequireApproval, &is.ApprovedBy, &approvedAt, &recips,
-		&created, &updated, &sentAt, &is.Number)
+		&created, &updated, &sentAt, &is.Number, &lists)
 	if err != nil {
 		return Issue{}, err
+	}
+	if is.Lists, err = parseLists(lists.String); err != nil {
+		return Issue{}, err
+	}
+	if len(is.Lists) == 0 { // not possible after migration 0025; kept total
+		is.Lists = []ListNumber{{ListID: is.ListID, Number: is.Number}}
 	}
 	is.SendAt, is.ApprovedAt, is.SentAt = fromMS(sendAt), fromMS(approvedAt), fromMS(sentAt)
 	if recips.Valid {
@@ -32,6 +44,24 @@ func scanIssue(row scanner) (Issue, error) {
 	is.CreatedAt = time.UnixMilli(created).UTC()
 	is.UpdatedAt = time.UnixMilli(updated).UTC()
 	return is, nil
+}
+
+// parseLists reads the "list:number,…" of issueColumns.
+func parseLists(s string) ([]ListNumber, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []ListNumber
+	for _, f := range strings.Split(s, ",") {
+		id, n, _ := strings.Cut(f, ":")
+		l, err1 := strconv.ParseInt(id, 10, 64)
+		k, err2 := strconv.Atoi(n)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("reading the lists of an issue: %w", err)
+		}
+		out = append(out, ListNumber{ListID: l, Number: k})
+	}
+	return out, nil
 }
 
 type querier interface {
@@ -83,7 +113,16 @@ func (s *Store) Create(ctx context.Context, d Draft) (Issue, error) {
 	if err != nil {
 		return Issue{}, fmt.Errorf("creating issue: %w", err)
 	}
+	for pos, listID := range d.Lists() {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO issue_lists (issue_id, list_id, position) VALUES (?, ?, ?)`,
+			id, listID, pos); err != nil {
+			return Issue{}, fmt.Errorf("creating issue: list %d: %w", listID, err)
+		}
+	}
 	ev := Event{IssueID: id, At: now, Actor: d.Author, Source: d.Source, Action: ActCreate, To: StatusDraft}
+	if d.DuplicateOf != 0 {
+		ev.Comment = fmt.Sprintf("duplicate of issue %d", d.DuplicateOf)
+	}
 	if err := addEvent(ctx, tx, ev); err != nil {
 		return Issue{}, err
 	}
@@ -94,7 +133,7 @@ func (s *Store) Create(ctx context.Context, d Draft) (Issue, error) {
 	if err := tx.Commit(); err != nil {
 		return Issue{}, fmt.Errorf("creating issue: %w", err)
 	}
-	s.log.Info("issue created", "issue_id", id, "list_id", d.ListID)
+	s.log.Info("issue created", "issue_id", id, "list_id", d.ListID, "lists", len(d.Lists()))
 	return is, nil
 }
 
@@ -103,21 +142,25 @@ func (s *Store) ByID(ctx context.Context, id int64) (Issue, error) {
 	return byID(ctx, s.db, id)
 }
 
-// ListByList returns a list's issues of every status, newest first.
+// ListByList returns a list's issues of every status, newest first; a
+// joint issue is an issue of each of its lists.
 func (s *Store) ListByList(ctx context.Context, listID int64, page Page) ([]Issue, error) {
 	if page.Limit <= 0 {
 		page.Limit = 50
 	}
-	return s.query(ctx, `SELECT `+issueColumns+` FROM issues WHERE list_id = ?
+	return s.query(ctx, `SELECT `+issueColumns+` FROM issues WHERE id IN
+		(SELECT issue_id FROM issue_lists WHERE list_id = ?)
 		ORDER BY id DESC LIMIT ? OFFSET ?`, listID, page.Limit, max(page.Offset, 0))
 }
 
-// Archive returns a list's sent issues, newest first, for the public archive.
+// Archive returns a list's sent issues, newest first, for the public
+// archive; a joint issue appears in the archive of each of its lists.
 func (s *Store) Archive(ctx context.Context, listID int64, limit, offset int) ([]Issue, error) {
 	if limit <= 0 {
 		limit = 50
 	}
-	return s.query(ctx, `SELECT `+issueColumns+` FROM issues WHERE list_id = ? AND status = 'sent'
+	return s.query(ctx, `SELECT `+issueColumns+` FROM issues WHERE status = 'sent' AND id IN
+		(SELECT issue_id FROM issue_lists WHERE list_id = ?)
 		ORDER BY sent_at DESC, id DESC LIMIT ? OFFSET ?`, listID, limit, max(offset, 0))
 }
 

@@ -41,8 +41,8 @@ func (m *Mailer) DeliveryByMessageID(ctx context.Context, msgID string) (Deliver
 func (m *Mailer) deliveryWhere(ctx context.Context, where string, arg any) (Delivery, bool, error) {
 	var d Delivery
 	err := m.db.QueryRowContext(ctx,
-		"SELECT id, issue_id, subscriber_id, email, name, attempts FROM deliveries WHERE "+where, arg).
-		Scan(&d.ID, &d.IssueID, &d.SubscriberID, &d.Email, &d.Name, &d.Attempts)
+		"SELECT id, issue_id, subscriber_id, COALESCE(list_id, 0), email, name, attempts FROM deliveries WHERE "+where, arg).
+		Scan(&d.ID, &d.IssueID, &d.SubscriberID, &d.ListID, &d.Email, &d.Name, &d.Attempts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Delivery{}, false, nil
 	}

@@ -44,8 +44,11 @@ type RecipientSource interface {
 // Delivery is one claimed row of the outbox, handed to the Renderer.
 type Delivery struct {
 	ID, IssueID, SubscriberID int64
-	Email, Name               string
-	Attempts                  int
+	// ListID is the list the delivery is sent for: of a joint issue, the
+	// recipient's first list of the issue they are on.
+	ListID      int64
+	Email, Name string
+	Attempts    int
 
 	firstAttempt time.Time // zero before the first attempt
 	skip         bool      // the Checker said the recipient no longer wants it
@@ -91,6 +94,18 @@ const snapshotChunk = 200
 // transaction and returns how many it added. Calling it again for the same
 // issue adds nothing and returns 0.
 func (m *Mailer) Snapshot(ctx context.Context, issueID, listID int64, src RecipientSource) (int, error) {
+	return m.SnapshotLists(ctx, issueID, []int64{listID}, src)
+}
+
+// SnapshotLists is Snapshot for an issue of several lists (a joint issue),
+// the lead first: each subscriber eligible on any of them gets one
+// delivery, recorded for the first of listIDs they are on (unique (issue,
+// subscriber) drops the later lists' rows). One transaction, as Snapshot.
+func (m *Mailer) SnapshotLists(ctx context.Context, issueID int64, listIDs []int64, src RecipientSource) (int, error) {
+	if len(listIDs) == 0 {
+		return 0, fmt.Errorf("snapshotting issue %d: no list", issueID)
+	}
+	listID := listIDs[0]
 	tx, err := m.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("snapshotting issue %d: %w", issueID, err)
@@ -106,11 +121,16 @@ func (m *Mailer) Snapshot(ctx context.Context, issueID, listID int64, src Recipi
 		return 0, nil
 	}
 	ins := &snapshotInserter{ctx: ctx, tx: tx, issueID: issueID}
-	if err := src.EachRecipient(ctx, tx, listID, ins.add); err != nil {
-		return 0, fmt.Errorf("snapshotting issue %d: listing recipients: %w", issueID, err)
-	}
-	if err := ins.flush(); err != nil {
-		return 0, fmt.Errorf("snapshotting issue %d: %w", issueID, err)
+	for _, id := range listIDs {
+		// A list's rows are flushed before the next list's, so that the
+		// first list of a subscriber wins the unique (issue, subscriber).
+		ins.listID = id
+		if err := src.EachRecipient(ctx, tx, id, ins.add); err != nil {
+			return 0, fmt.Errorf("snapshotting issue %d: listing recipients of list %d: %w", issueID, id, err)
+		}
+		if err := ins.flush(); err != nil {
+			return 0, fmt.Errorf("snapshotting issue %d: %w", issueID, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE mailer_runs SET total = ? WHERE issue_id = ?`, ins.total, issueID); err != nil {
 		return 0, fmt.Errorf("snapshotting issue %d: %w", issueID, err)
@@ -127,6 +147,7 @@ type snapshotInserter struct {
 	ctx     context.Context
 	tx      *sql.Tx
 	issueID int64
+	listID  int64
 	args    []any
 	n       int
 	total   int
@@ -137,7 +158,7 @@ func (s *snapshotInserter) add(r Recipient) error {
 	if r.Email == "" {
 		return fmt.Errorf("subscriber %d: %w: empty address", r.SubscriberID, ErrBadAddress)
 	}
-	s.args = append(s.args, s.issueID, r.SubscriberID, r.Email, r.Name, Domain(r.Email))
+	s.args = append(s.args, s.issueID, r.SubscriberID, r.Email, r.Name, Domain(r.Email), s.listID)
 	s.n++
 	if s.n == snapshotChunk {
 		return s.flush()
@@ -154,8 +175,8 @@ func (s *snapshotInserter) flush() error {
 	if s.n == snapshotChunk && s.full != nil {
 		stmt = s.full
 	} else {
-		q := "INSERT INTO deliveries (issue_id, subscriber_id, email, name, domain) VALUES " +
-			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?),", s.n), ",") +
+		q := "INSERT INTO deliveries (issue_id, subscriber_id, email, name, domain, list_id) VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?),", s.n), ",") +
 			" ON CONFLICT (issue_id, subscriber_id) DO NOTHING"
 		if stmt, err = s.tx.PrepareContext(s.ctx, q); err != nil {
 			return err
@@ -309,10 +330,23 @@ func (m *Mailer) Progress(ctx context.Context, issueID int64) (Progress, error) 
 	return p, nil
 }
 
+// ProgressOn counts the deliveries of issueID sent for listID: a joint
+// issue's share of one list, so that per-list statistics add up to the
+// issue's (each delivery is counted for exactly one list). No rate or ETA.
+func (m *Mailer) ProgressOn(ctx context.Context, issueID, listID int64) (Progress, error) {
+	var p Progress
+	_, err := m.addCounts(ctx, &p, `SELECT status, count(*) FROM deliveries WHERE issue_id = ?1
+		AND COALESCE(list_id, (SELECT list_id FROM mailer_runs WHERE issue_id = ?1)) = ?2 GROUP BY status`, issueID, listID)
+	if err != nil {
+		return p, fmt.Errorf("progress of issue %d on list %d: %w", issueID, listID, err)
+	}
+	return p, nil
+}
+
 // addCounts adds the (status, count) rows of query to p and says how many
 // rows there were.
-func (m *Mailer) addCounts(ctx context.Context, p *Progress, query string, issueID int64) (int, error) {
-	rows, err := m.db.QueryContext(ctx, query, issueID)
+func (m *Mailer) addCounts(ctx context.Context, p *Progress, query string, args ...any) (int, error) {
+	rows, err := m.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return 0, err
 	}

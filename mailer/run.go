@@ -153,7 +153,7 @@ func (m *Mailer) claim(ctx context.Context, n int) ([]Delivery, error) {
 		WHERE id IN (SELECT d.id FROM deliveries d JOIN mailer_runs r ON r.issue_id = d.issue_id
 			WHERE d.status = 'queued' AND d.next_attempt_ms <= ? AND r.state = 'running'
 			ORDER BY d.next_attempt_ms, d.id LIMIT ?)
-		RETURNING id, issue_id, subscriber_id, email, name, attempts, first_attempt_ms`, now.UnixMilli(), n)
+		RETURNING id, issue_id, subscriber_id, COALESCE(list_id, 0), email, name, attempts, first_attempt_ms`, now.UnixMilli(), n)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ func (m *Mailer) claim(ctx context.Context, n int) ([]Delivery, error) {
 	for rows.Next() {
 		var d Delivery
 		var first sql.NullInt64
-		if err := rows.Scan(&d.ID, &d.IssueID, &d.SubscriberID, &d.Email, &d.Name, &d.Attempts, &first); err != nil {
+		if err := rows.Scan(&d.ID, &d.IssueID, &d.SubscriberID, &d.ListID, &d.Email, &d.Name, &d.Attempts, &first); err != nil {
 			return nil, err
 		}
 		if first.Valid {

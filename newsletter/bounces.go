@@ -37,12 +37,17 @@ func (a *Attribution) delivery(ctx context.Context, d mailer.Delivery, ok bool, 
 		return bounces.Delivery{}, ok, err
 	}
 	out := bounces.Delivery{ID: d.ID, IssueID: d.IssueID, SubscriberID: d.SubscriberID, Email: d.Email}
-	out.ListID = a.listOf(ctx, d.IssueID)
+	out.ListID = a.listOf(ctx, d)
 	return out, true, nil
 }
 
-// listOf is the list of the issue, 0 when unknown.
-func (a *Attribution) listOf(ctx context.Context, issueID int64) int64 {
+// listOf is the list the delivery was sent for (of a joint issue, the
+// recipient's list), else its issue's list; 0 when unknown.
+func (a *Attribution) listOf(ctx context.Context, d mailer.Delivery) int64 {
+	if d.ListID != 0 {
+		return d.ListID
+	}
+	issueID := d.IssueID
 	if issueID == 0 {
 		return 0
 	}
@@ -68,7 +73,7 @@ func (a *Attribution) ByMessageID(ctx context.Context, msgID string) (bounces.De
 // RecordSendFailure implements mailer.BounceRecorder.
 func (a *Attribution) RecordSendFailure(ctx context.Context, d mailer.Delivery, e *mailer.Error) error {
 	return a.Bounces.RecordSendFailure(ctx, bounces.Delivery{
-		ID: d.ID, IssueID: d.IssueID, SubscriberID: d.SubscriberID, Email: d.Email, ListID: a.listOf(ctx, d.IssueID),
+		ID: d.ID, IssueID: d.IssueID, SubscriberID: d.SubscriberID, Email: d.Email, ListID: a.listOf(ctx, d),
 	}, e.Code, e.Enhanced, e.Text)
 }
 
@@ -131,7 +136,9 @@ type Stats struct {
 	BounceRate, ComplaintRate float64
 }
 
-// ListStats computes a list's dashboard figures.
+// ListStats computes a list's dashboard figures. A joint issue counts for
+// each list only the deliveries sent for it, so that the lists' figures
+// add up to the issue's.
 func (a *Attribution) ListStats(ctx context.Context, listID int64) (Stats, error) {
 	st, err := a.subs.Stats(ctx, listID)
 	if err != nil {
@@ -147,20 +154,35 @@ func (a *Attribution) ListStats(ctx context.Context, listID int64) (Stats, error
 		if is.Recipients == nil {
 			continue
 		}
-		p, err := a.mail.Progress(ctx, is.ID)
+		p, c, err := a.issueFigures(ctx, is, listID)
 		if err != nil {
 			return Stats{}, err
 		}
 		total += p.Sent + p.Bounced + p.Failed
 		bounced += p.Bounced
-		c, err := a.Bounces.Complaints(ctx, is.ID)
-		if err != nil {
-			return Stats{}, err
-		}
 		complaints += c
 	}
 	if total > 0 {
 		out.BounceRate, out.ComplaintRate = float64(bounced)/float64(total), float64(complaints)/float64(total)
 	}
 	return out, nil
+}
+
+// issueFigures are an issue's delivery counts and complaints, of a joint
+// issue only those of listID's readers.
+func (a *Attribution) issueFigures(ctx context.Context, is issues.Issue, listID int64) (mailer.Progress, int, error) {
+	if !is.Joint() {
+		p, err := a.mail.Progress(ctx, is.ID)
+		if err != nil {
+			return p, 0, err
+		}
+		c, err := a.Bounces.Complaints(ctx, is.ID)
+		return p, c, err
+	}
+	p, err := a.mail.ProgressOn(ctx, is.ID, listID)
+	if err != nil {
+		return p, 0, err
+	}
+	c, err := a.Bounces.ComplaintsOn(ctx, is.ID, listID)
+	return p, c, err
 }

@@ -53,7 +53,9 @@ func (s *Sending) SendOldestReady(ctx context.Context, f scheduler.Fire) error {
 	return nil
 }
 
-// oldestReady finds the list's oldest draft that SendNow accepts.
+// oldestReady finds the list's oldest draft that SendNow accepts. A joint
+// draft is sent only by its lead list's schedule (issue 17): another
+// list's schedule does not send to the lead's readers.
 func (s *Sending) oldestReady(ctx context.Context, listID int64) (issues.Issue, bool, error) {
 	var best issues.Issue
 	found := false
@@ -64,7 +66,7 @@ func (s *Sending) oldestReady(ctx context.Context, listID int64) (issues.Issue, 
 			return issues.Issue{}, false, err
 		}
 		for _, is := range iss {
-			if is.Status != issues.StatusDraft || (is.RequireApproval && is.ApprovedBy == "") {
+			if is.Status != issues.StatusDraft || (is.RequireApproval && is.ApprovedBy == "") || is.ListID != listID {
 				continue
 			}
 			if !found || is.ID < best.ID {

@@ -42,10 +42,14 @@ type Renderer struct {
 	opt    RendererOptions
 
 	mu sync.Mutex
-	// prepared caches per issue; an issue's content is immutable once it
-	// is sending, so entries never go stale.
-	prepared map[int64]*preparedIssue
+	// prepared caches per issue and list (a joint issue is rendered for
+	// each of its lists); an issue's content is immutable once it is
+	// sending, so entries never go stale.
+	prepared map[issueList]*preparedIssue
 }
+
+// issueList keys the cache: an issue as rendered for one of its lists.
+type issueList struct{ issue, list int64 }
 
 type preparedIssue struct {
 	p      *templates.Prepared
@@ -61,7 +65,7 @@ func NewRenderer(is *issues.Store, subs *subscribers.Store, tmpl *templates.Set,
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Renderer{issues: is, subs: subs, tmpl: tmpl, opt: opt, prepared: map[int64]*preparedIssue{}}
+	return &Renderer{issues: is, subs: subs, tmpl: tmpl, opt: opt, prepared: map[issueList]*preparedIssue{}}
 }
 
 // ListInfo is what the templates know of a list.
@@ -84,24 +88,29 @@ func (r *Renderer) sendDate(is issues.Issue) time.Time {
 	return d.In(r.opt.Location)
 }
 
-func (r *Renderer) issue(ctx context.Context, issueID int64) (*preparedIssue, error) {
+// issue prepares issueID as it goes to the readers of listID (0: its lead
+// list, as for a delivery older than joint issues).
+func (r *Renderer) issue(ctx context.Context, issueID, listID int64) (*preparedIssue, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if p, ok := r.prepared[issueID]; ok {
+	if p, ok := r.prepared[issueList{issueID, listID}]; ok {
 		return p, nil
 	}
 	is, err := r.issues.ByID(ctx, issueID)
 	if err != nil {
 		return nil, fmt.Errorf("loading issue %d: %w", issueID, err)
 	}
-	l, err := r.subs.ListByID(ctx, is.ListID)
+	if listID == 0 {
+		listID = is.ListID
+	}
+	l, joint, err := r.jointLists(ctx, is.ListIDs(), listID)
 	if err != nil {
-		return nil, fmt.Errorf("loading list %d: %w", is.ListID, err)
+		return nil, err
 	}
 	p, err := r.tmpl.Prepare(templates.IssueInput{
-		List: ListInfo(l), IssueID: is.ID, Number: is.Number, Subject: is.Subject, Markdown: is.BodyMarkdown,
+		List: ListInfo(l), IssueID: is.ID, Number: is.NumberOn(listID), Subject: is.Subject, Markdown: is.BodyMarkdown,
 		ArchiveURL: archiveURL(l, fmt.Sprintf("%s/archive/%s/%d", r.opt.BaseURL, l.Slug, is.ID)),
-		Date:       r.sendDate(is),
+		Date:       r.sendDate(is), Joint: joint,
 	})
 	if err != nil {
 		// The issue's content and list are fixed once it is sending: a
@@ -113,8 +122,40 @@ func (r *Renderer) issue(ctx context.Context, issueID int64) (*preparedIssue, er
 	if len(r.prepared) > 64 {
 		clear(r.prepared)
 	}
-	r.prepared[issueID] = pi
+	r.prepared[issueList{issueID, listID}] = pi
 	return pi, nil
+}
+
+// jointLists returns the list an issue of listIDs (the lead first) is
+// rendered for — forList, signed with the lead's sender identity (From,
+// postal address, contact: the 特定電子メール法 footer names who sends) —
+// and, for a joint issue, every list of it for the footer (nil for one list).
+func (r *Renderer) jointLists(ctx context.Context, listIDs []int64, forList int64) (subscribers.List, []templates.ListInfo, error) {
+	var (
+		lead, l subscribers.List
+		joint   []templates.ListInfo
+	)
+	for i, id := range listIDs {
+		x, err := r.subs.ListByID(ctx, id)
+		if err != nil {
+			return subscribers.List{}, nil, fmt.Errorf("loading list %d: %w", id, err)
+		}
+		if i == 0 {
+			lead = x
+		}
+		if id == forList {
+			l = x
+		}
+		joint = append(joint, ListInfo(x))
+	}
+	if l.ID == 0 {
+		return subscribers.List{}, nil, fmt.Errorf("list %d is not a list of the issue: %w", forList, subscribers.ErrNotFound)
+	}
+	if len(joint) < 2 {
+		return l, nil, nil
+	}
+	l.FromName, l.FromAddress, l.PostalAddress, l.Contact = lead.FromName, lead.FromAddress, lead.PostalAddress, lead.Contact
+	return l, joint, nil
 }
 
 // listIDHeader is the List-Id value (RFC 2919 §2): a phrase and a unique
@@ -126,7 +167,7 @@ func listIDHeader(l subscribers.List) string {
 
 // Render implements mailer.Renderer.
 func (r *Renderer) Render(ctx context.Context, d mailer.Delivery) (*mailer.Message, error) {
-	pi, err := r.issue(ctx, d.IssueID)
+	pi, err := r.issue(ctx, d.IssueID, d.ListID)
 	if err != nil {
 		return nil, err
 	}
@@ -171,13 +212,20 @@ func (r *Renderer) Preview(ctx context.Context, listID int64, subject, md, to st
 // PreviewFor renders an issue for rc (its links are placeholders). An
 // empty address is the sample recipient (SampleName at SampleAddress).
 func (r *Renderer) PreviewFor(ctx context.Context, listID int64, subject, md string, rc templates.Recipient) (*mailer.Message, error) {
-	l, err := r.subs.ListByID(ctx, listID)
+	return r.PreviewJoint(ctx, []int64{listID}, listID, subject, md, rc)
+}
+
+// PreviewJoint renders an issue of listIDs (the lead first) as a reader
+// of forList gets it: a joint issue's footer names every list (see
+// PreviewFor for the recipient and the links).
+func (r *Renderer) PreviewJoint(ctx context.Context, listIDs []int64, forList int64, subject, md string, rc templates.Recipient) (*mailer.Message, error) {
+	l, joint, err := r.jointLists(ctx, listIDs, forList)
 	if err != nil {
 		return nil, err
 	}
 	p, err := r.tmpl.Prepare(templates.IssueInput{
 		List: ListInfo(l), Subject: subject, Markdown: md, Date: r.opt.Now().In(r.opt.Location),
-		ArchiveURL: archiveURL(l, fmt.Sprintf("%s/archive/%s", r.opt.BaseURL, l.Slug)),
+		ArchiveURL: archiveURL(l, fmt.Sprintf("%s/archive/%s", r.opt.BaseURL, l.Slug)), Joint: joint,
 	})
 	if err != nil {
 		return nil, err
@@ -214,36 +262,53 @@ func (r *Renderer) PreviewSubscriber(ctx context.Context, listID int64, subject,
 
 // Public renders an issue for the archive and its feed: no personal data,
 // the greeting's name as the list's fallback (so no honorific dangles).
+// is.ListID is the archive's list: a joint issue is shown in each of its
+// lists' archives with that list's 第N号 (is.Number) and names every list
+// (is.Lists, or loaded by is.ID when the caller did not fill them).
 func (r *Renderer) Public(ctx context.Context, is issues.Issue) (templates.Parts, error) {
-	l, err := r.subs.ListByID(ctx, is.ListID)
+	listIDs := []int64{is.ListID}
+	if len(is.Lists) > 0 {
+		listIDs = is.ListIDs()
+	} else if is.ID != 0 {
+		if stored, err := r.issues.ByID(ctx, is.ID); err == nil && stored.HasList(is.ListID) {
+			listIDs = stored.ListIDs()
+		}
+	}
+	l, joint, err := r.jointLists(ctx, listIDs, is.ListID)
 	if err != nil {
 		return templates.Parts{}, err
 	}
 	return r.tmpl.Public(templates.IssueInput{List: ListInfo(l), IssueID: is.ID, Number: is.Number,
-		Subject: is.Subject, Markdown: is.BodyMarkdown})
+		Subject: is.Subject, Markdown: is.BodyMarkdown, Joint: joint})
 }
 
 // Unwanted implements mailer.Checker: the deliveries of a claimed batch
-// whose recipient is no longer confirmed on the issue's list, or is
-// suppressed.
+// whose recipient is no longer confirmed on the delivery's list (of a
+// joint issue, the list it was snapshotted for), or is suppressed.
 func (r *Renderer) Unwanted(ctx context.Context, ds []mailer.Delivery) (map[int64]bool, error) {
-	byIssue := map[int64][]mailer.Delivery{}
+	byList := map[issueList][]mailer.Delivery{}
 	for _, d := range ds {
-		byIssue[d.IssueID] = append(byIssue[d.IssueID], d)
+		k := issueList{d.IssueID, d.ListID}
+		byList[k] = append(byList[k], d)
 	}
 	out := map[int64]bool{}
-	for issueID, group := range byIssue {
-		// The list id only: an issue that cannot be prepared still gets
-		// its recipients checked, and then fails in Render.
-		is, err := r.issues.ByID(ctx, issueID)
-		if err != nil {
-			return nil, err
+	for k, group := range byList {
+		listID := k.list
+		if listID == 0 {
+			// A delivery older than joint issues: the issue's list. The
+			// list id only: an issue that cannot be prepared still gets
+			// its recipients checked, and then fails in Render.
+			is, err := r.issues.ByID(ctx, k.issue)
+			if err != nil {
+				return nil, err
+			}
+			listID = is.ListID
 		}
 		ids := make([]int64, len(group))
 		for i, d := range group {
 			ids[i] = d.SubscriberID
 		}
-		ok, err := r.subs.Eligible(ctx, is.ListID, ids)
+		ok, err := r.subs.Eligible(ctx, listID, ids)
 		if err != nil {
 			return nil, err
 		}

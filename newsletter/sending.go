@@ -13,6 +13,7 @@ import (
 	"kawaraban/mailer"
 	"kawaraban/scheduler"
 	"kawaraban/subscribers"
+	"kawaraban/templates"
 )
 
 // Errors of the sending rules; web maps them to a status and a message.
@@ -85,16 +86,25 @@ func (s *Sending) Recipients(ctx context.Context, listID int64) (int, error) {
 	return st.Confirmed, err
 }
 
-// checkRecipients refuses a send to a list nobody would receive.
-func (s *Sending) checkRecipients(ctx context.Context, listID int64) error {
-	n, err := s.Recipients(ctx, listID)
+// IssueRecipients is how many subscribers the issue would go to now: of a
+// joint issue, every subscriber eligible on one of its lists, once.
+func (s *Sending) IssueRecipients(ctx context.Context, is issues.Issue) (int, error) {
+	if !is.Joint() {
+		return s.Recipients(ctx, is.ListID)
+	}
+	return s.subs.CountRecipients(ctx, is.ListIDs())
+}
+
+// checkRecipients refuses a send nobody would receive.
+func (s *Sending) checkRecipients(ctx context.Context, is issues.Issue) error {
+	n, err := s.IssueRecipients(ctx, is)
 	if err != nil {
 		return err
 	}
 	if n > 0 {
 		return nil
 	}
-	l, err := s.subs.ListByID(ctx, listID)
+	l, err := s.subs.ListByID(ctx, is.ListID)
 	if err != nil {
 		return err
 	}
@@ -114,7 +124,7 @@ func (s *Sending) CheckSendAt(at time.Time) error {
 // error or a list without its legal sender details is refused when saved,
 // not at send time (templates' errors).
 func (s *Sending) Create(ctx context.Context, d issues.Draft) (issues.Issue, error) {
-	if err := s.checkDraft(ctx, d.ListID, d); err != nil {
+	if err := s.checkDraft(ctx, d.Lists(), d); err != nil {
 		return issues.Issue{}, err
 	}
 	return s.issues.Create(ctx, d)
@@ -126,20 +136,26 @@ func (s *Sending) Update(ctx context.Context, id int64, d issues.Draft, by issue
 	if err != nil {
 		return issues.Issue{}, err
 	}
-	if err := s.checkDraft(ctx, is.ListID, d); err != nil {
+	if err := s.checkDraft(ctx, is.ListIDs(), d); err != nil {
 		return issues.Issue{}, err
 	}
 	return s.issues.Update(ctx, id, d, by)
 }
 
-func (s *Sending) checkDraft(ctx context.Context, listID int64, d issues.Draft) error {
+// checkDraft checks the send time and that the draft renders for each of
+// its lists (each may have its own layout).
+func (s *Sending) checkDraft(ctx context.Context, listIDs []int64, d issues.Draft) error {
 	if d.SendAt != nil {
 		if err := s.CheckSendAt(*d.SendAt); err != nil {
 			return err
 		}
 	}
-	_, err := s.render.Preview(ctx, listID, d.Subject, d.BodyMarkdown, "")
-	return err
+	for i := range listIDs {
+		if _, err := s.render.PreviewJoint(ctx, listIDs, listIDs[i], d.Subject, d.BodyMarkdown, templates.Recipient{}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DefaultTestSendsPerHour is how many test sends each user may make per
@@ -158,7 +174,7 @@ func (s *Sending) TestSend(ctx context.Context, id int64, to string) error {
 	if err != nil {
 		return err
 	}
-	msg, err := s.render.Preview(ctx, is.ListID, is.Subject, is.BodyMarkdown, to)
+	msg, err := s.render.PreviewJoint(ctx, is.ListIDs(), is.ListID, is.Subject, is.BodyMarkdown, templates.Recipient{Email: to})
 	if err != nil {
 		return err
 	}
@@ -167,13 +183,21 @@ func (s *Sending) TestSend(ctx context.Context, id int64, to string) error {
 	return err
 }
 
-// OptOutsAfter counts the opt-outs from the issue's list in the week after
+// OptOutsAfter counts the opt-outs from the issue's lists in the week after
 // it went out (the dashboard's "unsubscribed"); 0 for an unsent issue.
 func (s *Sending) OptOutsAfter(ctx context.Context, is issues.Issue) (int, error) {
 	if is.SendAt == nil || (is.Status != issues.StatusSending && is.Status != issues.StatusSent) {
 		return 0, nil
 	}
-	return s.subs.OptOuts(ctx, is.ListID, *is.SendAt, is.SendAt.Add(7*24*time.Hour))
+	var total int
+	for _, id := range is.ListIDs() {
+		n, err := s.subs.OptOuts(ctx, id, *is.SendAt, is.SendAt.Add(7*24*time.Hour))
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
 }
 
 // SendNow sends the issue at once: refused when its list has no recipient.
@@ -185,7 +209,7 @@ func (s *Sending) SendNow(ctx context.Context, id int64, by issues.Actor) error 
 	if err := issues.Allowed(issues.ActSendNow, is, by.Login); err != nil {
 		return fmt.Errorf("sending issue %d: %w", id, err)
 	}
-	if err := s.checkRecipients(ctx, is.ListID); err != nil {
+	if err := s.checkRecipients(ctx, is); err != nil {
 		return err
 	}
 	if _, err := s.issues.SendNow(ctx, id, by); err != nil {
@@ -261,16 +285,21 @@ func ignoreNotRunning(err error) error {
 	return err
 }
 
-// Snapshot implements issues.Outbox: it copies the list's recipients into
-// the outbox, then applies a pause or cancel that came while the snapshot
-// was being made (it found no outbox run to stop).
+// Snapshot implements issues.Outbox: it copies the recipients of the
+// issue's lists into the outbox (each subscriber once, for the first of
+// the issue's lists they are on; listID is the lead), then applies a pause
+// or cancel that came while the snapshot was being made (it found no
+// outbox run to stop).
 func (s *Sending) Snapshot(ctx context.Context, issueID, listID int64) (int, error) {
-	n, err := s.mail.Snapshot(ctx, issueID, listID, recipients{s.subs})
+	is, err := s.issues.ByID(ctx, issueID)
+	if err != nil {
+		return 0, err
+	}
+	n, err := s.mail.SnapshotLists(ctx, issueID, is.ListIDs(), recipients{s.subs})
 	if err != nil {
 		return n, err
 	}
-	is, err := s.issues.ByID(ctx, issueID)
-	if err != nil {
+	if is, err = s.issues.ByID(ctx, issueID); err != nil {
 		return n, err
 	}
 	switch is.Status {

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +30,7 @@ func TestCheck(t *testing.T) {
 		{"default text", LayoutText, txt, ""},
 		{"list layout", "lists/kankyo/layout.txt.tmpl", txt, ""},
 		{"syntax error", LayoutText, "a\nb\n{{ if .Name }}\n", "layout.txt.tmpl:4: unexpected EOF"},
-		{"unknown field", LayoutText, txt + "\n{{ .Nmae }}\n", "layout.txt.tmpl:24:3: executing"},
+		{"unknown field", LayoutText, txt + "\n{{ .Nmae }}\n", fmt.Sprintf("layout.txt.tmpl:%d:3: executing", strings.Count(txt, "\n")+2)},
 		{"unknown field html", LayoutHTML, "<p>\n{{ .List.Slgu }}</p>", "layout.html.tmpl:2:"},
 		{"footer dropped", LayoutText, "{{.BodyText}}\n{{.UnsubscribeURL}}", "legally required footer lacks sender name"},
 		{"unknown file", "layuot.html.tmpl", html, "unknown template"},

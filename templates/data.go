@@ -28,6 +28,11 @@ type IssueInput struct {
 	Markdown   string
 	ArchiveURL string
 	Date       time.Time
+	// Joint names every list of a joint issue, the lead first (nil for an
+	// issue of one list); the footer names them all. List is then the
+	// list this rendering is for (the recipient's), carrying the lead's
+	// sender identity (FromName, FromAddress, PostalAddress, Contact).
+	Joint []ListInfo
 }
 
 // Recipient holds the personal values Render splices in.
@@ -60,6 +65,8 @@ type LayoutData struct {
 	// Name, Email and the two URLs are the recipient's.
 	Name, Email                    string
 	UnsubscribeURL, PreferencesURL string
+	// Joint is IssueInput.Joint: every list of a joint issue, lead first.
+	Joint []ListInfo
 }
 
 // SystemData is what the system mails see. Callers pass it (or a struct

@@ -85,6 +85,7 @@ func (s *Set) Prepare(in IssueInput) (*Prepared, error) {
 		BodyHTML: htmltemplate.HTML(bodyHTML), BodyText: s.md.text([]byte(body), TextWidth, prefix),
 		Name: f.token(fieldName, modeText), Email: f.token(fieldEmail, modeText),
 		UnsubscribeURL: f.token(fieldUnsubscribe, modeText), PreferencesURL: f.token(fieldPreferences, modeText),
+		Joint: in.Joint,
 	}
 	htmlOut, textOut, err := s.layouts(l.Slug, data)
 	if err != nil {

@@ -77,6 +77,13 @@ type issueData struct {
 	Progress Progress
 	Percent  int
 	Total    int
+
+	// Lists are every list of the issue, the lead (List) first; Choice
+	// the lists a new issue may also go to (the compose page's joint
+	// issue choice), Also the ones chosen (issue 17).
+	Lists  []List
+	Choice []List
+	Also   map[string]bool
 }
 
 func (s *Server) handleNewIssue(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
@@ -90,8 +97,17 @@ func (s *Server) handleNewIssue(w http.ResponseWriter, r *http.Request, sess *se
 		return
 	}
 	v.Nav, v.Title = "issues", v.T("issue.new")
-	v.Data = issueData{List: l, Editable: true, Issue: Issue{Status: "draft"}}
+	v.Data = issueData{List: l, Lists: []List{l}, Editable: true, Issue: Issue{Status: "draft"}, Choice: s.choice(r, sess.user)}
 	s.render(w, r, http.StatusOK, "issue", v)
+}
+
+// choice are the lists the user may write to: a new issue's further lists.
+func (s *Server) choice(r *http.Request, u User) []List {
+	all, err := s.lists(r.Context())
+	if err != nil {
+		return nil
+	}
+	return editable(u, all)
 }
 
 // draftFromForm reads the compose form. datetime-local has no zone: it is
@@ -117,40 +133,52 @@ func (s *Server) handleCreateIssue(w http.ResponseWriter, r *http.Request, sess 
 		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
 		return
 	}
-	l, err := s.listBySlug(r.Context(), r.PostFormValue("list"))
+	// The lead list, and the further lists of a joint issue (issue 17):
+	// every one must be the author's to edit.
+	lists, approval, err := s.draftLists(r.Context(), sess.user, r.PostFormValue("list"), r.PostForm["lists"])
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if !authorize(sess.user, ActEdit, l.Slug) {
-		s.fail(w, r, errForbidden)
-		return
-	}
+	l := lists[0]
 	d, err := s.draftFromForm(r, sess.user, l.ID)
-	d.RequireApproval = needsApproval(sess.user, l)
+	d = withLists(d, lists)
+	d.RequireApproval = approval
 	if err == nil {
 		var is Issue
 		is, err = s.opt.Issues.Create(r.Context(), d)
 		if err == nil {
-			s.audit(r, sess.user.Login, "issue.create", fmt.Sprintf("issue:%d", is.ID), "list "+l.Slug)
+			s.audit(r, sess.user.Login, "issue.create", fmt.Sprintf("issue:%d", is.ID), "list "+strings.Join(slugs(lists), ","))
+			if err := s.scheduleAfterSave(r, sess.user, is.ID, d); err != nil {
+				s.issueError(w, r, v, sess.user, is.ID, l, err)
+				return
+			}
 			w.Header().Set("Location", fmt.Sprintf("/admin/issues/%d", is.ID))
 			http.Redirect(w, r, fmt.Sprintf("/admin/issues/%d", is.ID), http.StatusSeeOther)
 			return
 		}
 	}
-	s.composeError(w, r, v, l, Issue{Status: "draft", Subject: d.Subject, BodyMarkdown: d.BodyMarkdown}, err)
+	s.composeError(w, r, v, lists, Issue{Status: "draft", Subject: d.Subject, BodyMarkdown: d.BodyMarkdown}, err)
 }
 
-func (s *Server) composeError(w http.ResponseWriter, r *http.Request, v *view, l List, is Issue, err error) {
+func (s *Server) composeError(w http.ResponseWriter, r *http.Request, v *view, lists []List, is Issue, err error) {
 	code, key := statusOf(err)
 	if code >= 500 {
 		s.fail(w, r, err)
 		return
 	}
+	l := lists[0]
 	v.Error = userMessage(v, key, err)
 	v.Nav, v.Title = "issues", v.T("issue.new")
-	v.Data = issueData{List: l, Issue: is, Editable: true, SendAt: r.PostFormValue("send_at"),
+	d := issueData{List: l, Lists: lists, Issue: is, Editable: true, SendAt: r.PostFormValue("send_at"),
 		NonJIS: nonJIS(l, is.Subject, is.BodyMarkdown)}
+	if is.ID == 0 { // the new-issue form keeps its choice of lists
+		d.Choice, d.Also = s.choice(r, *v.User), map[string]bool{}
+		for _, o := range lists[1:] {
+			d.Also[o.Slug] = true
+		}
+	}
+	v.Data = d
 	s.render(w, r, code, "issue", v)
 }
 
@@ -160,7 +188,12 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.fail(w, r, err)
 		return
 	}
-	d := issueData{List: l, Issue: is, Editable: (is.Status == "draft" || is.Status == "scheduled") && authorize(sess.user, ActEdit, l.Slug)}
+	lists, err := s.issueLists(r.Context(), is)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := issueData{List: l, Lists: lists, Issue: is, Editable: (is.Status == "draft" || is.Status == "scheduled") && mayOnIssue(sess.user, ActEdit, lists)}
 	if !is.SendAt.IsZero() {
 		d.SendAt = is.SendAt.In(s.opt.Location).Format("2006-01-02T15:04")
 	}
@@ -172,6 +205,9 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request, sess *sessi
 	if s.opt.Renderer != nil {
 		// A template error shows in the live preview; the page still opens.
 		d.Preview, _ = s.opt.Renderer.Preview(r.Context(), l.ID, is.Subject, is.BodyMarkdown)
+		if is.Joint() { // as the lead's readers get it: the footer names every list
+			d.Preview, _ = s.opt.Renderer.PreviewIssue(r.Context(), is)
+		}
 	}
 	d.NonJIS = nonJIS(l, is.Subject, is.BodyMarkdown)
 	v.Nav, v.Title, v.Data = "issues", is.Subject, d
@@ -205,17 +241,30 @@ func (s *Server) handleUpdateIssue(w http.ResponseWriter, r *http.Request, sess 
 		s.fail(w, r, err)
 		return
 	}
+	lists, err := s.issueLists(r.Context(), is)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	d, err := s.draftFromForm(r, sess.user, l.ID)
 	if err == nil {
 		_, err = s.opt.Issues.Update(r.Context(), is.ID, d)
 	}
 	if err != nil {
 		is.Subject, is.BodyMarkdown = d.Subject, d.BodyMarkdown
-		s.composeError(w, r, v, l, is, err)
+		s.composeError(w, r, v, lists, is, err)
 		return
 	}
 	s.audit(r, sess.user.Login, "issue.update", fmt.Sprintf("issue:%d", is.ID), "list "+l.Slug)
-	http.Redirect(w, r, fmt.Sprintf("/admin/issues/%d?done=saved", is.ID), http.StatusSeeOther)
+	if err := s.scheduleAfterSave(r, sess.user, is.ID, d); err != nil {
+		s.issueError(w, r, v, sess.user, is.ID, l, err)
+		return
+	}
+	done := "saved"
+	if r.PostFormValue("op") == "schedule" {
+		done = "schedule"
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/issues/%d?done=%s", is.ID, done), http.StatusSeeOther)
 }
 
 // handleIssueAction runs send, schedule, pause, resume, cancel, retry,
@@ -281,21 +330,38 @@ func (s *Server) handleIssueAction(w http.ResponseWriter, r *http.Request, sess 
 		return
 	}
 	if err != nil {
-		code, key := statusOf(err)
-		if code >= 500 {
-			s.fail(w, r, err)
-			return
-		}
-		is, _ = s.opt.Issues.ByID(ctx, is.ID)
-		v.Error = userMessage(v, key, err)
-		d := issueData{List: l, Issue: is, Editable: is.Status == "draft" || is.Status == "scheduled"}
-		d.Progress, d.Total, d.Percent = s.progress(ctx, is)
-		v.Nav, v.Title, v.Data = "issues", is.Subject, d
-		s.render(w, r, code, "issue", v)
+		s.issueError(w, r, v, sess.user, is.ID, l, err)
 		return
 	}
 	s.audit(r, by, "issue."+action, fmt.Sprintf("issue:%d", is.ID), detail)
 	http.Redirect(w, r, fmt.Sprintf("/admin/issues/%d?done=%s", is.ID, action), http.StatusSeeOther)
+}
+
+// issueError shows the issue page with err (an action or a scheduling
+// the issue's state or its input refused).
+func (s *Server) issueError(w http.ResponseWriter, r *http.Request, v *view, u User, id int64, l List, err error) {
+	code, key := statusOf(err)
+	if code >= 500 {
+		s.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	is, _ := s.opt.Issues.ByID(ctx, id)
+	lists, lerr := s.issueLists(ctx, is)
+	if lerr != nil {
+		lists = []List{l}
+	}
+	v.Error = userMessage(v, key, err)
+	d := issueData{List: l, Lists: lists, Issue: is, Editable: (is.Status == "draft" || is.Status == "scheduled") && mayOnIssue(u, ActEdit, lists)}
+	if !is.SendAt.IsZero() {
+		d.SendAt = is.SendAt.In(s.opt.Location).Format("2006-01-02T15:04")
+	}
+	if at := r.PostFormValue("send_at"); at != "" {
+		d.SendAt = at // what the user chose, to correct
+	}
+	d.Progress, d.Total, d.Percent = s.progress(ctx, is)
+	v.Nav, v.Title, v.Data = "issues", is.Subject, d
+	s.render(w, r, code, "issue", v)
 }
 
 func (s *Server) handleProgressJSON(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
@@ -325,20 +391,19 @@ func (v *view) LastError(p Progress) string {
 // handlePreview renders the compose form's Markdown as HTML and text
 // (live preview; JSON for the script, a page without it).
 func (s *Server) handlePreview(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
-	l, err := s.listBySlug(r.Context(), r.PostFormValue("list"))
+	// The lead and a joint issue's further lists (issue 17): the preview
+	// of a joint issue has the footer that names them all.
+	lists, _, err := s.draftLists(r.Context(), sess.user, r.PostFormValue("list"), r.PostForm["lists"])
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
 	}
-	if !authorize(sess.user, ActEdit, l.Slug) {
-		s.apiFail(w, r, errForbidden)
-		return
-	}
+	l := lists[0]
 	if s.opt.Renderer == nil {
 		apiError(w, http.StatusServiceUnavailable, errUnavailable.Error())
 		return
 	}
-	p, err := s.opt.Renderer.Preview(r.Context(), l.ID, r.PostFormValue("subject"), r.PostFormValue("body"))
+	p, err := s.previewDraft(r.Context(), lists, r.PostFormValue("subject"), r.PostFormValue("body"))
 	if err != nil {
 		code, key := statusOf(err)
 		if code >= 500 {

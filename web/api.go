@@ -119,6 +119,8 @@ type issueJSON struct {
 	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
 	// Number is the issue's 第N号 on its list, once it has been sent.
 	Number int `json:"number,omitempty"`
+	// Lists are the slugs of every list of the issue, the lead first.
+	Lists []string `json:"lists"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -133,7 +135,12 @@ func timePtr(t time.Time) *time.Time {
 func (s *Server) issueView(ctx context.Context, is Issue, list List) issueJSON {
 	c := is.Counts
 	out := issueJSON{ID: is.ID, List: list.Slug, Subject: is.Subject, Status: is.Status, Author: is.Author,
-		SendAt: timePtr(is.SendAt), SentAt: timePtr(is.SentAt), Number: is.Number}
+		SendAt: timePtr(is.SendAt), SentAt: timePtr(is.SentAt), Number: is.Number, Lists: []string{list.Slug}}
+	if is.Joint() {
+		if ls, err := s.issueLists(ctx, is); err == nil {
+			out.Lists = slugs(ls)
+		}
+	}
 	if s.opt.Deliveries != nil && is.Status != "draft" {
 		if p, err := s.opt.Deliveries.Progress(ctx, is.ID); err == nil {
 			c.Queued, c.Sending, c.Sent, c.Failed, c.Bounced = p.Queued, p.Sending, p.Sent, p.Failed, p.Bounced
@@ -150,6 +157,10 @@ type createIssueRequest struct {
 	Subject      string  `json:"subject"`
 	BodyMarkdown string  `json:"body_markdown"`
 	SendAt       *string `json:"send_at"`
+
+	// Lists makes a joint issue (issue 17): the lead is List, or the
+	// first of Lists without it.
+	Lists []string `json:"lists"`
 }
 
 func (s *Server) apiCreateIssue(w http.ResponseWriter, r *http.Request, u User) {
@@ -169,21 +180,21 @@ func (s *Server) apiCreateIssue(w http.ResponseWriter, r *http.Request, u User) 
 		apiError(w, http.StatusBadRequest, "invalid JSON: "+err.Error())
 		return
 	}
+	if req.List == "" && len(req.Lists) > 0 {
+		req.List = req.Lists[0]
+	}
 	if req.List == "" || strings.TrimSpace(req.Subject) == "" || strings.TrimSpace(req.BodyMarkdown) == "" {
-		apiError(w, http.StatusUnprocessableEntity, "list, subject and body_markdown are required")
+		apiError(w, http.StatusUnprocessableEntity, "list (or lists), subject and body_markdown are required")
 		return
 	}
-	list, err := s.listBySlug(r.Context(), req.List)
+	lists, approval, err := s.draftLists(r.Context(), u, req.List, req.Lists)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
 	}
-	if !authorize(u, ActEdit, list.Slug) {
-		s.apiFail(w, r, errForbidden)
-		return
-	}
-	d := Draft{ListID: list.ID, Subject: req.Subject, BodyMarkdown: req.BodyMarkdown, Author: u.Login,
-		RequireApproval: needsApproval(u, list)}
+	list := lists[0]
+	d := withLists(Draft{Subject: req.Subject, BodyMarkdown: req.BodyMarkdown, Author: u.Login,
+		RequireApproval: approval}, lists)
 	if req.SendAt != nil && *req.SendAt != "" {
 		at, err := time.Parse(time.RFC3339, *req.SendAt)
 		if err != nil {
@@ -197,7 +208,7 @@ func (s *Server) apiCreateIssue(w http.ResponseWriter, r *http.Request, u User) 
 		s.apiFail(w, r, err)
 		return
 	}
-	s.audit(r, u.Login, "issue.create", "issue:"+strconv.FormatInt(is.ID, 10), "api; list "+list.Slug)
+	s.audit(r, u.Login, "issue.create", "issue:"+strconv.FormatInt(is.ID, 10), "api; list "+strings.Join(slugs(lists), ","))
 	out := s.issueView(r.Context(), is, list)
 	w.Header().Set("Location", "/api/v1/issues/"+strconv.FormatInt(is.ID, 10))
 	writeJSON(w, http.StatusCreated, out)
@@ -216,14 +227,16 @@ func (s *Server) issueFor(r *http.Request, u User, act Action) (Issue, List, err
 	if err != nil {
 		return Issue{}, List{}, err
 	}
-	list, err := s.listByID(r.Context(), is.ListID)
+	// A joint issue: viewed through any of its lists, changed only with
+	// the right on all of them (issues_joint.go). The lead list is returned.
+	lists, err := s.issueLists(r.Context(), is)
 	if err != nil {
 		return Issue{}, List{}, err
 	}
-	if !authorize(u, act, list.Slug) {
+	if !mayOnIssue(u, act, lists) {
 		return Issue{}, List{}, errForbidden
 	}
-	return is, list, nil
+	return is, lists[0], nil
 }
 
 func (s *Server) apiIssue(w http.ResponseWriter, r *http.Request, u User) {

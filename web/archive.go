@@ -91,10 +91,10 @@ func (s *Server) archivedIssue(r *http.Request) (List, Issue, error) {
 	if err != nil {
 		return List{}, Issue{}, err
 	}
-	if is.ListID != l.ID || is.Status != "sent" {
+	if !is.hasList(l.ID) || is.Status != "sent" {
 		return List{}, Issue{}, ErrNotFound
 	}
-	return l, is, nil
+	return l, issueOn(is, l.ID), nil
 }
 
 func (s *Server) handleArchiveIssue(w http.ResponseWriter, r *http.Request) {

@@ -31,6 +31,9 @@ func uiCases() []routeCase {
 		return v
 	}
 	issue := func(list string) url.Values { return f("list", list, "subject", "件名", "body", "本文") }
+	joint := func(lead, also string) url.Values {
+		return f("list", lead, "lists", also, "subject", "件名", "body", "本文")
+	}
 	return []routeCase{
 		{"GET", "/admin/", nil, "", "AECV", 200},
 		{"POST", "/admin/logout", f(), "", "AECV", 303},
@@ -43,6 +46,17 @@ func uiCases() []routeCase {
 		{"POST", "/admin/issues", issue("shimin-katsudo"), "", "AE", 303},
 		{"POST", "/admin/issues", issue("kankyo-hozen"), "", "A", 303},
 		{"POST", "/admin/issues", issue("chonai"), "", "AC", 303},
+		// Issue 17: a joint issue only with lists one may edit; viewed
+		// through any of its lists, changed only with every one of them.
+		{"POST", "/admin/issues", joint("shimin-katsudo", "kankyo-hozen"), "", "A", 303},
+		{"POST", "/admin/issues", joint("kankyo-hozen", "shimin-katsudo"), "", "A", 303},
+		{"POST", "/admin/issues", joint("shimin-katsudo", "shimin-katsudo"), "", "AE", 303},
+		{"GET", "/admin/issues/4", nil, "", "AEV", 200},
+		{"POST", "/admin/issues/4", issue("kankyo-hozen"), "", "A", 303},
+		{"POST", "/admin/issues/4/send", f("confirm", "yes"), "", "A", 303},
+		{"POST", "/admin/issues/1/duplicate", f(), "", "AE", 303},
+		{"POST", "/admin/issues/2/duplicate", f(), "", "A", 303},
+		{"POST", "/admin/issues/4/duplicate", f(), "", "A", 303},
 		{"GET", "/admin/issues/1", nil, "", "AEV", 200},
 		{"GET", "/admin/issues/2", nil, "", "AV", 200},
 		{"GET", "/admin/issues/3", nil, "", "ACV", 200},
@@ -166,6 +180,14 @@ func apiCases() []routeCase {
 		{"POST", "/api/v1/issues", nil, j("shimin-katsudo"), "AE", 201},
 		{"POST", "/api/v1/issues", nil, j("kankyo-hozen"), "A", 201},
 		{"POST", "/api/v1/issues", nil, j("chonai"), "AC", 201},
+		{"POST", "/api/v1/issues", nil, `{"lists":["shimin-katsudo","kankyo-hozen"],"subject":"件名","body_markdown":"本文"}`, "A", 201},
+		{"POST", "/api/v1/issues", nil, `{"list":"kankyo-hozen","lists":["shimin-katsudo"],"subject":"件名","body_markdown":"本文"}`, "A", 201},
+		{"POST", "/api/v1/issues", nil, `{"lists":["shimin-katsudo"],"subject":"件名","body_markdown":"本文"}`, "AE", 201},
+		{"GET", "/api/v1/issues/4", nil, "", "AEV", 200},
+		{"POST", "/api/v1/issues/4/send", nil, "", "A", 202},
+		{"POST", "/api/v1/issues/1/duplicate", nil, "", "AE", 201},
+		{"POST", "/api/v1/issues/2/duplicate", nil, "", "A", 201},
+		{"POST", "/api/v1/issues/4/duplicate", nil, "", "A", 201},
 		{"GET", "/api/v1/issues?list=shimin-katsudo", nil, "", "AEV", 200},
 		{"GET", "/api/v1/issues?list=kankyo-hozen", nil, "", "AV", 200},
 		{"GET", "/api/v1/issues/1", nil, "", "AEV", 200},
@@ -246,12 +268,16 @@ func (e *env) seedSubscribers() {
 	e.subs.mu.Unlock()
 }
 
-// seedIssues makes issue 1 in shimin-katsudo, 2 in kankyo-hozen, 3 in chonai.
+// seedIssues makes issue 1 in shimin-katsudo, 2 in kankyo-hozen, 3 in
+// chonai and 4 a joint issue of kankyo-hozen (lead) and shimin-katsudo.
 func (e *env) seedIssues() {
 	for _, id := range []int64{1, 2, 3} {
 		if _, err := e.issues.Create(context.Background(), Draft{ListID: id, Subject: "既存の号", BodyMarkdown: "本文", Author: "admin"}); err != nil {
 			e.t.Fatal(err)
 		}
+	}
+	if _, err := e.issues.Create(context.Background(), Draft{ListID: 2, ListIDs: []int64{2, 1}, Subject: "合同の号", BodyMarkdown: "本文", Author: "admin"}); err != nil {
+		e.t.Fatal(err)
 	}
 }
 

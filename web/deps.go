@@ -134,6 +134,9 @@ type Draft struct {
 	Author       string
 	// RequireApproval is decided by web at creation (see needsApproval).
 	RequireApproval bool
+	// ListIDs are every list of a joint issue, the lead (ListID) first;
+	// nil for one list (issue 17).
+	ListIDs []int64
 }
 
 // Counts are an issue's delivery counts. Issues fills Unsubscribed; the
@@ -159,6 +162,9 @@ type Issue struct {
 	NeedsApproval bool
 	Approved      bool
 	Counts        Counts
+	// Lists are every list of the issue with its 第N号 there, the lead
+	// (ListID) first (issue 17: joint issues).
+	Lists []issues.ListNumber
 }
 
 // Issues is package issues as web uses it. actor is the login doing it.
@@ -186,6 +192,12 @@ type Issues interface {
 	// Events is the issue's history (who changed what, approvals,
 	// rejections with their comments), oldest first.
 	Events(ctx context.Context, id int64) ([]IssueEvent, error)
+	// Duplicate copies an issue into a new draft by actor (same lists,
+	// subject and body; no number, schedule or approval).
+	Duplicate(ctx context.Context, id int64, actor string, requireApproval bool) (Issue, error)
+	// IssueRecipients is how many readers the issue would reach now (a
+	// joint issue's readers counted once).
+	IssueRecipients(ctx context.Context, id int64) (int, error)
 }
 
 // Renderer renders Markdown for previews and the archive (templates).
@@ -199,6 +211,9 @@ type Renderer interface {
 	// Public renders an issue for the archive and its feed: no personal
 	// data, the greeting's name as the list's fallback.
 	Public(ctx context.Context, is Issue) (Parts, error)
+	// PreviewIssue renders a saved issue as a sample reader of its lead
+	// list gets it (a joint issue's footer names every list).
+	PreviewIssue(ctx context.Context, is Issue) (Parts, error)
 }
 
 // Deliveries reports the progress of sending (mailer).

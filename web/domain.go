@@ -199,6 +199,7 @@ func plainIssue(is issues.Issue) Issue {
 	out := Issue{
 		ID: is.ID, ListID: is.ListID, Subject: is.Subject, BodyMarkdown: is.BodyMarkdown, Status: is.Status,
 		Number: is.Number, Author: is.Author, Created: is.CreatedAt, NeedsApproval: is.RequireApproval, Approved: is.ApprovedBy != "",
+		Lists: is.Lists,
 	}
 	if is.SendAt != nil {
 		out.SendAt = *is.SendAt
@@ -210,7 +211,7 @@ func plainIssue(is issues.Issue) Issue {
 }
 
 func (w webIssues) draft(ctx context.Context, d Draft) (issues.Draft, error) {
-	out := issues.Draft{ListID: d.ListID, Subject: d.Subject, BodyMarkdown: d.BodyMarkdown, Author: d.Author, Source: "web"}
+	out := issues.Draft{ListID: d.ListID, ListIDs: d.ListIDs, Subject: d.Subject, BodyMarkdown: d.BodyMarkdown, Author: d.Author, Source: "web"}
 	if !d.SendAt.IsZero() {
 		t := d.SendAt
 		out.SendAt = &t
@@ -257,7 +258,11 @@ func (w webIssues) list(ctx context.Context, iss []issues.Issue, err error) ([]I
 
 func (w webIssues) ListByList(ctx context.Context, listID int64, limit, offset int) ([]Issue, error) {
 	iss, err := w.d.Issues.ListByList(ctx, listID, issues.Page{Limit: limit, Offset: offset})
-	return w.list(ctx, iss, err)
+	out, err := w.list(ctx, iss, err)
+	for i := range out { // a joint issue shows as this list's, with its number here
+		out[i] = issueOn(out[i], listID)
+	}
+	return out, err
 }
 
 func (w webIssues) Archive(ctx context.Context, listID int64, limit, offset int) ([]Issue, error) {
@@ -265,10 +270,11 @@ func (w webIssues) Archive(ctx context.Context, listID int64, limit, offset int)
 	if err != nil {
 		return nil, domainErr(err)
 	}
-	// The public archive shows no counts: no opt-out query per row.
+	// The public archive shows no counts: no opt-out query per row. A
+	// joint issue shows as this list's, with its number here.
 	out := make([]Issue, 0, len(iss))
 	for _, is := range iss {
-		out = append(out, plainIssue(is))
+		out = append(out, issueOn(plainIssue(is), listID))
 	}
 	return out, nil
 }
@@ -343,7 +349,7 @@ func (w webRenderer) PreviewFor(ctx context.Context, listID int64, subject, mark
 
 func (w webRenderer) Public(ctx context.Context, is Issue) (Parts, error) {
 	p, err := w.d.Renderer.Public(ctx, issues.Issue{ID: is.ID, ListID: is.ListID, Number: is.Number,
-		Subject: is.Subject, BodyMarkdown: is.BodyMarkdown})
+		Subject: is.Subject, BodyMarkdown: is.BodyMarkdown, Lists: is.Lists})
 	return Parts{Subject: p.Subject, Text: p.Text, HTML: p.HTML}, domainErr(err)
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"kawaraban/bounces"
+	"kawaraban/issues"
 	"kawaraban/progress"
 	"kawaraban/scheduler"
 	"kawaraban/subscribers"
@@ -309,7 +310,10 @@ func (f *fakeIssues) Create(ctx context.Context, d Draft) (Issue, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	is := Issue{ID: int64(len(f.issues) + 1), ListID: d.ListID, Subject: d.Subject, BodyMarkdown: d.BodyMarkdown,
-		Status: "draft", Author: d.Author, SendAt: d.SendAt, Created: f.now()}
+		Status: "draft", Author: d.Author, SendAt: d.SendAt, Created: f.now(), NeedsApproval: d.RequireApproval}
+	for _, id := range d.ListIDs {
+		is.Lists = append(is.Lists, issues.ListNumber{ListID: id})
+	}
 	f.issues = append(f.issues, is)
 	return is, nil
 }
@@ -354,7 +358,7 @@ func (f *fakeIssues) filter(listID int64, status string, limit, offset int) []Is
 	defer f.mu.Unlock()
 	var out []Issue
 	for i := len(f.issues) - 1; i >= 0; i-- {
-		if is := f.issues[i]; is.ListID == listID && (status == "" || is.Status == status) {
+		if is := f.issues[i]; is.hasList(listID) && (status == "" || is.Status == status) {
 			out = append(out, is)
 		}
 	}

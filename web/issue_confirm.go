@@ -26,7 +26,7 @@ func (s *Server) needsConfirm(w http.ResponseWriter, r *http.Request, v *view, a
 	}
 	d := issueConfirmData{Issue: is, List: l, Action: action}
 	if action == "send" {
-		n, err := s.opt.Issues.Recipients(r.Context(), l.ID)
+		n, err := s.opt.Issues.IssueRecipients(r.Context(), is.ID)
 		if err != nil {
 			s.fail(w, r, err)
 			return true

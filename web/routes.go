@@ -37,6 +37,7 @@ func (s *Server) apiRoutes() map[string]http.HandlerFunc {
 	maps.Copy(routes, s.subscriberAPIRoutes())
 	maps.Copy(routes, s.sublistAPIRoutes())
 	maps.Copy(routes, s.apiListRoutes())
+	maps.Copy(routes, s.jointAPIRoutes())
 	return routes
 }
 
@@ -131,6 +132,7 @@ func (s *Server) adminRoutes() map[string]http.HandlerFunc {
 	maps.Copy(routes, s.subscriberRoutes())
 	maps.Copy(routes, s.sublistRoutes())
 	maps.Copy(routes, s.adminListRoutes())
+	maps.Copy(routes, s.jointAdminRoutes())
 	return routes
 }
 

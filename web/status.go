@@ -101,7 +101,7 @@ func issueProblemsJA(ps []issues.Problem) string {
 }
 
 func issueProblemJA(p issues.Problem) string {
-	what := map[string]string{"subject": "件名", "body_markdown": "本文", "list": "メールマガジン", "comment": "コメント"}[p.Field]
+	what := map[string]string{"subject": "件名", "body_markdown": "本文", "list": "メールマガジン", "comment": "コメント", "lists": "配信先"}[p.Field]
 	switch p.Code {
 	case issues.CodeEmpty:
 		return what + "を入力してください"

@@ -67,6 +67,9 @@ func (v *view) EventComment(comment any) string {
 		n, _ := strconv.Atoi(m[1])
 		return fmt.Sprintf(v.T("action.recipients"), n)
 	}
+	if w, ok := v.duplicateComment(c); ok {
+		return w
+	}
 	return c
 }
 
