@@ -1,0 +1,65 @@
+package templates
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestLinksAreTrackedOnlyWhenAsked: with a LinkTracker the body's http(s)
+// links point at the tracker's addresses in both parts, numbered as Links
+// numbers them; personal links, mailto and images stay as written.
+func TestLinksAreTrackedOnlyWhenAsked(t *testing.T) {
+	t.Parallel()
+	s := newSet(t)
+	md := "講座の案内は[こちら](https://example.jp/kouza)、会場は https://example.jp/b です。\n\n" +
+		"もう一度[こちら](https://example.jp/kouza)。[個人](https://example.jp/p?e={{ .Email }})、" +
+		"[メール](mailto:x@example.jp)、![図](https://example.jp/i.png)"
+	links, err := s.Links(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"https://example.jp/kouza", "https://example.jp/b"}; !reflect.DeepEqual(links, want) {
+		t.Fatalf("Links = %q, want %q", links, want)
+	}
+	in := goldenInput("utf-8")
+	in.Markdown = md
+	plain, err := s.Prepare(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.TrackLink = func(i int, dest string) string { return fmt.Sprintf("https://kawaraban.example/r/T%d", i) }
+	tracked, err := s.Prepare(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := goldenRecipient("花子")
+	pp, _ := plain.Render(r)
+	tp, err := tracked.Render(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(pp.HTML+pp.Text, "/r/T") {
+		t.Fatal("links rewritten without a tracker")
+	}
+	for _, want := range []string{`href="https://kawaraban.example/r/T0"`, `href="https://kawaraban.example/r/T1"`,
+		`>https://example.jp/b</a>`, `https://example.jp/p?e=`, `href="mailto:x@example.jp"`, `src="https://example.jp/i.png"`} {
+		if !strings.Contains(tp.HTML, want) {
+			t.Errorf("HTML lacks %s:\n%s", want, tp.HTML)
+		}
+	}
+	for _, bad := range []string{`href="https://example.jp/kouza"`, `href="https://example.jp/b"`} {
+		if strings.Contains(tp.HTML, bad) {
+			t.Errorf("HTML still has %s", bad)
+		}
+	}
+	for _, want := range []string{"https://kawaraban.example/r/T0", "https://kawaraban.example/r/T1", "https://example.jp/b"} {
+		if !strings.Contains(tp.Text, want) {
+			t.Errorf("text lacks %s:\n%s", want, tp.Text)
+		}
+	}
+	if strings.Contains(tp.Text, "https://example.jp/kouza") {
+		t.Errorf("text still links the course page directly:\n%s", tp.Text)
+	}
+}
