@@ -39,6 +39,10 @@ type List struct {
 	NameFallback                 string   // shown when a subscriber has no name, e.g. 読者
 	RequireApproval              bool     // issues need a second person's approval (used by issues)
 	DescriptionJA, DescriptionEN string
+	// CountClicks rewrites the links of the list's issues through the
+	// click redirect, which counts clicks per link and nothing about the
+	// reader (package newsletter). Off by default.
+	CountClicks bool
 }
 
 // Public reports whether citizens may subscribe to l themselves.
@@ -99,16 +103,17 @@ func (s *Store) SyncLists(ctx context.Context, defs []List) error {
 		for _, l := range norm {
 			_, err := tx.ExecContext(ctx, `
 INSERT INTO lists (slug, name_ja, name_en, kind, from_address, from_name, postal_address, contact,
-  double_opt_in, allowed_domains, encoding, name_fallback, require_approval, description_ja, description_en, created, updated)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+  double_opt_in, allowed_domains, encoding, name_fallback, require_approval, description_ja, description_en, count_clicks, created, updated)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 ON CONFLICT (slug) DO UPDATE SET name_ja=excluded.name_ja, name_en=excluded.name_en, kind=excluded.kind,
   from_address=excluded.from_address, from_name=excluded.from_name, postal_address=excluded.postal_address,
   contact=excluded.contact, double_opt_in=excluded.double_opt_in, allowed_domains=excluded.allowed_domains,
   encoding=excluded.encoding, name_fallback=excluded.name_fallback, require_approval=excluded.require_approval,
-  description_ja=excluded.description_ja, description_en=excluded.description_en, updated=excluded.updated`,
+  description_ja=excluded.description_ja, description_en=excluded.description_en, count_clicks=excluded.count_clicks,
+  updated=excluded.updated`,
 				l.Slug, l.NameJA, l.NameEN, l.Kind, l.FromAddress, l.FromName, l.PostalAddress, l.Contact,
 				l.DoubleOptIn, strings.Join(l.AllowedDomains, ","), l.Encoding, l.NameFallback, l.RequireApproval,
-				l.DescriptionJA, l.DescriptionEN, now, now)
+				l.DescriptionJA, l.DescriptionEN, l.CountClicks, now, now)
 			if err != nil {
 				return fmt.Errorf("saving list %s: %w", l.Slug, err)
 			}
@@ -145,13 +150,13 @@ func (s *Store) listsMatch(ctx context.Context, defs []List) (bool, error) {
 }
 
 const listColumns = `id, slug, name_ja, name_en, kind, from_address, from_name, postal_address, contact,
-  double_opt_in, allowed_domains, encoding, name_fallback, require_approval, description_ja, description_en`
+  double_opt_in, allowed_domains, encoding, name_fallback, require_approval, description_ja, description_en, count_clicks`
 
 func scanList(sc interface{ Scan(...any) error }) (List, error) {
 	var l List
 	var doms string
 	err := sc.Scan(&l.ID, &l.Slug, &l.NameJA, &l.NameEN, &l.Kind, &l.FromAddress, &l.FromName, &l.PostalAddress,
-		&l.Contact, &l.DoubleOptIn, &doms, &l.Encoding, &l.NameFallback, &l.RequireApproval, &l.DescriptionJA, &l.DescriptionEN)
+		&l.Contact, &l.DoubleOptIn, &doms, &l.Encoding, &l.NameFallback, &l.RequireApproval, &l.DescriptionJA, &l.DescriptionEN, &l.CountClicks)
 	if doms != "" {
 		l.AllowedDomains = strings.Split(doms, ",")
 	}
