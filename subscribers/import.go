@@ -74,6 +74,19 @@ type RejectedRow struct {
 	// Line is the row's line number in the file (the header is line 1).
 	Line   int
 	Reason string
+	// ReasonJA is the reason in Japanese, for the admin UI.
+	ReasonJA string
+}
+
+// rejectReason is why a row is refused, in English (the CLI, logs) and
+// Japanese (the admin UI); the zero value means the row is fine.
+type rejectReason struct{ en, ja string }
+
+func (r rejectReason) none() bool { return r.en == "" }
+
+// row is the rejection of the row at line.
+func (r rejectReason) row(line int) RejectedRow {
+	return RejectedRow{Line: line, Reason: r.en, ReasonJA: r.ja}
 }
 
 // Column names recognised in the header row (case-insensitive); every other
@@ -208,7 +221,7 @@ func blank(rec []string) bool {
 }
 
 // checkRow reads one data row; it returns a reason when the row is bad.
-func checkRow(rec []string, h header, l List) (importRow, string) {
+func checkRow(rec []string, h header, l List) (importRow, rejectReason) {
 	cell := func(i int) string {
 		if i < 0 || i >= len(rec) {
 			return ""
@@ -217,15 +230,17 @@ func checkRow(rec []string, h header, l List) (importRow, string) {
 	}
 	raw := cell(h.email)
 	if raw == "" {
-		return importRow{}, "the email column is empty"
+		return importRow{}, rejectReason{"the email column is empty", "メールアドレスの欄が空です"}
 	}
 	a, err := ParseAddress(raw)
 	var ae *AddressError
 	if errors.As(err, &ae) {
-		return importRow{}, ae.Message + " (" + ae.MessageJA + ")"
+		return importRow{}, rejectReason{ae.Message + " (" + ae.MessageJA + ")", ae.MessageJA}
 	}
 	if err := l.checkDomain(a); err != nil {
-		return importRow{}, fmt.Sprintf("list %s accepts only addresses at %s", l.Slug, strings.Join(l.AllowedDomains, ", "))
+		doms := strings.Join(l.AllowedDomains, ", ")
+		return importRow{}, rejectReason{fmt.Sprintf("list %s accepts only addresses at %s", l.Slug, doms),
+			fmt.Sprintf("このメールマガジンに登録できるのは %s のアドレスだけです", doms)}
 	}
 	row := importRow{addr: a, name: cleanName(cell(h.name))}
 	for i, key := range h.attrs {
@@ -236,7 +251,7 @@ func checkRow(rec []string, h header, l List) (importRow, string) {
 			row.attrs[key] = v
 		}
 	}
-	return row, ""
+	return row, rejectReason{}
 }
 
 // unescapeCell undoes the export's guard against spreadsheet formulas.

@@ -219,18 +219,19 @@ func (f *importFile) walk(l List) (*rowWalk, error) {
 // next returns the next data row, or a rejection (reason != ""); ok is
 // false at the end of the file. In the first pass (dups nil) a repeated
 // address is not yet known: its key is collected instead.
-func (w *rowWalk) next() (row importRow, reason string, ok bool, err error) {
+func (w *rowWalk) next() (row importRow, reason rejectReason, ok bool, err error) {
 	for {
 		rec, err := w.cr.Read()
 		if errors.Is(err, io.EOF) {
-			return row, "", false, nil
+			return row, rejectReason{}, false, nil
 		}
 		if err != nil {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
-				return row, "", false, w.readErr(err)
+				return row, rejectReason{}, false, w.readErr(err)
 			}
-			return importRow{line: pe.StartLine}, "the row is not valid CSV: " + pe.Err.Error(), true, nil
+			return importRow{line: pe.StartLine}, rejectReason{"the row is not valid CSV: " + pe.Err.Error(),
+				"CSVの行として読めません(引用符 \" の閉じ忘れなど)"}, true, nil
 		}
 		if len(rec) == 0 || blank(rec) {
 			continue
@@ -239,7 +240,7 @@ func (w *rowWalk) next() (row importRow, reason string, ok bool, err error) {
 		row, reason := checkRow(rec, w.h, w.l)
 		row.line = line
 		switch {
-		case reason != "":
+		case !reason.none():
 		case w.dups == nil:
 			w.keys = append(w.keys, lineKey{hash: maphash.String(w.seed, row.addr.String()), line: int32(line)})
 		default:
@@ -251,7 +252,9 @@ func (w *rowWalk) next() (row importRow, reason string, ok bool, err error) {
 	}
 }
 
-func dupReason(first int) string { return fmt.Sprintf("the same address as line %d", first) }
+func dupReason(first int) rejectReason {
+	return rejectReason{fmt.Sprintf("the same address as line %d", first), fmt.Sprintf("%d行目と同じアドレスです", first)}
+}
 
 // read is how many bytes of the file the pass has read.
 func (w *rowWalk) read() int64 { return w.count.n }

@@ -75,10 +75,7 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request, sess *s
 				s.fail(w, r, err)
 				return
 			}
-			for i := range d.Issues {
-				p, _, _ := s.progress(r.Context(), d.Issues[i])
-				d.Issues[i].Counts.Sent, d.Issues[i].Counts.Bounced = p.Sent, p.Bounced
-			}
+			s.dashIssueStats(r.Context(), d.Issues)
 		}
 		out = append(out, d)
 	}

@@ -36,6 +36,8 @@ type Domain struct {
 	Intake *subscribers.Intake
 	// Location is the default timezone of a recurring schedule.
 	Location *time.Location
+	// Statistics gives issue statistics and the click redirect.
+	Statistics *newsletter.Statistics
 }
 
 // Fill sets opt's interfaces from d; a nil value leaves its group unset.
@@ -61,6 +63,9 @@ func (d Domain) Fill(opt *Options) {
 	}
 	if d.Scheduler != nil {
 		opt.Schedules = webSchedules{d}
+	}
+	if d.Statistics != nil {
+		opt.Stats = d.Statistics
 	}
 	if d.Progress != nil {
 		opt.Plan = webPlan{d}

@@ -474,7 +474,9 @@ func tr(lang, key string) string {
 	m, ok := catalog[key]
 	if !ok {
 		if m, ok = reportCatalog[key]; !ok {
-			return key
+			if m, ok = statsCatalog[key]; !ok {
+				return key
+			}
 		}
 	}
 	if lang == "en" {

@@ -54,6 +54,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /unsubscribe/{token}", s.handleUnsubscribe)
 	m.HandleFunc("GET /preferences/{token}", s.handlePreferences)
 	m.HandleFunc("POST /preferences/{token}", s.handleSavePreferences)
+	m.HandleFunc("GET /r/{token}", s.handleClick) // stats.go
 	m.HandleFunc("GET /archive", s.handleArchiveIndex)
 	m.HandleFunc("GET /privacy", s.handlePrivacy)
 	m.HandleFunc("GET /archive/{list}", s.handleArchive)

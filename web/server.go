@@ -78,6 +78,9 @@ type Options struct {
 	Health Health
 	// Imports, when set, lists CSV imports with their progress.
 	Imports Imports
+	// Stats, when set, gives issue statistics and the click redirect
+	// (stats.go).
+	Stats Stats
 
 	// MaxBodyBytes caps request bodies (default 1 MiB; imports 10 MiB).
 	MaxBodyBytes int64

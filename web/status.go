@@ -104,7 +104,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusNotFound, "err.token"
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrUnknownUser), errors.Is(err, issues.ErrNotFound),
 		errors.Is(err, scheduler.ErrNotFound),
-		errors.Is(err, subscribers.ErrNotFound), errors.Is(err, progress.ErrNotFound), errors.Is(err, bounces.ErrNotFound):
+		errors.Is(err, subscribers.ErrNotFound), errors.Is(err, progress.ErrNotFound), errors.Is(err, bounces.ErrNotFound),
+		errors.Is(err, newsletter.ErrNoSuchLink):
 		return http.StatusNotFound, "err.notfound"
 	case errors.Is(err, ErrApprovalRequired), errors.Is(err, issues.ErrNeedsApproval):
 		return http.StatusConflict, "err.approval"

@@ -39,6 +39,7 @@ type app struct {
 	render   *newsletter.Renderer
 	system   *newsletter.SystemMail
 	sending  *newsletter.Sending
+	stats    *newsletter.Statistics
 	attrib   *newsletter.Attribution
 	intake   *subscribers.Intake // the daemon's /subscribe queue; nil elsewhere
 	sched    *scheduler.Scheduler
@@ -88,12 +89,14 @@ func newApp(ctx context.Context, e *env, opt appOptions) (*app, error) {
 	}
 	a.issues = issues.New(e.db, issues.Options{Logger: e.log})
 	a.render = newsletter.NewRenderer(a.issues, a.subs, a.tmpl, newsletter.RendererOptions{
-		BaseURL: e.cfg.BaseURL, InboundDomain: e.cfg.Bounce.InboundDomain, Location: e.location(), Logger: e.log})
+		BaseURL: e.cfg.BaseURL, InboundDomain: e.cfg.Bounce.InboundDomain, Location: e.location(), Logger: e.log, Signer: e.signer})
 	if a.mail, err = mailer.New(e.db, a.mailerOptions()); err != nil {
 		a.Close()
 		return nil, usageError{fmt.Errorf("smtp: %w", err)}
 	}
 	a.attrib = newsletter.NewAttribution(a.mail, a.issues, a.subs, e.log)
+	a.stats = newsletter.NewStatistics(e.db, a.issues, a.subs, a.mail, a.tmpl, newsletter.StatisticsOptions{
+		BaseURL: e.cfg.BaseURL, Signer: e.signer, Logger: e.log})
 	a.system = newsletter.NewSystemMail(a.mail, a.tmpl, newsletter.SystemOptions{
 		ReturnPathDomain: e.cfg.Bounce.ReturnPathDomain, Signer: e.signer, ProgressFrom: progressFrom(e.cfg), ProgressFromName: newsletter.ProgressFromName,
 		Location: e.location(), Logger: e.log, QueueSize: opt.confirmQueue,
@@ -298,7 +301,7 @@ func listDefs(ls []ListConfig) []subscribers.List {
 			FromAddress: l.FromAddress, FromName: l.FromName, PostalAddress: l.PostalAddress, Contact: l.Contact,
 			DoubleOptIn: l.DoubleOptIn == nil || *l.DoubleOptIn, AllowedDomains: l.AllowedDomains,
 			Encoding: l.Encoding, NameFallback: l.NameFallback, RequireApproval: l.RequireApproval,
-			DescriptionJA: l.DescriptionJA, DescriptionEN: l.DescriptionEN,
+			DescriptionJA: l.DescriptionJA, DescriptionEN: l.DescriptionEN, CountClicks: l.CountClicks,
 		})
 	}
 	return out

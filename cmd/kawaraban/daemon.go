@@ -110,7 +110,7 @@ func (a *app) webOptions() web.Options {
 	web.Domain{
 		Subscribers: a.subs, Issues: a.issues, Mailer: a.mail, Bounces: a.bounces, Progress: a.progress,
 		Scheduler: a.sched, Renderer: a.render, Sending: a.sending, System: a.system, Attribution: a.attrib,
-		Intake: a.intake, Location: a.e.location(),
+		Intake: a.intake, Location: a.e.location(), Statistics: a.stats,
 	}.Fill(&o)
 	return o
 }

@@ -1,0 +1,125 @@
+package web
+
+import (
+	"bytes"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"kawaraban/issues"
+	"kawaraban/mailer"
+	"kawaraban/subscribers"
+	"kawaraban/token"
+)
+
+// TestIssue17ClickRedirectRoute: GET /r/{token} counts one click and
+// redirects to the issue's own link; it sets no cookie and stores neither
+// the reader nor the client's address (the whole database file is
+// searched); a forged token and a link the issue does not have get 404
+// and no redirect; a client that clicks in bulk gets 429.
+func TestIssue17ClickRedirectRoute(t *testing.T) {
+	t.Parallel()
+	e := newRealEnv(t)
+	ctx := t.Context()
+	e.srv.opt.TrustForwardedFor = true
+	l, err := e.subs.ListBySlug(ctx, "shimin-katsudo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.CountClicks = true
+	if err := e.subs.SyncLists(ctx, []subscribers.List{l}); err != nil {
+		t.Fatal(err)
+	}
+	const dest = "https://www.city.kyoto.lg.jp/moushikomi"
+	is, err := e.iss.Create(ctx, issues.Draft{ListID: l.ID, Subject: "講座のご案内", BodyMarkdown: "お申し込みは[こちら](" + dest + ")。", Author: "editor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := e.dom.Renderer.Render(ctx, mailer.Delivery{IssueID: is.ID, SubscriberID: 1, Email: "reader-secret@example.jp", Name: "読者"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := regexp.MustCompile(`http://kawaraban\.test(/r/[^"\s]+)`).FindStringSubmatch(m.HTML)
+	if path == nil || !strings.Contains(m.Text, path[0]) {
+		t.Fatalf("no redirect link in both parts:\n%s\n%s", m.HTML, m.Text)
+	}
+	click := func(p, ip string) *http.Response {
+		req, _ := http.NewRequest("GET", e.http.URL+p, nil)
+		req.Header.Set("X-Forwarded-For", ip)
+		resp, err := e.client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readBody(t, resp)
+		return resp
+	}
+	resp := click(path[1], "203.0.113.77")
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != dest {
+		t.Fatalf("click: %d to %q, want 302 to %s", resp.StatusCode, resp.Header.Get("Location"), dest)
+	}
+	if len(resp.Cookies()) != 0 || resp.Header.Get("Set-Cookie") != "" {
+		t.Errorf("the redirect set a cookie: %v", resp.Header["Set-Cookie"])
+	}
+	signer, _ := token.NewSigner([]byte(strings.Repeat("c", 32)))
+	forged := path[1][:len(path[1])-2] + "xx"
+	if strings.HasSuffix(path[1], "xx") {
+		forged = path[1][:len(path[1])-2] + "yy"
+	}
+	for name, p := range map[string]string{
+		"forged token":           forged,
+		"another key":            "/r/" + mustSigner(t, "x").Sign("click", token.IDs(is.ID, 0), time.Time{}),
+		"a link the issue lacks": "/r/" + signer.Sign("click", token.IDs(is.ID, 1), time.Time{}),
+		"another purpose":        "/r/" + signer.Sign("unsubscribe", token.IDs(is.ID, 0), time.Time{}),
+		"no such issue":          "/r/" + signer.Sign("click", token.IDs(is.ID+100, 0), time.Time{}),
+	} {
+		if resp := click(p, "203.0.113.78"); resp.StatusCode != http.StatusNotFound || resp.Header.Get("Location") != "" {
+			t.Errorf("%s: %d to %q, want 404 and no redirect", name, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	var n int
+	if err := e.db.QueryRow(`SELECT n FROM link_clicks WHERE issue_id = ? AND link_index = 0`, is.ID).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("clicks %d, %v; want 1", n, err)
+	}
+	var file string
+	if err := e.db.QueryRow(`SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&file); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{file, file + "-wal"} {
+		b, err := os.ReadFile(f)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{"203.0.113.77", "reader-secret@example.jp"} {
+			if bytes.Contains(b, []byte(secret)) {
+				t.Errorf("%s holds %s after a click", f, secret)
+			}
+		}
+	}
+	limited := 0
+	for range clickBurst + 10 {
+		if resp := click(path[1], "198.51.100.9"); resp.StatusCode == http.StatusTooManyRequests {
+			limited++
+			if resp.Header.Get("Retry-After") == "" {
+				t.Error("429 without Retry-After")
+			}
+		}
+	}
+	if limited == 0 {
+		t.Errorf("%d clicks from one address in a burst were all let through", clickBurst+10)
+	}
+}
+
+func mustSigner(t *testing.T, fill string) *token.Signer {
+	t.Helper()
+	s, err := token.NewSigner([]byte(strings.Repeat(fill, 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
