@@ -19,4 +19,12 @@ var statsCatalog = map[string][2]string{
 	"stats.clickcount": {"クリック数", "Clicks"},
 	"stats.noclicks":   {"まだクリックはありません。", "No clicks yet."},
 	"stats.clicksoff":  {"このメールマガジンはクリック数を数えていません(メールマガジンの設定で変更できます)。", "This list does not count clicks (a list setting)."},
+
+	"import.checked":      {"確認の結果(まだ取り込んでいません)", "Checked (nothing imported yet)"},
+	"import.wouldadd":     {"追加される人数", "Would add"},
+	"import.rejects":      {"取り込まない行(行番号は見出し行を1行目として数えています)", "Rows not imported (line numbers count the header as line 1)"},
+	"import.rejects.more": {"最初の1,000行だけを表示しています。", "Only the first 1,000 rows are listed."},
+	"import.these":        {"この内容で取り込む", "Import these"},
+	"import.these.help":   {"確認したファイルをそのまま取り込みます。ファイルを選び直す必要はありません。上の表の行は取り込まれません。確認結果は1時間有効です。", "Imports the file just checked, without choosing it again. The rows listed above are left out. The check stays valid for an hour."},
+	"import.these.none":   {"確認したファイルを保存できませんでした。取り込むには、ファイルをもう一度選んでください。", "The checked file could not be kept; choose it again to import."},
 }

@@ -127,6 +127,7 @@ func (s *Server) adminRoutes() map[string]http.HandlerFunc {
 		"POST /admin/local/mail":                s.admin(s.handleLocalMailSend),
 	}
 	maps.Copy(routes, s.adminReportRoutes())
+	maps.Copy(routes, s.importStagedRoutes())
 	return routes
 }
 

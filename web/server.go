@@ -81,6 +81,9 @@ type Options struct {
 	// Stats, when set, gives issue statistics and the click redirect
 	// (stats.go).
 	Stats Stats
+	// ImportStagingDir keeps a dry run's CSV until "import these"
+	// (import_staged.go); empty = a folder in the system's temp dir.
+	ImportStagingDir string
 
 	// MaxBodyBytes caps request bodies (default 1 MiB; imports 10 MiB).
 	MaxBodyBytes int64

@@ -98,7 +98,8 @@ func (a *app) webOptions() web.Options {
 		secure = *c.HTTP.SecureCookies
 	}
 	o := web.Options{
-		DB: a.e.db, Logger: a.e.log, BaseURL: c.BaseURL, SecureCookies: secure, LocalMode: a.e.local,
+		ImportStagingDir: filepath.Join(filepath.Dir(c.Database.Path), "import-staging"),
+		DB:               a.e.db, Logger: a.e.log, BaseURL: c.BaseURL, SecureCookies: secure, LocalMode: a.e.local,
 		Registry: a.reg, Signer: a.e.signer, Users: a.users, Location: a.e.location(), Settings: a.settings,
 		MaxBodyBytes: c.HTTP.MaxBodyBytes, SubscribePerMinute: c.Subscribe.RatePerIPPerMinute,
 		TrustForwardedFor: c.HTTP.TrustForwardedFor, Health: a.health,
