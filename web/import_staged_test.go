@@ -73,7 +73,7 @@ func TestIssue17ImportThese(t *testing.T) {
 			t.Errorf("dry run page lacks %s", want)
 		}
 	}
-	if st, _ := e.subs.Stats(ctx, listID(t, e, "shimin-katsudo")); st.Confirmed != 0 {
+	if st, _ := e.subs.Stats(ctx, e.listID(t, "shimin-katsudo")); st.Confirmed != 0 {
 		t.Fatalf("the dry run imported %d", st.Confirmed)
 	}
 	m := importTheseRE.FindStringSubmatch(body)
@@ -92,7 +92,7 @@ func TestIssue17ImportThese(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, "取り込みました") || !strings.Contains(body, `id="rep-added">2<`) {
 		t.Fatalf("import these: %d\n%s", resp.StatusCode, body)
 	}
-	if st, _ := e.subs.Stats(ctx, listID(t, e, "shimin-katsudo")); st.Confirmed != 2 {
+	if st, _ := e.subs.Stats(ctx, e.listID(t, "shimin-katsudo")); st.Confirmed != 2 {
 		t.Fatalf("imported %d, want 2", st.Confirmed)
 	}
 	if strings.Contains(body, `id="import-these"`) {
@@ -104,15 +104,6 @@ func TestIssue17ImportThese(t *testing.T) {
 	if ents, _ := os.ReadDir(e.srv.opt.ImportStagingDir); len(ents) != 0 {
 		t.Errorf("%d staged files left after the import", len(ents))
 	}
-}
-
-func listID(t *testing.T, e *realEnv, slug string) int64 {
-	t.Helper()
-	l, err := e.subs.ListBySlug(t.Context(), slug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l.ID
 }
 
 // TestStagedImportsAreBounded: old staged files are swept and at most

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"os"
 	"regexp"
@@ -122,4 +123,36 @@ func mustSigner(t *testing.T, fill string) *token.Signer {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestIssue17APIIssueStats: GET /api/v1/issues/{id} answers the issue's
+// statistics under "stats" (openapi.json's IssueStats).
+func TestIssue17APIIssueStats(t *testing.T) {
+	t.Parallel()
+	e := newRealEnv(t)
+	ctx := t.Context()
+	is, err := e.iss.Create(ctx, issues.Draft{ListID: e.listID(t, "shimin-katsudo"), Subject: "件名", BodyMarkdown: "[a](https://example.jp/a)", Author: "editor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body := e.api("GET", "/api/v1/issues/"+itoa(is.ID), e.bearer("editor"), "")
+	var got struct {
+		Stats *struct {
+			Delivered, Bounced, Failed int
+			Unsubscribed7d             *int `json:"unsubscribed_7d"`
+			Final                      bool
+			CountsClicks               *bool `json:"counts_clicks"`
+			Links                      []struct {
+				URL    string
+				Clicks int
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil || resp.StatusCode != 200 || got.Stats == nil ||
+		got.Stats.Unsubscribed7d == nil || got.Stats.CountsClicks == nil || *got.Stats.CountsClicks || got.Stats.Links == nil {
+		t.Fatalf("GET issue: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := e.api("GET", "/api/v1/issues?list=shimin-katsudo", e.bearer("editor"), ""); resp.StatusCode != 200 || !strings.Contains(body, `"subject"`) || strings.Contains(body, `"stats"`) {
+		t.Errorf("the issue list carries stats (a query per issue): %d", resp.StatusCode)
+	}
 }
