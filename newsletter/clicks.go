@@ -18,12 +18,8 @@ const clickPurpose = "click"
 // ClickPath is where the click redirect is served; a token follows it.
 const ClickPath = "/r/"
 
-// ClickURL is the redirect address that stands for link index of the
+// clickURL is the redirect address that stands for link index of the
 // issue in mail of a list that counts clicks.
-func (s *Statistics) ClickURL(issueID int64, index int) string {
-	return clickURL(s.opt.BaseURL, s.opt.Signer, issueID, index)
-}
-
 func clickURL(base string, sg *token.Signer, issueID int64, index int) string {
 	return base + ClickPath + sg.Sign(clickPurpose, token.IDs(issueID, int64(index)), time.Time{})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -160,17 +159,4 @@ func minTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-// Issues returns the statistics of several issues (the dashboard's).
-func (s *Statistics) Issues(ctx context.Context, ids []int64) (map[int64]IssueStats, error) {
-	out := make(map[int64]IssueStats, len(ids))
-	for _, id := range ids {
-		st, err := s.Issue(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("statistics of issue %d: %w", id, err)
-		}
-		out[id] = st
-	}
-	return out, nil
 }

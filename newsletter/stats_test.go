@@ -117,9 +117,13 @@ func TestIssue17OptOutsCountOnceUnderTheLastIssue(t *testing.T) {
 		want[c.want]++
 	}
 	stats := s.statistics(t)
-	got, err := stats.Issues(ctx, []int64{a.ID, b.ID})
-	if err != nil {
-		t.Fatal(err)
+	got := map[int64]IssueStats{}
+	for _, id := range []int64{a.ID, b.ID} {
+		st, err := stats.Issue(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[id] = st
 	}
 	if got[a.ID].Unsubscribed != want["A"] || got[b.ID].Unsubscribed != want["B"] {
 		t.Errorf("unsubscribed: A %d, B %d; want A %d, B %d", got[a.ID].Unsubscribed, got[b.ID].Unsubscribed, want["A"], want["B"])
