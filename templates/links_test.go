@@ -3,6 +3,7 @@ package templates
 import (
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -62,4 +63,37 @@ func TestLinksAreTrackedOnlyWhenAsked(t *testing.T) {
 	if strings.Contains(tp.Text, "https://example.jp/kouza") {
 		t.Errorf("text still links the course page directly:\n%s", tp.Text)
 	}
+}
+
+// FuzzLinksMatchTracker: whatever the Markdown, every link Prepare hands
+// the tracker is the one Links numbers the same way, so a click redirect
+// always leads to the link the reader saw.
+func FuzzLinksMatchTracker(f *testing.F) {
+	for _, seed := range []string{
+		"[a](https://example.jp/a) https://example.jp/b [a again](https://example.jp/a)",
+		"<https://example.jp/x> www.example.jp [m](mailto:a@example.jp) ![i](https://example.jp/i.png)",
+		"[p](https://example.jp/?e={{ .Email }}) [[nested](https://example.jp/n)](https://example.jp/o)",
+		"| a | b |\n|---|---|\n| https://example.jp/t | [c](HTTP://EXAMPLE.JP/C) |",
+		"> [q](https://example.jp/q)\n\n- [l](https://example.jp/l)\n\n```\nhttps://example.jp/code\n```",
+	} {
+		f.Add(seed)
+	}
+	s := newSet(f)
+	f.Fuzz(func(t *testing.T, md string) {
+		links, err := s.Links(md)
+		if err != nil {
+			return // a template error: Prepare refuses it too
+		}
+		in := goldenInput("utf-8")
+		in.Markdown = md
+		in.TrackLink = func(i int, dest string) string {
+			if i < 0 || i >= len(links) || links[i] != dest {
+				t.Fatalf("tracker got link %d %q; Links = %q", i, dest, links)
+			}
+			return "https://kawaraban.example/r/T" + strconv.Itoa(i)
+		}
+		if _, err := s.Prepare(in); err != nil && !strings.Contains(err.Error(), "template") {
+			t.Logf("prepare: %v", err)
+		}
+	})
 }
