@@ -231,4 +231,3 @@ func confirmedOn(t *testing.T, e *realEnv, listID int64) int {
 	}
 	return st.Confirmed
 }
-
