@@ -40,38 +40,57 @@ func clickTracker(base string, sg *token.Signer, issueID int64, countClicks bool
 // malformed token is a token error, a link the issue does not have
 // ErrNoSuchLink.
 func (s *Statistics) Follow(ctx context.Context, tok string) (string, error) {
+	t, err := s.target(ctx, tok)
+	if err != nil || !t.count {
+		return t.url, err
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO link_clicks (issue_id, link_index, n) VALUES (?, ?, 1)
+		ON CONFLICT (issue_id, link_index) DO UPDATE SET n = n + 1`, t.issueID, t.index); err != nil {
+		// The reader still gets where the link leads.
+		s.opt.Logger.Warn("counting a click", "issue_id", t.issueID, "link", t.index, "err", err)
+	}
+	return t.url, nil
+}
+
+// Link is Follow without counting: for a HEAD request, which link
+// checkers send, not readers.
+func (s *Statistics) Link(ctx context.Context, tok string) (string, error) {
+	t, err := s.target(ctx, tok)
+	return t.url, err
+}
+
+type clickTarget struct {
+	issueID, index int64
+	url            string
+	count          bool // the issue's list counts clicks
+}
+
+func (s *Statistics) target(ctx context.Context, tok string) (clickTarget, error) {
 	payload, err := s.opt.Signer.Verify(clickPurpose, tok, s.opt.Now())
 	if err != nil {
-		return "", err
+		return clickTarget{}, err
 	}
 	ids, err := token.ParseIDs(payload, 2)
 	if err != nil {
-		return "", err
+		return clickTarget{}, err
 	}
 	is, err := s.issues.ByID(ctx, ids[0])
 	if err != nil {
-		return "", err
+		return clickTarget{}, err
 	}
 	links, err := s.tmpl.Links(is.BodyMarkdown)
 	if err != nil {
-		return "", err
+		return clickTarget{}, err
 	}
 	idx := ids[1]
 	if idx < 0 || idx >= int64(len(links)) {
-		return "", fmt.Errorf("issue %d link %d: %w", is.ID, idx, ErrNoSuchLink)
+		return clickTarget{}, fmt.Errorf("issue %d link %d: %w", is.ID, idx, ErrNoSuchLink)
 	}
 	l, err := s.subs.ListByID(ctx, is.ListID)
 	if err != nil {
-		return "", err
+		return clickTarget{}, err
 	}
-	if l.CountClicks {
-		if _, err := s.db.ExecContext(ctx, `INSERT INTO link_clicks (issue_id, link_index, n) VALUES (?, ?, 1)
-			ON CONFLICT (issue_id, link_index) DO UPDATE SET n = n + 1`, is.ID, idx); err != nil {
-			// The reader still gets where the link leads.
-			s.opt.Logger.Warn("counting a click", "issue_id", is.ID, "link", idx, "err", err)
-		}
-	}
-	return links[idx], nil
+	return clickTarget{issueID: is.ID, index: idx, url: links[idx], count: l.CountClicks}, nil
 }
 
 // clicks returns the issue's links with their counts, in the order of

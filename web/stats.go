@@ -20,8 +20,10 @@ type IssueStats = newsletter.IssueStats
 type Stats interface {
 	Issue(ctx context.Context, issueID int64) (IssueStats, error)
 	// Follow checks a click token, counts the click and returns the
-	// issue's own link it stands for.
+	// issue's own link it stands for; Link does the same without
+	// counting.
 	Follow(ctx context.Context, tok string) (string, error)
+	Link(ctx context.Context, tok string) (string, error)
 }
 
 // Click redirect limits per client address, held in memory only (the
@@ -33,7 +35,7 @@ const (
 )
 
 // handleClick is GET /r/{token}, the click redirect: it counts one click
-// for the issue's link and sends the reader there. It sets no cookie and
+// for the issue's link (not for a HEAD) and sends the reader there. It sets no cookie and
 // records no subscriber, address or IP; a token that is forged or names
 // a link the issue does not have gets 404, never a redirect.
 func (s *Server) handleClick(w http.ResponseWriter, r *http.Request) {
@@ -46,7 +48,11 @@ func (s *Server) handleClick(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusTooManyRequests, "err.ratelimit")
 		return
 	}
-	to, err := s.opt.Stats.Follow(r.Context(), r.PathValue("token"))
+	follow := s.opt.Stats.Follow
+	if r.Method == http.MethodHead {
+		follow = s.opt.Stats.Link // link checkers, not readers
+	}
+	to, err := follow(r.Context(), r.PathValue("token"))
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -80,6 +80,11 @@ func TestIssue17ClickRedirectRoute(t *testing.T) {
 			t.Errorf("%s: %d to %q, want 404 and no redirect", name, resp.StatusCode, resp.Header.Get("Location"))
 		}
 	}
+	// A HEAD (a link checker) is redirected but not counted.
+	req, _ := http.NewRequest("HEAD", e.http.URL+path[1], nil)
+	if resp, err := e.client().Do(req); err != nil || resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != dest {
+		t.Fatalf("HEAD: %v %v", resp, err)
+	}
 	var n int
 	if err := e.db.QueryRow(`SELECT n FROM link_clicks WHERE issue_id = ? AND link_index = 0`, is.ID).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("clicks %d, %v; want 1", n, err)
