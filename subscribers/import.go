@@ -69,6 +69,20 @@ type ImportReport struct {
 // Existing is how many rows were on the list already (updated or not).
 func (r ImportReport) Existing() int { return r.Updated + r.Unchanged }
 
+// CSVError is a file an import refuses as a whole (nothing is written),
+// worded in English (Message: the CLI, logs) and Japanese (MessageJA: the
+// admin UI). It wraps ErrBadCSV.
+type CSVError struct {
+	Message, MessageJA string
+}
+
+func (e *CSVError) Error() string { return e.Message }
+
+// Unwrap makes errors.Is(err, ErrBadCSV) true.
+func (e *CSVError) Unwrap() error { return ErrBadCSV }
+
+func badCSV(en, ja string) error { return &CSVError{Message: en, MessageJA: ja} }
+
 // RejectedRow is one row that was not imported.
 type RejectedRow struct {
 	// Line is the row's line number in the file (the header is line 1).
@@ -197,7 +211,8 @@ func parseHeader(rec []string) (header, error) {
 		}
 	}
 	if h.email < 0 {
-		return h, fmt.Errorf("the header row (line 1) has no email column (email or メールアドレス): %w", ErrBadCSV)
+		return h, badCSV("the header row (line 1) has no email column (email or メールアドレス)",
+			"1行目(見出しの行)にメールアドレスの列がありません。列の名前を「メールアドレス」にしてください。")
 	}
 	return h, nil
 }

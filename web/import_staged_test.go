@@ -139,3 +139,26 @@ func TestStagedImportsAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestIssue17ImportFileProblemsInJapanese: a file refused as a whole says
+// why in Japanese, with no English word.
+func TestIssue17ImportFileProblemsInJapanese(t *testing.T) {
+	t.Parallel()
+	e := newRealEnv(t)
+	c, csrf := e.login("editor")
+	for name, c2 := range map[string]struct {
+		data []byte
+		want string
+	}{
+		"no email column": {[]byte("name\n山田\n"), "メールアドレスの列がありません"},
+		"empty":           {[]byte(""), "ファイルが空です"},
+	} {
+		resp, body := uploadCSV(t, e.env, c, csrf, "shimin-katsudo", c2.data, true)
+		if resp.StatusCode != 422 || !strings.Contains(body, c2.want) {
+			t.Errorf("%s: %d, want 422 saying %s", name, resp.StatusCode, c2.want)
+		}
+		if m := regexp.MustCompile(`class="error"[^>]*>([^<]*)<`).FindStringSubmatch(body); m != nil && regexp.MustCompile(`[a-z]{3,}`).MatchString(m[1]) {
+			t.Errorf("%s: English in the Japanese message %q", name, m[1])
+		}
+	}
+}

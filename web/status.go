@@ -24,6 +24,7 @@ import (
 // sees (the adapters in domain.go pass every error through it).
 func domainErr(err error) error {
 	var re *newsletter.RecipientsError
+	var ce *subscribers.CSVError
 	switch {
 	case err == nil:
 		return nil
@@ -39,7 +40,12 @@ func domainErr(err error) error {
 		return &InputError{Field: "list", Message: "choose at least one list", MessageJA: "配信リストを1つ以上選んでください", cause: err}
 	case errors.Is(err, subscribers.ErrDomainNotAllowed):
 		return &InputError{Field: "email", Message: err.Error(), MessageJA: "このリストに登録できないドメインのアドレスです", cause: err}
-	case errors.Is(err, subscribers.ErrConsentSourceRequired), errors.Is(err, subscribers.ErrBadCSV):
+	case errors.Is(err, subscribers.ErrConsentSourceRequired):
+		return &InputError{Field: "consent_source", Message: err.Error(),
+			MessageJA: "公開のメールマガジンに取り込むときは「同意の取得方法」を書いてください(例: 2026年度 窓口申込書)。", cause: err}
+	case errors.As(err, &ce):
+		return &InputError{Field: "file", Message: ce.Message, MessageJA: ce.MessageJA, cause: err}
+	case errors.Is(err, subscribers.ErrBadCSV):
 		return &InputError{Field: "file", Message: err.Error(), MessageJA: "CSVファイルを確認してください: " + err.Error(), cause: err}
 	case errors.Is(err, issues.ErrInvalid):
 		return &InputError{Field: "issue", Message: err.Error(), MessageJA: issueProblemsJA(err.Error()), cause: err}
