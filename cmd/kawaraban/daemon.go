@@ -98,8 +98,7 @@ func (a *app) webOptions() web.Options {
 		secure = *c.HTTP.SecureCookies
 	}
 	o := web.Options{
-		ImportStagingDir: filepath.Join(filepath.Dir(c.Database.Path), "import-staging"),
-		DB:               a.e.db, Logger: a.e.log, BaseURL: c.BaseURL, SecureCookies: secure, LocalMode: a.e.local,
+		DB: a.e.db, Logger: a.e.log, BaseURL: c.BaseURL, SecureCookies: secure, LocalMode: a.e.local,
 		Registry: a.reg, Signer: a.e.signer, Users: a.users, Location: a.e.location(), Settings: a.settings,
 		MaxBodyBytes: c.HTTP.MaxBodyBytes, SubscribePerMinute: c.Subscribe.RatePerIPPerMinute,
 		TrustForwardedFor: c.HTTP.TrustForwardedFor, Health: a.health,
@@ -108,6 +107,8 @@ func (a *app) webOptions() web.Options {
 		LocalInbox: a.localInbox(),
 		Privacy:    web.Privacy{TextJA: c.Privacy.TextJA, TextEN: c.Privacy.TextEN, Contact: c.Privacy.Contact},
 	}
+	// A dry run's CSV waits for "import these" beside the database.
+	o.ImportStagingDir = filepath.Join(filepath.Dir(c.Database.Path), "import-staging")
 	web.Domain{
 		Subscribers: a.subs, Issues: a.issues, Mailer: a.mail, Bounces: a.bounces, Progress: a.progress,
 		Scheduler: a.sched, Renderer: a.render, Sending: a.sending, System: a.system, Attribution: a.attrib,
