@@ -86,10 +86,10 @@ func badCSV(en, ja string) error { return &CSVError{Message: en, MessageJA: ja} 
 // RejectedRow is one row that was not imported.
 type RejectedRow struct {
 	// Line is the row's line number in the file (the header is line 1).
-	Line   int
-	Reason string
-	// ReasonJA is the reason in Japanese, for the admin UI.
-	ReasonJA string
+	Line int
+	// Reason says why in English, ReasonJA in Japanese (the CLI prints
+	// both, the admin UI the one of its language).
+	Reason, ReasonJA string
 }
 
 // rejectReason is why a row is refused, in English (the CLI, logs) and
@@ -250,7 +250,7 @@ func checkRow(rec []string, h header, l List) (importRow, rejectReason) {
 	a, err := ParseAddress(raw)
 	var ae *AddressError
 	if errors.As(err, &ae) {
-		return importRow{}, rejectReason{ae.Message + " (" + ae.MessageJA + ")", ae.MessageJA}
+		return importRow{}, rejectReason{ae.Message, ae.MessageJA}
 	}
 	if err := l.checkDomain(a); err != nil {
 		doms := strings.Join(l.AllowedDomains, ", ")

@@ -161,3 +161,64 @@ func TestIssue17APIIssueStats(t *testing.T) {
 		t.Errorf("the issue list carries stats (a query per issue): %d", resp.StatusCode)
 	}
 }
+
+// TestIssue17PagesSpeakOneLanguage: the statistics, the dashboard's
+// figures and the import's check speak Japanese only, or English only
+// under the switch.
+func TestIssue17PagesSpeakOneLanguage(t *testing.T) {
+	t.Parallel()
+	e := newRealEnv(t)
+	ctx := t.Context()
+	l, err := e.subs.ListBySlug(ctx, "shimin-katsudo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.CountClicks = true
+	if err := e.subs.SyncLists(ctx, []subscribers.List{l}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.subs.Import(ctx, strings.NewReader("email\na@example.jp\nb@example.jp\n"), subscribers.ImportOptions{ListSlug: l.Slug, ConsentSource: "窓口"}); err != nil {
+		t.Fatal(err)
+	}
+	is, err := e.iss.Create(ctx, issues.Draft{ListID: l.ID, Subject: "講座のご案内", BodyMarkdown: "[申込](https://example.jp/m)", Author: "editor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.deliver(t, is.ID)
+	m, err := e.dom.Renderer.Render(ctx, mailer.Delivery{IssueID: is.ID, SubscriberID: 1, Email: "a@example.jp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	click := regexp.MustCompile(`http://kawaraban\.test(/r/[^"\s]+)`).FindStringSubmatch(m.HTML)
+	if click == nil {
+		t.Fatal("no redirect link")
+	}
+	e.get(e.client(), click[1])
+	for _, lang := range []string{"ja", "en"} {
+		c, csrf := e.login("editor")
+		e.get(c, "/admin/?lang="+lang)
+		pages := map[string]string{}
+		_, pages["dashboard"] = e.get(c, "/admin/")
+		_, pages["issue"] = e.get(c, "/admin/issues/"+itoa(is.ID))
+		_, pages["dry run"] = uploadCSV(t, e.env, c, csrf, "shimin-katsudo", sjisMembers(t), true)
+		for name, page := range pages {
+			text := visibleText(t, page, lang)
+			for key, w := range statsCatalog {
+				if strings.Contains(text, key) {
+					t.Errorf("%s (%s): untranslated key %q", name, lang, key)
+				}
+				if lang == "en" && len([]rune(w[0])) >= 2 && strings.Contains(text, w[0]) {
+					t.Errorf("%s (en): Japanese text of %q", name, key)
+				}
+			}
+			if lang == "ja" {
+				checkJapanese(t, name, text)
+			} else {
+				checkEnglish(t, name, text)
+			}
+		}
+		if !strings.Contains(pages["issue"], `id="issue-stats"`) || !strings.Contains(pages["dry run"], `id="rejects"`) {
+			t.Fatalf("(%s) the pages lack the statistics or the rejected rows", lang)
+		}
+	}
+}
