@@ -75,7 +75,7 @@ func realDomain(t testing.TB, o *Options, subs *subscribers.Store, iss *issues.S
 	clicks, _ := token.NewSigner([]byte(strings.Repeat("c", 32)))
 	d.Renderer = newsletter.NewRenderer(iss, subs, tpl, newsletter.RendererOptions{BaseURL: o.BaseURL, Now: o.Now, Signer: clicks})
 	d.Mailer, err = mailer.New(o.DB, mailer.Options{Relays: []mailer.Relay{{Host: host, Port: p, TLS: "none"}},
-		Renderer: d.Renderer, Checker: d.Renderer, Now: o.Now})
+		Renderer: d.Renderer, Checker: d.Renderer, Now: o.Now, OnIssueDone: newsletter.IssueDone(iss, nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
