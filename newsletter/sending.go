@@ -167,15 +167,6 @@ func (s *Sending) TestSend(ctx context.Context, id int64, to string) error {
 	return err
 }
 
-// OptOutsAfter counts the opt-outs from the issue's list in the week after
-// it went out (the dashboard's "unsubscribed"); 0 for an unsent issue.
-func (s *Sending) OptOutsAfter(ctx context.Context, is issues.Issue) (int, error) {
-	if is.SendAt == nil || (is.Status != issues.StatusSending && is.Status != issues.StatusSent) {
-		return 0, nil
-	}
-	return s.subs.OptOuts(ctx, is.ListID, *is.SendAt, is.SendAt.Add(7*24*time.Hour))
-}
-
 // SendNow sends the issue at once: refused when its list has no recipient.
 func (s *Sending) SendNow(ctx context.Context, id int64, by issues.Actor) error {
 	is, err := s.issues.ByID(ctx, id)

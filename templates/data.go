@@ -28,6 +28,10 @@ type IssueInput struct {
 	Markdown   string
 	ArchiveURL string
 	Date       time.Time
+	// TrackLink, when set, points the body's links (Links) at the click
+	// redirect, in the HTML and the text part alike; nil leaves them as
+	// written.
+	TrackLink LinkTracker
 }
 
 // Recipient holds the personal values Render splices in.

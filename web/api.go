@@ -119,6 +119,8 @@ type issueJSON struct {
 	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
 	// Number is the issue's 第N号 on its list, once it has been sent.
 	Number int `json:"number,omitempty"`
+	// Stats, in GET /api/v1/issues/{id} only, are the issue's statistics.
+	Stats *statsJSON `json:"stats,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -232,7 +234,9 @@ func (s *Server) apiIssue(w http.ResponseWriter, r *http.Request, u User) {
 		s.apiFail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.issueView(r.Context(), is, list))
+	out := s.issueView(r.Context(), is, list)
+	out.Stats = statsView(s.issueStats(r.Context(), is))
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) apiSendIssue(w http.ResponseWriter, r *http.Request, u User) {
