@@ -206,6 +206,7 @@ type ListConfig struct {
 	RequireApproval bool     `yaml:"require_approval"`
 	DescriptionJA   string   `yaml:"description_ja"`
 	DescriptionEN   string   `yaml:"description_en"`
+	CountClicks     bool     `yaml:"count_clicks"`
 }
 
 // Duration is a time.Duration written as "90s" or "5m" in YAML.

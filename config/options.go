@@ -134,7 +134,7 @@ func (c *Config) SubscriberLists() []subscribers.List {
 			FromAddress: l.FromAddress, FromName: l.FromName, PostalAddress: l.PostalAddress, Contact: l.Contact,
 			DoubleOptIn: l.DoubleOptIn == nil || *l.DoubleOptIn, AllowedDomains: l.AllowedDomains,
 			Encoding: l.Encoding, NameFallback: l.NameFallback, RequireApproval: l.RequireApproval,
-			DescriptionJA: l.DescriptionJA, DescriptionEN: l.DescriptionEN,
+			DescriptionJA: l.DescriptionJA, DescriptionEN: l.DescriptionEN, CountClicks: l.CountClicks,
 		})
 	}
 	return out

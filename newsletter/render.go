@@ -14,6 +14,7 @@ import (
 	"kawaraban/mailer"
 	"kawaraban/subscribers"
 	"kawaraban/templates"
+	"kawaraban/token"
 )
 
 // RendererOptions configures a Renderer. BaseURL is required.
@@ -28,6 +29,9 @@ type RendererOptions struct {
 	Location *time.Location
 	Now      func() time.Time // nil = time.Now
 	Logger   *slog.Logger
+	// Signer signs the click redirect links of the lists that count
+	// clicks (clicks.go); nil leaves every link as written.
+	Signer *token.Signer
 }
 
 // Renderer renders issues: per recipient for the outbox (mailer.Renderer
@@ -111,6 +115,7 @@ func (r *Renderer) issue(ctx context.Context, issueID, listID int64) (*preparedI
 		List: ListInfo(l), IssueID: is.ID, Number: is.NumberOn(listID), Subject: is.Subject, Markdown: is.BodyMarkdown,
 		ArchiveURL: archiveURL(l, fmt.Sprintf("%s/archive/%s/%d", r.opt.BaseURL, l.Slug, is.ID)),
 		Date:       r.sendDate(is), Joint: joint,
+		TrackLink: clickTracker(r.opt.BaseURL, r.opt.Signer, is.ID, l.CountClicks),
 	})
 	if err != nil {
 		// The issue's content and list are fixed once it is sending: a

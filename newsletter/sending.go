@@ -183,23 +183,6 @@ func (s *Sending) TestSend(ctx context.Context, id int64, to string) error {
 	return err
 }
 
-// OptOutsAfter counts the opt-outs from the issue's lists in the week after
-// it went out (the dashboard's "unsubscribed"); 0 for an unsent issue.
-func (s *Sending) OptOutsAfter(ctx context.Context, is issues.Issue) (int, error) {
-	if is.SendAt == nil || (is.Status != issues.StatusSending && is.Status != issues.StatusSent) {
-		return 0, nil
-	}
-	var total int
-	for _, id := range is.ListIDs() {
-		n, err := s.subs.OptOuts(ctx, id, *is.SendAt, is.SendAt.Add(7*24*time.Hour))
-		if err != nil {
-			return 0, err
-		}
-		total += n
-	}
-	return total, nil
-}
-
 // SendNow sends the issue at once: refused when its list has no recipient.
 func (s *Sending) SendNow(ctx context.Context, id int64, by issues.Actor) error {
 	is, err := s.issues.ByID(ctx, id)

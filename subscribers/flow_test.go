@@ -689,10 +689,10 @@ func TestOptOutsCountsTheWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := f.list(t, "kodomo")
-	if n, err := f.s.OptOuts(f.ctx, l.ID, from, from.Add(7*24*time.Hour)); err != nil || n != 1 {
-		t.Fatalf("week after: %d %v, want 1", n, err)
+	if os, err := f.s.OptOuts(f.ctx, l.ID, from, from.Add(7*24*time.Hour)); err != nil || len(os) != 1 || !os[0].At.Equal(from.Add(time.Hour)) {
+		t.Fatalf("week after: %+v %v, want 1 at %v", os, err, from.Add(time.Hour))
 	}
-	if n, _ := f.s.OptOuts(f.ctx, l.ID, from, time.Time{}); n != 2 {
-		t.Fatalf("until now: %d, want 2", n)
+	if os, _ := f.s.OptOuts(f.ctx, l.ID, from, f.clk.Now().Add(time.Second)); len(os) != 2 {
+		t.Fatalf("until now: %+v, want 2", os)
 	}
 }

@@ -69,11 +69,38 @@ type ImportReport struct {
 // Existing is how many rows were on the list already (updated or not).
 func (r ImportReport) Existing() int { return r.Updated + r.Unchanged }
 
+// CSVError is a file an import refuses as a whole (nothing is written),
+// worded in English (Message: the CLI, logs) and Japanese (MessageJA: the
+// admin UI). It wraps ErrBadCSV.
+type CSVError struct {
+	Message, MessageJA string
+}
+
+func (e *CSVError) Error() string { return e.Message }
+
+// Unwrap makes errors.Is(err, ErrBadCSV) true.
+func (e *CSVError) Unwrap() error { return ErrBadCSV }
+
+func badCSV(en, ja string) error { return &CSVError{Message: en, MessageJA: ja} }
+
 // RejectedRow is one row that was not imported.
 type RejectedRow struct {
 	// Line is the row's line number in the file (the header is line 1).
-	Line   int
-	Reason string
+	Line int
+	// Reason says why in English, ReasonJA in Japanese (the CLI prints
+	// both, the admin UI the one of its language).
+	Reason, ReasonJA string
+}
+
+// rejectReason is why a row is refused, in English (the CLI, logs) and
+// Japanese (the admin UI); the zero value means the row is fine.
+type rejectReason struct{ en, ja string }
+
+func (r rejectReason) none() bool { return r.en == "" }
+
+// row is the rejection of the row at line.
+func (r rejectReason) row(line int) RejectedRow {
+	return RejectedRow{Line: line, Reason: r.en, ReasonJA: r.ja}
 }
 
 // Column names recognised in the header row (case-insensitive); every other
@@ -187,7 +214,8 @@ func parseHeader(rec []string) (header, error) {
 		}
 	}
 	if h.email < 0 {
-		return h, fmt.Errorf("the header row (line 1) has no email column (email or メールアドレス): %w", ErrBadCSV)
+		return h, badCSV("the header row (line 1) has no email column (email or メールアドレス)",
+			"1行目(見出しの行)にメールアドレスの列がありません。列の名前を「メールアドレス」にしてください。")
 	}
 	return h, nil
 }
@@ -211,7 +239,7 @@ func blank(rec []string) bool {
 }
 
 // checkRow reads one data row; it returns a reason when the row is bad.
-func checkRow(rec []string, h header, l List) (importRow, string) {
+func checkRow(rec []string, h header, l List) (importRow, rejectReason) {
 	cell := func(i int) string {
 		if i < 0 || i >= len(rec) {
 			return ""
@@ -220,15 +248,17 @@ func checkRow(rec []string, h header, l List) (importRow, string) {
 	}
 	raw := cell(h.email)
 	if raw == "" {
-		return importRow{}, "the email column is empty"
+		return importRow{}, rejectReason{"the email column is empty", "メールアドレスの欄が空です"}
 	}
 	a, err := ParseAddress(raw)
 	var ae *AddressError
 	if errors.As(err, &ae) {
-		return importRow{}, ae.Message + " (" + ae.MessageJA + ")"
+		return importRow{}, rejectReason{ae.Message, ae.MessageJA}
 	}
 	if err := l.checkDomain(a); err != nil {
-		return importRow{}, fmt.Sprintf("list %s accepts only addresses at %s", l.Slug, strings.Join(l.AllowedDomains, ", "))
+		doms := strings.Join(l.AllowedDomains, ", ")
+		return importRow{}, rejectReason{fmt.Sprintf("list %s accepts only addresses at %s", l.Slug, doms),
+			fmt.Sprintf("このメールマガジンに登録できるのは %s のアドレスだけです", doms)}
 	}
 	row := importRow{addr: a, name: cleanName(cell(h.name))}
 	for i, key := range h.attrs {
@@ -239,7 +269,7 @@ func checkRow(rec []string, h header, l List) (importRow, string) {
 			row.attrs[key] = v
 		}
 	}
-	return row, ""
+	return row, rejectReason{}
 }
 
 // unescapeCell undoes the export's guard against spreadsheet formulas.

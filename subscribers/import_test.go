@@ -39,8 +39,8 @@ func TestImportShiftJIS(t *testing.T) {
 	if rep.Encoding != "shift_jis" || rep.Rows != 5 || rep.Added != 4 || len(rep.Rejected) != 1 || rep.Rejected[0].Line != 4 {
 		t.Fatalf("dry run report %+v", rep)
 	}
-	if !strings.Contains(rep.Rejected[0].Reason, "no @") {
-		t.Fatalf("reason %q", rep.Rejected[0].Reason)
+	if !strings.Contains(rep.Rejected[0].Reason, "no @") || rep.Rejected[0].ReasonJA == "" || strings.ContainsAny(rep.Rejected[0].ReasonJA, "abcdefghijklmnopqrstuvwxyz") {
+		t.Fatalf("reason %q / %q", rep.Rejected[0].Reason, rep.Rejected[0].ReasonJA)
 	}
 	if n := countRows(t, f, "subscribers") + countRows(t, f, "consent_events"); n != 0 {
 		t.Fatalf("dry run wrote %d rows", n)
@@ -128,6 +128,12 @@ func TestImportRules(t *testing.T) {
 	}
 	if !strings.Contains(rep.Rejected[2].Reason, "line 4") || !strings.Contains(rep.Rejected[0].Reason, "does not subscribe it again") {
 		t.Fatalf("reasons %+v", rep.Rejected)
+	}
+	// Issue 17: the admin UI words each reason in Japanese.
+	for i, want := range []string{"配信を停止した", "配信停止リスト", "4行目と同じ", "メールアドレスの欄が空"} {
+		if !strings.Contains(rep.Rejected[i].ReasonJA, want) {
+			t.Errorf("line %d: Japanese reason %q lacks %q", rep.Rejected[i].Line, rep.Rejected[i].ReasonJA, want)
+		}
 	}
 
 	// Internal lists need no consent source but keep to their domains.

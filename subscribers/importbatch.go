@@ -152,35 +152,49 @@ func eachRow(ctx context.Context, q queryer, fn func(*sql.Rows) error, query str
 // decide says what becomes of row: rejected (with the reason) for a
 // suppressed address or one that left the list (an import never
 // subscribes someone again); else added, updated or unchanged.
-func (s *Store) decide(st batchState, row importRow) (rowAction, string) {
+func (s *Store) decide(st batchState, row importRow) (rowAction, rejectReason) {
 	key := row.addr.String()
 	if reason, ok := st.suppressed[strings.ToLower(key)]; ok {
-		return actReject, "the address is suppressed (" + reason + ")"
+		return actReject, rejectReason{"the address is suppressed (" + reason + ")", "配信停止リストにあるアドレスです(" + suppressionJA(reason) + ")"}
 	}
 	e, ok := st.subs[key]
 	if !ok && st.erased[key] {
-		return actReject, "the address was erased at its owner's request; only the owner can subscribe it again"
+		return actReject, rejectReason{"the address was erased at its owner's request; only the owner can subscribe it again",
+			"本人の依頼で削除されたアドレスです。登録し直せるのは本人だけです"}
 	}
 	if !ok {
-		return actAdd, ""
+		return actAdd, rejectReason{}
 	}
 	sub := st.status[e.id]
 	switch {
 	case sub.status == StatusUnsubscribed:
 		return actReject, leftReason(sub.unsubAt, s.opt.Location)
 	case sub.status != StatusConfirmed:
-		return actAdd, ""
+		return actAdd, rejectReason{}
 	case detailsChange(e.name, e.attrs, row):
-		return actUpdate, ""
+		return actUpdate, rejectReason{}
 	}
-	return actUnchanged, ""
+	return actUnchanged, rejectReason{}
+}
+
+// suppressionJA names a suppression's reason in Japanese.
+func suppressionJA(reason string) string {
+	switch reason {
+	case ReasonHardBounce:
+		return "宛先不明のエラー"
+	case ReasonComplaint:
+		return "迷惑メールの申告"
+	case ReasonManual:
+		return "職員による登録"
+	}
+	return "その他"
 }
 
 // count adds one decision to rep.
-func count(rep *ImportReport, a rowAction, line int, reason string) {
+func count(rep *ImportReport, a rowAction, line int, reason rejectReason) {
 	switch a {
 	case actReject:
-		rep.Rejected = append(rep.Rejected, RejectedRow{Line: line, Reason: reason})
+		rep.Rejected = append(rep.Rejected, reason.row(line))
 	case actAdd:
 		rep.Added++
 	case actUpdate:

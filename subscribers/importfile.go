@@ -65,7 +65,8 @@ func openImport(r io.Reader) (*importFile, error) {
 	}
 	if n > MaxImportBytes {
 		f.cleanup()
-		return nil, fmt.Errorf("CSV is larger than %d MB: %w", MaxImportBytes>>20, ErrBadCSV)
+		return nil, badCSV(fmt.Sprintf("CSV is larger than %d MB", MaxImportBytes>>20),
+			fmt.Sprintf("ファイルが大きすぎます(上限 %d MB)。いくつかに分けて取り込んでください。", MaxImportBytes>>20))
 	}
 	f.size, f.sha256, f.lines = n, hex.EncodeToString(h.Sum(nil)), lines.n+1
 	f.encoding = "shift_jis"
@@ -170,9 +171,10 @@ func findDups(keys []lineKey) map[int]int {
 // readErr is a read or decoding error of the file: bad input.
 func (w *rowWalk) readErr(err error) error {
 	if w.enc == "shift_jis" {
-		return fmt.Errorf("file is neither UTF-8 nor Shift_JIS (%v): %w", err, ErrBadCSV)
+		return badCSV(fmt.Sprintf("file is neither UTF-8 nor Shift_JIS (%v)", err),
+			"文字コードが UTF-8 でも Shift_JIS でもありません。Excel では「CSV UTF-8」または「CSV(コンマ区切り)」で保存してください。")
 	}
-	return fmt.Errorf("reading CSV: %v: %w", err, ErrBadCSV)
+	return badCSV(fmt.Sprintf("reading CSV: %v", err), "CSVファイルとして読めませんでした。Excel で CSV 形式で保存し直してください。")
 }
 
 // walk starts a pass: it rewinds, strips a BOM, decodes Shift_JIS and
@@ -196,14 +198,14 @@ func (f *importFile) walk(l List) (*rowWalk, error) {
 	cr.ReuseRecord = true
 	rec, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("the file is empty: %w", ErrBadCSV)
+		return nil, badCSV("the file is empty", "ファイルが空です。")
 	}
 	if err != nil {
 		var pe *csv.ParseError
 		if !errors.As(err, &pe) {
 			return nil, (&rowWalk{enc: f.encoding}).readErr(err)
 		}
-		return nil, fmt.Errorf("reading the header row: %v: %w", err, ErrBadCSV)
+		return nil, badCSV(fmt.Sprintf("reading the header row: %v", err), "1行目(見出しの行)を読めませんでした。")
 	}
 	h, err := parseHeader(rec)
 	if err != nil {
@@ -219,18 +221,19 @@ func (f *importFile) walk(l List) (*rowWalk, error) {
 // next returns the next data row, or a rejection (reason != ""); ok is
 // false at the end of the file. In the first pass (dups nil) a repeated
 // address is not yet known: its key is collected instead.
-func (w *rowWalk) next() (row importRow, reason string, ok bool, err error) {
+func (w *rowWalk) next() (row importRow, reason rejectReason, ok bool, err error) {
 	for {
 		rec, err := w.cr.Read()
 		if errors.Is(err, io.EOF) {
-			return row, "", false, nil
+			return row, rejectReason{}, false, nil
 		}
 		if err != nil {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
-				return row, "", false, w.readErr(err)
+				return row, rejectReason{}, false, w.readErr(err)
 			}
-			return importRow{line: pe.StartLine}, "the row is not valid CSV: " + pe.Err.Error(), true, nil
+			return importRow{line: pe.StartLine}, rejectReason{"the row is not valid CSV: " + pe.Err.Error(),
+				"CSVの行として読めません(引用符 \" の閉じ忘れなど)"}, true, nil
 		}
 		if len(rec) == 0 || blank(rec) {
 			continue
@@ -239,7 +242,7 @@ func (w *rowWalk) next() (row importRow, reason string, ok bool, err error) {
 		row, reason := checkRow(rec, w.h, w.l)
 		row.line = line
 		switch {
-		case reason != "":
+		case !reason.none():
 		case w.dups == nil:
 			w.keys = append(w.keys, lineKey{hash: maphash.String(w.seed, row.addr.String()), line: int32(line)})
 		default:
@@ -251,7 +254,9 @@ func (w *rowWalk) next() (row importRow, reason string, ok bool, err error) {
 	}
 }
 
-func dupReason(first int) string { return fmt.Sprintf("the same address as line %d", first) }
+func dupReason(first int) rejectReason {
+	return rejectReason{fmt.Sprintf("the same address as line %d", first), fmt.Sprintf("%d行目と同じアドレスです", first)}
+}
 
 // read is how many bytes of the file the pass has read.
 func (w *rowWalk) read() int64 { return w.count.n }

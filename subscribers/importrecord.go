@@ -129,14 +129,14 @@ func (im *importer) start(ctx context.Context) error {
 
 // loadRejects puts back the rows a stopped import refused while writing.
 func (im *importer) loadRejects(ctx context.Context) error {
-	rows, err := im.s.db.QueryContext(ctx, `SELECT line, reason FROM subscriber_import_rejects WHERE import_id = ?`, im.id)
+	rows, err := im.s.db.QueryContext(ctx, `SELECT line, reason, reason_ja FROM subscriber_import_rejects WHERE import_id = ?`, im.id)
 	if err != nil {
 		return fmt.Errorf("loading import %d: %w", im.id, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var r RejectedRow
-		if err := rows.Scan(&r.Line, &r.Reason); err != nil {
+		if err := rows.Scan(&r.Line, &r.Reason, &r.ReasonJA); err != nil {
 			return fmt.Errorf("loading import %d: %w", im.id, err)
 		}
 		im.rep.Rejected = append(im.rep.Rejected, r)

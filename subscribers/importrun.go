@@ -66,8 +66,8 @@ func (im *importer) check(ctx context.Context) error {
 			break
 		}
 		im.rep.Rows++
-		if reason != "" {
-			im.rep.Rejected = append(im.rep.Rejected, RejectedRow{Line: row.line, Reason: reason})
+		if !reason.none() {
+			im.rep.Rejected = append(im.rep.Rejected, reason.row(row.line))
 		}
 		im.tell("checking", w.read(), im.f.size, false)
 		if err := ctx.Err(); err != nil {
@@ -77,7 +77,7 @@ func (im *importer) check(ctx context.Context) error {
 	im.f.dups = findDups(w.keys)
 	im.valid = int64(len(w.keys) - len(im.f.dups))
 	for line, first := range im.f.dups {
-		im.rep.Rejected = append(im.rep.Rejected, RejectedRow{Line: line, Reason: dupReason(first)})
+		im.rep.Rejected = append(im.rep.Rejected, dupReason(first).row(line))
 	}
 	im.tell("checking", im.f.size, im.f.size, true)
 	return nil
@@ -96,7 +96,7 @@ func (im *importer) plan(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if ok && reason == "" {
+		if ok && reason.none() {
 			batch = append(batch, row)
 		}
 		if len(batch) == cap(batch) || (!ok && len(batch) > 0) {
@@ -127,7 +127,7 @@ func (im *importer) write(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if ok && (reason != "" || row.line <= im.lineDone) {
+		if ok && (!reason.none() || row.line <= im.lineDone) {
 			continue // rejected already, or written before a resume
 		}
 		if ok {
@@ -205,8 +205,8 @@ func (im *importer) commitBatch(ctx context.Context, batch []importRow) error {
 		return err
 	}
 	for _, r := range got.Rejected {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO subscriber_import_rejects (import_id, line, reason) VALUES (?, ?, ?)
-			ON CONFLICT DO NOTHING`, im.id, r.Line, r.Reason); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO subscriber_import_rejects (import_id, line, reason, reason_ja) VALUES (?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, im.id, r.Line, r.Reason, r.ReasonJA); err != nil {
 			return fmt.Errorf("recording rejected line %d: %w", r.Line, err)
 		}
 	}
@@ -231,7 +231,8 @@ func (im *importer) commitBatch(ctx context.Context, batch []importRow) error {
 }
 
 // leftReason is the rejection of an address that left the list.
-func leftReason(unsubAt sql.NullInt64, loc *time.Location) string {
-	return "the address left this list on " + unixOrZero(unsubAt, loc).Format(time.DateOnly) +
-		"; an import does not subscribe it again"
+func leftReason(unsubAt sql.NullInt64, loc *time.Location) rejectReason {
+	day := unixOrZero(unsubAt, loc)
+	return rejectReason{"the address left this list on " + day.Format(time.DateOnly) + "; an import does not subscribe it again",
+		day.Format("2006年1月2日") + "にこのメールマガジンの配信を停止したアドレスです(取り込みでは再登録しません)"}
 }

@@ -51,11 +51,11 @@ func (s *Store) CreateList(ctx context.Context, l List) (List, error) {
 		_, err := tx.ExecContext(ctx, `
 INSERT INTO lists (slug, name_ja, name_en, kind, from_address, from_name, postal_address, contact,
   double_opt_in, allowed_domains, encoding, name_fallback, require_approval, description_ja, description_en,
-  archive, ui_fields, created, updated)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+  archive, ui_fields, count_clicks, created, updated)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			n.Slug, n.NameJA, n.NameEN, n.Kind, n.FromAddress, n.FromName, n.PostalAddress, n.Contact,
 			n.DoubleOptIn, strings.Join(n.AllowedDomains, ","), n.Encoding, n.NameFallback, n.RequireApproval,
-			n.DescriptionJA, n.DescriptionEN, !n.ArchiveOff, strings.Join(n.UIFields, ","), now, now)
+			n.DescriptionJA, n.DescriptionEN, !n.ArchiveOff, strings.Join(n.UIFields, ","), n.CountClicks, now, now)
 		return err
 	})
 	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
@@ -92,12 +92,12 @@ func (s *Store) UpdateList(ctx context.Context, slug string, l List) (List, []st
 		_, err = tx.ExecContext(ctx, `
 UPDATE lists SET name_ja=?, name_en=?, kind=?, from_address=?, from_name=?, postal_address=?, contact=?,
   double_opt_in=?, allowed_domains=?, encoding=?, name_fallback=?, require_approval=?, description_ja=?,
-  description_en=?, archive=?, ui_fields=?, updated=?
+  description_en=?, archive=?, ui_fields=?, count_clicks=?, updated=?
 WHERE id = ?`,
 			n.NameJA, n.NameEN, n.Kind, n.FromAddress, n.FromName, n.PostalAddress, n.Contact,
 			n.DoubleOptIn, strings.Join(n.AllowedDomains, ","), n.Encoding, n.NameFallback, n.RequireApproval,
 			n.DescriptionJA, n.DescriptionEN, !n.ArchiveOff, strings.Join(owned(old.UIFields, changed), ","),
-			s.now().Unix(), old.ID)
+			n.CountClicks, s.now().Unix(), old.ID)
 		if err != nil {
 			return fmt.Errorf("updating list %s: %w", slug, err)
 		}

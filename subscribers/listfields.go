@@ -36,6 +36,8 @@ var configFields = []listField{
 	{"name_fallback", func(l List) string { return l.NameFallback }, func(d *List, s List) { d.NameFallback = s.NameFallback }},
 	{"require_approval", func(l List) string { return strconv.FormatBool(l.RequireApproval) },
 		func(d *List, s List) { d.RequireApproval = s.RequireApproval }},
+	{"count_clicks", func(l List) string { return strconv.FormatBool(l.CountClicks) },
+		func(d *List, s List) { d.CountClicks = s.CountClicks }},
 }
 
 // archiveField is edited in the UI and the API only; no config key sets it.

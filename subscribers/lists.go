@@ -48,6 +48,10 @@ type List struct {
 	// UIFields are the fields (config key names) edited in the admin UI or
 	// the API: the configuration no longer changes them (see SyncLists).
 	UIFields []string
+	// CountClicks rewrites the links of the list's issues through the
+	// click redirect, which counts clicks per link and nothing about the
+	// reader (package newsletter). Off by default.
+	CountClicks bool
 }
 
 // Public reports whether citizens may subscribe to l themselves.
@@ -93,7 +97,7 @@ func normaliseList(l List) (List, error) {
 
 const listColumns = `id, slug, name_ja, name_en, kind, from_address, from_name, postal_address, contact,
   double_opt_in, allowed_domains, encoding, name_fallback, require_approval, description_ja, description_en,
-  archive, closed_at, ui_fields`
+  archive, closed_at, ui_fields, count_clicks`
 
 func scanList(sc interface{ Scan(...any) error }) (List, error) {
 	var l List
@@ -102,7 +106,7 @@ func scanList(sc interface{ Scan(...any) error }) (List, error) {
 	var closed sql.NullInt64
 	err := sc.Scan(&l.ID, &l.Slug, &l.NameJA, &l.NameEN, &l.Kind, &l.FromAddress, &l.FromName, &l.PostalAddress,
 		&l.Contact, &l.DoubleOptIn, &doms, &l.Encoding, &l.NameFallback, &l.RequireApproval, &l.DescriptionJA, &l.DescriptionEN,
-		&archive, &closed, &ui)
+		&archive, &closed, &ui, &l.CountClicks)
 	if doms != "" {
 		l.AllowedDomains = strings.Split(doms, ",")
 	}

@@ -29,16 +29,17 @@ func (s *Store) SyncLists(ctx context.Context, defs []List) error {
 		for _, l := range plan {
 			_, err := tx.ExecContext(ctx, `
 INSERT INTO lists (slug, name_ja, name_en, kind, from_address, from_name, postal_address, contact,
-  double_opt_in, allowed_domains, encoding, name_fallback, require_approval, description_ja, description_en, created, updated)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+  double_opt_in, allowed_domains, encoding, name_fallback, require_approval, description_ja, description_en, count_clicks, created, updated)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 ON CONFLICT (slug) DO UPDATE SET name_ja=excluded.name_ja, name_en=excluded.name_en, kind=excluded.kind,
   from_address=excluded.from_address, from_name=excluded.from_name, postal_address=excluded.postal_address,
   contact=excluded.contact, double_opt_in=excluded.double_opt_in, allowed_domains=excluded.allowed_domains,
   encoding=excluded.encoding, name_fallback=excluded.name_fallback, require_approval=excluded.require_approval,
-  description_ja=excluded.description_ja, description_en=excluded.description_en, updated=excluded.updated`,
+  description_ja=excluded.description_ja, description_en=excluded.description_en, count_clicks=excluded.count_clicks,
+  updated=excluded.updated`,
 				l.Slug, l.NameJA, l.NameEN, l.Kind, l.FromAddress, l.FromName, l.PostalAddress, l.Contact,
 				l.DoubleOptIn, strings.Join(l.AllowedDomains, ","), l.Encoding, l.NameFallback, l.RequireApproval,
-				l.DescriptionJA, l.DescriptionEN, now, now)
+				l.DescriptionJA, l.DescriptionEN, l.CountClicks, now, now)
 			if err != nil {
 				return fmt.Errorf("saving list %s: %w", l.Slug, err)
 			}

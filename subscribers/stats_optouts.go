@@ -6,19 +6,35 @@ import (
 	"time"
 )
 
-// OptOuts counts the opt-outs from a list in [from, to): the admin's
-// "unsubscribed after this issue" figure, taken as the opt-outs between an
-// issue's sending and the next one's. A zero to means up to now.
-func (s *Store) OptOuts(ctx context.Context, listID int64, from, to time.Time) (int, error) {
-	if to.IsZero() {
-		to = s.now().Add(time.Second)
-	}
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM consent_events
-		WHERE list_id = ? AND event = 'opt-out' AND at_ms >= ? AND at_ms < ?`,
-		listID, from.UnixMilli(), to.UnixMilli()).Scan(&n)
+// OptOut is one opt-out from a list, as the consent log records it.
+type OptOut struct {
+	SubscriberID int64
+	At           time.Time
+}
+
+// OptOuts returns the opt-outs from a list in [from, to), oldest first:
+// what package newsletter attributes to the issue each reader had last
+// received (its "unsubscribed within 7 days" figure).
+func (s *Store) OptOuts(ctx context.Context, listID int64, from, to time.Time) ([]OptOut, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT subscriber_id, at_ms FROM consent_events
+		WHERE list_id = ? AND event = 'opt-out' AND at_ms >= ? AND at_ms < ? ORDER BY at_ms, id`,
+		listID, from.UnixMilli(), to.UnixMilli())
 	if err != nil {
-		return 0, fmt.Errorf("counting opt-outs of list %d: %w", listID, err)
+		return nil, fmt.Errorf("reading opt-outs of list %d: %w", listID, err)
 	}
-	return n, nil
+	defer rows.Close()
+	var out []OptOut
+	for rows.Next() {
+		var o OptOut
+		var ms int64
+		if err := rows.Scan(&o.SubscriberID, &ms); err != nil {
+			return nil, fmt.Errorf("reading opt-outs of list %d: %w", listID, err)
+		}
+		o.At = time.UnixMilli(ms).UTC()
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading opt-outs of list %d: %w", listID, err)
+	}
+	return out, nil
 }

@@ -33,6 +33,10 @@ type IssueInput struct {
 	// list this rendering is for (the recipient's), carrying the lead's
 	// sender identity (FromName, FromAddress, PostalAddress, Contact).
 	Joint []ListInfo
+	// TrackLink, when set, points the body's links (Links) at the click
+	// redirect, in the HTML and the text part alike; nil leaves them as
+	// written.
+	TrackLink LinkTracker
 }
 
 // Recipient holds the personal values Render splices in.

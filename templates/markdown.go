@@ -42,9 +42,25 @@ func (m markdown) parse(src []byte) ast.Node {
 	return m.gm.Parser().Parse(text.NewReader(src))
 }
 
-func (m markdown) html(src []byte) (string, error) {
+// linkRewrite, when not nil, points an issue's trackable links at the
+// click redirect (links.go); ph is the placeholder prefix.
+type linkRewrite struct {
+	ph    string
+	track LinkTracker
+}
+
+// parseLinks parses src and applies lr.
+func (m markdown) parseLinks(src []byte, lr *linkRewrite) ast.Node {
+	doc := m.parse(src)
+	if lr != nil && lr.track != nil {
+		rewriteLinks(doc, src, lr.ph, lr.track)
+	}
+	return doc
+}
+
+func (m markdown) html(src []byte, lr *linkRewrite) (string, error) {
 	var b bytes.Buffer
-	if err := m.gm.Renderer().Render(&b, src, m.parse(src)); err != nil {
+	if err := m.gm.Renderer().Render(&b, src, m.parseLinks(src, lr)); err != nil {
 		return "", fmt.Errorf("rendering Markdown: %w", err)
 	}
 	return m.policy.Sanitize(b.String()), nil
@@ -55,12 +71,12 @@ func (m markdown) html(src []byte) (string, error) {
 // are built once in New. Template actions such as {{ .Name }} are not
 // interpreted: use Prepare for mail and Public for the archive.
 func (s *Set) MarkdownHTML(md string) (string, error) {
-	return s.md.html([]byte(md))
+	return s.md.html([]byte(md), nil)
 }
 
 // MarkdownText renders Markdown to the text/plain form used in mail: links
 // as numbered footnotes, lines wrapped at width columns (0 = TextWidth),
 // counting East Asian wide characters as two.
 func (s *Set) MarkdownText(md string, width int) string {
-	return s.md.text([]byte(md), width, "")
+	return s.md.text([]byte(md), width, "", nil)
 }

@@ -75,14 +75,18 @@ func (s *Set) Prepare(in IssueInput) (*Prepared, error) {
 		return nil, err
 	}
 	p.UsesPersonal = strings.Contains(subject+body, prefix)
-	bodyHTML, err := s.md.html([]byte(body))
+	var lr *linkRewrite
+	if in.TrackLink != nil {
+		lr = &linkRewrite{ph: prefix, track: in.TrackLink}
+	}
+	bodyHTML, err := s.md.html([]byte(body), lr)
 	if err != nil {
 		return nil, err
 	}
 	f := &p.fields
 	data := LayoutData{
 		List: l, Subject: subject, IssueID: in.IssueID, Number: in.Number, Date: in.Date, ArchiveURL: in.ArchiveURL,
-		BodyHTML: htmltemplate.HTML(bodyHTML), BodyText: s.md.text([]byte(body), TextWidth, prefix),
+		BodyHTML: htmltemplate.HTML(bodyHTML), BodyText: s.md.text([]byte(body), TextWidth, prefix, lr),
 		Name: f.token(fieldName, modeText), Email: f.token(fieldEmail, modeText),
 		UnsubscribeURL: f.token(fieldUnsubscribe, modeText), PreferencesURL: f.token(fieldPreferences, modeText),
 		Joint: in.Joint,

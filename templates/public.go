@@ -26,11 +26,11 @@ func (s *Set) Public(in IssueInput) (Parts, error) {
 	if err != nil {
 		return Parts{}, err
 	}
-	html, err := s.md.html([]byte(body))
+	html, err := s.md.html([]byte(body), nil)
 	if err != nil {
 		return Parts{}, err
 	}
-	text := s.md.text([]byte(body), TextWidth, prefix)
+	text := s.md.text([]byte(body), TextWidth, prefix, nil)
 	name := in.List.NameFallback
 	if name == "" {
 		name = "読者"

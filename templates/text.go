@@ -28,12 +28,12 @@ type textRenderer struct {
 	seen  map[string]int
 }
 
-func (m markdown) text(src []byte, width int, ph string) string {
+func (m markdown) text(src []byte, width int, ph string, lr *linkRewrite) string {
 	if width <= 0 {
 		width = TextWidth
 	}
 	r := &textRenderer{m: m, src: src, ph: ph, seen: map[string]int{}}
-	lines := r.blocks(m.parse(src), width)
+	lines := r.blocks(m.parseLinks(src, lr), width)
 	var b strings.Builder
 	for _, l := range lines {
 		b.WriteString(strings.TrimRight(l, " "))

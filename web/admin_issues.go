@@ -77,6 +77,7 @@ type issueData struct {
 	Progress Progress
 	Percent  int
 	Total    int
+	Stats    *IssueStats // delivered, bounced, opt-outs, clicks (stats.go)
 
 	// Lists are every list of the issue, the lead (List) first; Choice
 	// the lists a new issue may also go to (the compose page's joint
@@ -198,6 +199,9 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request, sess *sessi
 		d.SendAt = is.SendAt.In(s.opt.Location).Format("2006-01-02T15:04")
 	}
 	d.Progress, d.Total, d.Percent = s.progress(r.Context(), is)
+	if is.Status != "draft" && is.Status != "scheduled" {
+		d.Stats = s.issueStats(r.Context(), is) // once it went to the outbox
+	}
 	if d.Events, err = s.opt.Issues.Events(r.Context(), is.ID); err != nil {
 		s.fail(w, r, err)
 		return

@@ -219,7 +219,7 @@ func listFromForm(r *http.Request) List {
 		PostalAddress: f.Get("postal_address"), Contact: f.Get("contact"),
 		Encoding: f.Get("encoding"), NameFallback: f.Get("name_fallback"),
 		DoubleOptIn: f.Get("double_opt_in") != "", RequireApproval: f.Get("require_approval") != "",
-		ArchiveOff:     f.Get("archive") == "",
+		ArchiveOff: f.Get("archive") == "", CountClicks: f.Get("count_clicks") != "",
 		AllowedDomains: splitDomains(f.Get("allowed_domains")),
 	}
 }

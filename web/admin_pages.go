@@ -76,10 +76,7 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request, sess *s
 				s.fail(w, r, err)
 				return
 			}
-			for i := range d.Issues {
-				p, _, _ := s.progress(r.Context(), d.Issues[i])
-				d.Issues[i].Counts.Sent, d.Issues[i].Counts.Bounced = p.Sent, p.Bounced
-			}
+			s.dashIssueStats(r.Context(), d.Issues)
 		}
 		out = append(out, d)
 	}
@@ -116,6 +113,10 @@ type subscribersData struct {
 	Next    int64 // the ?after= of the next page
 	Prev    int64 // the ?before= of the previous page
 	listView
+	// Staged is the id of a dry run's kept file ("import these");
+	// RejectedTotal counts the report's rejected rows (import_staged.go).
+	Staged        string
+	RejectedTotal int
 }
 
 func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
@@ -132,26 +133,32 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, sess *sess
 		s.fail(w, r, errForbidden)
 		return
 	}
-	f, _, err := r.FormFile("file")
+	f, fh, err := r.FormFile("file")
 	if err != nil {
 		s.fail(w, r, &InputError{Field: "file", Message: "choose a CSV file", MessageJA: "CSVファイルを選んでください"})
 		return
 	}
 	defer f.Close()
 	dry := r.PostFormValue("dry_run") != ""
+	consent := r.PostFormValue("consent_source")
 	rep, err := s.opt.SubscriberAdmin.Import(r.Context(), f, ImportOptions{ListSlug: l.Slug,
-		ConsentSource: r.PostFormValue("consent_source"), DryRun: dry, Actor: sess.user.Login})
+		ConsentSource: consent, DryRun: dry, Actor: sess.user.Login, FileName: fh.Filename})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if !dry {
+	var staged string
+	if dry {
+		// Kept for "import these" (import_staged.go).
+		if staged, err = s.stageImport(f, stagedImport{List: l.Slug, Login: sess.user.Login, ConsentSource: consent,
+			FileName: fh.Filename, Created: s.now()}); err != nil {
+			s.log.Warn("keeping a checked import", "err", err)
+		}
+	} else {
 		s.audit(r, sess.user.Login, "subscribers.import", "list:"+l.Slug,
 			fmt.Sprintf("added %d, existing %d, rejected %d", rep.Added, rep.Existing(), len(rep.Rejected)))
 	}
-	v.Nav, v.Title = "subscribers", v.T("nav.subscribers")
-	v.Data = subscribersData{Lists: mine, List: l, Report: &rep, DryRun: dry, Page: 1, Imports: s.recent(r.Context(), l.Slug)}
-	s.render(w, r, http.StatusOK, "subscribers", v)
+	s.renderImportReport(w, r, v, mine, l, rep, dry, staged)
 }
 
 // handleAddMember adds an address to an internal list at once (members

@@ -121,6 +121,8 @@ type issueJSON struct {
 	Number int `json:"number,omitempty"`
 	// Lists are the slugs of every list of the issue, the lead first.
 	Lists []string `json:"lists"`
+	// Stats, in GET /api/v1/issues/{id} only, are the issue's statistics.
+	Stats *statsJSON `json:"stats,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -245,7 +247,9 @@ func (s *Server) apiIssue(w http.ResponseWriter, r *http.Request, u User) {
 		s.apiFail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.issueView(r.Context(), is, list))
+	out := s.issueView(r.Context(), is, list)
+	out.Stats = statsView(s.issueStats(r.Context(), is))
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) apiSendIssue(w http.ResponseWriter, r *http.Request, u User) {

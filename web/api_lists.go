@@ -27,6 +27,7 @@ type listJSON struct {
 	RequireApproval bool       `json:"require_approval"`
 	NameFallback    string     `json:"name_fallback"`
 	Archive         bool       `json:"archive"`
+	CountClicks     bool       `json:"count_clicks"`
 	Closed          bool       `json:"closed"`
 	ClosedAt        *time.Time `json:"closed_at"`
 	// EditedInUI are the fields the config file no longer sets.
@@ -39,7 +40,7 @@ func listJSONOf(l List) listJSON {
 		FromAddress: l.FromAddress, FromName: l.FromName, PostalAddress: l.PostalAddress, Contact: l.Contact,
 		Encoding: l.Encoding, DoubleOptIn: l.DoubleOptIn, AllowedDomains: l.AllowedDomains,
 		RequireApproval: l.RequireApproval, NameFallback: l.NameFallback, Archive: !l.ArchiveOff,
-		Closed: l.Closed(), ClosedAt: timePtr(l.ClosedAt), EditedInUI: l.UIFields}
+		CountClicks: l.CountClicks, Closed: l.Closed(), ClosedAt: timePtr(l.ClosedAt), EditedInUI: l.UIFields}
 	if j.AllowedDomains == nil {
 		j.AllowedDomains = []string{}
 	}
@@ -68,6 +69,7 @@ type listPatch struct {
 	RequireApproval *bool     `json:"require_approval"`
 	NameFallback    *string   `json:"name_fallback"`
 	Archive         *bool     `json:"archive"`
+	CountClicks     *bool     `json:"count_clicks"`
 	// Closed closes the list to new subscribers (true) or opens it (false).
 	Closed *bool `json:"closed"`
 	// UseConfig hands fields back to the config file (PATCH; applied at
@@ -101,6 +103,9 @@ func (p listPatch) apply(l *List) {
 	}
 	if p.Archive != nil {
 		l.ArchiveOff = !*p.Archive
+	}
+	if p.CountClicks != nil {
+		l.CountClicks = *p.CountClicks
 	}
 	if p.AllowedDomains != nil {
 		l.AllowedDomains = *p.AllowedDomains

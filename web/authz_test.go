@@ -112,6 +112,9 @@ func uiCases() []routeCase {
 		{"POST", "/admin/subscribers/4/erase", f("reason", "削除依頼", "confirm", "s4@example.jp"), "", "A", 200},
 		{"POST", "/admin/subscribers/import", f("list", "shimin-katsudo"), "", "AE", 0},
 		{"POST", "/admin/subscribers/import", f("list", "kankyo-hozen"), "", "A", 0},
+		// Issue 17: "import these" of a dry run; no such staged file here.
+		{"POST", "/admin/subscribers/import/0123456789abcdef0123456789abcdef/run", f("list", "shimin-katsudo"), "", "AE", 422},
+		{"POST", "/admin/subscribers/import/0123456789abcdef0123456789abcdef/run", f("list", "kankyo-hozen"), "", "A", 422},
 		{"GET", "/admin/subscribers/imports.json?list=shimin-katsudo", nil, "", "AEV", 200},
 		{"GET", "/admin/subscribers/imports.json?list=kankyo-hozen", nil, "", "AV", 200},
 		{"POST", "/admin/subscribers/add", f("list", "chonai", "email", "staff@city.example.jp"), "", "AC", 303},

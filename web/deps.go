@@ -139,9 +139,9 @@ type Draft struct {
 	ListIDs []int64
 }
 
-// Counts are an issue's delivery counts. Issues fills Unsubscribed; the
-// delivery counts are read from Deliveries where a page shows them (a
-// fake Issues may fill them for tests without Deliveries).
+// Counts are an issue's delivery counts, read from Deliveries where a
+// page shows them (a fake Issues may fill them for tests without
+// Deliveries); the dashboard fills Unsubscribed from Stats (stats.go).
 type Counts struct {
 	Queued, Sending, Sent, Failed, Bounced, Skipped, Unsubscribed int
 }

@@ -34,6 +34,8 @@ type Domain struct {
 	Intake *subscribers.Intake
 	// Location is the default timezone of a recurring schedule.
 	Location *time.Location
+	// Statistics gives issue statistics and the click redirect.
+	Statistics *newsletter.Statistics
 }
 
 // Fill sets opt's interfaces from d; a nil value leaves its group unset.
@@ -61,6 +63,9 @@ func (d Domain) Fill(opt *Options) {
 	}
 	if d.Scheduler != nil {
 		opt.Schedules = webSchedules{d}
+	}
+	if d.Statistics != nil {
+		opt.Stats = d.Statistics
 	}
 	if d.Progress != nil {
 		opt.Plan = webPlan{d}
@@ -184,14 +189,10 @@ func (w webIssues) issue(ctx context.Context, is issues.Issue, err error) (Issue
 	if err != nil {
 		return Issue{}, domainErr(err)
 	}
-	out := plainIssue(is)
-	// Delivery counts come from Deliveries where a page shows them:
-	// counting here too made every issue view count the outbox twice, and
-	// the public archive count it for nothing.
-	if n, err := w.d.Sending.OptOutsAfter(ctx, is); err == nil {
-		out.Counts.Unsubscribed = n
-	}
-	return out, nil
+	// Delivery counts come from Deliveries, and the statistics
+	// (delivered, bounced, unsubscribed within 7 days) from Stats, where
+	// a page shows them: not for every issue of a listing.
+	return plainIssue(is), nil
 }
 
 // plainIssue is the issue without counts, which need a query.

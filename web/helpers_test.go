@@ -71,7 +71,7 @@ func newEnv(t testing.TB, edit func(*Options)) *env {
 	opt := Options{DB: db, Now: c.Now, BaseURL: "http://kawaraban.test", LocalMode: true, Users: users,
 		Subscribers: subs, SubscriberAdmin: subs, SubscriberDetail: newFakeSubscriberDetail(subs), Issues: iss, Renderer: fakeRenderer{}, Bounces: fakeBounces{},
 		Schedules: &fakeSchedules{}, Plan: &fakePlan{}, Reports: newTestReports(db, c.Now), TestRecipients: []string{"me@city.example.jp"},
-		LocalInbox: &fakeInbox{}, ListAdmin: newTestListAdmin(t, db, c.Now),
+		LocalInbox: &fakeInbox{}, ListAdmin: newTestListAdmin(t, db, c.Now), ImportStagingDir: t.TempDir(),
 		Settings: func() map[string]any {
 			return map[string]any{"smtp": map[string]any{"host": "relay.example.jp", "password": "********", "password_env": "SMTP_PASSWORD"}}
 		}}

@@ -26,6 +26,7 @@ var listCatalog = map[string][2]string{
 	"list.f.name_fallback":    {"名前のない読者の呼び方", "Greeting for readers without a name"},
 	"list.f.require_approval": {"配信の前に別の人の承認を必要とする", "Issues need another person's approval before sending"},
 	"list.f.archive":          {"バックナンバーを公開する", "Publish the back numbers"},
+	"list.f.count_clicks":     {"リンクごとのクリック数を数える(読者もIPアドレスも記録しません)", "Count clicks per link (records neither the reader nor the IP address)"},
 
 	"list.kind.public":     {"公開(市民が自分で登録)", "Public (citizens subscribe themselves)"},
 	"list.kind.internal":   {"庁内(管理者が職員を追加)", "Internal (admins add staff)"},

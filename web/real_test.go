@@ -72,14 +72,17 @@ func realDomain(t testing.TB, o *Options, subs *subscribers.Store, iss *issues.S
 	host, port, _ := net.SplitHostPort(addr.String())
 	p, _ := strconv.Atoi(port)
 	d := Domain{Subscribers: subs, Issues: iss, Location: time.UTC}
-	d.Renderer = newsletter.NewRenderer(iss, subs, tpl, newsletter.RendererOptions{BaseURL: o.BaseURL, Now: o.Now})
+	clicks, _ := token.NewSigner([]byte(strings.Repeat("c", 32)))
+	d.Renderer = newsletter.NewRenderer(iss, subs, tpl, newsletter.RendererOptions{BaseURL: o.BaseURL, Now: o.Now, Signer: clicks})
 	d.Mailer, err = mailer.New(o.DB, mailer.Options{Relays: []mailer.Relay{{Host: host, Port: p, TLS: "none"}},
-		Renderer: d.Renderer, Checker: d.Renderer, Now: o.Now})
+		Renderer: d.Renderer, Checker: d.Renderer, Now: o.Now, OnIssueDone: newsletter.IssueDone(iss, nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Mailer.Close() })
 	d.Attribution = newsletter.NewAttribution(d.Mailer, iss, subs, nil)
+	d.Statistics = newsletter.NewStatistics(o.DB, iss, subs, d.Mailer, tpl, newsletter.StatisticsOptions{
+		BaseURL: o.BaseURL, Signer: clicks, Now: o.Now})
 	d.Bounces, err = bounces.New(o.DB, bounces.Deps{VERP: d.Mailer, Deliveries: d.Attribution, Marker: d.Mailer,
 		Suppressor: d.Attribution}, bounces.Options{})
 	if err != nil {
@@ -118,7 +121,7 @@ func newRealEnv(t testing.TB) *realEnv {
 			t.Fatal(err)
 		}
 		re.iss = issues.New(o.DB, issues.Options{Now: o.Now})
-		o.Subscribers, o.SubscriberAdmin, o.Issues, o.Renderer, o.Bounces, o.Deliveries = nil, nil, nil, nil, nil, nil
+		o.Subscribers, o.SubscriberAdmin, o.Issues, o.Renderer, o.Bounces, o.Deliveries, o.Stats = nil, nil, nil, nil, nil, nil, nil
 		re.dom, re.relay = realDomain(t, o, re.subs, re.iss)
 		re.dom.Fill(o)
 	})

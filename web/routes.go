@@ -59,6 +59,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /unsubscribe/{token}", s.handleUnsubscribe)
 	m.HandleFunc("GET /preferences/{token}", s.handlePreferences)
 	m.HandleFunc("POST /preferences/{token}", s.handleSavePreferences)
+	m.HandleFunc("GET /r/{token}", s.handleClick) // stats.go
 	m.HandleFunc("GET /archive", s.handleArchiveIndex)
 	m.HandleFunc("GET /privacy", s.handlePrivacy)
 	m.HandleFunc("GET /archive/{list}", s.handleArchive)
@@ -133,6 +134,7 @@ func (s *Server) adminRoutes() map[string]http.HandlerFunc {
 	maps.Copy(routes, s.sublistRoutes())
 	maps.Copy(routes, s.adminListRoutes())
 	maps.Copy(routes, s.jointAdminRoutes())
+	maps.Copy(routes, s.importStagedRoutes())
 	return routes
 }
 

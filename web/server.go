@@ -86,6 +86,12 @@ type Options struct {
 	Health Health
 	// Imports, when set, lists CSV imports with their progress.
 	Imports Imports
+	// Stats, when set, gives issue statistics and the click redirect
+	// (stats.go).
+	Stats Stats
+	// ImportStagingDir keeps a dry run's CSV until "import these"
+	// (import_staged.go); empty = a folder in the system's temp dir.
+	ImportStagingDir string
 
 	// MaxBodyBytes caps request bodies (default 1 MiB; imports 10 MiB).
 	MaxBodyBytes int64

@@ -25,6 +25,7 @@ import (
 // sees (the adapters in domain.go pass every error through it).
 func domainErr(err error) error {
 	var re *newsletter.RecipientsError
+	var ce *subscribers.CSVError
 	switch {
 	case err == nil:
 		return nil
@@ -53,7 +54,12 @@ func domainErr(err error) error {
 			MessageJA: "このメールマガジンは新規登録の受付を終了しました。", cause: err}
 	case errors.Is(err, subscribers.ErrDomainNotAllowed):
 		return &InputError{Field: "email", Message: err.Error(), MessageJA: "このリストに登録できないドメインのアドレスです", cause: err}
-	case errors.Is(err, subscribers.ErrConsentSourceRequired), errors.Is(err, subscribers.ErrBadCSV):
+	case errors.Is(err, subscribers.ErrConsentSourceRequired):
+		return &InputError{Field: "consent_source", Message: err.Error(),
+			MessageJA: "公開のメールマガジンに取り込むときは「同意の取得方法」を書いてください(例: 2026年度 窓口申込書)。", cause: err}
+	case errors.As(err, &ce):
+		return &InputError{Field: "file", Message: ce.Message, MessageJA: ce.MessageJA, cause: err}
+	case errors.Is(err, subscribers.ErrBadCSV):
 		return &InputError{Field: "file", Message: err.Error(), MessageJA: "CSVファイルを確認してください: " + err.Error(), cause: err}
 	case errors.Is(err, subscribers.ErrReasonRequired):
 		return &InputError{Field: "reason", Message: "a reason is required", MessageJA: "理由を入力してください", cause: err}
@@ -163,7 +169,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusNotFound, "err.token"
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrUnknownUser), errors.Is(err, issues.ErrNotFound),
 		errors.Is(err, scheduler.ErrNotFound),
-		errors.Is(err, subscribers.ErrNotFound), errors.Is(err, progress.ErrNotFound), errors.Is(err, bounces.ErrNotFound):
+		errors.Is(err, subscribers.ErrNotFound), errors.Is(err, progress.ErrNotFound), errors.Is(err, bounces.ErrNotFound),
+		errors.Is(err, newsletter.ErrNoSuchLink):
 		return http.StatusNotFound, "err.notfound"
 	case errors.Is(err, ErrApprovalRequired), errors.Is(err, issues.ErrNeedsApproval):
 		return http.StatusConflict, "err.approval"

@@ -107,7 +107,11 @@ func cmdImportSubscribers(ctx context.Context, args []string, _ io.Reader, stdou
 		fmt.Fprintf(stdout, "%s (%s): %d rows, %d added, %d updated, %d unchanged, %d rejected\n",
 			fs.Arg(0), mode, rep.Rows, rep.Added, rep.Updated, rep.Unchanged, len(rep.Rejected))
 		for _, r := range rep.Rejected {
-			fmt.Fprintf(stdout, "line %d: %s\n", r.Line, r.Reason)
+			if r.ReasonJA == "" { // a row an import before 0026 kept
+				fmt.Fprintf(stdout, "line %d: %s\n", r.Line, r.Reason)
+				continue
+			}
+			fmt.Fprintf(stdout, "line %d: %s (%s)\n", r.Line, r.Reason, r.ReasonJA)
 		}
 		return nil
 	})

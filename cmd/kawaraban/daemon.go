@@ -119,10 +119,12 @@ func (d *daemon) webOptions() web.Options {
 		LocalInbox: d.localInbox(),
 		Privacy:    web.Privacy{TextJA: c.Privacy.TextJA, TextEN: c.Privacy.TextEN, Contact: c.Privacy.Contact},
 	}
+	// A dry run's CSV waits for "import these" beside the database.
+	o.ImportStagingDir = filepath.Join(filepath.Dir(c.Database.Path), "import-staging")
 	web.Domain{
 		Subscribers: m.subs, Issues: m.issues, Mailer: m.mail, Bounces: m.bounces, Progress: d.progress,
 		Scheduler: d.sched, Renderer: m.render, Sending: m.sending, System: m.system, Attribution: m.attrib,
-		Intake: d.intake, Location: c.Location(),
+		Intake: d.intake, Location: c.Location(), Statistics: m.stats,
 	}.Fill(&o)
 	return o
 }

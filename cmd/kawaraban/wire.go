@@ -68,6 +68,7 @@ type mailing struct {
 	render  *newsletter.Renderer
 	mail    *mailer.Mailer
 	attrib  *newsletter.Attribution
+	stats   *newsletter.Statistics
 	system  *newsletter.SystemMail
 	sending *newsletter.Sending
 	bounces *bounces.Service
@@ -112,11 +113,14 @@ func (m *mailing) build(ctx context.Context, e *env, opt mailingOptions) (err er
 	}
 	m.issues = e.issues()
 	m.render = newsletter.NewRenderer(m.issues, m.subs, m.tmpl, newsletter.RendererOptions{
-		BaseURL: e.cfg.BaseURL, InboundDomain: e.cfg.Bounce.InboundDomain, Location: e.cfg.Location(), Logger: e.log})
+		BaseURL: e.cfg.BaseURL, InboundDomain: e.cfg.Bounce.InboundDomain, Location: e.cfg.Location(), Logger: e.log,
+		Signer: e.signer})
 	if m.mail, err = mailer.New(e.db, m.mailerOptions(e)); err != nil {
 		return usageError{fmt.Errorf("smtp: %w", err)}
 	}
 	m.attrib = newsletter.NewAttribution(m.mail, m.issues, m.subs, e.log)
+	m.stats = newsletter.NewStatistics(e.db, m.issues, m.subs, m.mail, m.tmpl, newsletter.StatisticsOptions{
+		BaseURL: e.cfg.BaseURL, Signer: e.signer, Logger: e.log})
 	m.system = newsletter.NewSystemMail(m.mail, m.tmpl, newsletter.SystemOptions{
 		ReturnPathDomain: e.cfg.Bounce.ReturnPathDomain, Signer: e.signer,
 		ProgressFrom: e.cfg.ProgressFrom(), ProgressFromName: newsletter.ProgressFromName,

@@ -1,0 +1,139 @@
+package web
+
+import (
+	"context"
+	"net/http"
+
+	"golang.org/x/time/rate"
+
+	"kawaraban/newsletter"
+)
+
+// IssueStats are an issue's privacy-first statistics: delivered, bounced,
+// unsubscribed within 7 days (each opt-out under one issue only) and, for
+// lists that count clicks, clicks per link. Package newsletter decides
+// them; web only shows them.
+type IssueStats = newsletter.IssueStats
+
+// Stats is package newsletter's statistics as web uses them
+// (*newsletter.Statistics satisfies it).
+type Stats interface {
+	Issue(ctx context.Context, issueID int64) (IssueStats, error)
+	// Follow checks a click token, counts the click and returns the
+	// issue's own link it stands for; Link does the same without
+	// counting.
+	Follow(ctx context.Context, tok string) (string, error)
+	Link(ctx context.Context, tok string) (string, error)
+}
+
+// Click redirect limits per client address, held in memory only (the
+// address is never stored): far above what a reader clicks, low enough
+// that nobody inflates a count in bulk.
+const (
+	clicksPerMinute = 60
+	clickBurst      = 30
+)
+
+// handleClick is GET /r/{token}, the click redirect: it counts one click
+// for the issue's link (not for a HEAD) and sends the reader there. It sets no cookie and
+// records no subscriber, address or IP; a token that is forged or names
+// a link the issue does not have gets 404, never a redirect.
+func (s *Server) handleClick(w http.ResponseWriter, r *http.Request) {
+	if s.opt.Stats == nil {
+		s.errorPage(w, r, http.StatusNotFound, "err.notfound")
+		return
+	}
+	if !s.allowClick(s.clientIP(r)) {
+		w.Header().Set("Retry-After", "60")
+		s.errorPage(w, r, http.StatusTooManyRequests, "err.ratelimit")
+		return
+	}
+	follow := s.opt.Stats.Follow
+	if r.Method == http.MethodHead {
+		follow = s.opt.Stats.Link // link checkers, not readers
+	}
+	to, err := follow(r.Context(), r.PathValue("token"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, to, http.StatusFound)
+}
+
+// allowClick applies the per-address limit of the click redirect.
+func (s *Server) allowClick(ip string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := "click " + ip
+	l, ok := s.limiters[key]
+	if !ok {
+		if len(s.limiters) > 10000 {
+			clear(s.limiters) // bounded memory; a reset only forgives
+		}
+		l = rate.NewLimiter(rate.Limit(float64(clicksPerMinute)/60), clickBurst)
+		s.limiters[key] = l
+	}
+	return l.AllowN(s.now(), 1)
+}
+
+// issueStats is the issue's statistics for a page; nil when they cannot
+// be had (the page works without them).
+func (s *Server) issueStats(ctx context.Context, is Issue) *IssueStats {
+	if s.opt.Stats == nil || is.ID == 0 {
+		return nil
+	}
+	st, err := s.opt.Stats.Issue(ctx, is.ID)
+	if err != nil {
+		s.log.Warn("issue statistics", "issue_id", is.ID, "err", err)
+		return nil
+	}
+	return &st
+}
+
+// statsJSON is the "stats" object of GET /api/v1/issues/{id}.
+type statsJSON struct {
+	Delivered int `json:"delivered"`
+	Bounced   int `json:"bounced"`
+	Failed    int `json:"failed"`
+	// Unsubscribed7d counts opt-outs within 7 days of the reader's
+	// delivery of this issue, when it was the last issue they got.
+	Unsubscribed7d int  `json:"unsubscribed_7d"`
+	Final          bool `json:"final"`
+	CountsClicks   bool `json:"counts_clicks"`
+	// Links are the issue's links with their clicks; empty when none was
+	// counted.
+	Links []linkClicksJSON `json:"links"`
+}
+
+type linkClicksJSON struct {
+	URL    string `json:"url"`
+	Clicks int    `json:"clicks"`
+}
+
+func statsView(st *IssueStats) *statsJSON {
+	if st == nil {
+		return nil
+	}
+	out := &statsJSON{Delivered: st.Delivered, Bounced: st.Bounced, Failed: st.Failed,
+		Unsubscribed7d: st.Unsubscribed, Final: st.Final, CountsClicks: st.CountsClicks, Links: []linkClicksJSON{}}
+	for _, l := range st.Links {
+		out.Links = append(out.Links, linkClicksJSON{URL: l.URL, Clicks: l.Clicks})
+	}
+	return out
+}
+
+// dashIssueStats fills the dashboard's recent issues with their figures:
+// delivered, bounced and the opt-outs counted for them (never one under
+// two issues).
+func (s *Server) dashIssueStats(ctx context.Context, iss []Issue) {
+	for i := range iss {
+		if st := s.issueStats(ctx, iss[i]); st != nil {
+			iss[i].Counts.Sent, iss[i].Counts.Bounced, iss[i].Counts.Unsubscribed = st.Delivered, st.Bounced, st.Unsubscribed
+			continue
+		}
+		p, _, _ := s.progress(ctx, iss[i])
+		iss[i].Counts.Sent, iss[i].Counts.Bounced = p.Sent, p.Bounced
+	}
+}
