@@ -51,7 +51,9 @@ type LastSent struct {
 
 // LastSent answers each probe with the subscriber's last delivery that was
 // sent (accepted by the relay, not bounced since) strictly before the
-// probe's time, among the runs of list listID started at or after since.
+// probe's time for list listID (the list the delivery was sent for: a
+// joint issue's reader gets it for one of its lists), among the runs
+// started at or after since.
 // The answers are in the probes' order. One query: each probe costs an
 // index lookup per run in the window.
 func (m *Mailer) LastSent(ctx context.Context, listID int64, since time.Time, probes []SentProbe) ([]LastSent, error) {
@@ -76,11 +78,11 @@ func (m *Mailer) LastSent(ctx context.Context, listID int64, since time.Time, pr
 WITH p(i, sub, before_ms) AS (
   SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)),
 r(issue_id) AS (
-  SELECT issue_id FROM mailer_runs WHERE list_id = ? AND created_ms >= ?)
+  SELECT issue_id FROM mailer_runs WHERE created_ms >= ?)
 SELECT p.i, d.issue_id, max(d.done_ms)
 FROM p CROSS JOIN r CROSS JOIN deliveries d ON d.issue_id = r.issue_id AND d.subscriber_id = p.sub
-WHERE d.status = 'sent' AND d.done_ms < p.before_ms
-GROUP BY p.i`, string(js), listID, since.UnixMilli())
+WHERE d.list_id = ? AND d.status = 'sent' AND d.done_ms < p.before_ms
+GROUP BY p.i`, string(js), since.UnixMilli(), listID)
 	if err != nil {
 		return nil, fmt.Errorf("probing last deliveries of list %d: %w", listID, err)
 	}

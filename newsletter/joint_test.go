@@ -70,6 +70,7 @@ func TestJointIssueOneCopyPerReader(t *testing.T) {
 	// B had an issue already: the joint one is B's 第2号 and A's 第1号.
 	s.sendNow(t, s.draft(t, "shimin-katsudo", "B だけ", "本文").ID)
 	s.runUntilSent(t, 1)
+	s.clock.Add(time.Hour) // the joint issue goes out later than B's own
 	before := len(s.relay.Messages())
 
 	is, err := s.send.Create(ctx, issues.Draft{ListID: a.ID, ListIDs: []int64{a.ID, b.ID}, Subject: "合同のお知らせ",
@@ -157,6 +158,21 @@ func TestJointIssueOneCopyPerReader(t *testing.T) {
 	pub, err := s.render.Public(ctx, issues.Issue{ID: is.ID, ListID: b.ID, Number: is.NumberOn(b.ID), Subject: is.Subject, BodyMarkdown: is.BodyMarkdown})
 	if err != nil || !strings.Contains(pub.Text, "二つのセンターから") {
 		t.Errorf("B's archive page: %v\n%s", err, pub.Text)
+	}
+
+	// Opt-outs count under the joint issue from each of its lists, each
+	// against the list the reader got it for: b1 (got it for B) and a1
+	// (for A) count; both@ got it for A, so leaving B counts under B's
+	// own earlier issue, not this one.
+	s.clock.Add(time.Hour)
+	for _, o := range []struct{ addr, slug string }{{"b1@example.jp", b.Slug}, {"a1@example.jp", a.Slug}, {"both@example.jp", b.Slug}} {
+		if err := s.subs.UnsubscribeAddress(ctx, o.addr, o.slug, subscribers.SourceWeb, subscribers.Evidence{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := s.statistics(t).Issue(ctx, is.ID)
+	if err != nil || st.Unsubscribed != 2 {
+		t.Errorf("joint issue's opt-outs within 7 days = %d, %v; want 2 (b1 from B, a1 from A)", st.Unsubscribed, err)
 	}
 }
 

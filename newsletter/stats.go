@@ -104,8 +104,14 @@ func (s *Statistics) Issue(ctx context.Context, issueID int64) (IssueStats, erro
 		return IssueStats{}, err
 	}
 	st.Delivered, st.Bounced, st.Failed = p.Sent, p.Bounced, p.Failed
-	if st.Unsubscribed, st.Final, err = s.optOuts(ctx, run); err != nil {
-		return IssueStats{}, err
+	// A joint issue counts the opt-outs from each of its lists, each
+	// against the reader's deliveries for that list.
+	for _, listID := range is.ListIDs() {
+		n, final, err := s.optOuts(ctx, run, listID)
+		if err != nil {
+			return IssueStats{}, err
+		}
+		st.Unsubscribed, st.Final = st.Unsubscribed+n, final
 	}
 	return st, nil
 }
@@ -116,7 +122,7 @@ func (s *Statistics) Issue(ctx context.Context, issueID int64) (IssueStats, erro
 // the list before it, among the runs that started up to OptOutWindow
 // before this one (a later issue can only have overtaken this one in
 // that span).
-func (s *Statistics) optOuts(ctx context.Context, run mailer.Run) (n int, final bool, err error) {
+func (s *Statistics) optOuts(ctx context.Context, run mailer.Run, listID int64) (n int, final bool, err error) {
 	now := s.opt.Now()
 	end := now
 	if run.Done {
@@ -124,7 +130,7 @@ func (s *Statistics) optOuts(ctx context.Context, run mailer.Run) (n int, final 
 		final = !end.After(now)
 		end = minTime(end, now)
 	}
-	outs, err := s.subs.OptOuts(ctx, run.ListID, run.Started, end.Add(time.Millisecond))
+	outs, err := s.subs.OptOuts(ctx, listID, run.Started, end.Add(time.Millisecond))
 	if err != nil || len(outs) == 0 {
 		return 0, final, err
 	}
@@ -132,7 +138,7 @@ func (s *Statistics) optOuts(ctx context.Context, run mailer.Run) (n int, final 
 	for i, o := range outs {
 		probes[i] = mailer.SentProbe{SubscriberID: o.SubscriberID, Before: o.At}
 	}
-	last, err := s.mail.LastSent(ctx, run.ListID, run.Started.Add(-OptOutWindow), probes)
+	last, err := s.mail.LastSent(ctx, listID, run.Started.Add(-OptOutWindow), probes)
 	if err != nil {
 		return 0, final, err
 	}
