@@ -9,12 +9,13 @@ import (
 // connection (wire.sendGroup).
 const maxGroup = 4
 
-// work delivers jobs until the channel closes. While the first relay's
-// transactions go in one write (chunkProbe chose it: the relay answers
-// without stalling), a worker takes the jobs that wait, up to maxGroup,
-// and sends them together: per message one system call and one wake-up
-// fewer (issue 19). Otherwise, and for recipient domains with limits of
-// their own, one at a time.
+// work delivers jobs until the channel closes. Once chunkProbe has chosen
+// the first relay's BDAT shape, a worker takes the jobs that wait, up to
+// maxGroup, and sends them together: in one write when the relay answers
+// that without stalling (issue 19), else one after another with each next
+// MAIL and RCPT behind the previous BDAT LAST (wire.sendChain, issue 22);
+// per message one system call and one wake-up fewer. Otherwise, and for
+// recipient domains with limits of their own, one at a time.
 func (m *Mailer) work(ctx context.Context, jobs <-chan Delivery, results chan<- result) {
 	group := make([]Delivery, 0, maxGroup)
 	for d := range jobs {

@@ -32,7 +32,8 @@ import (
 // under Nagle's algorithm until we acknowledge the first segment, which a
 // client with nothing to send does only when its delayed-ACK timer fires
 // (about 40 ms on Linux) — measured at 0.08 of smtp-source's rate through
-// Postfix (docs/BENCHMARKS.md). Writes carry whole groups (Go's TCP
+// Postfix (docs/BENCHMARKS.md). In the split shape the next transaction's
+// MAIL and RCPT ride behind BDAT LAST where that cannot stall (sendChain). Writes carry whole groups (Go's TCP
 // connections have Nagle's algorithm off), so no write waits for an ACK.
 type wire struct {
 	nc      net.Conn
