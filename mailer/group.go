@@ -139,7 +139,7 @@ func (p *pool) grouping(now time.Time) bool {
 // it, else one by one.
 func (c *conn) sendGroup(txs []*tx) {
 	shape, settled := c.rp.probe.settled()
-	if len(txs) > 1 && c.w.chunking() && settled && shape == chunkSplit && c.w.plain {
+	if len(txs) > 1 && c.w.chunking() && settled && shape == chunkSplit {
 		c.rp.probe.advance(len(txs))
 		if c.w.sendChain(txs) {
 			c.broken = true

@@ -41,7 +41,10 @@ type wire struct {
 	w       *bufio.Writer
 	ext     map[string]string
 	timeout time.Duration
-	plain   bool // no TLS: our writes reach the relay's reads unsplit
+	// oneWrite is the longest write that reaches the relay's reads in
+	// one piece: our buffer over TCP, one TLS record over TLS (dialWire
+	// turns off Go's small first records).
+	oneWrite int
 }
 
 // dialWire connects, reads the greeting, says EHLO, upgrades with STARTTLS
@@ -53,7 +56,10 @@ func dialWire(ctx context.Context, r Relay, addr, helo string, timeout time.Dura
 		return nil, &Error{Temporary: true, Text: err.Error(), Stage: StageConnect}
 	}
 	mode := strings.ToLower(r.TLS)
-	tlsConf := &tls.Config{ServerName: r.Host, InsecureSkipVerify: r.InsecureSkipVerify}
+	// Full-size TLS records from the first byte, so that a write of up to
+	// maxTLSRecord bytes reaches the relay as one record (sendChain).
+	tlsConf := &tls.Config{ServerName: r.Host, InsecureSkipVerify: r.InsecureSkipVerify,
+		DynamicRecordSizingDisabled: true}
 	if mode == TLSImplicit {
 		nc = tls.Client(nc, tlsConf)
 	}
@@ -66,9 +72,12 @@ func dialWire(ctx context.Context, r Relay, addr, helo string, timeout time.Dura
 }
 
 func newWire(nc net.Conn, timeout time.Duration) *wire {
-	_, isTLS := nc.(*tls.Conn)
-	return &wire{nc: nc, r: textproto.NewReader(bufio.NewReaderSize(nc, 4096)),
-		w: bufio.NewWriterSize(nc, 32*1024), timeout: timeout, plain: !isTLS}
+	w := &wire{nc: nc, r: textproto.NewReader(bufio.NewReaderSize(nc, 4096)),
+		w: bufio.NewWriterSize(nc, 32*1024), timeout: timeout, oneWrite: 32 * 1024}
+	if _, isTLS := nc.(*tls.Conn); isTLS {
+		w.oneWrite = maxTLSRecord
+	}
+	return w
 }
 
 func (w *wire) start(mode, helo string, tlsConf *tls.Config, r Relay) error {
@@ -400,6 +409,9 @@ func (w *wire) sendChunked(mail, rcpt string, data []byte, split bool) (string, 
 // replies whenever its input buffer runs dry: Postfix's VSTREAM_BUFSIZE.
 const relayReadSize = 4096
 
+// maxTLSRecord is the most plaintext one TLS record carries (RFC 8446).
+const maxTLSRecord = 16384
+
 // sendChain carries txs in the split shape, one transaction at a time,
 // and saves most of its second round trip: behind each BDAT LAST and its
 // message it writes the next transaction's MAIL and RCPT (RFC 2920 lets
@@ -413,8 +425,8 @@ const relayReadSize = 4096
 // and hold the next ones under Nagle's algorithm for our delayed ACK
 // (40 ms). Such a transaction, and one after a write that did not fit the
 // buffer whole, sends MAIL and RCPT on their own (the split shape).
-// Only over plain TCP: a TLS record layer cuts the relay's reads at record
-// boundaries we do not choose. A transaction refused at MAIL or RCPT is
+// Over TLS the relay's reads also end at record boundaries: the write must
+// be one record (w.oneWrite). A transaction refused at MAIL or RCPT is
 // ended with RSET; after a refused BDAT the next transaction's pipelined
 // MAIL and RCPT are read, reset and sent again, so each recipient's result
 // stays its own. broken reports that the connection must not be reused.
@@ -469,11 +481,11 @@ func (w *wire) sendChain(txs []*tx) (broken bool) {
 		w.w.WriteString(bdat)
 		w.w.Write(t.data)
 		chained := false
-		if i+1 < len(txs) && w.plain && end < w.w.Size() {
+		if i+1 < len(txs) && end < w.oneWrite {
 			n := txs[i+1]
 			if nmail, nrcpt, e := w.envelope(n.from, n.to, len(n.data)); e == nil {
 				total := end + len(nmail) + len(nrcpt) + 4
-				if total <= w.w.Size() && oneRead(end, total) {
+				if total <= w.oneWrite && oneRead(end, total) {
 					w.w.WriteString(nmail + "\r\n" + nrcpt + "\r\n")
 					chained = true
 				}
