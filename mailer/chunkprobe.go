@@ -89,6 +89,14 @@ func (p *chunkProbe) settledOneWrite() bool {
 	return !p.probing && p.chosen == chunkOneWrite
 }
 
+// settled returns the chosen shape and whether no measurement is under
+// way.
+func (p *chunkProbe) settled() (chunkShape, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.chosen, !p.probing
+}
+
 // advance counts n transactions sent in groups towards the next
 // measurement.
 func (p *chunkProbe) advance(n int) {

@@ -9,12 +9,13 @@ import (
 // connection (wire.sendGroup).
 const maxGroup = 4
 
-// work delivers jobs until the channel closes. While the first relay's
-// transactions go in one write (chunkProbe chose it: the relay answers
-// without stalling), a worker takes the jobs that wait, up to maxGroup,
-// and sends them together: per message one system call and one wake-up
-// fewer (issue 19). Otherwise, and for recipient domains with limits of
-// their own, one at a time.
+// work delivers jobs until the channel closes. Once chunkProbe has chosen
+// the first relay's BDAT shape, a worker takes the jobs that wait, up to
+// maxGroup, and sends them together: in one write when the relay answers
+// that without stalling (issue 19), else one after another with each next
+// MAIL and RCPT behind the previous BDAT LAST (wire.sendChain, issue 22);
+// per message one system call and one wake-up fewer. Otherwise, and for
+// recipient domains with limits of their own, one at a time.
 func (m *Mailer) work(ctx context.Context, jobs <-chan Delivery, results chan<- result) {
 	group := make([]Delivery, 0, maxGroup)
 	for d := range jobs {
@@ -119,8 +120,9 @@ func (m *Mailer) transmitGroup(ctx context.Context, ready []*outgoing, results c
 }
 
 // grouping reports whether the relay mail goes to first at now takes
-// several transactions per write: its BDAT shape was measured and is the
-// one write.
+// several transactions at a time: its BDAT shape was measured (the one
+// write: several transactions per write; split: each next transaction's
+// MAIL and RCPT behind the previous BDAT LAST, wire.sendChain).
 func (p *pool) grouping(now time.Time) bool {
 	if len(p.relays) == 0 {
 		return false
@@ -129,13 +131,28 @@ func (p *pool) grouping(now time.Time) bool {
 	if rp.isDown() || rp.heldAt(now) {
 		return false
 	}
-	return rp.probe.settledOneWrite()
+	_, ok := rp.probe.settled()
+	return ok
 }
 
 // sendGroup carries txs over c, several per write when c's relay allows
 // it, else one by one.
 func (c *conn) sendGroup(txs []*tx) {
-	if len(txs) == 1 || !c.w.chunking() || !c.rp.probe.settledOneWrite() {
+	shape, settled := c.rp.probe.settled()
+	if len(txs) > 1 && c.w.chunking() && settled && shape == chunkSplit {
+		c.rp.probe.advance(len(txs))
+		if c.w.sendChain(txs) {
+			c.broken = true
+		}
+		for _, t := range txs {
+			if t.e == nil {
+				c.msgs++
+				c.perDomain[Domain(t.to)]++
+			}
+		}
+		return
+	}
+	if len(txs) == 1 || !c.w.chunking() || !settled || shape != chunkOneWrite {
 		for i, t := range txs {
 			t.queueID, t.e = c.send(t.from, t.to, t.data)
 			if c.broken {

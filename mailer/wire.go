@@ -32,7 +32,8 @@ import (
 // under Nagle's algorithm until we acknowledge the first segment, which a
 // client with nothing to send does only when its delayed-ACK timer fires
 // (about 40 ms on Linux) — measured at 0.08 of smtp-source's rate through
-// Postfix (docs/BENCHMARKS.md). Writes carry whole groups (Go's TCP
+// Postfix (docs/BENCHMARKS.md). In the split shape the next transaction's
+// MAIL and RCPT ride behind BDAT LAST where that cannot stall (sendChain). Writes carry whole groups (Go's TCP
 // connections have Nagle's algorithm off), so no write waits for an ACK.
 type wire struct {
 	nc      net.Conn
@@ -40,6 +41,10 @@ type wire struct {
 	w       *bufio.Writer
 	ext     map[string]string
 	timeout time.Duration
+	// oneWrite is the longest write that reaches the relay's reads in
+	// one piece: our buffer over TCP, one TLS record over TLS (dialWire
+	// turns off Go's small first records).
+	oneWrite int
 }
 
 // dialWire connects, reads the greeting, says EHLO, upgrades with STARTTLS
@@ -51,7 +56,10 @@ func dialWire(ctx context.Context, r Relay, addr, helo string, timeout time.Dura
 		return nil, &Error{Temporary: true, Text: err.Error(), Stage: StageConnect}
 	}
 	mode := strings.ToLower(r.TLS)
-	tlsConf := &tls.Config{ServerName: r.Host, InsecureSkipVerify: r.InsecureSkipVerify}
+	// Full-size TLS records from the first byte, so that a write of up to
+	// maxTLSRecord bytes reaches the relay as one record (sendChain).
+	tlsConf := &tls.Config{ServerName: r.Host, InsecureSkipVerify: r.InsecureSkipVerify,
+		DynamicRecordSizingDisabled: true}
 	if mode == TLSImplicit {
 		nc = tls.Client(nc, tlsConf)
 	}
@@ -64,8 +72,12 @@ func dialWire(ctx context.Context, r Relay, addr, helo string, timeout time.Dura
 }
 
 func newWire(nc net.Conn, timeout time.Duration) *wire {
-	return &wire{nc: nc, r: textproto.NewReader(bufio.NewReaderSize(nc, 4096)),
-		w: bufio.NewWriterSize(nc, 32*1024), timeout: timeout}
+	w := &wire{nc: nc, r: textproto.NewReader(bufio.NewReaderSize(nc, 4096)),
+		w: bufio.NewWriterSize(nc, 32*1024), timeout: timeout, oneWrite: 32 * 1024}
+	if _, isTLS := nc.(*tls.Conn); isTLS {
+		w.oneWrite = maxTLSRecord
+	}
+	return w
 }
 
 func (w *wire) start(mode, helo string, tlsConf *tls.Config, r Relay) error {
@@ -391,6 +403,142 @@ func (w *wire) sendChunked(mail, rcpt string, data []byte, split bool) (string, 
 		return "", w.err(StageData, dc, dm, nil), closed || w.reset() != nil
 	}
 	return queueID(dm), nil, false
+}
+
+// relayReadSize is the size of the reads of a relay that flushes its
+// replies whenever its input buffer runs dry: Postfix's VSTREAM_BUFSIZE.
+const relayReadSize = 4096
+
+// maxTLSRecord is the most plaintext one TLS record carries (RFC 8446).
+const maxTLSRecord = 16384
+
+// sendChain carries txs in the split shape, one transaction at a time,
+// and saves most of its second round trip: behind each BDAT LAST and its
+// message it writes the next transaction's MAIL and RCPT (RFC 2920 lets
+// MAIL follow BDAT LAST in a group), then reads the three replies. Only
+// when that cannot stall a relay that reads relayReadSize bytes at a time
+// and flushes its pending replies whenever its buffer runs dry (Postfix):
+// a write that starts with the relay's buffer empty is read in
+// relayReadSize pieces from its first byte, so the relay writes all three
+// replies at once unless a piece ends between the end of the message and
+// the end of the RCPT command; then it would write the BDAT reply alone
+// and hold the next ones under Nagle's algorithm for our delayed ACK
+// (40 ms). Such a transaction, and one after a write that did not fit the
+// buffer whole, sends MAIL and RCPT on their own (the split shape).
+// Over TLS the relay's reads also end at record boundaries: the write must
+// be one record (w.oneWrite). A transaction refused at MAIL or RCPT is
+// ended with RSET; after a refused BDAT the next transaction's pipelined
+// MAIL and RCPT are read, reset and sent again, so each recipient's result
+// stays its own. broken reports that the connection must not be reused.
+func (w *wire) sendChain(txs []*tx) (broken bool) {
+	w.nc.SetDeadline(time.Now().Add(w.timeout))
+	defer w.nc.SetDeadline(time.Time{})
+	fail := func(rest []*tx, stage string, err error) bool {
+		for _, t := range rest {
+			if t.e == nil {
+				t.e = &Error{Temporary: true, Text: "connection lost before this message", Stage: StageConnect}
+				if err != nil {
+					t.e = w.err(stage, 0, "", err)
+				}
+			}
+		}
+		return true
+	}
+	pending := false // txs[i]'s MAIL and RCPT were written behind the last BDAT
+	for i := 0; i < len(txs); i++ {
+		t := txs[i]
+		mail, rcpt, e := w.envelope(t.from, t.to, len(t.data))
+		if e != nil {
+			t.e = e
+			continue
+		}
+		if !pending {
+			w.w.WriteString(mail + "\r\n" + rcpt + "\r\n")
+			if err := w.w.Flush(); err != nil {
+				return fail(txs[i:], StageMail, err)
+			}
+		}
+		pending = false
+		mc, mm, err := w.read()
+		if err != nil {
+			return fail(txs[i:], StageMail, err)
+		}
+		rc, rm, err := w.read()
+		if err != nil {
+			return fail(txs[i:], StageRcpt, err)
+		}
+		if mc/100 != 2 || rc/100 != 2 {
+			if t.e = w.err(StageMail, mc, mm, nil); mc/100 == 2 {
+				t.e = w.err(StageRcpt, rc, rm, nil)
+			}
+			if mc == 421 || rc == 421 || w.reset() != nil {
+				return fail(txs[i+1:], "", nil)
+			}
+			continue
+		}
+		bdat := "BDAT " + strconv.Itoa(len(t.data)) + " LAST\r\n"
+		end := len(bdat) + len(t.data) // the whole write, when it fits the buffer
+		w.w.WriteString(bdat)
+		w.w.Write(t.data)
+		chained := false
+		if i+1 < len(txs) && end < w.oneWrite {
+			n := txs[i+1]
+			if nmail, nrcpt, e := w.envelope(n.from, n.to, len(n.data)); e == nil {
+				total := end + len(nmail) + len(nrcpt) + 4
+				if total <= w.oneWrite && oneRead(end, total) {
+					w.w.WriteString(nmail + "\r\n" + nrcpt + "\r\n")
+					chained = true
+				}
+			}
+		}
+		if err := w.w.Flush(); err != nil {
+			return fail(txs[i:], StageData, err)
+		}
+		dc, dm, err := w.read()
+		if err != nil {
+			return fail(txs[i:], StageData, err)
+		}
+		if dc/100 == 2 {
+			t.queueID = queueID(dm)
+		} else {
+			t.e = w.err(StageData, dc, dm, nil)
+		}
+		if dc == 421 {
+			return fail(txs[i+1:], "", nil)
+		}
+		switch {
+		case chained && dc/100 == 2:
+			pending = true
+		case chained:
+			// The next MAIL and RCPT went into a failed transaction's
+			// end: read what became of them, reset, send them again.
+			for range 2 {
+				code, _, err := w.read()
+				if err != nil {
+					return fail(txs[i+1:], StageMail, err)
+				}
+				if code == 421 {
+					return fail(txs[i+1:], "", nil)
+				}
+			}
+			if w.reset() != nil {
+				return fail(txs[i+1:], "", nil)
+			}
+		case dc/100 != 2:
+			if w.reset() != nil {
+				return fail(txs[i+1:], "", nil)
+			}
+		}
+	}
+	return false
+}
+
+// oneRead reports whether a relay reading a write in relayReadSize pieces
+// from its first byte reads bytes end to total (the next MAIL and RCPT)
+// with the end of the message before them, in the same read: no piece
+// ends in [end, total).
+func oneRead(end, total int) bool {
+	return (end+relayReadSize-1)/relayReadSize*relayReadSize >= total
 }
 
 func (w *wire) sendStepwise(mail, rcpt string, data []byte) (string, *Error, bool) {
