@@ -3,6 +3,7 @@ package issues
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -151,6 +152,21 @@ func (s *Store) ListByList(ctx context.Context, listID int64, page Page) ([]Issu
 	return s.query(ctx, `SELECT `+issueColumns+` FROM issues WHERE id IN
 		(SELECT issue_id FROM issue_lists WHERE list_id = ?)
 		ORDER BY id DESC LIMIT ? OFFSET ?`, listID, page.Limit, max(page.Offset, 0))
+}
+
+// ListByLists returns the issues of any of the lists, newest first, each
+// once (a joint issue of two of them too): the admin's all-lists view.
+func (s *Store) ListByLists(ctx context.Context, listIDs []int64, page Page) ([]Issue, error) {
+	if page.Limit <= 0 {
+		page.Limit = 50
+	}
+	ids, err := json.Marshal(listIDs)
+	if err != nil {
+		return nil, fmt.Errorf("listing issues: %w", err)
+	}
+	return s.query(ctx, `SELECT `+issueColumns+` FROM issues WHERE id IN
+		(SELECT issue_id FROM issue_lists WHERE list_id IN (SELECT value FROM json_each(?)))
+		ORDER BY id DESC LIMIT ? OFFSET ?`, string(ids), page.Limit, max(page.Offset, 0))
 }
 
 // Archive returns a list's sent issues, newest first, for the public

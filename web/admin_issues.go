@@ -15,6 +15,38 @@ type issuesData struct {
 	Issues []Issue
 	Page   int
 	More   bool
+	// All is the all-lists view (?list=*): every list the user may view,
+	// newest issue first, with each issue's lists named; List is empty.
+	All bool
+	// Names are the lists' names by id, for the all-lists view's column.
+	Names map[int64]List
+	// Compose: the user may write an issue on one of the lists.
+	Compose bool
+}
+
+// ListsOf are the lists of is the page may name (the all-lists view's
+// column), the lead first.
+func (d issuesData) ListsOf(is Issue) []List {
+	var out []List
+	for _, ln := range is.Lists {
+		if l, ok := d.Names[ln.ListID]; ok {
+			out = append(out, l)
+		}
+	}
+	if len(out) == 0 {
+		if l, ok := d.Names[is.ListID]; ok {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// ListSlug is the ?list= of the page's links.
+func (d issuesData) ListSlug() string {
+	if d.All {
+		return allLists
+	}
+	return d.List.Slug
 }
 
 // chosenList reads ?list= (or the first list the user may view).
@@ -45,19 +77,38 @@ func (s *Server) handleIssues(w http.ResponseWriter, r *http.Request, sess *sess
 		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
 		return
 	}
-	l, mine, err := s.chosenList(r, sess.user, r.URL.Query().Get("list"))
+	all := r.URL.Query().Get("list") == allLists
+	slug := r.URL.Query().Get("list")
+	if all {
+		slug = ""
+	}
+	l, mine, err := s.chosenList(r, sess.user, slug)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	pg, _ := strconv.Atoi(r.URL.Query().Get("page"))
 	pg = max(pg, 1)
-	iss, err := s.opt.Issues.ListByList(r.Context(), l.ID, 31, (pg-1)*30)
+	var iss []Issue
+	d := issuesData{Lists: mine, List: l, Page: pg, All: all}
+	for _, m := range mine {
+		d.Compose = d.Compose || authorize(sess.user, ActEdit, m.Slug)
+	}
+	if all {
+		d.List, d.Names = List{}, make(map[int64]List, len(mine))
+		ids := make([]int64, 0, len(mine))
+		for _, m := range mine {
+			ids, d.Names[m.ID] = append(ids, m.ID), m
+		}
+		iss, err = s.opt.Issues.ListByLists(r.Context(), ids, 31, (pg-1)*30)
+	} else {
+		iss, err = s.opt.Issues.ListByList(r.Context(), l.ID, 31, (pg-1)*30)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	d := issuesData{Lists: mine, List: l, Page: pg, More: len(iss) > 30}
+	d.More = len(iss) > 30
 	if d.More {
 		iss = iss[:30]
 	}

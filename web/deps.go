@@ -173,6 +173,9 @@ type Issues interface {
 	Update(ctx context.Context, id int64, d Draft) (Issue, error)
 	ByID(ctx context.Context, id int64) (Issue, error)
 	ListByList(ctx context.Context, listID int64, limit, offset int) ([]Issue, error)
+	// ListByLists is the all-lists view: the issues of any of the lists,
+	// newest first, each once.
+	ListByLists(ctx context.Context, listIDs []int64, limit, offset int) ([]Issue, error)
 	// Archive returns sent issues, newest first.
 	Archive(ctx context.Context, listID int64, limit, offset int) ([]Issue, error)
 	Schedule(ctx context.Context, id int64, at time.Time, actor string) error

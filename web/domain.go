@@ -266,6 +266,11 @@ func (w webIssues) ListByList(ctx context.Context, listID int64, limit, offset i
 	return out, err
 }
 
+func (w webIssues) ListByLists(ctx context.Context, listIDs []int64, limit, offset int) ([]Issue, error) {
+	iss, err := w.d.Issues.ListByLists(ctx, listIDs, issues.Page{Limit: limit, Offset: offset})
+	return w.list(ctx, iss, err)
+}
+
 func (w webIssues) Archive(ctx context.Context, listID int64, limit, offset int) ([]Issue, error) {
 	iss, err := w.d.Issues.Archive(ctx, listID, limit, offset)
 	if err != nil {

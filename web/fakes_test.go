@@ -353,6 +353,21 @@ func (f *fakeIssues) ListByList(ctx context.Context, listID int64, limit, offset
 	return f.filter(listID, "", limit, offset), nil
 }
 
+func (f *fakeIssues) ListByLists(ctx context.Context, listIDs []int64, limit, offset int) ([]Issue, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Issue
+	for i := len(f.issues) - 1; i >= 0; i-- {
+		if is := f.issues[i]; slices.ContainsFunc(listIDs, is.hasList) {
+			out = append(out, is)
+		}
+	}
+	if offset >= len(out) {
+		return nil, nil
+	}
+	return out[offset:min(offset+limit, len(out))], nil
+}
+
 func (f *fakeIssues) filter(listID int64, status string, limit, offset int) []Issue {
 	f.mu.Lock()
 	defer f.mu.Unlock()

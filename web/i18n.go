@@ -121,6 +121,7 @@ var catalog = map[string][2]string{
 	"count.bounced":       {"エラー", "Bounced"},
 	"count.unsubscribed":  {"配信停止", "Unsubscribed"},
 	"issues.none":         {"配信号はまだありません。", "No issues yet."},
+	"issues.all":          {"すべてのメールマガジン", "All lists"},
 	"issue.new":           {"新しい配信号を作る", "New issue"},
 	"issue.subject":       {"件名", "Subject"},
 	"issue.status":        {"状態", "Status"},

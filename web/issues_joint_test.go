@@ -104,3 +104,41 @@ func TestRealComposeOneSendTimeControl(t *testing.T) {
 		t.Fatalf("issue page: %d, want one send-time control, the joint badge and 複製", resp.StatusCode)
 	}
 }
+
+// TestRealIssuesAllListsView: ?list=* shows the issues of every list the
+// user may view, newest first, a joint issue once with its lists named;
+// an editor sees only their own lists' issues there.
+func TestRealIssuesAllListsView(t *testing.T) {
+	t.Parallel()
+	e := newRealEnv(t)
+	tok := e.bearer("admin")
+	for _, b := range []string{
+		`{"list":"kankyo-hozen","subject":"環境だけの号","body_markdown":"本文"}`,
+		`{"list":"shimin-katsudo","subject":"市民活動だけの号","body_markdown":"本文"}`,
+		`{"lists":["kankyo-hozen","shimin-katsudo"],"subject":"二つの合同号","body_markdown":"本文"}`,
+	} {
+		if resp, body := e.api("POST", "/api/v1/issues", tok, b); resp.StatusCode != 201 {
+			t.Fatalf("create: %d %s", resp.StatusCode, body)
+		}
+	}
+	c, _ := e.login("admin")
+	resp, body := e.get(c, "/admin/issues?list=*")
+	if resp.StatusCode != 200 {
+		t.Fatalf("all lists: %d", resp.StatusCode)
+	}
+	joint, kankyo, shimin := strings.Index(body, "二つの合同号"), strings.Index(body, "環境だけの号"), strings.Index(body, "市民活動だけの号")
+	if joint < 0 || kankyo < 0 || shimin < 0 || !(joint < shimin && shimin < kankyo) {
+		t.Fatalf("admin's all-lists view: joint %d, shimin %d, kankyo %d (want all, newest first)", joint, shimin, kankyo)
+	}
+	if strings.Count(body, "二つの合同号") != 1 {
+		t.Error("the joint issue shows more than once")
+	}
+	c, _ = e.login("editor") // shimin-katsudo only
+	_, body = e.get(c, "/admin/issues?list=*")
+	if !strings.Contains(body, "二つの合同号") || !strings.Contains(body, "市民活動だけの号") || strings.Contains(body, "環境だけの号") {
+		t.Errorf("editor's all-lists view shows another list's issue or lacks its own:\n%s", body)
+	}
+	if !strings.Contains(body, `value="*" selected`) {
+		t.Error("the list choice does not say all lists")
+	}
+}

@@ -144,7 +144,7 @@ func TestCatalogComplete(t *testing.T) {
 	}
 	e := newEnv(t, nil)
 	c, _ := e.login("admin")
-	for _, p := range []string{"/admin/", "/admin/issues", "/admin/issues/new?list=shimin-katsudo", "/admin/subscribers",
+	for _, p := range []string{"/admin/", "/admin/issues", "/admin/issues?list=*", "/admin/issues/new?list=shimin-katsudo", "/admin/subscribers",
 		"/admin/bounces", "/admin/schedules", "/admin/progress", "/admin/users", "/admin/audit", "/admin/settings"} {
 		for _, lang := range []string{"ja", "en"} {
 			resp, body := e.get(c, p+sep(p)+"lang="+lang)
