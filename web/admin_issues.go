@@ -72,6 +72,16 @@ func (s *Server) chosenList(r *http.Request, u User, slug string) (List, []List,
 	return l, mine, nil
 }
 
+// editableList reads the form's list (or the first the user may view)
+// and refuses with 403 a list the user may not edit (import into, add to).
+func (s *Server) editableList(r *http.Request, u User) (List, []List, error) {
+	l, mine, err := s.chosenList(r, u, r.PostFormValue("list"))
+	if err == nil && !authorize(u, ActEdit, l.Slug) {
+		err = errForbidden
+	}
+	return l, mine, err
+}
+
 func (s *Server) handleIssues(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
 	if s.opt.Issues == nil {
 		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")

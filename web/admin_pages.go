@@ -124,13 +124,9 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, sess *sess
 		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
 		return
 	}
-	l, mine, err := s.chosenList(r, sess.user, r.PostFormValue("list"))
+	l, mine, err := s.editableList(r, sess.user)
 	if err != nil {
 		s.fail(w, r, err)
-		return
-	}
-	if !authorize(sess.user, ActEdit, l.Slug) {
-		s.fail(w, r, errForbidden)
 		return
 	}
 	f, fh, err := r.FormFile("file")
@@ -168,13 +164,9 @@ func (s *Server) handleAddMember(w http.ResponseWriter, r *http.Request, sess *s
 		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
 		return
 	}
-	l, mine, err := s.chosenList(r, sess.user, r.PostFormValue("list"))
+	l, mine, err := s.editableList(r, sess.user)
 	if err != nil {
 		s.fail(w, r, err)
-		return
-	}
-	if !authorize(sess.user, ActEdit, l.Slug) {
-		s.fail(w, r, errForbidden)
 		return
 	}
 	if l.Kind != "internal" {

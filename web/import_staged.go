@@ -175,13 +175,9 @@ func (s *Server) handleImportStaged(w http.ResponseWriter, r *http.Request, sess
 	}
 	// The list comes first, as for an upload: who may not import into it
 	// gets 403 whatever the id.
-	l, mine, err := s.chosenList(r, sess.user, r.PostFormValue("list"))
+	l, mine, err := s.editableList(r, sess.user)
 	if err != nil {
 		s.fail(w, r, err)
-		return
-	}
-	if !authorize(sess.user, ActEdit, l.Slug) {
-		s.fail(w, r, errForbidden)
 		return
 	}
 	id := r.PathValue("id")
