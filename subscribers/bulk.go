@@ -254,20 +254,9 @@ ON CONFLICT DO NOTHING`, l.ID, reason, s.now().Unix(), ids)
 // writes a whole list (the same columns, attributes included), reading
 // them by key in pages so that no long read holds the database.
 func (s *Store) ExportSelection(ctx context.Context, w io.Writer, sel Selection, bom bool) error {
-	l, err := s.ListBySlug(ctx, sel.ListSlug)
+	l, keys, cw, err := s.startExport(ctx, w, sel.ListSlug, bom)
 	if err != nil {
 		return err
-	}
-	keys, err := s.attributeKeys(ctx, l.ID)
-	if err != nil {
-		return err
-	}
-	cw, err := newCSV(w, bom)
-	if err != nil {
-		return err
-	}
-	if err := cw.Write(exportHeader(keys)); err != nil {
-		return fmt.Errorf("writing export: %w", err)
 	}
 	q := sel.query()
 	for {

@@ -25,20 +25,9 @@ var consentColumns = []string{"at", "list", "email", "event", "source", "ip", "u
 // that Excel reads it as UTF-8. Cells that a spreadsheet would run as a
 // formula get a leading apostrophe, which Import removes again.
 func (s *Store) ExportSubscribers(ctx context.Context, w io.Writer, listSlug string, bom bool) error {
-	l, err := s.ListBySlug(ctx, listSlug)
+	l, keys, cw, err := s.startExport(ctx, w, listSlug, bom)
 	if err != nil {
 		return err
-	}
-	keys, err := s.attributeKeys(ctx, l.ID)
-	if err != nil {
-		return err
-	}
-	cw, err := newCSV(w, bom)
-	if err != nil {
-		return err
-	}
-	if err := cw.Write(exportHeader(keys)); err != nil {
-		return fmt.Errorf("writing export: %w", err)
 	}
 	rows, err := s.db.QueryContext(ctx, `
 SELECT s.email, s.name, p.status, p.requested_at, p.confirmed_at, p.unsubscribed_at, p.source, s.attributes,
@@ -144,6 +133,27 @@ FROM consent_events e LEFT JOIN lists l ON l.id = e.list_id`
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// startExport begins a subscriber export of the list: its attribute keys,
+// and the CSV writer with the header row written.
+func (s *Store) startExport(ctx context.Context, w io.Writer, listSlug string, bom bool) (List, []string, *csv.Writer, error) {
+	l, err := s.ListBySlug(ctx, listSlug)
+	if err != nil {
+		return List{}, nil, nil, err
+	}
+	keys, err := s.attributeKeys(ctx, l.ID)
+	if err != nil {
+		return List{}, nil, nil, err
+	}
+	cw, err := newCSV(w, bom)
+	if err != nil {
+		return List{}, nil, nil, err
+	}
+	if err := cw.Write(exportHeader(keys)); err != nil {
+		return List{}, nil, nil, fmt.Errorf("writing export: %w", err)
+	}
+	return l, keys, cw, nil
 }
 
 func newCSV(w io.Writer, bom bool) (*csv.Writer, error) {
