@@ -1,13 +1,8 @@
 package mailer
 
 import (
-	"context"
-	"net"
 	"strings"
 	"testing"
-	"time"
-
-	"kawaraban/localmail"
 )
 
 // TestOneRead: the next MAIL and RCPT go behind a BDAT LAST only when no
@@ -42,43 +37,7 @@ func TestOneRead(t *testing.T) {
 // others are taken exactly once, and a 421 ends the connection.
 func TestWireSendChain(t *testing.T) {
 	t.Parallel()
-	fault := func(ev localmail.Event) localmail.Action {
-		switch {
-		case ev.Stage == localmail.StageRcpt && strings.HasPrefix(ev.To, "refused@"):
-			return localmail.Reply(550, "5.1.1", "no such user")
-		case ev.Stage == localmail.StageData && len(ev.Rcpts) == 1 && strings.HasPrefix(ev.Rcpts[0], "content@"):
-			return localmail.Reply(554, "5.6.0", "content rejected")
-		case ev.Stage == localmail.StageData && len(ev.Rcpts) == 1 && strings.HasPrefix(ev.Rcpts[0], "slow@"):
-			return localmail.Reply(421, "4.7.0", "slow down")
-		}
-		return localmail.Action{}
-	}
-	relay, err := localmail.NewSMTP(localmail.SMTPOptions{Keep: true, Fault: fault})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, err := relay.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go relay.Run(ctx)
-
-	dial := func() *wire {
-		nc, err := net.Dial("tcp", addr.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := newWire(nc, 5*time.Second)
-		if err := w.start(TLSNone, "client.test", nil, Relay{}); err != nil {
-			t.Fatal(err)
-		}
-		if !w.chunking() {
-			t.Fatal("relay offers no CHUNKING with PIPELINING")
-		}
-		return w
-	}
+	relay, dial := faultRelay(t)
 	msg := func(to string, size int) *tx {
 		data := "Subject: " + to + "\r\n\r\n" + strings.Repeat("hello\r\n", size/7+1)
 		return &tx{from: "bounces+x@b.example.jp", to: to, data: []byte(data)}

@@ -16,43 +16,7 @@ import (
 // once, and the connection is given up after the 421.
 func TestWireSendGroup(t *testing.T) {
 	t.Parallel()
-	fault := func(ev localmail.Event) localmail.Action {
-		switch {
-		case ev.Stage == localmail.StageRcpt && strings.HasPrefix(ev.To, "refused@"):
-			return localmail.Reply(550, "5.1.1", "no such user")
-		case ev.Stage == localmail.StageData && len(ev.Rcpts) == 1 && strings.HasPrefix(ev.Rcpts[0], "content@"):
-			return localmail.Reply(554, "5.6.0", "content rejected")
-		case ev.Stage == localmail.StageData && len(ev.Rcpts) == 1 && strings.HasPrefix(ev.Rcpts[0], "slow@"):
-			return localmail.Reply(421, "4.7.0", "slow down")
-		}
-		return localmail.Action{}
-	}
-	relay, err := localmail.NewSMTP(localmail.SMTPOptions{Keep: true, Fault: fault})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, err := relay.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go relay.Run(ctx)
-
-	dial := func() *wire {
-		nc, err := net.Dial("tcp", addr.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := newWire(nc, 5*time.Second)
-		if err := w.start(TLSNone, "client.test", nil, Relay{}); err != nil {
-			t.Fatal(err)
-		}
-		if !w.chunking() {
-			t.Fatal("relay offers no CHUNKING with PIPELINING")
-		}
-		return w
-	}
+	relay, dial := faultRelay(t)
 	msg := func(to string) *tx {
 		return &tx{from: "bounces+x@b.example.jp", to: to, data: []byte("Subject: " + to + "\r\n\r\nhello\r\n")}
 	}
@@ -114,5 +78,48 @@ func TestWireSendGroup(t *testing.T) {
 	}
 	if copies["f@example.jp"] == 0 && txs[2].e == nil {
 		t.Error("f@example.jp reported taken but was not")
+	}
+}
+
+// faultRelay starts a relay that refuses the recipient refused@ (550),
+// the content of content@ (554 at BDAT) and answers slow@'s content with
+// 421, and returns it with a dialer of wires to it that checks CHUNKING.
+func faultRelay(t *testing.T) (*localmail.SMTP, func() *wire) {
+	t.Helper()
+	fault := func(ev localmail.Event) localmail.Action {
+		switch {
+		case ev.Stage == localmail.StageRcpt && strings.HasPrefix(ev.To, "refused@"):
+			return localmail.Reply(550, "5.1.1", "no such user")
+		case ev.Stage == localmail.StageData && len(ev.Rcpts) == 1 && strings.HasPrefix(ev.Rcpts[0], "content@"):
+			return localmail.Reply(554, "5.6.0", "content rejected")
+		case ev.Stage == localmail.StageData && len(ev.Rcpts) == 1 && strings.HasPrefix(ev.Rcpts[0], "slow@"):
+			return localmail.Reply(421, "4.7.0", "slow down")
+		}
+		return localmail.Action{}
+	}
+	relay, err := localmail.NewSMTP(localmail.SMTPOptions{Keep: true, Fault: fault})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := relay.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go relay.Run(ctx)
+	return relay, func() *wire {
+		nc, err := net.Dial("tcp", addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := newWire(nc, 5*time.Second)
+		if err := w.start(TLSNone, "client.test", nil, Relay{}); err != nil {
+			t.Fatal(err)
+		}
+		if !w.chunking() {
+			t.Fatal("relay offers no CHUNKING with PIPELINING")
+		}
+		return w
 	}
 }
