@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"kawaraban/bounces"
-	"kawaraban/bounces/classify"
 	"kawaraban/issues"
 	"kawaraban/mailer"
 	"kawaraban/subscribers"
@@ -112,20 +111,6 @@ func (a *Attribution) SubscribeByMail(ctx context.Context, email, listSlug, mess
 func (a *Attribution) UnsubscribeByToken(ctx context.Context, tok, source, messageID string) error {
 	_, err := a.subs.UnsubscribeByToken(ctx, tok, source, subscribers.Evidence{MessageID: messageID})
 	return err
-}
-
-// ListBounces is a page of bounces, filtered (by list too) and paged in SQL.
-// listSlug "" selects every list.
-func (a *Attribution) ListBounces(ctx context.Context, listSlug string, class classify.Class, limit, offset int) ([]bounces.Bounce, error) {
-	f := bounces.Filter{Class: class, PerPage: limit, Offset: offset}
-	if listSlug != "" {
-		l, err := a.subs.ListBySlug(ctx, listSlug)
-		if err != nil {
-			return nil, err
-		}
-		f.ListID = l.ID
-	}
-	return a.Bounces.List(ctx, f)
 }
 
 // Stats are a list's dashboard figures.

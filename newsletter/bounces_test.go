@@ -37,7 +37,7 @@ func TestIssue14BouncePagesFilteredByList(t *testing.T) {
 	}
 	got := 0
 	for off := 0; ; off += 2 {
-		page, err := s.attr.ListBounces(ctx, "kankyo-hozen", "", 2, off)
+		page, err := s.b.List(ctx, bounces.Filter{ListID: s.lists["kankyo-hozen"].ID, PerPage: 2, Offset: off})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,8 +55,8 @@ func TestIssue14BouncePagesFilteredByList(t *testing.T) {
 		t.Errorf("kankyo-hozen's pages hold %d bounces, want %d", got, want)
 	}
 	// An offset that is not a multiple of the limit is kept as asked.
-	all, _ := s.attr.ListBounces(ctx, "", "", 100, 0)
-	page, _ := s.attr.ListBounces(ctx, "", "", 4, 3)
+	all, _ := s.b.List(ctx, bounces.Filter{PerPage: 100})
+	page, _ := s.b.List(ctx, bounces.Filter{PerPage: 4, Offset: 3})
 	if len(page) != 4 || page[0].ID != all[3].ID {
 		t.Errorf("offset 3 limit 4 starts at bounce %v, want %d", page, all[3].ID)
 	}

@@ -47,7 +47,7 @@ func TestBounceFromIMAPRecordsIssueAndList(t *testing.T) {
 	if _, err := reader.PollOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	bs, err := s.attr.ListBounces(ctx, "kankyo-hozen", "", 10, 0)
+	bs, err := s.b.List(ctx, bounces.Filter{ListID: s.lists["kankyo-hozen"].ID, PerPage: 10})
 	if err != nil || len(bs) != 1 {
 		t.Fatalf("kankyo-hozen's bounces: %v %v", bs, err)
 	}
