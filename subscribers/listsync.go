@@ -48,17 +48,26 @@ ON CONFLICT (slug) DO UPDATE SET name_ja=excluded.name_ja, name_en=excluded.name
 	})
 }
 
-// syncPlan returns the lists SyncLists must write: new slugs as
-// configured, known ones merged by the precedence rule, and only those
-// whose stored fields would change.
-func (s *Store) syncPlan(ctx context.Context, defs []List) ([]List, error) {
+// listsBySlug returns the stored lists, in order and by slug.
+func (s *Store) listsBySlug(ctx context.Context) ([]List, map[string]List, error) {
 	stored, err := s.Lists(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	bySlug := make(map[string]List, len(stored))
 	for _, l := range stored {
 		bySlug[l.Slug] = l
+	}
+	return stored, bySlug, nil
+}
+
+// syncPlan returns the lists SyncLists must write: new slugs as
+// configured, known ones merged by the precedence rule, and only those
+// whose stored fields would change.
+func (s *Store) syncPlan(ctx context.Context, defs []List) ([]List, error) {
+	_, bySlug, err := s.listsBySlug(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var plan []List
 	for _, d := range defs {
@@ -113,13 +122,9 @@ type ListDrift struct {
 // by field, in the configuration's order, then the lists only in the
 // database. It changes nothing.
 func (s *Store) ListDrifts(ctx context.Context, defs []List) ([]ListDrift, error) {
-	stored, err := s.Lists(ctx)
+	stored, bySlug, err := s.listsBySlug(ctx)
 	if err != nil {
 		return nil, err
-	}
-	bySlug := make(map[string]List, len(stored))
-	for _, l := range stored {
-		bySlug[l.Slug] = l
 	}
 	var out []ListDrift
 	inConfig := map[string]bool{}
