@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"kawaraban/cmd/internal/apiclient"
 )
 
 // faultsOptions is the issue-16 scenario: a big import beside a daemon
@@ -191,30 +192,9 @@ func sendIssue(ctx context.Context, t *target) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	var tok string
-	for _, f := range strings.Fields(out) {
-		if len(f) > len(tok) {
-			tok = f
-		}
-	}
+	cl := apiclient.Client{Base: t.baseURL, Token: apiclient.TokenFrom(out)}
 	api := func(method, path string, body any, into any) error {
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequestWithContext(ctx, method, t.baseURL+path, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		rb, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode >= 300 {
-			return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, rb)
-		}
-		if into != nil {
-			return json.Unmarshal(rb, into)
-		}
-		return nil
+		return cl.Do(ctx, method, path, body, into)
 	}
 	var is struct {
 		ID int64 `json:"id"`

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"kawaraban/cmd/internal/apiclient"
 	"kawaraban/localmail"
 	"kawaraban/mailer"
 )
@@ -176,34 +176,9 @@ func daemonRun(out io.Writer, bin string, s daemonSetup) (_ float64, err error) 
 	if err != nil {
 		return 0, err
 	}
-	var tok string
-	for _, f := range strings.Fields(tokOut) {
-		if len(f) > len(tok) {
-			tok = f
-		}
-	}
+	cl := apiclient.Client{Base: base, Token: apiclient.TokenFrom(tokOut)}
 	api := func(method, path string, body any, into any) error {
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, base+path, rd)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode >= 300 {
-			return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, b)
-		}
-		if into != nil {
-			return json.Unmarshal(b, into)
-		}
-		return nil
+		return cl.Do(context.Background(), method, path, body, into)
 	}
 	var is struct {
 		ID     int64          `json:"id"`
