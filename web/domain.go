@@ -245,21 +245,22 @@ func (w webIssues) ByID(ctx context.Context, id int64) (Issue, error) {
 	return w.issue(ctx, is, err)
 }
 
-func (w webIssues) list(ctx context.Context, iss []issues.Issue, err error) ([]Issue, error) {
+// plainIssues maps a listing without counts (a page that shows counts reads
+// them for its own rows).
+func plainIssues(iss []issues.Issue, err error) ([]Issue, error) {
 	if err != nil {
 		return nil, domainErr(err)
 	}
 	out := make([]Issue, 0, len(iss))
 	for _, is := range iss {
-		wi, _ := w.issue(ctx, is, nil)
-		out = append(out, wi)
+		out = append(out, plainIssue(is))
 	}
 	return out, nil
 }
 
 func (w webIssues) ListByList(ctx context.Context, listID int64, limit, offset int) ([]Issue, error) {
 	iss, err := w.d.Issues.ListByList(ctx, listID, issues.Page{Limit: limit, Offset: offset})
-	out, err := w.list(ctx, iss, err)
+	out, err := plainIssues(iss, err)
 	for i := range out { // a joint issue shows as this list's, with its number here
 		out[i] = issueOn(out[i], listID)
 	}
@@ -268,7 +269,7 @@ func (w webIssues) ListByList(ctx context.Context, listID int64, limit, offset i
 
 func (w webIssues) ListByLists(ctx context.Context, listIDs []int64, limit, offset int) ([]Issue, error) {
 	iss, err := w.d.Issues.ListByLists(ctx, listIDs, issues.Page{Limit: limit, Offset: offset})
-	return w.list(ctx, iss, err)
+	return plainIssues(iss, err)
 }
 
 func (w webIssues) Archive(ctx context.Context, listID int64, limit, offset int) ([]Issue, error) {
