@@ -116,10 +116,12 @@ func TestCatchUpAfterDowntime(t *testing.T) {
 	}
 }
 
-// TestSubmitBetweenReminders: a bureau that submits gets no more
-// reminders and is not escalated.
+// TestSubmitBetweenReminders: a bureau that reports through its
+// reminder's link (the report form's path) gets no more reminders and is
+// not escalated.
 func TestSubmitBetweenReminders(t *testing.T) {
 	t.Parallel()
+	ctx := context.Background()
 	f := newFixture(t)
 	f.importFile(t, plan1471)
 	ms := f.run(t, at(-14))
@@ -128,18 +130,22 @@ func TestSubmitBetweenReminders(t *testing.T) {
 	}
 	tok := submittedToken(t, ms[1])
 	f.clk.Set(at(-10))
-	info, err := f.s.SubmissionByToken(context.Background(), tok)
-	if err != nil || info.Bureau != "somu" || info.Submitted || len(info.Projects) != 2 {
-		t.Fatalf("info %+v %v", info, err)
+	rep, err := f.s.ReportByToken(ctx, tok)
+	if err != nil || rep.Bureau != "somu" || rep.Submitted || len(rep.Projects) != 2 {
+		t.Fatalf("report %+v %v", rep, err)
 	}
-	if err := f.s.SubmitByToken(context.Background(), tok, "203.0.113.5 test-agent"); err != nil {
+	if _, err := f.s.SaveReportByToken(ctx, tok, somuReport, linkEv); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.s.SubmitByToken(context.Background(), tok, "again"); err != nil {
-		t.Fatalf("second press: %v", err)
+	if n, err := f.s.SaveReportByToken(ctx, tok, somuReport, Evidence{IP: "198.51.100.7"}); err != nil || n != 0 {
+		t.Fatalf("second press: %d %v", n, err)
 	}
-	if info, _ := f.s.SubmissionByToken(context.Background(), tok); !info.Submitted || info.How != "link" {
-		t.Fatalf("after submit: %+v", info)
+	st, err := f.s.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if somu := st[0].Bureaus[1]; !somu.Submitted || somu.How != "link" || somu.Actor != "203.0.113.5 test-agent" {
+		t.Fatalf("after submit: %+v", somu)
 	}
 	for _, d := range []int{-7, -1, 0, 8} {
 		for _, m := range f.run(t, at(d)) {

@@ -64,7 +64,7 @@ func TestMarkSubmittedUnknown(t *testing.T) {
 	if err := f.s.MarkSubmitted(ctx, "fy2026-status", "somu", "mail", "x"); err == nil {
 		t.Error("how=mail accepted")
 	}
-	if _, err := f.s.SubmissionByToken(ctx, "forged"); !errors.Is(err, ErrInvalidToken) {
+	if _, err := f.s.ReportByToken(ctx, "forged"); !errors.Is(err, ErrInvalidToken) {
 		t.Errorf("forged token: %v", err)
 	}
 }

@@ -12,26 +12,11 @@ import (
 // submittedTTL is how long after the due date a "submitted" link works.
 const submittedTTL = 366 * 24 * time.Hour
 
-// SubmitInfo is what the "submitted" page shows before the button is pressed.
-type SubmitInfo struct {
-	DeadlineID string // the stable id from the file
-	Title      string
-	Due        Date
-	Bureau     string
-	BureauName string
-	Projects   []string // "施策35 計画の進捗管理: 「市民参加推進レポート」の発行"
-	// Submitted is true once a submission is recorded; then SubmittedAt
-	// and How say when and how.
-	Submitted   bool
-	SubmittedAt time.Time
-	How         string
-}
-
-// submittedURL returns the signed link that marks bureau's report for the
-// deadline submitted: BaseURL + "/progress/submitted/" + token. A GET of it
-// should show SubmissionByToken's info and a button; the POST calls
-// SubmitByToken (link scanners must not submit anything). The token's
-// payload is the deadline's stable id and the bureau, so links survive a
+// submittedURL returns the signed link to bureau's report form for the
+// deadline: BaseURL + "/progress/submitted/" + token. A GET of it shows
+// ReportByToken and changes nothing; the POST calls SaveReportByToken,
+// which records the submission (link scanners must not submit anything).
+// The token's payload is the deadline's stable id and the bureau, so links survive a
 // re-import.
 func (s *Store) submittedURL(d deadlineRow, bureau string) string {
 	if s.opt.Signer == nil {
@@ -68,49 +53,6 @@ func (s *Store) parseSubmitted(tok string) (deadlineID, bureau string, err error
 		return "", "", ErrInvalidToken
 	}
 	return d, b, nil
-}
-
-// SubmissionByToken returns what a "submitted" link is about, for the page
-// that asks to confirm. It records nothing.
-func (s *Store) SubmissionByToken(ctx context.Context, tok string) (SubmitInfo, error) {
-	key, bureau, err := s.parseSubmitted(tok)
-	if err != nil {
-		return SubmitInfo{}, err
-	}
-	d, err := deadlineByKey(ctx, s.db, key)
-	if err != nil {
-		return SubmitInfo{}, err
-	}
-	c, err := contactByBureau(ctx, s.db, bureau)
-	if err != nil {
-		return SubmitInfo{}, err
-	}
-	info := SubmitInfo{DeadlineID: d.key, Title: d.titleJa, Due: d.due, Bureau: bureau, BureauName: c.nameJa}
-	ps, err := projectsOf(ctx, s.db, bureau)
-	if err != nil {
-		return SubmitInfo{}, err
-	}
-	for _, p := range ps {
-		info.Projects = append(info.Projects, fmt.Sprintf("施策%d %s: %s", p.Measure, p.MeasureTitle, p.Title))
-	}
-	var at int64
-	err = s.db.QueryRowContext(ctx, `SELECT submitted_at, how FROM submissions WHERE deadline = ? AND bureau = ?`,
-		d.id, bureau).Scan(&at, &info.How)
-	if err == nil {
-		info.Submitted, info.SubmittedAt = true, time.Unix(at, 0).In(s.loc)
-	}
-	return info, nil
-}
-
-// SubmitByToken records the submission a "submitted" link stands for
-// (how "link"). evidence says who pressed the button (e.g. IP and user
-// agent). Pressing it again changes nothing and is not an error.
-func (s *Store) SubmitByToken(ctx context.Context, tok, evidence string) error {
-	key, bureau, err := s.parseSubmitted(tok)
-	if err != nil {
-		return err
-	}
-	return s.MarkSubmitted(ctx, key, bureau, "link", evidence)
 }
 
 // MarkSubmitted records that bureau has submitted its report for the
