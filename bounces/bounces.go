@@ -158,7 +158,7 @@ type Options struct {
 	JoinAddress func(addr string) (listSlug string, ok bool)
 
 	HardThreshold int           // hard bounces before suppression, default 1
-	SoftThreshold float64       // soft score that suppresses, default 3
+	SoftThreshold float64       // soft score that suppresses, default 5 (as bounce.soft_threshold)
 	SoftWindow    time.Duration // soft score restarts after this quiet time, default 30 days
 	SoftHalfLife  time.Duration // soft score halves in this time, default 15 days
 	// SoftPersist suppresses an address whose soft refusals have gone on
@@ -206,7 +206,7 @@ func (o *Options) defaults() {
 		o.HardThreshold = 1
 	}
 	if o.SoftThreshold <= 0 {
-		o.SoftThreshold = 3
+		o.SoftThreshold = 5
 	}
 	if o.SoftWindow <= 0 {
 		o.SoftWindow = 30 * 24 * time.Hour

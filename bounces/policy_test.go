@@ -49,30 +49,48 @@ func TestHardThreshold(t *testing.T) {
 	}
 }
 
+// TestPolicyDefaults: the zero Options suppress as the daemon's documented
+// defaults do (config.example.yaml's bounce section, docs/BOUNCE-READER.md):
+// a hard bounce at once, a soft score of 5, restarting after 30 quiet days.
+func TestPolicyDefaults(t *testing.T) {
+	t.Parallel()
+	var o Options
+	o.defaults()
+	day := 24 * time.Hour
+	if o.HardThreshold != 1 || o.SoftThreshold != 5 || o.SoftWindow != 30*day || o.SoftHalfLife != 15*day || o.SoftPersist != 30*day {
+		t.Fatalf("defaults: hard %d, soft %v, window %v, half-life %v, persist %v",
+			o.HardThreshold, o.SoftThreshold, o.SoftWindow, o.SoftHalfLife, o.SoftPersist)
+	}
+}
+
 // TestSoftScore walks one address through soft bounces at chosen times
-// (threshold 3, half-life 15 days, window 30 days).
+// (half-life 15 days, window 30 days; threshold 3, or the default 5 where
+// a case leaves it zero).
 func TestSoftScore(t *testing.T) {
 	t.Parallel()
 	day := 24 * time.Hour
 	cases := []struct {
 		name      string
+		threshold float64         // Options.SoftThreshold; 0 = the default
 		gaps      []time.Duration // before each soft bounce
 		delivered int             // NoteDelivered before this bounce index (-1 = never)
 		want      bool
 	}{
-		{"three at once", []time.Duration{0, 0, 0}, -1, true},
-		{"two at once", []time.Duration{0, 0}, -1, false},
-		{"weekly for six weeks", []time.Duration{0, 7 * day, 7 * day, 7 * day, 7 * day, 7 * day}, -1, true},
-		{"weekly for five weeks", []time.Duration{0, 7 * day, 7 * day, 7 * day, 7 * day}, -1, false},
-		{"quiet window restarts", []time.Duration{0, 0, 31 * day}, -1, false},
-		{"delivery resets", []time.Duration{0, 0, 0}, 2, false},
+		{"three at once", 3, []time.Duration{0, 0, 0}, -1, true},
+		{"two at once", 3, []time.Duration{0, 0}, -1, false},
+		{"weekly for six weeks", 3, []time.Duration{0, 7 * day, 7 * day, 7 * day, 7 * day, 7 * day}, -1, true},
+		{"weekly for five weeks", 3, []time.Duration{0, 7 * day, 7 * day, 7 * day, 7 * day}, -1, false},
+		{"quiet window restarts", 3, []time.Duration{0, 0, 31 * day}, -1, false},
+		{"delivery resets", 3, []time.Duration{0, 0, 0}, 2, false},
+		{"default: five at once", 0, []time.Duration{0, 0, 0, 0, 0}, -1, true},
+		{"default: four at once", 0, []time.Duration{0, 0, 0, 0}, -1, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			clk := &clock{t: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}
 			rec := newRecorder()
-			s := newService(t, nil, rec, Options{Now: clk.now})
+			s := newService(t, nil, rec, Options{Now: clk.now, SoftThreshold: tc.threshold})
 			ctx := context.Background()
 			for i, gap := range tc.gaps {
 				clk.add(gap)
