@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"kawaraban/bounces"
-	"kawaraban/issues"
 	"kawaraban/mailer"
 )
 
@@ -80,25 +79,7 @@ func TestSendIssueOverSMTP(t *testing.T) {
 	}
 	hard("first")
 	is := s.sendNow(t, s.draft(t, "kankyo-hozen", "12月号", "{{ .Name }}様\n\n本文です。").ID)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.mail.Run(ctx) }()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		got, err := s.issues.ByID(context.Background(), is.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Status == issues.StatusSent {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("issue still %s after 20s", got.Status)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cancel()
-	<-done
+	s.deliver(t, is.ID)
 	msgs := s.relay.Messages()
 	if len(msgs) != 3 {
 		t.Fatalf("%d messages at the relay, want 3", len(msgs))

@@ -11,39 +11,6 @@ import (
 	"kawaraban/subscribers"
 )
 
-// runUntilSent runs the outbox until the issue is sent.
-func (s *stack) runUntilSent(t *testing.T, id int64) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.mail.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		got, err := s.issues.ByID(context.Background(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Status == issues.StatusSent {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("issue still %s after 30s", got.Status)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// importTo puts the addresses on the list, confirmed.
-func (s *stack) importTo(t *testing.T, slug string, emails ...string) {
-	t.Helper()
-	csv := "email\n" + strings.Join(emails, "\n") + "\n"
-	if _, err := s.subs.Import(context.Background(), strings.NewReader(csv),
-		subscribers.ImportOptions{ListSlug: slug, ConsentSource: "窓口申込書"}); err != nil {
-		t.Fatal(err)
-	}
-}
-
 var unsubURL = regexp.MustCompile(`List-Unsubscribe: <(https://[^>]+)>`)
 
 // TestJointIssueOneCopyPerReader: issue 17's acceptance. A joint issue to
@@ -69,7 +36,7 @@ func TestJointIssueOneCopyPerReader(t *testing.T) {
 	}
 	// B had an issue already: the joint one is B's 第2号 and A's 第1号.
 	s.sendNow(t, s.draft(t, "shimin-katsudo", "B だけ", "本文").ID)
-	s.runUntilSent(t, 1)
+	s.deliver(t, 1)
 	s.clock.Add(time.Hour) // the joint issue goes out later than B's own
 	before := len(s.relay.Messages())
 
@@ -88,7 +55,7 @@ func TestJointIssueOneCopyPerReader(t *testing.T) {
 	if is.NumberOn(a.ID) != 1 || is.NumberOn(b.ID) != 2 {
 		t.Fatalf("numbers A %d B %d, want 1 and 2", is.NumberOn(a.ID), is.NumberOn(b.ID))
 	}
-	s.runUntilSent(t, is.ID)
+	s.deliver(t, is.ID)
 
 	perRcpt := map[string]int{}
 	byRcpt := map[string]string{}

@@ -153,7 +153,7 @@ func (f recorderFunc) RecordSendFailure(ctx context.Context, d mailer.Delivery, 
 	return f(ctx, d, e)
 }
 
-// readers puts n confirmed readers on the list.
+// readers puts n confirmed readers on the list, each with a name.
 func (s *stack) readers(t *testing.T, slug string, n int) {
 	t.Helper()
 	var b strings.Builder
@@ -161,7 +161,18 @@ func (s *stack) readers(t *testing.T, slug string, n int) {
 	for i := range n {
 		b.WriteString(slug + "-reader" + strconv.Itoa(i) + "@example.jp,読者 " + strconv.Itoa(i) + "\n")
 	}
-	if _, err := s.subs.Import(context.Background(), strings.NewReader(b.String()),
+	s.importCSV(t, slug, b.String())
+}
+
+// importTo puts the addresses on the list, confirmed.
+func (s *stack) importTo(t *testing.T, slug string, emails ...string) {
+	t.Helper()
+	s.importCSV(t, slug, "email\n"+strings.Join(emails, "\n")+"\n")
+}
+
+func (s *stack) importCSV(t *testing.T, slug, csv string) {
+	t.Helper()
+	if _, err := s.subs.Import(context.Background(), strings.NewReader(csv),
 		subscribers.ImportOptions{ListSlug: slug, ConsentSource: "窓口申込書"}); err != nil {
 		t.Fatal(err)
 	}
@@ -192,6 +203,30 @@ func (s *stack) sendNow(t *testing.T, id int64) issues.Issue {
 		t.Fatal(err)
 	}
 	return is
+}
+
+// deliver runs the outbox until the issue is sent (the clock stands still,
+// so every delivery is done at its time).
+func (s *stack) deliver(t *testing.T, id int64) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.mail.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, err := s.issues.ByID(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == issues.StatusSent {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("issue %d still %s after 30s", id, got.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func subscribersRequest(email, slug string) subscribers.SubscribeRequest {

@@ -14,30 +14,6 @@ import (
 	"kawaraban/token"
 )
 
-// deliver runs the outbox until the issue is sent (the clock stands still,
-// so every delivery is done at its time).
-func (s *stack) deliver(t *testing.T, id int64) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.mail.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		got, err := s.issues.ByID(context.Background(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Status == issues.StatusSent {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("issue %d still %s after 20s", id, got.Status)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func (s *stack) statistics(t *testing.T) *Statistics {
 	tpl, err := templates.New(templates.Options{})
 	if err != nil {
