@@ -3,6 +3,7 @@ package progress_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,16 +23,25 @@ func (printer) SendSystem(_ context.Context, m progress.Mail) error {
 	return nil
 }
 
+// exampleDB opens a migrated database in a new temporary directory, as
+// the daemon opens its file with store.Open; done closes it and removes
+// the directory.
+func exampleDB(ctx context.Context) (db *sql.DB, done func()) {
+	dir, err := os.MkdirTemp("", "progress-example")
+	if err != nil {
+		panic(err)
+	}
+	db, err = store.Open(ctx, filepath.Join(dir, "k.db"), store.Options{})
+	if err != nil {
+		panic(err)
+	}
+	return db, func() { db.Close(); os.RemoveAll(dir) }
+}
+
 func Example() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "progress-example")
-	defer os.RemoveAll(dir)
-	db, err := store.Open(ctx, filepath.Join(dir, "k.db"), store.Options{})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer db.Close()
+	db, done := exampleDB(ctx)
+	defer done()
 	signer, _ := token.NewSigner(bytes.Repeat([]byte("k"), 32))
 	s := progress.New(db, progress.Options{Signer: signer, BaseURL: "https://mail.example.jp", Sender: printer{}})
 
@@ -57,10 +67,8 @@ reminders: {before_days: [14, 7, 1], overdue_every_days: 3, escalate_after_days:
 
 func ExampleStore_Import() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "progress-example")
-	defer os.RemoveAll(dir)
-	db, _ := store.Open(ctx, filepath.Join(dir, "k.db"), store.Options{})
-	defer db.Close()
+	db, done := exampleDB(ctx)
+	defer done()
 	s := progress.New(db, progress.Options{})
 	bad := `contacts: [{bureau: somu, name_ja: 総務局, email: somu@city.example.jp}]
 deadlines:
@@ -79,14 +87,8 @@ deadlines:
 // coordinator publishes.
 func ExampleStore_Publish() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "progress-example")
-	defer os.RemoveAll(dir)
-	db, err := store.Open(ctx, filepath.Join(dir, "k.db"), store.Options{})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer db.Close()
+	db, done := exampleDB(ctx)
+	defer done()
 	signer, _ := token.NewSigner(bytes.Repeat([]byte("k"), 32))
 	now := func() time.Time { return time.Date(2027, 4, 20, 9, 0, 0, 0, time.UTC) }
 	s := progress.New(db, progress.Options{Now: now, Signer: signer, BaseURL: "https://mail.example.jp"})
