@@ -18,6 +18,10 @@ import (
 
 var jst = time.FixedZone("JST", 9*60*60)
 
+// plan1471 is a plan with one deadline for two bureaus and reminders 14,
+// 7 and 1 days before, every 3 days overdue, escalated after 7.
+const plan1471 = "testdata/plan-14-7-1.yaml"
+
 // due is the deadline of testdata/plan-14-7-1.yaml.
 var due = time.Date(2027, 4, 30, 0, 0, 0, 0, jst)
 
@@ -84,6 +88,14 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{rec: &recorder{}, clk: &clock{t: at(-30)}, sign: sign}
 	f.s = New(db, Options{Now: f.clk.Now, Signer: sign, BaseURL: "https://mail.city.example.jp/",
 		Sender: f.rec, FromName: "京都市 総合企画局"})
+	return f
+}
+
+// newPlanFixture is newFixture with plan1471 imported.
+func newPlanFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := newFixture(t)
+	f.importFile(t, plan1471)
 	return f
 }
 

@@ -70,8 +70,7 @@ func unescapeICS(s string) string {
 
 func TestICSFeedParsesBack(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
+	f := newPlanFixture(t)
 	// A second deadline with text that needs escaping and folding.
 	f.importString(t, "deadlines: [{id: fy2027-plan, title_ja: \"令和9年度 実施計画; 事業一覧, 予算（見込み）を含む長い件名の提出\", due: 2027-03-19, bureaus: [somu]}]\n")
 	feed := f.s.FeedURL("somu")
@@ -120,8 +119,7 @@ func TestICSFeedParsesBack(t *testing.T) {
 
 func TestICSRefusesBadTokens(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
+	f := newPlanFixture(t)
 	submitted, _ := f.s.SubmittedURL(context.Background(), "fy2026-status", "somu")
 	cases := map[string]string{
 		"garbage":        "not-a-token",

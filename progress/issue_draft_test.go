@@ -18,16 +18,13 @@ import (
 func TestComposedNoteRendersLiterally(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
+	f := newPlanFixture(t)
 	note := "# 見出しではない\n*強調ではない* [リンクではない](https://evil.example/) <b>タグ</b> | 縦棒\n1. 番号ではない"
 	in := []ReportInput{{Project: "35-1", Status: StatusDone, Note: note}}
 	if _, err := f.s.SaveReport(ctx, "fy2026-status", "sogo-kikaku", in, Evidence{Actor: "coord"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.s.Publish(ctx, "fy2026-status", "", "coord"); err != nil {
-		t.Fatal(err)
-	}
+	f.publish(t, "")
 	d, err := f.s.ComposeIssue(ctx, "fy2026-status")
 	if err != nil {
 		t.Fatal(err)
@@ -63,19 +60,12 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 func TestComposeIssueGolden(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
+	f := newPlanFixture(t)
 	f.clk.Set(at(-3))
-	if _, err := f.s.SaveReportByToken(ctx, f.linkToken(t, "somu"), somuReport, linkEv); err != nil {
-		t.Fatal(err)
-	}
+	f.report(t, "somu", somuReport)
 	kikaku := []ReportInput{{Project: "35-1", Status: StatusDelayed, Note: "印刷の入札が不調となり、発行を2か月遅らせます。"}}
-	if _, err := f.s.SaveReportByToken(ctx, f.linkToken(t, "sogo-kikaku"), kikaku, linkEv); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.s.Publish(ctx, "fy2026-status", "", "coord"); err != nil {
-		t.Fatal(err)
-	}
+	f.report(t, "sogo-kikaku", kikaku)
+	f.publish(t, "")
 	d, err := f.s.ComposeIssue(ctx, "fy2026-status")
 	if err != nil {
 		t.Fatal(err)

@@ -9,14 +9,11 @@ import (
 	"time"
 )
 
-const plan1471 = "testdata/plan-14-7-1.yaml"
-
 // TestIssue8Acceptance follows issue 8's acceptance list with rules
 // 14/7/1 days before, every 3 days overdue, escalation after 7.
 func TestIssue8Acceptance(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
+	f := newPlanFixture(t)
 
 	if ms := f.run(t, at(-18)); len(ms) != 0 {
 		t.Fatalf("18 days before: %d mails, want none", len(ms))
@@ -93,8 +90,7 @@ func TestCatchUpAfterDowntime(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t)
-			f.importFile(t, plan1471)
+			f := newPlanFixture(t)
 			var labels []string
 			for _, d := range c.runs {
 				f.clk.Set(at(d))
@@ -122,8 +118,7 @@ func TestCatchUpAfterDowntime(t *testing.T) {
 func TestSubmitBetweenReminders(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
+	f := newPlanFixture(t)
 	ms := f.run(t, at(-14))
 	if len(ms) != 2 {
 		t.Fatalf("14 days before: %v", recipients(ms))
@@ -161,8 +156,7 @@ func TestSubmitBetweenReminders(t *testing.T) {
 
 func TestFailedSendIsRetriedOnce(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
+	f := newPlanFixture(t)
 	f.rec.fail = errors.New("451 4.3.0 try later")
 	f.clk.Set(at(-7))
 	rep, err := f.s.RunReminders(context.Background(), at(-7), false)
@@ -185,8 +179,7 @@ func TestFailedSendIsRetriedOnce(t *testing.T) {
 // next occurrence comes is replaced by it, not sent as well.
 func TestPendingSupersededByNewerOccurrence(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
+	f := newPlanFixture(t)
 	f.rec.fail = errors.New("down")
 	f.clk.Set(at(-14))
 	if _, err := f.s.RunReminders(context.Background(), at(-14), false); err != nil {
@@ -222,8 +215,7 @@ func TestGivesUpAfterMaxAttempts(t *testing.T) {
 
 func TestDryRunRecordsNothing(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
+	f := newPlanFixture(t)
 	rep, err := f.s.RunReminders(context.Background(), at(8), true)
 	if err != nil {
 		t.Fatal(err)
@@ -298,8 +290,7 @@ func TestRulesLatest(t *testing.T) {
 // same moment send each reminder once between them.
 func TestConcurrentRunsSendOnce(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
+	f := newPlanFixture(t)
 	f.clk.Set(at(8))
 	errs := make(chan error, 4)
 	for range 4 {

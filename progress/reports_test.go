@@ -23,6 +23,23 @@ func (f *fixture) linkToken(t *testing.T, bureau string) string {
 	return tok
 }
 
+// report saves bureau's report through its link, as the form does.
+func (f *fixture) report(t *testing.T, bureau string, in []ReportInput) {
+	t.Helper()
+	if _, err := f.s.SaveReportByToken(context.Background(), f.linkToken(t, bureau), in, linkEv); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// publish publishes bureau's reports for the test deadline ("": every
+// bureau's).
+func (f *fixture) publish(t *testing.T, bureau string) {
+	t.Helper()
+	if _, err := f.s.Publish(context.Background(), "fy2026-status", bureau, "coord"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 var somuReport = []ReportInput{
 	{Project: "32-1", Status: StatusOngoing, Note: "研修を年3回開きました。\r\n次年度は*オンライン*でも開きます。  ", Link: "https://www.city.kyoto.lg.jp/somu/kenshu.html"},
 	{Project: "32-2", Status: StatusPreparing, Note: "会場を調整しています。"},
@@ -33,8 +50,7 @@ var linkEv = Evidence{IP: "203.0.113.5", UserAgent: "test-agent"}
 func TestSaveReportByToken(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
+	f := newPlanFixture(t)
 	tok := f.linkToken(t, "somu")
 	rep, err := f.s.ReportByToken(ctx, tok)
 	if err != nil {
@@ -104,8 +120,7 @@ func TestReportRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t)
-			f.importFile(t, plan1471)
+			f := newPlanFixture(t)
 			_, err := f.s.SaveReportByToken(context.Background(), f.linkToken(t, "somu"), tc.in, linkEv)
 			var re *ReportError
 			if !errors.As(err, &re) || !errors.Is(err, ErrInvalidReport) {
@@ -125,8 +140,7 @@ func TestReportRefused(t *testing.T) {
 	}
 	t.Run("forged link", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t)
-		f.importFile(t, plan1471)
+		f := newPlanFixture(t)
 		if _, err := f.s.SaveReportByToken(context.Background(), f.linkToken(t, "somu")+"x", somuReport, linkEv); !errors.Is(err, ErrInvalidToken) {
 			t.Fatalf("forged: %v", err)
 		}
@@ -139,8 +153,7 @@ func TestReportRefused(t *testing.T) {
 func TestReportOpenUntilDue(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
+	f := newPlanFixture(t)
 	somu, kikaku := f.linkToken(t, "somu"), f.linkToken(t, "sogo-kikaku")
 	f.clk.Set(at(0).Add(14 * 60 * 60 * 1e9)) // 23:00 on the due day
 	if _, err := f.s.SaveReportByToken(ctx, somu, somuReport, linkEv); err != nil {
@@ -175,12 +188,8 @@ func TestReportOpenUntilDue(t *testing.T) {
 func TestPublishReviewStep(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
-	tok := f.linkToken(t, "somu")
-	if _, err := f.s.SaveReportByToken(ctx, tok, somuReport, linkEv); err != nil {
-		t.Fatal(err)
-	}
+	f := newPlanFixture(t)
+	f.report(t, "somu", somuReport)
 	public := func() string {
 		ms, err := f.s.PublicMeasures(ctx)
 		if err != nil {
@@ -215,9 +224,7 @@ func TestPublishReviewStep(t *testing.T) {
 	// A correction replaces the public text only once published.
 	changed := append([]ReportInput(nil), somuReport...)
 	changed[0].Note = "研修を年4回に増やしました。"
-	if _, err := f.s.SaveReportByToken(ctx, tok, changed, linkEv); err != nil {
-		t.Fatal(err)
-	}
+	f.report(t, "somu", changed)
 	if p := public(); strings.Contains(p, "年4回") || !strings.Contains(p, "年3回") {
 		t.Fatalf("correction public before publishing: %s", p)
 	}
@@ -247,18 +254,11 @@ func TestPublishReviewStep(t *testing.T) {
 func TestComposeIssue(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
-	if _, err := f.s.SaveReportByToken(ctx, f.linkToken(t, "somu"), somuReport, linkEv); err != nil {
-		t.Fatal(err)
-	}
+	f := newPlanFixture(t)
+	f.report(t, "somu", somuReport)
 	kikaku := []ReportInput{{Project: "35-1", Status: StatusDone, Note: "# 見出しではありません | 表も崩れません\n\n2段落目"}}
-	if _, err := f.s.SaveReportByToken(ctx, f.linkToken(t, "sogo-kikaku"), kikaku, linkEv); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.s.Publish(ctx, "fy2026-status", "somu", "coord"); err != nil {
-		t.Fatal(err)
-	}
+	f.report(t, "sogo-kikaku", kikaku)
+	f.publish(t, "somu")
 	d, err := f.s.ComposeIssue(ctx, "fy2026-status")
 	if err != nil {
 		t.Fatal(err)
@@ -283,9 +283,7 @@ func TestComposeIssue(t *testing.T) {
 	if strings.Contains(d.Markdown, "見出しでは") {
 		t.Error("an unpublished report is in the draft")
 	}
-	if _, err := f.s.Publish(ctx, "fy2026-status", "", "coord"); err != nil {
-		t.Fatal(err)
-	}
+	f.publish(t, "")
 	d, _ = f.s.ComposeIssue(ctx, "")
 	if d.Reports != 3 || !strings.Contains(d.Markdown, "\\# 見出しではありません \\| 表も崩れません\n\n2段落目") {
 		t.Fatalf("escaped note missing (%d reports):\n%s", d.Reports, d.Markdown)
@@ -298,15 +296,10 @@ func TestComposeIssue(t *testing.T) {
 func TestExportReportsCSV(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
+	f := newPlanFixture(t)
 	in := []ReportInput{{Project: "32-1", Status: StatusDone, Note: "=HYPERLINK(\"x\")"}, somuReport[1]}
-	if _, err := f.s.SaveReportByToken(ctx, f.linkToken(t, "somu"), in, linkEv); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.s.Publish(ctx, "fy2026-status", "", "coord"); err != nil {
-		t.Fatal(err)
-	}
+	f.report(t, "somu", in)
+	f.publish(t, "")
 	for _, bom := range []bool{false, true} {
 		var buf bytes.Buffer
 		if err := f.s.ExportReportsCSV(ctx, &buf, CSVOptions{BOM: bom}); err != nil {
@@ -369,12 +362,8 @@ func FuzzCheckReport(f *testing.F) {
 // another project there says so.
 func TestImportWarnsWhenReportedProjectsMove(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
-	if _, err := f.s.SaveReportByToken(ctx, f.linkToken(t, "somu"), somuReport, linkEv); err != nil {
-		t.Fatal(err)
-	}
+	f := newPlanFixture(t)
+	f.report(t, "somu", somuReport)
 	same := f.importFile(t, plan1471)
 	if len(same.Warnings) != 0 {
 		t.Fatalf("importing the same file warns: %q", same.Warnings)

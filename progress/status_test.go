@@ -12,8 +12,7 @@ import (
 
 func TestStatusAndCSV(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
+	f := newPlanFixture(t)
 	f.run(t, at(-7))
 	f.clk.Set(at(2)) // submitted two days late
 	if err := f.s.MarkSubmitted(context.Background(), "fy2026-status", "somu", "admin", "coordinator"); err != nil {
@@ -53,8 +52,7 @@ func TestStatusAndCSV(t *testing.T) {
 
 func TestMarkSubmittedUnknown(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
+	f := newPlanFixture(t)
 	ctx := context.Background()
 	for _, c := range [][2]string{{"nope", "somu"}, {"fy2026-status", "centers"}, {"fy2026-status", "nobody"}} {
 		if err := f.s.MarkSubmitted(ctx, c[0], c[1], "admin", "x"); !errors.Is(err, ErrNotFound) {
@@ -71,8 +69,7 @@ func TestMarkSubmittedUnknown(t *testing.T) {
 
 func TestDigest(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
+	f := newPlanFixture(t)
 	f.clk.Set(at(-1))
 	in := []ReportInput{{Project: "35-1", Status: StatusDone, Note: "発行しました。"}}
 	if _, err := f.s.SaveReport(context.Background(), "fy2026-status", "sogo-kikaku", in, Evidence{Actor: "a"}); err != nil {
@@ -120,8 +117,7 @@ func TestDeps(t *testing.T) {
 
 func TestUnmarkSubmittedResumesReminders(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	f.importFile(t, plan1471)
+	f := newPlanFixture(t)
 	ctx := context.Background()
 	if err := f.s.MarkSubmitted(ctx, "fy2026-status", "somu", "admin", "a"); err != nil {
 		t.Fatal(err)
