@@ -3,6 +3,7 @@ package subscribers_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,6 +25,21 @@ func ExampleParseAddress() {
 	// メールアドレスに@が2つ以上あります
 }
 
+// exampleDB opens a migrated database in a new temporary directory, as
+// the daemon opens its file with store.Open; done closes it and removes
+// the directory.
+func exampleDB(ctx context.Context) (db *sql.DB, done func()) {
+	dir, err := os.MkdirTemp("", "subscribers-example")
+	if err != nil {
+		panic(err)
+	}
+	db, err = store.Open(ctx, filepath.Join(dir, "k.db"), store.Options{})
+	if err != nil {
+		panic(err)
+	}
+	return db, func() { db.Close(); os.RemoveAll(dir) }
+}
+
 // mailbox is a Confirmer that prints instead of mailing.
 type mailbox struct{ last subscribers.Confirmation }
 
@@ -35,20 +51,14 @@ func (m *mailbox) SendConfirmation(_ context.Context, c subscribers.Confirmation
 
 func ExampleStore_Subscribe() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "kawaraban-example")
-	defer os.RemoveAll(dir)
-	db, err := store.Open(ctx, filepath.Join(dir, "k.db"), store.Options{})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer db.Close()
+	db, done := exampleDB(ctx)
+	defer done()
 	signer, _ := token.NewSigner(bytes.Repeat([]byte("k"), 32))
 	box := &mailbox{}
 	s := subscribers.New(db, subscribers.Options{Signer: signer, BaseURL: "https://mail.example.jp", Confirmer: box})
 	_ = s.SyncLists(ctx, []subscribers.List{{Slug: "kodomo", NameJA: "子ども・若者センター通信", DoubleOptIn: true}})
 
-	err = s.Subscribe(ctx, subscribers.SubscribeRequest{Email: "hanako@example.jp", Lists: []string{"kodomo"},
+	err := s.Subscribe(ctx, subscribers.SubscribeRequest{Email: "hanako@example.jp", Lists: []string{"kodomo"},
 		Source: subscribers.SourceWeb, Evidence: subscribers.Evidence{IP: "192.0.2.1", UserAgent: "Mobile Safari"}})
 	fmt.Println("subscribe:", err)
 
@@ -72,14 +82,8 @@ func ExampleStore_Subscribe() {
 // erasure and the consent proof are found again from the address.
 func ExampleStore_Erase() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "kawaraban-example")
-	defer os.RemoveAll(dir)
-	db, err := store.Open(ctx, filepath.Join(dir, "k.db"), store.Options{})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer db.Close()
+	db, done := exampleDB(ctx)
+	defer done()
 	signer, _ := token.NewSigner(bytes.Repeat([]byte("k"), 32))
 	s := subscribers.New(db, subscribers.Options{Signer: signer})
 	_ = s.SyncLists(ctx, []subscribers.List{{Slug: "chonai", NameJA: "庁内情報誌", Kind: subscribers.KindInternal}})
