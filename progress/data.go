@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // querier is what *sql.DB and *sql.Tx share.
@@ -132,14 +131,4 @@ func pendingPairs(ctx context.Context, q querier) ([]pair, error) {
 		out = append(out, p)
 	}
 	return out, rows.Err()
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
