@@ -5,9 +5,12 @@
 //
 // It imports the progress file (DESIGN.md "Progress file"), runs the
 // reminder job (before the due date, on it, and every few days after, with
-// escalation to the coordinator), sends a weekly digest, records
-// submissions made through signed links or by an administrator, serves a
-// per-bureau iCalendar feed (RFC 5545) and exports a CSV of the status.
+// escalation to the coordinator), sends a weekly digest, keeps the
+// bureaus' reports (each save a revision; saving one records the
+// submission) made through signed links or by an administrator, publishes
+// them after the coordinator's review and drafts a newsletter issue from
+// them, serves a per-bureau iCalendar feed (RFC 5545) and exports CSVs of
+// the status and the reports.
 //
 // It leaves to others: the HTTP pages (web calls Store's methods), the
 // daemon's YAML config and the schedule (cmd and scheduler), and sending
