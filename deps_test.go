@@ -19,7 +19,7 @@ import (
 // issues/progress/subscribers/bounces → mailer/templates → store.
 var layer = map[string]int{
 	"kawaraban/store": 0, "kawaraban/token": 0, "kawaraban/localmail": 0, "kawaraban/scheduler": 0, "kawaraban/dnscheck": 0,
-	"kawaraban/templates": 1, "kawaraban/mailer": 1, "kawaraban/bounces/classify": 1,
+	"kawaraban/internal/testclock": 0, "kawaraban/templates": 1, "kawaraban/mailer": 1, "kawaraban/bounces/classify": 1,
 	"kawaraban/subscribers": 2, "kawaraban/issues": 2, "kawaraban/progress": 2, "kawaraban/bounces": 2,
 	"kawaraban/newsletter": 3, // the application layer joins the domain packages
 	"kawaraban/web":        4,

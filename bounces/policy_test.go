@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"kawaraban/bounces/classify"
+	"kawaraban/internal/testclock"
 )
 
 func delivery(id int64) Delivery {
@@ -88,12 +89,12 @@ func TestSoftScore(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			clk := &clock{t: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}
+			clk := testclock.New(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
 			rec := newRecorder()
-			s := newService(t, nil, rec, Options{Now: clk.now, SoftThreshold: tc.threshold})
+			s := newService(t, nil, rec, Options{Now: clk.Now, SoftThreshold: tc.threshold})
 			ctx := context.Background()
 			for i, gap := range tc.gaps {
-				clk.add(gap)
+				clk.Add(gap)
 				if i == tc.delivered {
 					if err := s.NoteDelivered(ctx, "USER1@dest.test"); err != nil {
 						t.Fatal(err)
@@ -387,13 +388,13 @@ func TestIssue18RepeatedRefusalSuppresses(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			clk := &clock{t: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}
+			clk := testclock.New(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
 			rec := newRecorder()
-			s := newService(t, nil, rec, Options{Now: clk.now})
+			s := newService(t, nil, rec, Options{Now: clk.Now})
 			ctx := context.Background()
 			for i := 0; i < tc.n; i++ {
 				if i > 0 {
-					clk.add(tc.gap)
+					clk.Add(tc.gap)
 				}
 				if i == tc.delivered {
 					if err := s.NoteDelivered(ctx, "user1@dest.test"); err != nil {

@@ -6,10 +6,12 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"kawaraban/internal/testclock"
 )
 
 // send takes an issue through send now, sending and sent.
-func send(t *testing.T, s *Store, c *clock, id int64) Issue {
+func send(t *testing.T, s *Store, c *testclock.Clock, id int64) Issue {
 	t.Helper()
 	ctx := context.Background()
 	var is Issue

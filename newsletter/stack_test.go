@@ -7,11 +7,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"kawaraban/bounces"
+	"kawaraban/internal/testclock"
 	"kawaraban/issues"
 	"kawaraban/localmail"
 	"kawaraban/mailer"
@@ -22,25 +22,12 @@ import (
 	"kawaraban/token"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // stack is the application layer over real parts: SQLite in a temp dir,
 // an in-process SMTP server (localmail, which keeps what it accepts) and
 // the real stores.
 type stack struct {
 	db     *sql.DB
-	clock  *clock
+	clock  *testclock.Clock
 	tokyo  *time.Location
 	relay  *localmail.SMTP
 	subs   *subscribers.Store
@@ -68,7 +55,7 @@ func newStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{clock: &clock{t: time.Date(2026, 12, 4, 16, 57, 0, 0, time.UTC)}, tokyo: tokyo, lists: map[string]subscribers.List{}}
+	s := &stack{clock: testclock.New(time.Date(2026, 12, 4, 16, 57, 0, 0, time.UTC)), tokyo: tokyo, lists: map[string]subscribers.List{}}
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "k.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)

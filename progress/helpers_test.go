@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"kawaraban/internal/testclock"
 	"kawaraban/store"
 	"kawaraban/token"
 )
@@ -55,22 +56,10 @@ func (r *recorder) take() []Mail {
 	return m
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 type fixture struct {
 	s    *Store
 	rec  *recorder
-	clk  *clock
+	clk  *testclock.Clock
 	sign *token.Signer
 }
 
@@ -85,7 +74,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{rec: &recorder{}, clk: &clock{t: at(-30)}, sign: sign}
+	f := &fixture{rec: &recorder{}, clk: testclock.New(at(-30)), sign: sign}
 	f.s = New(db, Options{Now: f.clk.Now, Signer: sign, BaseURL: "https://mail.city.example.jp/",
 		Sender: f.rec, FromName: "京都市 総合企画局"})
 	return f

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"kawaraban/internal/testclock"
 	"kawaraban/store"
 )
 
@@ -34,23 +35,6 @@ func mustLoad(t *testing.T, name string) *time.Location {
 	return loc
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 // ran is one job run: the fire and the clock when the job ran.
 type ran struct {
 	Fire
@@ -62,7 +46,7 @@ type ran struct {
 type harness struct {
 	t   *testing.T
 	db  *sql.DB
-	clk *clock
+	clk *testclock.Clock
 	reg *prometheus.Registry
 	s   *Scheduler
 
@@ -72,7 +56,7 @@ type harness struct {
 
 func newHarness(t *testing.T, db *sql.DB, start time.Time, defaults KindDefaults) *harness {
 	t.Helper()
-	h := &harness{t: t, db: db, clk: &clock{t: start}, reg: prometheus.NewRegistry()}
+	h := &harness{t: t, db: db, clk: testclock.New(start), reg: prometheus.NewRegistry()}
 	s, err := New(db, Options{Now: h.clk.Now, Registerer: h.reg})
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +93,7 @@ func (h *harness) upsert(sc Schedule) Schedule {
 
 func (h *harness) tickAt(t time.Time) {
 	h.t.Helper()
-	h.clk.set(t)
+	h.clk.Set(t)
 	if err := h.s.Tick(context.Background(), t); err != nil {
 		h.t.Fatal(err)
 	}
@@ -300,7 +284,7 @@ func TestCrashedFireIsResumedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h1.clk.set(at)
+	h1.clk.Set(at)
 	if err := h1.s.Tick(ctx, at); err != nil {
 		t.Fatal(err)
 	}

@@ -10,29 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"kawaraban/internal/testclock"
 	"kawaraban/store"
 	"kawaraban/token"
 )
 
 const testBase = "https://mail.example.jp"
-
-// clock is a settable time source for Options.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // recorder is a Confirmer that keeps what it was asked to send.
 type recorder struct {
@@ -84,7 +67,7 @@ var testLists = []List{
 type fixture struct {
 	s   *Store
 	db  *sql.DB
-	clk *clock
+	clk *testclock.Clock
 	rec *recorder
 	ctx context.Context
 }
@@ -101,7 +84,7 @@ func newFixture(t testing.TB) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
 	rec := &recorder{}
 	s := New(db, Options{Now: clk.Now, Signer: signer, BaseURL: testBase + "/", Confirmer: rec})
 	if err := s.SyncLists(ctx, testLists); err != nil {
