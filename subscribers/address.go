@@ -287,21 +287,6 @@ func quote(local string) string {
 	return b.String()
 }
 
-// SMTPAddress returns the SMTP form (see Address.SMTP) of an address that
-// is already normalised, such as Recipient.Email or Confirmation.To,
-// without parsing it again: the sending side calls it once per recipient.
-func SMTPAddress(normalised string) string {
-	i := strings.LastIndexByte(normalised, '@')
-	if i <= 0 || normalised[0] == '"' {
-		return normalised
-	}
-	local := normalised[:i]
-	if dotAtom(local) {
-		return normalised
-	}
-	return quote(local) + normalised[i:]
-}
-
 // MaskEmail hides most of an address's local part for pages that a
 // forwarded link may show to someone else: "hanako@example.jp" becomes
 // "h*****@example.jp".

@@ -36,9 +36,6 @@ func TestParseAddress(t *testing.T) {
 			if a.String() != c.str || a.SMTP() != c.smtp {
 				t.Fatalf("ParseAddress(%q) = %q / SMTP %q, want %q / %q", c.in, a.String(), a.SMTP(), c.str, c.smtp)
 			}
-			if got := SMTPAddress(a.String()); got != c.smtp {
-				t.Fatalf("SMTPAddress(%q) = %q, want %q", a.String(), got, c.smtp)
-			}
 			again, err := ParseAddress(a.String())
 			if err != nil || again != a {
 				t.Fatalf("String() %q does not re-parse: %v %v", a.String(), again, err)
@@ -110,9 +107,6 @@ func FuzzParseAddress(f *testing.F) {
 		b, err := ParseAddress(a.String())
 		if err != nil || b != a {
 			t.Fatalf("%q: String() %q re-parses to %#v, %v", in, a.String(), b, err)
-		}
-		if SMTPAddress(a.String()) != a.SMTP() {
-			t.Fatalf("%q: SMTPAddress(%q) = %q, want %q", in, a.String(), SMTPAddress(a.String()), a.SMTP())
 		}
 		c, err := ParseAddress(a.SMTP())
 		if err != nil || c != a {

@@ -609,7 +609,7 @@ func TestSubscribeByMail(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := f.rec.last(t)
-	if c.To != "Phone.User.@ezweb.ne.jp" || SMTPAddress(c.To) != `"Phone.User."@ezweb.ne.jp` {
+	if a, err := ParseAddress(c.To); c.To != "Phone.User.@ezweb.ne.jp" || err != nil || a.SMTP() != `"Phone.User."@ezweb.ne.jp` {
 		t.Fatalf("confirmation to %q", c.To)
 	}
 	hist, _ := f.s.History(f.ctx, c.SubscriberID)
