@@ -26,8 +26,10 @@ var layer = map[string]int{
 	// config decodes the YAML and maps it to the packages' Options; web
 	// never sees it.
 	"kawaraban/config": 4,
-	// The measuring programs' shared API client.
-	"kawaraban/cmd/internal/apiclient": 4,
+	// The measuring programs' shared API client; kawaraban's command
+	// line (command table, exit codes, terminal output) and its daemon's
+	// lifecycle (supervised runners, HTTP shutdown). None knows the domain.
+	"kawaraban/cmd/internal/apiclient": 4, "kawaraban/cmd/internal/cli": 4, "kawaraban/cmd/internal/lifecycle": 4,
 	// Programs and repository-wide tests: nothing imports them.
 	"kawaraban/cmd/kawaraban": 5, "kawaraban/cmd/sendbench": 5, "kawaraban/cmd/loadsubscribe": 5,
 	"kawaraban/e2e": 5, "kawaraban/deploy": 5, "kawaraban": 5,

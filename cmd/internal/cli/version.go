@@ -1,18 +1,19 @@
-package main
+package cli
 
-import (
-	"fmt"
-	"io"
-	"runtime/debug"
-)
+import "runtime/debug"
 
-// versionString reports the module version and VCS revision recorded by the
-// Go toolchain at build time.
-func versionString() string {
+// Version reports the program's module version and the VCS revision the
+// Go toolchain recorded at build time: "NAME VERSION [REVISION[+dirty]]
+// [TIME] GOVERSION".
+func Version(name string) string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "kawaraban (no build info)"
+		return name + " (no build info)"
 	}
+	return version(name, bi)
+}
+
+func version(name string, bi *debug.BuildInfo) string {
 	v := bi.Main.Version
 	if v == "" {
 		v = "(devel)"
@@ -30,7 +31,7 @@ func versionString() string {
 			}
 		}
 	}
-	out := "kawaraban " + v
+	out := name + " " + v
 	if rev != "" {
 		out += " " + rev + dirty
 	}
@@ -38,9 +39,4 @@ func versionString() string {
 		out += " " + at
 	}
 	return out + " " + bi.GoVersion
-}
-
-func cmdVersion(stdout io.Writer) error {
-	fmt.Fprintln(stdout, versionString())
-	return nil
 }
