@@ -5,39 +5,30 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
-	"kawaraban/config"
+	"kawaraban/cmd/internal/cli"
 	"kawaraban/store"
 )
 
-// cmdBackup copies the live database with SQLite's online backup.
-func cmdBackup(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlagSet("backup", io.Discard)
-	var ef envFlags
-	ef.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+// backup copies the live database with SQLite's online backup.
+func backup(ctx context.Context, c cli.Call) error {
+	fs := cli.NewFlagSet("backup", io.Discard)
+	ef := dbFlags(fs)
+	if err := cli.Parse(fs, c.Args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return badUsage("backup takes one OUT.db")
+		return cli.Usagef("backup takes one OUT.db")
 	}
 	// Opening a database creates it: a mistyped --data (or database.path)
-	// would otherwise "back up" a new, empty database and exit 0.
-	path := filepath.Join(ef.data, "kawaraban.db")
-	if ef.config != "" {
-		if cfg, err := config.Load(ef.config); err == nil {
-			path = cfg.Database.Path
-		} else {
-			path = "" // openEnv reports the config's problems
-		}
-	}
-	if path != "" {
+	// would otherwise "back up" a new, empty database and exit 0. A config
+	// that does not load is reported by openEnv.
+	if path, err := ef.databasePath(); err == nil {
 		if _, err := os.Stat(path); err != nil {
-			return badUsage("no database to back up at %s (check --data or database.path)", path)
+			return cli.Usagef("no database to back up at %s (check --data or database.path)", path)
 		}
 	}
-	e, err := openEnv(ctx, ef, "", io.Discard)
+	e, err := openEnv(ctx, *ef, "", io.Discard)
 	if err != nil {
 		return err
 	}
@@ -45,6 +36,6 @@ func cmdBackup(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := store.Backup(ctx, e.db, fs.Arg(0)); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "backup written to %s\n", fs.Arg(0))
+	fmt.Fprintf(c.Stdout, "backup written to %s\n", fs.Arg(0))
 	return nil
 }

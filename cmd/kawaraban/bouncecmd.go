@@ -2,38 +2,77 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
-	"io"
+	"os"
 	"strconv"
+
+	"kawaraban/bounces/classify"
+	"kawaraban/cmd/internal/cli"
 )
 
-// cmdBounceNotABounce is `kawaraban bounce not-a-bounce ID`: staff judge a
+// bounceClassify prints one line per failed recipient of each FILE: JSON
+// objects with --json, else tab-separated. The files that could not be
+// read or parsed exit 2, after the others are printed.
+func bounceClassify(fs *flag.FlagSet) cli.Action {
+	asJSON := fs.Bool("json", false, "print JSON lines")
+	return func(_ context.Context, c cli.Call) error {
+		if len(c.Args) == 0 {
+			return cli.Usagef("bounce classify needs at least one FILE")
+		}
+		enc := json.NewEncoder(c.Stdout)
+		var failed []error
+		for _, path := range c.Args {
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				failed = append(failed, err)
+				continue
+			}
+			rep, err := classify.Parse(raw)
+			if err != nil {
+				failed = append(failed, fmt.Errorf("%s: %w", path, err))
+				continue
+			}
+			for _, l := range rep.Lines(path) {
+				if *asJSON {
+					enc.Encode(l)
+				} else {
+					fmt.Fprintln(c.Stdout, l.TSV())
+				}
+			}
+		}
+		return cli.Usage(errors.Join(failed...))
+	}
+}
+
+// bounceNotABounce is `kawaraban bounce not-a-bounce ID`: staff judge a
 // recorded bounce not a bounce; a suppression it caused is undone.
-func cmdBounceNotABounce(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, ef := dbFlags("bounce not-a-bounce", stderr)
+func bounceNotABounce(fs *flag.FlagSet) cli.Action {
+	ef := dbFlags(fs)
 	by := fs.String("by", "cli", "who judges (kept with the bounce)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return badUsage("bounce not-a-bounce: give one bounce id")
-	}
-	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
-	if err != nil || id <= 0 {
-		return badUsage("bounce not-a-bounce: %q is not a bounce id", fs.Arg(0))
-	}
-	return withEnv(ctx, ef, stderr, func(e *env) error {
-		// Undoing a suppression goes through the attribution to the
-		// subscribers: the whole chain, with no mailbox read.
-		m, err := newMailing(ctx, e, mailingOptions{})
-		if err != nil {
-			return err
+	return func(ctx context.Context, c cli.Call) error {
+		if len(c.Args) != 1 {
+			return cli.Usagef("bounce not-a-bounce: give one bounce id")
 		}
-		defer m.Close()
-		if err := m.bounces.MarkNotABounce(ctx, id, *by); err != nil {
-			return inputErr(err)
+		id, err := strconv.ParseInt(c.Args[0], 10, 64)
+		if err != nil || id <= 0 {
+			return cli.Usagef("bounce not-a-bounce: %q is not a bounce id", c.Args[0])
 		}
-		fmt.Fprintf(stdout, "bounce %d marked not a bounce\n", id)
-		return nil
-	})
+		return ef.with(ctx, c, func(e *env) error {
+			// Undoing a suppression goes through the attribution to the
+			// subscribers: the whole chain, with no mailbox read.
+			m, err := newMailing(ctx, e, mailingOptions{})
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			if err := m.bounces.MarkNotABounce(ctx, id, *by); err != nil {
+				return inputErr(err)
+			}
+			fmt.Fprintf(c.Stdout, "bounce %d marked not a bounce\n", id)
+			return nil
+		})
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"kawaraban/cmd/internal/cli"
 	"kawaraban/config"
 	"kawaraban/dnscheck"
 )
@@ -25,7 +26,7 @@ func checkConfigDNS(ctx context.Context, c *config.Config, r dnscheck.Resolver, 
 		}
 	}
 	if missing > 0 {
-		return badUsage("dns: %d of %d records missing or wrong (docs/OPERATING.md, \"DNS records the sender needs\")", missing, len(findings))
+		return cli.Usagef("dns: %d of %d records missing or wrong (docs/OPERATING.md, \"DNS records the sender needs\")", missing, len(findings))
 	}
 	return nil
 }

@@ -37,18 +37,6 @@ func checkListDrift(ctx context.Context, c *config.Config, stdout io.Writer) {
 		index[l.Slug] = i
 	}
 	for _, d := range drifts {
-		key := fmt.Sprintf("lists[%d]", index[d.Slug])
-		switch {
-		case d.NotInConfig:
-			fmt.Fprintf(stdout, "list %s: only in the database (created in the admin UI, or removed from this file); kept as it is\n", d.Slug)
-		case d.Missing:
-			fmt.Fprintf(stdout, "%s (%s): not in the database yet; the next start creates it\n", key, d.Slug)
-		case d.EditedInUI:
-			fmt.Fprintf(stdout, "%s.%s (%s): differs from the database, where it was edited in the admin UI and keeps %q (this file says %q)\n",
-				key, d.Field, d.Slug, d.Database, d.Config)
-		default:
-			fmt.Fprintf(stdout, "%s.%s (%s): differs from the database (%q); the next start applies %q\n",
-				key, d.Field, d.Slug, d.Database, d.Config)
-		}
+		fmt.Fprintln(stdout, d.Text(fmt.Sprintf("lists[%d]", index[d.Slug])))
 	}
 }

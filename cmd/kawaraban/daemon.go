@@ -4,26 +4,19 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
-	"time"
 
+	"kawaraban/cmd/internal/cli"
+	"kawaraban/cmd/internal/lifecycle"
 	"kawaraban/localmail"
 	"kawaraban/progress"
 	"kawaraban/scheduler"
 	"kawaraban/subscribers"
 	"kawaraban/web"
 )
-
-// runner is a long-running part of the daemon: it returns when ctx ends.
-type runner struct {
-	name string
-	run  func(ctx context.Context) error
-}
 
 // daemon holds what serve started, in the order it must stop.
 type daemon struct {
@@ -35,7 +28,7 @@ type daemon struct {
 	sched    *scheduler.Scheduler
 	handler  http.Handler
 	out      io.Writer
-	runners  []runner
+	runners  []lifecycle.Runner
 	// password is the first admin's one-time password, "" when the user
 	// existed already.
 	password string
@@ -91,18 +84,18 @@ func buildDaemon(ctx context.Context, e *env, localServers bool) (*daemon, error
 		m.Close()
 		return nil, err
 	}
-	d.runners = []runner{
-		{"db-health", m.health.Run},
-		{"mailer", m.mail.Run},
-		{"bounces", m.bounces.Run},
-		{"scheduler", d.sched.Run},
-		{"due-issues", m.sending.RunDueLoop},
+	d.runners = []lifecycle.Runner{
+		{Name: "db-health", Run: m.health.Run},
+		{Name: "mailer", Run: m.mail.Run},
+		{Name: "bounces", Run: m.bounces.Run},
+		{Name: "scheduler", Run: d.sched.Run},
+		{Name: "due-issues", Run: m.sending.RunDueLoop},
 		// Confirmation requests go from memory into the mailer's queue,
 		// which sends them four at a time and keeps them across a crash.
-		{"confirmations", m.system.RunConfirmations},
+		{Name: "confirmations", Run: m.system.RunConfirmations},
 		// /subscribe answers first; the per-address work follows here.
-		{"subscribe-intake", d.intake.Run},
-		{"mail-queue", m.mail.RunQueue},
+		{Name: "subscribe-intake", Run: d.intake.Run},
+		{Name: "mail-queue", Run: m.mail.RunQueue},
 	}
 	return d, nil
 }
@@ -146,67 +139,23 @@ func (d *daemon) localInbox() web.LocalInbox {
 	return localmail.Inbox{IMAP: d.m.local.IMAP, Domain: d.e.cfg.Bounce.InboundDomain}
 }
 
-// run serves HTTP and the runners until ctx ends, then stops them in order:
-// intake first, then in-flight work within a grace period, then the
-// mailboxes and the database.
+// run serves HTTP and the runners until ctx ends, then stops them in order
+// (lifecycle.Run): intake first, then in-flight work within a grace
+// period; then the mailboxes close, and serve closes the database.
 func (d *daemon) run(ctx context.Context, ln net.Listener) error {
 	log := d.e.log
 	if d.e.local {
 		// The notice goes to the log for the record and, once, in a box
 		// on stdout for the person who started it.
 		log.Warn("local mode: mail is captured in the data directory, not delivered", "dir", d.e.dataDir)
-		fmt.Fprint(d.out, localBanner(d.e.cfg.BaseURL, d.e.dataDir, d.password))
+		fmt.Fprint(d.out, cli.Box(localmail.Notice(d.e.cfg.BaseURL, filepath.Join(d.e.dataDir, "captured"), d.password)))
 		d.password = ""
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", d.e.cfg.BaseURL)
-	workCtx, stopWork := context.WithCancel(context.Background())
-	defer stopWork()
-	var wg sync.WaitGroup
-	for _, r := range d.runners {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			superviseRunner(workCtx, log, r)
-		}()
-	}
-	// Timeouts keep slow clients from tying the public endpoints up.
-	srv := &http.Server{Handler: d.handler, ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
-	err := serveHTTP(ctx, srv, ln)
-	log.Info("shutting down")
-	stopWork()
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(4 * time.Second):
-		log.Warn("shutdown grace period over; exiting with work in flight (it resumes at next start)")
-	}
+	err := lifecycle.Run(ctx, lifecycle.Options{Logger: log, Handler: d.handler, Listener: ln, Runners: d.runners})
 	if d.e.local {
-		removeIMAPAddr(d.e.dataDir)
+		localmail.RemoveIMAPAddr(d.e.dataDir)
 	}
 	d.m.Close()
 	return err
-}
-
-// superviseRunner runs r until ctx ends. A part that stops with an error
-// while the daemon runs (the outbox after its database writes kept
-// failing, the IMAP reader after a bug) is started again after a pause
-// that grows to a minute, so one bad spell does not leave the daemon up
-// but no longer sending. Each part resumes from its tables on start.
-func superviseRunner(ctx context.Context, log *slog.Logger, r runner) {
-	wait := 5 * time.Second
-	for {
-		err := r.run(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		log.Error("runner stopped; restarting", "runner", r.name, "err", err, "in", wait)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, time.Minute)
-	}
 }

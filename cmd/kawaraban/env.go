@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"kawaraban/cmd/internal/cli"
 	"kawaraban/config"
 	"kawaraban/store"
 	"kawaraban/token"
@@ -23,9 +23,45 @@ type envFlags struct {
 	data   string
 }
 
-func (e *envFlags) register(fs *flag.FlagSet) {
+// dbFlags registers --config and --data on fs, for a command that works
+// on the database.
+func dbFlags(fs *flag.FlagSet) *envFlags {
+	e := &envFlags{}
 	fs.StringVar(&e.config, "config", os.Getenv("KAWARABAN_CONFIG"), "config file (default $KAWARABAN_CONFIG; none = local mode)")
 	fs.StringVar(&e.data, "data", "kawaraban-data", "local-mode data directory")
+	return e
+}
+
+// with opens the env for a command and closes it after; the command
+// builds the parts it uses from it (wire.go).
+func (e envFlags) with(ctx context.Context, c cli.Call, fn func(*env) error) error {
+	if err := e.requireData(); err != nil {
+		return err
+	}
+	en, err := openEnv(ctx, e, "", c.Stderr)
+	if err != nil {
+		return err
+	}
+	defer en.Close()
+	return fn(en)
+}
+
+// databasePath is where the database is, by --config or --data, without
+// opening it; a config that does not load is a usage error.
+func (e envFlags) databasePath() (string, error) {
+	if e.config == "" {
+		return filepath.Join(e.data, "kawaraban.db"), nil
+	}
+	cfg, err := config.Load(e.config)
+	if err != nil {
+		return "", configErr(e.config, err)
+	}
+	return cfg.Database.Path, nil
+}
+
+// configErr says which config file has which problems, one per line.
+func configErr(path string, err error) error {
+	return cli.Usage(fmt.Errorf("config %s:\n%s", path, cli.ProblemLines(err)))
 }
 
 // requireData refuses a local-mode data directory that holds no database:
@@ -37,7 +73,7 @@ func (e envFlags) requireData() error {
 	}
 	path := filepath.Join(e.data, "kawaraban.db")
 	if _, err := os.Stat(path); err != nil {
-		return badUsage("--data %s: no kawaraban database there (%s); start `kawaraban serve --data %s` once, or check the path", e.data, path, e.data)
+		return cli.Usagef("--data %s: no kawaraban database there (%s); start `kawaraban serve --data %s` once, or check the path", e.data, path, e.data)
 	}
 	return nil
 }
@@ -60,24 +96,6 @@ func (e *env) Close() error {
 	return nil
 }
 
-// newFlagSet returns a flag set that reports errors instead of exiting.
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
-// parseFlags parses args and turns flag errors into usage errors.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return usageError{err}
-		}
-		return badUsage("%s: %v", fs.Name(), err)
-	}
-	return nil
-}
-
 // openEnv loads the config (or builds the local-mode one) and opens the
 // database. listen is only used by local mode's base_url.
 func openEnv(ctx context.Context, f envFlags, listen string, stderr io.Writer) (*env, error) {
@@ -85,7 +103,7 @@ func openEnv(ctx context.Context, f envFlags, listen string, stderr io.Writer) (
 	if f.config != "" {
 		cfg, err := config.Load(f.config)
 		if err != nil {
-			return nil, usageError{fmt.Errorf("config %s:\n%s", f.config, problemLines(err))}
+			return nil, configErr(f.config, err)
 		}
 		e.cfg = cfg
 	} else {
@@ -102,13 +120,13 @@ func openEnv(ctx context.Context, f envFlags, listen string, stderr io.Writer) (
 		}
 		e.cfg = config.Local(f.data, listen)
 	}
-	e.log = newLogger(e.cfg.Log, stderr)
+	e.log = cli.NewLogger(e.cfg.Log.Level, e.cfg.Log.Format, stderr)
 	key, err := e.tokenKey()
 	if err != nil {
 		return nil, err
 	}
 	if e.signer, err = token.NewSigner(key); err != nil {
-		return nil, usageError{fmt.Errorf("secrets: %w", err)}
+		return nil, cli.Usage(fmt.Errorf("secrets: %w", err))
 	}
 	db, err := store.Open(ctx, e.cfg.Database.Path, store.Options{})
 	if err != nil {
@@ -124,7 +142,7 @@ func (e *env) tokenKey() ([]byte, error) {
 	if !e.local {
 		s, err := config.Secret(e.cfg.Secrets.TokenKeyEnv, e.cfg.Secrets.TokenKeyFile)
 		if err != nil {
-			return nil, usageError{fmt.Errorf("secrets: %w", err)}
+			return nil, cli.Usage(fmt.Errorf("secrets: %w", err))
 		}
 		return []byte(s), nil
 	}
@@ -133,24 +151,4 @@ func (e *env) tokenKey() ([]byte, error) {
 		return nil, fmt.Errorf("data directory %s: %w", e.dataDir, err)
 	}
 	return key, nil
-}
-
-// newLogger chooses the handler: text on a terminal, JSON otherwise.
-func newLogger(c config.LogConfig, w io.Writer) *slog.Logger {
-	level := slog.LevelInfo
-	level.UnmarshalText([]byte(c.Level))
-	opts := &slog.HandlerOptions{Level: level}
-	format := c.Format
-	if format == "auto" || format == "" {
-		format = "json"
-		if f, ok := w.(*os.File); ok {
-			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-				format = "text"
-			}
-		}
-	}
-	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	return slog.New(slog.NewJSONHandler(w, opts))
 }

@@ -2,86 +2,160 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
-	"io"
+	"os"
+	"strings"
+	"time"
 
+	"kawaraban/cmd/internal/cli"
 	"kawaraban/issues"
 	"kawaraban/progress"
 )
 
-// The commands around the bureaus' reports (issue 23): publish them (the
-// coordinator's button), compose the internal newsletter's draft from the
-// published ones, and export them for the council report.
+// The commands of the plan's progress: import the progress file, run the
+// reminder job, and those around the bureaus' reports (issue 23): publish
+// them (the coordinator's button), compose the internal newsletter's draft
+// from the published ones, and export them for the council report.
 
-func cmdProgressPublish(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, ef := dbFlags("progress publish", stderr)
+func progressImport(fs *flag.FlagSet) cli.Action {
+	ef := dbFlags(fs)
+	return func(ctx context.Context, c cli.Call) error {
+		if len(c.Args) != 1 {
+			return cli.Usagef("progress import needs one FILE.yaml")
+		}
+		f, err := os.Open(c.Args[0])
+		if err != nil {
+			return cli.Usage(err)
+		}
+		defer f.Close()
+		return ef.with(ctx, c, func(e *env) error {
+			rep, err := e.progress(nil).Import(ctx, f, c.Args[0])
+			var fe *progress.FileError
+			if errors.As(err, &fe) {
+				lines := make([]string, 0, len(fe.Problems))
+				for _, p := range fe.Problems {
+					lines = append(lines, "  "+p.Error())
+				}
+				return cli.Usage(fmt.Errorf("%s: nothing imported:\n%s", c.Args[0], strings.Join(lines, "\n")))
+			}
+			if err != nil {
+				return inputErr(err)
+			}
+			rep.WriteText(c.Stdout)
+			return nil
+		})
+	}
+}
+
+func remindersRun(fs *flag.FlagSet) cli.Action {
+	ef := dbFlags(fs)
+	nowFlag := fs.String("now", "", "run as if at this RFC 3339 time (default: now)")
+	dry := fs.Bool("dry-run", false, "report what would be sent; send and record nothing")
+	show := fs.Bool("show", false, "print each mail: recipient, subject and text")
+	return func(ctx context.Context, c cli.Call) error {
+		now := time.Now()
+		if *nowFlag != "" {
+			t, err := time.Parse(time.RFC3339, *nowFlag)
+			if err != nil {
+				return cli.Usagef("--now: not an RFC 3339 time like 2027-04-23T09:00:00+09:00: %q", *nowFlag)
+			}
+			now = t
+		}
+		return ef.with(ctx, c, func(e *env) error {
+			m, err := newMailing(ctx, e, mailingOptions{localServers: true})
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			ps := e.progress(m.system)
+			rep, err := ps.RunReminders(ctx, now, *dry)
+			if err != nil {
+				return err
+			}
+			rep.WriteText(c.Stdout, *show)
+			next, err := ps.NextReminders(ctx, now)
+			if err != nil {
+				return err
+			}
+			for _, n := range next {
+				fmt.Fprintln(c.Stdout, n.Line())
+			}
+			if rep.Failed > 0 {
+				return fmt.Errorf("%d reminders could not be sent (they are retried at the next run)", rep.Failed)
+			}
+			return nil
+		})
+	}
+}
+
+func progressPublish(fs *flag.FlagSet) cli.Action {
+	ef := dbFlags(fs)
 	deadline := fs.String("deadline", "", "deadline id from the progress file (required)")
 	bureau := fs.String("bureau", "", "only this bureau's reports (default: every bureau of the deadline)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *deadline == "" || fs.NArg() != 0 {
-		return badUsage("progress publish needs --deadline ID")
-	}
-	return withEnv(ctx, ef, stderr, func(e *env) error {
-		n, err := e.progress(nil).Publish(ctx, *deadline, *bureau, "cli")
-		if err != nil {
-			return inputErr(err)
+	return func(ctx context.Context, c cli.Call) error {
+		if *deadline == "" || len(c.Args) != 0 {
+			return cli.Usagef("progress publish needs --deadline ID")
 		}
-		fmt.Fprintf(stdout, "%s: %d reports published\n", *deadline, n)
-		return nil
-	})
+		return ef.with(ctx, c, func(e *env) error {
+			n, err := e.progress(nil).Publish(ctx, *deadline, *bureau, "cli")
+			if err != nil {
+				return inputErr(err)
+			}
+			fmt.Fprintf(c.Stdout, "%s: %d reports published\n", *deadline, n)
+			return nil
+		})
+	}
 }
 
-// cmdProgressDraftIssue creates a draft issue of --list from the published
+// progressDraftIssue creates a draft issue of --list from the published
 // reports and prints its id. It is an ordinary draft: it needs approval
 // when the list asks for it (a composed draft is read by a person first).
-func cmdProgressDraftIssue(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, ef := dbFlags("progress draft-issue", stderr)
+func progressDraftIssue(fs *flag.FlagSet) cli.Action {
+	ef := dbFlags(fs)
 	list := fs.String("list", "", "list slug, e.g. chonai (required)")
 	deadline := fs.String("deadline", "", "only this deadline's reports (default: the latest published report of every project)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	return func(ctx context.Context, c cli.Call) error {
+		if *list == "" || len(c.Args) != 0 {
+			return cli.Usagef("progress draft-issue needs --list SLUG")
+		}
+		return ef.with(ctx, c, func(e *env) error {
+			subs := e.subscribers(nil)
+			if err := e.syncLists(ctx, subs); err != nil {
+				return err
+			}
+			l, err := subs.ListBySlug(ctx, *list)
+			if err != nil {
+				return inputErr(err)
+			}
+			d, err := e.progress(nil).ComposeIssue(ctx, *deadline)
+			if err != nil {
+				return inputErr(err)
+			}
+			is, err := e.issues().Create(ctx, issues.Draft{ListID: l.ID, Subject: d.Subject, BodyMarkdown: d.Markdown,
+				Author: "cli", Source: "cli", RequireApproval: l.RequireApproval})
+			if err != nil {
+				return fmt.Errorf("creating the draft issue: %w", err)
+			}
+			fmt.Fprintln(c.Stdout, is.ID)
+			return nil
+		})
 	}
-	if *list == "" || fs.NArg() != 0 {
-		return badUsage("progress draft-issue needs --list SLUG")
-	}
-	return withEnv(ctx, ef, stderr, func(e *env) error {
-		subs := e.subscribers(nil)
-		if err := e.syncLists(ctx, subs); err != nil {
-			return err
-		}
-		l, err := subs.ListBySlug(ctx, *list)
-		if err != nil {
-			return inputErr(err)
-		}
-		d, err := e.progress(nil).ComposeIssue(ctx, *deadline)
-		if err != nil {
-			return inputErr(err)
-		}
-		is, err := e.issues().Create(ctx, issues.Draft{ListID: l.ID, Subject: d.Subject, BodyMarkdown: d.Markdown,
-			Author: "cli", Source: "cli", RequireApproval: l.RequireApproval})
-		if err != nil {
-			return fmt.Errorf("creating the draft issue: %w", err)
-		}
-		fmt.Fprintln(stdout, is.ID)
-		return nil
-	})
 }
 
-// cmdExportProgress writes the council report's CSV (one row per deadline
+// exportProgress writes the council report's CSV (one row per deadline
 // and project) on stdout.
-func cmdExportProgress(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, ef := dbFlags("export progress", stderr)
+func exportProgress(fs *flag.FlagSet) cli.Action {
+	ef := dbFlags(fs)
 	deadline := fs.String("deadline", "", "only this deadline (default: all)")
 	bom := fs.Bool("bom", false, "start with a UTF-8 BOM (for Excel)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	return func(ctx context.Context, c cli.Call) error {
+		if len(c.Args) != 0 {
+			return cli.Usagef("export progress takes no arguments")
+		}
+		return ef.with(ctx, c, func(e *env) error {
+			return inputErr(e.progress(nil).ExportReportsCSV(ctx, c.Stdout, progress.CSVOptions{Deadline: *deadline, BOM: *bom}))
+		})
 	}
-	if fs.NArg() != 0 {
-		return badUsage("export progress takes no arguments")
-	}
-	return withEnv(ctx, ef, stderr, func(e *env) error {
-		return inputErr(e.progress(nil).ExportReportsCSV(ctx, stdout, progress.CSVOptions{Deadline: *deadline, BOM: *bom}))
-	})
 }

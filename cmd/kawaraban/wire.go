@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"kawaraban/bounces"
+	"kawaraban/cmd/internal/cli"
 	"kawaraban/issues"
 	"kawaraban/localmail"
 	"kawaraban/mailer"
@@ -105,7 +106,7 @@ func (m *mailing) build(ctx context.Context, e *env, opt mailingOptions) (err er
 		return err
 	}
 	if m.tmpl, err = templates.New(templates.Options{Dir: e.cfg.Templates.Dir, Logger: e.log}); err != nil {
-		return usageError{fmt.Errorf("templates: %w", err)}
+		return cli.Usage(fmt.Errorf("templates: %w", err))
 	}
 	m.subs = e.subscribers(confirmer{&m.system})
 	if err := e.syncLists(ctx, m.subs); err != nil {
@@ -116,7 +117,7 @@ func (m *mailing) build(ctx context.Context, e *env, opt mailingOptions) (err er
 		BaseURL: e.cfg.BaseURL, InboundDomain: e.cfg.Bounce.InboundDomain, Location: e.cfg.Location(), Logger: e.log,
 		Signer: e.signer})
 	if m.mail, err = mailer.New(e.db, m.mailerOptions(e)); err != nil {
-		return usageError{fmt.Errorf("smtp: %w", err)}
+		return cli.Usage(fmt.Errorf("smtp: %w", err))
 	}
 	m.attrib = newsletter.NewAttribution(m.mail, m.issues, m.subs, e.log)
 	m.stats = newsletter.NewStatistics(e.db, m.issues, m.subs, m.mail, m.tmpl, newsletter.StatisticsOptions{
