@@ -60,3 +60,13 @@ func indent(s, prefix string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// ProblemLines lists the file's problems one per line, each indented by
+// two spaces, for a message that says nothing was imported.
+func (e *FileError) ProblemLines() string {
+	lines := make([]string, 0, len(e.Problems))
+	for _, p := range e.Problems {
+		lines = append(lines, "  "+p.Error())
+	}
+	return strings.Join(lines, "\n")
+}

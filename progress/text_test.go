@@ -87,3 +87,15 @@ func TestImportReportText(t *testing.T) {
 		t.Errorf("got:\n%q\nwant:\n%q", b.String(), want)
 	}
 }
+
+func TestFileErrorProblemLines(t *testing.T) {
+	t.Parallel()
+	e := &FileError{Name: "p.yaml", Problems: []*ImportError{
+		{Line: 3, Key: "contacts[0].email", Msg: "not an address"},
+		{Line: 9, Key: "deadlines[0].due", Msg: "not a date"},
+	}}
+	want := "  line 3: contacts[0].email: not an address\n  line 9: deadlines[0].due: not a date"
+	if got := e.ProblemLines(); got != want {
+		t.Errorf("ProblemLines = %q, want %q", got, want)
+	}
+}

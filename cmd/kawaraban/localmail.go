@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
@@ -34,12 +33,7 @@ func localMail(fs *flag.FlagSet) cli.Action {
 		var body []byte
 		if len(c.Args) == 1 {
 			var err error
-			if c.Args[0] == "-" {
-				body, err = io.ReadAll(io.LimitReader(c.Stdin, 10<<20))
-			} else {
-				body, err = os.ReadFile(c.Args[0])
-			}
-			if err != nil {
+			if body, err = cli.ReadInput(c.Args[0], c.Stdin, 10<<20); err != nil {
 				return cli.Usage(err)
 			}
 		}

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"kawaraban/cmd/internal/cli"
@@ -34,11 +33,7 @@ func progressImport(fs *flag.FlagSet) cli.Action {
 			rep, err := e.progress(nil).Import(ctx, f, c.Args[0])
 			var fe *progress.FileError
 			if errors.As(err, &fe) {
-				lines := make([]string, 0, len(fe.Problems))
-				for _, p := range fe.Problems {
-					lines = append(lines, "  "+p.Error())
-				}
-				return cli.Usage(fmt.Errorf("%s: nothing imported:\n%s", c.Args[0], strings.Join(lines, "\n")))
+				return cli.Usage(fmt.Errorf("%s: nothing imported:\n%s", c.Args[0], fe.ProblemLines()))
 			}
 			if err != nil {
 				return inputErr(err)

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"kawaraban/cmd/internal/cli"
@@ -26,17 +23,11 @@ func userAdd(fs *flag.FlagSet) cli.Action {
 		if *login == "" || *role == "" {
 			return cli.Usagef("user add needs --login and --role")
 		}
-		pw, err := bufio.NewReader(c.Stdin).ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
+		pw, err := cli.ReadLine(c.Stdin)
+		if err != nil {
 			return err
 		}
-		pw = strings.TrimRight(pw, "\r\n")
-		var slugs []string
-		for _, s := range strings.Split(*lists, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				slugs = append(slugs, s)
-			}
-		}
+		slugs := cli.SplitList(*lists)
 		return ef.with(ctx, c, func(e *env) error {
 			subs := e.subscribers(nil)
 			if err := e.syncLists(ctx, subs); err != nil {
