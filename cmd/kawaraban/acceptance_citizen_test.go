@@ -2,7 +2,6 @@ package main
 
 import (
 	"html"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -19,16 +18,7 @@ func TestAcceptanceCitizenPages(t *testing.T) {
 	d := startDaemon(t, dir)
 	get := func(path string) string {
 		t.Helper()
-		resp, err := http.Get(d.BaseURL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 {
-			t.Fatalf("GET %s: %d", path, resp.StatusCode)
-		}
-		return string(b)
+		return getOK(t, http.DefaultClient, d.BaseURL+path)
 	}
 	sub, archive := get("/subscribe"), get("/archive")
 	for _, l := range config.Local(dir, "").Lists {

@@ -74,6 +74,93 @@ func startConfigDaemon(t *testing.T, cfg, listen string, env []string) *daemonPr
 	}
 }
 
+// configMode is `kawaraban serve --config`: config.example.yaml with its
+// relay, database and ports moved into a test's directory, the mail
+// captured in DIR/captured by the repository's capture server acting as
+// the relay, and the secrets in the environment.
+type configMode struct {
+	*daemonProc
+	config string   // the config file
+	env    []string // the secrets
+}
+
+// configEdit replaces the first old in config.example.yaml with new.
+type configEdit struct{ old, new string }
+
+// startConfigMode writes the config, with edits after the relay's own, into
+// dir, checks it with check-config and starts the daemon.
+func startConfigMode(t *testing.T, dir string, edits ...configEdit) *configMode {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel) // after the daemon's own cleanup has stopped it
+	sink, err := localmail.NewSMTP(localmail.SMTPOptions{Dir: filepath.Join(dir, "captured"), Hostname: "relay.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, err := sink.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go sink.Run(ctx)
+	example, err := os.ReadFile(filepath.Join("..", "..", "config.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	cfgText := string(example)
+	for _, r := range append([]configEdit{
+		{"  listen: 127.0.0.1:8080\n", "  listen: " + listen + "\n"},
+		{"  path: /var/lib/kawaraban/kawaraban.db\n", "  path: " + filepath.Join(dir, "k.db") + "\n"},
+		{"  host: smtp.city.example.jp\n", "  host: 127.0.0.1\n"},
+		{"  port: 587\n", "  port: " + strconv.Itoa(sa.(*net.TCPAddr).Port) + "\n"},
+		{"  tls: starttls\n", "  tls: none\n"},
+		{"  username: kawaraban\n", "  username: \"\"\n"},
+		{"  host: imap.city.example.jp\n", "  host: 127.0.0.1\n"},
+		{"  port: 993\n", "  port: " + strconv.Itoa(freePort(t)) + "\n"},
+		{"  tls: tls\n", "  tls: none\n"},
+	}, edits...) {
+		if !strings.Contains(cfgText, r.old) {
+			t.Fatalf("config.example.yaml has no %q to change", r.old)
+		}
+		cfgText = strings.Replace(cfgText, r.old, r.new, 1)
+	}
+	c := &configMode{config: filepath.Join(dir, "kawaraban.yaml")}
+	if err := os.WriteFile(c.config, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res := runCLI(t, "", "check-config", c.config); res.Exit != 0 {
+		t.Fatalf("check-config: exit %d\n%s", res.Exit, res.Stderr)
+	}
+	tokenKey := make([]byte, 32)
+	rand.Read(tokenKey)
+	c.env = []string{"KAWARABAN_TOKEN_KEY=" + base64.StdEncoding.EncodeToString(tokenKey), "KAWARABAN_IMAP_PASSWORD=unused"}
+	c.daemonProc = startConfigDaemon(t, c.config, listen, c.env)
+	return c
+}
+
+// cli runs the CLI with KAWARABAN_CONFIG and the secrets in the
+// environment.
+func (c *configMode) cli(t *testing.T, stdin string, args ...string) (cliResult, error) {
+	t.Helper()
+	cmd := exec.Command(kawarabanBinary(t), args...)
+	cmd.Env = append(append(os.Environ(), "KAWARABAN_CONFIG="+c.config), c.env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	return cliResult{Stdout: o.String(), Stderr: e.String()}, err
+}
+
+// mustCLI is cli that fails the test unless the command succeeds.
+func (c *configMode) mustCLI(t *testing.T, stdin string, args ...string) cliResult {
+	t.Helper()
+	res, err := c.cli(t, stdin, args...)
+	if err != nil {
+		t.Fatalf("kawaraban %v: %v\n%s%s", args, err, res.Stdout, res.Stderr)
+	}
+	return res
+}
+
 var shortClient = &http.Client{Timeout: 2 * time.Second}
 
 func httpGetQuiet(url string) (int, error) {
@@ -91,18 +178,6 @@ func httpGetQuiet(url string) (int, error) {
 func TestAcceptanceConfigModeISO2022JPAndDKIM(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	sink, err := localmail.NewSMTP(localmail.SMTPOptions{Dir: filepath.Join(dir, "captured"), Hostname: "relay.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sa, err := sink.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go sink.Run(ctx)
-
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -115,73 +190,21 @@ func TestAcceptanceConfigModeISO2022JPAndDKIM(t *testing.T) {
 	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-
-	example, err := os.ReadFile(filepath.Join("..", "..", "config.example.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	listen := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	cfgText := string(example)
-	for _, r := range []struct{ old, new string }{
-		{"  listen: 127.0.0.1:8080\n", "  listen: " + listen + "\n"},
-		{"  path: /var/lib/kawaraban/kawaraban.db\n", "  path: " + filepath.Join(dir, "k.db") + "\n"},
-		{"  host: smtp.city.example.jp\n", "  host: 127.0.0.1\n"},
-		{"  port: 587\n", "  port: " + strconv.Itoa(sa.(*net.TCPAddr).Port) + "\n"},
-		{"  tls: starttls\n", "  tls: none\n"},
-		{"  username: kawaraban\n", "  username: \"\"\n"},
-		{"  host: imap.city.example.jp\n", "  host: 127.0.0.1\n"},
-		{"  port: 993\n", "  port: " + strconv.Itoa(freePort(t)) + "\n"},
-		{"  tls: tls\n", "  tls: none\n"},
-		{"    encoding: utf-8\n", "    encoding: iso-2022-jp\n"},
-		{"  domain: \"\"\n  selector: \"\"\n", "  domain: city.example.jp\n  selector: k2026\n"},
-		{"  key_file: \"\"\n", "  key_file: " + keyFile + "\n"},
-	} {
-		if !strings.Contains(cfgText, r.old) {
-			t.Fatalf("config.example.yaml has no %q to change", r.old)
-		}
-		cfgText = strings.Replace(cfgText, r.old, r.new, 1)
-	}
-	cfg := filepath.Join(dir, "kawaraban.yaml")
-	if err := os.WriteFile(cfg, []byte(cfgText), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if res := runCLI(t, "", "check-config", cfg); res.Exit != 0 {
-		t.Fatalf("check-config: exit %d\n%s", res.Exit, res.Stderr)
-	}
-	tokenKey := make([]byte, 32)
-	rand.Read(tokenKey)
-	env := []string{"KAWARABAN_TOKEN_KEY=" + base64.StdEncoding.EncodeToString(tokenKey), "KAWARABAN_IMAP_PASSWORD=unused"}
-	d := startConfigDaemon(t, cfg, listen, env)
-
-	// The CLI with KAWARABAN_CONFIG and the secrets in the environment.
-	cli := func(stdin string, args ...string) (cliResult, error) {
-		t.Helper()
-		cmd := exec.Command(kawarabanBinary(t), args...)
-		cmd.Env = append(append(os.Environ(), "KAWARABAN_CONFIG="+cfg), env...)
-		cmd.Stdin = strings.NewReader(stdin)
-		var o, e bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &o, &e
-		err := cmd.Run()
-		return cliResult{Stdout: o.String(), Stderr: e.String()}, err
-	}
-	mustConfigCLI := func(stdin string, args ...string) cliResult {
-		t.Helper()
-		res, err := cli(stdin, args...)
-		if err != nil {
-			t.Fatalf("kawaraban %v: %v\n%s%s", args, err, res.Stdout, res.Stderr)
-		}
-		return res
-	}
+	c := startConfigMode(t, dir,
+		configEdit{"    encoding: utf-8\n", "    encoding: iso-2022-jp\n"},
+		configEdit{"  domain: \"\"\n  selector: \"\"\n", "  domain: city.example.jp\n  selector: k2026\n"},
+		configEdit{"  key_file: \"\"\n", "  key_file: " + keyFile + "\n"})
+	d := c.daemonProc
 	csvFile := filepath.Join(dir, "subs.csv")
 	// 髙 is outside JIS X 0208: that one message falls back to UTF-8
 	// (docs/ENCODINGS.md); the other goes as ISO-2022-JP.
 	os.WriteFile(csvFile, []byte("email,name\nkeitai@docomo.ne.jp,高木 はなこ\nibm@ezweb.ne.jp,髙木 次郎\n"), 0o600)
-	mustConfigCLI("", "import", "subscribers", "--list", "shimin-katsudo", "--consent-source", "窓口", csvFile)
-	res, err := cli("", "token", "create", "--login", "admin")
+	c.mustCLI(t, "", "import", "subscribers", "--list", "shimin-katsudo", "--consent-source", "窓口", csvFile)
+	res, err := c.cli(t, "", "token", "create", "--login", "admin")
 	if err != nil {
 		t.Logf("no admin after the first start with a config (%v): adding one", err)
-		mustConfigCLI("admin-password-for-the-test-2026\n", "user", "add", "--login", "ops", "--role", "admin")
-		res = mustConfigCLI("", "token", "create", "--login", "ops")
+		c.mustCLI(t, "admin-password-for-the-test-2026\n", "user", "add", "--login", "ops", "--role", "admin")
+		res = c.mustCLI(t, "", "token", "create", "--login", "ops")
 	}
 	token := strings.TrimSpace(res.Stdout)
 

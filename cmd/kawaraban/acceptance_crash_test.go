@@ -24,6 +24,49 @@ func countEML(t *testing.T, dir string) int {
 	return n
 }
 
+// bulkSend imports n readers PREFIXnnnn@example.jp (0000 on) into list,
+// then creates an issue of list with subject and body and sends it. It
+// returns the admin's API token and the issue.
+func bulkSend(t *testing.T, d *daemonProc, dir, list, prefix string, n int, subject, body string) (string, apiIssue) {
+	t.Helper()
+	var csv strings.Builder
+	csv.WriteString("email,name\n")
+	for i := range n {
+		fmt.Fprintf(&csv, "%s@example.jp,読者%d\n", bulkAddr(prefix, i), i)
+	}
+	importCSV(t, dir, list, csv.String())
+	token := adminToken(t, dir)
+	is := createIssue(t, d, token, map[string]any{"list": list, "subject": subject, "body_markdown": body})
+	sendIssue(t, d, token, is.ID)
+	return token, is
+}
+
+// bulkAddr is the local part of bulkSend's i-th reader.
+func bulkAddr(prefix string, i int) string { return fmt.Sprintf("%s%04d", prefix, i) }
+
+// lostAndDuplicated counts the captured copies of subject to each of
+// bulkSend's n readers: the readers without one, and the copies beyond
+// the first.
+func lostAndDuplicated(t *testing.T, dir, subject, prefix string, n int) (lost []string, dups, distinct int) {
+	t.Helper()
+	copies := map[string]int{}
+	for _, m := range readCaptured(t, dir) {
+		if m.Subject == subject {
+			copies[strings.ToLower(m.DeliveredTo)]++
+		}
+	}
+	for i := range n {
+		addr := bulkAddr(prefix, i) + "@example.jp"
+		switch c := copies[addr]; {
+		case c == 0:
+			lost = append(lost, addr)
+		case c > 1:
+			dups += c - 1
+		}
+	}
+	return lost, dups, len(copies)
+}
+
 // DESIGN "Quality targets" and issue 7: kill -9 in the middle of a send
 // loses no recipient, and duplicates stay within the in-flight window
 // (sending.workers × sending.batch_size, 4 × 100 by default).
@@ -32,20 +75,11 @@ func TestAcceptanceKillMidSend(t *testing.T) {
 	dir := t.TempDir()
 	d := startDaemon(t, dir)
 	const (
-		list     = "shimin-katsudo"
 		n        = 3000
 		inFlight = 4 * 100
+		subject  = "市民活動ニュース 大量配信"
 	)
-	var csv strings.Builder
-	csv.WriteString("email,name\n")
-	for i := range n {
-		fmt.Fprintf(&csv, "r%04d@example.jp,読者%d\n", i, i)
-	}
-	importCSV(t, dir, list, csv.String())
-	token := adminToken(t, dir)
-	const subject = "市民活動ニュース 大量配信"
-	is := createIssue(t, d, token, map[string]any{"list": list, "subject": subject, "body_markdown": "{{ .Name }} さん"})
-	sendIssue(t, d, token, is.ID)
+	token, is := bulkSend(t, d, dir, "shimin-katsudo", "r", n, subject, "{{ .Name }} さん")
 	waitUntil(t, "the send to start", func() bool { return countEML(t, dir) >= 50 })
 	d.cmd.Process.Kill()
 	d.cmd.Wait()
@@ -57,24 +91,12 @@ func TestAcceptanceKillMidSend(t *testing.T) {
 
 	d = startDaemon(t, dir)
 	waitIssueSent(t, d, token, is.ID)
-	copies := map[string]int{}
-	for _, m := range readCaptured(t, dir) {
-		if m.Subject == subject {
-			copies[strings.ToLower(m.DeliveredTo)]++
-		}
+	lost, dups, distinct := lostAndDuplicated(t, dir, subject, "r", n)
+	for _, addr := range lost {
+		t.Errorf("%s lost: no copy after the restart", addr)
 	}
-	dups := 0
-	for i := range n {
-		addr := fmt.Sprintf("r%04d@example.jp", i)
-		switch c := copies[addr]; {
-		case c == 0:
-			t.Errorf("%s lost: no copy after the restart", addr)
-		case c > 1:
-			dups += c - 1
-		}
-	}
-	if len(copies) != n {
-		t.Errorf("%d distinct recipients, want %d", len(copies), n)
+	if distinct != n {
+		t.Errorf("%d distinct recipients, want %d", distinct, n)
 	}
 	if dups > inFlight {
 		t.Errorf("%d duplicates, more than the in-flight window %d", dups, inFlight)
@@ -93,19 +115,10 @@ func TestAcceptanceSigtermMidSend(t *testing.T) {
 	dir := t.TempDir()
 	d := startDaemon(t, dir)
 	const (
-		list = "kankyo-hozen"
-		n    = 2000
+		n       = 2000
+		subject = "環境保全ニュース 停止をはさむ配信"
 	)
-	var csv strings.Builder
-	csv.WriteString("email,name\n")
-	for i := range n {
-		fmt.Fprintf(&csv, "g%04d@example.jp,読者%d\n", i, i)
-	}
-	importCSV(t, dir, list, csv.String())
-	token := adminToken(t, dir)
-	const subject = "環境保全ニュース 停止をはさむ配信"
-	is := createIssue(t, d, token, map[string]any{"list": list, "subject": subject, "body_markdown": "本文"})
-	sendIssue(t, d, token, is.ID)
+	token, is := bulkSend(t, d, dir, "kankyo-hozen", "g", n, subject, "本文")
 	waitUntil(t, "the send to start", func() bool { return countEML(t, dir) >= 50 })
 	if code, took := d.stop(t); code != 0 {
 		t.Errorf("exit %d after SIGTERM (took %s)", code, took)
@@ -114,23 +127,9 @@ func TestAcceptanceSigtermMidSend(t *testing.T) {
 
 	d = startDaemon(t, dir)
 	waitIssueSent(t, d, token, is.ID)
-	copies := map[string]int{}
-	for _, m := range readCaptured(t, dir) {
-		if m.Subject == subject {
-			copies[strings.ToLower(m.DeliveredTo)]++
-		}
-	}
-	lost, dups := 0, 0
-	for i := range n {
-		switch c := copies[fmt.Sprintf("g%04d@example.jp", i)]; {
-		case c == 0:
-			lost++
-		case c > 1:
-			dups += c - 1
-		}
-	}
-	if lost != 0 || dups != 0 {
-		t.Errorf("after SIGTERM and a restart: %d recipients lost, %d duplicates; want none of either", lost, dups)
+	lost, dups, _ := lostAndDuplicated(t, dir, subject, "g", n)
+	if len(lost) != 0 || dups != 0 {
+		t.Errorf("after SIGTERM and a restart: %d recipients lost, %d duplicates; want none of either", len(lost), dups)
 	}
 }
 
@@ -140,16 +139,7 @@ func TestAcceptanceCLIDuringSend(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	d := startDaemon(t, dir)
-	const n = 2000
-	var csv strings.Builder
-	csv.WriteString("email,name\n")
-	for i := range n {
-		fmt.Fprintf(&csv, "b%04d@example.jp,読者%d\n", i, i)
-	}
-	importCSV(t, dir, "choju-sukoyaka", csv.String())
-	token := adminToken(t, dir)
-	is := createIssue(t, d, token, map[string]any{"list": "choju-sukoyaka", "subject": "同時実行の号", "body_markdown": "本文"})
-	sendIssue(t, d, token, is.ID)
+	token, is := bulkSend(t, d, dir, "choju-sukoyaka", "b", 2000, "同時実行の号", "本文")
 	out := filepath.Join(t.TempDir(), "during.db")
 	runs := 0
 	for i := 0; getIssue(t, d, token, is.ID).Status != "sent" || i < 3; i++ {

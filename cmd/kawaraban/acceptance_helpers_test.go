@@ -54,6 +54,22 @@ func runCLI(t *testing.T, stdin string, args ...string) cliResult {
 	return res
 }
 
+// getOK GETs url with client and returns the body, failing the test
+// unless the answer is 200.
+func getOK(t *testing.T, client *http.Client, url string) string {
+	t.Helper()
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", url, resp.StatusCode)
+	}
+	return string(b)
+}
+
 // mustCLI runs the CLI and fails the test unless it exits 0.
 func mustCLI(t *testing.T, args ...string) cliResult {
 	t.Helper()

@@ -41,16 +41,7 @@ func TestIssue19SubscriberPagesByKey(t *testing.T) {
 	client, apiToken := adminBenchLogin(t, ctx, d.users, ts.URL)
 	get := func(path string) string {
 		t.Helper()
-		resp, err := client.Get(ts.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 {
-			t.Fatalf("GET %s: %d", path, resp.StatusCode)
-		}
-		return string(b)
+		return getOK(t, client, ts.URL+path)
 	}
 	addrs := regexp.MustCompile(`>(m\d{3}@example\.jp)<`)
 	page := func(body string) string { return fmt.Sprint(addrs.FindAllStringSubmatch(body, -1)) }
