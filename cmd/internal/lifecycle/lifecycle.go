@@ -60,7 +60,7 @@ func (o *Options) defaults() {
 // Run serves HTTP on o.Listener and runs the runners until ctx ends, then
 // stops them in order: HTTP intake first, then the runners, which get
 // o.Grace to finish. It returns the HTTP server's error, if any; the
-// runners' own errors are logged by Supervise.
+// runners' own errors are logged as they restart.
 func Run(ctx context.Context, o Options) error {
 	o.defaults()
 	// The runners outlive ctx by the grace period: their context is
@@ -69,12 +69,12 @@ func Run(ctx context.Context, o Options) error {
 	defer stopWork()
 	var wg sync.WaitGroup
 	for _, r := range o.Runners {
-		wg.Go(func() { Supervise(workCtx, o.Logger, r, o.Backoff, o.MaxBackoff) })
+		wg.Go(func() { supervise(workCtx, o, r) })
 	}
 	// Timeouts keep slow clients from tying the public endpoints up.
 	srv := &http.Server{Handler: o.Handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
-	err := Serve(ctx, srv, o.Listener, o.ShutdownTimeout)
+	err := serve(ctx, srv, o.Listener, o.ShutdownTimeout)
 	o.Logger.Info("shutting down")
 	stopWork()
 	done := make(chan struct{})
@@ -87,31 +87,31 @@ func Run(ctx context.Context, o Options) error {
 	return err
 }
 
-// Supervise runs r until ctx ends. A part that stops with an error while
+// supervise runs r until ctx ends. A part that stops with an error while
 // the daemon runs (the outbox after its database writes kept failing, the
 // IMAP reader after a bug) is started again after a pause that grows from
-// backoff to maxBackoff, so one bad spell does not leave the daemon up but
-// no longer sending. Each part resumes from its tables on start.
-func Supervise(ctx context.Context, log *slog.Logger, r Runner, backoff, maxBackoff time.Duration) {
-	wait := backoff
+// o.Backoff to o.MaxBackoff, so one bad spell does not leave the daemon up
+// but no longer sending. Each part resumes from its tables on start.
+func supervise(ctx context.Context, o Options, r Runner) {
+	wait := o.Backoff
 	for {
 		err := r.Run(ctx)
 		if ctx.Err() != nil {
 			return
 		}
-		log.Error("runner stopped; restarting", "runner", r.Name, "err", err, "in", wait)
+		o.Logger.Error("runner stopped; restarting", "runner", r.Name, "err", err, "in", wait)
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(wait):
 		}
-		wait = min(2*wait, maxBackoff)
+		wait = min(2*wait, o.MaxBackoff)
 	}
 }
 
-// Serve serves srv on ln until ctx ends, then shuts it down gracefully,
+// serve serves srv on ln until ctx ends, then shuts it down gracefully,
 // giving requests in flight up to timeout.
-func Serve(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration) error {
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

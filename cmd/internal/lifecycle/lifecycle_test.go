@@ -54,7 +54,7 @@ func TestSuperviseRestartsAFailedRunner(t *testing.T) {
 	var log logBuffer
 	done := make(chan struct{})
 	go func() {
-		Supervise(ctx, slog.New(slog.NewTextHandler(&log, nil)), r, time.Millisecond, 2*time.Millisecond)
+		supervise(ctx, Options{Logger: slog.New(slog.NewTextHandler(&log, nil)), Backoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}, r)
 		close(done)
 	}()
 	<-running
@@ -79,7 +79,7 @@ func TestSuperviseStopsWhenCtxEndsDuringThePause(t *testing.T) {
 		cancel() // ctx ends while the supervisor would pause
 		return errors.New("imap: connection reset")
 	}}
-	Supervise(ctx, slog.New(slog.DiscardHandler), r, time.Hour, time.Hour)
+	supervise(ctx, Options{Logger: slog.New(slog.DiscardHandler), Backoff: time.Hour, MaxBackoff: time.Hour}, r)
 	if n := calls.Load(); n != 1 {
 		t.Errorf("runner ran %d times, want 1", n)
 	}
@@ -166,7 +166,7 @@ func TestRunEndsAfterTheGracePeriod(t *testing.T) {
 	}
 }
 
-// TestServeReportsAServerThatStops: a listener that fails ends Serve with
+// TestServeReportsAServerThatStops: a listener that fails ends serve with
 // the server's error, ctx still alive.
 func TestServeReportsAServerThatStops(t *testing.T) {
 	t.Parallel()
@@ -175,9 +175,9 @@ func TestServeReportsAServerThatStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	ln.Close()
-	err = Serve(t.Context(), &http.Server{Handler: http.NotFoundHandler()}, ln, time.Second)
+	err = serve(t.Context(), &http.Server{Handler: http.NotFoundHandler()}, ln, time.Second)
 	if err == nil || !strings.HasPrefix(err.Error(), "http server: ") {
-		t.Errorf("Serve on a closed listener = %v", err)
+		t.Errorf("serve on a closed listener = %v", err)
 	}
 }
 
