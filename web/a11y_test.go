@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"kawaraban/issues"
 )
 
 // axeOrE2E is axeScript (browser_reports_test.go), falling back to where
@@ -33,7 +35,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	}
 	e := newEnv(t, nil)
 	pageWalk(t, e) // seeds the data the pages show
-	jis, err := e.issues.Create(t.Context(), Draft{ListID: 2, Subject: "講座①のご案内", BodyMarkdown: "髙橋様\n\n㈱京都", Author: "admin"})
+	jis, err := e.issues.Create(t.Context(), issues.Draft{ListID: 2, Subject: "講座①のご案内", BodyMarkdown: "髙橋様\n\n㈱京都", Author: "admin"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,12 +7,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"kawaraban/issues"
 )
 
 type issuesData struct {
 	Lists  []List
 	List   List
-	Issues []Issue
+	Issues []issues.Issue
 	Page   int
 	More   bool
 	// All is the all-lists view (?list=*): every list the user may view,
@@ -26,7 +28,7 @@ type issuesData struct {
 
 // ListsOf are the lists of is the page may name (the all-lists view's
 // column), the lead first.
-func (d issuesData) ListsOf(is Issue) []List {
+func (d issuesData) ListsOf(is issues.Issue) []List {
 	var out []List
 	for _, ln := range is.Lists {
 		if l, ok := d.Names[ln.ListID]; ok {
@@ -99,7 +101,7 @@ func (s *Server) handleIssues(w http.ResponseWriter, r *http.Request, sess *sess
 	}
 	pg, _ := strconv.Atoi(r.URL.Query().Get("page"))
 	pg = max(pg, 1)
-	var iss []Issue
+	var iss []issues.Issue
 	d := issuesData{Lists: mine, List: l, Page: pg, All: all}
 	for _, m := range mine {
 		d.Compose = d.Compose || authorize(sess.user, ActEdit, m.Slug)
@@ -110,9 +112,10 @@ func (s *Server) handleIssues(w http.ResponseWriter, r *http.Request, sess *sess
 		for _, m := range mine {
 			ids, d.Names[m.ID] = append(ids, m.ID), m
 		}
-		iss, err = s.opt.Issues.ListByLists(r.Context(), ids, 31, (pg-1)*30)
+		iss, err = s.opt.Issues.ListByLists(r.Context(), ids, issues.Page{Limit: 31, Offset: (pg - 1) * 30})
 	} else {
-		iss, err = s.opt.Issues.ListByList(r.Context(), l.ID, 31, (pg-1)*30)
+		iss, err = s.opt.Issues.ListByList(r.Context(), l.ID, issues.Page{Limit: 31, Offset: (pg - 1) * 30})
+		issuesOn(iss, l.ID)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -132,7 +135,7 @@ type issueData struct {
 	NonJIS   []jisChar // characters ISO-2022-JP cannot carry (jis.go)
 	Events   []IssueEvent
 	List     List
-	Issue    Issue
+	Issue    issues.Issue
 	Editable bool
 	SendAt   string
 	Progress Progress
@@ -159,7 +162,7 @@ func (s *Server) handleNewIssue(w http.ResponseWriter, r *http.Request, sess *se
 		return
 	}
 	v.Nav, v.Title = "issues", v.T("issue.new")
-	v.Data = issueData{List: l, Lists: []List{l}, Editable: true, Issue: Issue{Status: "draft"}, Choice: s.choice(r, sess.user)}
+	v.Data = issueData{List: l, Lists: []List{l}, Editable: true, Issue: issues.Issue{Status: "draft"}, Choice: s.choice(r, sess.user)}
 	s.render(w, r, http.StatusOK, "issue", v)
 }
 
@@ -174,9 +177,9 @@ func (s *Server) choice(r *http.Request, u User) []List {
 
 // draftFromForm reads the compose form. datetime-local has no zone: it is
 // taken in Options.Location.
-func (s *Server) draftFromForm(r *http.Request, u User, listID int64) (Draft, error) {
-	d := Draft{ListID: listID, Subject: strings.TrimSpace(r.PostFormValue("subject")),
-		BodyMarkdown: r.PostFormValue("body"), Author: u.Login}
+func (s *Server) draftFromForm(r *http.Request, u User, listID int64) (issues.Draft, error) {
+	d := issues.Draft{ListID: listID, Subject: strings.TrimSpace(r.PostFormValue("subject")),
+		BodyMarkdown: r.PostFormValue("body"), Author: u.Login, Source: "web"}
 	if d.Subject == "" {
 		return d, &InputError{Field: "subject", Message: "subject is required", MessageJA: "件名を入力してください"}
 	}
@@ -185,13 +188,13 @@ func (s *Server) draftFromForm(r *http.Request, u User, listID int64) (Draft, er
 		if err != nil {
 			return d, &InputError{Field: "send_at", Message: "send time is not a date and time", MessageJA: "配信日時の形式が正しくありません"}
 		}
-		d.SendAt = t
+		d.SendAt = &t
 	}
 	return d, nil
 }
 
 func (s *Server) handleCreateIssue(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
-	if s.opt.Issues == nil {
+	if s.opt.Issues == nil || s.opt.Drafts == nil {
 		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
 		return
 	}
@@ -207,8 +210,8 @@ func (s *Server) handleCreateIssue(w http.ResponseWriter, r *http.Request, sess 
 	d = withLists(d, lists)
 	d.RequireApproval = approval
 	if err == nil {
-		var is Issue
-		is, err = s.opt.Issues.Create(r.Context(), d)
+		var is issues.Issue
+		is, err = s.opt.Drafts.Create(r.Context(), d)
 		if err == nil {
 			s.audit(r, sess.user.Login, "issue.create", fmt.Sprintf("issue:%d", is.ID), "list "+strings.Join(slugs(lists), ","))
 			if err := s.scheduleAfterSave(r, sess.user, is.ID, d); err != nil {
@@ -220,10 +223,10 @@ func (s *Server) handleCreateIssue(w http.ResponseWriter, r *http.Request, sess 
 			return
 		}
 	}
-	s.composeError(w, r, v, lists, Issue{Status: "draft", Subject: d.Subject, BodyMarkdown: d.BodyMarkdown}, err)
+	s.composeError(w, r, v, lists, issues.Issue{Status: "draft", Subject: d.Subject, BodyMarkdown: d.BodyMarkdown}, err)
 }
 
-func (s *Server) composeError(w http.ResponseWriter, r *http.Request, v *view, lists []List, is Issue, err error) {
+func (s *Server) composeError(w http.ResponseWriter, r *http.Request, v *view, lists []List, is issues.Issue, err error) {
 	code, key := statusOf(err)
 	if code >= 500 {
 		s.fail(w, r, err)
@@ -256,9 +259,7 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request, sess *sessi
 		return
 	}
 	d := issueData{List: l, Lists: lists, Issue: is, Editable: (is.Status == "draft" || is.Status == "scheduled") && mayOnIssue(sess.user, ActEdit, lists)}
-	if !is.SendAt.IsZero() {
-		d.SendAt = is.SendAt.In(s.opt.Location).Format("2006-01-02T15:04")
-	}
+	d.SendAt = s.sendAtField(is)
 	d.Progress, d.Total, d.Percent = s.progress(r.Context(), is)
 	if is.Status != "draft" && is.Status != "scheduled" {
 		d.Stats = s.issueStats(r.Context(), is) // once it went to the outbox
@@ -284,7 +285,7 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request, sess *sessi
 
 // progress is an issue's delivery progress for display: the mailer's, or
 // the issue's own counts (logged) when the mailer cannot say.
-func (s *Server) progress(ctx context.Context, is Issue) (Progress, int, int) {
+func (s *Server) progress(ctx context.Context, is issues.Issue) (Progress, int, int) {
 	p, err := s.deliveryProgress(ctx, is)
 	if err != nil {
 		s.log.Warn("delivery progress unavailable; showing the issue's counts", "issue_id", is.ID, "err", err)
@@ -312,8 +313,11 @@ func (s *Server) handleUpdateIssue(w http.ResponseWriter, r *http.Request, sess 
 		return
 	}
 	d, err := s.draftFromForm(r, sess.user, l.ID)
+	if err == nil && s.opt.Drafts == nil {
+		err = errUnavailable
+	}
 	if err == nil {
-		_, err = s.opt.Issues.Update(r.Context(), is.ID, d)
+		_, err = s.opt.Drafts.Update(r.Context(), is.ID, d, actor(sess.user.Login))
 	}
 	if err != nil {
 		is.Subject, is.BodyMarkdown = d.Subject, d.BodyMarkdown
@@ -345,6 +349,10 @@ func (s *Server) handleIssueAction(w http.ResponseWriter, r *http.Request, sess 
 		s.fail(w, r, err)
 		return
 	}
+	if !s.canDo(action) {
+		s.fail(w, r, errUnavailable)
+		return
+	}
 	if s.needsConfirm(w, r, v, action, is, l) {
 		return
 	}
@@ -352,32 +360,32 @@ func (s *Server) handleIssueAction(w http.ResponseWriter, r *http.Request, sess 
 	detail := "list " + l.Slug
 	switch action {
 	case "send":
-		err = s.opt.Issues.SendNow(ctx, is.ID, by)
+		err = s.opt.Sending.SendNow(ctx, is.ID, actor(by))
 	case "schedule":
-		var d Draft
+		var d issues.Draft
 		if d, err = s.draftFromForm(r, sess.user, l.ID); err == nil {
-			if d.SendAt.IsZero() {
+			if d.SendAt == nil {
 				err = &InputError{Field: "send_at", Message: "choose a send time", MessageJA: "配信日時を選んでください"}
 			} else {
-				err = s.opt.Issues.Schedule(ctx, is.ID, d.SendAt, by)
+				err = s.opt.Sending.Schedule(ctx, is.ID, *d.SendAt, actor(by))
 				detail += "; at " + d.SendAt.Format(time.RFC3339)
 			}
 		}
 	case "pause":
-		err = s.opt.Issues.Pause(ctx, is.ID, by)
+		err = s.opt.Sending.Pause(ctx, is.ID, actor(by))
 	case "resume":
-		err = s.opt.Issues.Resume(ctx, is.ID, by)
+		err = s.opt.Sending.Resume(ctx, is.ID, actor(by))
 	case "cancel":
-		err = s.opt.Issues.Cancel(ctx, is.ID, by)
+		err = s.opt.Sending.Cancel(ctx, is.ID, actor(by))
 	case "retry":
 		var n int
-		n, err = s.opt.Issues.RetryFailed(ctx, is.ID, by)
+		n, err = s.opt.Sending.RetryFailed(ctx, is.ID, actor(by))
 		detail += fmt.Sprintf("; %d deliveries queued again", n)
 	case "approve":
-		err = s.opt.Issues.Approve(ctx, is.ID, by)
+		_, err = s.opt.Approvals.Approve(ctx, is.ID, actor(by), "")
 	case "reject":
 		comment := strings.TrimSpace(r.PostFormValue("comment"))
-		err = s.opt.Issues.Reject(ctx, is.ID, by, comment)
+		_, err = s.opt.Approvals.Reject(ctx, is.ID, actor(by), comment)
 		detail += "; " + comment
 	case "test":
 		var to string
@@ -387,7 +395,7 @@ func (s *Server) handleIssueAction(w http.ResponseWriter, r *http.Request, sess 
 		default:
 			// The same rule and per-user limit as the API's test send.
 			if to, _, err = s.testRecipient(sess.user, ""); err == nil {
-				err = s.opt.Issues.TestSend(ctx, is.ID, to)
+				err = s.opt.Checks.TestSend(ctx, is.ID, to)
 			}
 		}
 	default:
@@ -400,6 +408,29 @@ func (s *Server) handleIssueAction(w http.ResponseWriter, r *http.Request, sess 
 	}
 	s.audit(r, by, "issue."+action, fmt.Sprintf("issue:%d", is.ID), detail)
 	http.Redirect(w, r, fmt.Sprintf("/admin/issues/%d?done=%s", is.ID, action), http.StatusSeeOther)
+}
+
+// canDo reports whether the group an issue action needs is configured
+// (Options: nil means "not available"); an unknown action is the
+// handler's 404.
+func (s *Server) canDo(action string) bool {
+	switch action {
+	case "send", "schedule", "pause", "resume", "cancel", "retry":
+		return s.opt.Sending != nil
+	case "approve", "reject":
+		return s.opt.Approvals != nil
+	case "test":
+		return s.opt.Checks != nil
+	}
+	return true
+}
+
+// sendAtField is the compose form's send time of is ("" for none).
+func (s *Server) sendAtField(is issues.Issue) string {
+	if is.SendAt == nil || is.SendAt.IsZero() {
+		return ""
+	}
+	return is.SendAt.In(s.opt.Location).Format("2006-01-02T15:04")
 }
 
 // issueError shows the issue page with err (an action or a scheduling
@@ -418,9 +449,7 @@ func (s *Server) issueError(w http.ResponseWriter, r *http.Request, v *view, u U
 	}
 	v.Error = userMessage(v, key, err)
 	d := issueData{List: l, Lists: lists, Issue: is, Editable: (is.Status == "draft" || is.Status == "scheduled") && mayOnIssue(u, ActEdit, lists)}
-	if !is.SendAt.IsZero() {
-		d.SendAt = is.SendAt.In(s.opt.Location).Format("2006-01-02T15:04")
-	}
+	d.SendAt = s.sendAtField(is)
 	if at := r.PostFormValue("send_at"); at != "" {
 		d.SendAt = at // what the user chose, to correct
 	}

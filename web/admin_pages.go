@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"kawaraban/bounces"
+	"kawaraban/issues"
 	"kawaraban/subscribers"
 )
 
@@ -16,8 +17,18 @@ type dashList struct {
 	List   List
 	Stats  ListStats
 	Chart  chart
-	Issues []Issue
+	Issues []dashIssue
 }
+
+// dashIssue is one of a list's recent issues on the dashboard, with its
+// figures (dashIssueStats).
+type dashIssue struct {
+	issues.Issue
+	Counts dashCounts
+}
+
+// dashCounts are a dashboard issue's delivered, bounced and opt-outs.
+type dashCounts struct{ Sent, Bounced, Unsubscribed int }
 
 type chart struct {
 	Points string // SVG polyline points
@@ -72,11 +83,13 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request, sess *s
 			d.Chart = growthChart(g)
 		}
 		if s.opt.Issues != nil {
-			if d.Issues, err = s.opt.Issues.ListByList(r.Context(), l.ID, 3, 0); err != nil {
+			iss, err := s.opt.Issues.ListByList(r.Context(), l.ID, issues.Page{Limit: 3})
+			if err != nil {
 				s.fail(w, r, err)
 				return
 			}
-			s.dashIssueStats(r.Context(), d.Issues)
+			issuesOn(iss, l.ID)
+			d.Issues = s.dashIssueStats(r.Context(), iss)
 		}
 		out = append(out, d)
 	}

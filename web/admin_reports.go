@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"kawaraban/issues"
 	"kawaraban/progress"
 )
 
@@ -158,28 +159,28 @@ func (s *Server) handlePublishReports(w http.ResponseWriter, r *http.Request, se
 
 // createReportsIssue composes the newsletter draft from the published
 // reports and creates it as an ordinary draft of list, by u.
-func (s *Server) createReportsIssue(r *http.Request, u User, listSlug, deadline string) (Issue, List, error) {
-	if s.opt.Issues == nil || s.opt.Reports == nil {
-		return Issue{}, List{}, errUnavailable
+func (s *Server) createReportsIssue(r *http.Request, u User, listSlug, deadline string) (issues.Issue, List, error) {
+	if s.opt.Drafts == nil || s.opt.Reports == nil {
+		return issues.Issue{}, List{}, errUnavailable
 	}
 	if !authorize(u, ActProgressView, "") {
-		return Issue{}, List{}, errForbidden
+		return issues.Issue{}, List{}, errForbidden
 	}
 	l, err := s.listBySlug(r.Context(), listSlug)
 	if err != nil {
-		return Issue{}, List{}, err
+		return issues.Issue{}, List{}, err
 	}
 	if !authorize(u, ActEdit, l.Slug) {
-		return Issue{}, List{}, errForbidden
+		return issues.Issue{}, List{}, errForbidden
 	}
 	dr, err := s.opt.Reports.ComposeIssue(r.Context(), deadline)
 	if err != nil {
-		return Issue{}, List{}, err
+		return issues.Issue{}, List{}, err
 	}
-	is, err := s.opt.Issues.Create(r.Context(), Draft{ListID: l.ID, Subject: dr.Subject, BodyMarkdown: dr.Markdown,
-		Author: u.Login, RequireApproval: needsApproval(u, l)})
+	is, err := s.opt.Drafts.Create(r.Context(), issues.Draft{ListID: l.ID, Subject: dr.Subject, BodyMarkdown: dr.Markdown,
+		Author: u.Login, Source: "web", RequireApproval: needsApproval(u, l)})
 	if err != nil {
-		return Issue{}, List{}, err
+		return issues.Issue{}, List{}, err
 	}
 	s.audit(r, u.Login, "issue.create", fmt.Sprintf("issue:%d", is.ID),
 		fmt.Sprintf("list %s; from %d published progress reports (deadline %q)", l.Slug, dr.Reports, deadline))

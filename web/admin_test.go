@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"kawaraban/issues"
 )
 
 // TestSettingsShowsMaskedSecrets: the settings come masked
@@ -31,8 +33,8 @@ func TestDashboard(t *testing.T) {
 	ctx := t.Context()
 	e.subs.Subscribe(ctx, SubscribeRequest{Email: "a@example.jp", Lists: []string{"shimin-katsudo"}})
 	e.subs.Confirm(ctx, e.subs.mails[0], Evidence{})
-	is, _ := e.issues.Create(ctx, Draft{ListID: 1, Subject: "創刊号", BodyMarkdown: "x"})
-	e.issues.SendNow(ctx, is.ID, "admin")
+	is, _ := e.issues.Create(ctx, issues.Draft{ListID: 1, Subject: "創刊号", BodyMarkdown: "x"})
+	e.issues.SendNow(ctx, is.ID, actor("admin"))
 	c, _ := e.login("editor")
 	_, body := e.get(c, "/admin/")
 	for _, want := range []string{"<svg", "<polyline", "創刊号", `class="confirmed">1<`, "1.2%"} {
@@ -198,7 +200,7 @@ func TestSendAtInConfiguredZone(t *testing.T) {
 	c, csrf := e.login("editor")
 	e.post(c, "/admin/issues", url.Values{"csrf": {csrf}, "list": {"shimin-katsudo"}, "subject": {"号"}, "body": {"x"}, "send_at": {"2026-12-01T09:00"}})
 	is, err := e.issues.ByID(t.Context(), 1)
-	if err != nil || !is.SendAt.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) {
+	if err != nil || is.SendAt == nil || !is.SendAt.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("send_at %v %v, want 09:00 JST", is.SendAt, err)
 	}
 	_, body := e.get(c, "/admin/issues?list=shimin-katsudo")

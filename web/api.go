@@ -13,6 +13,8 @@ import (
 
 	"kawaraban/bounces"
 	"kawaraban/bounces/classify"
+	"kawaraban/issues"
+	"kawaraban/subscribers"
 )
 
 //go:embed openapi.json
@@ -50,6 +52,7 @@ func apiError(w http.ResponseWriter, code int, msg string) {
 
 // apiFail answers err as JSON with the status statusOf chooses.
 func (s *Server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
+	err = domainErr(err)
 	code, _ := statusOf(err)
 	msg := err.Error()
 	var ie *InputError
@@ -133,11 +136,19 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
+// utcPtr is an issue's optional time for the API: nil stays nil.
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	return timePtr(*t)
+}
+
 // issueView merges an issue with live delivery counts.
-func (s *Server) issueView(ctx context.Context, is Issue, list List) issueJSON {
-	c := is.Counts
+func (s *Server) issueView(ctx context.Context, is issues.Issue, list List) issueJSON {
+	var c Progress // none for a draft or without a mailer
 	out := issueJSON{ID: is.ID, List: list.Slug, Subject: is.Subject, Status: is.Status, Author: is.Author,
-		SendAt: timePtr(is.SendAt), SentAt: timePtr(is.SentAt), Number: is.Number, Lists: []string{list.Slug}}
+		SendAt: utcPtr(is.SendAt), SentAt: utcPtr(is.SentAt), Number: is.Number, Lists: []string{list.Slug}}
 	if is.Joint() {
 		if ls, err := s.issueLists(ctx, is); err == nil {
 			out.Lists = slugs(ls)
@@ -166,7 +177,7 @@ type createIssueRequest struct {
 }
 
 func (s *Server) apiCreateIssue(w http.ResponseWriter, r *http.Request, u User) {
-	if s.opt.Issues == nil {
+	if s.opt.Issues == nil || s.opt.Drafts == nil {
 		apiError(w, http.StatusServiceUnavailable, errUnavailable.Error())
 		return
 	}
@@ -195,17 +206,17 @@ func (s *Server) apiCreateIssue(w http.ResponseWriter, r *http.Request, u User) 
 		return
 	}
 	list := lists[0]
-	d := withLists(Draft{Subject: req.Subject, BodyMarkdown: req.BodyMarkdown, Author: u.Login,
-		RequireApproval: approval}, lists)
+	d := withLists(issues.Draft{Subject: req.Subject, BodyMarkdown: req.BodyMarkdown, Author: u.Login,
+		Source: "web", RequireApproval: approval}, lists)
 	if req.SendAt != nil && *req.SendAt != "" {
 		at, err := time.Parse(time.RFC3339, *req.SendAt)
 		if err != nil {
 			apiError(w, http.StatusUnprocessableEntity, "send_at must be RFC 3339, such as 2026-12-01T09:00:00+09:00")
 			return
 		}
-		d.SendAt = at // one in the past is refused (422) with the reason
+		d.SendAt = &at // one in the past is refused (422) with the reason
 	}
-	is, err := s.opt.Issues.Create(r.Context(), d)
+	is, err := s.opt.Drafts.Create(r.Context(), d)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
@@ -217,26 +228,26 @@ func (s *Server) apiCreateIssue(w http.ResponseWriter, r *http.Request, u User) 
 }
 
 // issueFor loads an issue by the {id} path value and checks act on its list.
-func (s *Server) issueFor(r *http.Request, u User, act Action) (Issue, List, error) {
+func (s *Server) issueFor(r *http.Request, u User, act Action) (issues.Issue, List, error) {
 	if s.opt.Issues == nil {
-		return Issue{}, List{}, errUnavailable
+		return issues.Issue{}, List{}, errUnavailable
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return Issue{}, List{}, ErrNotFound
+		return issues.Issue{}, List{}, ErrNotFound
 	}
 	is, err := s.opt.Issues.ByID(r.Context(), id)
 	if err != nil {
-		return Issue{}, List{}, err
+		return issues.Issue{}, List{}, err
 	}
 	// A joint issue: viewed through any of its lists, changed only with
 	// the right on all of them (issues_joint.go). The lead list is returned.
 	lists, err := s.issueLists(r.Context(), is)
 	if err != nil {
-		return Issue{}, List{}, err
+		return issues.Issue{}, List{}, err
 	}
 	if !mayOnIssue(u, act, lists) {
-		return Issue{}, List{}, errForbidden
+		return issues.Issue{}, List{}, errForbidden
 	}
 	return is, lists[0], nil
 }
@@ -258,12 +269,16 @@ func (s *Server) apiSendIssue(w http.ResponseWriter, r *http.Request, u User) {
 		s.apiFail(w, r, err)
 		return
 	}
+	if s.opt.Sending == nil {
+		s.apiFail(w, r, errUnavailable)
+		return
+	}
 	action := "issue.send"
-	if is.SendAt.After(s.now()) {
+	if is.SendAt != nil && is.SendAt.After(s.now()) {
 		action = "issue.schedule"
-		err = s.opt.Issues.Schedule(r.Context(), is.ID, is.SendAt, u.Login)
+		err = s.opt.Sending.Schedule(r.Context(), is.ID, *is.SendAt, actor(u.Login))
 	} else {
-		err = s.opt.Issues.SendNow(r.Context(), is.ID, u.Login)
+		err = s.opt.Sending.SendNow(r.Context(), is.ID, actor(u.Login))
 	}
 	if err != nil {
 		s.apiFail(w, r, err)
@@ -310,11 +325,12 @@ func (s *Server) apiListIssues(w http.ResponseWriter, r *http.Request, u User) {
 		return
 	}
 	limit, offset := page(r)
-	iss, err := s.opt.Issues.ListByList(r.Context(), list.ID, limit, offset)
+	iss, err := s.opt.Issues.ListByList(r.Context(), list.ID, issues.Page{Limit: limit, Offset: offset})
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
 	}
+	issuesOn(iss, list.ID)
 	items := make([]issueJSON, 0, len(iss))
 	for _, is := range iss {
 		items = append(items, s.issueView(r.Context(), is, list))
@@ -358,20 +374,21 @@ func (s *Server) apiSubscribers(w http.ResponseWriter, r *http.Request, u User) 
 		return
 	}
 	limit, offset := page(r)
-	p := SubscriberPage{ListSlug: list.Slug, Query: r.URL.Query().Get("q"), Status: r.URL.Query().Get("status"),
-		After: pageAfter(r.URL.Query()), Limit: limit, Offset: offset}
-	subs, err := s.searchSubscribers(r.Context(), p)
+	// Keyset paging by ?after=, else by offset (kept a multiple of limit).
+	q := subscribers.SearchQuery{ListSlug: list.Slug, Text: r.URL.Query().Get("q"), Status: r.URL.Query().Get("status"),
+		After: pageAfter(r.URL.Query()), Page: offset/limit + 1, PerPage: limit}
+	subs, err := s.opt.SubscriberAdmin.Search(r.Context(), q)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
 	}
 	items := make([]subscriberJSON, 0, len(subs))
 	for _, sb := range subs {
-		items = append(items, subscriberJSON{ID: sb.ID, Email: sb.Email, Name: sb.Name, Status: sb.Status, Created: sb.Created.UTC()})
+		items = append(items, subscriberJSON{ID: sb.SubscriberID, Email: sb.Email, Name: sb.Name, Status: sb.Status, Created: sb.Created.UTC()})
 	}
 	out := subscriberPageJSON{Items: items, Limit: limit, Offset: offset}
-	if p.Query == "" {
-		n, ok, err := s.subscriberTotal(r.Context(), list.Slug, p.Status)
+	if q.Text == "" {
+		n, ok, err := s.subscriberTotal(r.Context(), list.Slug, q.Status)
 		if err != nil {
 			s.apiFail(w, r, err)
 			return
@@ -381,7 +398,7 @@ func (s *Server) apiSubscribers(w http.ResponseWriter, r *http.Request, u User) 
 		}
 	}
 	if len(subs) == limit {
-		out.Next = subs[len(subs)-1].ID
+		out.Next = subs[len(subs)-1].SubscriberID
 	}
 	writeJSON(w, http.StatusOK, out)
 }

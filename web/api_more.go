@@ -215,6 +215,10 @@ func (s *Server) apiTestSend(w http.ResponseWriter, r *http.Request, u User) {
 		s.apiFail(w, r, err)
 		return
 	}
+	if s.opt.Checks == nil {
+		s.apiFail(w, r, errUnavailable)
+		return
+	}
 	var req testSendRequest
 	if !decodeJSON(w, r, &req, true) {
 		return
@@ -227,7 +231,7 @@ func (s *Server) apiTestSend(w http.ResponseWriter, r *http.Request, u User) {
 		apiError(w, code, err.Error())
 		return
 	}
-	if err := s.opt.Issues.TestSend(r.Context(), is.ID, to); err != nil {
+	if err := s.opt.Checks.TestSend(r.Context(), is.ID, to); err != nil {
 		s.apiFail(w, r, err)
 		return
 	}

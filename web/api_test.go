@@ -13,7 +13,9 @@ import (
 
 func TestAPIIssueLifecycle(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil)
+	fd := &fakeDeliveries{} // the counts come from the mailer's progress
+	e := newEnv(t, func(o *Options) { o.Deliveries = fd })
+	fd.issues = e.issues
 	tok := e.bearer("editor")
 	e.subs.Subscribe(t.Context(), SubscribeRequest{Email: "a@example.jp", Lists: []string{"shimin-katsudo"}})
 	e.subs.Confirm(t.Context(), e.subs.mails[0], Evidence{})

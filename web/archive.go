@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"kawaraban/issues"
 )
 
 const archivePage = 20
@@ -27,7 +29,7 @@ func (s *Server) publicList(r *http.Request) (List, error) {
 
 type archiveData struct {
 	List   List
-	Issues []Issue
+	Issues []issues.Issue
 	Page   int
 	More   bool
 }
@@ -49,6 +51,7 @@ func (s *Server) handleArchive(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	issuesOn(iss, l.ID) // a joint issue shows as this list's, with its number here
 	d := archiveData{List: l, Page: pg, More: len(iss) > archivePage}
 	if d.More {
 		iss = iss[:archivePage]
@@ -63,7 +66,7 @@ func (s *Server) handleArchive(w http.ResponseWriter, r *http.Request) {
 // particular: no personal data, the greeting's name as the list's
 // fallback (newsletter.Renderer.Public). It returns the body and the
 // subject.
-func (s *Server) archiveHTML(ctx context.Context, is Issue) (template.HTML, string, error) {
+func (s *Server) archiveHTML(ctx context.Context, is issues.Issue) (template.HTML, string, error) {
 	if s.opt.Renderer == nil {
 		return template.HTML("<pre>" + template.HTMLEscapeString(is.BodyMarkdown) + "</pre>"), is.Subject, nil
 	}
@@ -74,25 +77,25 @@ func (s *Server) archiveHTML(ctx context.Context, is Issue) (template.HTML, stri
 
 type archiveIssueData struct {
 	List  List
-	Issue Issue
+	Issue issues.Issue
 	Body  template.HTML
 }
 
-func (s *Server) archivedIssue(r *http.Request) (List, Issue, error) {
+func (s *Server) archivedIssue(r *http.Request) (List, issues.Issue, error) {
 	l, err := s.publicList(r)
 	if err != nil {
-		return List{}, Issue{}, err
+		return List{}, issues.Issue{}, err
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		return List{}, Issue{}, ErrNotFound
+		return List{}, issues.Issue{}, ErrNotFound
 	}
 	is, err := s.opt.Issues.ByID(r.Context(), id)
 	if err != nil {
-		return List{}, Issue{}, err
+		return List{}, issues.Issue{}, err
 	}
-	if !is.hasList(l.ID) || is.Status != "sent" {
-		return List{}, Issue{}, ErrNotFound
+	if !is.HasList(l.ID) || is.Status != "sent" {
+		return List{}, issues.Issue{}, ErrNotFound
 	}
 	return l, issueOn(is, l.ID), nil
 }
@@ -169,6 +172,7 @@ func (s *Server) handleFeed(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	issuesOn(iss, l.ID)
 	base := strings.TrimSuffix(s.opt.BaseURL, "/")
 	self := base + "/archive/" + l.Slug
 	f := atomFeed{Lang: "ja", ID: self, Title: l.NameJA, Author: atomAuthor{Name: l.NameJA},
@@ -181,9 +185,9 @@ func (s *Server) handleFeed(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		is.Subject = subject
-		at := is.SentAt
-		if at.IsZero() {
-			at = is.Created
+		at := is.CreatedAt
+		if is.SentAt != nil && !is.SentAt.IsZero() {
+			at = *is.SentAt
 		}
 		if at.After(updated) {
 			updated = at

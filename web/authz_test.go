@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"kawaraban/issues"
 )
 
 // roles in matrix order: admin, editor of shimin-katsudo, coordinator,
@@ -275,11 +277,11 @@ func (e *env) seedSubscribers() {
 // chonai and 4 a joint issue of kankyo-hozen (lead) and shimin-katsudo.
 func (e *env) seedIssues() {
 	for _, id := range []int64{1, 2, 3} {
-		if _, err := e.issues.Create(context.Background(), Draft{ListID: id, Subject: "既存の号", BodyMarkdown: "本文", Author: "admin"}); err != nil {
+		if _, err := e.issues.Create(context.Background(), issues.Draft{ListID: id, Subject: "既存の号", BodyMarkdown: "本文", Author: "admin"}); err != nil {
 			e.t.Fatal(err)
 		}
 	}
-	if _, err := e.issues.Create(context.Background(), Draft{ListID: 2, ListIDs: []int64{2, 1}, Subject: "合同の号", BodyMarkdown: "本文", Author: "admin"}); err != nil {
+	if _, err := e.issues.Create(context.Background(), issues.Draft{ListID: 2, ListIDs: []int64{2, 1}, Subject: "合同の号", BodyMarkdown: "本文", Author: "admin"}); err != nil {
 		e.t.Fatal(err)
 	}
 }

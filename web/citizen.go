@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 	"strings"
+
+	"kawaraban/issues"
 )
 
 // archiveIndexLatest is how many back numbers /archive shows per list.
@@ -11,7 +13,7 @@ const archiveIndexLatest = 5
 // archiveIndexEntry is one public list on /archive with its latest issues.
 type archiveIndexEntry struct {
 	List   List
-	Issues []Issue
+	Issues []issues.Issue
 	More   bool
 }
 
@@ -37,6 +39,7 @@ func (s *Server) handleArchiveIndex(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
+		issuesOn(iss, l.ID)
 		e := archiveIndexEntry{List: l, More: len(iss) > archiveIndexLatest}
 		if e.More {
 			iss = iss[:archiveIndexLatest]

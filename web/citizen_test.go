@@ -43,7 +43,7 @@ func TestArchiveIndexAndPrivacy(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(o *Options) { o.Privacy = Privacy{Contact: "総合企画局 075-000-0000"} })
 	e.seedIssues()
-	e.issues.SendNow(t.Context(), 1, "admin")
+	e.issues.SendNow(t.Context(), 1, actor("admin"))
 	e.issues.set(1, []string{"sending", "scheduled"}, "sent")
 	c := e.client()
 	resp, body := e.get(c, "/archive")

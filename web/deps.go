@@ -96,20 +96,11 @@ type Subscribers interface {
 	SavePreferences(ctx context.Context, tok string, slugs []string, ev Evidence) error
 }
 
-// Subscriber is one row of an admin search.
-type Subscriber struct {
-	ID      int64
-	Email   string
-	Name    string
-	Status  string // unconfirmed | confirmed | unsubscribed | suppressed
-	Created time.Time
-}
-
 // SubscriberAdmin is the admin side of package subscribers.
 type SubscriberAdmin interface {
-	// Search pages through a list's subscribers; web keeps offset a
-	// multiple of limit.
-	Search(ctx context.Context, listSlug, query string, limit, offset int) ([]Subscriber, error)
+	// Search returns one page of a search (one list or several), newest
+	// first, without counting a total.
+	Search(ctx context.Context, q subscribers.SearchQuery) ([]subscribers.SubscriberRow, error)
 	// SubscriberLists returns the slugs of the lists the subscriber is or
 	// was on (ErrNotFound for no such subscriber); web shows a subscriber
 	// only to users who may view one of them.
@@ -125,83 +116,67 @@ type SubscriberAdmin interface {
 	AddMember(ctx context.Context, listSlug, email, name, source string, ev Evidence) error
 }
 
-// Draft is what an author writes.
-type Draft struct {
-	ListID       int64
-	Subject      string
-	BodyMarkdown string
-	SendAt       time.Time // zero: not scheduled
-	Author       string
-	// RequireApproval is decided by web at creation (see needsApproval).
-	RequireApproval bool
-	// ListIDs are every list of a joint issue, the lead (ListID) first;
-	// nil for one list (issue 17).
-	ListIDs []int64
-}
+// The issue pages and the API reach issues through five small groups,
+// each satisfied as it is by the real value named (domain.go): a test
+// gives a group a fake that implements only that group. actor is the
+// login doing it (see actor).
 
-// Counts are an issue's delivery counts, read from Deliveries where a
-// page shows them (a fake Issues may fill them for tests without
-// Deliveries); the dashboard fills Unsubscribed from Stats (stats.go).
-type Counts struct {
-	Queued, Sending, Sent, Failed, Bounced, Skipped, Unsubscribed int
-}
-
-// Issue is one issue of a list.
-type Issue struct {
-	ID           int64
-	ListID       int64
-	Subject      string
-	BodyMarkdown string
-	Status       string // draft | scheduled | sending | sent | paused | cancelled | failed
-	// Number is the issue's 第N号 on its list; 0 until it is first sent.
-	Number        int
-	Author        string
-	SendAt        time.Time
-	SentAt        time.Time
-	Created       time.Time
-	NeedsApproval bool
-	Approved      bool
-	Counts        Counts
-	// Lists are every list of the issue with its 第N号 there, the lead
-	// (ListID) first (issue 17: joint issues).
-	Lists []issues.ListNumber
-}
-
-// Issues is package issues as web uses it. actor is the login doing it.
-type Issues interface {
-	Create(ctx context.Context, d Draft) (Issue, error)
-	Update(ctx context.Context, id int64, d Draft) (Issue, error)
-	ByID(ctx context.Context, id int64) (Issue, error)
-	ListByList(ctx context.Context, listID int64, limit, offset int) ([]Issue, error)
+// IssueReader reads issues: one, the listings, the archive and an
+// issue's history (*issues.Store).
+type IssueReader interface {
+	ByID(ctx context.Context, id int64) (issues.Issue, error)
+	ListByList(ctx context.Context, listID int64, p issues.Page) ([]issues.Issue, error)
 	// ListByLists is the all-lists view: the issues of any of the lists,
 	// newest first, each once.
-	ListByLists(ctx context.Context, listIDs []int64, limit, offset int) ([]Issue, error)
+	ListByLists(ctx context.Context, listIDs []int64, p issues.Page) ([]issues.Issue, error)
 	// Archive returns sent issues, newest first.
-	Archive(ctx context.Context, listID int64, limit, offset int) ([]Issue, error)
-	Schedule(ctx context.Context, id int64, at time.Time, actor string) error
-	SendNow(ctx context.Context, id int64, actor string) error
-	Pause(ctx context.Context, id int64, actor string) error
-	Resume(ctx context.Context, id int64, actor string) error
-	Cancel(ctx context.Context, id int64, actor string) error
-	// RetryFailed queues again the deliveries that failed ("resend to
-	// those that failed") and returns how many.
-	RetryFailed(ctx context.Context, id int64, actor string) (int, error)
-	Approve(ctx context.Context, id int64, actor string) error
-	Reject(ctx context.Context, id int64, actor, comment string) error
-	TestSend(ctx context.Context, id int64, to string) error
-	// Recipients is how many subscribers an issue of the list would go
-	// to now (the confirmation before 今すぐ配信 and 中止 shows it).
-	Recipients(ctx context.Context, listID int64) (int, error)
+	Archive(ctx context.Context, listID int64, limit, offset int) ([]issues.Issue, error)
 	// Events is the issue's history (who changed what, approvals,
 	// rejections with their comments), oldest first.
-	Events(ctx context.Context, id int64) ([]IssueEvent, error)
-	// Duplicate copies an issue into a new draft by actor (same lists,
-	// subject and body; no number, schedule or approval).
-	Duplicate(ctx context.Context, id int64, actor string, requireApproval bool) (Issue, error)
-	// IssueRecipients is how many readers the issue would reach now (a
-	// joint issue's readers counted once).
-	IssueRecipients(ctx context.Context, id int64) (int, error)
+	Events(ctx context.Context, id int64) ([]issues.Event, error)
 }
+
+// IssueDrafts writes drafts (*newsletter.Sending).
+type IssueDrafts interface {
+	// Create stores a new draft; web decides RequireApproval (list
+	// setting and the author's role, see needsApproval).
+	Create(ctx context.Context, d issues.Draft) (issues.Issue, error)
+	Update(ctx context.Context, id int64, d issues.Draft, by issues.Actor) (issues.Issue, error)
+	// Duplicate copies an issue into a new draft (same lists, subject
+	// and body; no number, schedule or approval).
+	Duplicate(ctx context.Context, id int64, by issues.Actor, requireApproval bool) (issues.Issue, error)
+}
+
+// IssueSending moves an issue through sending (*newsletter.Sending).
+type IssueSending interface {
+	Schedule(ctx context.Context, id int64, at time.Time, by issues.Actor) error
+	SendNow(ctx context.Context, id int64, by issues.Actor) error
+	Pause(ctx context.Context, id int64, by issues.Actor) error
+	Resume(ctx context.Context, id int64, by issues.Actor) error
+	Cancel(ctx context.Context, id int64, by issues.Actor) error
+	// RetryFailed queues again the deliveries that failed ("resend to
+	// those that failed") and returns how many.
+	RetryFailed(ctx context.Context, id int64, by issues.Actor) (int, error)
+}
+
+// IssueChecks is what an editor checks before sending
+// (*newsletter.Sending).
+type IssueChecks interface {
+	TestSend(ctx context.Context, id int64, to string) error
+	// IssueRecipients is how many readers the issue would reach now (a
+	// joint issue's readers counted once): the confirmation before
+	// 今すぐ配信 shows it.
+	IssueRecipients(ctx context.Context, is issues.Issue) (int, error)
+}
+
+// IssueApprovals approves or rejects an issue (*issues.Store).
+type IssueApprovals interface {
+	Approve(ctx context.Context, id int64, by issues.Actor, comment string) (issues.Issue, error)
+	Reject(ctx context.Context, id int64, by issues.Actor, comment string) (issues.Issue, error)
+}
+
+// actor is a web user acting on an issue.
+func actor(login string) issues.Actor { return issues.Actor{Login: login, Source: "web"} }
 
 // Renderer renders Markdown for previews and the archive (templates).
 type Renderer interface {
@@ -213,10 +188,10 @@ type Renderer interface {
 	PreviewFor(ctx context.Context, listID int64, subject, markdown string, subscriberID int64) (Parts, error)
 	// Public renders an issue for the archive and its feed: no personal
 	// data, the greeting's name as the list's fallback.
-	Public(ctx context.Context, is Issue) (Parts, error)
+	Public(ctx context.Context, is issues.Issue) (Parts, error)
 	// PreviewIssue renders a saved issue as a sample reader of its lead
 	// list gets it (a joint issue's footer names every list).
-	PreviewIssue(ctx context.Context, is Issue) (Parts, error)
+	PreviewIssue(ctx context.Context, is issues.Issue) (Parts, error)
 }
 
 // Deliveries reports the progress of sending (mailer).

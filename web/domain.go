@@ -50,7 +50,9 @@ func (d Domain) Fill(opt *Options) {
 		opt.SubscriberDetail = webSubscriberDetail{d, newsletter.NewErasure(d.Subscribers, d.Mailer, d.Bounces)}
 	}
 	if d.Issues != nil && d.Sending != nil && d.Renderer != nil {
-		opt.Issues = webIssues{d}
+		// The issue groups are the store and the layer themselves.
+		opt.Issues, opt.Approvals = d.Issues, d.Issues
+		opt.Drafts, opt.Sending, opt.Checks = d.Sending, d.Sending, d.Sending
 	}
 	if d.Renderer != nil {
 		opt.Renderer = webRenderer{d}
@@ -121,16 +123,10 @@ func (w webSubscribers) SavePreferences(ctx context.Context, tok string, slugs [
 // webSubscriberAdmin serves the admin's subscriber pages (SubscriberAdmin).
 type webSubscriberAdmin struct{ d Domain }
 
-func (w webSubscriberAdmin) Search(ctx context.Context, listSlug, query string, limit, offset int) ([]Subscriber, error) {
-	if limit <= 0 {
-		limit = 50
-	}
-	rows, _, err := w.d.Subscribers.Search(ctx, subscribers.SearchQuery{ListSlug: listSlug, Text: query, Page: offset/limit + 1, PerPage: limit, SkipTotal: true})
-	out := make([]Subscriber, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, Subscriber{ID: r.SubscriberID, Email: r.Email, Name: r.Name, Status: r.Status, Created: r.Created})
-	}
-	return out, domainErr(err)
+func (w webSubscriberAdmin) Search(ctx context.Context, q subscribers.SearchQuery) ([]subscribers.SubscriberRow, error) {
+	q.SkipTotal = true // no page shows a total
+	rows, _, err := w.d.Subscribers.Search(ctx, q)
+	return rows, domainErr(err)
 }
 
 func (w webSubscriberAdmin) SubscriberLists(ctx context.Context, subscriberID int64) ([]string, error) {
@@ -180,161 +176,6 @@ func (w webSubscriberAdmin) ExportSubscribers(ctx context.Context, out io.Writer
 	return domainErr(w.d.Subscribers.ExportSubscribers(ctx, out, listSlug, true))
 }
 
-// webIssues serves the issue pages and the API (Issues).
-type webIssues struct{ d Domain }
-
-func actor(login string) issues.Actor { return issues.Actor{Login: login, Source: "web"} }
-
-func (w webIssues) issue(ctx context.Context, is issues.Issue, err error) (Issue, error) {
-	if err != nil {
-		return Issue{}, domainErr(err)
-	}
-	// Delivery counts come from Deliveries, and the statistics
-	// (delivered, bounced, unsubscribed within 7 days) from Stats, where
-	// a page shows them: not for every issue of a listing.
-	return plainIssue(is), nil
-}
-
-// plainIssue is the issue without counts, which need a query.
-func plainIssue(is issues.Issue) Issue {
-	out := Issue{
-		ID: is.ID, ListID: is.ListID, Subject: is.Subject, BodyMarkdown: is.BodyMarkdown, Status: is.Status,
-		Number: is.Number, Author: is.Author, Created: is.CreatedAt, NeedsApproval: is.RequireApproval, Approved: is.ApprovedBy != "",
-		Lists: is.Lists,
-	}
-	if is.SendAt != nil {
-		out.SendAt = *is.SendAt
-	}
-	if is.SentAt != nil {
-		out.SentAt = *is.SentAt
-	}
-	return out
-}
-
-func (w webIssues) draft(ctx context.Context, d Draft) (issues.Draft, error) {
-	out := issues.Draft{ListID: d.ListID, ListIDs: d.ListIDs, Subject: d.Subject, BodyMarkdown: d.BodyMarkdown, Author: d.Author, Source: "web"}
-	if !d.SendAt.IsZero() {
-		t := d.SendAt
-		out.SendAt = &t
-	}
-	// web decides (list setting and author's role); issues fixes it at Create.
-	out.RequireApproval = d.RequireApproval
-	return out, nil
-}
-
-func (w webIssues) Create(ctx context.Context, d Draft) (Issue, error) {
-	dr, err := w.draft(ctx, d)
-	if err != nil {
-		return Issue{}, err
-	}
-	is, err := w.d.Sending.Create(ctx, dr)
-	return w.issue(ctx, is, err)
-}
-
-func (w webIssues) Update(ctx context.Context, id int64, d Draft) (Issue, error) {
-	dr, err := w.draft(ctx, d)
-	if err != nil {
-		return Issue{}, err
-	}
-	is, err := w.d.Sending.Update(ctx, id, dr, actor(d.Author))
-	return w.issue(ctx, is, err)
-}
-
-func (w webIssues) ByID(ctx context.Context, id int64) (Issue, error) {
-	is, err := w.d.Issues.ByID(ctx, id)
-	return w.issue(ctx, is, err)
-}
-
-// plainIssues maps a listing without counts (a page that shows counts reads
-// them for its own rows).
-func plainIssues(iss []issues.Issue, err error) ([]Issue, error) {
-	if err != nil {
-		return nil, domainErr(err)
-	}
-	out := make([]Issue, 0, len(iss))
-	for _, is := range iss {
-		out = append(out, plainIssue(is))
-	}
-	return out, nil
-}
-
-func (w webIssues) ListByList(ctx context.Context, listID int64, limit, offset int) ([]Issue, error) {
-	iss, err := w.d.Issues.ListByList(ctx, listID, issues.Page{Limit: limit, Offset: offset})
-	out, err := plainIssues(iss, err)
-	for i := range out { // a joint issue shows as this list's, with its number here
-		out[i] = issueOn(out[i], listID)
-	}
-	return out, err
-}
-
-func (w webIssues) ListByLists(ctx context.Context, listIDs []int64, limit, offset int) ([]Issue, error) {
-	iss, err := w.d.Issues.ListByLists(ctx, listIDs, issues.Page{Limit: limit, Offset: offset})
-	return plainIssues(iss, err)
-}
-
-func (w webIssues) Archive(ctx context.Context, listID int64, limit, offset int) ([]Issue, error) {
-	iss, err := w.d.Issues.Archive(ctx, listID, limit, offset)
-	if err != nil {
-		return nil, domainErr(err)
-	}
-	// The public archive shows no counts: no opt-out query per row. A
-	// joint issue shows as this list's, with its number here.
-	out := make([]Issue, 0, len(iss))
-	for _, is := range iss {
-		out = append(out, issueOn(plainIssue(is), listID))
-	}
-	return out, nil
-}
-
-func (w webIssues) Schedule(ctx context.Context, id int64, at time.Time, login string) error {
-	return domainErr(w.d.Sending.Schedule(ctx, id, at, actor(login)))
-}
-
-func (w webIssues) SendNow(ctx context.Context, id int64, login string) error {
-	return domainErr(w.d.Sending.SendNow(ctx, id, actor(login)))
-}
-
-func (w webIssues) Pause(ctx context.Context, id int64, login string) error {
-	return domainErr(w.d.Sending.Pause(ctx, id, actor(login)))
-}
-
-func (w webIssues) Resume(ctx context.Context, id int64, login string) error {
-	return domainErr(w.d.Sending.Resume(ctx, id, actor(login)))
-}
-
-func (w webIssues) Cancel(ctx context.Context, id int64, login string) error {
-	return domainErr(w.d.Sending.Cancel(ctx, id, actor(login)))
-}
-
-func (w webIssues) RetryFailed(ctx context.Context, id int64, login string) (int, error) {
-	n, err := w.d.Sending.RetryFailed(ctx, id, actor(login))
-	return n, domainErr(err)
-}
-
-func (w webIssues) Recipients(ctx context.Context, listID int64) (int, error) {
-	n, err := w.d.Sending.Recipients(ctx, listID)
-	return n, domainErr(err)
-}
-
-func (w webIssues) Approve(ctx context.Context, id int64, login string) error {
-	_, err := w.d.Issues.Approve(ctx, id, actor(login), "")
-	return domainErr(err)
-}
-
-func (w webIssues) Reject(ctx context.Context, id int64, login, comment string) error {
-	_, err := w.d.Issues.Reject(ctx, id, actor(login), comment)
-	return domainErr(err)
-}
-
-func (w webIssues) TestSend(ctx context.Context, id int64, to string) error {
-	return domainErr(w.d.Sending.TestSend(ctx, id, to))
-}
-
-func (w webIssues) Events(ctx context.Context, id int64) ([]IssueEvent, error) {
-	evs, err := w.d.Issues.Events(ctx, id)
-	return evs, domainErr(err)
-}
-
 // webRenderer renders previews and the archive (Renderer).
 type webRenderer struct{ d Domain }
 
@@ -354,10 +195,9 @@ func (w webRenderer) PreviewFor(ctx context.Context, listID int64, subject, mark
 	return Parts{Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML}, nil
 }
 
-func (w webRenderer) Public(ctx context.Context, is Issue) (Parts, error) {
-	p, err := w.d.Renderer.Public(ctx, issues.Issue{ID: is.ID, ListID: is.ListID, Number: is.Number,
-		Subject: is.Subject, BodyMarkdown: is.BodyMarkdown, Lists: is.Lists})
-	return Parts{Subject: p.Subject, Text: p.Text, HTML: p.HTML}, domainErr(err)
+func (w webRenderer) Public(ctx context.Context, is issues.Issue) (Parts, error) {
+	p, err := w.d.Renderer.Public(ctx, is)
+	return p, domainErr(err)
 }
 
 // webDeliveries reports sending progress (Deliveries).

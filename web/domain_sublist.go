@@ -11,12 +11,6 @@ import (
 // The subscriber list's filters, counts and bulk actions (issue 17) over
 // the real store (SubscriberBrowser).
 
-func (w webSubscriberAdmin) Browse(ctx context.Context, q subscribers.SearchQuery) ([]subscribers.SubscriberRow, error) {
-	q.SkipTotal = true
-	rows, _, err := w.d.Subscribers.Search(ctx, q)
-	return rows, domainErr(err)
-}
-
 func (w webSubscriberAdmin) Counts(ctx context.Context, slugs []string) (subscribers.ListStats, error) {
 	st, err := w.d.Subscribers.Counts(ctx, slugs)
 	return st, domainErr(err)

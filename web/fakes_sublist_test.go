@@ -30,7 +30,8 @@ func (f *fakeSubscribers) rows(slugs []string, status, text string, ids []int64)
 	return out
 }
 
-func (f *fakeSubscribers) Browse(ctx context.Context, q subscribers.SearchQuery) ([]subscribers.SubscriberRow, error) {
+// Search pages by key (After, Before) or by Page, as the store does.
+func (f *fakeSubscribers) Search(ctx context.Context, q subscribers.SearchQuery) ([]subscribers.SubscriberRow, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	slugs := q.ListSlugs
@@ -49,7 +50,11 @@ func (f *fakeSubscribers) Browse(ctx context.Context, q subscribers.SearchQuery)
 			out = append(out, r)
 		}
 	}
-	return out[:min(len(out), max(q.PerPage, 1))], nil
+	per := max(q.PerPage, 1)
+	if q.After == 0 && q.Before == 0 && q.Page > 1 {
+		out = out[min(len(out), (q.Page-1)*per):]
+	}
+	return out[:min(len(out), per)], nil
 }
 
 func (f *fakeSubscribers) Counts(ctx context.Context, slugs []string) (subscribers.ListStats, error) {

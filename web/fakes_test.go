@@ -208,22 +208,7 @@ func (f *fakeSubscribers) status(email, slug string) string {
 	return ""
 }
 
-// SubscriberAdmin
-
-func (f *fakeSubscribers) Search(ctx context.Context, slug, q string, limit, offset int) ([]Subscriber, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []Subscriber
-	for i, s := range f.subs {
-		if st, ok := s.Lists[slug]; ok && strings.Contains(s.Email, q) {
-			out = append(out, Subscriber{ID: int64(i), Email: s.Email, Name: s.Name, Status: st})
-		}
-	}
-	if offset >= len(out) {
-		return nil, nil
-	}
-	return out[offset:min(len(out), offset+limit)], nil
-}
+// SubscriberAdmin (Search is in fakes_sublist_test.go)
 
 func (f *fakeSubscribers) SubscriberLists(ctx context.Context, id int64) ([]string, error) {
 	f.mu.Lock()
@@ -284,7 +269,7 @@ func (f *fakeSubscribers) Import(ctx context.Context, r io.Reader, opt ImportOpt
 }
 
 func (f *fakeSubscribers) ExportSubscribers(ctx context.Context, w io.Writer, slug string) error {
-	subs, _ := f.Search(ctx, slug, "", 1000, 0)
+	subs, _ := f.Search(ctx, subscribers.SearchQuery{ListSlug: slug, PerPage: 1000})
 	fmt.Fprintln(w, "email,name,status")
 	for _, s := range subs {
 		fmt.Fprintf(w, "%s,%s,%s\n", s.Email, s.Name, s.Status)
@@ -293,24 +278,26 @@ func (f *fakeSubscribers) ExportSubscribers(ctx context.Context, w io.Writer, sl
 }
 
 // fakeIssues keeps issues in memory; SendNow "delivers" to the confirmed
-// subscribers of the list at once.
+// subscribers of the list at once (Recipients counts them). It serves
+// every issue group (IssueReader, IssueDrafts, IssueSending, IssueChecks,
+// IssueApprovals).
 type fakeIssues struct {
 	mu     sync.Mutex
 	now    func() time.Time
 	subs   *fakeSubscribers
-	issues []Issue
+	issues []issues.Issue
 	tests  []string
 	async  bool // SendNow leaves the issue "sending" (for fakeDeliveries)
 }
 
-func (f *fakeIssues) Create(ctx context.Context, d Draft) (Issue, error) {
+func (f *fakeIssues) Create(ctx context.Context, d issues.Draft) (issues.Issue, error) {
 	if strings.ContainsAny(d.Subject, "\r\n") {
-		return Issue{}, &InputError{Field: "subject", Message: "subject has a line break", MessageJA: "件名に改行は使えません"}
+		return issues.Issue{}, &InputError{Field: "subject", Message: "subject has a line break", MessageJA: "件名に改行は使えません"}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	is := Issue{ID: int64(len(f.issues) + 1), ListID: d.ListID, Subject: d.Subject, BodyMarkdown: d.BodyMarkdown,
-		Status: "draft", Author: d.Author, SendAt: d.SendAt, Created: f.now(), NeedsApproval: d.RequireApproval}
+	is := issues.Issue{ID: int64(len(f.issues) + 1), ListID: d.ListID, Subject: d.Subject, BodyMarkdown: d.BodyMarkdown,
+		Status: "draft", Author: d.Author, SendAt: d.SendAt, CreatedAt: f.now(), RequireApproval: d.RequireApproval}
 	for _, id := range d.ListIDs {
 		is.Lists = append(is.Lists, issues.ListNumber{ListID: id})
 	}
@@ -318,62 +305,62 @@ func (f *fakeIssues) Create(ctx context.Context, d Draft) (Issue, error) {
 	return is, nil
 }
 
-func (f *fakeIssues) get(id int64) (*Issue, error) {
+func (f *fakeIssues) get(id int64) (*issues.Issue, error) {
 	if id < 1 || int(id) > len(f.issues) {
 		return nil, fmt.Errorf("issue %d: %w", id, ErrNotFound)
 	}
 	return &f.issues[id-1], nil
 }
 
-func (f *fakeIssues) Update(ctx context.Context, id int64, d Draft) (Issue, error) {
+func (f *fakeIssues) Update(ctx context.Context, id int64, d issues.Draft, by issues.Actor) (issues.Issue, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	is, err := f.get(id)
 	if err != nil {
-		return Issue{}, err
+		return issues.Issue{}, err
 	}
 	if is.Status != "draft" && is.Status != "scheduled" {
-		return Issue{}, ErrConflict
+		return issues.Issue{}, ErrConflict
 	}
 	is.Subject, is.BodyMarkdown, is.SendAt = d.Subject, d.BodyMarkdown, d.SendAt
 	return *is, nil
 }
 
-func (f *fakeIssues) ByID(ctx context.Context, id int64) (Issue, error) {
+func (f *fakeIssues) ByID(ctx context.Context, id int64) (issues.Issue, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	is, err := f.get(id)
 	if err != nil {
-		return Issue{}, err
+		return issues.Issue{}, err
 	}
 	return *is, nil
 }
 
-func (f *fakeIssues) ListByList(ctx context.Context, listID int64, limit, offset int) ([]Issue, error) {
-	return f.filter(listID, "", limit, offset), nil
+func (f *fakeIssues) ListByList(ctx context.Context, listID int64, p issues.Page) ([]issues.Issue, error) {
+	return f.filter(listID, "", p.Limit, p.Offset), nil
 }
 
-func (f *fakeIssues) ListByLists(ctx context.Context, listIDs []int64, limit, offset int) ([]Issue, error) {
+func (f *fakeIssues) ListByLists(ctx context.Context, listIDs []int64, p issues.Page) ([]issues.Issue, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []Issue
+	var out []issues.Issue
 	for i := len(f.issues) - 1; i >= 0; i-- {
-		if is := f.issues[i]; slices.ContainsFunc(listIDs, is.hasList) {
+		if is := f.issues[i]; slices.ContainsFunc(listIDs, is.HasList) {
 			out = append(out, is)
 		}
 	}
-	if offset >= len(out) {
+	if p.Offset >= len(out) {
 		return nil, nil
 	}
-	return out[offset:min(offset+limit, len(out))], nil
+	return out[p.Offset:min(p.Offset+p.Limit, len(out))], nil
 }
 
-func (f *fakeIssues) filter(listID int64, status string, limit, offset int) []Issue {
+func (f *fakeIssues) filter(listID int64, status string, limit, offset int) []issues.Issue {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []Issue
+	var out []issues.Issue
 	for i := len(f.issues) - 1; i >= 0; i-- {
-		if is := f.issues[i]; is.hasList(listID) && (status == "" || is.Status == status) {
+		if is := f.issues[i]; is.HasList(listID) && (status == "" || is.Status == status) {
 			out = append(out, is)
 		}
 	}
@@ -383,7 +370,7 @@ func (f *fakeIssues) filter(listID int64, status string, limit, offset int) []Is
 	return out[offset:min(len(out), offset+limit)]
 }
 
-func (f *fakeIssues) Archive(ctx context.Context, listID int64, limit, offset int) ([]Issue, error) {
+func (f *fakeIssues) Archive(ctx context.Context, listID int64, limit, offset int) ([]issues.Issue, error) {
 	return f.filter(listID, "sent", limit, offset), nil
 }
 
@@ -401,11 +388,11 @@ func (f *fakeIssues) set(id int64, from []string, to string) error {
 	return nil
 }
 
-func (f *fakeIssues) Schedule(ctx context.Context, id int64, at time.Time, actor string) error {
+func (f *fakeIssues) Schedule(ctx context.Context, id int64, at time.Time, by issues.Actor) error {
 	return f.set(id, []string{"draft", "scheduled"}, "scheduled")
 }
 
-func (f *fakeIssues) SendNow(ctx context.Context, id int64, actor string) error {
+func (f *fakeIssues) SendNow(ctx context.Context, id int64, by issues.Actor) error {
 	to := "sent"
 	if f.async {
 		to = "sending"
@@ -416,48 +403,61 @@ func (f *fakeIssues) SendNow(ctx context.Context, id int64, actor string) error 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	is := &f.issues[id-1]
-	is.SentAt = f.now()
+	now := f.now()
+	is.SentAt = &now
 	slug := listOf(is.ListID).Slug
+	n := 0
 	for _, s := range f.subs.subs {
 		if s.Lists[slug] == "confirmed" {
-			is.Counts.Sent++
+			n++
 		}
 	}
+	is.Recipients = &n
 	return nil
 }
 
-func (f *fakeIssues) Pause(ctx context.Context, id int64, actor string) error {
+// sent is how many deliveries SendNow snapshotted for the issue.
+func sent(is issues.Issue) int {
+	if is.Recipients == nil {
+		return 0
+	}
+	return *is.Recipients
+}
+
+func (f *fakeIssues) Pause(ctx context.Context, id int64, by issues.Actor) error {
 	return f.set(id, []string{"sending"}, "paused")
 }
-func (f *fakeIssues) Resume(ctx context.Context, id int64, actor string) error {
+func (f *fakeIssues) Resume(ctx context.Context, id int64, by issues.Actor) error {
 	return f.set(id, []string{"paused"}, "sending")
 }
-func (f *fakeIssues) Cancel(ctx context.Context, id int64, actor string) error {
+func (f *fakeIssues) Cancel(ctx context.Context, id int64, by issues.Actor) error {
 	return f.set(id, []string{"draft", "scheduled", "sending", "paused"}, "cancelled")
 }
-func (f *fakeIssues) RetryFailed(ctx context.Context, id int64, actor string) (int, error) {
+func (f *fakeIssues) RetryFailed(ctx context.Context, id int64, by issues.Actor) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	_, err := f.get(id)
 	return 0, err
 }
-func (f *fakeIssues) Approve(ctx context.Context, id int64, actor string) error {
+func (f *fakeIssues) Approve(ctx context.Context, id int64, by issues.Actor, comment string) (issues.Issue, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	is, err := f.get(id)
-	if err == nil {
-		is.Approved = true
+	if err != nil {
+		return issues.Issue{}, err
 	}
-	return err
+	is.ApprovedBy = by.Login
+	return *is, nil
 }
-func (f *fakeIssues) Reject(ctx context.Context, id int64, actor, comment string) error {
+func (f *fakeIssues) Reject(ctx context.Context, id int64, by issues.Actor, comment string) (issues.Issue, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	is, err := f.get(id)
-	if err == nil {
-		is.Approved = false
+	if err != nil {
+		return issues.Issue{}, err
 	}
-	return err
+	is.ApprovedBy = ""
+	return *is, nil
 }
 func (f *fakeIssues) TestSend(ctx context.Context, id int64, to string) error {
 	f.mu.Lock()
@@ -465,9 +465,6 @@ func (f *fakeIssues) TestSend(ctx context.Context, id int64, to string) error {
 	f.tests = append(f.tests, to)
 	return nil
 }
-
-// Recipients: every list has three readers.
-func (f *fakeIssues) Recipients(ctx context.Context, listID int64) (int, error) { return 3, nil }
 
 func (f *fakeIssues) Events(ctx context.Context, id int64) ([]IssueEvent, error) {
 	if _, err := f.ByID(ctx, id); err != nil {
@@ -504,7 +501,7 @@ func (fakeRenderer) PreviewFor(ctx context.Context, listID int64, subject, md st
 }
 
 // Public fills the greeting's name as the fallback 読者.
-func (fakeRenderer) Public(ctx context.Context, is Issue) (Parts, error) {
+func (fakeRenderer) Public(ctx context.Context, is issues.Issue) (Parts, error) {
 	md := strings.ReplaceAll(is.BodyMarkdown, "{{ .Name }}", "読者")
 	return Parts{Subject: is.Subject, Text: md, HTML: "<p>" + html.EscapeString(md) + "</p>"}, nil
 }
@@ -691,7 +688,7 @@ func (f *fakeDeliveries) Progress(ctx context.Context, id int64) (Progress, erro
 	if err != nil {
 		return Progress{}, err
 	}
-	total := is.Counts.Sent
+	total := sent(is)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.sent == nil {

@@ -69,7 +69,8 @@ func newEnv(t testing.TB, edit func(*Options)) *env {
 	iss := &fakeIssues{now: c.Now, subs: subs}
 	users := NewUsers(db, UsersOptions{Now: c.Now, Hash: HashParams{MemoryKiB: 1024, Time: 1}})
 	opt := Options{DB: db, Now: c.Now, BaseURL: "http://kawaraban.test", LocalMode: true, Users: users,
-		Subscribers: subs, SubscriberAdmin: subs, SubscriberDetail: newFakeSubscriberDetail(subs), Issues: iss, Renderer: fakeRenderer{}, Bounces: fakeBounces{},
+		Subscribers: subs, SubscriberAdmin: subs, SubscriberDetail: newFakeSubscriberDetail(subs),
+		Issues: iss, Drafts: iss, Sending: iss, Checks: iss, Approvals: iss, Renderer: fakeRenderer{}, Bounces: fakeBounces{},
 		Schedules: &fakeSchedules{}, Plan: &fakePlan{}, Reports: newTestReports(db, c.Now), TestRecipients: []string{"me@city.example.jp"},
 		LocalInbox: &fakeInbox{}, ListAdmin: newTestListAdmin(t, db, c.Now), ImportStagingDir: t.TempDir(),
 		Settings: func() map[string]any {

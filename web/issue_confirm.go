@@ -4,13 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+
+	"kawaraban/issues"
 )
 
 // issueConfirmData is the page that asks before 今すぐ配信 and 中止: it names
 // the issue and how many recipients it reaches, and posts the action again
 // (with its CSRF token) only when the user confirms.
 type issueConfirmData struct {
-	Issue    Issue
+	Issue    issues.Issue
 	List     List
 	Action   string // send | cancel
 	Question string
@@ -20,13 +22,17 @@ type issueConfirmData struct {
 
 // needsConfirm answers the confirmation page for send and cancel when the
 // form does not carry confirm=yes, and reports whether it did.
-func (s *Server) needsConfirm(w http.ResponseWriter, r *http.Request, v *view, action string, is Issue, l List) bool {
+func (s *Server) needsConfirm(w http.ResponseWriter, r *http.Request, v *view, action string, is issues.Issue, l List) bool {
 	if (action != "send" && action != "cancel") || r.PostFormValue("confirm") == "yes" {
 		return false
 	}
 	d := issueConfirmData{Issue: is, List: l, Action: action}
 	if action == "send" {
-		n, err := s.opt.Issues.IssueRecipients(r.Context(), is.ID)
+		if s.opt.Checks == nil {
+			s.fail(w, r, errUnavailable)
+			return true
+		}
+		n, err := s.opt.Checks.IssueRecipients(r.Context(), is)
 		if err != nil {
 			s.fail(w, r, err)
 			return true
@@ -53,17 +59,15 @@ func (s *Server) needsConfirm(w http.ResponseWriter, r *http.Request, v *view, a
 	return true
 }
 
-// deliveryProgress is the mailer's progress of an issue; the issue's own
-// counts for a draft, without a mailer, or with the mailer's error.
-func (s *Server) deliveryProgress(ctx context.Context, is Issue) (Progress, error) {
-	counts := Progress{Queued: is.Counts.Queued, Sending: is.Counts.Sending, Sent: is.Counts.Sent,
-		Failed: is.Counts.Failed, Bounced: is.Counts.Bounced, Skipped: is.Counts.Skipped}
+// deliveryProgress is the mailer's progress of an issue; none for a
+// draft, without a mailer, or with the mailer's error.
+func (s *Server) deliveryProgress(ctx context.Context, is issues.Issue) (Progress, error) {
 	if s.opt.Deliveries == nil || is.Status == "draft" {
-		return counts, nil
+		return Progress{}, nil
 	}
 	p, err := s.opt.Deliveries.Progress(ctx, is.ID)
 	if err != nil {
-		return counts, err
+		return Progress{}, err
 	}
 	return p, nil
 }

@@ -33,27 +33,9 @@ func (s *Server) jointAPIRoutes() map[string]http.HandlerFunc {
 	}
 }
 
-// listIDs are the issue's lists, the lead first.
-func (is Issue) listIDs() []int64 {
-	if len(is.Lists) == 0 {
-		return []int64{is.ListID}
-	}
-	out := make([]int64, len(is.Lists))
-	for i, l := range is.Lists {
-		out[i] = l.ListID
-	}
-	return out
-}
-
-// hasList reports whether listID is one of the issue's lists.
-func (is Issue) hasList(listID int64) bool { return slices.Contains(is.listIDs(), listID) }
-
-// Joint reports whether the issue goes to several lists (templates).
-func (is Issue) Joint() bool { return len(is.Lists) > 1 }
-
 // issueOn is the issue as one of its lists shows it (the archive): that
 // list and the issue's 第N号 there.
-func issueOn(is Issue, listID int64) Issue {
+func issueOn(is issues.Issue, listID int64) issues.Issue {
 	for _, l := range is.Lists {
 		if l.ListID == listID {
 			is.ListID, is.Number = listID, l.Number
@@ -62,10 +44,18 @@ func issueOn(is Issue, listID int64) Issue {
 	return is
 }
 
+// issuesOn shows a listing of one list's issues as that list's (issueOn
+// on each).
+func issuesOn(iss []issues.Issue, listID int64) {
+	for i := range iss {
+		iss[i] = issueOn(iss[i], listID)
+	}
+}
+
 // issueLists loads the issue's lists, the lead first.
-func (s *Server) issueLists(ctx context.Context, is Issue) ([]List, error) {
+func (s *Server) issueLists(ctx context.Context, is issues.Issue) ([]List, error) {
 	var out []List
-	for _, id := range is.listIDs() {
+	for _, id := range is.ListIDs() {
 		l, err := s.listByID(ctx, id)
 		if err != nil {
 			return nil, err
@@ -123,7 +113,7 @@ func (s *Server) draftLists(ctx context.Context, u User, lead string, others []s
 }
 
 // withLists sets a draft's lists (nil ListIDs for one list).
-func withLists(d Draft, lists []List) Draft {
+func withLists(d issues.Draft, lists []List) issues.Draft {
 	d.ListID = lists[0].ID
 	if len(lists) > 1 {
 		d.ListIDs = make([]int64, len(lists))
@@ -146,22 +136,25 @@ func slugs(lists []List) []string {
 // duplicate copies the issue of the {id} path for u: edit rights on every
 // list of it are needed (issueFor), and the copy needs approval as a new
 // issue by u would.
-func (s *Server) duplicate(r *http.Request, u User) (Issue, []List, error) {
+func (s *Server) duplicate(r *http.Request, u User) (issues.Issue, []List, error) {
+	if s.opt.Drafts == nil {
+		return issues.Issue{}, nil, errUnavailable
+	}
 	is, _, err := s.issueFor(r, u, ActEdit)
 	if err != nil {
-		return Issue{}, nil, err
+		return issues.Issue{}, nil, err
 	}
 	lists, err := s.issueLists(r.Context(), is)
 	if err != nil {
-		return Issue{}, nil, err
+		return issues.Issue{}, nil, err
 	}
 	approval := false
 	for _, l := range lists {
 		approval = approval || needsApproval(u, l)
 	}
-	cp, err := s.opt.Issues.Duplicate(r.Context(), is.ID, u.Login, approval)
+	cp, err := s.opt.Drafts.Duplicate(r.Context(), is.ID, actor(u.Login), approval)
 	if err != nil {
-		return Issue{}, nil, err
+		return issues.Issue{}, nil, err
 	}
 	s.audit(r, u.Login, "issue.duplicate", "issue:"+strconv.FormatInt(cp.ID, 10),
 		fmt.Sprintf("copy of issue %d; lists %s", is.ID, strings.Join(slugs(lists), ",")))
@@ -185,22 +178,6 @@ func (s *Server) apiDuplicateIssue(w http.ResponseWriter, r *http.Request, u Use
 	}
 	w.Header().Set("Location", "/api/v1/issues/"+strconv.FormatInt(cp.ID, 10))
 	writeJSON(w, http.StatusCreated, s.issueView(r.Context(), cp, lists[0]))
-}
-
-// webIssues' joint-issue methods (Issues).
-
-func (w webIssues) Duplicate(ctx context.Context, id int64, login string, requireApproval bool) (Issue, error) {
-	is, err := w.d.Sending.Duplicate(ctx, id, actor(login), requireApproval)
-	return w.issue(ctx, is, err)
-}
-
-func (w webIssues) IssueRecipients(ctx context.Context, id int64) (int, error) {
-	is, err := w.d.Issues.ByID(ctx, id)
-	if err != nil {
-		return 0, domainErr(err)
-	}
-	n, err := w.d.Sending.IssueRecipients(ctx, is)
-	return n, domainErr(err)
 }
 
 // CanAll reports whether the user may do act on every one of lists (the
@@ -244,14 +221,17 @@ func editable(u User, lists []List) []List {
 // scheduleAfterSave is the compose form's "schedule at this time" button
 // (the one send-time control): the draft was saved with its send time,
 // now it is scheduled for it.
-func (s *Server) scheduleAfterSave(r *http.Request, u User, id int64, d Draft) error {
+func (s *Server) scheduleAfterSave(r *http.Request, u User, id int64, d issues.Draft) error {
 	if r.PostFormValue("op") != "schedule" {
 		return nil
 	}
-	if d.SendAt.IsZero() {
+	if d.SendAt == nil {
 		return &InputError{Field: "send_at", Message: "choose a send time", MessageJA: "配信日時を選んでください"}
 	}
-	if err := s.opt.Issues.Schedule(r.Context(), id, d.SendAt, u.Login); err != nil {
+	if s.opt.Sending == nil {
+		return errUnavailable
+	}
+	if err := s.opt.Sending.Schedule(r.Context(), id, *d.SendAt, actor(u.Login)); err != nil {
 		return err
 	}
 	s.audit(r, u.Login, "issue.schedule", fmt.Sprintf("issue:%d", id), "at "+d.SendAt.Format("2006-01-02T15:04:05Z07:00"))
@@ -259,8 +239,8 @@ func (s *Server) scheduleAfterSave(r *http.Request, u User, id int64, d Draft) e
 }
 
 // PreviewIssue renders a saved issue for a sample reader of its lead list.
-func (w webRenderer) PreviewIssue(ctx context.Context, is Issue) (Parts, error) {
-	msg, err := w.d.Renderer.PreviewJoint(ctx, is.listIDs(), is.ListID, is.Subject, is.BodyMarkdown, templates.Recipient{})
+func (w webRenderer) PreviewIssue(ctx context.Context, is issues.Issue) (Parts, error) {
+	msg, err := w.d.Renderer.PreviewJoint(ctx, is.ListIDs(), is.ListID, is.Subject, is.BodyMarkdown, templates.Recipient{})
 	if err != nil {
 		return Parts{}, domainErr(err)
 	}
@@ -285,7 +265,7 @@ func (s *Server) previewDraft(ctx context.Context, lists []List, subject, body s
 	if len(lists) == 1 {
 		return s.opt.Renderer.Preview(ctx, lists[0].ID, subject, body)
 	}
-	is := Issue{ListID: lists[0].ID, Subject: subject, BodyMarkdown: body}
+	is := issues.Issue{ListID: lists[0].ID, Subject: subject, BodyMarkdown: body}
 	for _, l := range lists {
 		is.Lists = append(is.Lists, issues.ListNumber{ListID: l.ID})
 	}

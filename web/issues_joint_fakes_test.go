@@ -4,32 +4,30 @@ import (
 	"context"
 	"html"
 	"strings"
+
+	"kawaraban/issues"
 )
 
 // Duplicate copies an issue into a new draft (the fake of issue 17's
 // newsletter.Sending.Duplicate).
-func (f *fakeIssues) Duplicate(ctx context.Context, id int64, actor string, requireApproval bool) (Issue, error) {
+func (f *fakeIssues) Duplicate(ctx context.Context, id int64, by issues.Actor, requireApproval bool) (issues.Issue, error) {
 	is, err := f.ByID(ctx, id)
 	if err != nil {
-		return Issue{}, err
+		return issues.Issue{}, err
 	}
-	d := Draft{ListID: is.ListID, Subject: is.Subject, BodyMarkdown: is.BodyMarkdown, Author: actor, RequireApproval: requireApproval}
+	d := issues.Draft{ListID: is.ListID, Subject: is.Subject, BodyMarkdown: is.BodyMarkdown, Author: by.Login, RequireApproval: requireApproval}
 	if is.Joint() {
-		d.ListIDs = is.listIDs()
+		d.ListIDs = is.ListIDs()
 	}
 	return f.Create(ctx, d)
 }
 
 // IssueRecipients: every list has three readers, one of them on every list.
-func (f *fakeIssues) IssueRecipients(ctx context.Context, id int64) (int, error) {
-	is, err := f.ByID(ctx, id)
-	if err != nil {
-		return 0, err
-	}
-	return 1 + 2*len(is.listIDs()), nil
+func (f *fakeIssues) IssueRecipients(ctx context.Context, is issues.Issue) (int, error) {
+	return 1 + 2*len(is.ListIDs()), nil
 }
 
-func (fakeRenderer) PreviewIssue(ctx context.Context, is Issue) (Parts, error) {
+func (fakeRenderer) PreviewIssue(ctx context.Context, is issues.Issue) (Parts, error) {
 	body := strings.ReplaceAll(is.BodyMarkdown, "{{ .Name }}", "見本 太郎")
 	return Parts{Subject: is.Subject, Text: body + "\n\n-- \nこの号は共同発行です。", HTML: "<p>" + html.EscapeString(body) + "</p><p>この号は共同発行です。</p>"}, nil
 }

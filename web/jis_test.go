@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"kawaraban/issues"
 )
 
 // TestPreviewNamesNonJIS: for a list sent as ISO-2022-JP the compose
@@ -51,7 +53,7 @@ func TestPreviewNamesNonJIS(t *testing.T) {
 		}
 	}
 
-	if _, err := e.issues.Create(t.Context(), Draft{ListID: 2, Subject: "講座①", BodyMarkdown: "髙橋様", Author: "admin"}); err != nil {
+	if _, err := e.issues.Create(t.Context(), issues.Draft{ListID: 2, Subject: "講座①", BodyMarkdown: "髙橋様", Author: "admin"}); err != nil {
 		t.Fatal(err)
 	}
 	_, page := e.get(c, "/admin/issues/1")

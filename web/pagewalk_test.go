@@ -82,7 +82,7 @@ func pageWalk(t *testing.T, e *env) map[string]func(c *http.Client) string {
 	ctx := context.Background()
 	e.seedSubscribers()
 	e.seedIssues()
-	e.issues.SendNow(ctx, 1, "admin")
+	e.issues.SendNow(ctx, 1, actor("admin"))
 	e.subs.Subscribe(ctx, SubscribeRequest{Email: "new@example.jp", Lists: []string{"shimin-katsudo"}})
 	confirmTok := e.subs.mails[len(e.subs.mails)-1]
 	// What the audit log holds after a day's work, as the handlers write it.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"kawaraban/issues"
 )
 
 func subscribeForm(t *testing.T, e *env, c *http.Client, email string, lists ...string) (*http.Response, string) {
@@ -278,13 +280,13 @@ func TestArchiveAndFeed(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := t.Context()
 	for i, subj := range []string{"10月号", "11月号", "下書き"} {
-		is, _ := e.issues.Create(ctx, Draft{ListID: 2, Subject: subj, BodyMarkdown: "{{ .Name }}様 <script>x</script> 本文", Author: "editor"})
+		is, _ := e.issues.Create(ctx, issues.Draft{ListID: 2, Subject: subj, BodyMarkdown: "{{ .Name }}様 <script>x</script> 本文", Author: "editor"})
 		if i < 2 {
 			e.clock.Add(time.Hour)
-			e.issues.SendNow(ctx, is.ID, "editor")
+			e.issues.SendNow(ctx, is.ID, actor("editor"))
 		}
 	}
-	e.issues.Create(ctx, Draft{ListID: 3, Subject: "庁内", BodyMarkdown: "x"})
+	e.issues.Create(ctx, issues.Draft{ListID: 3, Subject: "庁内", BodyMarkdown: "x"})
 	c := e.client()
 	resp, body := e.get(c, "/archive/kankyo-hozen")
 	if resp.StatusCode != 200 || strings.Index(body, "11月号") > strings.Index(body, "10月号") || strings.Contains(body, "下書き") {

@@ -121,7 +121,8 @@ func newRealEnv(t testing.TB) *realEnv {
 			t.Fatal(err)
 		}
 		re.iss = issues.New(o.DB, issues.Options{Now: o.Now})
-		o.Subscribers, o.SubscriberAdmin, o.Issues, o.Renderer, o.Bounces, o.Deliveries, o.Stats = nil, nil, nil, nil, nil, nil, nil
+		o.Subscribers, o.SubscriberAdmin, o.Renderer, o.Bounces, o.Deliveries, o.Stats = nil, nil, nil, nil, nil, nil
+		o.Issues, o.Drafts, o.Sending, o.Checks, o.Approvals = nil, nil, nil, nil, nil
 		re.dom, re.relay = realDomain(t, o, re.subs, re.iss)
 		re.dom.Fill(o)
 	})

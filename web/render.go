@@ -90,6 +90,15 @@ func (v *view) Date(t time.Time) string {
 	return t.In(v.loc).Format("2006-01-02 15:04 MST")
 }
 
+// DateOf is Date of an optional time (an issue's SendAt, SentAt): "—"
+// when there is none.
+func (v *view) DateOf(t *time.Time) string {
+	if t == nil {
+		return v.Date(time.Time{})
+	}
+	return v.Date(*t)
+}
+
 // T translates a catalog key into the page's language.
 func (v *view) T(key string) string { return tr(v.Lang, key) }
 

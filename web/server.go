@@ -64,12 +64,22 @@ type Options struct {
 
 	Subscribers     Subscribers
 	SubscriberAdmin SubscriberAdmin
-	Issues          Issues
-	Renderer        Renderer
-	Deliveries      Deliveries
-	Bounces         Bounces
-	Schedules       Schedules
-	Plan            Plan
+	// Issues reads issues; nil turns the issue pages and the archive
+	// into "not available". The other issue groups (deps.go) are set
+	// with it: Drafts writes, Sending sends, Checks test-sends and
+	// counts recipients, Approvals approves; an action whose group is
+	// nil answers "not available".
+	Issues    IssueReader
+	Drafts    IssueDrafts
+	Sending   IssueSending
+	Checks    IssueChecks
+	Approvals IssueApprovals
+
+	Renderer   Renderer
+	Deliveries Deliveries
+	Bounces    Bounces
+	Schedules  Schedules
+	Plan       Plan
 
 	// SubscriberDetail serves one subscriber's page and its actions
 	// (subscriber_page.go).

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"kawaraban/issues"
 	"kawaraban/newsletter"
 )
 
@@ -80,7 +81,7 @@ func (s *Server) allowClick(ip string) bool {
 
 // issueStats is the issue's statistics for a page; nil when they cannot
 // be had (the page works without them).
-func (s *Server) issueStats(ctx context.Context, is Issue) *IssueStats {
+func (s *Server) issueStats(ctx context.Context, is issues.Issue) *IssueStats {
 	if s.opt.Stats == nil || is.ID == 0 {
 		return nil
 	}
@@ -127,13 +128,16 @@ func statsView(st *IssueStats) *statsJSON {
 // dashIssueStats fills the dashboard's recent issues with their figures:
 // delivered, bounced and the opt-outs counted for them (never one under
 // two issues).
-func (s *Server) dashIssueStats(ctx context.Context, iss []Issue) {
-	for i := range iss {
-		if st := s.issueStats(ctx, iss[i]); st != nil {
-			iss[i].Counts.Sent, iss[i].Counts.Bounced, iss[i].Counts.Unsubscribed = st.Delivered, st.Bounced, st.Unsubscribed
+func (s *Server) dashIssueStats(ctx context.Context, iss []issues.Issue) []dashIssue {
+	out := make([]dashIssue, len(iss))
+	for i, is := range iss {
+		out[i].Issue = is
+		if st := s.issueStats(ctx, is); st != nil {
+			out[i].Counts = dashCounts{Sent: st.Delivered, Bounced: st.Bounced, Unsubscribed: st.Unsubscribed}
 			continue
 		}
-		p, _, _ := s.progress(ctx, iss[i])
-		iss[i].Counts.Sent, iss[i].Counts.Bounced = p.Sent, p.Bounced
+		p, _, _ := s.progress(ctx, is)
+		out[i].Counts = dashCounts{Sent: p.Sent, Bounced: p.Bounced}
 	}
+	return out
 }

@@ -22,7 +22,8 @@ import (
 // a person can correct into an *InputError with the Japanese and English
 // text the page shows next to the form; statusOf then chooses the status.
 // With statusOf it is the one mapping from domain errors to what a user
-// sees (the adapters in domain.go pass every error through it).
+// sees: statusOf, userMessage and apiFail apply it, so the handler groups'
+// values (deps.go) return the domain's errors as they are.
 func domainErr(err error) error {
 	var re *newsletter.RecipientsError
 	var ce *subscribers.CSVError
@@ -136,6 +137,7 @@ var errForbidden = errors.New("forbidden")
 // statusOf maps a domain error to an HTTP status and a message key of the
 // catalog. It is the one place where domain errors become HTTP.
 func statusOf(err error) (int, string) {
+	err = domainErr(err) // the handler groups' values return the domain's errors
 	var ie *InputError
 	var mbe *http.MaxBytesError
 	var te *templates.TemplateError
@@ -198,6 +200,7 @@ func statusOf(err error) (int, string) {
 // userMessage is what a page says about err: an input error's own message
 // in the page's language, or the catalog text for key.
 func userMessage(v *view, key string, err error) string {
+	err = domainErr(err)
 	if msg, ok := v.TemplateProblem(err); ok {
 		return msg
 	}

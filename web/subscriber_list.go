@@ -23,8 +23,6 @@ import (
 // SubscriberBrowser is what the list page and the bulk actions need from
 // the subscribers (webSubscriberAdmin; fakes in tests).
 type SubscriberBrowser interface {
-	// Browse returns one page of a search (one list or several).
-	Browse(ctx context.Context, q subscribers.SearchQuery) ([]subscribers.SubscriberRow, error)
 	// Counts adds up the kept counts by status of these lists.
 	Counts(ctx context.Context, slugs []string) (subscribers.ListStats, error)
 	CountSelection(ctx context.Context, sel subscribers.Selection) (int, error)
@@ -135,7 +133,7 @@ func (s *Server) handleSubscriberList(w http.ResponseWriter, r *http.Request, se
 		return
 	}
 	if len(slugs) > 0 {
-		if d.Rows, err = b.Browse(r.Context(), q); err != nil {
+		if d.Rows, err = s.opt.SubscriberAdmin.Search(r.Context(), q); err != nil {
 			s.fail(w, r, err)
 			return
 		}

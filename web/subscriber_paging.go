@@ -8,39 +8,6 @@ import (
 	"kawaraban/subscribers"
 )
 
-// SubscriberPage asks for one page of a list's subscribers, newest first.
-type SubscriberPage struct {
-	ListSlug string
-	Query    string
-	// Status keeps one status (unconfirmed, confirmed, unsubscribed,
-	// suppressed); "" keeps all.
-	Status string
-	// After pages by key: subscribers with an ID below After, the last ID
-	// of the previous page. 0 pages by Offset, whose cost grows with the
-	// offset.
-	After int64
-	// Before pages back by key: the page just newer than Before, the
-	// first ID of the current page. Used when After is 0.
-	Before        int64
-	Limit, Offset int
-}
-
-// SubscriberPager is what a SubscriberAdmin may offer besides Search:
-// paging by key and the status filter, which keep the subscriber pages
-// fast on a list of a million. Without it web falls back to Search.
-type SubscriberPager interface {
-	SearchPage(ctx context.Context, p SubscriberPage) ([]Subscriber, error)
-}
-
-// searchSubscribers pages through SubscriberPager when the value offers
-// it, else through Search (no status filter, offset paging).
-func (s *Server) searchSubscribers(ctx context.Context, p SubscriberPage) ([]Subscriber, error) {
-	if pg, ok := s.opt.SubscriberAdmin.(SubscriberPager); ok {
-		return pg.SearchPage(ctx, p)
-	}
-	return s.opt.SubscriberAdmin.Search(ctx, p.ListSlug, p.Query, p.Limit, p.Offset)
-}
-
 // pageAfter reads ?after= (0 when absent or bad).
 func pageAfter(q url.Values) int64 { return pageKey(q, "after") }
 
