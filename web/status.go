@@ -27,9 +27,12 @@ import (
 func domainErr(err error) error {
 	var re *newsletter.RecipientsError
 	var ce *subscribers.CSVError
+	var worded *InputError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &worded):
+		return err // worded already (applying it twice would repeat the field)
 	case errors.As(err, &re):
 		return &InputError{Field: "list", Message: fmt.Sprintf("list %s has %d recipients: nothing to send", re.List, re.Recipients),
 			MessageJA: fmt.Sprintf("配信先が%d件のため配信できません。登録者がいることを確かめてください。", re.Recipients), cause: err}
