@@ -273,7 +273,7 @@ func (s *Server) handleMarkSubmitted(w http.ResponseWriter, r *http.Request, ses
 		return
 	}
 	dl, bureau := r.PostFormValue("deadline"), r.PostFormValue("bureau")
-	if err := s.opt.Plan.MarkSubmitted(r.Context(), dl, bureau, sess.user.Login); err != nil {
+	if err := s.opt.Plan.MarkSubmitted(r.Context(), dl, bureau, "admin", sess.user.Login); err != nil {
 		s.fail(w, r, err)
 		return
 	}

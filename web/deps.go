@@ -232,7 +232,9 @@ type Plan interface {
 	// NextReminders is, per deadline with a bureau still to submit, the
 	// next reminder the job will send as of now.
 	NextReminders(ctx context.Context, now time.Time) ([]progress.NextReminder, error)
-	MarkSubmitted(ctx context.Context, deadlineID, bureau, actor string) error
+	// MarkSubmitted records a bureau's report as submitted; how is
+	// "admin" from the progress page, actor the login.
+	MarkSubmitted(ctx context.Context, deadlineID, bureau, how, actor string) error
 	ExportCSV(ctx context.Context, w io.Writer) error
 	// ICS is a bureau's calendar feed (the signed link of a reminder).
 	ICS(ctx context.Context, tok string) ([]byte, error)

@@ -41,7 +41,7 @@ type Domain struct {
 // Fill sets opt's interfaces from d; a nil value leaves its group unset.
 func (d Domain) Fill(opt *Options) {
 	if d.Subscribers != nil {
-		opt.Subscribers = webSubscribers{d}
+		opt.Subscribers = webSubscribers{d.Subscribers, d.Intake}
 		opt.Imports = webImports{d}
 		opt.ListAdmin = d.Subscribers // *subscribers.Store satisfies ListAdmin as it is
 	}
@@ -58,66 +58,44 @@ func (d Domain) Fill(opt *Options) {
 		opt.Renderer = webRenderer{d}
 	}
 	if d.Mailer != nil {
-		opt.Deliveries = webDeliveries{d}
+		opt.Deliveries = d.Mailer // *mailer.Mailer satisfies Deliveries as it is
 	}
-	if d.Bounces != nil && d.Attribution != nil {
-		opt.Bounces = webBounces{d}
+	if d.Bounces != nil && d.Attribution != nil && d.Subscribers != nil {
+		opt.Bounces = webBounces{d.Bounces, d.Subscribers}
 	}
 	if d.Scheduler != nil {
-		opt.Schedules = webSchedules{d}
+		opt.Schedules = webSchedules{d.Scheduler, d.Location}
 	}
 	if d.Statistics != nil {
 		opt.Stats = d.Statistics
 	}
 	if d.Progress != nil {
-		opt.Plan = webPlan{d}
-		opt.Reports = d.Progress // *progress.Store satisfies Reports as it is
+		opt.Plan = d.Progress    // *progress.Store satisfies Plan
+		opt.Reports = d.Progress // and Reports as it is
 	}
 }
 
-// webSubscribers serves the public pages (Subscribers): the store's own
-// methods, with its errors mapped for the pages.
-type webSubscribers struct{ d Domain }
-
-func (w webSubscribers) Lists(ctx context.Context) ([]List, error) {
-	ls, err := w.d.Subscribers.Lists(ctx)
-	return ls, domainErr(err)
+// webSubscribers is the store serving the public pages (Subscribers,
+// ConfirmChecker), with POST /subscribe through the intake when there is
+// one.
+type webSubscribers struct {
+	*subscribers.Store
+	intake *subscribers.Intake
 }
 
+// Subscribe words a bad address for the form (an *InputError).
 func (w webSubscribers) Subscribe(ctx context.Context, r SubscribeRequest) error {
-	if w.d.Intake != nil {
-		return domainErr(w.d.Intake.Submit(ctx, r))
+	if w.intake != nil {
+		return domainErr(w.intake.Submit(ctx, r))
 	}
-	return domainErr(w.d.Subscribers.Subscribe(ctx, r))
+	return domainErr(w.Store.Subscribe(ctx, r))
 }
 
-// CheckConfirm checks a confirmation link without following it (ConfirmChecker).
-func (w webSubscribers) CheckConfirm(ctx context.Context, tok string) error {
-	return domainErr(w.d.Subscribers.CheckConfirm(ctx, tok))
-}
-
-func (w webSubscribers) Confirm(ctx context.Context, tok string, ev Evidence) (ConfirmResult, error) {
-	res, err := w.d.Subscribers.Confirm(ctx, tok, ev)
-	return res, domainErr(err)
-}
-
-func (w webSubscribers) UnsubscribeInfo(ctx context.Context, tok string) (UnsubscribeInfo, error) {
-	in, err := w.d.Subscribers.UnsubscribeInfo(ctx, tok)
-	return in, domainErr(err)
-}
-
+// UnsubscribeByToken drops what the store says was unsubscribed: the
+// page says the same either way.
 func (w webSubscribers) UnsubscribeByToken(ctx context.Context, tok, source string, ev Evidence) error {
-	_, err := w.d.Subscribers.UnsubscribeByToken(ctx, tok, source, ev)
-	return domainErr(err)
-}
-
-func (w webSubscribers) Preferences(ctx context.Context, tok string) (Preferences, error) {
-	p, err := w.d.Subscribers.Preferences(ctx, tok)
-	return p, domainErr(err)
-}
-
-func (w webSubscribers) SavePreferences(ctx context.Context, tok string, slugs []string, ev Evidence) error {
-	return domainErr(w.d.Subscribers.SavePreferences(ctx, tok, slugs, ev))
+	_, err := w.Store.UnsubscribeByToken(ctx, tok, source, ev)
+	return err
 }
 
 // webSubscriberAdmin serves the admin's subscriber pages (SubscriberAdmin).
@@ -200,118 +178,36 @@ func (w webRenderer) Public(ctx context.Context, is issues.Issue) (Parts, error)
 	return p, domainErr(err)
 }
 
-// webDeliveries reports sending progress (Deliveries).
-type webDeliveries struct{ d Domain }
-
-func (w webDeliveries) Progress(ctx context.Context, issueID int64) (Progress, error) {
-	return w.d.Mailer.Progress(ctx, issueID)
+// webBounces is the bounce service with the slug of a bounce's list
+// (Bounces; BounceVerifier).
+type webBounces struct {
+	*bounces.Service
+	subs *subscribers.Store
 }
 
-// webBounces lists bounces (Bounces).
-type webBounces struct{ d Domain }
-
-func (w webBounces) List(ctx context.Context, f bounces.Filter) ([]Bounce, error) {
-	bs, err := w.d.Bounces.List(ctx, f)
-	return bs, domainErr(err)
-}
-
-// slugs returns slug, remembering each list's answer, for pages that name
-// the list of every row: one lookup per list, not one per row.
-func (w webBounces) slugs(ctx context.Context) func(listID int64) string {
-	seen := map[int64]string{}
-	return func(listID int64) string {
-		s, ok := seen[listID]
-		if !ok {
-			s = w.slug(ctx, listID)
-			seen[listID] = s
-		}
-		return s
-	}
-}
-
-// slug is the list's slug, "" when unknown.
-func (w webBounces) slug(ctx context.Context, listID int64) string {
-	if listID == 0 {
-		return ""
-	}
-	l, err := w.d.Subscribers.ListByID(ctx, listID)
-	if err != nil {
-		return ""
-	}
-	return l.Slug
-}
-
-// Verify applies the policy to an unverified bounce (BounceVerifier).
-func (w webBounces) Verify(ctx context.Context, id int64, login string) error {
-	return domainErr(w.d.Bounces.Verify(ctx, id, login))
-}
-
-func (w webBounces) MarkNotABounce(ctx context.Context, id int64, login string) error {
-	return domainErr(w.d.Bounces.MarkNotABounce(ctx, id, login))
-}
-
+// ListOf is the slug of the bounce's list, "" when it has none.
 func (w webBounces) ListOf(ctx context.Context, id int64) (string, error) {
-	b, err := w.d.Bounces.ByID(ctx, id)
-	if err != nil {
-		return "", domainErr(err)
+	b, err := w.ByID(ctx, id)
+	if err != nil || b.ListID == 0 {
+		return "", err
 	}
-	return w.slug(ctx, b.ListID), nil
+	l, err := w.subs.ListByID(ctx, b.ListID)
+	if err != nil {
+		return "", nil // a list gone since: admins only, as a bounce of none
+	}
+	return l.Slug, nil
 }
 
-func (w webBounces) Alerts(ctx context.Context) ([]bounces.Alert, error) {
-	as, err := w.d.Bounces.Alerts(ctx)
-	return as, domainErr(err)
-}
-
-// webPlan serves the progress pages (Plan).
-type webPlan struct{ d Domain }
-
-func (w webPlan) Status(ctx context.Context) ([]progress.DeadlineStatus, error) {
-	ds, err := w.d.Progress.Status(ctx)
-	return ds, domainErr(err)
-}
-
-func (w webPlan) NextReminders(ctx context.Context, now time.Time) ([]progress.NextReminder, error) {
-	ns, err := w.d.Progress.NextReminders(ctx, now)
-	return ns, domainErr(err)
-}
-
-func (w webPlan) MarkSubmitted(ctx context.Context, deadlineID, bureau, login string) error {
-	return domainErr(w.d.Progress.MarkSubmitted(ctx, deadlineID, bureau, "admin", login))
-}
-
-func (w webPlan) ExportCSV(ctx context.Context, out io.Writer) error {
-	return domainErr(w.d.Progress.ExportCSV(ctx, out))
-}
-
-func (w webPlan) ICS(ctx context.Context, tok string) ([]byte, error) {
-	b, err := w.d.Progress.ICS(ctx, tok)
-	return b, domainErr(err)
-}
-
-// webSchedules lists and pauses schedules (Schedules).
-type webSchedules struct{ d Domain }
-
-func (w webSchedules) List(ctx context.Context) ([]scheduler.Status, error) {
-	ss, err := w.d.Scheduler.List(ctx)
-	return ss, domainErr(err)
-}
-
-func (w webSchedules) Pause(ctx context.Context, id int64) error {
-	return domainErr(w.d.Scheduler.Pause(ctx, id))
-}
-
-func (w webSchedules) Resume(ctx context.Context, id int64) error {
-	return domainErr(w.d.Scheduler.Resume(ctx, id))
-}
-
-func (w webSchedules) Remove(ctx context.Context, id int64) error {
-	return domainErr(w.d.Scheduler.Remove(ctx, id))
+// webSchedules is the scheduler (Schedules) with the issue schedules'
+// recurring kind, which newsletter adds in the default timezone.
+type webSchedules struct {
+	*scheduler.Scheduler
+	loc *time.Location
 }
 
 func (w webSchedules) AddRecurring(ctx context.Context, listSlug, spec, tz string) (scheduler.Status, error) {
-	st, err := newsletter.AddRecurring(ctx, w.d.Scheduler, listSlug, spec, tz, w.d.Location)
-	return st, domainErr(err)
+	st, err := newsletter.AddRecurring(ctx, w.Scheduler, listSlug, spec, tz, w.loc)
+	return st, domainErr(err) // the form shows a bad spec or zone next to it
 }
 
 // webImports lists CSV imports with their progress for the admin UI.

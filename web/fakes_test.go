@@ -655,7 +655,7 @@ func date(s string) progress.Date {
 	return d
 }
 
-func (f *fakePlan) MarkSubmitted(ctx context.Context, dl, bureau, actor string) error {
+func (f *fakePlan) MarkSubmitted(ctx context.Context, dl, bureau, how, actor string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if dl != "fy2026-status" {
