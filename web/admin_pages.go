@@ -188,8 +188,8 @@ func (s *Server) handleAddMember(w http.ResponseWriter, r *http.Request, sess *s
 		return
 	}
 	email := strings.TrimSpace(r.PostFormValue("email"))
-	err = s.opt.SubscriberAdmin.AddMember(r.Context(), l.Slug, email, strings.TrimSpace(r.PostFormValue("name")),
-		"admin", s.evidence(r, sess.user.Login))
+	err = domainErr(s.opt.SubscriberAdmin.AddMember(r.Context(), l.Slug, email, strings.TrimSpace(r.PostFormValue("name")),
+		"admin", s.evidence(r, sess.user.Login)))
 	var ie *InputError
 	if errors.As(err, &ie) {
 		v.Nav, v.Title = "subscribers", v.T("nav.subscribers")

@@ -46,8 +46,8 @@ func (d Domain) Fill(opt *Options) {
 		opt.ListAdmin = d.Subscribers // *subscribers.Store satisfies ListAdmin as it is
 	}
 	if d.Subscribers != nil && d.Attribution != nil && d.Bounces != nil {
-		opt.SubscriberAdmin = webSubscriberAdmin{d}
-		opt.SubscriberDetail = webSubscriberDetail{d, newsletter.NewErasure(d.Subscribers, d.Mailer, d.Bounces)}
+		opt.SubscriberAdmin = webSubscriberAdmin{d.Subscribers, d}
+		opt.SubscriberDetail = webSubscriberDetail{d.Subscribers, d, newsletter.NewErasure(d.Subscribers, d.Mailer, d.Bounces)}
 	}
 	if d.Issues != nil && d.Sending != nil && d.Renderer != nil {
 		// The issue groups are the store and the layer themselves.
@@ -98,18 +98,19 @@ func (w webSubscribers) UnsubscribeByToken(ctx context.Context, tok, source stri
 	return err
 }
 
-// webSubscriberAdmin serves the admin's subscriber pages (SubscriberAdmin).
-type webSubscriberAdmin struct{ d Domain }
+// webSubscriberAdmin is the store serving the admin's subscriber pages
+// (SubscriberAdmin, SubscriberBrowser, SubscriberCounter,
+// SubscriberBulkEraser); what differs from the store's own methods is
+// here and in domain_sublist.go.
+type webSubscriberAdmin struct {
+	*subscribers.Store
+	d Domain
+}
 
 func (w webSubscriberAdmin) Search(ctx context.Context, q subscribers.SearchQuery) ([]subscribers.SubscriberRow, error) {
 	q.SkipTotal = true // no page shows a total
 	rows, _, err := w.d.Subscribers.Search(ctx, q)
 	return rows, domainErr(err)
-}
-
-func (w webSubscriberAdmin) SubscriberLists(ctx context.Context, subscriberID int64) ([]string, error) {
-	slugs, err := w.d.Subscribers.SubscriberLists(ctx, subscriberID)
-	return slugs, domainErr(err)
 }
 
 func (w webSubscriberAdmin) Stats(ctx context.Context, listSlug string) (ListStats, error) {
@@ -139,15 +140,6 @@ func (w webSubscriberAdmin) Growth(ctx context.Context, listSlug string, days in
 	}
 	dc, err := w.d.Subscribers.Growth(ctx, l.ID, days)
 	return dc, domainErr(err)
-}
-
-func (w webSubscriberAdmin) Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error) {
-	rep, err := w.d.Subscribers.Import(ctx, r, opt)
-	return rep, domainErr(err)
-}
-
-func (w webSubscriberAdmin) AddMember(ctx context.Context, listSlug, email, name, source string, ev Evidence) error {
-	return domainErr(w.d.Subscribers.AddMember(ctx, listSlug, email, name, source, ev))
 }
 
 func (w webSubscriberAdmin) ExportSubscribers(ctx context.Context, out io.Writer, listSlug string) error {
