@@ -19,8 +19,9 @@ import (
 // This file declares what each handler group needs from the application
 // layer and the domain packages, as small consumer-side interfaces (so a
 // test can give a group a fake). domain.go connects them to the real
-// values. A nil interface in Options turns the pages that need it into a
-// "not available" page.
+// values, most of which satisfy them as they are. They return the
+// domain's errors; status.go words them. A nil interface in Options turns
+// the pages that need it into a "not available" page.
 
 // Errors the domain values return (or wrap) so that web can choose the HTTP
 // status. Token errors from package token are recognised too.
@@ -112,7 +113,8 @@ type SubscriberAdmin interface {
 	Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error)
 	ExportSubscribers(ctx context.Context, w io.Writer, listSlug string) error
 	// AddMember puts an address on a list at once (internal lists; source
-	// "admin" or "api", ev.Actor naming who), or an *InputError.
+	// "admin" or "api", ev.Actor naming who); a bad address is the
+	// store's *subscribers.AddressError.
 	AddMember(ctx context.Context, listSlug, email, name, source string, ev Evidence) error
 }
 
