@@ -122,7 +122,7 @@ type subscribersData struct {
 	Page   int
 	More   bool
 	// Imports are the list's recent CSV imports.
-	Imports []ImportStatus
+	Imports []subscribers.ImportRecord
 	Next    int64 // the ?after= of the next page
 	Prev    int64 // the ?before= of the previous page
 	listView

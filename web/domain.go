@@ -42,7 +42,7 @@ type Domain struct {
 func (d Domain) Fill(opt *Options) {
 	if d.Subscribers != nil {
 		opt.Subscribers = webSubscribers{d.Subscribers, d.Intake}
-		opt.Imports = webImports{d}
+		opt.Imports = d.Subscribers   // *subscribers.Store satisfies Imports as it is
 		opt.ListAdmin = d.Subscribers // *subscribers.Store satisfies ListAdmin as it is
 	}
 	if d.Subscribers != nil && d.Attribution != nil && d.Bounces != nil {
@@ -200,18 +200,4 @@ type webSchedules struct {
 func (w webSchedules) AddRecurring(ctx context.Context, listSlug, spec, tz string) (scheduler.Status, error) {
 	st, err := newsletter.AddRecurring(ctx, w.Scheduler, listSlug, spec, tz, w.loc)
 	return st, domainErr(err) // the form shows a bad spec or zone next to it
-}
-
-// webImports lists CSV imports with their progress for the admin UI.
-type webImports struct{ d Domain }
-
-func (w webImports) Imports(ctx context.Context, listSlug string, limit int) ([]ImportStatus, error) {
-	rs, err := w.d.Subscribers.Imports(ctx, listSlug, limit)
-	out := make([]ImportStatus, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, ImportStatus{ID: r.ID, FileName: r.FileName, Status: r.Status, Rows: r.Rows,
-			Valid: r.Valid, Written: r.Written, Added: r.Added, Rejected: r.Rejected, Percent: r.Percent(),
-			Error: r.Error, Started: r.Started})
-	}
-	return out, domainErr(err)
 }

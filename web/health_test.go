@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"kawaraban/subscribers"
 )
 
 // fakeHealth is a Health whose problem the test sets.
@@ -59,9 +61,9 @@ func TestHealthzFailsWhileDatabaseUnhealthy(t *testing.T) {
 // fakeImports lists one running import.
 type fakeImports struct{}
 
-func (fakeImports) Imports(ctx context.Context, listSlug string, limit int) ([]ImportStatus, error) {
-	return []ImportStatus{{ID: 7, FileName: "members.csv", Status: "writing", Rows: 1000, Valid: 990, Written: 495,
-		Added: 400, Rejected: 10, Percent: 50, Started: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}}, nil
+func (fakeImports) Imports(ctx context.Context, listSlug string, limit int) ([]subscribers.ImportRecord, error) {
+	return []subscribers.ImportRecord{{ID: 7, FileName: "members.csv", Status: "writing", Rows: 1000, Valid: 990, Written: 495,
+		Added: 400, Rejected: 10, Started: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}}, nil
 }
 
 // The upload's progress bar polls imports.json; the subscribers page
@@ -71,7 +73,7 @@ func TestImportProgressJSONAndList(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.Imports = fakeImports{} })
 	c, _ := e.login("editor")
 	resp, body := e.get(c, "/admin/subscribers/imports.json?list=shimin-katsudo")
-	var got struct{ Imports []ImportStatus }
+	var got struct{ Imports []importJSON }
 	if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &got) != nil || len(got.Imports) != 1 || got.Imports[0].Percent != 50 {
 		t.Fatalf("imports.json: %d %s", resp.StatusCode, body)
 	}

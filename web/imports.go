@@ -4,11 +4,13 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"kawaraban/subscribers"
 )
 
-// ImportStatus is one CSV import as its record shows it, for the
-// progress bar of an upload and the list of recent imports.
-type ImportStatus struct {
+// importJSON is one CSV import in imports.json, for the progress bar of
+// an upload.
+type importJSON struct {
 	ID       int64  `json:"id"`
 	FileName string `json:"file_name"`
 	// Status is writing, done or failed (resumable: import the same file
@@ -25,9 +27,15 @@ type ImportStatus struct {
 	Started  time.Time `json:"started"`
 }
 
-// Imports lists a list's recent CSV imports, newest first.
+func importJSONOf(r subscribers.ImportRecord) importJSON {
+	return importJSON{ID: r.ID, FileName: r.FileName, Status: r.Status, Rows: r.Rows, Valid: r.Valid,
+		Written: r.Written, Added: r.Added, Rejected: r.Rejected, Percent: r.Percent(), Error: r.Error, Started: r.Started}
+}
+
+// Imports lists a list's recent CSV imports, newest first
+// (*subscribers.Store).
 type Imports interface {
-	Imports(ctx context.Context, listSlug string, limit int) ([]ImportStatus, error)
+	Imports(ctx context.Context, listSlug string, limit int) ([]subscribers.ImportRecord, error)
 }
 
 // recentImports is how many imports the subscribers page shows.
@@ -41,22 +49,23 @@ func (s *Server) handleImportsJSON(w http.ResponseWriter, r *http.Request, sess 
 		s.apiFail(w, r, err)
 		return
 	}
-	var ims []ImportStatus
+	ims := []importJSON{}
 	if s.opt.Imports != nil {
-		if ims, err = s.opt.Imports.Imports(r.Context(), l.Slug, recentImports); err != nil {
+		rs, err := s.opt.Imports.Imports(r.Context(), l.Slug, recentImports)
+		if err != nil {
 			s.apiFail(w, r, err)
 			return
 		}
-	}
-	if ims == nil {
-		ims = []ImportStatus{}
+		for _, r := range rs {
+			ims = append(ims, importJSONOf(r))
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"imports": ims})
 }
 
 // recent is the list's recent imports for the subscribers page (none
 // when they cannot be read: the page works without them).
-func (s *Server) recent(ctx context.Context, listSlug string) []ImportStatus {
+func (s *Server) recent(ctx context.Context, listSlug string) []subscribers.ImportRecord {
 	if s.opt.Imports == nil {
 		return nil
 	}
