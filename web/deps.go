@@ -102,10 +102,6 @@ type SubscriberAdmin interface {
 	// Search returns one page of a search (one list or several), newest
 	// first, without counting a total.
 	Search(ctx context.Context, q subscribers.SearchQuery) ([]subscribers.SubscriberRow, error)
-	// SubscriberLists returns the slugs of the lists the subscriber is or
-	// was on (ErrNotFound for no such subscriber); web shows a subscriber
-	// only to users who may view one of them.
-	SubscriberLists(ctx context.Context, subscriberID int64) ([]string, error)
 	Stats(ctx context.Context, listSlug string) (ListStats, error)
 	// Growth is the list's daily counts over the last days (Subscribed:
 	// confirmed at the end of each day).

@@ -210,6 +210,7 @@ func (f *fakeSubscribers) status(email, slug string) string {
 
 // SubscriberAdmin (Search is in fakes_sublist_test.go)
 
+// SubscriberLists serves fakeSubscriberDetail.
 func (f *fakeSubscribers) SubscriberLists(ctx context.Context, id int64) ([]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
