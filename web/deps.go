@@ -116,8 +116,8 @@ type SubscriberAdmin interface {
 
 // The issue pages and the API reach issues through five small groups,
 // each satisfied as it is by the real value named (domain.go): a test
-// gives a group a fake that implements only that group. actor is the
-// login doing it (see actor).
+// gives a group a fake that implements only that group. by is who acts:
+// actor(login) for a web user.
 
 // IssueReader reads issues: one, the listings, the archive and an
 // issue's history (*issues.Store).
