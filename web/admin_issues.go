@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"kawaraban/issues"
+	"kawaraban/templates"
 )
 
 type issuesData struct {
@@ -270,10 +271,10 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request, sess *sessi
 	}
 	if s.opt.Renderer != nil {
 		// A template error shows in the live preview; the page still opens.
-		d.Preview, _ = s.opt.Renderer.Preview(r.Context(), l.ID, is.Subject, is.BodyMarkdown)
-		if is.Joint() { // as the lead's readers get it: the footer names every list
-			d.Preview, _ = s.opt.Renderer.PreviewIssue(r.Context(), is)
-		}
+		// A joint issue as the lead's readers get it: the footer names
+		// every list.
+		d.Preview, _ = partsOf(s.opt.Renderer.PreviewJoint(r.Context(), is.ListIDs(), is.ListID, is.Subject,
+			is.BodyMarkdown, templates.Recipient{}))
 	}
 	d.NonJIS = nonJIS(l, is.Subject, is.BodyMarkdown)
 	v.Nav, v.Title, v.Data = "issues", is.Subject, d

@@ -183,15 +183,15 @@ func (s *Server) apiPreview(w http.ResponseWriter, r *http.Request, u User) {
 	}
 	var p Parts
 	if req.Subscriber > 0 {
-		p, err = s.opt.Renderer.PreviewFor(r.Context(), list.ID, is.Subject, is.BodyMarkdown, req.Subscriber)
+		p, err = partsOf(s.opt.Renderer.PreviewSubscriber(r.Context(), list.ID, is.Subject, is.BodyMarkdown, req.Subscriber))
 		if isNotFound(err) {
 			s.apiFail(w, r, fmt.Errorf("subscriber %d is not on list %s: %w", req.Subscriber, list.Slug, ErrNotFound))
 			return
 		}
 	} else {
-		p, err = s.opt.Renderer.Preview(r.Context(), list.ID, is.Subject, is.BodyMarkdown)
+		p, err = partsOf(s.opt.Renderer.Preview(r.Context(), list.ID, is.Subject, is.BodyMarkdown, ""))
 	}
-	if err != nil {
+	if err = domainErr(err); err != nil {
 		code, _ := statusOf(err)
 		if code >= 500 {
 			code = http.StatusUnprocessableEntity // a template error is the author's to fix

@@ -176,20 +176,31 @@ type IssueApprovals interface {
 // actor is a web user acting on an issue.
 func actor(login string) issues.Actor { return issues.Actor{Login: login, Source: "web"} }
 
-// Renderer renders Markdown for previews and the archive (templates).
+// Renderer renders issues for previews and the archive
+// (*newsletter.Renderer); pages show a preview's parts (partsOf).
 type Renderer interface {
-	// Preview renders an issue for list as a sample recipient would get it.
-	Preview(ctx context.Context, listID int64, subject, markdown string) (Parts, error)
-	// PreviewFor renders it as one subscriber of the list gets it (name
-	// and fields filled in); ErrNotFound when the subscriber is not on
-	// the list.
-	PreviewFor(ctx context.Context, listID int64, subject, markdown string, subscriberID int64) (Parts, error)
+	// Preview renders an issue for list as the sample recipient gets it
+	// (to "": the sample address).
+	Preview(ctx context.Context, listID int64, subject, markdown, to string) (*mailer.Message, error)
+	// PreviewSubscriber renders it as one subscriber of the list gets it
+	// (name and fields filled in); not found when the subscriber is not
+	// on the list.
+	PreviewSubscriber(ctx context.Context, listID int64, subject, markdown string, subscriberID int64) (*mailer.Message, error)
+	// PreviewJoint renders an issue of listIDs (the lead first) as a
+	// reader of forList gets it (a joint issue's footer names every list;
+	// a zero rc is the sample recipient).
+	PreviewJoint(ctx context.Context, listIDs []int64, forList int64, subject, markdown string, rc templates.Recipient) (*mailer.Message, error)
 	// Public renders an issue for the archive and its feed: no personal
 	// data, the greeting's name as the list's fallback.
 	Public(ctx context.Context, is issues.Issue) (Parts, error)
-	// PreviewIssue renders a saved issue as a sample reader of its lead
-	// list gets it (a joint issue's footer names every list).
-	PreviewIssue(ctx context.Context, is issues.Issue) (Parts, error)
+}
+
+// partsOf is what a page shows of a rendered preview.
+func partsOf(m *mailer.Message, err error) (Parts, error) {
+	if err != nil {
+		return Parts{}, err
+	}
+	return Parts{Subject: m.Subject, Text: m.Text, HTML: m.HTML}, nil
 }
 
 // Deliveries reports the progress of sending (mailer).

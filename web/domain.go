@@ -55,7 +55,7 @@ func (d Domain) Fill(opt *Options) {
 		opt.Drafts, opt.Sending, opt.Checks = d.Sending, d.Sending, d.Sending
 	}
 	if d.Renderer != nil {
-		opt.Renderer = webRenderer{d}
+		opt.Renderer = d.Renderer // *newsletter.Renderer satisfies Renderer as it is
 	}
 	if d.Mailer != nil {
 		opt.Deliveries = d.Mailer // *mailer.Mailer satisfies Deliveries as it is
@@ -144,30 +144,6 @@ func (w webSubscriberAdmin) Growth(ctx context.Context, listSlug string, days in
 
 func (w webSubscriberAdmin) ExportSubscribers(ctx context.Context, out io.Writer, listSlug string) error {
 	return domainErr(w.d.Subscribers.ExportSubscribers(ctx, out, listSlug, true))
-}
-
-// webRenderer renders previews and the archive (Renderer).
-type webRenderer struct{ d Domain }
-
-func (w webRenderer) Preview(ctx context.Context, listID int64, subject, markdown string) (Parts, error) {
-	msg, err := w.d.Renderer.Preview(ctx, listID, subject, markdown, "")
-	if err != nil {
-		return Parts{}, domainErr(err)
-	}
-	return Parts{Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML}, nil
-}
-
-func (w webRenderer) PreviewFor(ctx context.Context, listID int64, subject, markdown string, subscriberID int64) (Parts, error) {
-	msg, err := w.d.Renderer.PreviewSubscriber(ctx, listID, subject, markdown, subscriberID)
-	if err != nil {
-		return Parts{}, domainErr(err)
-	}
-	return Parts{Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML}, nil
-}
-
-func (w webRenderer) Public(ctx context.Context, is issues.Issue) (Parts, error) {
-	p, err := w.d.Renderer.Public(ctx, is)
-	return p, domainErr(err)
 }
 
 // webBounces is the bounce service with the slug of a bounce's list

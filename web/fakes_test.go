@@ -12,6 +12,7 @@ import (
 
 	"kawaraban/bounces"
 	"kawaraban/issues"
+	"kawaraban/mailer"
 	"kawaraban/progress"
 	"kawaraban/scheduler"
 	"kawaraban/subscribers"
@@ -483,22 +484,22 @@ func (f *fakeIssues) Events(ctx context.Context, id int64) ([]IssueEvent, error)
 
 type fakeRenderer struct{}
 
-func (fakeRenderer) Preview(ctx context.Context, listID int64, subject, md string) (Parts, error) {
+func (fakeRenderer) Preview(ctx context.Context, listID int64, subject, md, to string) (*mailer.Message, error) {
 	if err := templates.CheckIssue(subject, md); err != nil {
-		return Parts{}, err // the real check, as cmd's renderer returns it
+		return nil, err // the real check, as the real renderer returns it
 	}
 	body := strings.ReplaceAll(md, "{{ .Name }}", "見本 太郎")
-	return Parts{Subject: subject, Text: body + "\n\n-- \n配信停止: https://example.jp/unsubscribe/…",
+	return &mailer.Message{Subject: subject, Text: body + "\n\n-- \n配信停止: https://example.jp/unsubscribe/…",
 		HTML: "<p>" + html.EscapeString(body) + "</p>"}, nil
 }
 
-// PreviewFor knows subscriber 1 of every list, named 京都 一郎.
-func (fakeRenderer) PreviewFor(ctx context.Context, listID int64, subject, md string, subscriberID int64) (Parts, error) {
+// PreviewSubscriber knows subscriber 1 of every list, named 京都 一郎.
+func (fakeRenderer) PreviewSubscriber(ctx context.Context, listID int64, subject, md string, subscriberID int64) (*mailer.Message, error) {
 	if subscriberID != 1 {
-		return Parts{}, ErrNotFound
+		return nil, ErrNotFound
 	}
 	body := "京都 一郎 様\n" + strings.ReplaceAll(md, "{{ .Name }}", "京都 一郎")
-	return Parts{Subject: subject, Text: body, HTML: "<p>" + html.EscapeString(body) + "</p>"}, nil
+	return &mailer.Message{Subject: subject, Text: body, HTML: "<p>" + html.EscapeString(body) + "</p>"}, nil
 }
 
 // Public fills the greeting's name as the fallback 読者.

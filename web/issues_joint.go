@@ -238,15 +238,6 @@ func (s *Server) scheduleAfterSave(r *http.Request, u User, id int64, d issues.D
 	return nil
 }
 
-// PreviewIssue renders a saved issue for a sample reader of its lead list.
-func (w webRenderer) PreviewIssue(ctx context.Context, is issues.Issue) (Parts, error) {
-	msg, err := w.d.Renderer.PreviewJoint(ctx, is.ListIDs(), is.ListID, is.Subject, is.BodyMarkdown, templates.Recipient{})
-	if err != nil {
-		return Parts{}, domainErr(err)
-	}
-	return Parts{Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML}, nil
-}
-
 var duplicateRe = regexp.MustCompile(`^duplicate of issue (\d+)$`)
 
 // duplicateComment words the create event of a copy ("duplicate of issue
@@ -262,12 +253,9 @@ func (v *view) duplicateComment(c string) (string, bool) {
 // previewDraft renders the compose form's draft for the live preview: of
 // a joint issue (several lists) with the footer that names them all.
 func (s *Server) previewDraft(ctx context.Context, lists []List, subject, body string) (Parts, error) {
-	if len(lists) == 1 {
-		return s.opt.Renderer.Preview(ctx, lists[0].ID, subject, body)
+	ids := make([]int64, len(lists))
+	for i, l := range lists {
+		ids[i] = l.ID
 	}
-	is := issues.Issue{ListID: lists[0].ID, Subject: subject, BodyMarkdown: body}
-	for _, l := range lists {
-		is.Lists = append(is.Lists, issues.ListNumber{ListID: l.ID})
-	}
-	return s.opt.Renderer.PreviewIssue(ctx, is)
+	return partsOf(s.opt.Renderer.PreviewJoint(ctx, ids, ids[0], subject, body, templates.Recipient{}))
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"kawaraban/issues"
+	"kawaraban/mailer"
+	"kawaraban/templates"
 )
 
 // Duplicate copies an issue into a new draft (the fake of issue 17's
@@ -27,7 +29,11 @@ func (f *fakeIssues) IssueRecipients(ctx context.Context, is issues.Issue) (int,
 	return 1 + 2*len(is.ListIDs()), nil
 }
 
-func (fakeRenderer) PreviewIssue(ctx context.Context, is issues.Issue) (Parts, error) {
-	body := strings.ReplaceAll(is.BodyMarkdown, "{{ .Name }}", "見本 太郎")
-	return Parts{Subject: is.Subject, Text: body + "\n\n-- \nこの号は共同発行です。", HTML: "<p>" + html.EscapeString(body) + "</p><p>この号は共同発行です。</p>"}, nil
+// PreviewJoint is Preview with a footer that says so for several lists.
+func (f fakeRenderer) PreviewJoint(ctx context.Context, listIDs []int64, forList int64, subject, md string, rc templates.Recipient) (*mailer.Message, error) {
+	if len(listIDs) < 2 {
+		return f.Preview(ctx, forList, subject, md, rc.Email)
+	}
+	body := strings.ReplaceAll(md, "{{ .Name }}", "見本 太郎")
+	return &mailer.Message{Subject: subject, Text: body + "\n\n-- \nこの号は共同発行です。", HTML: "<p>" + html.EscapeString(body) + "</p><p>この号は共同発行です。</p>"}, nil
 }
