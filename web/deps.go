@@ -23,13 +23,11 @@ import (
 // domain's errors; status.go words them. A nil interface in Options turns
 // the pages that need it into a "not available" page.
 
-// Errors the domain values return (or wrap) so that web can choose the HTTP
-// status. Token errors from package token are recognised too.
+// Errors of web's own that statusOf maps beside the domain's: a path that
+// names nothing, an action the state does not allow.
 var (
-	ErrNotFound         = errors.New("not found")
-	ErrInvalidToken     = errors.New("invalid or expired link")
-	ErrConflict         = errors.New("not possible in the current state")
-	ErrApprovalRequired = errors.New("approval required before sending")
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("not possible in the current state")
 )
 
 // InputError is bad input a person can correct; web shows Message (or

@@ -92,7 +92,7 @@ func (f *fakeSubscribers) byToken(purpose, tok string, n int) (*fakeSub, []int64
 	}
 	ids, err := token.ParseIDs(p, n)
 	if err != nil || ids[0] < 0 || int(ids[0]) >= len(f.subs) {
-		return nil, nil, ErrInvalidToken
+		return nil, nil, subscribers.ErrBadToken
 	}
 	return f.subs[ids[0]], ids, nil
 }
@@ -714,7 +714,7 @@ func (f *fakeDeliveries) Progress(ctx context.Context, id int64) (Progress, erro
 
 func (f *fakePlan) ICS(ctx context.Context, tok string) ([]byte, error) {
 	if tok != "good" {
-		return nil, ErrInvalidToken
+		return nil, progress.ErrInvalidToken
 	}
 	return []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), nil
 }

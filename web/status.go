@@ -169,7 +169,7 @@ func statusOf(err error) (int, string) {
 		return http.StatusConflict, "rep.closed"
 	case errors.Is(err, token.ErrExpired), errors.Is(err, subscribers.ErrExpiredToken):
 		return http.StatusGone, "err.expired"
-	case errors.Is(err, ErrInvalidToken), errors.Is(err, token.ErrForged), errors.Is(err, token.ErrMalformed),
+	case errors.Is(err, token.ErrForged), errors.Is(err, token.ErrMalformed),
 		errors.Is(err, subscribers.ErrBadToken), errors.Is(err, progress.ErrInvalidToken):
 		return http.StatusNotFound, "err.token"
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrUnknownUser), errors.Is(err, issues.ErrNotFound),
@@ -177,7 +177,7 @@ func statusOf(err error) (int, string) {
 		errors.Is(err, subscribers.ErrNotFound), errors.Is(err, progress.ErrNotFound), errors.Is(err, bounces.ErrNotFound),
 		errors.Is(err, newsletter.ErrNoSuchLink):
 		return http.StatusNotFound, "err.notfound"
-	case errors.Is(err, ErrApprovalRequired), errors.Is(err, issues.ErrNeedsApproval):
+	case errors.Is(err, issues.ErrNeedsApproval):
 		return http.StatusConflict, "err.approval"
 	case errors.Is(err, issues.ErrSelfApproval):
 		return http.StatusConflict, "err.selfapproval"
