@@ -285,11 +285,11 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request, sess *sessi
 }
 
 // progress is an issue's delivery progress for display: the mailer's, or
-// the issue's own counts (logged) when the mailer cannot say.
+// none (logged) when the mailer cannot say.
 func (s *Server) progress(ctx context.Context, is issues.Issue) (Progress, int, int) {
 	p, err := s.deliveryProgress(ctx, is)
 	if err != nil {
-		s.log.Warn("delivery progress unavailable; showing the issue's counts", "issue_id", is.ID, "err", err)
+		s.log.Warn("delivery progress unavailable", "issue_id", is.ID, "err", err)
 	}
 	total := p.Queued + p.Sending + p.Sent + p.Failed + p.Bounced + p.Skipped
 	if total == 0 {
