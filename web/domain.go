@@ -16,8 +16,10 @@ import (
 
 // Domain holds the application layer (package newsletter) and the domain
 // values web serves from. Fill connects them to the handler groups'
-// interfaces (deps.go); tests give a handler group a fake instead. This is
-// the one place where web meets the domain's types.
+// interfaces (deps.go), most of which the values satisfy as they are;
+// tests give a handler group a fake instead. This is the one place where
+// web meets the domain's concrete values (it uses their types
+// throughout).
 type Domain struct {
 	Subscribers *subscribers.Store
 	Issues      *issues.Store
