@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"kawaraban/bounces"
 	"kawaraban/localmail"
 )
 
@@ -62,7 +63,7 @@ func (s *Server) renderLocalMail(w http.ResponseWriter, r *http.Request, v *view
 		}
 	}
 	if d.Mail.To == "" && len(d.Lists) > 0 {
-		d.Mail.To = d.Lists[0].Slug + "-join@" + d.Domain
+		d.Mail.To = bounces.JoinAddress(d.Domain, d.Lists[0].Slug)
 	}
 	if sent {
 		v.Flash = v.T("local.sent")

@@ -12,35 +12,17 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"kawaraban/internal/testclock"
 	"kawaraban/store"
 )
-
-// clock is an injectable, settable time.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 type env struct {
 	t      testing.TB
 	db     *sql.DB
-	clock  *clock
+	clock  *testclock.Clock
 	srv    *Server
 	http   *httptest.Server
 	users  *Users
@@ -64,7 +46,7 @@ func openDB(t testing.TB) *sql.DB {
 func newEnv(t testing.TB, edit func(*Options)) *env {
 	t.Helper()
 	db := openDB(t)
-	c := &clock{t: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
 	subs := newFakeSubscribers(c.Now)
 	iss := &fakeIssues{now: c.Now, subs: subs}
 	users := NewUsers(db, UsersOptions{Now: c.Now, Hash: HashParams{MemoryKiB: 1024, Time: 1}})
