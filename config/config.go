@@ -45,6 +45,9 @@ type Config struct {
 	Templates TemplatesConfig `yaml:"templates"`
 	Privacy   PrivacyConfig   `yaml:"privacy"`
 	Lists     []ListConfig    `yaml:"lists"`
+	// DataDir is local mode's data directory (Local); empty for a config
+	// file. No YAML key sets it.
+	DataDir string `yaml:"-"`
 }
 
 // HTTPConfig is the web server section.
@@ -297,6 +300,9 @@ func checkKeys(n *yaml.Node, t reflect.Type, prefix string, paths map[int]string
 		fields := map[string]reflect.Type{}
 		for i := 0; i < t.NumField(); i++ {
 			name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			if name == "-" {
+				continue // not a YAML key (Config.DataDir)
+			}
 			fields[name] = t.Field(i).Type
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {

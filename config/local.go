@@ -21,22 +21,26 @@ var localCenters = []struct{ slug, ja, en string }{
 	{"kodomo-mirai", "こどもみらい館", "Children's Future Hall"},
 }
 
+// LocalListen is where local mode serves when no address is given.
+const LocalListen = "127.0.0.1:8080"
+
 // Local is the configuration of local mode: everything on this
 // machine, mail captured in DIR/captured. The SMTP and IMAP ports are filled
 // in when the in-process servers have started.
 func Local(dir, listen string) *Config {
 	if listen == "" {
-		listen = "127.0.0.1:8080"
+		listen = LocalListen
 	}
 	off := false
 	c := &Config{
 		HTTP:     HTTPConfig{Listen: listen, SecureCookies: &off},
 		BaseURL:  "http://" + listen,
-		Database: DatabaseConfig{Path: filepath.Join(dir, "kawaraban.db")},
+		Database: DatabaseConfig{Path: filepath.Join(dir, databaseFile)},
 		SMTP:     SMTPConfig{Host: "127.0.0.1", Port: 1, TLS: "none"},
 		IMAP: IMAPConfig{Host: "127.0.0.1", Port: 1, TLS: "none", Username: localmail.Mailbox,
 			Mailbox: "INBOX", PollInterval: Duration(2 * time.Second)},
-		Bounce: BounceConfig{ReturnPathDomain: "bounces.localhost"},
+		Bounce:  BounceConfig{ReturnPathDomain: "bounces.localhost"},
+		DataDir: dir,
 	}
 	for _, lc := range localCenters {
 		c.Lists = append(c.Lists, ListConfig{

@@ -9,6 +9,7 @@ import (
 
 	"kawaraban/bounces"
 	"kawaraban/dnscheck"
+	"kawaraban/localmail"
 	"kawaraban/mailer"
 	"kawaraban/subscribers"
 )
@@ -62,6 +63,11 @@ func (c *Config) Mailer(log *slog.Logger) mailer.Options {
 		InFlight: c.Sending.Workers * c.Sending.BatchSize,
 		Location: c.Location(),
 	}
+	if c.IsLocal() {
+		// The local relay answers at once; retry quickly so a restarted
+		// relay is noticed within seconds, not the production minute.
+		o.RetryBase, o.RetryMax = 2*time.Second, 30*time.Second
+	}
 	if c.DKIM.Domain != "" {
 		if key, err := ReadCredential(c.DKIM.KeyFile); err == nil {
 			o.DKIM = &mailer.DKIM{Domain: c.DKIM.Domain, Selector: c.DKIM.Selector, KeyPEM: key}
@@ -99,9 +105,10 @@ func clock(s string) time.Duration {
 }
 
 // Bounces returns the bounce reader's Options from imap and bounce; the
-// IMAP password is read as Mailer reads the relays'.
+// IMAP password is read as Mailer reads the relays' (local mode's mailbox
+// has its own, localmail.MailboxPassword).
 func (c *Config) Bounces(log *slog.Logger) bounces.Options {
-	return bounces.Options{
+	o := bounces.Options{
 		IMAP: bounces.IMAPOptions{
 			Addr: net.JoinHostPort(c.IMAP.Host, strconv.Itoa(c.IMAP.Port)), TLS: c.IMAP.TLS,
 			Username: c.IMAP.Username, Password: secretOrEmpty(log, c.IMAP.PasswordEnv, c.IMAP.PasswordFile),
@@ -111,6 +118,10 @@ func (c *Config) Bounces(log *slog.Logger) bounces.Options {
 		Domain:        c.Bounce.InboundDomain,
 		HardThreshold: c.Bounce.HardThreshold, SoftThreshold: c.Bounce.SoftThreshold, SoftWindow: c.Bounce.SoftWindow.D(),
 	}
+	if c.IsLocal() {
+		o.IMAP.Password = localmail.MailboxPassword
+	}
+	return o
 }
 
 // Subscribers returns the subscribers store's Options from base_url,

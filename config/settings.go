@@ -11,13 +11,14 @@ import (
 // with durations as time.Duration so that the page can say 48時間 rather
 // than a count of nanoseconds. Secrets never appear: the config holds only
 // the names of environment variables and files, and anything that looks
-// like a password is masked.
+// like a password is masked. local_mode says whether c is local mode's.
 func (c *Config) Settings() map[string]any {
 	m, _ := settingsValue(reflect.ValueOf(*c)).(map[string]any)
 	if m == nil {
 		m = map[string]any{}
 	}
 	mask(m)
+	m["local_mode"] = c.IsLocal()
 	return m
 }
 
