@@ -27,6 +27,9 @@ type Servers struct {
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// announced is the directory Announce recorded the mailbox's
+	// address in; Close forgets it.
+	announced string
 }
 
 // Start starts both servers on free loopback ports, capturing into dir;
@@ -66,8 +69,25 @@ func Start(dir string, log *slog.Logger) (*Servers, error) {
 	return s, nil
 }
 
-// Close stops both servers after open transactions finish.
+// Announce records the mailbox's address in the data directory dir
+// (IMAPAddrFile), where commands such as `kawaraban local mail` find the
+// running daemon's mailbox; Close forgets it again. Only the daemon
+// announces its servers: a command that starts its own for a while does
+// not.
+func (s *Servers) Announce(dir string) error {
+	if err := WriteIMAPAddr(dir, s.IMAP.Addr()); err != nil {
+		return err
+	}
+	s.announced = dir
+	return nil
+}
+
+// Close stops both servers after open transactions finish, and forgets
+// the address Announce recorded.
 func (s *Servers) Close() {
+	if s.announced != "" {
+		RemoveIMAPAddr(s.announced)
+	}
 	s.cancel()
 	s.wg.Wait()
 }

@@ -51,3 +51,38 @@ func TestInboxDeliver(t *testing.T) {
 		t.Error(box.InboundDomain())
 	}
 }
+
+// Announce lets `kawaraban local mail` reach the daemon's mailbox through
+// the data directory; Close forgets the address, so the command then says
+// that no daemon runs. Servers that were not announced (a command's own)
+// leave the directory alone.
+func TestAnnounce(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	raw, _ := Inbound{From: "a@example.jp", To: "shimin-katsudo-join@bounces.localhost"}.Message()
+	s, err := Start(filepath.Join(dir, "captured"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Announce(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := AppendInbound(t.Context(), dir, Mailbox, MailboxPassword, raw); err != nil {
+		t.Fatalf("announced: %v", err)
+	}
+	other, err := Start(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	if _, err := os.Stat(filepath.Join(dir, IMAPAddrFile)); err != nil {
+		t.Fatalf("servers never announced removed the address: %v", err)
+	}
+	s.Close()
+	if _, err := os.Stat(filepath.Join(dir, IMAPAddrFile)); !os.IsNotExist(err) {
+		t.Errorf("address file after Close: %v", err)
+	}
+	if err := AppendInbound(t.Context(), dir, Mailbox, MailboxPassword, raw); !errors.Is(err, ErrNoDaemon) {
+		t.Errorf("after Close: %v, want ErrNoDaemon", err)
+	}
+}
