@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"kawaraban/config"
 	"kawaraban/store"
 	"kawaraban/web"
 )
@@ -60,7 +61,7 @@ func BenchmarkAdminPages(b *testing.B) {
 		os.WriteFile(done, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o600)
 		b.Logf("built the 1M database in %s: %s", dir, time.Since(start).Round(time.Second))
 	}
-	e, err := openEnv(ctx, envFlags{data: dir}, "127.0.0.1:1", io.Discard)
+	e, err := openEnv(ctx, config.Source{DataDir: dir}, "127.0.0.1:1", io.Discard)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -242,7 +243,7 @@ func adminBenchLogin(b testing.TB, ctx context.Context, users *web.Users, base s
 // one sent issue per list with a delivery per confirmed subscriber
 // (about 1M deliveries), 2% of them bounced with a bounce row.
 func buildAdminBenchDB(ctx context.Context, dir string) error {
-	e, err := openEnv(ctx, envFlags{data: dir}, "127.0.0.1:1", io.Discard)
+	e, err := openEnv(ctx, config.Source{DataDir: dir}, "127.0.0.1:1", io.Discard)
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ func backup(ctx context.Context, c cli.Call) error {
 	// Opening a database creates it: a mistyped --data (or database.path)
 	// would otherwise "back up" a new, empty database and exit 0. A config
 	// that does not load is reported by openEnv.
-	if path, err := ef.databasePath(); err == nil {
+	if path, err := ef.DatabasePath(); err == nil {
 		if _, err := os.Stat(path); err != nil {
 			return cli.Usagef("no database to back up at %s (check --data or database.path)", path)
 		}

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strconv"
 
 	"kawaraban/bounces/classify"
@@ -22,28 +20,12 @@ func bounceClassify(fs *flag.FlagSet) cli.Action {
 		if len(c.Args) == 0 {
 			return cli.Usagef("bounce classify needs at least one FILE")
 		}
-		enc := json.NewEncoder(c.Stdout)
-		var failed []error
-		for _, path := range c.Args {
-			raw, err := os.ReadFile(path)
-			if err != nil {
-				failed = append(failed, err)
-				continue
-			}
-			rep, err := classify.Parse(raw)
-			if err != nil {
-				failed = append(failed, fmt.Errorf("%s: %w", path, err))
-				continue
-			}
-			for _, l := range rep.Lines(path) {
-				if *asJSON {
-					enc.Encode(l)
-				} else {
-					fmt.Fprintln(c.Stdout, l.TSV())
-				}
-			}
+		err := classify.WriteFiles(c.Stdout, c.Args, *asJSON)
+		var fe *classify.FileError
+		if errors.As(err, &fe) {
+			return cli.Usage(err)
 		}
-		return cli.Usage(errors.Join(failed...))
+		return err
 	}
 }
 
@@ -60,7 +42,7 @@ func bounceNotABounce(fs *flag.FlagSet) cli.Action {
 		if err != nil || id <= 0 {
 			return cli.Usagef("bounce not-a-bounce: %q is not a bounce id", c.Args[0])
 		}
-		return ef.with(ctx, c, func(e *env) error {
+		return withEnv(ctx, ef, c, func(e *env) error {
 			// Undoing a suppression goes through the attribution to the
 			// subscribers: the whole chain, with no mailbox read.
 			m, err := newMailing(ctx, e, mailingOptions{})

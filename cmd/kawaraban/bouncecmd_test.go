@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"kawaraban/bounces"
+	"kawaraban/config"
 )
 
 // Issue 14: MarkNotABounce had no caller a user could reach.
@@ -15,7 +16,7 @@ func TestBounceNotABounceCommand(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	e, err := openEnv(ctx, envFlags{data: dir}, "127.0.0.1:0", io.Discard)
+	e, err := openEnv(ctx, config.Source{DataDir: dir}, "127.0.0.1:0", io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +46,7 @@ func TestBounceNotABounceCommand(t *testing.T) {
 	if code := exitCode(err, io.Discard); code != 2 {
 		t.Errorf("unknown bounce: %v (exit %d), want exit 2", err, code)
 	}
-	e, err = openEnv(ctx, envFlags{data: dir}, "127.0.0.1:0", io.Discard)
+	e, err = openEnv(ctx, config.Source{DataDir: dir}, "127.0.0.1:0", io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

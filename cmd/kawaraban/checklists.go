@@ -32,11 +32,7 @@ func checkListDrift(ctx context.Context, c *config.Config, stdout io.Writer) {
 		fmt.Fprintf(stdout, "lists: not compared with the database (a start migrates it first): %v\n", err)
 		return
 	}
-	index := map[string]int{}
-	for i, l := range c.Lists {
-		index[l.Slug] = i
-	}
 	for _, d := range drifts {
-		fmt.Fprintln(stdout, d.Text(fmt.Sprintf("lists[%d]", index[d.Slug])))
+		fmt.Fprintln(stdout, d.Text(c.ListKey(d.Slug)))
 	}
 }

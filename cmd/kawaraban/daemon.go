@@ -6,12 +6,11 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 
 	"kawaraban/cmd/internal/cli"
 	"kawaraban/cmd/internal/lifecycle"
 	"kawaraban/localmail"
+	"kawaraban/newsletter"
 	"kawaraban/progress"
 	"kawaraban/scheduler"
 	"kawaraban/subscribers"
@@ -42,12 +41,14 @@ func newDaemon(ctx context.Context, e *env, out io.Writer) (*daemon, error) {
 		return nil, err
 	}
 	d.out = out
-	if e.local {
-		// Commands run with --data later make links to this address.
-		os.WriteFile(filepath.Join(e.dataDir, "listen"), []byte(e.cfg.HTTP.Listen+"\n"), 0o600)
-		// `kawaraban local mail` reaches the in-memory mailbox here.
+	if e.cfg.IsLocal() {
+		// Commands run with --data later make links to this address and
+		// reach the in-memory mailbox.
+		if err := e.cfg.RecordListen(); err != nil {
+			e.log.Warn("recording the listen address", "err", err)
+		}
 		if d.m.local != nil {
-			if err := localmail.WriteIMAPAddr(e.dataDir, d.m.local.IMAP.Addr()); err != nil {
+			if err := d.m.local.Announce(e.cfg.DataDir); err != nil {
 				e.log.Warn("recording the local mailbox address", "err", err)
 			}
 		}
@@ -100,20 +101,36 @@ func buildDaemon(ctx context.Context, e *env, localServers bool) (*daemon, error
 	return d, nil
 }
 
+// newScheduler makes the scheduler and lets each package register its job
+// kinds and declare its system schedules (idempotently: a schedule an
+// operator paused stays paused).
+func (d *daemon) newScheduler(ctx context.Context) (*scheduler.Scheduler, error) {
+	s, err := scheduler.New(d.e.db, scheduler.Options{Logger: d.e.log, Location: d.e.cfg.Location(), Registerer: d.m.reg})
+	if err != nil {
+		return nil, err
+	}
+	d.m.sending.Register(s)
+	if err := newsletter.RegisterProgress(ctx, s, d.progress.Jobs()); err != nil {
+		return nil, err
+	}
+	if err := (newsletter.Housekeeping{Subscribers: d.m.subs, DB: d.e.db, Logger: d.e.log}).Register(ctx, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 // webOptions connects the web server to the domain.
 func (d *daemon) webOptions() web.Options {
 	c, m := d.e.cfg, d.m
 	o := web.Options{
-		DB: d.e.db, Logger: d.e.log, BaseURL: c.BaseURL, SecureCookies: c.SecureCookies(), LocalMode: d.e.local,
-		Registry: m.reg, Signer: d.e.signer, Users: d.users, Location: c.Location(), Settings: d.settings,
+		DB: d.e.db, Logger: d.e.log, BaseURL: c.BaseURL, SecureCookies: c.SecureCookies(), LocalMode: c.IsLocal(),
+		Registry: m.reg, Signer: d.e.signer, Users: d.users, Location: c.Location(), Settings: c.Settings,
 		MaxBodyBytes: c.HTTP.MaxBodyBytes, SubscribePerMinute: c.Subscribe.RatePerIPPerMinute,
 		TrustForwardedFor: c.HTTP.TrustForwardedFor, Health: m.health, MetricsToken: c.MetricsToken(d.e.log),
 		TestRecipients: c.Sending.TestRecipients, TestSendsPerHour: c.Sending.TestSendsPerHour,
-		LocalInbox: d.localInbox(),
-		Privacy:    web.Privacy{TextJA: c.Privacy.TextJA, TextEN: c.Privacy.TextEN, Contact: c.Privacy.Contact},
+		LocalInbox: d.localInbox(), ImportStagingDir: c.ImportStagingDir(),
+		Privacy: web.Privacy{TextJA: c.Privacy.TextJA, TextEN: c.Privacy.TextEN, Contact: c.Privacy.Contact},
 	}
-	// A dry run's CSV waits for "import these" beside the database.
-	o.ImportStagingDir = filepath.Join(filepath.Dir(c.Database.Path), "import-staging")
 	web.Domain{
 		Subscribers: m.subs, Issues: m.issues, Mailer: m.mail, Bounces: m.bounces, Progress: d.progress,
 		Scheduler: d.sched, Renderer: m.render, Sending: m.sending, System: m.system, Attribution: m.attrib,
@@ -122,18 +139,10 @@ func (d *daemon) webOptions() web.Options {
 	return o
 }
 
-// settings is the running configuration for the settings page, secrets
-// masked.
-func (d *daemon) settings() map[string]any {
-	s := d.e.cfg.Settings()
-	s["local_mode"] = d.e.local
-	return s
-}
-
 // localInbox is the local-mode admin page's way into the mailbox; nil
 // outside local mode.
 func (d *daemon) localInbox() web.LocalInbox {
-	if !d.e.local || d.m.local == nil {
+	if d.m.local == nil {
 		return nil
 	}
 	return localmail.Inbox{IMAP: d.m.local.IMAP, Domain: d.e.cfg.Bounce.InboundDomain}
@@ -144,18 +153,16 @@ func (d *daemon) localInbox() web.LocalInbox {
 // period; then the mailboxes close, and serve closes the database.
 func (d *daemon) run(ctx context.Context, ln net.Listener) error {
 	log := d.e.log
-	if d.e.local {
+	if c := d.e.cfg; c.IsLocal() {
 		// The notice goes to the log for the record and, once, in a box
 		// on stdout for the person who started it.
-		log.Warn("local mode: mail is captured in the data directory, not delivered", "dir", d.e.dataDir)
-		fmt.Fprint(d.out, cli.Box(localmail.Notice(d.e.cfg.BaseURL, filepath.Join(d.e.dataDir, "captured"), d.password)))
+		log.Warn("local mode: mail is captured in the data directory, not delivered", "dir", c.DataDir)
+		fmt.Fprint(d.out, cli.Box(localmail.Notice(c.BaseURL, c.CapturedDir(), d.password)))
 		d.password = ""
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", d.e.cfg.BaseURL)
 	err := lifecycle.Run(ctx, lifecycle.Options{Logger: log, Handler: d.handler, Listener: ln, Runners: d.runners})
-	if d.e.local {
-		localmail.RemoveIMAPAddr(d.e.dataDir)
-	}
-	d.m.Close()
+	d.m.Close() // the local servers forget their address
+
 	return err
 }

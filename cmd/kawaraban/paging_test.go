@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"testing"
 
+	"kawaraban/config"
 	"kawaraban/subscribers"
 )
 
@@ -20,7 +21,7 @@ import (
 func TestIssue19SubscriberPagesByKey(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e, err := openEnv(ctx, envFlags{data: t.TempDir()}, "127.0.0.1:1", io.Discard)
+	e, err := openEnv(ctx, config.Source{DataDir: t.TempDir()}, "127.0.0.1:1", io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

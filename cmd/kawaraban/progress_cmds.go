@@ -29,7 +29,7 @@ func progressImport(fs *flag.FlagSet) cli.Action {
 			return cli.Usage(err)
 		}
 		defer f.Close()
-		return ef.with(ctx, c, func(e *env) error {
+		return withEnv(ctx, ef, c, func(e *env) error {
 			rep, err := e.progress(nil).Import(ctx, f, c.Args[0])
 			var fe *progress.FileError
 			if errors.As(err, &fe) {
@@ -58,7 +58,7 @@ func remindersRun(fs *flag.FlagSet) cli.Action {
 			}
 			now = t
 		}
-		return ef.with(ctx, c, func(e *env) error {
+		return withEnv(ctx, ef, c, func(e *env) error {
 			m, err := newMailing(ctx, e, mailingOptions{localServers: true})
 			if err != nil {
 				return err
@@ -93,7 +93,7 @@ func progressPublish(fs *flag.FlagSet) cli.Action {
 		if *deadline == "" || len(c.Args) != 0 {
 			return cli.Usagef("progress publish needs --deadline ID")
 		}
-		return ef.with(ctx, c, func(e *env) error {
+		return withEnv(ctx, ef, c, func(e *env) error {
 			n, err := e.progress(nil).Publish(ctx, *deadline, *bureau, "cli")
 			if err != nil {
 				return inputErr(err)
@@ -115,7 +115,7 @@ func progressDraftIssue(fs *flag.FlagSet) cli.Action {
 		if *list == "" || len(c.Args) != 0 {
 			return cli.Usagef("progress draft-issue needs --list SLUG")
 		}
-		return ef.with(ctx, c, func(e *env) error {
+		return withEnv(ctx, ef, c, func(e *env) error {
 			subs := e.subscribers(nil)
 			if err := e.syncLists(ctx, subs); err != nil {
 				return err
@@ -149,7 +149,7 @@ func exportProgress(fs *flag.FlagSet) cli.Action {
 		if len(c.Args) != 0 {
 			return cli.Usagef("export progress takes no arguments")
 		}
-		return ef.with(ctx, c, func(e *env) error {
+		return withEnv(ctx, ef, c, func(e *env) error {
 			return inputErr(e.progress(nil).ExportReportsCSV(ctx, c.Stdout, progress.CSVOptions{Deadline: *deadline, BOM: *bom}))
 		})
 	}

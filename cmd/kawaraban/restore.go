@@ -5,8 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"kawaraban/cmd/internal/cli"
@@ -23,15 +21,13 @@ func restore(fs *flag.FlagSet) cli.Action {
 		if len(c.Args) != 1 {
 			return cli.Usagef("restore takes one FROM.db")
 		}
-		path, err := ef.databasePath()
+		path, err := ef.DatabasePath()
 		if err != nil {
-			return err
+			return sourceErr(err)
 		}
-		if ef.config == "" {
-			// Restoring onto a new machine: the data directory may not exist.
-			if err := os.MkdirAll(ef.data, 0o750); err != nil {
-				return fmt.Errorf("data directory %s: %w", ef.data, err)
-			}
+		// Restoring onto a new machine: the data directory may not exist.
+		if err := ef.MakeDataDir(); err != nil {
+			return err
 		}
 		from := c.Args[0]
 		r, err := store.Restore(ctx, from, path, time.Now())
@@ -44,10 +40,8 @@ func restore(fs *flag.FlagSet) cli.Action {
 			return fmt.Errorf("restore: %w", err)
 		}
 		r.WriteText(c.Stdout, from, path)
-		if ef.config == "" {
-			if _, err := os.Stat(filepath.Join(ef.data, "token.key")); err != nil {
-				fmt.Fprintf(c.Stdout, "note: %s has no token.key: the next start makes a new one, and links in mail sent before stop working; copy token.key from the old data directory first\n", ef.data)
-			}
+		if ef.MissingTokenKey() {
+			fmt.Fprintf(c.Stdout, "note: %s has no token.key: the next start makes a new one, and links in mail sent before stop working; copy token.key from the old data directory first\n", ef.DataDir)
 		}
 		return nil
 	}

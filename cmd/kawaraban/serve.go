@@ -9,6 +9,7 @@ import (
 
 	"kawaraban/cmd/internal/cli"
 	"kawaraban/cmd/internal/lifecycle"
+	"kawaraban/config"
 	"kawaraban/store"
 )
 
@@ -20,8 +21,8 @@ func serve(fs *flag.FlagSet) cli.Action {
 	logFormat := fs.String("log-format", "", "text or json (default: log.format, or text on a terminal and JSON otherwise)")
 	return func(ctx context.Context, c cli.Call) error {
 		addr := *listen
-		if addr == "" && ef.config == "" {
-			addr = "127.0.0.1:8080"
+		if addr == "" && ef.Local() {
+			addr = config.LocalListen
 		}
 		// Bind first so a port in use fails fast, before anything is
 		// written. Whatever fails later closes it (a second Close after

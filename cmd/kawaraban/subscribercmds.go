@@ -27,7 +27,7 @@ func importSubscribers(fs *flag.FlagSet) cli.Action {
 			return cli.Usage(err)
 		}
 		defer f.Close()
-		return ef.with(ctx, c, func(e *env) error {
+		return withEnv(ctx, ef, c, func(e *env) error {
 			subs := e.subscribers(nil)
 			if err := e.syncLists(ctx, subs); err != nil {
 				return err
@@ -63,7 +63,7 @@ func exportListSubscribers(fs *flag.FlagSet) cli.Action {
 		if *list == "" {
 			return cli.Usagef("export subscribers needs --list SLUG")
 		}
-		return ef.with(ctx, c, func(e *env) error {
+		return withEnv(ctx, ef, c, func(e *env) error {
 			return inputErr(e.subscribers(nil).ExportSubscribers(ctx, c.Stdout, *list, *bom))
 		})
 	}
@@ -74,7 +74,7 @@ func exportConsent(fs *flag.FlagSet) cli.Action {
 	list := fs.String("list", "", "list slug (default: all lists)")
 	bom := fs.Bool("bom", false, "start with a UTF-8 BOM (for Excel)")
 	return func(ctx context.Context, c cli.Call) error {
-		return ef.with(ctx, c, func(e *env) error {
+		return withEnv(ctx, ef, c, func(e *env) error {
 			return inputErr(e.subscribers(nil).ExportConsent(ctx, c.Stdout, *list, *bom))
 		})
 	}

@@ -28,7 +28,7 @@ func userAdd(fs *flag.FlagSet) cli.Action {
 			return err
 		}
 		slugs := cli.SplitList(*lists)
-		return ef.with(ctx, c, func(e *env) error {
+		return withEnv(ctx, ef, c, func(e *env) error {
 			subs := e.subscribers(nil)
 			if err := e.syncLists(ctx, subs); err != nil {
 				return err
@@ -57,7 +57,7 @@ func userResetPassword(fs *flag.FlagSet) cli.Action {
 		if *login == "" || len(c.Args) != 0 {
 			return cli.Usagef("user reset-password needs --login")
 		}
-		return ef.with(ctx, c, func(e *env) error {
+		return withEnv(ctx, ef, c, func(e *env) error {
 			pw, err := e.users().ResetPassword(ctx, *login, "")
 			if errors.Is(err, web.ErrUnknownUser) {
 				return cli.Usage(err)
@@ -84,7 +84,7 @@ func tokenCreate(fs *flag.FlagSet) cli.Action {
 		if err != nil {
 			return err
 		}
-		return ef.with(ctx, c, func(e *env) error {
+		return withEnv(ctx, ef, c, func(e *env) error {
 			tok, err := e.users().CreateTokenUntil(ctx, *login, until)
 			if err != nil {
 				return cli.Usage(err)
@@ -104,7 +104,7 @@ func tokenList(fs *flag.FlagSet) cli.Action {
 		if *login == "" || len(c.Args) != 0 {
 			return cli.Usagef("token list needs --login and no other argument")
 		}
-		return ef.with(ctx, c, func(e *env) error {
+		return withEnv(ctx, ef, c, func(e *env) error {
 			ts, err := e.users().Tokens(ctx, *login)
 			if err != nil {
 				return cli.Usage(err)
@@ -130,7 +130,7 @@ func tokenRevoke(fs *flag.FlagSet) cli.Action {
 		if err != nil || id <= 0 {
 			return cli.Usagef("token revoke: TOKEN-ID %q is not a token id (see token list)", c.Args[0])
 		}
-		return ef.with(ctx, c, func(e *env) error {
+		return withEnv(ctx, ef, c, func(e *env) error {
 			if err := e.users().RevokeToken(ctx, *login, id); err != nil {
 				if errors.Is(err, web.ErrUnknownToken) || errors.Is(err, web.ErrUnknownUser) {
 					return cli.Usage(err)

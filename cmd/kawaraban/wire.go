@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -96,8 +94,8 @@ func newMailing(ctx context.Context, e *env, opt mailingOptions) (*mailing, erro
 }
 
 func (m *mailing) build(ctx context.Context, e *env, opt mailingOptions) (err error) {
-	if e.local && opt.localServers {
-		if m.local, err = localmail.Start(filepath.Join(e.dataDir, "captured"), e.log); err != nil {
+	if e.cfg.IsLocal() && opt.localServers {
+		if m.local, err = localmail.Start(e.cfg.CapturedDir(), e.log); err != nil {
 			return err
 		}
 		e.cfg.SMTP.Port, e.cfg.IMAP.Port = m.local.SMTPPort, m.local.IMAPPort
@@ -130,11 +128,8 @@ func (m *mailing) build(ctx context.Context, e *env, opt mailingOptions) (err er
 	m.sending = newsletter.NewSending(m.issues, m.subs, m.mail, m.render, m.system, newsletter.SendingOptions{Logger: e.log})
 	bo := e.cfg.Bounces(e.log)
 	bo.Signer, bo.Registerer, bo.Logger = e.signer, m.reg, e.log
-	if e.local {
-		bo.IMAP.Password = localmail.MailboxPassword
-		if m.local == nil {
-			bo.IMAP.Addr = "" // a command without the local servers reads no mailbox
-		}
+	if e.cfg.IsLocal() && m.local == nil {
+		bo.IMAP.Addr = "" // a command without the local servers reads no mailbox
 	}
 	if m.bounces, err = bounces.New(e.db, bounces.Deps{
 		VERP: m.mail, Deliveries: m.attrib, Marker: m.mail,
@@ -166,11 +161,6 @@ func (m *mailing) mailerOptions(e *env) mailer.Options {
 	o.Renderer, o.Checker, o.Bounces = m.render, m.render, sendFailures{&m.attrib}
 	o.OnDelivered = func(ctx context.Context, emails []string) { m.attrib.NoteDelivered(ctx, emails) }
 	o.OnIssueDone = newsletter.IssueDone(m.issues, e.log)
-	if e.local {
-		// The local relay answers at once; retry quickly so a restarted
-		// relay is noticed within seconds, not the production minute.
-		o.RetryBase, o.RetryMax = 2*time.Second, 30*time.Second
-	}
 	return o
 }
 

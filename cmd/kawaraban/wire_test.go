@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"kawaraban/config"
 	"kawaraban/store"
 	"kawaraban/subscribers"
 )
@@ -53,7 +54,7 @@ func TestReadingCommandsWriteNoLists(t *testing.T) {
 func TestMailingFailsCleanly(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e, err := openEnv(ctx, envFlags{data: t.TempDir()}, "127.0.0.1:1", io.Discard)
+	e, err := openEnv(ctx, config.Source{DataDir: t.TempDir()}, "127.0.0.1:1", io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
