@@ -27,6 +27,23 @@ func (r RunReport) WriteText(w io.Writer, show bool) {
 	}
 }
 
+// Err is nil when the run sent every reminder it tried, else an error
+// saying how many it could not send: the job retries them at its next
+// run.
+func (r RunReport) Err() error {
+	if r.Failed == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d reminders could not be sent (they are retried at the next run)", r.Failed)
+}
+
+// WriteNext writes one line per next reminder (NextReminder.Line).
+func WriteNext(w io.Writer, next []NextReminder) {
+	for _, n := range next {
+		fmt.Fprintln(w, n.Line())
+	}
+}
+
 // Line is the reminder as one tab-separated line: "next", the deadline,
 // and when the job will next send (date, label, bureaus) and tell the
 // coordinator, where the rules say it will.

@@ -65,6 +65,8 @@ func TestNextReminderLine(t *testing.T) {
 			EscalateDate: d("2027-05-07"), EscalateLabel: "escalate-7"},
 			"next\tfy2026-status\t2027-05-03\toverdue-3\tsomu\tcoordinator 2027-05-07 escalate-7"},
 	}
+	var all []NextReminder
+	var lines strings.Builder
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -72,6 +74,26 @@ func TestNextReminderLine(t *testing.T) {
 				t.Errorf("Line = %q, want %q", got, c.want)
 			}
 		})
+		all = append(all, c.n)
+		lines.WriteString(c.want + "\n")
+	}
+	var b strings.Builder
+	WriteNext(&b, all)
+	if b.String() != lines.String() {
+		t.Errorf("WriteNext:\n%s\nwant:\n%s", b.String(), lines.String())
+	}
+}
+
+// A run with failed reminders is an error that counts them; one without
+// is none.
+func TestRunReportErr(t *testing.T) {
+	t.Parallel()
+	if err := (RunReport{Sent: 2}).Err(); err != nil {
+		t.Errorf("all sent: %v", err)
+	}
+	want := "2 reminders could not be sent (they are retried at the next run)"
+	if err := (RunReport{Sent: 1, Failed: 2}).Err(); err == nil || err.Error() != want {
+		t.Errorf("two failed: %v, want %q", err, want)
 	}
 }
 
