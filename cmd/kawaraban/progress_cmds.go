@@ -10,6 +10,7 @@ import (
 
 	"kawaraban/cmd/internal/cli"
 	"kawaraban/issues"
+	"kawaraban/newsletter"
 	"kawaraban/progress"
 )
 
@@ -74,13 +75,8 @@ func remindersRun(fs *flag.FlagSet) cli.Action {
 			if err != nil {
 				return err
 			}
-			for _, n := range next {
-				fmt.Fprintln(c.Stdout, n.Line())
-			}
-			if rep.Failed > 0 {
-				return fmt.Errorf("%d reminders could not be sent (they are retried at the next run)", rep.Failed)
-			}
-			return nil
+			progress.WriteNext(c.Stdout, next)
+			return rep.Err()
 		})
 	}
 }
@@ -105,8 +101,7 @@ func progressPublish(fs *flag.FlagSet) cli.Action {
 }
 
 // progressDraftIssue creates a draft issue of --list from the published
-// reports and prints its id. It is an ordinary draft: it needs approval
-// when the list asks for it (a composed draft is read by a person first).
+// reports (newsletter.ReportsDraft) and prints its id.
 func progressDraftIssue(fs *flag.FlagSet) cli.Action {
 	ef := dbFlags(fs)
 	list := fs.String("list", "", "list slug, e.g. chonai (required)")
@@ -120,18 +115,10 @@ func progressDraftIssue(fs *flag.FlagSet) cli.Action {
 			if err := e.syncLists(ctx, subs); err != nil {
 				return err
 			}
-			l, err := subs.ListBySlug(ctx, *list)
+			draft := newsletter.ReportsDraft{Subscribers: subs, Issues: e.issues(), Progress: e.progress(nil)}
+			is, err := draft.Create(ctx, *list, *deadline, issues.Actor{Login: "cli", Source: "cli"})
 			if err != nil {
 				return inputErr(err)
-			}
-			d, err := e.progress(nil).ComposeIssue(ctx, *deadline)
-			if err != nil {
-				return inputErr(err)
-			}
-			is, err := e.issues().Create(ctx, issues.Draft{ListID: l.ID, Subject: d.Subject, BodyMarkdown: d.Markdown,
-				Author: "cli", Source: "cli", RequireApproval: l.RequireApproval})
-			if err != nil {
-				return fmt.Errorf("creating the draft issue: %w", err)
 			}
 			fmt.Fprintln(c.Stdout, is.ID)
 			return nil
