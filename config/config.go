@@ -1,9 +1,12 @@
 // Package config is the daemon's YAML configuration: its types, defaults,
 // strict decoding, validation (every problem at once, each naming its key),
-// the trust checks, local mode's built-in configuration, secrets read from
-// the environment or files, and the masked view the settings page shows.
-// It leaves to each package what its values mean; cmd/kawaraban maps the
-// sections to the packages' Options.
+// the trust checks, local mode's built-in configuration and its files in
+// the data directory (Source: which configuration a command runs with,
+// and the link key), secrets read from the environment or files, the
+// masked view the settings page shows, and each section mapped to its
+// package's Options (options.go). It leaves to each package what its
+// values mean, and to cmd/kawaraban opening the database and adding the
+// running values (signer, logger, the parts a package calls).
 package config
 
 import (

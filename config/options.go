@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
@@ -11,6 +12,8 @@ import (
 	"kawaraban/dnscheck"
 	"kawaraban/localmail"
 	"kawaraban/mailer"
+	"kawaraban/newsletter"
+	"kawaraban/progress"
 	"kawaraban/subscribers"
 )
 
@@ -186,6 +189,33 @@ func (c *Config) ProgressFrom() string {
 	return "kawaraban@" + c.Bounce.ReturnPathDomain
 }
 
+// Progress returns the plan's store's Options from timezone, base_url and
+// the lists: its reminders and digests come from ProgressFrom, signed
+// newsletter.ProgressFromName.
+func (c *Config) Progress() progress.Options {
+	return progress.Options{Location: c.Location(), BaseURL: c.BaseURL,
+		FromAddress: c.ProgressFrom(), FromName: newsletter.ProgressFromName}
+}
+
+// Renderer returns the issue renderer's Options from base_url,
+// bounce.inbound_domain (the List-Unsubscribe mailto) and timezone.
+func (c *Config) Renderer() newsletter.RendererOptions {
+	return newsletter.RendererOptions{BaseURL: c.BaseURL, InboundDomain: c.Bounce.InboundDomain, Location: c.Location()}
+}
+
+// SystemMail returns the system mail's Options from bounce.return_path_domain,
+// timezone and the lists (the plan's mail is sent as Progress says).
+func (c *Config) SystemMail() newsletter.SystemOptions {
+	return newsletter.SystemOptions{ReturnPathDomain: c.Bounce.ReturnPathDomain, Location: c.Location(),
+		ProgressFrom: c.ProgressFrom(), ProgressFromName: newsletter.ProgressFromName}
+}
+
+// Statistics returns the statistics' Options from base_url (the click
+// redirect's links).
+func (c *Config) Statistics() newsletter.StatisticsOptions {
+	return newsletter.StatisticsOptions{BaseURL: c.BaseURL}
+}
+
 // SecureCookies is http.secure_cookies, by default true when base_url is
 // https.
 func (c *Config) SecureCookies() bool {
@@ -237,4 +267,15 @@ func secretOrEmpty(log *slog.Logger, env, file string) string {
 		log.Warn("secret unavailable", "env", env, "err", err)
 	}
 	return s
+}
+
+// ListKey names the list slug in the configuration, as a problem or a
+// note names its key: "lists[2]"; "lists" when no list has that slug.
+func (c *Config) ListKey(slug string) string {
+	for i, l := range c.Lists {
+		if l.Slug == slug {
+			return fmt.Sprintf("lists[%d]", i)
+		}
+	}
+	return "lists"
 }

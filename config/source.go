@@ -183,14 +183,3 @@ func (c *Config) CapturedDir() string {
 func (c *Config) ImportStagingDir() string {
 	return filepath.Join(filepath.Dir(c.Database.Path), "import-staging")
 }
-
-// ListKey names the list slug in the configuration, as a problem or a
-// note names its key: "lists[2]"; "lists" when no list has that slug.
-func (c *Config) ListKey(slug string) string {
-	for i, l := range c.Lists {
-		if l.Slug == slug {
-			return fmt.Sprintf("lists[%d]", i)
-		}
-	}
-	return "lists"
-}

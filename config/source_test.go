@@ -3,13 +3,10 @@ package config
 import (
 	"bytes"
 	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"kawaraban/localmail"
 )
 
 // TestSourceLocalMode: local mode makes its data directory and link key
@@ -135,43 +132,5 @@ func TestSourceConfigFile(t *testing.T) {
 	var se *SecretError
 	if _, _, err := (Source{Path: noKey}).Open(""); !errors.As(err, &se) || !strings.HasPrefix(err.Error(), "secrets: ") {
 		t.Errorf("unreadable key: %v", err)
-	}
-}
-
-// TestLocalModeOptions: what local mode's configuration says that a file
-// cannot: its mailbox's password, quick retries against its own relay,
-// and local_mode on the settings page.
-func TestLocalModeOptions(t *testing.T) {
-	t.Parallel()
-	log := slog.New(slog.DiscardHandler)
-	local := Local(t.TempDir(), "")
-	file, err := Load("../config.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := local.Bounces(log).IMAP.Password; got != localmail.MailboxPassword {
-		t.Errorf("local IMAP password %q", got)
-	}
-	if o := local.Mailer(log); o.RetryBase == 0 || o.RetryMax == 0 {
-		t.Errorf("local retries %v..%v", o.RetryBase, o.RetryMax)
-	}
-	if o := file.Mailer(log); o.RetryBase != 0 || o.RetryMax != 0 {
-		t.Errorf("a config file's retries are the mailer's defaults, got %v..%v", o.RetryBase, o.RetryMax)
-	}
-	if local.Settings()["local_mode"] != true || file.Settings()["local_mode"] != false {
-		t.Errorf("local_mode: %v, %v", local.Settings()["local_mode"], file.Settings()["local_mode"])
-	}
-	if got := file.ImportStagingDir(); got != "/var/lib/kawaraban/import-staging" {
-		t.Errorf("ImportStagingDir = %q", got)
-	}
-}
-
-func TestListKey(t *testing.T) {
-	t.Parallel()
-	c := Local(t.TempDir(), "")
-	for slug, want := range map[string]string{"shimin-katsudo": "lists[0]", "chonai": "lists[8]", "nolist": "lists"} {
-		if got := c.ListKey(slug); got != want {
-			t.Errorf("ListKey(%q) = %q, want %q", slug, got, want)
-		}
 	}
 }
