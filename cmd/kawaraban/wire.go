@@ -47,10 +47,9 @@ func (e *env) issues() *issues.Store { return issues.New(e.db, issues.Options{Lo
 // progress opens the plan's store; s sends its reminders and digests (nil
 // for a command that sends none).
 func (e *env) progress(s progress.Sender) *progress.Store {
-	return progress.New(e.db, progress.Options{
-		Location: e.cfg.Location(), Logger: e.log, Signer: e.signer, BaseURL: e.cfg.BaseURL,
-		Sender: s, FromAddress: e.cfg.ProgressFrom(), FromName: newsletter.ProgressFromName,
-	})
+	o := e.cfg.Progress()
+	o.Logger, o.Signer, o.Sender = e.log, e.signer, s
+	return progress.New(e.db, o)
 }
 
 // mailing is the chain that sends mail and reads bounces. Its parts call
@@ -111,20 +110,19 @@ func (m *mailing) build(ctx context.Context, e *env, opt mailingOptions) (err er
 		return err
 	}
 	m.issues = e.issues()
-	m.render = newsletter.NewRenderer(m.issues, m.subs, m.tmpl, newsletter.RendererOptions{
-		BaseURL: e.cfg.BaseURL, InboundDomain: e.cfg.Bounce.InboundDomain, Location: e.cfg.Location(), Logger: e.log,
-		Signer: e.signer})
+	ro := e.cfg.Renderer()
+	ro.Logger, ro.Signer = e.log, e.signer
+	m.render = newsletter.NewRenderer(m.issues, m.subs, m.tmpl, ro)
 	if m.mail, err = mailer.New(e.db, m.mailerOptions(e)); err != nil {
 		return cli.Usage(fmt.Errorf("smtp: %w", err))
 	}
 	m.attrib = newsletter.NewAttribution(m.mail, m.issues, m.subs, e.log)
-	m.stats = newsletter.NewStatistics(e.db, m.issues, m.subs, m.mail, m.tmpl, newsletter.StatisticsOptions{
-		BaseURL: e.cfg.BaseURL, Signer: e.signer, Logger: e.log})
-	m.system = newsletter.NewSystemMail(m.mail, m.tmpl, newsletter.SystemOptions{
-		ReturnPathDomain: e.cfg.Bounce.ReturnPathDomain, Signer: e.signer,
-		ProgressFrom: e.cfg.ProgressFrom(), ProgressFromName: newsletter.ProgressFromName,
-		Location: e.cfg.Location(), Logger: e.log, QueueSize: opt.confirmQueue,
-	})
+	so := e.cfg.Statistics()
+	so.Signer, so.Logger = e.signer, e.log
+	m.stats = newsletter.NewStatistics(e.db, m.issues, m.subs, m.mail, m.tmpl, so)
+	sm := e.cfg.SystemMail()
+	sm.Signer, sm.Logger, sm.QueueSize = e.signer, e.log, opt.confirmQueue
+	m.system = newsletter.NewSystemMail(m.mail, m.tmpl, sm)
 	m.sending = newsletter.NewSending(m.issues, m.subs, m.mail, m.render, m.system, newsletter.SendingOptions{Logger: e.log})
 	bo := e.cfg.Bounces(e.log)
 	bo.Signer, bo.Registerer, bo.Logger = e.signer, m.reg, e.log
