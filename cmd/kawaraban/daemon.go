@@ -163,6 +163,5 @@ func (d *daemon) run(ctx context.Context, ln net.Listener) error {
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", d.e.cfg.BaseURL)
 	err := lifecycle.Run(ctx, lifecycle.Options{Logger: log, Handler: d.handler, Listener: ln, Runners: d.runners})
 	d.m.Close() // the local servers forget their address
-
 	return err
 }
