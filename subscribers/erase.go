@@ -229,6 +229,36 @@ func (s *Store) wasErased(ctx context.Context, q queryer, key string) (bool, err
 	return true, nil
 }
 
+// StillErased reports whether email was erased at its owner's request
+// and has not come back as a subscriber since (by a subscribe request of
+// its own); if so, key is its ErasedKey, the form in which other packages
+// record a later mention of the address (a bounce report naming it). An
+// address that was never erased costs one lookup of subscriber_erasures'
+// hash index. Without a signer nothing can have been erased; an address
+// that does not parse was never a subscriber's, so it was never erased.
+func (s *Store) StillErased(ctx context.Context, email string) (key string, erased bool, err error) {
+	if s.opt.Signer == nil {
+		return "", false, nil
+	}
+	a, err := ParseAddress(email)
+	if err != nil {
+		return "", false, nil
+	}
+	if erased, err = s.wasErased(ctx, s.db, a.String()); err != nil || !erased {
+		return "", false, err
+	}
+	var one int
+	err = s.db.QueryRowContext(ctx, `SELECT 1 FROM subscribers WHERE email = ? COLLATE NOCASE LIMIT 1`, a.String()).Scan(&one)
+	switch {
+	case err == nil:
+		return "", false, nil // it came back: an ordinary subscriber again
+	case errors.Is(err, sql.ErrNoRows):
+		return s.erasedKey(a.String()), true, nil
+	default:
+		return "", false, fmt.Errorf("checking an erased address: %w", err)
+	}
+}
+
 // reclaimErased is called when an erased address becomes a subscriber
 // again (by its own subscribe request): the suppressions kept under its
 // hash hold for the address again.
