@@ -98,6 +98,17 @@ type Unsubscriber interface {
 	UnsubscribeByToken(ctx context.Context, tok, source, messageID string) error
 }
 
+// Erasures says whether an address a report names was erased at its
+// owner's request (a deletion request) and has not come back since; key
+// is the keyed hash that stands for it ("erased:" and an HMAC, the form
+// the consent log and suppressions keep). Such a report is recorded under
+// key, without the copy of the message or its diagnostic, and changes
+// nothing (erased.go). The application layer satisfies it by asking
+// package subscribers, which owns erasures.
+type Erasures interface {
+	StillErased(ctx context.Context, email string) (key string, erased bool, err error)
+}
+
 // Deps are the values from other packages that a Service calls. A nil
 // field disables what it does (the Service logs it once at New).
 type Deps struct {
@@ -107,6 +118,9 @@ type Deps struct {
 	Suppressor   Suppressor
 	Joiner       Joiner
 	Unsubscriber Unsubscriber
+	// Erasures keeps an erased address out of the bounce records; nil
+	// records every address as the report names it.
+	Erasures Erasures
 }
 
 // TLS modes for IMAPOptions.TLS (config key imap.tls).
@@ -268,6 +282,7 @@ func New(db *sql.DB, deps Deps, opt Options) (*Service, error) {
 		"verp": deps.VERP == nil, "deliveries": deps.Deliveries == nil,
 		"marker": deps.Marker == nil, "suppressor": deps.Suppressor == nil,
 		"joiner": deps.Joiner == nil, "unsubscriber": deps.Unsubscriber == nil,
+		"erasures": deps.Erasures == nil,
 	} {
 		if missing {
 			s.log.Warn("bounces dependency missing", "dep", name)

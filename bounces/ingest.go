@@ -51,6 +51,9 @@ func (s *Service) ingest(ctx context.Context, src source, raw []byte, st *Stats)
 	rc := mainRecipient(rep)
 	ev.status, ev.action, ev.diagnostic, ev.remoteMTA = rc.Status, rc.Action, rc.Diagnostic, rc.RemoteMTA
 	ev.reason, ev.why = rc.Reason, rc.Why
+	for _, r := range rep.Recipients {
+		ev.named = append(ev.named, r.Address)
+	}
 	if err := s.attribute(ctx, ev, rh, rep, rc); err != nil {
 		return kindBounce, err
 	}

@@ -71,6 +71,11 @@ func (s *Service) decide(ev *event, sc *scores) decision {
 	switch {
 	case ev.email == "":
 		return decision{outcome: OutcomeNone, rule: "no recipient address found: recorded only"}
+	case isErasedKey(ev.email):
+		// Its subscriptions went with the erasure, and a suppression or
+		// opt-out it had is kept under the same key (subscribers).
+		return decision{outcome: OutcomeNone,
+			rule: "the address was erased at its owner's request: recorded under its keyed hash only, without the message or its diagnostic; nothing to suppress or unsubscribe"}
 	case ev.class == classify.Complaint:
 		ft := ev.feedbackType
 		if ft == "" {

@@ -44,6 +44,7 @@ type event struct {
 	reason       string // the classifier's reason (classify.Reason*)
 	why          string // the classifier's explanation
 	raw          []byte
+	named        []string // every recipient the report names, for forgetErased
 }
 
 // recorded is what record did with an event.
@@ -68,6 +69,9 @@ func dedupeKey(msgID string, raw []byte) string {
 // effects did not all succeed (a crash, a failing Suppressor) has them
 // applied again; one whose effects succeeded is reported as a duplicate.
 func (s *Service) record(ctx context.Context, ev *event) (recorded, error) {
+	if err := s.forgetErased(ctx, ev); err != nil {
+		return recorded{}, err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return recorded{}, fmt.Errorf("recording bounce: %w", err)
@@ -184,7 +188,7 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, ev *event) (int64, dec
 	if err != nil {
 		return 0, decision{}, fmt.Errorf("inserting bounce: %w", err)
 	}
-	if prev == 0 && ev.verified && ev.email != "" && (ev.class == classify.Hard || ev.class == classify.Soft) {
+	if prev == 0 && ev.verified && ev.email != "" && !isErasedKey(ev.email) && (ev.class == classify.Hard || ev.class == classify.Soft) {
 		if err := saveScores(ctx, tx, ev.email, sc); err != nil {
 			return 0, decision{}, err
 		}
