@@ -14,7 +14,8 @@ import (
 // Attribution joins bounces to the rest: it finds a bounce's delivery with
 // its issue and list (bounces.DeliveryLookup), records 5xx answers at send
 // time (mailer.BounceRecorder), applies the policy to subscribers
-// (bounces.Suppressor) and handles inbound commands (bounces.Joiner,
+// (bounces.Suppressor), keeps erased addresses out of the bounce records
+// (bounces.Erasures) and handles inbound commands (bounces.Joiner,
 // bounces.Unsubscriber).
 type Attribution struct {
 	mail   *mailer.Mailer
@@ -99,6 +100,13 @@ func (a *Attribution) UnsubscribeAll(ctx context.Context, email, source string, 
 	return a.subs.UnsubscribeAll(ctx, email, source, subscribers.Evidence{
 		MessageID: ev.MessageID, Actor: strings.TrimSpace("bounces " + ev.FeedbackType),
 	})
+}
+
+// StillErased implements bounces.Erasures: subscribers, which owns
+// erasures, says whether email was erased and has not come back, and
+// gives the keyed hash that stands for it.
+func (a *Attribution) StillErased(ctx context.Context, email string) (string, bool, error) {
+	return a.subs.StillErased(ctx, email)
 }
 
 // SubscribeByMail implements bounces.Joiner (空メール to a join address).

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"kawaraban/bounces"
 	"kawaraban/mailer"
 	"kawaraban/subscribers"
 )
@@ -105,6 +107,38 @@ func TestIssue17ErasedAddressLeavesNoTrace(t *testing.T) {
 		t.Errorf("after erasing: %d cancelled delivery, %d bounces; want 1 and 2", deliveries, bounced)
 	}
 
+	// Reports naming the address that arrive after the erasure and are
+	// not tied to an erased delivery through its VERP address (read from
+	// the bounce mailbox as in production) are recorded under the hash,
+	// without their copy or diagnostic, and change nothing.
+	var cancelled int64
+	if err := s.db.QueryRow(`SELECT id FROM deliveries WHERE subscriber_id = ?`, -id).Scan(&cancelled); err != nil {
+		t.Fatal(err)
+	}
+	late := lateReports(t, addr, cancelled)
+	if st := readLate(t, s, late...); st.Bounces != len(late) || st.Suppressed != 0 {
+		t.Errorf("late reports read: %+v, want %d bounces and nothing suppressed", st, len(late))
+	}
+	lb := lateBounces(t, s)
+	if len(lb) != len(late) {
+		t.Fatalf("late reports recorded: %+v, want %d", lb, len(late))
+	}
+	for i, b := range lb {
+		if b.email != got.Key || b.raw || b.diagnostic != "" || b.outcome != bounces.OutcomeNone || !strings.Contains(b.rule, "erased") {
+			t.Errorf("late report %d: %+v, want it under the hash with no copy, no diagnostic and outcome none", i, b)
+		}
+	}
+	if want := []string{"recipient", "recipient", "recipient", "recipient", "system"}; fmt.Sprint(byOf(lb)) != fmt.Sprint(want) {
+		t.Errorf("late reports attributed by %v, want %v", byOf(lb), want)
+	}
+	checkpoint(t, s)
+	raw = readAll(t, dbPath, walPath)
+	for _, secret := range []string{stored, "Taro.Erase-Me"} {
+		if containsFold(raw, secret) {
+			t.Errorf("%q is in the database files after late reports named it", secret)
+		}
+	}
+
 	// An import of the address is refused; a subscribe needs a fresh
 	// opt-in, and the suppression holds again meanwhile.
 	rep, err := s.subs.Import(ctx, strings.NewReader(csv), subscribers.ImportOptions{ListSlug: "kankyo-hozen", ConsentSource: "窓口"})
@@ -131,6 +165,22 @@ func TestIssue17ErasedAddressLeavesNoTrace(t *testing.T) {
 	if p.Name != "" || len(p.Attributes) != 0 {
 		t.Errorf("the new subscriber has the erased one's name or attributes: %+v", p)
 	}
+	// Back as a subscriber, the address is an ordinary one again: a
+	// report naming it is recorded with it.
+	// (A new mailbox: the earlier reports come again as its first
+	// messages, so that the new one has a UID not read before.)
+	readLate(t, s, append(late, []byte(strings.ReplaceAll(string(late[0]), "late-dsn@", "late-dsn-2@")))...)
+	if lb := lateBounces(t, s); len(lb) != len(late)+1 || lb[len(late)].email != addr || !lb[len(late)].raw {
+		t.Errorf("a report after coming back: %+v, want it with the address and its copy", lb[len(lb)-1])
+	}
+}
+
+func byOf(bs []lateBounce) []string {
+	var out []string
+	for _, b := range bs {
+		out = append(out, b.by)
+	}
+	return out
 }
 
 func subscriberID(t *testing.T, s *stack, email string) int64 {

@@ -114,7 +114,7 @@ func newStack(t *testing.T) *stack {
 	t.Cleanup(func() { s.mail.Close() })
 	s.attr = NewAttribution(s.mail, s.issues, s.subs, nil)
 	*rec = *s.attr
-	s.b, err = bounces.New(db, bounces.Deps{VERP: s.mail, Deliveries: s.attr, Marker: s.mail, Suppressor: s.attr}, bounces.Options{Now: s.clock.Now, HardThreshold: 2})
+	s.b, err = bounces.New(db, bounces.Deps{VERP: s.mail, Deliveries: s.attr, Marker: s.mail, Suppressor: s.attr, Erasures: s.attr}, bounces.Options{Now: s.clock.Now, HardThreshold: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

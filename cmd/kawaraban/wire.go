@@ -131,7 +131,7 @@ func (m *mailing) build(ctx context.Context, e *env, opt mailingOptions) (err er
 	}
 	if m.bounces, err = bounces.New(e.db, bounces.Deps{
 		VERP: m.mail, Deliveries: m.attrib, Marker: m.mail,
-		Suppressor: m.attrib, Joiner: m.attrib, Unsubscriber: m.attrib,
+		Suppressor: m.attrib, Joiner: m.attrib, Unsubscriber: m.attrib, Erasures: m.attrib,
 	}, bo); err != nil {
 		return err
 	}
