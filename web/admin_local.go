@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/mail"
 	"strings"
 
 	"kawaraban/bounces"
@@ -94,6 +95,16 @@ func (s *Server) handleLocalMailSend(w http.ResponseWriter, r *http.Request, ses
 		s.renderLocalMail(w, r, v, code, m, false) // keep what was typed
 		return
 	}
-	s.audit(r, sess.user.Login, "local.mail", "to:"+m.To, "from "+m.From)
+	s.audit(r, sess.user.Login, "local.mail", "to:"+m.To, "from domain "+senderDomain(m.From))
 	http.Redirect(w, r, "/admin/local/mail?done=1", http.StatusSeeOther)
+}
+
+// senderDomain is the domain of the simulated sender, who stands for a
+// citizen: like every audit row, local.mail's names no person's address.
+// from was delivered, so it parses (localmail.Inbound.Message).
+func senderDomain(from string) string {
+	if a, err := mail.ParseAddress(from); err == nil {
+		from = a.Address
+	}
+	return strings.ToLower(from[strings.LastIndexByte(from, '@')+1:])
 }

@@ -47,9 +47,13 @@ func TestLocalMailPage(t *testing.T) {
 	if strings.Contains(page, "chonai-join@") {
 		t.Error("an internal list offers a join address")
 	}
-	resp, _ := e.post(c, "/admin/local/mail", url.Values{"csrf": {csrf}, "from": {"a@example.jp"}, "to": {"shimin-katsudo-join@bounces.localhost"}})
+	resp, _ := e.post(c, "/admin/local/mail", url.Values{"csrf": {csrf}, "from": {"山田 <a@Example.JP>"}, "to": {"shimin-katsudo-join@bounces.localhost"}})
 	if resp.StatusCode != 303 || len(box.mails) != 1 || box.mails[0].To != "shimin-katsudo-join@bounces.localhost" {
 		t.Fatalf("deliver: %d %+v", resp.StatusCode, box.mails)
+	}
+	var detail string
+	if err := e.db.QueryRow(`SELECT detail FROM audit_log WHERE action = 'local.mail'`).Scan(&detail); err != nil || detail != "from domain example.jp" {
+		t.Errorf("audit detail %q (%v), want the sender's domain and no address", detail, err)
 	}
 	resp, page = e.post(c, "/admin/local/mail", url.Values{"csrf": {csrf}, "from": {"not-an-address"}, "to": {"x@bounces.localhost"}, "body": {"本文を残す"}})
 	if resp.StatusCode != 422 || !strings.Contains(page, "差出人・宛先のアドレスか件名を確認してください") || !strings.Contains(page, "本文を残す") || !strings.Contains(page, `value="not-an-address"`) {
