@@ -23,7 +23,8 @@ func isErasedKey(email string) bool {
 // complaint or an auto-reply that is not tied to an erased delivery, a
 // refusal at send time): when the address it is about was erased, ev
 // carries the address's key instead, and neither the copy of the message
-// nor the diagnostic text, which quote the address. When only another
+// nor the diagnostic text, which quote the address (nor the address in
+// its own Message-ID). When only another
 // recipient the report names was erased, the copy goes and the address is
 // taken out of the diagnostic. Each distinct address costs one
 // Erasures.StillErased.
@@ -48,19 +49,26 @@ func (s *Service) forgetErased(ctx context.Context, ev *event) error {
 		if strings.EqualFold(addr, ev.email) {
 			ev.email, ev.diagnostic = key, ""
 		}
-		ev.diagnostic = replaceAddr(ev.diagnostic, addr)
-		ev.claim = replaceAddr(ev.claim, addr)
-		ev.why = replaceAddr(ev.why, addr)
+		ev.diagnostic = replaceAddr(ev.diagnostic, addr, "an erased address")
+		ev.claim = replaceAddr(ev.claim, addr, "an erased address")
+		ev.why = replaceAddr(ev.why, addr, "an erased address")
+		// Some mailers build a Message-ID from the address; it becomes
+		// the dedupe key too, the same on every reading of the message.
+		if id := replaceAddr(ev.messageID, addr, "[erased]"); id != ev.messageID {
+			if ev.dedupeKey == "mid:"+ev.messageID {
+				ev.dedupeKey = "mid:" + id
+			}
+			ev.messageID = id
+		}
 	}
 	ev.named = nil
 	return nil
 }
 
-// replaceAddr puts "an erased address" in the place of addr, in any case,
-// in text.
-func replaceAddr(text, addr string) string {
+// replaceAddr puts with in the place of addr, in any case, in text.
+func replaceAddr(text, addr, with string) string {
 	if text == "" {
 		return text
 	}
-	return regexp.MustCompile("(?i)"+regexp.QuoteMeta(addr)).ReplaceAllLiteralString(text, "an erased address")
+	return regexp.MustCompile("(?i)"+regexp.QuoteMeta(addr)).ReplaceAllLiteralString(text, with)
 }

@@ -59,6 +59,9 @@ func TestErasedAddressRecordedUnderItsKey(t *testing.T) {
 			wantEmail: "erased:KEY-dest.test", wantOutcome: OutcomeNone, wantAsked: 1},
 		{name: "VERP DSN of a delivery whose recipient was erased meanwhile", raw: dsnMail("v4@mx.example.test", 4, "5.1.1", "failed", "550 5.1.1 <user4@dest.test> unknown"),
 			wantEmail: "erased:KEY-dest.test", wantOutcome: OutcomeNone, wantAsked: 1},
+		{name: "auto-reply from an erased address, its Message-ID built from it", raw: plainMail("1733.Gone@dest.test", "Gone <gone@dest.test>",
+			"bounces@"+testDomain, "Out of office", "Auto-Submitted: auto-replied\r\n"),
+			wantEmail: "erased:KEY-dest.test", wantOutcome: OutcomeNone, wantAsked: 1},
 		{name: "address not erased: as before", raw: forgedDSN("f3@forger.test", "kept@dest.test"),
 			wantEmail: "kept@dest.test", wantOutcome: OutcomeUnverified, wantRaw: true, wantDiagnostic: true, wantAsked: 1},
 		{name: "VERP DSN, not erased: as before", raw: dsnMail("v5@mx.example.test", 5, "5.1.1", "failed", "550 5.1.1 unknown"),
@@ -78,18 +81,19 @@ func TestErasedAddressRecordedUnderItsKey(t *testing.T) {
 			if _, err := s.PollOnce(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			var email, outcome, diagnostic, rule string
+			var email, outcome, diagnostic, rule, msgID, dedupe string
 			var raw bool
-			if err := s.db.QueryRow(`SELECT email, outcome, diagnostic, rule, raw IS NOT NULL FROM bounces`).
-				Scan(&email, &outcome, &diagnostic, &rule, &raw); err != nil {
+			if err := s.db.QueryRow(`SELECT email, outcome, diagnostic, rule, message_id, dedupe_key, raw IS NOT NULL FROM bounces`).
+				Scan(&email, &outcome, &diagnostic, &rule, &msgID, &dedupe, &raw); err != nil {
 				t.Fatal(err)
 			}
+			rule += " " + msgID + " " + dedupe
 			if email != c.wantEmail || outcome != c.wantOutcome || raw != c.wantRaw || (diagnostic != "") != c.wantDiagnostic {
 				t.Errorf("recorded %s, %s, raw %v, diagnostic %q; want %s, %s, raw %v, diagnostic %v",
 					email, outcome, raw, diagnostic, c.wantEmail, c.wantOutcome, c.wantRaw, c.wantDiagnostic)
 			}
 			if strings.Contains(strings.ToLower(rule+diagnostic), "gone@") || strings.Contains(rule+diagnostic, "user4@") {
-				t.Errorf("rule %q or diagnostic %q names the erased address", rule, diagnostic)
+				t.Errorf("rule, Message-ID and dedupe key %q or diagnostic %q name the erased address", rule, diagnostic)
 			}
 			if n := rec.nSuppressed(); n != c.wantSuppressed || len(rec.unsubscribed) != 0 {
 				t.Errorf("suppressed %d, unsubscribed %v; want %d and none", n, rec.unsubscribed, c.wantSuppressed)
