@@ -24,10 +24,9 @@ func isErasedKey(email string) bool {
 // refusal at send time): when the address it is about was erased, ev
 // carries the address's key instead, and neither the copy of the message
 // nor the diagnostic text, which quote the address (nor the address in
-// its own Message-ID). When only another
-// recipient the report names was erased, the copy goes and the address is
-// taken out of the diagnostic. Each distinct address costs one
-// Erasures.StillErased.
+// its own Message-ID). When only another recipient the report names was
+// erased, the copy goes and the address is taken out of the diagnostic.
+// Each distinct address costs one Erasures.StillErased.
 func (s *Service) forgetErased(ctx context.Context, ev *event) error {
 	if s.deps.Erasures == nil {
 		return nil

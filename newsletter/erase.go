@@ -30,7 +30,10 @@ func NewErasure(subs *subscribers.Store, m *mailer.Mailer, b *bounces.Service) *
 // Erase erases subscriber id (actor: who; reason: why, required). The
 // other packages forget the address first, while the subscriber row still
 // names it, so that an erasure stopped half-way (a crash, a full disk) is
-// finished by erasing again; the subscriber row goes last.
+// finished by erasing again; the subscriber row goes last. From then on
+// bounces records a report naming the address under its keyed hash
+// (bounces.Erasures); the bounces are gone over once more for a report
+// read in between.
 func (e *Erasure) Erase(ctx context.Context, id int64, actor, reason string) (subscribers.Erased, error) {
 	if strings.TrimSpace(reason) == "" {
 		return subscribers.Erased{}, subscribers.ErrReasonRequired
@@ -49,5 +52,15 @@ func (e *Erasure) Erase(ctx context.Context, id int64, actor, reason string) (su
 			return subscribers.Erased{}, fmt.Errorf("erasing subscriber %d: %w", id, err)
 		}
 	}
-	return e.subs.Erase(ctx, id, actor, reason)
+	out, err := e.subs.Erase(ctx, id, actor, reason)
+	if err != nil || e.bounces == nil {
+		return out, err
+	}
+	// Until subscribers has recorded the erasure, bounces records a report
+	// naming the address with it (Attribution.StillErased says no); one
+	// read between the first pass and now is forgotten by a second.
+	if err := e.bounces.ForgetAddress(ctx, id, p.Email); err != nil {
+		return out, fmt.Errorf("erased subscriber %d, then forgetting a report read meanwhile: %w", id, err)
+	}
+	return out, nil
 }
