@@ -58,6 +58,7 @@ var subscriberCatalog = map[string][2]string{
 	"subp.erase.confirm":    {"確認のため、次のメールアドレスをそのまま入力してください", "To confirm, type this address"},
 	"subp.erase.button":     {"個人情報を消去する", "Erase the personal data"},
 	"subp.erase.askadmin":   {"この読者はほかのセンターの配信リストにも登録されているため、消去とすべてのリストの送信停止の解除は管理者に依頼してください。", "This reader is on lists of other centers too: ask an administrator to erase it or lift a suppression for every list."},
+	"addr.erased":           {"(消去済みのアドレス)", "(erased address)"},
 	"subp.erased.title":     {"個人情報を消去しました", "The personal data is erased"},
 	"subp.erased.body":      {"読者番号 %d の個人情報を消去しました。同意の記録と送信停止はハッシュの形で残っています。監査ログに記録しました。", "The personal data of subscriber %d is erased. The consent log and suppressions stay under the hash. The erasure is in the audit log."},
 	"subp.unsub.title":      {"配信停止の確認", "Confirm the unsubscription"},

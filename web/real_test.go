@@ -84,7 +84,7 @@ func realDomain(t testing.TB, o *Options, subs *subscribers.Store, iss *issues.S
 	d.Statistics = newsletter.NewStatistics(o.DB, iss, subs, d.Mailer, tpl, newsletter.StatisticsOptions{
 		BaseURL: o.BaseURL, Signer: clicks, Now: o.Now})
 	d.Bounces, err = bounces.New(o.DB, bounces.Deps{VERP: d.Mailer, Deliveries: d.Attribution, Marker: d.Mailer,
-		Suppressor: d.Attribution}, bounces.Options{})
+		Suppressor: d.Attribution, Erasures: d.Attribution}, bounces.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,15 @@ func (v *view) SubStatus(s any) string { return v.word("substatus.", fmt.Sprint(
 // delivered, other).
 func (v *view) BounceClass(c any) string { return v.word("class.", fmt.Sprint(c)) }
 
+// Addr shows a recorded address, or says that it was erased where a keyed
+// hash ("erased:…", subscribers.ErasedKey) stands in its place.
+func (v *view) Addr(s string) string {
+	if strings.HasPrefix(s, "erased:") {
+		return v.T("addr.erased")
+	}
+	return s
+}
+
 // EventKind names a consent or bounce event (opt-in, opt-out, bounce…).
 func (v *view) EventKind(k any) string { return v.word("event.", fmt.Sprint(k)) }
 
