@@ -77,8 +77,9 @@ func (s *Store) erasedKey(key string) string {
 //   - the address's suppressions, under the hash: if the address comes
 //     back, they hold again (reclaimErased).
 //
-// Subscriptions, the subscriber row (name, attributes) and the
-// confirmation-mail log of the address are deleted. The caller erases the
+// Subscriptions, the subscriber row (name, attributes), the
+// confirmation-mail log of the address and its subscription requests
+// still waiting in the intake are deleted. The caller erases the
 // address from other packages' tables (newsletter.Erasure does it all).
 func (s *Store) Erase(ctx context.Context, id int64, actor, reason string) (Erased, error) {
 	reason = strings.TrimSpace(reason)
@@ -122,6 +123,9 @@ WHERE (subscriber_id = ?3 OR email = ?2 COLLATE NOCASE) AND email NOT LIKE 'eras
 		{"suppressions", `UPDATE OR REPLACE suppressions SET email = ?1, detail = '' WHERE email = ?2 COLLATE NOCASE`,
 			[]any{e.Key, e.Email}},
 		{"confirmation log", `DELETE FROM confirmation_sends WHERE email = ? COLLATE NOCASE`, []any{e.Email}},
+		// A request answered but not yet done (Intake) would bring the
+		// address back a moment later; Intake.Run skips a row gone.
+		{"subscription requests", `DELETE FROM subscribe_intake WHERE email = ? COLLATE NOCASE`, []any{e.Email}},
 		{"subscriptions", `DELETE FROM subscriptions WHERE subscriber_id = ?`, []any{e.SubscriberID}},
 		{"subscriber", `DELETE FROM subscribers WHERE id = ?`, []any{e.SubscriberID}},
 		{"erasure record", `INSERT INTO subscriber_erasures (subscriber_id, address_hash, at_ms, actor, reason, lists)

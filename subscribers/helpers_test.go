@@ -74,8 +74,15 @@ type fixture struct {
 
 func newFixture(t testing.TB) fixture {
 	t.Helper()
+	return newFixtureAt(t, filepath.Join(t.TempDir(), "k.db"))
+}
+
+// newFixtureAt is newFixture on the database file path, which may exist
+// (a restart).
+func newFixtureAt(t testing.TB, path string) fixture {
+	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "k.db"), store.Options{})
+	db, err := store.Open(ctx, path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

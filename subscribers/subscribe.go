@@ -57,6 +57,14 @@ type SubscribeRequest struct {
 // confirming is the only way back. A list without DoubleOptIn is joined at
 // once (unless the address is suppressed).
 func (s *Store) Subscribe(ctx context.Context, req SubscribeRequest) error {
+	return s.subscribe(ctx, req, nil)
+}
+
+// subscribe is Subscribe. When claim is not nil it runs first in the
+// transaction that records the request, and an error from it undoes
+// everything and is returned: the intake deletes its row there, so a
+// request is recorded once with its row gone, or not at all.
+func (s *Store) subscribe(ctx context.Context, req SubscribeRequest, claim func(*sql.Tx) error) error {
 	if s.opt.Signer == nil {
 		return ErrNoSigner
 	}
@@ -76,6 +84,11 @@ func (s *Store) Subscribe(ctx context.Context, req SubscribeRequest) error {
 	}
 	var conf *Confirmation
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if claim != nil {
+			if err := claim(tx); err != nil {
+				return err
+			}
+		}
 		var err error
 		conf, err = s.subscribeTx(ctx, tx, a, req, lists)
 		return err
@@ -87,10 +100,17 @@ func (s *Store) Subscribe(ctx context.Context, req SubscribeRequest) error {
 		return nil
 	}
 	if err := s.opt.Confirmer.SendConfirmation(ctx, *conf); err != nil {
-		return fmt.Errorf("sending confirmation to subscriber %d: %w", conf.SubscriberID, err)
+		return notSentError{fmt.Errorf("sending confirmation to subscriber %d: %w", conf.SubscriberID, err)}
 	}
 	return nil
 }
+
+// notSentError is a Subscribe that recorded the request but could not
+// hand on its confirmation mail: trying again sends it (within the
+// daily limit) without a second subscriber.
+type notSentError struct{ error }
+
+func (e notSentError) Unwrap() error { return e.error }
 
 func (s *Store) subscribeTx(ctx context.Context, tx *sql.Tx, a Address, req SubscribeRequest, lists []List) (*Confirmation, error) {
 	sub, err := s.ensureSubscriber(ctx, tx, a, req.Name, req.Lang)
