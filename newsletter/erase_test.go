@@ -52,6 +52,13 @@ func TestIssue17ErasedAddressLeavesNoTrace(t *testing.T) {
 	}
 	stopQueue()
 	<-qdone
+	// A request answered on the form but not yet done by the intake
+	// (subscribe_intake holds the address and name until then).
+	req := subscribersRequest(addr, "shimin-katsudo")
+	req.Name = name
+	if err := s.subs.NewIntake(nil).Submit(ctx, req); err != nil {
+		t.Fatal(err)
+	}
 	// An issue in the outbox, and two refusals quoting the address: a
 	// bounce, a score and a suppression.
 	s.sendNow(t, s.draft(t, "kankyo-hozen", "12月号", "{{ .Name }}様").ID)
@@ -89,6 +96,10 @@ func TestIssue17ErasedAddressLeavesNoTrace(t *testing.T) {
 	}
 	if !containsFold(raw, other) {
 		t.Error("another reader's address is gone too: the test reads the wrong files")
+	}
+	var waiting int
+	if err := s.db.QueryRow(`SELECT count(*) FROM subscribe_intake`).Scan(&waiting); err != nil || waiting != 0 {
+		t.Errorf("%d subscription requests of the erased address still waiting (%v)", waiting, err)
 	}
 
 	// The proof of consent stays under the hash.
