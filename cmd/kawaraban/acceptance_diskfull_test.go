@@ -90,10 +90,12 @@ func TestIssue16DiskFullOnTmpfs(t *testing.T) {
 	t.Logf("import on the full disk: exit %d: %s", imp.Exit, strings.TrimSpace(imp.Stderr))
 	// A subscription that cannot be written is refused, not half-taken;
 	// the refusal tells Health.
-	// The subscription's write follows the answer (issue 15: the same cost
-	// for every address), so Health learns of the full disk from it a
-	// moment later; from then on /subscribe refuses everyone alike, and an
-	// accepted request is retried until space returns.
+	// The request is written before the answer (subscribe_intake); when
+	// that write fails the request is refused, and when SQLite still finds
+	// room for it the per-address work after the answer fails instead.
+	// Either way Health learns of the full disk; from then on /subscribe
+	// refuses everyone alike, and an accepted request is retried until
+	// space returns.
 	accepted := map[string]bool{}
 	var full map[string]string
 	for i := 0; i < 5 && full == nil; i++ {
