@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -23,6 +24,11 @@ type Intake struct {
 	s      *Store
 	wake   chan struct{}
 	health IntakeHealth
+	// write is held around Submit's INSERT and around each transaction
+	// of Run, so that a request waiting for Run's transaction is let in
+	// as soon as it ends, not after SQLite's busy handler has slept (1,
+	// 2, 5, 10 ms…): at 1,000 requests/s that sleep made the p99.
+	write sync.Mutex
 }
 
 // IntakeHealth is the database's health as the intake uses it
@@ -84,8 +90,10 @@ func (in *Intake) Submit(ctx context.Context, req SubscribeRequest) error {
 		return fmt.Errorf("queueing a subscription: %w", err)
 	}
 	ev := req.Evidence
+	in.write.Lock()
 	_, err = in.s.db.ExecContext(ctx, insertIntakeSQL, in.s.now().UnixMilli(), a.String(), req.Name, string(lists),
 		req.Source, req.Lang, ev.IP, ev.UserAgent, ev.MessageID, ev.Actor)
+	in.write.Unlock()
 	if err != nil {
 		if in.health != nil {
 			in.health.Observe(err)
@@ -228,9 +236,10 @@ func (in *Intake) subscribe(ctx context.Context, r intakeRow) {
 		}
 		return err
 	}
+	ic := intakeClaim{claim: claim, lock: &in.write}
 	wait := time.Second
 	for {
-		err := in.s.subscribe(ctx, r.req, claim)
+		err := in.s.subscribe(ctx, r.req, ic)
 		if err == nil || errors.Is(err, errIntakeGone) || ctx.Err() != nil {
 			return
 		}
@@ -238,7 +247,7 @@ func (in *Intake) subscribe(ctx context.Context, r intakeRow) {
 		if errors.As(err, &ns) {
 			// Recorded, row deleted; only the mail is missing. Subscribe
 			// again (an already waiting address) sends it.
-			claim = nil
+			ic.claim = nil
 		}
 		if refused(err) {
 			in.s.log.Error("queued subscription refused", "source", r.req.Source, "lists", len(r.req.Lists), "err", err)

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"kawaraban/token"
@@ -57,14 +58,21 @@ type SubscribeRequest struct {
 // confirming is the only way back. A list without DoubleOptIn is joined at
 // once (unless the address is suppressed).
 func (s *Store) Subscribe(ctx context.Context, req SubscribeRequest) error {
-	return s.subscribe(ctx, req, nil)
+	return s.subscribe(ctx, req, intakeClaim{})
 }
 
-// subscribe is Subscribe. When claim is not nil it runs first in the
-// transaction that records the request, and an error from it undoes
-// everything and is returned: the intake deletes its row there, so a
-// request is recorded once with its row gone, or not at all.
-func (s *Store) subscribe(ctx context.Context, req SubscribeRequest, claim func(*sql.Tx) error) error {
+// intakeClaim is how the intake joins a Subscribe: claim runs first in
+// the transaction that records the request, and an error from it undoes
+// everything and is returned (the intake deletes its row there, so a
+// request is recorded once with its row gone, or not at all); lock, when
+// not nil, is held around that transaction.
+type intakeClaim struct {
+	claim func(*sql.Tx) error
+	lock  sync.Locker
+}
+
+// subscribe is Subscribe, joined by the intake when ic is not empty.
+func (s *Store) subscribe(ctx context.Context, req SubscribeRequest, ic intakeClaim) error {
 	if s.opt.Signer == nil {
 		return ErrNoSigner
 	}
@@ -83,9 +91,12 @@ func (s *Store) subscribe(ctx context.Context, req SubscribeRequest, claim func(
 		return err
 	}
 	var conf *Confirmation
+	if ic.lock != nil {
+		ic.lock.Lock()
+	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if claim != nil {
-			if err := claim(tx); err != nil {
+		if ic.claim != nil {
+			if err := ic.claim(tx); err != nil {
 				return err
 			}
 		}
@@ -93,6 +104,9 @@ func (s *Store) subscribe(ctx context.Context, req SubscribeRequest, claim func(
 		conf, err = s.subscribeTx(ctx, tx, a, req, lists)
 		return err
 	})
+	if ic.lock != nil {
+		ic.lock.Unlock()
+	}
 	if err != nil {
 		return fmt.Errorf("subscribing: %w", err)
 	}
