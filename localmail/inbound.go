@@ -83,9 +83,18 @@ func (in Inbound) Message() ([]byte, error) {
 // `kawaraban local mail` can reach it.
 const IMAPAddrFile = "local-imap"
 
-// WriteIMAPAddr records addr in dir (see IMAPAddrFile).
-func WriteIMAPAddr(dir string, addr net.Addr) error {
+// writeIMAPAddr records addr in dir (see IMAPAddrFile).
+func writeIMAPAddr(dir string, addr net.Addr) error {
 	return os.WriteFile(filepath.Join(dir, IMAPAddrFile), []byte(addr.String()+"\n"), 0o600)
+}
+
+// removeIMAPAddr forgets the mailbox address writeIMAPAddr recorded in
+// dir, when the daemon stops; none recorded is no error.
+func removeIMAPAddr(dir string) error {
+	if err := os.Remove(filepath.Join(dir, IMAPAddrFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // ErrNoDaemon reports that no local-mode daemon runs for a data directory.

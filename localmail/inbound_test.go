@@ -3,6 +3,8 @@ package localmail
 import (
 	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +74,7 @@ func TestAppendInbound(t *testing.T) {
 	}
 	_, addr := startIMAP(t)
 	ta, _ := net.ResolveTCPAddr("tcp", addr)
-	if err := WriteIMAPAddr(dir, ta); err != nil {
+	if err := writeIMAPAddr(dir, ta); err != nil {
 		t.Fatal(err)
 	}
 	if err := AppendInbound(t.Context(), dir, "bounces@city.example.jp", "secret", raw); err != nil {
@@ -99,5 +101,22 @@ func TestAppendInbound(t *testing.T) {
 		if !strings.Contains(string(body.Bytes), "Delivered-To: shimin-katsudo-join@bounces.localhost\r\n") {
 			t.Errorf("delivered message:\n%s", body.Bytes)
 		}
+	}
+}
+
+func TestRemoveIMAPAddr(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := removeIMAPAddr(dir); err != nil {
+		t.Fatalf("nothing recorded: %v", err)
+	}
+	if err := writeIMAPAddr(dir, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1143}); err != nil {
+		t.Fatal(err)
+	}
+	if err := removeIMAPAddr(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, IMAPAddrFile)); !os.IsNotExist(err) {
+		t.Errorf("address file still there: %v", err)
 	}
 }

@@ -1,11 +1,5 @@
 package localmail
 
-import (
-	"errors"
-	"os"
-	"path/filepath"
-)
-
 // Notice is what local mode tells the person who started it, once, at
 // start (kawaraban prints it boxed on stdout): that mail is captured in
 // capturedDir and not delivered, the first admin's one-time password when
@@ -19,13 +13,4 @@ func Notice(baseURL, capturedDir, password string) []string {
 			"this password is shown only once (lost it? kawaraban user reset-password --login admin)")
 	}
 	return append(lines, "kawaraban listening on "+baseURL)
-}
-
-// RemoveIMAPAddr forgets the mailbox address WriteIMAPAddr recorded in
-// dir, when the daemon stops; none recorded is no error.
-func RemoveIMAPAddr(dir string) error {
-	if err := os.Remove(filepath.Join(dir, IMAPAddrFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return nil
 }

@@ -1,9 +1,6 @@
 package localmail
 
 import (
-	"net"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -33,22 +30,5 @@ func TestNotice(t *testing.T) {
 				t.Errorf("Notice:\n%q\nwant:\n%q", got, c.want)
 			}
 		})
-	}
-}
-
-func TestRemoveIMAPAddr(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	if err := RemoveIMAPAddr(dir); err != nil {
-		t.Fatalf("nothing recorded: %v", err)
-	}
-	if err := WriteIMAPAddr(dir, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1143}); err != nil {
-		t.Fatal(err)
-	}
-	if err := RemoveIMAPAddr(dir); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, IMAPAddrFile)); !os.IsNotExist(err) {
-		t.Errorf("address file still there: %v", err)
 	}
 }

@@ -75,7 +75,7 @@ func Start(dir string, log *slog.Logger) (*Servers, error) {
 // announces its servers: a command that starts its own for a while does
 // not.
 func (s *Servers) Announce(dir string) error {
-	if err := WriteIMAPAddr(dir, s.IMAP.Addr()); err != nil {
+	if err := writeIMAPAddr(dir, s.IMAP.Addr()); err != nil {
 		return err
 	}
 	s.announced = dir
@@ -86,7 +86,7 @@ func (s *Servers) Announce(dir string) error {
 // the address Announce recorded.
 func (s *Servers) Close() {
 	if s.announced != "" {
-		RemoveIMAPAddr(s.announced)
+		removeIMAPAddr(s.announced)
 	}
 	s.cancel()
 	s.wg.Wait()
