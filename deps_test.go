@@ -87,7 +87,10 @@ func TestNoSQLInCmd(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no files in cmd/kawaraban: %v", err)
 	}
-	internal, _ := filepath.Glob("cmd/internal/*/*.go")
+	internal, err := filepath.Glob("cmd/internal/*/*.go")
+	if err != nil || len(internal) == 0 {
+		t.Fatalf("no files in cmd/internal: %v", err)
+	}
 	files = append(files, internal...)
 	fset := token.NewFileSet()
 	for _, name := range files {
