@@ -144,9 +144,16 @@ func (in *Intake) Run(ctx context.Context) error {
 
 // intakeRow is one request read back from subscribe_intake.
 type intakeRow struct {
-	id  int64
-	req SubscribeRequest
+	id   int64
+	atMS int64
+	req  SubscribeRequest
 }
+
+// deleteIntakeSQL deletes the row r read, and no other: SQLite gives the
+// id of a deleted row to the next INSERT when it was the largest, so
+// after an erasure took r's row a new request can hold r.id. Its time and
+// address tell it apart.
+const deleteIntakeSQL = `DELETE FROM subscribe_intake WHERE id = ? AND at_ms = ? AND email = ?`
 
 // drain does the work of every row in the table, oldest first, within a
 // few seconds once ctx has ended.
@@ -182,7 +189,7 @@ func (in *Intake) drain(ctx context.Context) {
 
 // rows reads up to intakeBatch requests after the row id after.
 func (in *Intake) rows(ctx context.Context, after int64) ([]intakeRow, error) {
-	rs, err := in.s.db.QueryContext(ctx, `SELECT id, email, name, lists, source, lang, ip, user_agent, message_id, actor
+	rs, err := in.s.db.QueryContext(ctx, `SELECT id, at_ms, email, name, lists, source, lang, ip, user_agent, message_id, actor
 FROM subscribe_intake WHERE id > ? ORDER BY id LIMIT ?`, after, intakeBatch)
 	if err != nil {
 		return nil, fmt.Errorf("reading subscription requests: %w", err)
@@ -193,7 +200,7 @@ FROM subscribe_intake WHERE id > ? ORDER BY id LIMIT ?`, after, intakeBatch)
 		var r intakeRow
 		var lists string
 		ev := &r.req.Evidence
-		if err := rs.Scan(&r.id, &r.req.Email, &r.req.Name, &lists, &r.req.Source, &r.req.Lang,
+		if err := rs.Scan(&r.id, &r.atMS, &r.req.Email, &r.req.Name, &lists, &r.req.Source, &r.req.Lang,
 			&ev.IP, &ev.UserAgent, &ev.MessageID, &ev.Actor); err != nil {
 			return nil, fmt.Errorf("reading subscription requests: %w", err)
 		}
@@ -227,7 +234,7 @@ var errIntakeGone = errors.New("subscription request no longer pending")
 // dropped. A refused request is logged and its row deleted.
 func (in *Intake) subscribe(ctx context.Context, r intakeRow) {
 	claim := func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM subscribe_intake WHERE id = ?`, r.id)
+		res, err := tx.ExecContext(ctx, deleteIntakeSQL, r.id, r.atMS, r.req.Email)
 		if err != nil {
 			return fmt.Errorf("deleting subscription request: %w", err)
 		}
@@ -251,7 +258,7 @@ func (in *Intake) subscribe(ctx context.Context, r intakeRow) {
 		}
 		if refused(err) {
 			in.s.log.Error("queued subscription refused", "source", r.req.Source, "lists", len(r.req.Lists), "err", err)
-			if _, err := in.s.db.ExecContext(ctx, `DELETE FROM subscribe_intake WHERE id = ?`, r.id); err != nil {
+			if _, err := in.s.db.ExecContext(ctx, deleteIntakeSQL, r.id, r.atMS, r.req.Email); err != nil {
 				in.s.log.Warn("deleting a refused subscription request failed", "err", err)
 			}
 			return

@@ -392,3 +392,45 @@ func TestIntakeTableSaysNothingAboutAnAddress(t *testing.T) {
 		t.Errorf("%d rows for two requests", n)
 	}
 }
+
+// TestIntakeRowIDReusedAfterErasure: SQLite gives a deleted row's id to
+// the next INSERT when it was the largest. An erasure deletes a request
+// that Run has already read; a new request then takes its id. Run must
+// find the erased request gone, not claim the new one in its place (that
+// brought the erased address back and lost the new request).
+func TestIntakeRowIDReusedAfterErasure(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	id := f.subscribeConfirmed(t, "taro@example.jp", "kodomo")
+	in := f.s.NewIntake(nil)
+	for _, a := range []string{"other@example.jp", "taro@example.jp"} {
+		if err := in.Submit(f.ctx, SubscribeRequest{Email: a, Lists: []string{"kankyo"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read, err := in.rows(f.ctx, 0) // Run has read the batch
+	if err != nil || len(read) != 2 {
+		t.Fatalf("rows: %v %v", read, err)
+	}
+	if _, err := f.s.Erase(f.ctx, id, "admin", "本人の依頼"); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Submit(f.ctx, SubscribeRequest{Email: "late@example.jp", Lists: []string{"kankyo"}}); err != nil {
+		t.Fatal(err)
+	}
+	var lateID int64
+	f.db.QueryRowContext(f.ctx, `SELECT id FROM subscribe_intake WHERE email = 'late@example.jp'`).Scan(&lateID)
+	if lateID != read[1].id {
+		t.Fatalf("the new request got id %d, not the erased one's %d: the test no longer sets up the reuse", lateID, read[1].id)
+	}
+	in.subscribe(f.ctx, read[1]) // Run comes to the erased request
+	var n int
+	f.db.QueryRowContext(f.ctx, `SELECT count(*) FROM subscribers WHERE email = 'taro@example.jp'`).Scan(&n)
+	if n != 0 {
+		t.Error("the erased address came back through a reused row id")
+	}
+	f.db.QueryRowContext(f.ctx, `SELECT count(*) FROM subscribe_intake WHERE email = 'late@example.jp'`).Scan(&n)
+	if n != 1 {
+		t.Error("the new request that took the erased one's id was claimed in its place")
+	}
+}
