@@ -253,8 +253,16 @@ func (in *Intake) subscribe(ctx context.Context, r intakeRow) {
 		var ns notSentError
 		if errors.As(err, &ns) {
 			// Recorded, row deleted; only the mail is missing. Subscribe
-			// again (an already waiting address) sends it.
-			ic.claim = nil
+			// again (an already waiting address) sends it, unless the
+			// subscriber has gone meanwhile (erased): that one must not
+			// come back from a request made before.
+			ic.claim = func(tx *sql.Tx) error {
+				_, err := subscriberByEmail(ctx, tx, r.req.Email)
+				if errors.Is(err, ErrNotFound) {
+					return errIntakeGone
+				}
+				return err
+			}
 		}
 		if refused(err) {
 			in.s.log.Error("queued subscription refused", "source", r.req.Source, "lists", len(r.req.Lists), "err", err)

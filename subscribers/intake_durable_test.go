@@ -434,3 +434,54 @@ func TestIntakeRowIDReusedAfterErasure(t *testing.T) {
 		t.Error("the new request that took the erased one's id was claimed in its place")
 	}
 }
+
+// eraseThenFail is a Confirmer that, at its first call, erases the
+// subscriber the mail is for and then fails: an erasure that lands while
+// the intake waits to hand on a confirmation mail again.
+type eraseThenFail struct {
+	recorder
+	s     *Store
+	calls int
+}
+
+func (c *eraseThenFail) SendConfirmation(ctx context.Context, cf Confirmation) error {
+	c.mu.Lock()
+	c.calls++
+	first := c.calls == 1
+	c.mu.Unlock()
+	if !first {
+		return c.recorder.SendConfirmation(ctx, cf)
+	}
+	if _, err := c.s.Erase(ctx, cf.SubscriberID, "admin", "本人の依頼"); err != nil {
+		return err
+	}
+	return errors.New("queue unavailable (injected)")
+}
+
+// TestIntakeResendDoesNotBringBackAnErasure: when the confirmation mail
+// could not be handed on and the subscriber is erased before the intake
+// tries again, the retry finds the subscriber gone and does nothing: the
+// erased address neither comes back nor gets a mail.
+func TestIntakeResendDoesNotBringBackAnErasure(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := &eraseThenFail{s: f.s}
+	f.s.opt.Confirmer = c
+	in := f.s.NewIntake(nil)
+	if err := in.Submit(f.ctx, SubscribeRequest{Email: "gone@example.jp", Lists: []string{"kodomo"}}); err != nil {
+		t.Fatal(err)
+	}
+	read, err := in.rows(f.ctx, 0)
+	if err != nil || len(read) != 1 {
+		t.Fatalf("rows: %v %v", read, err)
+	}
+	in.subscribe(f.ctx, read[0]) // fails to hand on, retries after 1 s
+	var n int
+	f.db.QueryRowContext(f.ctx, `SELECT count(*) FROM subscribers WHERE email = 'gone@example.jp'`).Scan(&n)
+	if n != 0 {
+		t.Error("the erased address came back through the intake's retry")
+	}
+	if got := c.count(); got != 0 {
+		t.Errorf("%d confirmation mails to the erased address", got)
+	}
+}
