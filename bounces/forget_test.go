@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -58,5 +59,42 @@ func TestIssue17ForgetAddress(t *testing.T) {
 	}
 	if n != 2 {
 		t.Errorf("%d bounces, want 2", n)
+	}
+}
+
+// A report read before the erasure whose Message-ID was built from the
+// address (an auto-reply: some mailers do) keeps it neither in message_id
+// nor in dedupe_key once ForgetAddress has run, as a report read after
+// the erasure does not (forgetErased).
+func TestForgetAddressTakesItOutOfTheMessageID(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newService(t, nil, newRecorder(), Options{})
+	raw := plainMail("1733.Gone@dest.test", "Gone <gone@dest.test>", "bounces@"+testDomain, "Out of office",
+		"Auto-Submitted: auto-replied\r\n")
+	if _, err := s.ingest(ctx, source{mailbox: "INBOX", uidvalidity: 1, uid: 1}, []byte(raw), &Stats{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ForgetAddress(ctx, 0, "gone@dest.test"); err != nil {
+		t.Fatal(err)
+	}
+	var email, msgID, dedupe, rule string
+	if err := s.db.QueryRow(`SELECT email, message_id, dedupe_key, rule FROM bounces`).Scan(&email, &msgID, &dedupe, &rule); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.ToLower(email + " " + msgID + " " + dedupe + " " + rule); strings.Contains(got, "gone@") {
+		t.Errorf("the erased address is still in the bounce: %q", got)
+	}
+	// Read again once subscribers has recorded the erasure, the same
+	// message is still a duplicate, not a new bounce.
+	s.deps.Erasures = &erasedSet{addrs: map[string]bool{"gone@dest.test": true}}
+	st := &Stats{}
+	if _, err := s.ingest(ctx, source{mailbox: "INBOX", uidvalidity: 1, uid: 2}, []byte(raw), st); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	s.db.QueryRow(`SELECT count(*) FROM bounces`).Scan(&n)
+	if n != 1 || st.Duplicates != 1 {
+		t.Errorf("%d bounces, %d duplicates after reading the report again; want 1 and 1", n, st.Duplicates)
 	}
 }
