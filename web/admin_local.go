@@ -83,7 +83,7 @@ func (s *Server) handleLocalMailSend(w http.ResponseWriter, r *http.Request, ses
 	if m.From == "" || m.To == "" {
 		err = &InputError{Field: "to", Message: "give both the sender and the recipient address", MessageJA: "差出人と宛先のメールアドレスを入力してください。"}
 	} else {
-		err = domainErr(s.opt.LocalInbox.Deliver(r.Context(), m))
+		err = s.opt.LocalInbox.Deliver(r.Context(), m)
 	}
 	if err != nil {
 		code, key := statusOf(err)

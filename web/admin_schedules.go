@@ -200,7 +200,8 @@ func (s *Server) addRecurring(ctx context.Context, list, spec, tz string) (sched
 	if spec == "" {
 		return scheduler.Status{}, &InputError{Field: "spec", Message: "enter when to send (a cron spec)", MessageJA: "実行時期(cron 形式)を入力してください"}
 	}
-	return s.opt.Schedules.AddRecurring(ctx, list, spec, tz)
+	st, err := s.opt.Schedules.AddRecurring(ctx, list, spec, tz)
+	return st, domainErr(err) // the form shows a bad spec or zone next to it
 }
 
 func (s *Server) handleScheduleAction(w http.ResponseWriter, r *http.Request, sess *session, v *view) {

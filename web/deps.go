@@ -84,8 +84,8 @@ type (
 // Subscribers is the public side of package subscribers.
 type Subscribers interface {
 	Lists(ctx context.Context) ([]List, error)
-	// Subscribe answers nil for known and unknown addresses alike; an
-	// *InputError for a bad address.
+	// Subscribe answers nil for known and unknown addresses alike; the
+	// store's *subscribers.AddressError for a bad address.
 	Subscribe(ctx context.Context, req SubscribeRequest) error
 	Confirm(ctx context.Context, tok string, ev Evidence) (ConfirmResult, error)
 	UnsubscribeInfo(ctx context.Context, tok string) (UnsubscribeInfo, error)
@@ -227,7 +227,7 @@ type Schedules interface {
 	// AddRecurring stores a recurring issue schedule for a list: at each
 	// instant of spec (five-field cron or a descriptor) in tz (IANA, ""
 	// for the default) the list's oldest ready draft is sent. A bad spec
-	// or timezone is an *InputError naming it and the reason.
+	// or timezone is scheduler.ErrInvalidSpec or ErrUnknownTimezone.
 	AddRecurring(ctx context.Context, listSlug, spec, tz string) (scheduler.Status, error)
 	// Remove deletes a schedule (ErrNotFound if none).
 	Remove(ctx context.Context, id int64) error

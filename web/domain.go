@@ -85,12 +85,12 @@ type webSubscribers struct {
 	intake *subscribers.Intake
 }
 
-// Subscribe words a bad address for the form (an *InputError).
+// Subscribe goes through the intake when there is one.
 func (w webSubscribers) Subscribe(ctx context.Context, r SubscribeRequest) error {
 	if w.intake != nil {
-		return domainErr(w.intake.Submit(ctx, r))
+		return w.intake.Submit(ctx, r)
 	}
-	return domainErr(w.Store.Subscribe(ctx, r))
+	return w.Store.Subscribe(ctx, r)
 }
 
 // UnsubscribeByToken drops what the store says was unsubscribed: the
@@ -112,16 +112,15 @@ type webSubscriberAdmin struct {
 func (w webSubscriberAdmin) Search(ctx context.Context, q subscribers.SearchQuery) ([]subscribers.SubscriberRow, error) {
 	q.SkipTotal = true // no page shows a total
 	rows, _, err := w.d.Subscribers.Search(ctx, q)
-	return rows, domainErr(err)
+	return rows, err
 }
 
 func (w webSubscriberAdmin) Stats(ctx context.Context, listSlug string) (ListStats, error) {
 	l, err := w.d.Subscribers.ListBySlug(ctx, listSlug)
 	if err != nil {
-		return ListStats{}, domainErr(err)
+		return ListStats{}, err
 	}
-	st, err := w.d.Attribution.ListStats(ctx, l.ID)
-	return st, domainErr(err)
+	return w.d.Attribution.ListStats(ctx, l.ID)
 }
 
 // StatusCounts counts a list's subscriptions by status from the counts
@@ -129,23 +128,21 @@ func (w webSubscriberAdmin) Stats(ctx context.Context, listSlug string) (ListSta
 func (w webSubscriberAdmin) StatusCounts(ctx context.Context, listSlug string) (subscribers.ListStats, error) {
 	l, err := w.d.Subscribers.ListBySlug(ctx, listSlug)
 	if err != nil {
-		return subscribers.ListStats{}, domainErr(err)
+		return subscribers.ListStats{}, err
 	}
-	st, err := w.d.Subscribers.Stats(ctx, l.ID)
-	return st, domainErr(err)
+	return w.d.Subscribers.Stats(ctx, l.ID)
 }
 
 func (w webSubscriberAdmin) Growth(ctx context.Context, listSlug string, days int) ([]subscribers.DayCount, error) {
 	l, err := w.d.Subscribers.ListBySlug(ctx, listSlug)
 	if err != nil {
-		return nil, domainErr(err)
+		return nil, err
 	}
-	dc, err := w.d.Subscribers.Growth(ctx, l.ID, days)
-	return dc, domainErr(err)
+	return w.d.Subscribers.Growth(ctx, l.ID, days)
 }
 
 func (w webSubscriberAdmin) ExportSubscribers(ctx context.Context, out io.Writer, listSlug string) error {
-	return domainErr(w.d.Subscribers.ExportSubscribers(ctx, out, listSlug, true))
+	return w.d.Subscribers.ExportSubscribers(ctx, out, listSlug, true)
 }
 
 // webBounces is the bounce service with the slug of a bounce's list
@@ -176,6 +173,5 @@ type webSchedules struct {
 }
 
 func (w webSchedules) AddRecurring(ctx context.Context, listSlug, spec, tz string) (scheduler.Status, error) {
-	st, err := newsletter.AddRecurring(ctx, w.Scheduler, listSlug, spec, tz, w.loc)
-	return st, domainErr(err) // the form shows a bad spec or zone next to it
+	return newsletter.AddRecurring(ctx, w.Scheduler, listSlug, spec, tz, w.loc)
 }

@@ -23,16 +23,14 @@ func (w webSubscriberDetail) Bounces(ctx context.Context, id int64) ([]bounces.B
 	if w.d.Bounces == nil {
 		return nil, nil
 	}
-	bs, err := w.d.Bounces.List(ctx, bounces.Filter{SubscriberID: id, PerPage: 100})
-	return bs, domainErr(err)
+	return w.d.Bounces.List(ctx, bounces.Filter{SubscriberID: id, PerPage: 100})
 }
 
 func (w webSubscriberDetail) Deliveries(ctx context.Context, id, beforeIssue int64, limit int) ([]mailer.SubscriberDelivery, error) {
 	if w.d.Mailer == nil {
 		return nil, nil
 	}
-	ds, err := w.d.Mailer.SubscriberDeliveries(ctx, id, beforeIssue, limit)
-	return ds, domainErr(err)
+	return w.d.Mailer.SubscriberDeliveries(ctx, id, beforeIssue, limit)
 }
 
 func (w webSubscriberDetail) IssueList(ctx context.Context, issueID int64) (string, string, error) {
@@ -41,13 +39,12 @@ func (w webSubscriberDetail) IssueList(ctx context.Context, issueID int64) (stri
 	}
 	is, err := w.d.Issues.ByID(ctx, issueID)
 	if err != nil {
-		return "", "", domainErr(err)
+		return "", "", err
 	}
 	l, err := w.d.Subscribers.ListByID(ctx, is.ListID)
-	return l.Slug, is.Subject, domainErr(err)
+	return l.Slug, is.Subject, err
 }
 
 func (w webSubscriberDetail) Erase(ctx context.Context, id int64, actor, reason string) (subscribers.Erased, error) {
-	er, err := w.erasure.Erase(ctx, id, actor, reason)
-	return er, domainErr(err)
+	return w.erasure.Erase(ctx, id, actor, reason)
 }

@@ -103,8 +103,8 @@ func (s *Server) handleSubscribe(w http.ResponseWriter, r *http.Request) {
 		formErr = v.T("sub.needlist")
 	}
 	if formErr == "" {
-		err = s.opt.Subscribers.Subscribe(r.Context(), SubscribeRequest{Email: d.Email, Name: d.Name, Lists: chosen,
-			Source: "web", Evidence: s.evidence(r, ""), Lang: v.Lang})
+		err = domainErr(s.opt.Subscribers.Subscribe(r.Context(), SubscribeRequest{Email: d.Email, Name: d.Name, Lists: chosen,
+			Source: "web", Evidence: s.evidence(r, ""), Lang: v.Lang}))
 		var ie *InputError
 		switch {
 		case errors.As(err, &ie):

@@ -101,7 +101,7 @@ func (s *Server) apiSubscriber(w http.ResponseWriter, r *http.Request, u User) {
 		out, err = s.subscriberView(r, u, id)
 	}
 	if err != nil {
-		s.apiFail(w, r, domainErr(err))
+		s.apiFail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -146,7 +146,7 @@ func (s *Server) apiPatchSubscriber(w http.ResponseWriter, r *http.Request, u Us
 		out, err = s.subscriberView(r, u, id)
 	}
 	if err != nil {
-		s.apiFail(w, r, domainErr(err))
+		s.apiFail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -194,7 +194,7 @@ func (s *Server) apiEraseSubscriber(w http.ResponseWriter, r *http.Request, u Us
 		er, err = s.opt.SubscriberDetail.Erase(r.Context(), id, u.Login, req.Reason)
 	}
 	if err != nil {
-		s.apiFail(w, r, domainErr(err))
+		s.apiFail(w, r, err)
 		return
 	}
 	s.audit(r, u.Login, "subscriber.erase", "subscriber:"+strconv.FormatInt(id, 10), "api; "+eraseDetail(er.Lists, req.Reason))
@@ -222,7 +222,7 @@ func (s *Server) apiUnsuppressSubscriber(w http.ResponseWriter, r *http.Request,
 		err = s.opt.SubscriberDetail.LiftSuppression(r.Context(), id, listID, req.Reason, subscribers.SourceAPI, s.evidence(r, u.Login))
 	}
 	if err != nil {
-		s.apiFail(w, r, domainErr(err))
+		s.apiFail(w, r, err)
 		return
 	}
 	s.audit(r, u.Login, "subscriber.unsuppress", "subscriber:"+strconv.FormatInt(id, 10), "api; "+unsuppressDetail(req.List, req.Reason))

@@ -279,7 +279,7 @@ func bulkForm(r *http.Request, l List) (subscribers.Selection, string, error) {
 		known = known || a == action
 	}
 	if !known {
-		return sel, "", domainErr(fmt.Errorf("bulk %q: %w", action, subscribers.ErrBadAction))
+		return sel, "", fmt.Errorf("bulk %q: %w", action, subscribers.ErrBadAction)
 	}
 	if r.PostFormValue("scope") == "selected" {
 		for _, v := range r.PostForm["id"] {
@@ -350,7 +350,7 @@ func (s *Server) apiSubscriberBulk(w http.ResponseWriter, r *http.Request, u Use
 	}
 	sel := subscribers.Selection{ListSlug: l.Slug, Status: req.Status, Text: strings.TrimSpace(req.Q), IDs: req.IDs}
 	if req.Action != subscribers.BulkUnsubscribe && req.Action != subscribers.BulkSuppress && req.Action != bulkErase {
-		s.apiFail(w, r, domainErr(fmt.Errorf("bulk %q: %w", req.Action, subscribers.ErrBadAction)))
+		s.apiFail(w, r, fmt.Errorf("bulk %q: %w", req.Action, subscribers.ErrBadAction))
 		return
 	}
 	if req.DryRun {

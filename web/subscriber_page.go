@@ -281,7 +281,7 @@ func (s *Server) handleSubscriberProfile(w http.ResponseWriter, r *http.Request,
 		if err == nil {
 			err = s.opt.SubscriberDetail.UpdateProfile(r.Context(), id, r.PostFormValue("name"), attrs)
 		}
-		return fmt.Sprintf("attributes %d", len(attrs)), domainErr(err)
+		return fmt.Sprintf("attributes %d", len(attrs)), err
 	})
 }
 
@@ -294,7 +294,7 @@ func (s *Server) handleSubscriberUnsubscribe(w http.ResponseWriter, r *http.Requ
 	mayEditList := func(u User, _ []string) bool { return authorize(u, ActEdit, list) }
 	s.subscriberAction(w, r, sess, v, "unsubscribe", mayEditList, func(id int64) (string, error) {
 		_, err := s.opt.SubscriberDetail.UnsubscribeFromList(r.Context(), id, list, subscribers.SourceAdmin, s.evidence(r, sess.user.Login))
-		return "list " + list, domainErr(err)
+		return "list " + list, err
 	})
 }
 
@@ -334,7 +334,7 @@ func (s *Server) handleSubscriberUnsuppress(w http.ResponseWriter, r *http.Reque
 			err = s.opt.SubscriberDetail.LiftSuppression(r.Context(), id, listID, r.PostFormValue("reason"),
 				subscribers.SourceAdmin, s.evidence(r, sess.user.Login))
 		}
-		return unsuppressDetail(list, r.PostFormValue("reason")), domainErr(err)
+		return unsuppressDetail(list, r.PostFormValue("reason")), err
 	})
 }
 
@@ -359,7 +359,7 @@ func (s *Server) handleSubscriberErase(w http.ResponseWriter, r *http.Request, s
 				MessageJA: "確認のため、メールアドレスを入力してください", cause: ErrConflict}
 		}
 		er, err := s.opt.SubscriberDetail.Erase(r.Context(), id, sess.user.Login, r.PostFormValue("reason"))
-		return eraseDetail(er.Lists, r.PostFormValue("reason")), domainErr(err)
+		return eraseDetail(er.Lists, r.PostFormValue("reason")), err
 	})
 }
 
