@@ -71,11 +71,11 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request, sess *s
 	for _, l := range visible(sess.user, all) {
 		d := dashList{List: l}
 		if sa := s.opt.SubscriberAdmin; sa != nil {
-			if d.Stats, err = sa.Stats(r.Context(), l.Slug); err != nil {
+			if d.Stats, err = sa.Stats(r.Context(), l.ID); err != nil {
 				s.fail(w, r, err)
 				return
 			}
-			g, err := sa.Growth(r.Context(), l.Slug, 90)
+			g, err := sa.Growth(r.Context(), l.ID, 90)
 			if err != nil {
 				s.fail(w, r, err)
 				return

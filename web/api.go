@@ -388,7 +388,7 @@ func (s *Server) apiSubscribers(w http.ResponseWriter, r *http.Request, u User) 
 	}
 	out := subscriberPageJSON{Items: items, Limit: limit, Offset: offset}
 	if q.Text == "" {
-		n, ok, err := s.subscriberTotal(r.Context(), list.Slug, q.Status)
+		n, ok, err := s.subscriberTotal(r.Context(), list.ID, q.Status)
 		if err != nil {
 			s.apiFail(w, r, err)
 			return

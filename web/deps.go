@@ -100,10 +100,10 @@ type SubscriberAdmin interface {
 	// Search returns one page of a search (one list or several), newest
 	// first, without counting a total.
 	Search(ctx context.Context, q subscribers.SearchQuery) ([]subscribers.SubscriberRow, error)
-	Stats(ctx context.Context, listSlug string) (ListStats, error)
+	Stats(ctx context.Context, listID int64) (ListStats, error)
 	// Growth is the list's daily counts over the last days (Subscribed:
 	// confirmed at the end of each day).
-	Growth(ctx context.Context, listSlug string, days int) ([]subscribers.DayCount, error)
+	Growth(ctx context.Context, listID int64, days int) ([]subscribers.DayCount, error)
 	Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error)
 	ExportSubscribers(ctx context.Context, w io.Writer, listSlug string) error
 	// AddMember puts an address on a list at once (internal lists; source

@@ -115,30 +115,16 @@ func (w webSubscriberAdmin) Search(ctx context.Context, q subscribers.SearchQuer
 	return rows, err
 }
 
-func (w webSubscriberAdmin) Stats(ctx context.Context, listSlug string) (ListStats, error) {
-	l, err := w.d.Subscribers.ListBySlug(ctx, listSlug)
-	if err != nil {
-		return ListStats{}, err
-	}
-	return w.d.Attribution.ListStats(ctx, l.ID)
+// Stats are the dashboard's figures (newsletter.Attribution's), not the
+// store's counts by status (StatusCounts).
+func (w webSubscriberAdmin) Stats(ctx context.Context, listID int64) (ListStats, error) {
+	return w.d.Attribution.ListStats(ctx, listID)
 }
 
 // StatusCounts counts a list's subscriptions by status from the counts
 // the store maintains (SubscriberCounter).
-func (w webSubscriberAdmin) StatusCounts(ctx context.Context, listSlug string) (subscribers.ListStats, error) {
-	l, err := w.d.Subscribers.ListBySlug(ctx, listSlug)
-	if err != nil {
-		return subscribers.ListStats{}, err
-	}
-	return w.d.Subscribers.Stats(ctx, l.ID)
-}
-
-func (w webSubscriberAdmin) Growth(ctx context.Context, listSlug string, days int) ([]subscribers.DayCount, error) {
-	l, err := w.d.Subscribers.ListBySlug(ctx, listSlug)
-	if err != nil {
-		return nil, err
-	}
-	return w.d.Subscribers.Growth(ctx, l.ID, days)
+func (w webSubscriberAdmin) StatusCounts(ctx context.Context, listID int64) (subscribers.ListStats, error) {
+	return w.Store.Stats(ctx, listID)
 }
 
 func (w webSubscriberAdmin) ExportSubscribers(ctx context.Context, out io.Writer, listSlug string) error {

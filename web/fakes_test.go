@@ -226,12 +226,12 @@ func (f *fakeSubscribers) SubscriberLists(ctx context.Context, id int64) ([]stri
 	return out, nil
 }
 
-func (f *fakeSubscribers) Stats(ctx context.Context, slug string) (ListStats, error) {
+func (f *fakeSubscribers) Stats(ctx context.Context, listID int64) (ListStats, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var st ListStats
 	for _, s := range f.subs {
-		if s.Lists[slug] == "confirmed" {
+		if s.Lists[listOf(listID).Slug] == "confirmed" {
 			st.Confirmed++
 		}
 	}
@@ -239,7 +239,7 @@ func (f *fakeSubscribers) Stats(ctx context.Context, slug string) (ListStats, er
 	return st, nil
 }
 
-func (f *fakeSubscribers) Growth(ctx context.Context, slug string, days int) ([]subscribers.DayCount, error) {
+func (f *fakeSubscribers) Growth(ctx context.Context, listID int64, days int) ([]subscribers.DayCount, error) {
 	start := f.now().AddDate(0, 0, -days)
 	var out []subscribers.DayCount
 	for i := 0; i <= days; i += 10 {

@@ -35,17 +35,17 @@ type subscriberPageJSON struct {
 // SubscriberCounter is what a SubscriberAdmin may offer to count a list's
 // subscribers by status without scanning them.
 type SubscriberCounter interface {
-	StatusCounts(ctx context.Context, listSlug string) (subscribers.ListStats, error)
+	StatusCounts(ctx context.Context, listID int64) (subscribers.ListStats, error)
 }
 
 // subscriberTotal counts a list's subscribers with status ("" for all) for
 // the API's total; ok is false when the SubscriberAdmin cannot count.
-func (s *Server) subscriberTotal(ctx context.Context, listSlug, status string) (n int, ok bool, err error) {
+func (s *Server) subscriberTotal(ctx context.Context, listID int64, status string) (n int, ok bool, err error) {
 	c, ok := s.opt.SubscriberAdmin.(SubscriberCounter)
 	if !ok {
 		return 0, false, nil
 	}
-	st, err := c.StatusCounts(ctx, listSlug)
+	st, err := c.StatusCounts(ctx, listID)
 	if err != nil {
 		return 0, false, err
 	}
