@@ -48,8 +48,9 @@ func (d Domain) Fill(opt *Options) {
 		opt.ListAdmin = d.Subscribers // *subscribers.Store satisfies ListAdmin as it is
 	}
 	if d.Subscribers != nil && d.Attribution != nil && d.Bounces != nil {
-		opt.SubscriberAdmin = webSubscriberAdmin{d.Subscribers, d}
-		opt.SubscriberDetail = webSubscriberDetail{d.Subscribers, d, newsletter.NewErasure(d.Subscribers, d.Mailer, d.Bounces)}
+		erasure := newsletter.NewErasure(d.Subscribers, d.Mailer, d.Bounces)
+		opt.SubscriberAdmin = webSubscriberAdmin{d.Subscribers, d, erasure}
+		opt.SubscriberDetail = webSubscriberDetail{d.Subscribers, d, erasure}
 	}
 	if d.Issues != nil && d.Sending != nil && d.Renderer != nil {
 		// The issue groups are the store and the layer themselves.
@@ -93,25 +94,19 @@ func (w webSubscribers) Subscribe(ctx context.Context, r SubscribeRequest) error
 	return w.Store.Subscribe(ctx, r)
 }
 
-// UnsubscribeByToken drops what the store says was unsubscribed: the
-// page says the same either way.
-func (w webSubscribers) UnsubscribeByToken(ctx context.Context, tok, source string, ev Evidence) error {
-	_, err := w.Store.UnsubscribeByToken(ctx, tok, source, ev)
-	return err
-}
-
 // webSubscriberAdmin is the store serving the admin's subscriber pages
 // (SubscriberAdmin, SubscriberBrowser, SubscriberCounter,
 // SubscriberBulkEraser); what differs from the store's own methods is
 // here and in domain_sublist.go.
 type webSubscriberAdmin struct {
 	*subscribers.Store
-	d Domain
+	d       Domain
+	erasure *newsletter.Erasure
 }
 
 func (w webSubscriberAdmin) Search(ctx context.Context, q subscribers.SearchQuery) ([]subscribers.SubscriberRow, error) {
 	q.SkipTotal = true // no page shows a total
-	rows, _, err := w.d.Subscribers.Search(ctx, q)
+	rows, _, err := w.Store.Search(ctx, q)
 	return rows, err
 }
 
@@ -128,7 +123,7 @@ func (w webSubscriberAdmin) StatusCounts(ctx context.Context, listID int64) (sub
 }
 
 func (w webSubscriberAdmin) ExportSubscribers(ctx context.Context, out io.Writer, listSlug string) error {
-	return w.d.Subscribers.ExportSubscribers(ctx, out, listSlug, true)
+	return w.Store.ExportSubscribers(ctx, out, listSlug, true)
 }
 
 // webBounces is the bounce service with the slug of a bounce's list

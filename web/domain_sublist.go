@@ -12,10 +12,10 @@ import (
 // the real store (SubscriberBrowser).
 
 func (w webSubscriberAdmin) ExportSelection(ctx context.Context, wr io.Writer, sel subscribers.Selection) error {
-	return w.d.Subscribers.ExportSelection(ctx, wr, sel, true)
+	return w.Store.ExportSelection(ctx, wr, sel, true)
 }
 
 func (w webSubscriberAdmin) EraseSelection(ctx context.Context, sel subscribers.Selection, actor, reason string,
 	may func(lists []string) bool) (newsletter.EraseResult, error) {
-	return newsletter.NewErasure(w.d.Subscribers, w.d.Mailer, w.d.Bounces).EraseSelection(ctx, sel, actor, reason, may)
+	return w.erasure.EraseSelection(ctx, sel, actor, reason, may)
 }

@@ -41,7 +41,7 @@ func (w webSubscriberDetail) IssueList(ctx context.Context, issueID int64) (stri
 	if err != nil {
 		return "", "", err
 	}
-	l, err := w.d.Subscribers.ListByID(ctx, is.ListID)
+	l, err := w.Store.ListByID(ctx, is.ListID)
 	return l.Slug, is.Subject, err
 }
 
