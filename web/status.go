@@ -143,8 +143,6 @@ func statusOf(err error) (int, string) {
 	err = domainErr(err) // the handler groups' values return the domain's errors
 	var ie *InputError
 	var mbe *http.MaxBytesError
-	var te *templates.TemplateError
-	var ae *subscribers.AddressError
 	var be *BodyError
 	switch {
 	case err == nil:
@@ -157,13 +155,9 @@ func statusOf(err error) (int, string) {
 		return http.StatusForbidden, "err.forbidden"
 	case errors.Is(err, errUnavailable), errors.Is(err, store.ErrUnhealthy):
 		return http.StatusServiceUnavailable, "err.unavailable"
-	case errors.As(err, &ie), errors.As(err, &te), errors.As(err, &ae),
-		errors.Is(err, issues.ErrInvalid), errors.Is(err, templates.ErrTemplate),
-		errors.Is(err, templates.ErrInvalidInput), errors.Is(err, templates.ErrMissingLegal),
-		errors.Is(err, subscribers.ErrNoList), errors.Is(err, subscribers.ErrDomainNotAllowed),
-		errors.Is(err, subscribers.ErrConsentSourceRequired), errors.Is(err, subscribers.ErrBadCSV),
-		errors.Is(err, subscribers.ErrUnknownList), errors.Is(err, progress.ErrInvalidReport),
-		errors.Is(err, subscribers.ErrBadList), errors.Is(err, subscribers.ErrListClosed):
+	case errors.As(err, &ie), // domainErr's, and web's own
+		errors.Is(err, issues.ErrInvalid), errors.Is(err, subscribers.ErrUnknownList),
+		errors.Is(err, progress.ErrInvalidReport), errors.Is(err, subscribers.ErrBadList):
 		return http.StatusUnprocessableEntity, "err.input"
 	case errors.Is(err, progress.ErrReportClosed):
 		return http.StatusConflict, "rep.closed"
@@ -210,10 +204,6 @@ func userMessage(v *view, key string, err error) string {
 	var ie *InputError
 	if errors.As(err, &ie) {
 		return v.Name(ie.MessageJA, ie.Message)
-	}
-	var ae *subscribers.AddressError
-	if errors.As(err, &ae) {
-		return v.Name(ae.MessageJA, ae.Message)
 	}
 	return v.T(key)
 }

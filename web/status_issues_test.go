@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"kawaraban/issues"
+	"kawaraban/subscribers"
+	"kawaraban/templates"
 )
 
 // TestIssueProblemsJA: what Validate reports reads as Japanese, with no
@@ -109,5 +112,29 @@ func TestCancelConfirmationNeedsTheCount(t *testing.T) {
 	resp, body := e.post(c, "/admin/issues/1/cancel", url.Values{"csrf": {csrf}})
 	if resp.StatusCode != 500 || strings.Contains(body, `id="confirm-cancel"`) {
 		t.Errorf("cancel confirmation without the count: %d, want 500 and no question", resp.StatusCode)
+	}
+}
+
+// TestDomainInputErrors: each domain error domainErr words for a form is
+// a 422 with its own words, wrapped or not (statusOf and userMessage
+// word it through domainErr and nowhere else).
+func TestDomainInputErrors(t *testing.T) {
+	t.Parallel()
+	v := &view{Lang: "ja"}
+	for _, err := range []error{
+		&subscribers.AddressError{Code: "multiple-at", Message: "two @", MessageJA: "@が2つあります"},
+		subscribers.ErrNoList, subscribers.ErrDomainNotAllowed, subscribers.ErrConsentSourceRequired,
+		subscribers.ErrBadCSV, subscribers.ErrListClosed,
+		templates.ErrTemplate, templates.ErrInvalidInput, templates.ErrMissingLegal,
+		&templates.TemplateError{File: "body", Line: 2, Msg: "unexpected EOF"},
+	} {
+		err := fmt.Errorf("saving: %w", err)
+		code, key := statusOf(err)
+		if code != http.StatusUnprocessableEntity {
+			t.Errorf("%v: status %d, want 422", err, code)
+		}
+		if msg := userMessage(v, key, err); msg == "" || msg == v.T("err.input") {
+			t.Errorf("%v: message %q, want its own words", err, msg)
+		}
 	}
 }
