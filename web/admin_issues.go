@@ -259,7 +259,7 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.fail(w, r, err)
 		return
 	}
-	d := issueData{List: l, Lists: lists, Issue: is, Editable: (is.Status == "draft" || is.Status == "scheduled") && mayOnIssue(sess.user, ActEdit, lists)}
+	d := issueData{List: l, Lists: lists, Issue: is, Editable: is.Editable() && mayOnIssue(sess.user, ActEdit, lists)}
 	d.SendAt = s.sendAtField(is)
 	d.Progress, d.Total, d.Percent = s.progress(r.Context(), is)
 	if is.Status != "draft" && is.Status != "scheduled" {
@@ -449,7 +449,7 @@ func (s *Server) issueError(w http.ResponseWriter, r *http.Request, v *view, u U
 		lists = []List{l}
 	}
 	v.Error = userMessage(v, key, err)
-	d := issueData{List: l, Lists: lists, Issue: is, Editable: (is.Status == "draft" || is.Status == "scheduled") && mayOnIssue(u, ActEdit, lists)}
+	d := issueData{List: l, Lists: lists, Issue: is, Editable: is.Editable() && mayOnIssue(u, ActEdit, lists)}
 	d.SendAt = s.sendAtField(is)
 	if at := r.PostFormValue("send_at"); at != "" {
 		d.SendAt = at // what the user chose, to correct
