@@ -146,7 +146,6 @@ func utcPtr(t *time.Time) *time.Time {
 
 // issueView merges an issue with live delivery counts.
 func (s *Server) issueView(ctx context.Context, is issues.Issue, list List) issueJSON {
-	var c Progress // none for a draft or without a mailer
 	out := issueJSON{ID: is.ID, List: list.Slug, Subject: is.Subject, Status: is.Status, Author: is.Author,
 		SendAt: utcPtr(is.SendAt), SentAt: utcPtr(is.SentAt), Number: is.Number, Lists: []string{list.Slug}}
 	if is.Joint() {
@@ -154,14 +153,10 @@ func (s *Server) issueView(ctx context.Context, is issues.Issue, list List) issu
 			out.Lists = slugs(ls)
 		}
 	}
-	if s.opt.Deliveries != nil && is.Status != "draft" {
-		if p, err := s.opt.Deliveries.Progress(ctx, is.ID); err == nil {
-			c.Queued, c.Sending, c.Sent, c.Failed, c.Bounced = p.Queued, p.Sending, p.Sent, p.Failed, p.Bounced
-			out.RatePerSecond, out.ETASeconds = math.Round(p.PerSecond*10)/10, math.Round(p.ETA.Seconds())
-			out.LastError, out.LastErrorAt = p.LastError, timePtr(p.LastErrorAt)
-		}
-	}
-	out.Counts = map[string]int{"queued": c.Queued + c.Sending, "sent": c.Sent, "failed": c.Failed, "bounced": c.Bounced}
+	p, _ := s.deliveryProgress(ctx, is) // none for a draft, without a mailer or when it cannot say
+	out.RatePerSecond, out.ETASeconds = math.Round(p.PerSecond*10)/10, math.Round(p.ETA.Seconds())
+	out.LastError, out.LastErrorAt = p.LastError, timePtr(p.LastErrorAt)
+	out.Counts = map[string]int{"queued": p.Queued + p.Sending, "sent": p.Sent, "failed": p.Failed, "bounced": p.Bounced}
 	return out
 }
 
