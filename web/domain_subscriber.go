@@ -19,10 +19,9 @@ type webSubscriberDetail struct {
 	erasure *newsletter.Erasure
 }
 
+// Bounces are the subscriber's bounces (Fill sets the detail only with a
+// bounce service).
 func (w webSubscriberDetail) Bounces(ctx context.Context, id int64) ([]bounces.Bounce, error) {
-	if w.d.Bounces == nil {
-		return nil, nil
-	}
 	return w.d.Bounces.List(ctx, bounces.Filter{SubscriberID: id, PerPage: 100})
 }
 
