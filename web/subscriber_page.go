@@ -195,7 +195,7 @@ func (s *Server) renderSubscriber(w http.ResponseWriter, r *http.Request, v *vie
 	}
 	for _, dl := range ds {
 		l, subject, err := sp.IssueList(ctx, dl.IssueID)
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		if err != nil && !isNotFound(err) {
 			s.fail(w, r, err)
 			return
 		}
