@@ -60,14 +60,10 @@ type (
 	UnsubscribeInfo = subscribers.UnsubscribeInfo
 	// Preferences is the state behind a preferences link.
 	Preferences = subscribers.Prefs
-	// PreferenceList is one list on the preferences page.
-	PreferenceList = subscribers.PrefList
 	// ImportOptions configures an import.
 	ImportOptions = subscribers.ImportOptions
 	// ImportReport summarises an import.
 	ImportReport = subscribers.ImportReport
-	// ImportReject is one refused CSV row.
-	ImportReject = subscribers.RejectedRow
 	// ListStats are the dashboard numbers of one list.
 	ListStats = newsletter.Stats
 	// IssueEvent is one entry of an issue's history.

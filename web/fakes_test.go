@@ -176,7 +176,7 @@ func (f *fakeSubscribers) Preferences(ctx context.Context, tok string) (Preferen
 	p := Preferences{MaskedEmail: sub.Email[:1] + "***"}
 	for _, l := range testLists {
 		if l.Kind == "public" {
-			p.Lists = append(p.Lists, PreferenceList{List: l, Subscribed: sub.Lists[l.Slug] == "confirmed"})
+			p.Lists = append(p.Lists, subscribers.PrefList{List: l, Subscribed: sub.Lists[l.Slug] == "confirmed"})
 		}
 	}
 	return p, nil
@@ -258,7 +258,7 @@ func (f *fakeSubscribers) Import(ctx context.Context, r io.Reader, opt ImportOpt
 	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n")[1:] {
 		email := strings.Split(line, ",")[0]
 		if !strings.Contains(email, "@") {
-			rep.Rejected = append(rep.Rejected, ImportReject{Line: i + 2, Reason: "not an address"})
+			rep.Rejected = append(rep.Rejected, subscribers.RejectedRow{Line: i + 2, Reason: "not an address"})
 			continue
 		}
 		rep.Added++
