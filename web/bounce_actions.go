@@ -16,9 +16,19 @@ func (s *Server) bounceFor(r *http.Request, u User) (int64, string, error) {
 	if err != nil || id <= 0 {
 		return 0, "", ErrNotFound
 	}
-	slug, err := s.opt.Bounces.ListOf(r.Context(), id)
+	b, err := s.opt.Bounces.ByID(r.Context(), id)
 	if err != nil {
 		return 0, "", err
+	}
+	var slug string
+	if b.ListID != 0 {
+		l, err := s.listByID(r.Context(), b.ListID)
+		switch {
+		case err == nil:
+			slug = l.Slug
+		case !isNotFound(err): // a list gone since: admins only, as a bounce of none
+			return 0, "", err
+		}
 	}
 	if slug == "" && u.Role != RoleAdmin || slug != "" && !authorize(u, ActEdit, slug) {
 		return 0, "", errForbidden

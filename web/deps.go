@@ -207,8 +207,8 @@ type Deliveries interface {
 type Bounces interface {
 	// List pages through bounces, filtered (by list too) in SQL.
 	List(ctx context.Context, f bounces.Filter) ([]Bounce, error)
-	// ListOf is the slug of the list a bounce belongs to ("" if none).
-	ListOf(ctx context.Context, id int64) (string, error)
+	// ByID is one bounce (bounces.ErrNotFound for none).
+	ByID(ctx context.Context, id int64) (Bounce, error)
 	// MarkNotABounce records staff's judgement and undoes a suppression.
 	MarkNotABounce(ctx context.Context, id int64, login string) error
 	// Alerts are refusals for policy or reputation the operator should

@@ -63,8 +63,8 @@ func (d Domain) Fill(opt *Options) {
 	if d.Mailer != nil {
 		opt.Deliveries = d.Mailer // *mailer.Mailer satisfies Deliveries as it is
 	}
-	if d.Bounces != nil && d.Attribution != nil && d.Subscribers != nil {
-		opt.Bounces = webBounces{d.Bounces, d.Subscribers}
+	if d.Bounces != nil {
+		opt.Bounces = d.Bounces // *bounces.Service satisfies Bounces (and BounceVerifier) as it is
 	}
 	if d.Scheduler != nil {
 		opt.Schedules = webSchedules{d.Scheduler, d.Location}
@@ -124,26 +124,6 @@ func (w webSubscriberAdmin) StatusCounts(ctx context.Context, listID int64) (sub
 
 func (w webSubscriberAdmin) ExportSubscribers(ctx context.Context, out io.Writer, listSlug string) error {
 	return w.Store.ExportSubscribers(ctx, out, listSlug, true)
-}
-
-// webBounces is the bounce service with the slug of a bounce's list
-// (Bounces; BounceVerifier).
-type webBounces struct {
-	*bounces.Service
-	subs *subscribers.Store
-}
-
-// ListOf is the slug of the bounce's list, "" when it has none.
-func (w webBounces) ListOf(ctx context.Context, id int64) (string, error) {
-	b, err := w.ByID(ctx, id)
-	if err != nil || b.ListID == 0 {
-		return "", err
-	}
-	l, err := w.subs.ListByID(ctx, b.ListID)
-	if err != nil {
-		return "", nil // a list gone since: admins only, as a bounce of none
-	}
-	return l.Slug, nil
 }
 
 // webSchedules is the scheduler (Schedules) with the issue schedules'

@@ -527,17 +527,17 @@ func (fakeBounces) Verify(ctx context.Context, id int64, actor string) error {
 	return nil
 }
 
-func (fakeBounces) ListOf(ctx context.Context, id int64) (string, error) {
+func (fakeBounces) ByID(ctx context.Context, id int64) (Bounce, error) {
 	for _, b := range fakeBounceRows {
 		if b.ID == id {
-			return listOf(b.ListID).Slug, nil
+			return b, nil
 		}
 	}
-	return "", ErrNotFound
+	return Bounce{}, ErrNotFound
 }
 
 func (fakeBounces) MarkNotABounce(ctx context.Context, id int64, login string) error {
-	_, err := fakeBounces{}.ListOf(ctx, id)
+	_, err := fakeBounces{}.ByID(ctx, id)
 	return err
 }
 
