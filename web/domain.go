@@ -52,9 +52,12 @@ func (d Domain) Fill(opt *Options) {
 		opt.SubscriberAdmin = webSubscriberAdmin{d.Subscribers, d, erasure}
 		opt.SubscriberDetail = webSubscriberDetail{d.Subscribers, d, erasure}
 	}
-	if d.Issues != nil && d.Sending != nil && d.Renderer != nil {
-		// The issue groups are the store and the layer themselves.
+	// The issue groups are the store and the layer themselves, each set
+	// from the value that satisfies it.
+	if d.Issues != nil {
 		opt.Issues, opt.Approvals = d.Issues, d.Issues
+	}
+	if d.Sending != nil {
 		opt.Drafts, opt.Sending, opt.Checks = d.Sending, d.Sending, d.Sending
 	}
 	if d.Renderer != nil {
