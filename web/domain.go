@@ -49,7 +49,7 @@ func (d Domain) Fill(opt *Options) {
 	}
 	if d.Subscribers != nil && d.Attribution != nil && d.Bounces != nil {
 		erasure := newsletter.NewErasure(d.Subscribers, d.Mailer, d.Bounces)
-		opt.SubscriberAdmin = webSubscriberAdmin{d.Subscribers, d, erasure}
+		opt.SubscriberAdmin = webSubscriberAdmin{d.Subscribers, d.Attribution, erasure}
 		opt.SubscriberDetail = webSubscriberDetail{d.Subscribers, d, erasure}
 	}
 	// The issue groups are the store and the layer themselves, each set
@@ -103,8 +103,8 @@ func (w webSubscribers) Subscribe(ctx context.Context, r SubscribeRequest) error
 // here and in domain_sublist.go.
 type webSubscriberAdmin struct {
 	*subscribers.Store
-	d       Domain
-	erasure *newsletter.Erasure
+	attribution *newsletter.Attribution
+	erasure     *newsletter.Erasure
 }
 
 func (w webSubscriberAdmin) Search(ctx context.Context, q subscribers.SearchQuery) ([]subscribers.SubscriberRow, error) {
@@ -116,7 +116,7 @@ func (w webSubscriberAdmin) Search(ctx context.Context, q subscribers.SearchQuer
 // Stats are the dashboard's figures (newsletter.Attribution's), not the
 // store's counts by status (StatusCounts).
 func (w webSubscriberAdmin) Stats(ctx context.Context, listID int64) (ListStats, error) {
-	return w.d.Attribution.ListStats(ctx, listID)
+	return w.attribution.ListStats(ctx, listID)
 }
 
 // StatusCounts counts a list's subscriptions by status from the counts
