@@ -60,7 +60,7 @@ func (f *fakeSubscribers) Lists(ctx context.Context) ([]List, error) {
 
 func (f *fakeSubscribers) Subscribe(ctx context.Context, req SubscribeRequest) error {
 	if !strings.Contains(req.Email, "@") || strings.Count(req.Email, "@") > 1 || strings.ContainsAny(req.Email, "\r\n") {
-		return &InputError{Field: "email", Message: "the address needs one @ and a domain", MessageJA: "メールアドレスの形式が正しくありません(@ とドメインが必要です)"}
+		return &subscribers.AddressError{Code: "multiple-at", Message: "the address needs one @ and a domain", MessageJA: "メールアドレスの形式が正しくありません(@ とドメインが必要です)"}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -83,7 +83,9 @@ func TestSubscribeBadInput(t *testing.T) {
 		{"internal list only", "x@example.jp", []string{"chonai"}, "1つ以上"},
 	} {
 		resp, body := subscribeForm(t, e, c, tc.email, tc.lists...)
-		if resp.StatusCode != 422 || !strings.Contains(body, tc.want) || !strings.Contains(body, `role="alert"`) {
+		// The form again, with the problem beside it (not the error page).
+		if resp.StatusCode != 422 || !strings.Contains(body, tc.want) || !strings.Contains(body, `role="alert"`) ||
+			!strings.Contains(body, `name="form_token"`) {
 			t.Errorf("%s: %d", tc.name, resp.StatusCode)
 		}
 	}
