@@ -232,7 +232,7 @@ func TestRecurringScheduleForm(t *testing.T) {
 			if tc.want != "" && !strings.Contains(body, tc.want) {
 				t.Errorf("page lacks %q", tc.want)
 			}
-			if tc.code == 422 && !strings.Contains(body, `role="alert"`) {
+			if tc.code == 422 && (!strings.Contains(body, `role="alert"`) || !strings.Contains(body, `name="spec"`)) {
 				t.Errorf("no error shown on the form")
 			}
 		})

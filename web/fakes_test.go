@@ -605,11 +605,10 @@ func (f *fakeSchedules) Resume(ctx context.Context, id int64) error {
 // AddRecurring accepts five-field specs and descriptors, and IANA zones.
 func (f *fakeSchedules) AddRecurring(ctx context.Context, list, spec, tz string) (scheduler.Status, error) {
 	if !strings.HasPrefix(spec, "@") && len(strings.Fields(spec)) != 5 {
-		return scheduler.Status{}, &InputError{Field: "spec", Message: fmt.Sprintf("invalid schedule spec %q: expected exactly 5 fields", spec),
-			MessageJA: fmt.Sprintf("実行時期 %q が正しくありません", spec)}
+		return scheduler.Status{}, fmt.Errorf("%w %q: expected exactly 5 fields", scheduler.ErrInvalidSpec, spec)
 	}
 	if _, err := time.LoadLocation(tz); err != nil {
-		return scheduler.Status{}, &InputError{Field: "tz", Message: fmt.Sprintf("unknown timezone %q", tz), MessageJA: fmt.Sprintf("タイムゾーン %q が見つかりません", tz)}
+		return scheduler.Status{}, fmt.Errorf("%w %q", scheduler.ErrUnknownTimezone, tz)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
