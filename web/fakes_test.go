@@ -295,7 +295,7 @@ type fakeIssues struct {
 
 func (f *fakeIssues) Create(ctx context.Context, d issues.Draft) (issues.Issue, error) {
 	if strings.ContainsAny(d.Subject, "\r\n") {
-		return issues.Issue{}, &InputError{Field: "subject", Message: "subject has a line break", MessageJA: "件名に改行は使えません"}
+		return issues.Issue{}, &issues.InvalidError{Problems: []issues.Problem{{Field: "subject", Code: issues.CodeLineBreak}}}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -721,7 +721,7 @@ func (f *fakePlan) ICS(ctx context.Context, tok string) ([]byte, error) {
 
 func (f *fakeSubscribers) AddMember(ctx context.Context, slug, email, name, source string, ev Evidence) error {
 	if !strings.Contains(email, "@") {
-		return &InputError{Field: "email", Message: "not an address", MessageJA: "メールアドレスではありません"}
+		return &subscribers.AddressError{Code: "no-at", Message: "not an address", MessageJA: "メールアドレスではありません"}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
