@@ -156,8 +156,8 @@ func statusOf(err error) (int, string) {
 	case errors.Is(err, errUnavailable), errors.Is(err, store.ErrUnhealthy):
 		return http.StatusServiceUnavailable, "err.unavailable"
 	case errors.As(err, &ie), // domainErr's, and web's own
-		errors.Is(err, issues.ErrInvalid), errors.Is(err, subscribers.ErrUnknownList),
-		errors.Is(err, progress.ErrInvalidReport), errors.Is(err, subscribers.ErrBadList):
+		errors.Is(err, subscribers.ErrUnknownList), errors.Is(err, progress.ErrInvalidReport),
+		errors.Is(err, subscribers.ErrBadList):
 		return http.StatusUnprocessableEntity, "err.input"
 	case errors.Is(err, progress.ErrReportClosed):
 		return http.StatusConflict, "rep.closed"

@@ -127,6 +127,7 @@ func TestDomainInputErrors(t *testing.T) {
 		subscribers.ErrBadCSV, subscribers.ErrListClosed,
 		templates.ErrTemplate, templates.ErrInvalidInput, templates.ErrMissingLegal,
 		&templates.TemplateError{File: "body", Line: 2, Msg: "unexpected EOF"},
+		&issues.InvalidError{Problems: []issues.Problem{{Field: "subject", Code: issues.CodeEmpty}}},
 	} {
 		err := fmt.Errorf("saving: %w", err)
 		code, key := statusOf(err)
