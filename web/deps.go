@@ -85,9 +85,8 @@ type Subscribers interface {
 	Subscribe(ctx context.Context, req SubscribeRequest) error
 	Confirm(ctx context.Context, tok string, ev Evidence) (ConfirmResult, error)
 	UnsubscribeInfo(ctx context.Context, tok string) (UnsubscribeInfo, error)
-	// UnsubscribeByToken takes source "web" or "one-click"; the page says
-	// the same whatever the result.
-	UnsubscribeByToken(ctx context.Context, tok, source string, ev Evidence) (subscribers.UnsubscribeResult, error)
+	// UnsubscribeByToken takes source "web" or "one-click".
+	UnsubscribeByToken(ctx context.Context, tok, source string, ev Evidence) error
 	Preferences(ctx context.Context, tok string) (Preferences, error)
 	SavePreferences(ctx context.Context, tok string, slugs []string, ev Evidence) error
 }

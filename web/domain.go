@@ -97,6 +97,13 @@ func (w webSubscribers) Subscribe(ctx context.Context, r SubscribeRequest) error
 	return w.Store.Subscribe(ctx, r)
 }
 
+// UnsubscribeByToken drops what the store says was unsubscribed: the
+// page says the same either way.
+func (w webSubscribers) UnsubscribeByToken(ctx context.Context, tok, source string, ev Evidence) error {
+	_, err := w.Store.UnsubscribeByToken(ctx, tok, source, ev)
+	return err
+}
+
 // webSubscriberAdmin is the store serving the admin's subscriber pages
 // (SubscriberAdmin, SubscriberBrowser, SubscriberCounter,
 // SubscriberBulkEraser); what differs from the store's own methods is

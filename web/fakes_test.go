@@ -148,18 +148,17 @@ func (f *fakeSubscribers) UnsubscribeInfo(ctx context.Context, tok string) (Unsu
 	return UnsubscribeInfo{List: l, MaskedEmail: sub.Email[:1] + "***", Subscribed: sub.Lists[l.Slug] != "unsubscribed"}, nil
 }
 
-func (f *fakeSubscribers) UnsubscribeByToken(ctx context.Context, tok, source string, ev Evidence) (subscribers.UnsubscribeResult, error) {
+func (f *fakeSubscribers) UnsubscribeByToken(ctx context.Context, tok, source string, ev Evidence) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	sub, ids, err := f.byToken("unsubscribe", tok, 2)
 	if err != nil {
-		return subscribers.UnsubscribeResult{}, err
+		return err
 	}
 	l := listOf(ids[1])
-	already := sub.Lists[l.Slug] == "unsubscribed"
 	sub.Lists[l.Slug] = "unsubscribed"
 	sub.Events = append(sub.Events, "opt-out "+l.Slug+" "+source)
-	return subscribers.UnsubscribeResult{SubscriberID: ids[0], List: l, AlreadyUnsubscribed: already}, nil
+	return nil
 }
 
 func (f *fakeSubscribers) prefsToken(id int64) string {

@@ -186,7 +186,7 @@ func (s *Server) handleUnsubscribe(w http.ResponseWriter, r *http.Request) {
 	if r.PostFormValue("List-Unsubscribe") == "One-Click" {
 		source = "one-click"
 	}
-	if _, err := s.opt.Subscribers.UnsubscribeByToken(r.Context(), tok, source, s.evidence(r, "")); err != nil {
+	if err := s.opt.Subscribers.UnsubscribeByToken(r.Context(), tok, source, s.evidence(r, "")); err != nil {
 		if source == "one-click" {
 			code, _ := statusOf(err)
 			if code >= 500 {
