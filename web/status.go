@@ -40,7 +40,7 @@ func domainErr(err error) error {
 		return &InputError{Field: "send_at", Message: err.Error(),
 			MessageJA: "配信日時が過去です。これから先の日時を選んでください。", cause: err}
 	case errors.Is(err, localmail.ErrBadInbound):
-		return &InputError{Field: "mail", Message: err.Error(), MessageJA: "差出人・宛先のアドレスか件名を確認してください: " + err.Error(), cause: err}
+		return &InputError{Field: "mail", Message: err.Error(), MessageJA: "差出人・宛先のアドレスか件名を確認してください(件名に改行は使えません)。", cause: err}
 	case errors.Is(err, newsletter.ErrTooManyToErase):
 		return &InputError{Field: "action", Message: err.Error(), MessageJA: "一度に消去できるのは1,000人までです。絞り込んでから行ってください。", cause: err}
 	case errors.Is(err, subscribers.ErrDeepOffset):
@@ -64,7 +64,7 @@ func domainErr(err error) error {
 	case errors.As(err, &ce):
 		return &InputError{Field: "file", Message: ce.Message, MessageJA: ce.MessageJA, cause: err}
 	case errors.Is(err, subscribers.ErrBadCSV):
-		return &InputError{Field: "file", Message: err.Error(), MessageJA: "CSVファイルを確認してください: " + err.Error(), cause: err}
+		return &InputError{Field: "file", Message: err.Error(), MessageJA: "CSVファイルを読み込めません。1行目が見出しで、メールアドレスの列があるか確かめてください。", cause: err}
 	case errors.Is(err, subscribers.ErrReasonRequired):
 		return &InputError{Field: "reason", Message: "a reason is required", MessageJA: "理由を入力してください", cause: err}
 	case errors.Is(err, subscribers.ErrBadAttributes):
@@ -74,9 +74,9 @@ func domainErr(err error) error {
 		return &InputError{Field: "email", Message: err.Error(),
 			MessageJA: "このアドレスは本人の依頼により消去済みです。本人が登録し直したときだけ登録できます", cause: err}
 	case errors.Is(err, scheduler.ErrInvalidSpec):
-		return &InputError{Field: "spec", Message: err.Error(), MessageJA: "実行時期の指定が正しくありません: " + err.Error(), cause: err}
+		return &InputError{Field: "spec", Message: err.Error(), MessageJA: "実行時期の指定が正しくありません。「分 時 日 月 曜日」の5つの欄で書いてください(例: 毎週月曜9時は「0 9 * * 1」)。タイムゾーンは別の欄に書きます。", cause: err}
 	case errors.Is(err, scheduler.ErrUnknownTimezone):
-		return &InputError{Field: "tz", Message: err.Error(), MessageJA: "タイムゾーンが見つかりません: " + err.Error(), cause: err}
+		return &InputError{Field: "tz", Message: err.Error(), MessageJA: "タイムゾーンが見つかりません。Asia/Tokyo のような名前で書いてください。", cause: err}
 	}
 	var ie *issues.InvalidError
 	if errors.As(err, &ie) {
@@ -97,7 +97,24 @@ func domainErr(err error) error {
 // bodyErr is a draft that does not render for its list (a template error,
 // or the list lacks its legal sender details).
 func bodyErr(err error) error {
-	return &InputError{Field: "body_markdown", Message: err.Error(), MessageJA: "本文またはリストの設定に誤りがあります: " + err.Error(), cause: err}
+	return &InputError{Field: "body_markdown", Message: err.Error(), MessageJA: bodyErrJA(err), cause: err}
+}
+
+// bodyErrJA words a draft that does not render in Japanese, without the
+// English detail of Message (a placeholder's line and column in the
+// subject or body are worded by view.TemplateProblem, which userMessage
+// asks first).
+func bodyErrJA(err error) string {
+	var te *templates.TemplateError
+	switch {
+	case errors.Is(err, templates.ErrMissingLegal):
+		return "このリストには法律で必要な送信者の情報(送信者名・住所・問い合わせ先)が足りません。リストの設定で補ってください。"
+	case errors.Is(err, templates.ErrInvalidInput):
+		return "件名に改行があるか、サイトのアドレスの設定に誤りがあります。件名を1行にし、それでも直らなければ管理者に連絡してください。"
+	case errors.As(err, &te):
+		return "テンプレート「" + te.File + "」に誤りがあり、メールを作れません。管理者に連絡してください。"
+	}
+	return "本文またはテンプレートに誤りがあり、メールを作れません。本文の書き方を確かめ、直らなければ管理者に連絡してください。"
 }
 
 // issueProblemsJA words a refused draft's problems in Japanese for the

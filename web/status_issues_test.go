@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"kawaraban/issues"
+	"kawaraban/localmail"
+	"kawaraban/scheduler"
 	"kawaraban/subscribers"
 	"kawaraban/templates"
 )
@@ -136,6 +138,40 @@ func TestDomainInputErrors(t *testing.T) {
 		}
 		if msg := userMessage(v, key, err); msg == "" || msg == v.T("err.input") {
 			t.Errorf("%v: message %q, want its own words", err, msg)
+		}
+	}
+}
+
+// TestDomainInputErrorsNoEnglishInJapanese: the Japanese words of a
+// refused input never carry the English detail of the error behind them
+// (the Japanese UI shows no English word); where the detail matters they
+// say it in Japanese (which line of the body).
+func TestDomainInputErrorsNoEnglishInJapanese(t *testing.T) {
+	t.Parallel()
+	v := &view{Lang: "ja"}
+	for _, tc := range []struct {
+		err  error
+		want string // a part the Japanese words must have
+	}{
+		{fmt.Errorf("%w %q: expected exactly 5 fields", scheduler.ErrInvalidSpec, "0 9 *"), "5つの欄"},
+		{fmt.Errorf("%w %q: not an IANA timezone name such as Asia/Tokyo", scheduler.ErrUnknownTimezone, "Asia/Tokio"), "タイムゾーン"},
+		{fmt.Errorf("from %q: no @ sign: %w", "citizen", localmail.ErrBadInbound), "差出人"},
+		{fmt.Errorf("no email column: %w", subscribers.ErrBadCSV), "見出し"},
+		{fmt.Errorf("preparing issue 3 for list chonai: %w", templates.ErrMissingLegal), "送信者"},
+		{fmt.Errorf("subject contains a line break: %w", templates.ErrInvalidInput), "件名"},
+		{&templates.TemplateError{File: "body", Line: 2, Column: 5, Msg: "only {{ .Name }} is allowed"}, "本文 2行目"},
+		{&templates.TemplateError{File: "subject", Line: 1, Msg: "unexpected EOF"}, "件名 1行目"},
+		{&templates.TemplateError{File: "issue.html.tmpl", Msg: "the legally required footer lacks sender_name"}, "issue.html.tmpl"},
+	} {
+		_, key := statusOf(tc.err)
+		msg := userMessage(v, key, tc.err)
+		if !strings.Contains(msg, tc.want) {
+			t.Errorf("%v: %q, want it to say %q", tc.err, msg, tc.want)
+		}
+		for _, english := range []string{"expected", "IANA", "no @", "column", "preparing", "line break", "allowed", "EOF", "lacks"} {
+			if strings.Contains(msg, english) {
+				t.Errorf("%v: the Japanese words %q carry the English %q", tc.err, msg, english)
+			}
 		}
 	}
 }
