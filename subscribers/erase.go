@@ -19,6 +19,10 @@ import (
 // suppressions.email and subscriber_erasures.address_hash.
 const erasedPrefix = "erased:"
 
+// IsErasedKey reports whether s is the keyed hash that stands for an erased
+// address (ErasedKey) rather than an address: pages show it as words.
+func IsErasedKey(s string) bool { return strings.HasPrefix(s, erasedPrefix) }
+
 // purposeErased is the token.Signer purpose of the address hash.
 const purposeErased = "erased-address"
 

@@ -37,6 +37,9 @@ func TestStillErased(t *testing.T) {
 		{"not an address", "", false},
 		{"", "", false},
 	}
+	if !IsErasedKey(key) || IsErasedKey("Gone.Reader@example.jp") {
+		t.Errorf("IsErasedKey: %q %v, the address %v", key, IsErasedKey(key), IsErasedKey("Gone.Reader@example.jp"))
+	}
 	for _, c := range cases {
 		k, erased, err := f.s.StillErased(f.ctx, c.email)
 		if err != nil || k != c.key || erased != c.erased {

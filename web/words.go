@@ -11,6 +11,7 @@ import (
 	"kawaraban/bounces"
 	"kawaraban/progress"
 	"kawaraban/scheduler"
+	"kawaraban/subscribers"
 	"kawaraban/templates"
 )
 
@@ -42,7 +43,7 @@ func (v *view) BounceClass(c any) string { return v.word("class.", fmt.Sprint(c)
 // Addr shows a recorded address, or says that it was erased where a keyed
 // hash ("erased:…", subscribers.ErasedKey) stands in its place.
 func (v *view) Addr(s string) string {
-	if strings.HasPrefix(s, "erased:") {
+	if subscribers.IsErasedKey(s) {
 		return v.T("addr.erased")
 	}
 	return s
