@@ -29,7 +29,6 @@ type Domain struct {
 	Scheduler   *scheduler.Scheduler
 	Renderer    *newsletter.Renderer
 	Sending     *newsletter.Sending
-	System      *newsletter.SystemMail
 	Attribution *newsletter.Attribution
 	// Intake, when set, takes POST /subscribe so that it costs the same for
 	// every address (issue 15); nil subscribes in the request.

@@ -89,8 +89,8 @@ func realDomain(t testing.TB, o *Options, subs *subscribers.Store, iss *issues.S
 		t.Fatal(err)
 	}
 	d.Attribution.Bounces = d.Bounces
-	d.System = newsletter.NewSystemMail(d.Mailer, tpl, newsletter.SystemOptions{Now: o.Now})
-	d.Sending = newsletter.NewSending(iss, subs, d.Mailer, d.Renderer, d.System, newsletter.SendingOptions{Now: o.Now})
+	system := newsletter.NewSystemMail(d.Mailer, tpl, newsletter.SystemOptions{Now: o.Now})
+	d.Sending = newsletter.NewSending(iss, subs, d.Mailer, d.Renderer, system, newsletter.SendingOptions{Now: o.Now})
 	return d, relay
 }
 

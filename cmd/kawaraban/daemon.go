@@ -133,7 +133,7 @@ func (d *daemon) webOptions() web.Options {
 	}
 	web.Domain{
 		Subscribers: m.subs, Issues: m.issues, Mailer: m.mail, Bounces: m.bounces, Progress: d.progress,
-		Scheduler: d.sched, Renderer: m.render, Sending: m.sending, System: m.system, Attribution: m.attrib,
+		Scheduler: d.sched, Renderer: m.render, Sending: m.sending, Attribution: m.attrib,
 		Intake: d.intake, Location: c.Location(), Statistics: m.stats,
 	}.Fill(&o)
 	return o

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -148,8 +147,11 @@ func newInProcess(ctx context.Context, dir string, o inprocOptions) (*inproc, ht
 	if err != nil {
 		return fail(err)
 	}
-	h, err := web.New(web.Options{DB: db, Logger: p.log, BaseURL: base, Signer: signer,
-		Subscribers: webSubs{p.subs}, SubscribePerMinute: benchRatePerIPPerMinute})
+	opt := web.Options{DB: db, Logger: p.log, BaseURL: base, Signer: signer, SubscribePerMinute: benchRatePerIPPerMinute}
+	// Only the subscribers store: the public pages, subscribing in the
+	// request (no intake).
+	web.Domain{Subscribers: p.subs}.Fill(&opt)
+	h, err := web.New(opt)
 	if err != nil {
 		return fail(err)
 	}
@@ -215,52 +217,6 @@ func (p *inproc) close() {
 		p.db.Close()
 	}
 	p.sinks.close()
-}
-
-// webSubs serves the public subscribe pages from subscribers.Store
-// (web.Subscribers); only Lists and Subscribe are reached by the benchmark.
-type webSubs struct{ s *subscribers.Store }
-
-var errNotInBenchmark = errors.New("not served by the benchmark server")
-
-func (w webSubs) Lists(ctx context.Context) ([]web.List, error) {
-	ls, err := w.s.Lists(ctx)
-	out := make([]web.List, 0, len(ls))
-	for _, l := range ls {
-		out = append(out, web.List{ID: l.ID, Slug: l.Slug, NameJA: l.NameJA, NameEN: l.NameEN, Kind: l.Kind})
-	}
-	return out, err
-}
-
-func (w webSubs) Subscribe(ctx context.Context, r web.SubscribeRequest) error {
-	err := w.s.Subscribe(ctx, subscribers.SubscribeRequest{Email: r.Email, Name: r.Name, Lists: r.Lists,
-		Source: r.Source, Lang: r.Lang,
-		Evidence: subscribers.Evidence{IP: r.Evidence.IP, UserAgent: r.Evidence.UserAgent}})
-	var ae *subscribers.AddressError
-	if errors.As(err, &ae) {
-		return &web.InputError{Field: "email", Message: ae.Message, MessageJA: ae.MessageJA}
-	}
-	return err
-}
-
-func (webSubs) Confirm(context.Context, string, web.Evidence) (web.ConfirmResult, error) {
-	return web.ConfirmResult{}, errNotInBenchmark
-}
-
-func (webSubs) UnsubscribeInfo(context.Context, string) (web.UnsubscribeInfo, error) {
-	return web.UnsubscribeInfo{}, errNotInBenchmark
-}
-
-func (webSubs) UnsubscribeByToken(context.Context, string, string, web.Evidence) error {
-	return errNotInBenchmark
-}
-
-func (webSubs) Preferences(context.Context, string) (web.Preferences, error) {
-	return web.Preferences{}, errNotInBenchmark
-}
-
-func (webSubs) SavePreferences(context.Context, string, []string, web.Evidence) error {
-	return errNotInBenchmark
 }
 
 // openWithStmtCache opens an already migrated database with store's DSN
