@@ -239,7 +239,7 @@ func (in *Intake) subscribe(ctx context.Context, r intakeRow) {
 		}
 		return err
 	}
-	ic := intakeClaim{claim: claim, lock: &in.write}
+	ic := intakeClaim{claim: claim, lock: runLock{in}}
 	wait := time.Second
 	for {
 		err := in.s.subscribe(ctx, r.req, ic)

@@ -3,8 +3,10 @@ package subscribers
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // intakeGroup writes concurrent Submits' rows together (group commit):
@@ -20,7 +22,26 @@ type intakeGroup struct {
 	mu      sync.Mutex
 	queue   []*intakeWrite
 	writing bool // a leader is writing; queue is empty whenever it is false
+	// waiting counts leaders waiting for the intake's write mutex: Run
+	// lets them go first (runLock).
+	waiting atomic.Int32
 }
+
+// runLock is the intake's write mutex as Run takes it: a group waiting
+// for it goes first, so a request waits for at most the transaction in
+// progress, not for Run's next ones too.
+type runLock struct{ in *Intake }
+
+func (l runLock) Lock() {
+	l.in.write.Lock()
+	for l.in.group.waiting.Load() > 0 {
+		l.in.write.Unlock()
+		runtime.Gosched()
+		l.in.write.Lock()
+	}
+}
+
+func (l runLock) Unlock() { l.in.write.Unlock() }
 
 // intakeWrite is one Submit's row waiting for its group's commit.
 type intakeWrite struct {
@@ -126,7 +147,9 @@ func (in *Intake) insertGroup(ctx context.Context, group []*intakeWrite) error {
 	for _, w := range group {
 		args = append(args, w.args...)
 	}
+	in.group.waiting.Add(1)
 	in.write.Lock()
+	in.group.waiting.Add(-1)
 	_, err := in.s.db.ExecContext(ctx, insertIntakeRowsSQL(len(group)), args...)
 	in.write.Unlock()
 	if err == nil {

@@ -218,6 +218,38 @@ func TestIntakeGroupAnswersMatchRows(t *testing.T) {
 	waitGroupState(t, in, func(w bool, q int) bool { return !w && q == 0 })
 }
 
+// TestIntakeGroupGoesBeforeRun: a group waiting for the intake's mutex
+// is written before Run's next transaction takes it, so a request waits
+// for at most the transaction in progress.
+func TestIntakeGroupGoesBeforeRun(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	in := f.s.NewIntake(nil)
+	run := runLock{in}
+	run.Lock() // Run's transaction in progress
+	answer := submitAsync(f.ctx, in, "waiting@example.jp")
+	for in.group.waiting.Load() == 0 {
+		runtime.Gosched()
+	}
+	next := make(chan int, 1) // rows written when Run's next transaction began
+	go func() {
+		run.Lock()
+		var n int
+		if err := f.db.QueryRowContext(f.ctx, `SELECT count(*) FROM subscribe_intake`).Scan(&n); err != nil {
+			n = -1
+		}
+		run.Unlock()
+		next <- n
+	}()
+	run.Unlock()
+	if err := <-answer; err != nil {
+		t.Fatal(err)
+	}
+	if n := <-next; n != 1 {
+		t.Errorf("Run's next transaction began with %d rows written, want 1 (the waiting group first)", n)
+	}
+}
+
 // TestInsertIntakeRowsSQL: the statement for n rows has n rows of
 // intakeColumns parameters.
 func TestInsertIntakeRowsSQL(t *testing.T) {
