@@ -52,10 +52,10 @@ func lateReports(t *testing.T, addr string, deliveryID int64) [][]byte {
 	}
 }
 
-// readLate delivers raws to an in-memory IMAP mailbox and reads it once
+// readBounces delivers raws to an in-memory IMAP mailbox and reads it once
 // with a bounce reader wired as the daemon wires it (cmd/kawaraban), the
 // erasures included.
-func readLate(t *testing.T, s *stack, raws ...[]byte) bounces.Stats {
+func readBounces(t *testing.T, s *stack, raws ...[]byte) bounces.Stats {
 	t.Helper()
 	ctx := context.Background()
 	box, err := localmail.NewIMAP(localmail.IMAPOptions{Username: "bounces", Password: "secret"})
@@ -137,7 +137,7 @@ func TestLateReportOfUnerasedAddressKeepsAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	const kept = "kankyo-hozen-reader1@example.jp"
-	st := readLate(t, s, lateReports(t, kept, 0)[:3]...)
+	st := readBounces(t, s, lateReports(t, kept, 0)[:3]...)
 	if st.Bounces != 3 {
 		t.Fatalf("read %+v, want 3 bounces", st)
 	}

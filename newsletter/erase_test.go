@@ -127,7 +127,7 @@ func TestIssue17ErasedAddressLeavesNoTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	late := lateReports(t, addr, cancelled)
-	if st := readLate(t, s, late...); st.Bounces != len(late) || st.Suppressed != 0 {
+	if st := readBounces(t, s, late...); st.Bounces != len(late) || st.Suppressed != 0 {
 		t.Errorf("late reports read: %+v, want %d bounces and nothing suppressed", st, len(late))
 	}
 	lb := lateBounces(t, s)
@@ -180,7 +180,7 @@ func TestIssue17ErasedAddressLeavesNoTrace(t *testing.T) {
 	// report naming it is recorded with it.
 	// (A new mailbox: the earlier reports come again as its first
 	// messages, so that the new one has a UID not read before.)
-	readLate(t, s, append(late, []byte(strings.ReplaceAll(string(late[0]), "late-dsn@", "late-dsn-2@")))...)
+	readBounces(t, s, append(late, []byte(strings.ReplaceAll(string(late[0]), "late-dsn@", "late-dsn-2@")))...)
 	if lb := lateBounces(t, s); len(lb) != len(late)+1 || lb[len(late)].email != addr || !lb[len(late)].raw {
 		t.Errorf("a report after coming back: %+v, want it with the address and its copy", lb[len(lb)-1])
 	}

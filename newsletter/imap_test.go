@@ -21,32 +21,9 @@ func TestBounceFromIMAPRecordsIssueAndList(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("delivery 2: %v %v", ok, err)
 	}
-	box, err := localmail.NewIMAP(localmail.IMAPOptions{Username: "bounces", Password: "secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, err := box.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go box.Run(bctx)
 	dsn := localmail.BuildDSN(localmail.DSN{ReportingMTA: "mx.example.jp", To: s.mail.VERP(d.ID),
 		Recipients: []localmail.DSNRecipient{{Final: d.Email, Action: "failed", Status: "5.1.1", Diagnostic: "550 5.1.1 no such user"}}})
-	if err := box.Deliver(ctx, dsn); err != nil {
-		t.Fatal(err)
-	}
-	reader, err := bounces.New(s.db, bounces.Deps{VERP: s.mail, Deliveries: s.attr, Marker: s.mail, Suppressor: s.attr},
-		bounces.Options{Domain: "bounce.city.example.jp", Now: s.clock.Now, IMAP: bounces.IMAPOptions{
-			Addr: addr.String(), TLS: bounces.TLSNone, Username: "bounces", Password: "secret"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reader.Close()
-	if _, err := reader.PollOnce(ctx); err != nil {
-		t.Fatal(err)
-	}
+	readBounces(t, s, dsn)
 	bs, err := s.b.List(ctx, bounces.Filter{ListID: s.lists["kankyo-hozen"].ID, PerPage: 10})
 	if err != nil || len(bs) != 1 {
 		t.Fatalf("kankyo-hozen's bounces: %v %v", bs, err)
