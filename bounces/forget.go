@@ -14,8 +14,9 @@ import (
 // the alerts made from them lose their detail for the same reason; the
 // address's bounce score goes; a Message-ID or rule that quotes the
 // address has "[erased]" or "an erased address" in its place
-// (forgetInText).
-// inbound_commands holds no address.
+// (forgetInText). An inbound command (join or unsubscribe by mail) keeps
+// its row, with the address taken out of its Message-ID and its result
+// (forgetInCommands).
 func (s *Service) ForgetAddress(ctx context.Context, subscriberID int64, email string) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -23,6 +24,9 @@ func (s *Service) ForgetAddress(ctx context.Context, subscriberID int64, email s
 	}
 	defer tx.Rollback()
 	if err := forgetInText(ctx, tx, email); err != nil {
+		return fmt.Errorf("forgetting an address: %w", err)
+	}
+	if err := forgetInCommands(ctx, tx, email); err != nil {
 		return fmt.Errorf("forgetting an address: %w", err)
 	}
 	steps := []struct {
@@ -88,6 +92,49 @@ WHERE message_id LIKE '%' || ?1 || '%' OR email = ?1 COLLATE NOCASE`, email)
 WHERE id = ?4`, id, replaceAddr(r.rule, email, "an erased address"), dedupe, r.id)
 		if err != nil {
 			return fmt.Errorf("message id of bounce %d: %w", r.id, err)
+		}
+	}
+	return nil
+}
+
+// forgetInCommands takes email, in any case, out of the inbound commands'
+// Message-ID (an empty mail's Message-ID often carries its sender), the
+// dedupe key made of it and the result (a refusal quotes the address),
+// keeping the row so that the same mail read again is still a duplicate.
+func forgetInCommands(ctx context.Context, tx *sql.Tx, email string) error {
+	type row struct {
+		id                    int64
+		msgID, dedupe, result string
+	}
+	rs, err := tx.QueryContext(ctx, `SELECT id, message_id, dedupe_key, result FROM inbound_commands
+WHERE message_id LIKE '%' || ?1 || '%' OR result LIKE '%' || ?1 || '%'`, email)
+	if err != nil {
+		return fmt.Errorf("inbound commands: %w", err)
+	}
+	var found []row
+	for rs.Next() {
+		var r row
+		if err := rs.Scan(&r.id, &r.msgID, &r.dedupe, &r.result); err != nil {
+			rs.Close()
+			return fmt.Errorf("inbound commands: %w", err)
+		}
+		found = append(found, r)
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("inbound commands: %w", err)
+	}
+	for _, r := range found {
+		id := replaceAddr(r.msgID, email, "[erased]")
+		dedupe := r.dedupe
+		if dedupe == "mid:"+r.msgID {
+			dedupe = "mid:" + id
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE inbound_commands SET message_id = ?1, result = ?2,
+  dedupe_key = CASE WHEN EXISTS (SELECT 1 FROM inbound_commands WHERE dedupe_key = ?3 AND id != ?4) THEN ?3 || ' #' || ?4 ELSE ?3 END
+WHERE id = ?4`, id, replaceAddr(r.result, email, "an erased address"), dedupe, r.id)
+		if err != nil {
+			return fmt.Errorf("inbound command %d: %w", r.id, err)
 		}
 	}
 	return nil

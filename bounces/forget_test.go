@@ -98,3 +98,36 @@ func TestForgetAddressTakesItOutOfTheMessageID(t *testing.T) {
 		t.Errorf("%d bounces, %d duplicates after reading the report again; want 1 and 1", n, st.Duplicates)
 	}
 }
+
+// An empty mail to join whose Message-ID carries its sender keeps its
+// inbound command row after the sender is erased, without the address,
+// and the same mail read again is still a duplicate.
+func TestForgetAddressTakesItOutOfInboundCommands(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newService(t, nil, newRecorder(), Options{})
+	raw := plainMail("join.Gone@dest.test", "Gone <gone@dest.test>", "kyoiku-join@"+testDomain, "", "")
+	if _, err := s.ingest(ctx, source{mailbox: "INBOX", uidvalidity: 1, uid: 1}, []byte(raw), &Stats{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ForgetAddress(ctx, 0, "GONE@dest.test"); err != nil {
+		t.Fatal(err)
+	}
+	var msgID, dedupe, result string
+	if err := s.db.QueryRow(`SELECT message_id, dedupe_key, result FROM inbound_commands`).Scan(&msgID, &dedupe, &result); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.ToLower(msgID + " " + dedupe + " " + result); strings.Contains(got, "gone@") || result == "" {
+		t.Errorf("inbound command after the erasure: %q", got)
+	}
+	s.deps.Erasures = &erasedSet{addrs: map[string]bool{"gone@dest.test": true}}
+	st := &Stats{}
+	if _, err := s.ingest(ctx, source{mailbox: "INBOX", uidvalidity: 1, uid: 2}, []byte(raw), st); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	s.db.QueryRow(`SELECT count(*) FROM inbound_commands`).Scan(&n)
+	if n != 1 || st.Duplicates != 1 {
+		t.Errorf("%d inbound commands, %d duplicates after reading the mail again; want 1 and 1", n, st.Duplicates)
+	}
+}

@@ -46,6 +46,9 @@ func (s *Service) commandFor(rh rawHeader) (command, bool) {
 // recorded as the command's result and not retried; only a cancelled
 // context is returned as an error.
 func (s *Service) command(ctx context.Context, cmd command, raw []byte, st *Stats) error {
+	if err := s.forgetErasedSender(ctx, &cmd); err != nil {
+		return err
+	}
 	key := dedupeKey(cmd.messageID, raw)
 	evidence := cmd.messageID
 	if evidence == "" {
@@ -108,4 +111,24 @@ func (s *Service) dispatch(ctx context.Context, cmd command, evidence string) st
 	}
 	s.log.Info("inbound command done", "kind", cmd.kind, "list", cmd.slug, "msg_id", evidence)
 	return "ok"
+}
+
+// forgetErasedSender takes the sender out of a command's Message-ID when
+// the sender's address was erased (ForgetAddress did the same to the row
+// of a mail read before the erasure), so that the row records no address
+// and the same mail read again is still a duplicate. The command itself
+// is done as for anyone: an empty mail from an erased address asks for a
+// fresh confirmation.
+func (s *Service) forgetErasedSender(ctx context.Context, cmd *command) error {
+	if s.deps.Erasures == nil || cmd.from == "" {
+		return nil
+	}
+	_, erased, err := s.deps.Erasures.StillErased(ctx, cmd.from)
+	if err != nil {
+		return fmt.Errorf("checking whether an inbound command's sender was erased: %w", err)
+	}
+	if erased {
+		cmd.messageID = replaceAddr(cmd.messageID, cmd.from, "[erased]")
+	}
+	return nil
 }
