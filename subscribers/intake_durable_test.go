@@ -371,6 +371,61 @@ func TestIntakeConfirmationNotHandedOnIsSentAgain(t *testing.T) {
 	}
 }
 
+// failAlways is a Confirmer whose mail can never be handed on for one
+// address (a template that does not render for it), counting the tries.
+type failAlways struct {
+	recorder
+	bad   string
+	tries int
+}
+
+func (c *failAlways) SendConfirmation(ctx context.Context, cf Confirmation) error {
+	if cf.To == c.bad {
+		c.mu.Lock()
+		c.tries++
+		c.mu.Unlock()
+		return errors.New("rendering confirmation: template error (injected)")
+	}
+	return c.recorder.SendConfirmation(ctx, cf)
+}
+
+// TestIntakeGivesUpOnAMailThatCannotBeSent: a confirmation mail that can
+// never be handed on is tried as often as the daily cap of confirmation
+// mails to one address allows (each try counts), then Subscribe sends
+// none and Run goes on to the requests behind it; the subscription stays
+// recorded, waiting.
+func TestIntakeGivesUpOnAMailThatCannotBeSent(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := &failAlways{bad: "broken@example.jp"}
+	f.s.opt.Confirmer = c
+	f.s.opt.MaxConfirmationsPerAddressPerDay = 2 // pauses of 1 s and 2 s
+	in := f.s.NewIntake(nil)
+	for _, addr := range []string{"broken@example.jp", "behind@example.jp"} {
+		if err := in.Submit(f.ctx, SubscribeRequest{Email: addr, Lists: []string{"kodomo"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(f.ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- in.Run(ctx) }()
+	waitFor(t, "the mail of the request behind", func() bool { return c.count() == 1 })
+	cancel()
+	<-done
+	c.mu.Lock()
+	tries := c.tries
+	c.mu.Unlock()
+	if want := f.s.opt.MaxConfirmationsPerAddressPerDay; tries != want {
+		t.Errorf("the broken mail was tried %d times, want %d (the daily cap)", tries, want)
+	}
+	var subs int
+	f.db.QueryRowContext(f.ctx, `SELECT count(*) FROM subscribers WHERE email = 'broken@example.jp'`).Scan(&subs)
+	if subs != 1 || f.intakeRows(t) != 0 {
+		t.Errorf("%d subscribers, %d rows waiting; want 1 and 0", subs, f.intakeRows(t))
+	}
+}
+
 // TestIntakeTableSaysNothingAboutAnAddress: the table Submit writes has
 // no index (so no UNIQUE constraint) that could make an INSERT fail or
 // cost more because the address was seen before; the same request twice
