@@ -473,7 +473,7 @@ var catalog = map[string][2]string{
 // then each feature's own file (i18n_*.go), so that features add words
 // without touching one shared map.
 var catalogs = []map[string][2]string{
-	catalog, reportCatalog, subscriberCatalog, sublistCatalog, listCatalog, stateCatalog, jointCatalog, statsCatalog,
+	catalog, reportCatalog, subscriberCatalog, sublistCatalog, listCatalog, stateCatalog, jointCatalog, statsCatalog, auditCatalog,
 }
 
 // tr returns the text for key in lang ("ja" or "en"); an unknown key is
