@@ -175,7 +175,22 @@ func pageWalk(t *testing.T, e *env) map[string]func(c *http.Client) string {
 		"admin bad action 404":         adminPost("/admin/issues/1/nonsense"),
 		"admin no such issue":          get("/admin/issues/999"),
 		"admin bad csrf 403":           post("/admin/issues/1/send", url.Values{"csrf": {"forged"}}),
-		"archive empty":                get("/archive/kankyo-hozen"),
+		"admin editor forbidden 403": func(c *http.Client) string {
+			// An editor opens another center's list, in the walk's language.
+			ec, _ := e.login("editor")
+			u, _ := url.Parse(e.http.URL)
+			for _, k := range c.Jar.Cookies(u) {
+				if k.Name == "kw_lang" {
+					ec.Jar.SetCookies(u, []*http.Cookie{k})
+				}
+			}
+			resp, body := e.get(ec, "/admin/subscribers?list=kankyo-hozen")
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("editor on another center's list: %d, want 403", resp.StatusCode)
+			}
+			return body
+		},
+		"archive empty": get("/archive/kankyo-hozen"),
 		"login throttled": func(c *http.Client) string {
 			_, page := e.get(c, "/admin/login")
 			var body string
