@@ -95,7 +95,7 @@ func (s *Server) handleLocalMailSend(w http.ResponseWriter, r *http.Request, ses
 		s.renderLocalMail(w, r, v, code, m, false) // keep what was typed
 		return
 	}
-	s.audit(r, sess.user.Login, "local.mail", "to:"+m.To, "from domain "+senderDomain(m.From))
+	s.audit(r, sess.user.Login, "local.mail", "to:"+m.To, "from-domain "+senderDomain(m.From))
 	http.Redirect(w, r, "/admin/local/mail?done=1", http.StatusSeeOther)
 }
 

@@ -52,7 +52,7 @@ func TestLocalMailPage(t *testing.T) {
 		t.Fatalf("deliver: %d %+v", resp.StatusCode, box.mails)
 	}
 	var detail string
-	if err := e.db.QueryRow(`SELECT detail FROM audit_log WHERE action = 'local.mail'`).Scan(&detail); err != nil || detail != "from domain example.jp" {
+	if err := e.db.QueryRow(`SELECT detail FROM audit_log WHERE action = 'local.mail'`).Scan(&detail); err != nil || detail != "from-domain example.jp" {
 		t.Errorf("audit detail %q (%v), want the sender's domain and no address", detail, err)
 	}
 	resp, page = e.post(c, "/admin/local/mail", url.Values{"csrf": {csrf}, "from": {"not-an-address"}, "to": {"x@bounces.localhost"}, "body": {"本文を残す"}})

@@ -349,6 +349,7 @@ var catalog = map[string][2]string{
 	"detail.approver":            {"承認者", "approver"},
 	"detail.to":                  {"宛先", "to"},
 	"detail.from":                {"差出人", "from"},
+	"detail.from-domain":         {"差出人のドメイン", "sender's domain"},
 	"detail.bureau":              {"局", "bureau"},
 	"detail.email":               {"メールアドレス", "e-mail"},
 	"detail.password":            {"パスワード", "password"},

@@ -137,7 +137,7 @@ func (v *view) AuditDetail(d string) string {
 			parts[i] = v.T("detail.approver") + ": " + v.word("bool.", val)
 		case "bureau":
 			parts[i] = v.T("detail.bureau") + ": " + v.BureauName(val)
-		case "lists", "to", "from", "email", "rows", "reason", "attributes":
+		case "lists", "to", "from", "from-domain", "email", "rows", "reason", "attributes":
 			parts[i] = v.T("detail."+key) + ": " + val
 		case "at":
 			if t, err := time.Parse(time.RFC3339, val); err == nil {

@@ -16,3 +16,14 @@ func TestAddrErased(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditDetailLocalMail: the local mail page's audit detail names the
+// sender's domain in words of the page's language.
+func TestAuditDetailLocalMail(t *testing.T) {
+	t.Parallel()
+	for lang, want := range map[string]string{"ja": "差出人のドメイン: example.jp", "en": "sender's domain: example.jp"} {
+		if got := (&view{Lang: lang}).AuditDetail("from-domain example.jp"); got != want {
+			t.Errorf("%s: %q, want %q", lang, got, want)
+		}
+	}
+}
