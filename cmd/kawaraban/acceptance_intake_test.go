@@ -12,25 +12,33 @@ import (
 // Before migration 0027 the request waited in memory and was lost.
 func TestAcceptanceSubscribeSurvivesKill9(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	d := startDaemon(t, dir)
 	addrs := []string{"kill-a@example.jp", "kill-b@example.jp", "kill-c@example.jp"}
-	for _, a := range addrs {
-		if code, body := postForm(t, d.BaseURL+"/subscribe", url.Values{"email": {a}, "list": {"kodomo-mirai"}}, ""); code != 200 {
-			t.Fatalf("subscribe %s: %d %s", a, code, body)
+	// The daemon does a request 200 ms after answering it; on a machine
+	// slow enough to do all three before the kill, the run proves nothing,
+	// so it is tried again in a new data directory, at most three times.
+	var dir string
+	var d *daemonProc
+	done := len(addrs)
+	for try := 1; done == len(addrs); try++ {
+		if try > 3 {
+			t.Fatalf("in three tries the daemon did every request before the kill: the test cannot show what a kill loses")
 		}
-	}
-	d.cmd.Process.Kill()
-	d.cmd.Wait()
-	done := 0
-	rows := exportSubscribers(t, dir, "kodomo-mirai")
-	for _, a := range addrs {
-		if _, ok := rows[a]; ok {
-			done++
+		dir = t.TempDir()
+		d = startDaemon(t, dir)
+		for _, a := range addrs {
+			if code, body := postForm(t, d.BaseURL+"/subscribe", url.Values{"email": {a}, "list": {"kodomo-mirai"}}, ""); code != 200 {
+				t.Fatalf("subscribe %s: %d %s", a, code, body)
+			}
 		}
-	}
-	if done == len(addrs) {
-		t.Logf("the daemon did the requests before the kill (a slow machine): this run proves nothing")
+		d.cmd.Process.Kill()
+		d.cmd.Wait()
+		rows := exportSubscribers(t, dir, "kodomo-mirai")
+		done = 0
+		for _, a := range addrs {
+			if _, ok := rows[a]; ok {
+				done++
+			}
+		}
 	}
 
 	d = startDaemon(t, dir)
@@ -43,13 +51,13 @@ func TestAcceptanceSubscribeSurvivesKill9(t *testing.T) {
 		}
 		return true
 	})
-	rows = exportSubscribers(t, dir, "kodomo-mirai")
+	rows := exportSubscribers(t, dir, "kodomo-mirai")
 	for _, a := range addrs {
 		if rows[a]["status"] != "unconfirmed" {
 			t.Errorf("%s after the restart: %v, want unconfirmed", a, rows[a])
 		}
 	}
-	if !strings.Contains(d.out.String(), "resuming subscription requests") && done < len(addrs) {
+	if !strings.Contains(d.out.String(), "resuming subscription requests") {
 		t.Errorf("the restarted daemon did not say it resumed requests:\n%s", d.out.String())
 	}
 	d.stop(t)
