@@ -199,11 +199,10 @@ BEGIN SELECT RAISE(ABORT, 'database or disk is full (injected)'); END`)
 	}
 }
 
-// TestIntakeSubmitRefusesAlikeOnAFullDisk: when the request cannot be
-// written, every address gets the same error, the database's health
-// learns why, and nothing is queued.
-func TestIntakeSubmitRefusesAlikeOnAFullDisk(t *testing.T) {
-	t.Parallel()
+// fullDiskIntake is an Intake, with its database's health, whose
+// requests cannot be written; known@example.jp is on kodomo.
+func fullDiskIntake(t *testing.T) (fixture, *Intake, *store.Health) {
+	t.Helper()
 	f := newFixture(t)
 	f.subscribeConfirmed(t, "known@example.jp", "kodomo")
 	h, err := store.NewHealth(f.db, store.HealthOptions{})
@@ -212,17 +211,35 @@ func TestIntakeSubmitRefusesAlikeOnAFullDisk(t *testing.T) {
 	}
 	in := f.s.NewIntake(h)
 	fullDisk(t, f, "subscribe_intake")
-	var texts []string
-	for _, a := range []string{"new@example.jp", "known@example.jp"} {
-		err := in.Submit(f.ctx, SubscribeRequest{Email: a, Lists: []string{"kodomo"}})
+	return f, in, h
+}
+
+// refusedAlike checks that the Submit of each of addrs was refused with
+// store.ErrUnhealthy and that the answers do not differ by address.
+func refusedAlike(t *testing.T, addrs []string, errs []error) {
+	t.Helper()
+	for i, err := range errs {
 		if !errors.Is(err, store.ErrUnhealthy) {
-			t.Fatalf("Submit(%s) on a full disk: %v, want store.ErrUnhealthy", a, err)
+			t.Fatalf("Submit(%s) on a full disk: %v, want store.ErrUnhealthy", addrs[i], err)
 		}
-		texts = append(texts, err.Error())
+		if err.Error() != errs[0].Error() {
+			t.Errorf("the answers differ by address:\n%s\n%s", errs[0], err)
+		}
 	}
-	if texts[0] != texts[1] {
-		t.Errorf("the answers differ by address:\n%s\n%s", texts[0], texts[1])
+}
+
+// TestIntakeSubmitRefusesAlikeOnAFullDisk: when the request cannot be
+// written, every address gets the same error, the database's health
+// learns why, and nothing is queued.
+func TestIntakeSubmitRefusesAlikeOnAFullDisk(t *testing.T) {
+	t.Parallel()
+	f, in, h := fullDiskIntake(t)
+	addrs := []string{"new@example.jp", "known@example.jp"}
+	var errs []error
+	for _, a := range addrs {
+		errs = append(errs, in.Submit(f.ctx, SubscribeRequest{Email: a, Lists: []string{"kodomo"}}))
 	}
+	refusedAlike(t, addrs, errs)
 	if st := h.Status(); st.OK || st.Problem != store.ProblemDiskFull {
 		t.Errorf("health after the failed write: %+v", st)
 	}

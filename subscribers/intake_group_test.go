@@ -98,14 +98,7 @@ func TestIntakeGroupCommit(t *testing.T) {
 // Submit in it gets the same error, and none of its rows is written.
 func TestIntakeGroupFailsAlike(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	f.subscribeConfirmed(t, "known@example.jp", "kodomo")
-	h, err := store.NewHealth(f.db, store.HealthOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := f.s.NewIntake(h)
-	fullDisk(t, f, "subscribe_intake")
+	f, in, _ := fullDiskIntake(t)
 	in.write.Lock()
 	first := submitAsync(f.ctx, in, "first@example.jp")
 	waitGroupState(t, in, func(w bool, q int) bool { return w && q == 0 })
@@ -119,19 +112,11 @@ func TestIntakeGroupFailsAlike(t *testing.T) {
 	if err := <-first; !errors.Is(err, store.ErrUnhealthy) {
 		t.Fatalf("first Submit on a full disk: %v, want store.ErrUnhealthy", err)
 	}
-	var texts []string
-	for i, c := range answers {
-		err := <-c
-		if !errors.Is(err, store.ErrUnhealthy) {
-			t.Fatalf("Submit(%s) on a full disk: %v, want store.ErrUnhealthy", addrs[i], err)
-		}
-		texts = append(texts, err.Error())
+	var errs []error
+	for _, c := range answers {
+		errs = append(errs, <-c)
 	}
-	for _, s := range texts[1:] {
-		if s != texts[0] {
-			t.Errorf("the answers differ by address:\n%s\n%s", texts[0], s)
-		}
-	}
+	refusedAlike(t, addrs, errs)
 	if n := f.intakeRows(t); n != 0 {
 		t.Errorf("%d requests written", n)
 	}
