@@ -53,15 +53,20 @@ func (s *Service) forgetErased(ctx context.Context, ev *event) error {
 		ev.why = replaceAddr(ev.why, addr, "an erased address")
 		// Some mailers build a Message-ID from the address; it becomes
 		// the dedupe key too, the same on every reading of the message.
-		if id := replaceAddr(ev.messageID, addr, "[erased]"); id != ev.messageID {
-			if ev.dedupeKey == "mid:"+ev.messageID {
-				ev.dedupeKey = "mid:" + id
-			}
-			ev.messageID = id
-		}
+		ev.messageID, ev.dedupeKey = erasedMessageID(ev.messageID, ev.dedupeKey, addr)
 	}
 	ev.named = nil
 	return nil
+}
+
+// erasedMessageID is msgID with addr, in any case, replaced by
+// "[erased]", and dedupe with it when dedupe was made of msgID.
+func erasedMessageID(msgID, dedupe, addr string) (id, newDedupe string) {
+	id = replaceAddr(msgID, addr, "[erased]")
+	if dedupe == "mid:"+msgID {
+		dedupe = "mid:" + id
+	}
+	return id, dedupe
 }
 
 // replaceAddr puts with in the place of addr, in any case, in text.

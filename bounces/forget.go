@@ -53,48 +53,11 @@ WHERE subscriber_id = ?1 OR email = ?2 COLLATE NOCASE`},
 // the dedupe key made of it and the rule (a claim names the bounce's own
 // address: it runs before ForgetAddress empties that), as forgetErased
 // does for a report read after the erasure, so that the same report read
-// again is still found as a duplicate. Were the new dedupe key another
-// bounce's already, the bounce's id is added to it. LIKE may find more
-// than the address ('_' matches any character); replaceAddr then changes
-// nothing there. It reads every bounce (about 12 ms per 100,000): an
-// erasure is rare.
+// again is still found as a duplicate. It reads every bounce (about 12 ms
+// per 100,000): an erasure is rare.
 func forgetInText(ctx context.Context, tx *sql.Tx, email string) error {
-	type row struct {
-		id                  int64
-		msgID, dedupe, rule string
-	}
-	rs, err := tx.QueryContext(ctx, `SELECT id, message_id, dedupe_key, rule FROM bounces
-WHERE message_id LIKE '%' || ?1 || '%' OR email = ?1 COLLATE NOCASE`, email)
-	if err != nil {
-		return fmt.Errorf("message ids: %w", err)
-	}
-	var found []row
-	for rs.Next() {
-		var r row
-		if err := rs.Scan(&r.id, &r.msgID, &r.dedupe, &r.rule); err != nil {
-			rs.Close()
-			return fmt.Errorf("message ids: %w", err)
-		}
-		found = append(found, r)
-	}
-	rs.Close()
-	if err := rs.Err(); err != nil {
-		return fmt.Errorf("message ids: %w", err)
-	}
-	for _, r := range found {
-		id := replaceAddr(r.msgID, email, "[erased]")
-		dedupe := r.dedupe
-		if dedupe == "mid:"+r.msgID {
-			dedupe = "mid:" + id
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE bounces SET message_id = ?1, rule = ?2,
-  dedupe_key = CASE WHEN EXISTS (SELECT 1 FROM bounces WHERE dedupe_key = ?3 AND id != ?4) THEN ?3 || ' #' || ?4 ELSE ?3 END
-WHERE id = ?4`, id, replaceAddr(r.rule, email, "an erased address"), dedupe, r.id)
-		if err != nil {
-			return fmt.Errorf("message id of bounce %d: %w", r.id, err)
-		}
-	}
-	return nil
+	return forgetInRows(ctx, tx, email, "bounces", "rule",
+		`message_id LIKE '%' || ?1 || '%' OR email = ?1 COLLATE NOCASE`)
 }
 
 // forgetInCommands takes email, in any case, out of the inbound commands'
@@ -102,39 +65,45 @@ WHERE id = ?4`, id, replaceAddr(r.rule, email, "an erased address"), dedupe, r.i
 // dedupe key made of it and the result (a refusal quotes the address),
 // keeping the row so that the same mail read again is still a duplicate.
 func forgetInCommands(ctx context.Context, tx *sql.Tx, email string) error {
+	return forgetInRows(ctx, tx, email, "inbound_commands", "result",
+		`message_id LIKE '%' || ?1 || '%' OR result LIKE '%' || ?1 || '%'`)
+}
+
+// forgetInRows takes email out of the message_id, the dedupe_key made of
+// it and the text column of the rows of table that where (a condition on
+// ?1, the address) finds. Were the new dedupe key another row's already,
+// the row's id is added to it. LIKE may find more than the address ('_'
+// matches any character); replaceAddr then changes nothing there. table,
+// text and where are constants of this file.
+func forgetInRows(ctx context.Context, tx *sql.Tx, email, table, text, where string) error {
 	type row struct {
 		id                    int64
-		msgID, dedupe, result string
+		msgID, dedupe, detail string
 	}
-	rs, err := tx.QueryContext(ctx, `SELECT id, message_id, dedupe_key, result FROM inbound_commands
-WHERE message_id LIKE '%' || ?1 || '%' OR result LIKE '%' || ?1 || '%'`, email)
+	rs, err := tx.QueryContext(ctx, `SELECT id, message_id, dedupe_key, `+text+` FROM `+table+` WHERE `+where, email)
 	if err != nil {
-		return fmt.Errorf("inbound commands: %w", err)
+		return fmt.Errorf("%s: %w", table, err)
 	}
 	var found []row
 	for rs.Next() {
 		var r row
-		if err := rs.Scan(&r.id, &r.msgID, &r.dedupe, &r.result); err != nil {
+		if err := rs.Scan(&r.id, &r.msgID, &r.dedupe, &r.detail); err != nil {
 			rs.Close()
-			return fmt.Errorf("inbound commands: %w", err)
+			return fmt.Errorf("%s: %w", table, err)
 		}
 		found = append(found, r)
 	}
 	rs.Close()
 	if err := rs.Err(); err != nil {
-		return fmt.Errorf("inbound commands: %w", err)
+		return fmt.Errorf("%s: %w", table, err)
 	}
 	for _, r := range found {
-		id := replaceAddr(r.msgID, email, "[erased]")
-		dedupe := r.dedupe
-		if dedupe == "mid:"+r.msgID {
-			dedupe = "mid:" + id
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE inbound_commands SET message_id = ?1, result = ?2,
-  dedupe_key = CASE WHEN EXISTS (SELECT 1 FROM inbound_commands WHERE dedupe_key = ?3 AND id != ?4) THEN ?3 || ' #' || ?4 ELSE ?3 END
-WHERE id = ?4`, id, replaceAddr(r.result, email, "an erased address"), dedupe, r.id)
+		id, dedupe := erasedMessageID(r.msgID, r.dedupe, email)
+		_, err := tx.ExecContext(ctx, `UPDATE `+table+` SET message_id = ?1, `+text+` = ?2,
+  dedupe_key = CASE WHEN EXISTS (SELECT 1 FROM `+table+` WHERE dedupe_key = ?3 AND id != ?4) THEN ?3 || ' #' || ?4 ELSE ?3 END
+WHERE id = ?4`, id, replaceAddr(r.detail, email, "an erased address"), dedupe, r.id)
 		if err != nil {
-			return fmt.Errorf("inbound command %d: %w", r.id, err)
+			return fmt.Errorf("%s row %d: %w", table, r.id, err)
 		}
 	}
 	return nil
