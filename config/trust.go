@@ -28,11 +28,8 @@ func (c *Config) validateTrust(p *problems) {
 		p.add("smtp.tls", "none with smtp.username "+why, c.SMTP.Host)
 	}
 	for i, r := range c.SMTP.Relays {
-		tls := r.TLS
-		if tls == "" {
-			tls = c.SMTP.TLS
-		}
-		if r.Username != "" && tls == "none" && !loopbackHost(r.Host) {
+		// An empty tls is STARTTLS (mailer), not the primary's setting.
+		if r.Username != "" && r.TLS == "none" && !loopbackHost(r.Host) {
 			p.add(fmt.Sprintf("smtp.relays[%d].tls", i), "none with a username "+why, r.Host)
 		}
 	}

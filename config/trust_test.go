@@ -35,3 +35,22 @@ func TestConfigRefusesCleartextAuth(t *testing.T) {
 		})
 	}
 }
+
+// A fail-over relay without tls talks STARTTLS (the mailer's default), so
+// its password is not sent in clear even beside a plain primary on
+// loopback; only tls: none is refused.
+func TestRelayTLSDefaultIsStartTLS(t *testing.T) {
+	t.Parallel()
+	primary := exampleWith(t, "  host: smtp.city.example.jp\n  # Required: 1-65535 (587 for submission with STARTTLS, 465 for TLS).\n  port: 587\n  # none, starttls or tls. Default starttls.\n  tls: starttls\n",
+		"  host: 127.0.0.1\n  port: 587\n  tls: none\n")
+	for tls, want := range map[string]string{"": "", "tls: starttls, ": "", "tls: none, ": "smtp.relays[0].tls: none with a username"} {
+		relay := "  relays:\n    - {host: smtp2.city.example.jp, port: 587, " + tls + "username: kawaraban, password_env: KAWARABAN_SMTP2_PASSWORD}\n"
+		_, err := Parse(strings.NewReader(strings.Replace(primary, "  relays: []\n", relay, 1)))
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("relay %q: refused: %v", tls, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("relay %q: error %v, want it to contain %q", tls, err, want)
+		}
+	}
+}
