@@ -132,14 +132,25 @@ type subscribersData struct {
 	RejectedTotal int
 }
 
-func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+// importList is where an upload and "import these" both begin: imports
+// need the subscriber admin, and the list must be one the user may edit.
+// It writes the error page itself and reports whether to go on.
+func (s *Server) importList(w http.ResponseWriter, r *http.Request, sess *session) (List, []List, bool) {
 	if s.opt.SubscriberAdmin == nil {
 		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
-		return
+		return List{}, nil, false
 	}
 	l, mine, err := s.editableList(r, sess.user)
 	if err != nil {
 		s.fail(w, r, err)
+		return List{}, nil, false
+	}
+	return l, mine, true
+}
+
+func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
+	l, mine, ok := s.importList(w, r, sess)
+	if !ok {
 		return
 	}
 	f, fh, err := r.FormFile("file")

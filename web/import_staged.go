@@ -169,15 +169,10 @@ func (s *Server) importStagedRoutes() map[string]http.HandlerFunc {
 
 // handleImportStaged imports the file a dry run checked: "import these".
 func (s *Server) handleImportStaged(w http.ResponseWriter, r *http.Request, sess *session, v *view) {
-	if s.opt.SubscriberAdmin == nil {
-		s.errorPage(w, r, http.StatusServiceUnavailable, "err.unavailable")
-		return
-	}
 	// The list comes first, as for an upload: who may not import into it
 	// gets 403 whatever the id.
-	l, mine, err := s.editableList(r, sess.user)
-	if err != nil {
-		s.fail(w, r, err)
+	l, mine, ok := s.importList(w, r, sess)
+	if !ok {
 		return
 	}
 	id := r.PathValue("id")
