@@ -41,14 +41,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	}
 	ctx := browser(t)
 	u := e.http.URL
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(u+"/admin/login"),
-		chromedp.WaitVisible(chromedp.ID("login")),
-		chromedp.SendKeys(chromedp.ID("login"), "admin"),
-		chromedp.SendKeys(chromedp.ID("password"), testPassword),
-		chromedp.Click(chromedp.ID("login-button")),
-		chromedp.WaitVisible(chromedp.CSS(".list-card")),
-	); err != nil {
+	if err := chromedp.Do(ctx, loginAs(u, "admin")); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{

@@ -19,14 +19,7 @@ func TestBrowserJointIssueAndDuplicate(t *testing.T) {
 	dir := artifacts(t)
 	u := e.http.URL
 	must := steps(t, ctx)
-	must("login",
-		chromedp.Navigate(u+"/admin/login"),
-		chromedp.WaitVisible(chromedp.ID("login")),
-		chromedp.SendKeys(chromedp.ID("login"), "admin"),
-		chromedp.SendKeys(chromedp.ID("password"), testPassword),
-		chromedp.Click(chromedp.ID("login-button")),
-		chromedp.WaitVisible(chromedp.CSS(".list-card")),
-	)
+	must("login", loginAs(u, "admin"))
 	must("compose",
 		chromedp.Navigate(u+"/admin/issues/new?list=kankyo-hozen"),
 		chromedp.WaitVisible(chromedp.ID("joint-lists")),

@@ -119,14 +119,7 @@ func TestBrowserIssue17StatsAndImport(t *testing.T) {
 	dir := artifacts(t)
 	u := e.http.URL
 	must := steps(t, bctx)
-	must("login",
-		chromedp.Navigate(u+"/admin/login"),
-		chromedp.WaitVisible(chromedp.ID("login")),
-		chromedp.SendKeys(chromedp.ID("login"), "editor"),
-		chromedp.SendKeys(chromedp.ID("password"), testPassword),
-		chromedp.Click(chromedp.ID("login-button")),
-		chromedp.WaitVisible(chromedp.CSS(".list-card")),
-	)
+	must("login", loginAs(u, "editor"))
 	// The dashboard: figures per issue, opt-outs counted once; a long
 	// subject takes one line on a desktop, two at most on a phone.
 	row := func(id int64) []string {

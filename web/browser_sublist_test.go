@@ -29,14 +29,7 @@ func TestBrowserSubscriberList(t *testing.T) {
 		}
 		return strings.TrimSpace(s)
 	}
-	must("login",
-		chromedp.Navigate(u+"/admin/login"),
-		chromedp.WaitVisible(chromedp.ID("login")),
-		chromedp.SendKeys(chromedp.ID("login"), "editor"),
-		chromedp.SendKeys(chromedp.ID("password"), testPassword),
-		chromedp.Click(chromedp.ID("login-button")),
-		chromedp.WaitVisible(chromedp.CSS(".list-card")),
-	)
+	must("login", loginAs(u, "editor"))
 	must("list page", chromedp.Navigate(u+"/admin/subscribers?list=shimin-katsudo"), chromedp.WaitVisible(chromedp.ID("bulk")))
 	if got := text("#count-confirmed"); got != "8" {
 		t.Errorf("confirmed count %q, want 8", got)

@@ -76,6 +76,19 @@ func steps(t *testing.T, ctx context.Context) func(step string, actions ...chrom
 	}
 }
 
+// loginAs signs in as login on the admin login page of the server at u
+// and waits for the dashboard's list cards.
+func loginAs(u, login string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(u+"/admin/login"),
+		chromedp.WaitVisible(chromedp.ID("login")),
+		chromedp.SendKeys(chromedp.ID("login"), login),
+		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		chromedp.Click(chromedp.ID("login-button")),
+		chromedp.WaitVisible(chromedp.CSS(".list-card")),
+	)
+}
+
 func TestBrowserComposePreviewSend(t *testing.T) {
 	fd := &fakeDeliveries{}
 	e := newEnv(t, func(o *Options) { o.Deliveries = fd })
@@ -207,12 +220,7 @@ func TestBrowserAdminPages(t *testing.T) {
 	u := e.http.URL
 	if err := chromedp.Do(ctx,
 		chromedp.EmulateViewport(820, 1180), // a tablet held upright
-		chromedp.Navigate(u+"/admin/login"),
-		chromedp.WaitVisible(chromedp.ID("login")),
-		chromedp.SendKeys(chromedp.ID("login"), "admin"),
-		chromedp.SendKeys(chromedp.ID("password"), testPassword),
-		chromedp.Click(chromedp.ID("login-button")),
-		chromedp.WaitVisible(chromedp.CSS(".list-card")),
+		loginAs(u, "admin"),
 	); err != nil {
 		t.Fatal(err)
 	}

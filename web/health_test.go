@@ -94,12 +94,7 @@ func TestBrowserHealthBannerAndImports(t *testing.T) {
 	dir := artifacts(t)
 	if err := chromedp.Do(ctx,
 		chromedp.EmulateViewport(1024, 1400),
-		chromedp.Navigate(e.http.URL+"/admin/login"),
-		chromedp.WaitVisible(chromedp.ID("login")),
-		chromedp.SendKeys(chromedp.ID("login"), "admin"),
-		chromedp.SendKeys(chromedp.ID("password"), testPassword),
-		chromedp.Click(chromedp.ID("login-button")),
-		chromedp.WaitVisible(chromedp.CSS(".list-card")),
+		loginAs(e.http.URL, "admin"),
 		chromedp.Navigate(e.http.URL+"/admin/subscribers?list=shimin-katsudo"),
 		chromedp.WaitVisible(chromedp.ID("main")),
 	); err != nil {

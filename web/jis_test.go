@@ -75,12 +75,7 @@ func TestBrowserNonJISWarning(t *testing.T) {
 	ctx := browser(t)
 	u := e.http.URL
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(u+"/admin/login"),
-		chromedp.WaitVisible(chromedp.ID("login")),
-		chromedp.SendKeys(chromedp.ID("login"), "admin"),
-		chromedp.SendKeys(chromedp.ID("password"), testPassword),
-		chromedp.Click(chromedp.ID("login-button")),
-		chromedp.WaitVisible(chromedp.CSS(".list-card")),
+		loginAs(u, "admin"),
 		chromedp.Navigate(u+"/admin/issues/new?list=kankyo-hozen"),
 		chromedp.WaitVisible(chromedp.ID("subject")),
 		chromedp.SendKeys(chromedp.ID("subject"), "講座①のご案内"),

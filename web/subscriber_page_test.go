@@ -242,12 +242,7 @@ func TestBrowserSubscriberPage(t *testing.T) {
 	do := steps(t, bctx)
 	do("log in on a phone",
 		chromedp.EmulateViewport(390, 844),
-		chromedp.Navigate(u+"/admin/login"),
-		chromedp.WaitVisible(chromedp.ID("login")),
-		chromedp.SendKeys(chromedp.ID("login"), "admin"),
-		chromedp.SendKeys(chromedp.ID("password"), testPassword),
-		chromedp.Click(chromedp.ID("login-button")),
-		chromedp.WaitVisible(chromedp.CSS(".list-card")))
+		loginAs(u, "admin"))
 	do("the page", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("sub-email")), chromedp.WaitVisible(chromedp.ID("deliveries")))
 	wide, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
 	if err != nil || wide {
