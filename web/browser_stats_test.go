@@ -58,14 +58,7 @@ func (e *realEnv) deliver(t *testing.T, id int64) {
 func TestBrowserIssue17StatsAndImport(t *testing.T) {
 	e := newRealEnv(t)
 	ctx := t.Context()
-	l, err := e.subs.ListBySlug(ctx, "shimin-katsudo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.CountClicks = true
-	if err := e.subs.SyncLists(ctx, []subscribers.List{l}); err != nil {
-		t.Fatal(err)
-	}
+	l := countClicks(t, e, "shimin-katsudo")
 	var csv strings.Builder
 	csv.WriteString("email,name\n")
 	for i := range 8 {

@@ -16,6 +16,21 @@ import (
 	"kawaraban/token"
 )
 
+// countClicks turns click counting on for the list slug and returns the
+// list.
+func countClicks(t *testing.T, e *realEnv, slug string) subscribers.List {
+	t.Helper()
+	l, err := e.subs.ListBySlug(t.Context(), slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.CountClicks = true
+	if err := e.subs.SyncLists(t.Context(), []subscribers.List{l}); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 // TestIssue17ClickRedirectRoute: GET /r/{token} counts one click and
 // redirects to the issue's own link; it sets no cookie and stores neither
 // the reader nor the client's address (the whole database file is
@@ -26,14 +41,7 @@ func TestIssue17ClickRedirectRoute(t *testing.T) {
 	e := newRealEnv(t)
 	ctx := t.Context()
 	e.srv.opt.TrustForwardedFor = true
-	l, err := e.subs.ListBySlug(ctx, "shimin-katsudo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.CountClicks = true
-	if err := e.subs.SyncLists(ctx, []subscribers.List{l}); err != nil {
-		t.Fatal(err)
-	}
+	l := countClicks(t, e, "shimin-katsudo")
 	const dest = "https://www.city.kyoto.lg.jp/moushikomi"
 	is, err := e.iss.Create(ctx, issues.Draft{ListID: l.ID, Subject: "講座のご案内", BodyMarkdown: "お申し込みは[こちら](" + dest + ")。", Author: "editor"})
 	if err != nil {
@@ -169,14 +177,7 @@ func TestIssue17PagesSpeakOneLanguage(t *testing.T) {
 	t.Parallel()
 	e := newRealEnv(t)
 	ctx := t.Context()
-	l, err := e.subs.ListBySlug(ctx, "shimin-katsudo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.CountClicks = true
-	if err := e.subs.SyncLists(ctx, []subscribers.List{l}); err != nil {
-		t.Fatal(err)
-	}
+	l := countClicks(t, e, "shimin-katsudo")
 	if _, err := e.subs.Import(ctx, strings.NewReader("email\na@example.jp\nb@example.jp\n"), subscribers.ImportOptions{ListSlug: l.Slug, ConsentSource: "窓口"}); err != nil {
 		t.Fatal(err)
 	}
