@@ -350,15 +350,22 @@ func (s *Server) clientIP(r *http.Request) string {
 
 // allowSubscribe applies the per-IP rate limit on POST /subscribe.
 func (s *Server) allowSubscribe(ip string) bool {
+	return s.allow(ip, rate.Limit(s.opt.SubscribePerMinute/60), s.opt.SubscribeBurst)
+}
+
+// allow takes one token from the limiter named key, which it makes with
+// limit and burst the first time it meets key. The subscribe form, the
+// click redirect and test sends keep their limiters in one bounded map.
+func (s *Server) allow(key string, limit rate.Limit, burst int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	l, ok := s.limiters[ip]
+	l, ok := s.limiters[key]
 	if !ok {
 		if len(s.limiters) > 10000 {
 			clear(s.limiters) // bounded memory; a reset only forgives
 		}
-		l = rate.NewLimiter(rate.Limit(s.opt.SubscribePerMinute/60), s.opt.SubscribeBurst)
-		s.limiters[ip] = l
+		l = rate.NewLimiter(limit, burst)
+		s.limiters[key] = l
 	}
 	return l.AllowN(s.now(), 1)
 }

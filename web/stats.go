@@ -65,18 +65,7 @@ func (s *Server) handleClick(w http.ResponseWriter, r *http.Request) {
 
 // allowClick applies the per-address limit of the click redirect.
 func (s *Server) allowClick(ip string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	key := "click " + ip
-	l, ok := s.limiters[key]
-	if !ok {
-		if len(s.limiters) > 10000 {
-			clear(s.limiters) // bounded memory; a reset only forgives
-		}
-		l = rate.NewLimiter(rate.Limit(float64(clicksPerMinute)/60), clickBurst)
-		s.limiters[key] = l
-	}
-	return l.AllowN(s.now(), 1)
+	return s.allow("click "+ip, rate.Limit(float64(clicksPerMinute)/60), clickBurst)
 }
 
 // issueStats is the issue's statistics for a page; nil when they cannot

@@ -54,18 +54,7 @@ func (s *Server) testRecipient(u User, to string) (string, int, error) {
 
 // allowTestSend applies the per-user limit on test sends.
 func (s *Server) allowTestSend(login string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	key := "test-send\x00" + login
-	l, ok := s.limiters[key]
-	if !ok {
-		if len(s.limiters) > 10000 {
-			clear(s.limiters) // bounded memory; a reset only forgives
-		}
-		l = rate.NewLimiter(rate.Limit(float64(s.opt.TestSendsPerHour)/3600), 5)
-		s.limiters[key] = l
-	}
-	return l.AllowN(s.now(), 1)
+	return s.allow("test-send\x00"+login, rate.Limit(float64(s.opt.TestSendsPerHour)/3600), 5)
 }
 
 // metricsAllowed says whether r may read /metrics: with a configured
