@@ -85,13 +85,7 @@ func (s *Server) editableLists(ctx context.Context, u User) ([]List, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []List
-	for _, l := range all {
-		if authorize(u, ActEdit, l.Slug) {
-			out = append(out, l)
-		}
-	}
-	return out, nil
+	return editable(u, all), nil
 }
 
 // visibleSchedules lists the schedules u may see.

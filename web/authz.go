@@ -65,6 +65,18 @@ func needsApproval(u User, l List) bool {
 	return l.RequireApproval && u.Role != RoleAdmin
 }
 
+// editable filters lists to those u may write to: the compose page's
+// further lists for a joint issue, the lists a schedule may be for.
+func editable(u User, lists []List) []List {
+	var out []List
+	for _, l := range lists {
+		if authorize(u, ActEdit, l.Slug) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // visible filters lists to those u may view.
 func visible(u User, lists []List) []List {
 	var out []List

@@ -206,18 +206,6 @@ func (v *view) ListNames(lists []List) string {
 	return strings.Join(names, "・")
 }
 
-// editable are the lists u may write to: the compose page's choice of
-// further lists for a joint issue.
-func editable(u User, lists []List) []List {
-	var out []List
-	for _, l := range lists {
-		if authorize(u, ActEdit, l.Slug) {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
 // scheduleAfterSave is the compose form's "schedule at this time" button
 // (the one send-time control): the draft was saved with its send time,
 // now it is scheduled for it.
